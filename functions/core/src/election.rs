@@ -1,0 +1,268 @@
+//! The election definition: which election, which counties, when tracking runs, how to reach
+//! each county. A TOML file, documented in events/README.md.
+
+use crate::county::CountyCode;
+use crate::time::{pacific_start_of_day, parse_date};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Days before election day that tracking messages start (the guidance's E-29).
+pub const DEFAULT_START_DAYS_BEFORE: i64 = 29;
+/// Days after election day that tracking messages stop (the guidance's E+30).
+pub const DEFAULT_END_DAYS_AFTER: i64 = 30;
+/// The longest election name a message can carry and still fit the SMS budget.
+pub const MAX_NAME_CHARS: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElectionKind {
+    /// Every county takes part unless it opts out.
+    Statewide,
+    /// Only the counties that signed up take part.
+    Special,
+    /// Only the counties that signed up take part.
+    Local,
+}
+
+/// Whether a county tracks envelopes with Intelligent Mail barcodes, and which way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ImbUse {
+    #[default]
+    None,
+    Outbound,
+    Inbound,
+    Both,
+}
+
+impl ImbUse {
+    pub fn outbound(self) -> bool {
+        matches!(self, ImbUse::Outbound | ImbUse::Both)
+    }
+    pub fn inbound(self) -> bool {
+        matches!(self, ImbUse::Inbound | ImbUse::Both)
+    }
+}
+
+/// How a voter reaches the county elections office, for "Contact County" and similar messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountyContact {
+    pub phone: String,
+    pub email: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CountySettings {
+    #[serde(default)]
+    pub imb: ImbUse,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub url: Option<String>,
+}
+
+/// The election definition file, as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionDefinition {
+    pub id: String,
+    pub name: String,
+    /// The name in other languages, by language code.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+    pub date: NaiveDate,
+    pub kind: ElectionKind,
+    pub tracking_start: Option<NaiveDate>,
+    pub tracking_end: Option<NaiveDate>,
+    /// Statewide elections: the counties that opted out.
+    #[serde(default)]
+    pub opted_out: Vec<CountyCode>,
+    /// Special and local elections: the counties that signed up.
+    #[serde(default)]
+    pub enrolled: Vec<CountyCode>,
+    pub default_contact: CountyContact,
+    #[serde(default)]
+    pub counties: BTreeMap<CountyCode, CountySettings>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ElectionError {
+    #[error("{file}: {reason}")]
+    Invalid { file: String, reason: String },
+}
+
+/// An election definition that has been checked: ids, dates and counties make sense.
+#[derive(Debug, Clone)]
+pub struct Election {
+    pub def: ElectionDefinition,
+    pub tracking_start: NaiveDate,
+    pub tracking_end: NaiveDate,
+}
+
+/// Whether an election id is a short text id such as `2026-11-03-GEN`.
+pub fn valid_election_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= 40
+        && id.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+}
+
+impl Election {
+    /// Parses and checks a definition; `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<Election, ElectionError> {
+        let invalid = |reason: String| ElectionError::Invalid { file: file.to_string(), reason };
+        let def: ElectionDefinition = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if !valid_election_id(def.id.as_bytes()) {
+            return Err(invalid(format!("id '{}' must be 1-40 letters, digits, '-' or '_'", def.id)));
+        }
+        for (lang, name) in std::iter::once(("en", &def.name)).chain(def.names.iter().map(|(k, v)| (k.as_str(), v))) {
+            let chars = name.chars().count();
+            if chars == 0 || chars > MAX_NAME_CHARS {
+                return Err(invalid(format!("name ({lang}) must be 1-{MAX_NAME_CHARS} characters, is {chars}")));
+            }
+        }
+        let start = def.tracking_start.unwrap_or(def.date - Duration::days(DEFAULT_START_DAYS_BEFORE));
+        let end = def.tracking_end.unwrap_or(def.date + Duration::days(DEFAULT_END_DAYS_AFTER));
+        if start > def.date || end < def.date {
+            return Err(invalid("tracking_start must be on or before the election date and tracking_end on or after it".into()));
+        }
+        match def.kind {
+            ElectionKind::Statewide if !def.enrolled.is_empty() => {
+                return Err(invalid("a statewide election lists opted_out counties, not enrolled ones".into()))
+            }
+            ElectionKind::Special | ElectionKind::Local if def.enrolled.is_empty() => {
+                return Err(invalid("a special or local election must list its enrolled counties".into()))
+            }
+            ElectionKind::Special | ElectionKind::Local if !def.opted_out.is_empty() => {
+                return Err(invalid("a special or local election lists enrolled counties, not opted_out ones".into()))
+            }
+            _ => {}
+        }
+        Ok(Election { tracking_start: start, tracking_end: end, def })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.def.id
+    }
+
+    /// Whether the county takes part in ballot tracking for this election.
+    pub fn is_enrolled(&self, county: CountyCode) -> bool {
+        match self.def.kind {
+            ElectionKind::Statewide => !self.def.opted_out.contains(&county),
+            ElectionKind::Special | ElectionKind::Local => self.def.enrolled.contains(&county),
+        }
+    }
+
+    /// The first instant messages may go out: midnight Pacific at the start of tracking_start.
+    pub fn window_opens(&self) -> DateTime<Utc> {
+        pacific_start_of_day(self.tracking_start)
+    }
+
+    /// The first instant messages may no longer go out: midnight after tracking_end.
+    pub fn window_closes(&self) -> DateTime<Utc> {
+        pacific_start_of_day(self.tracking_end + Duration::days(1))
+    }
+
+    pub fn in_window(&self, at: DateTime<Utc>) -> bool {
+        self.window_opens() <= at && at < self.window_closes()
+    }
+
+    /// The election's name in a language, falling back to the English name.
+    pub fn name_in(&self, lang: &str) -> &str {
+        self.def.names.get(lang).unwrap_or(&self.def.name)
+    }
+
+    pub fn imb_use(&self, county: CountyCode) -> ImbUse {
+        self.def.counties.get(&county).map(|c| c.imb).unwrap_or_default()
+    }
+
+    /// The county's contact details, each falling back to the default contact.
+    pub fn contact(&self, county: CountyCode) -> CountyContact {
+        let d = &self.def.default_contact;
+        match self.def.counties.get(&county) {
+            None => d.clone(),
+            Some(c) => CountyContact {
+                phone: c.phone.clone().unwrap_or_else(|| d.phone.clone()),
+                email: c.email.clone().unwrap_or_else(|| d.email.clone()),
+                url: c.url.clone().unwrap_or_else(|| d.url.clone()),
+            },
+        }
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date, for the command line.
+pub fn parse_election_date(text: &str) -> Option<NaiveDate> {
+    parse_date(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const SAMPLE: &str = r#"
+id = "2026-11-03-GEN"
+name = "2026 General Election"
+date = "2026-11-03"
+kind = "statewide"
+opted_out = ["46"]
+[names]
+es = "Elección General de 2026"
+[default_contact]
+phone = "(916) 657-2166"
+email = "elections@example.gov"
+url = "https://elections.example.gov"
+[counties.19]
+imb = "both"
+phone = "(800) 555-0119"
+"#;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_statewide_election_tracks_from_e_minus_29_to_e_plus_30_in_every_county_but_opt_outs() {
+        let e = Election::from_toml("election.toml", SAMPLE).unwrap();
+        assert_eq!(e.tracking_start, parse_date("2026-10-05").unwrap());
+        assert_eq!(e.tracking_end, parse_date("2026-12-03").unwrap());
+        assert!(!e.in_window(utc("2026-10-04T23:59:59-07:00")));
+        assert!(e.in_window(utc("2026-10-05T00:00:00-07:00")));
+        assert!(e.in_window(utc("2026-12-03T23:59:00-08:00")));
+        assert!(!e.in_window(utc("2026-12-04T00:00:00-08:00")));
+        assert!(e.is_enrolled(CountyCode::parse("19").unwrap()));
+        assert!(!e.is_enrolled(CountyCode::parse("46").unwrap()));
+    }
+
+    #[test]
+    fn county_contact_falls_back_field_by_field_and_imb_defaults_to_none() {
+        let e = Election::from_toml("election.toml", SAMPLE).unwrap();
+        let la = e.contact(CountyCode::parse("19").unwrap());
+        assert_eq!(la.phone, "(800) 555-0119");
+        assert_eq!(la.email, "elections@example.gov");
+        assert_eq!(e.imb_use(CountyCode::parse("19").unwrap()), ImbUse::Both);
+        assert_eq!(e.imb_use(CountyCode::parse("01").unwrap()), ImbUse::None);
+        assert_eq!(e.name_in("es"), "Elección General de 2026");
+        assert_eq!(e.name_in("vi"), "2026 General Election");
+    }
+
+    #[test]
+    fn a_local_election_covers_only_enrolled_counties() {
+        let text = SAMPLE.replace("kind = \"statewide\"\nopted_out = [\"46\"]", "kind = \"local\"\nenrolled = [\"01\"]");
+        let e = Election::from_toml("local.toml", &text).unwrap();
+        assert!(e.is_enrolled(CountyCode::parse("01").unwrap()));
+        assert!(!e.is_enrolled(CountyCode::parse("19").unwrap()));
+    }
+
+    #[test]
+    fn bad_definitions_are_refused_with_the_file_and_the_reason() {
+        let no_enrolled = SAMPLE.replace("kind = \"statewide\"\nopted_out = [\"46\"]", "kind = \"special\"");
+        let err = Election::from_toml("special.toml", &no_enrolled).unwrap_err().to_string();
+        assert!(err.starts_with("special.toml: ") && err.contains("enrolled"), "{err}");
+        let bad_county = SAMPLE.replace("[\"46\"]", "[\"99\"]");
+        let err = Election::from_toml("e.toml", &bad_county).unwrap_err().to_string();
+        assert!(err.contains("99"), "{err}");
+        let long_name = SAMPLE.replace("2026 General Election", &"x".repeat(41));
+        assert!(Election::from_toml("e.toml", &long_name).unwrap_err().to_string().contains("name"));
+    }
+}

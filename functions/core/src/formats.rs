@@ -1,0 +1,523 @@
+//! County file formats, version 1: CSV, UTF-8, a header row, RFC 4180 quoting.
+//!
+//! Every file is read as a stream of rows. A header that does not match is a whole-file error;
+//! a bad row is a [`RowError`] with its line number, field and reason, and the rows around it
+//! are still read. Errors never quote a personal field's value (names, birth dates, phone
+//! numbers, email addresses): they name the field and say what is wrong.
+
+use crate::county::CountyCode;
+use crate::election::valid_election_id;
+use crate::signup::SignupRequest;
+use crate::status::{ParticipationMethod, StatusCode};
+use crate::time::{parse_date, parse_rfc3339};
+use chrono::{DateTime, NaiveDate, Utc};
+use csv::ByteRecord;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::Read;
+
+/// The kinds of county file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// VoteCal voter roll extract.
+    Voters,
+    /// VBM ballot status.
+    Vbm,
+    /// Voter participation history.
+    Vph,
+    /// A batch of sign-up requests.
+    Signups,
+}
+
+impl FileKind {
+    pub const ALL: [FileKind; 4] = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups];
+
+    pub fn header(self) -> &'static [&'static str] {
+        match self {
+            FileKind::Voters => &["votecal_id", "county_code", "first_name", "last_name", "date_of_birth", "zip", "status"],
+            FileKind::Vbm => &["votecal_id", "county_code", "election_id", "ballot_id", "status_code", "status_time"],
+            FileKind::Vph => &["votecal_id", "county_code", "election_id", "participation_method", "participation_time", "active"],
+            FileKind::Signups => &[
+                "first_name", "last_name", "date_of_birth", "zip", "votecal_id", "language", "sms", "email", "voice",
+                "notify_from", "notify_until",
+            ],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Voters => "voters",
+            FileKind::Vbm => "vbm",
+            FileKind::Vph => "vph",
+            FileKind::Signups => "signups",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The kind whose header this is, if any.
+    pub fn from_header(header: &ByteRecord) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| header_matches(header, k.header()))
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn header_matches(found: &ByteRecord, expected: &[&str]) -> bool {
+    found.len() == expected.len()
+        && found.iter().zip(expected).enumerate().all(|(i, (f, e))| {
+            let f = if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+            trim(f).eq_ignore_ascii_case(e.as_bytes())
+        })
+}
+
+/// A whole file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{file}: cannot be read: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("{file}: line 1: the header is not a {kind} file's header; expected: {expected}")]
+    Header { file: String, kind: String, expected: String },
+    #[error("{file}: line 1: the header matches no known file kind (voters, vbm, vph, signups)")]
+    UnknownKind { file: String },
+}
+
+/// One rejected row: where, which field, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.reason)
+    }
+}
+
+/// What is wrong with one field of a row (the line is added by the reader).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        FieldError { field, reason: reason.into() }
+    }
+}
+
+/// A row read from a file, with its line number (the header is line 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line<T> {
+    pub line: u64,
+    pub row: T,
+}
+
+/// A parser from one CSV record to a row type.
+pub trait RowFormat: Sized {
+    const KIND: FileKind;
+    fn parse(record: &ByteRecord) -> Result<Self, FieldError>;
+}
+
+/// Streams the rows of a file of kind `T::KIND`. Memory stays flat whatever the file's size.
+pub struct Rows<R: Read, T> {
+    reader: csv::Reader<R>,
+    record: ByteRecord,
+    done: bool,
+    _row: std::marker::PhantomData<T>,
+}
+
+/// Opens a stream of rows, checking the header first. `file` names the file in errors.
+pub fn read_rows<R: Read, T: RowFormat>(file: &str, input: R) -> Result<Rows<R, T>, FileError> {
+    let mut reader = csv_reader(input);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| FileError::Unreadable { file: file.to_string(), reason: e.to_string() })?
+        .clone();
+    if !header_matches(&header, T::KIND.header()) {
+        return Err(FileError::Header {
+            file: file.to_string(),
+            kind: T::KIND.to_string(),
+            expected: T::KIND.header().join(","),
+        });
+    }
+    Ok(Rows { reader, record: ByteRecord::new(), done: false, _row: std::marker::PhantomData })
+}
+
+/// Reads just the header of a file and says which kind it is.
+pub fn detect_kind<R: Read>(file: &str, input: R) -> Result<FileKind, FileError> {
+    let mut reader = csv_reader(input);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| FileError::Unreadable { file: file.to_string(), reason: e.to_string() })?;
+    FileKind::from_header(header).ok_or_else(|| FileError::UnknownKind { file: file.to_string() })
+}
+
+fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 16).from_reader(input)
+}
+
+impl<R: Read, T: RowFormat> Iterator for Rows<R, T> {
+    type Item = Result<Line<T>, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(false) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(true) => {
+                    let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+                    // A blank line between rows is not a row.
+                    if self.record.len() == 1 && self.record[0].is_empty() {
+                        continue;
+                    }
+                    let expected = T::KIND.header().len();
+                    if self.record.len() != expected {
+                        return Some(Err(RowError {
+                            line,
+                            field: "row".into(),
+                            reason: format!("expected {expected} fields, found {}", self.record.len()),
+                        }));
+                    }
+                    return Some(
+                        T::parse(&self.record)
+                            .map(|row| Line { line, row })
+                            .map_err(|e| RowError { line, field: e.field.into(), reason: e.reason }),
+                    );
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    // An I/O failure ends the stream; a malformed record is one bad row.
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        self.done = true;
+                    }
+                    return Some(Err(RowError { line, field: "row".into(), reason: format!("unreadable CSV: {e}") }));
+                }
+            }
+        }
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+fn text<'a>(field: &'static str, b: &'a [u8]) -> Result<&'a str, FieldError> {
+    std::str::from_utf8(trim(b)).map_err(|_| FieldError::new(field, "is not valid UTF-8"))
+}
+
+fn required<'a>(field: &'static str, b: &'a [u8]) -> Result<&'a str, FieldError> {
+    let t = text(field, b)?;
+    if t.is_empty() {
+        return Err(FieldError::new(field, "is empty"));
+    }
+    Ok(t)
+}
+
+/// A VoteCal voter id: 1-24 ASCII letters and digits.
+pub fn votecal_id(b: &[u8]) -> Result<&str, FieldError> {
+    let b = trim(b);
+    if b.is_empty() {
+        return Err(FieldError::new("votecal_id", "is empty"));
+    }
+    if b.len() > 24 || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return Err(FieldError::new("votecal_id", "must be 1-24 letters and digits"));
+    }
+    Ok(std::str::from_utf8(b).expect("ascii"))
+}
+
+fn county(b: &[u8]) -> Result<CountyCode, FieldError> {
+    let b = trim(b);
+    CountyCode::parse_bytes(b).ok_or_else(|| {
+        FieldError::new("county_code", format!("'{}' is not a county number 01-58", String::from_utf8_lossy(b)))
+    })
+}
+
+fn election_id(b: &[u8]) -> Result<&str, FieldError> {
+    let b = trim(b);
+    if !valid_election_id(b) {
+        return Err(FieldError::new("election_id", format!("'{}' is not an election id", String::from_utf8_lossy(b))));
+    }
+    Ok(std::str::from_utf8(b).expect("ascii"))
+}
+
+fn timestamp(field: &'static str, b: &[u8]) -> Result<DateTime<Utc>, FieldError> {
+    let b = trim(b);
+    parse_rfc3339(b).ok_or_else(|| {
+        FieldError::new(field, format!("'{}' is not an RFC 3339 time with offset", String::from_utf8_lossy(b)))
+    })
+}
+
+/// A date of birth: `YYYY-MM-DD`. The value is personal, so errors do not quote it.
+pub fn date_of_birth(b: &[u8]) -> Result<NaiveDate, FieldError> {
+    let t = text("date_of_birth", b)?;
+    parse_date(t).ok_or_else(|| FieldError::new("date_of_birth", "must be a date written YYYY-MM-DD"))
+}
+
+/// A California ZIP code: five digits (a ZIP+4's extension is dropped).
+pub fn zip(b: &[u8]) -> Result<String, FieldError> {
+    let b = trim(b);
+    let five = match b.len() {
+        5 => b,
+        10 if b[5] == b'-' && b[6..].iter().all(u8::is_ascii_digit) => &b[..5],
+        _ => return Err(FieldError::new("zip", "must be 5 digits")),
+    };
+    if !five.iter().all(u8::is_ascii_digit) {
+        return Err(FieldError::new("zip", "must be 5 digits"));
+    }
+    Ok(String::from_utf8(five.to_vec()).expect("ascii"))
+}
+
+/// Registration status on the voter roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VoterStatus {
+    Active,
+    Inactive,
+    Canceled,
+    Pending,
+}
+
+impl VoterStatus {
+    pub fn parse(b: &[u8]) -> Option<Self> {
+        Some(match trim(b) {
+            b"ACTIVE" => VoterStatus::Active,
+            b"INACTIVE" => VoterStatus::Inactive,
+            b"CANCELED" => VoterStatus::Canceled,
+            b"PENDING" => VoterStatus::Pending,
+            _ => return None,
+        })
+    }
+}
+
+/// A row of the voter roll extract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoterRecord {
+    pub votecal_id: String,
+    pub county: CountyCode,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: NaiveDate,
+    pub zip: String,
+    pub status: VoterStatus,
+}
+
+impl RowFormat for VoterRecord {
+    const KIND: FileKind = FileKind::Voters;
+    fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
+        Ok(VoterRecord {
+            votecal_id: votecal_id(&r[0])?.to_string(),
+            county: county(&r[1])?,
+            first_name: required("first_name", &r[2])?.to_string(),
+            last_name: required("last_name", &r[3])?.to_string(),
+            date_of_birth: date_of_birth(&r[4])?,
+            zip: zip(&r[5])?,
+            status: VoterStatus::parse(&r[6])
+                .ok_or_else(|| FieldError::new("status", "must be ACTIVE, INACTIVE, CANCELED or PENDING"))?,
+        })
+    }
+}
+
+/// A row of the VBM ballot status file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VbmStatus {
+    pub votecal_id: String,
+    pub county: CountyCode,
+    pub election_id: String,
+    pub ballot_id: String,
+    pub status: StatusCode,
+    pub status_time: DateTime<Utc>,
+}
+
+/// A ballot id: 1-40 ASCII letters, digits, '-' or '_'.
+pub fn ballot_id(b: &[u8]) -> Result<&str, FieldError> {
+    let b = trim(b);
+    if b.is_empty() || b.len() > 40 || !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')) {
+        return Err(FieldError::new("ballot_id", "must be 1-40 letters, digits, '-' or '_'"));
+    }
+    Ok(std::str::from_utf8(b).expect("ascii"))
+}
+
+impl VbmStatus {
+    /// Checks a row without building it: the fast path of `check` and the benchmark.
+    pub fn validate(r: &ByteRecord) -> Result<(StatusCode, DateTime<Utc>), FieldError> {
+        votecal_id(&r[0])?;
+        county(&r[1])?;
+        election_id(&r[2])?;
+        ballot_id(&r[3])?;
+        let status = status_code(&r[4])?;
+        Ok((status, timestamp("status_time", &r[5])?))
+    }
+}
+
+fn status_code(b: &[u8]) -> Result<StatusCode, FieldError> {
+    let b = trim(b);
+    StatusCode::parse_bytes(b).ok_or_else(|| {
+        FieldError::new("status_code", format!("'{}' is not a VBM ballot status code", String::from_utf8_lossy(b)))
+    })
+}
+
+impl RowFormat for VbmStatus {
+    const KIND: FileKind = FileKind::Vbm;
+    fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
+        Ok(VbmStatus {
+            votecal_id: votecal_id(&r[0])?.to_string(),
+            county: county(&r[1])?,
+            election_id: election_id(&r[2])?.to_string(),
+            ballot_id: ballot_id(&r[3])?.to_string(),
+            status: status_code(&r[4])?,
+            status_time: timestamp("status_time", &r[5])?,
+        })
+    }
+}
+
+/// A row of the voter participation history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participation {
+    pub votecal_id: String,
+    pub county: CountyCode,
+    pub election_id: String,
+    pub method: ParticipationMethod,
+    pub time: DateTime<Utc>,
+    pub active: bool,
+}
+
+impl RowFormat for Participation {
+    const KIND: FileKind = FileKind::Vph;
+    fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
+        let method_text = text("participation_method", &r[3])?;
+        Ok(Participation {
+            votecal_id: votecal_id(&r[0])?.to_string(),
+            county: county(&r[1])?,
+            election_id: election_id(&r[2])?.to_string(),
+            method: ParticipationMethod::parse(method_text).ok_or_else(|| {
+                FieldError::new("participation_method", format!("'{method_text}' is not POLL, VCR or VBM"))
+            })?,
+            time: timestamp("participation_time", &r[4])?,
+            active: match trim(&r[5]) {
+                b"Y" => true,
+                b"N" => false,
+                _ => return Err(FieldError::new("active", "must be Y or N")),
+            },
+        })
+    }
+}
+
+impl RowFormat for SignupRequest {
+    const KIND: FileKind = FileKind::Signups;
+    fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
+        let field = |i: usize, name: &'static str| text(name, &r[i]);
+        SignupRequest::from_fields(
+            field(0, "first_name")?,
+            field(1, "last_name")?,
+            field(2, "date_of_birth")?,
+            field(3, "zip")?,
+            field(4, "votecal_id")?,
+            field(5, "language")?,
+            field(6, "sms")?,
+            field(7, "email")?,
+            field(8, "voice")?,
+            field(9, "notify_from")?,
+            field(10, "notify_until")?,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vbm(text: &str) -> (Vec<Line<VbmStatus>>, Vec<RowError>) {
+        let mut ok = vec![];
+        let mut bad = vec![];
+        for r in read_rows::<_, VbmStatus>("vbm.csv", text.as_bytes()).unwrap() {
+            match r {
+                Ok(l) => ok.push(l),
+                Err(e) => bad.push(e),
+            }
+        }
+        (ok, bad)
+    }
+
+    const HEADER: &str = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n";
+
+    #[test]
+    fn a_bad_row_is_reported_with_its_line_and_field_and_good_rows_survive() {
+        let file = format!(
+            "{HEADER}CA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-06T09:15:00-07:00\n\
+             CA2,99,2026-11-03-GEN,B2,ISSUED,2026-10-06T09:15:00-07:00\n\
+             CA3,19,2026-11-03-GEN,B3,LOST,2026-10-06T09:15:00-07:00\n\
+             CA4,19,2026-11-03-GEN,B4,INR,yesterday\n\
+             CA5,19,2026-11-03-GEN,B5\n\
+             \"CA6\",\"19\",2026-11-03-GEN,\"B6\",ACCEPTED,2026-10-30T10:00:00Z\n"
+        );
+        let (ok, bad) = vbm(&file);
+        assert_eq!(ok.iter().map(|l| (l.line, l.row.votecal_id.as_str())).collect::<Vec<_>>(), [(2, "CA1"), (7, "CA6")]);
+        let got: Vec<_> = bad.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(got, [(3, "county_code"), (4, "status_code"), (5, "status_time"), (6, "row")]);
+        assert!(bad[1].reason.contains("LOST"));
+        assert_eq!(bad[3].reason, "expected 6 fields, found 4");
+    }
+
+    #[test]
+    fn a_wrong_header_is_a_whole_file_error_naming_the_expected_columns() {
+        let err = read_rows::<_, VbmStatus>("la/vbm.csv", "voter,county\nx,y\n".as_bytes()).err().unwrap();
+        let msg = err.to_string();
+        assert!(msg.starts_with("la/vbm.csv: line 1: the header is not a vbm file's header"), "{msg}");
+        assert!(msg.contains("votecal_id,county_code,election_id"), "{msg}");
+    }
+
+    #[test]
+    fn the_kind_is_known_from_the_header_even_with_a_byte_order_mark() {
+        let with_bom = format!("\u{feff}{HEADER}");
+        assert_eq!(detect_kind("f", with_bom.as_bytes()).unwrap(), FileKind::Vbm);
+        let voters = "votecal_id,county_code,first_name,last_name,date_of_birth,zip,status\n";
+        assert_eq!(detect_kind("f", voters.as_bytes()).unwrap(), FileKind::Voters);
+        assert!(detect_kind("f", "a,b\n".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn voter_roll_errors_never_quote_personal_values() {
+        let file = "votecal_id,county_code,first_name,last_name,date_of_birth,zip,status\n\
+                    CA1,01,Maria,Lopez,1961-02-31,94601,ACTIVE\n\
+                    CA2,01,Maria,Lopez,1961-02-03,9460,ACTIVE\n\
+                    CA3,01,,Lopez,1961-02-03,94601,ACTIVE\n\
+                    CA4,01,Ana,Ruiz,1970-01-01,94601-1234,INACTIVE\n";
+        let rows: Vec<_> = read_rows::<_, VoterRecord>("voters.csv", file.as_bytes()).unwrap().collect();
+        let errs: Vec<_> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["date_of_birth", "zip", "first_name"]);
+        for e in errs {
+            assert!(!e.reason.contains("1961") && !e.reason.contains("9460") && !e.reason.contains("Maria"));
+        }
+        let ana = rows[3].as_ref().unwrap();
+        assert_eq!((ana.row.zip.as_str(), ana.row.status), ("94601", VoterStatus::Inactive));
+    }
+
+    #[test]
+    fn participation_rows_read_method_and_active_flag() {
+        let file = "votecal_id,county_code,election_id,participation_method,participation_time,active\n\
+                    CA1,19,2026-11-03-GEN,VCR,2026-11-01T10:00:00-08:00,Y\n\
+                    CA2,19,2026-11-03-GEN,MAIL,2026-11-01T10:00:00-08:00,Y\n\
+                    CA3,19,2026-11-03-GEN,POLL,2026-11-03T10:00:00-08:00,yes\n";
+        let rows: Vec<_> = read_rows::<_, Participation>("vph.csv", file.as_bytes()).unwrap().collect();
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!((first.row.method, first.row.active), (ParticipationMethod::VoteCenter, true));
+        assert_eq!(rows[1].as_ref().unwrap_err().field, "participation_method");
+        assert_eq!(rows[2].as_ref().unwrap_err().field, "active");
+    }
+}

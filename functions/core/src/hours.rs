@@ -1,0 +1,152 @@
+//! Notification hours: the part of the day, Pacific time, when a voter agreed to be contacted.
+
+use crate::time::{pacific_instant, PACIFIC};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The voter's notification window, e.g. 08:00–20:00 (the guidance's default).
+///
+/// `from` is inclusive and `until` exclusive. A window whose `until` is earlier than its `from`
+/// runs overnight (22:00–06:00). Equal times mean any time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationHours {
+    #[serde(with = "hhmm")]
+    pub from: NaiveTime,
+    #[serde(with = "hhmm")]
+    pub until: NaiveTime,
+}
+
+impl Default for NotificationHours {
+    fn default() -> Self {
+        NotificationHours {
+            from: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            until: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+        }
+    }
+}
+
+impl NotificationHours {
+    /// Parses two `HH:MM` texts; empty texts take the default (08:00 and 20:00).
+    pub fn parse(from: &str, until: &str) -> Result<Self, &'static str> {
+        let default = Self::default();
+        let from = if from.trim().is_empty() { default.from } else { parse_hhmm(from).ok_or("notify_from")? };
+        let until = if until.trim().is_empty() { default.until } else { parse_hhmm(until).ok_or("notify_until")? };
+        Ok(NotificationHours { from, until })
+    }
+
+    fn contains_time(&self, t: NaiveTime) -> bool {
+        if self.from == self.until {
+            true
+        } else if self.from < self.until {
+            self.from <= t && t < self.until
+        } else {
+            t >= self.from || t < self.until
+        }
+    }
+
+    /// Whether `at` falls inside the window, on the Pacific clock.
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.contains_time(at.with_timezone(&PACIFIC).time())
+    }
+
+    /// The first instant at or after `at` inside the window: `at` itself when it is inside,
+    /// otherwise the next opening (DST-correct).
+    pub fn next_open(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        if self.contains(at) {
+            return at;
+        }
+        let local_date = at.with_timezone(&PACIFIC).date_naive();
+        for day in 0..3 {
+            let date = local_date + Duration::days(day);
+            let open = pacific_instant(date, self.from);
+            if open >= at {
+                return open;
+            }
+        }
+        at
+    }
+}
+
+impl fmt::Display for NotificationHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}–{}", self.from.format("%H:%M"), self.until.format("%H:%M"))
+    }
+}
+
+/// Parses `HH:MM` (24-hour clock).
+pub fn parse_hhmm(text: &str) -> Option<NaiveTime> {
+    let t = text.trim();
+    if t.len() != 5 || t.as_bytes()[2] != b':' {
+        return None;
+    }
+    NaiveTime::parse_from_str(t, "%H:%M").ok()
+}
+
+mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_hhmm(&text).ok_or_else(|| serde::de::Error::custom("expected HH:MM"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_status_at_11pm_waits_for_8am_next_morning() {
+        let hours = NotificationHours::default();
+        let late = utc("2026-10-20T23:30:00-07:00");
+        assert!(!hours.contains(late));
+        assert_eq!(hours.next_open(late), utc("2026-10-21T08:00:00-07:00"));
+    }
+
+    #[test]
+    fn inside_the_window_is_now_and_the_closing_minute_is_outside() {
+        let hours = NotificationHours::default();
+        let noon = utc("2026-10-20T12:00:00-07:00");
+        assert_eq!(hours.next_open(noon), noon);
+        let eight_pm = utc("2026-10-20T20:00:00-07:00");
+        assert_eq!(hours.next_open(eight_pm), utc("2026-10-21T08:00:00-07:00"));
+        let early = utc("2026-10-20T05:10:00-07:00");
+        assert_eq!(hours.next_open(early), utc("2026-10-20T08:00:00-07:00"));
+    }
+
+    #[test]
+    fn the_morning_after_the_clocks_fall_back_opens_at_8am_standard_time() {
+        // 2026-11-01 02:00 PDT becomes 01:00 PST. A message held overnight from Saturday
+        // is released at 08:00 PST on Sunday, which is 16:00 UTC, not 15:00.
+        let hours = NotificationHours::default();
+        let saturday_night = utc("2026-10-31T22:00:00-07:00");
+        assert_eq!(hours.next_open(saturday_night), utc("2026-11-01T16:00:00Z"));
+    }
+
+    #[test]
+    fn custom_and_overnight_windows() {
+        let nine_to_five = NotificationHours::parse("09:00", "17:00").unwrap();
+        assert_eq!(nine_to_five.next_open(utc("2026-10-20T17:30:00-07:00")), utc("2026-10-21T09:00:00-07:00"));
+        let night_owl = NotificationHours::parse("18:00", "01:00").unwrap();
+        assert!(night_owl.contains(utc("2026-10-20T23:30:00-07:00")));
+        assert!(night_owl.contains(utc("2026-10-21T00:30:00-07:00")));
+        assert_eq!(night_owl.next_open(utc("2026-10-21T09:00:00-07:00")), utc("2026-10-21T18:00:00-07:00"));
+    }
+
+    #[test]
+    fn bad_hours_name_the_field_and_empty_takes_the_default() {
+        assert_eq!(NotificationHours::parse("", "").unwrap(), NotificationHours::default());
+        assert_eq!(NotificationHours::parse("8am", ""), Err("notify_from"));
+        assert_eq!(NotificationHours::parse("08:00", "25:00"), Err("notify_until"));
+    }
+}

@@ -1,0 +1,24 @@
+//! Where's My Ballot: the ballot-tracking domain.
+//!
+//! Pure: no AWS SDK, no network, no clock of its own (every decision takes `now`). It holds the
+//! status codes, the county file formats, the ballot lifecycle, the election calendar, the
+//! notification hours, sign-up matching, the message templates and the IMb codec, and the ports
+//! (traits) through which the local pipeline and the Lambdas store, queue, send and schedule.
+
+pub mod county;
+pub mod election;
+pub mod formats;
+pub mod hours;
+pub mod lifecycle;
+pub mod memory;
+pub mod notify;
+pub mod pipeline;
+pub mod ports;
+pub mod signup;
+pub mod status;
+pub mod templates;
+pub mod time;
+
+pub use county::CountyCode;
+pub use election::Election;
+pub use status::{Channel, Language, MessageKind, Milestone, StatusCode};

@@ -1,0 +1,151 @@
+//! In-memory implementations of the ports: for tests, and the reference the other adapters'
+//! contract tests compare with.
+
+use crate::formats::VoterRecord;
+use crate::lifecycle::BallotJourney;
+use crate::notify::Notification;
+use crate::ports::*;
+use crate::signup::{IdentityKey, Subscription};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct State {
+    voters: BTreeMap<String, VoterRecord>,
+    subscriptions: BTreeMap<String, Subscription>,
+    journeys: BTreeMap<(String, String), (BallotJourney, u64)>,
+    ledger: BTreeMap<String, Option<DeliveryOutcome>>,
+    held: Vec<Notification>,
+}
+
+/// Every store port in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().expect("memory store poisoned"))
+    }
+
+    /// The ledger's outcome for a key, if completed.
+    pub fn outcome(&self, key: &str) -> Option<DeliveryOutcome> {
+        self.with(|s| s.ledger.get(key).cloned().flatten())
+    }
+
+    pub fn held_count(&self) -> usize {
+        self.with(|s| s.held.len())
+    }
+}
+
+impl VoterRoll for MemoryStore {
+    async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
+        self.with(|s| s.voters.insert(voter.votecal_id.clone(), voter.clone()));
+        Ok(())
+    }
+    async fn voter(&self, id: &str) -> Result<Option<VoterRecord>, StoreError> {
+        Ok(self.with(|s| s.voters.get(id).cloned()))
+    }
+    async fn voters_by_identity(&self, key: &IdentityKey) -> Result<Vec<VoterRecord>, StoreError> {
+        Ok(self.with(|s| s.voters.values().filter(|v| &IdentityKey::of_voter(v) == key).cloned().collect()))
+    }
+}
+
+impl SubscriptionStore for MemoryStore {
+    async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
+        self.with(|s| s.subscriptions.insert(sub.votecal_id.clone(), sub.clone()));
+        Ok(())
+    }
+    async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
+        Ok(self.with(|s| s.subscriptions.get(id).cloned()))
+    }
+}
+
+impl JourneyStore for MemoryStore {
+    async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        Ok(self.with(|s| {
+            s.journeys
+                .get(&(election_id.to_string(), votecal_id.to_string()))
+                .map(|(j, v)| Versioned { value: j.clone(), version: *v })
+        }))
+    }
+    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.with(|s| {
+            let key = (journey.election_id.clone(), journey.votecal_id.clone());
+            let current = s.journeys.get(&key).map(|(_, v)| *v);
+            if current != expected {
+                return Err(StoreError::Conflict(format!("journey {}/{}", key.0, key.1)));
+            }
+            let next = current.unwrap_or(0) + 1;
+            s.journeys.insert(key, (journey.clone(), next));
+            Ok(next)
+        })
+    }
+    async fn journeys_of_voter(&self, votecal_id: &str) -> Result<Vec<BallotJourney>, StoreError> {
+        Ok(self.with(|s| s.journeys.values().filter(|(j, _)| j.votecal_id == votecal_id).map(|(j, _)| j.clone()).collect()))
+    }
+}
+
+impl MessageLedger for MemoryStore {
+    async fn claim(&self, key: &str, _now: DateTime<Utc>) -> Result<Claim, StoreError> {
+        Ok(self.with(|s| match s.ledger.get(key) {
+            None => {
+                s.ledger.insert(key.to_string(), None);
+                Claim::Claimed
+            }
+            Some(None) => Claim::InProgress,
+            Some(Some(_)) => Claim::Done,
+        }))
+    }
+    async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
+        self.with(|s| s.ledger.insert(key.to_string(), Some(outcome.clone())));
+        Ok(())
+    }
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|s| {
+            if matches!(s.ledger.get(key), Some(None)) {
+                s.ledger.remove(key);
+            }
+        });
+        Ok(())
+    }
+}
+
+impl HoldQueue for MemoryStore {
+    async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
+        self.with(|s| s.held.push(n.clone()));
+        Ok(())
+    }
+    async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
+        Ok(self.with(|s| {
+            let (mut due, rest): (Vec<_>, Vec<_>) = s.held.drain(..).partition(|n| n.release_at <= now);
+            s.held = rest;
+            due.sort_by(|a, b| a.release_at.cmp(&b.release_at).then(a.key.cmp(&b.key)));
+            due
+        }))
+    }
+    async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.with(|s| s.held.iter().map(|n| n.release_at).min()))
+    }
+}
+
+/// A dispatcher that keeps what it was asked to send, and can be told to fail.
+#[derive(Default)]
+pub struct RecordingDispatcher {
+    pub sent: Mutex<Vec<OutgoingMessage>>,
+    /// Errors to return, in order, before sending succeeds again.
+    pub failures: Mutex<Vec<DeliveryError>>,
+}
+
+impl Dispatcher for RecordingDispatcher {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        if let Some(e) = self.failures.lock().expect("poisoned").pop() {
+            return Err(e);
+        }
+        let mut sent = self.sent.lock().expect("poisoned");
+        sent.push(msg.clone());
+        Ok(format!("local-{}", sent.len()))
+    }
+}

@@ -1,0 +1,388 @@
+//! The pipeline: the same steps whether run locally on an embedded store or as Lambdas.
+//!
+//! ingest (a row → the journey, conditional write) → fan-out (new milestones → one notification
+//! per chosen channel, sent now or held) → deliver (still current? claimed? render, send, record)
+//! and release (held notifications that are due → deliver).
+
+use crate::election::Election;
+use crate::formats::{Participation, VbmStatus, VoterRecord};
+use crate::lifecycle::{BallotFact, BallotJourney, MilestoneDecision};
+use crate::notify::{confirmation_key, message_values, milestone_key, plan_send, Notification, SendPlan};
+use crate::ports::*;
+use crate::signup::{match_voter, Refusal, SignupRequest, Subscription};
+use crate::status::{Channel, MessageKind};
+use crate::templates::Catalog;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What happened, counted: the summary a county or the cloud team reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Milestones decided, by message.
+    pub milestones: BTreeMap<String, u64>,
+    /// Messages sent, by channel.
+    pub sent: BTreeMap<String, u64>,
+    /// Messages held for later (quiet hours, tracking start, settling).
+    pub held: u64,
+    /// Held messages dropped at release because newer news superseded them.
+    pub superseded: u64,
+    /// Messages whose key was already sent: duplicates suppressed.
+    pub duplicates: u64,
+    /// Messages not sent because the tracking window had closed.
+    pub too_late: u64,
+    /// Milestones in counties not enrolled in the election.
+    pub not_enrolled: u64,
+    /// Milestones of voters who have not signed up.
+    pub not_subscribed: u64,
+    /// Milestones of voters whose sign-up is for another county (they moved).
+    pub moved_county: u64,
+    /// Sends retried later after throttling or a passing failure.
+    pub retried: u64,
+    /// Sends that failed for good, with the reason recorded in the ledger.
+    pub failed: u64,
+    pub signups_accepted: u64,
+    pub signups_refused: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("election '{0}' is not defined")]
+    UnknownElection(String),
+    #[error("template: {0}")]
+    Template(#[from] crate::templates::TemplateError),
+}
+
+/// The backoff before retrying a throttled or failed send: 1, 2, 4 … minutes, at most an hour.
+pub fn retry_delay(attempts: u32) -> Duration {
+    Duration::minutes(1i64 << attempts.min(6)).min(Duration::hours(1))
+}
+
+/// After this many passing failures a send is recorded as failed instead of retried again.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+pub struct Pipeline<'a, S, D> {
+    pub store: &'a S,
+    pub dispatcher: &'a D,
+    pub catalog: &'a Catalog,
+    pub elections: &'a BTreeMap<String, Election>,
+}
+
+impl<'a, S, D> Pipeline<'a, S, D>
+where
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue,
+    D: Dispatcher,
+{
+    pub async fn record_voter(&self, voter: &VoterRecord) -> Result<(), PipelineError> {
+        Ok(self.store.put_voter(voter).await?)
+    }
+
+    fn election(&self, id: &str) -> Result<&'a Election, PipelineError> {
+        self.elections.get(id).ok_or_else(|| PipelineError::UnknownElection(id.to_string()))
+    }
+
+    /// Applies a change to a journey with a conditional write, retrying when another writer won.
+    /// Returns the journey as written and the milestones the change decided.
+    async fn update_journey(
+        &self,
+        election_id: &str,
+        votecal_id: &str,
+        county: crate::county::CountyCode,
+        change: impl Fn(&mut BallotJourney) -> Vec<MilestoneDecision>,
+    ) -> Result<(BallotJourney, Vec<MilestoneDecision>), PipelineError> {
+        loop {
+            let current = self.store.journey(election_id, votecal_id).await?;
+            let (mut journey, version) = match current {
+                Some(v) => (v.value, Some(v.version)),
+                None => (BallotJourney::new(election_id, votecal_id, county), None),
+            };
+            let before = journey.clone();
+            let decided = change(&mut journey);
+            if journey == before {
+                return Ok((journey, decided));
+            }
+            journey.county = county;
+            match self.store.put_journey(&journey, version).await {
+                Ok(_) => return Ok((journey, decided)),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Ingests one VBM status row, then fans out what it decided.
+    pub async fn apply_status(&self, row: &VbmStatus, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        self.election(&row.election_id)?;
+        let fact = BallotFact::Status { ballot_id: row.ballot_id.clone(), code: row.status, at: row.status_time };
+        let (journey, decided) =
+            self.update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply(fact.clone())).await?;
+        self.fan_out(&journey, &decided, now, tally).await
+    }
+
+    /// Ingests one participation history row, then fans out what it decided.
+    pub async fn apply_participation(&self, row: &Participation, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        self.election(&row.election_id)?;
+        let (journey, decided) = self
+            .update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply_participation(row.method, row.time, row.active))
+            .await?;
+        self.fan_out(&journey, &decided, now, tally).await
+    }
+
+    /// Turns newly decided milestones into notifications on the voter's channels.
+    pub async fn fan_out(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        if decided.is_empty() {
+            return Ok(());
+        }
+        let election = self.election(&journey.election_id)?;
+        for decision in decided {
+            *tally.milestones.entry(MessageKind::from(decision.milestone).key().to_string()).or_default() += 1;
+            if !election.is_enrolled(journey.county) {
+                tally.not_enrolled += 1;
+                continue;
+            }
+            let Some(sub) = self.store.subscription(&journey.votecal_id).await? else {
+                tally.not_subscribed += 1;
+                continue;
+            };
+            if sub.county != journey.county {
+                tally.moved_county += 1;
+                continue;
+            }
+            for (channel, _) in sub.channels() {
+                let n = Notification {
+                    key: milestone_key(&journey.election_id, &journey.votecal_id, decision, channel),
+                    election_id: Some(journey.election_id.clone()),
+                    votecal_id: journey.votecal_id.clone(),
+                    county: journey.county,
+                    kind: decision.milestone.into(),
+                    channel,
+                    decision: Some(decision.clone()),
+                    release_at: now,
+                    attempts: 0,
+                };
+                self.schedule(n, Some(election), &sub, decision.settle_until, now, tally).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn schedule(
+        &self,
+        mut n: Notification,
+        election: Option<&Election>,
+        sub: &Subscription,
+        not_before: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        tally: &mut Tally,
+    ) -> Result<(), PipelineError> {
+        match plan_send(now, election, sub.hours, not_before) {
+            SendPlan::Now => self.deliver(n, now, tally).await,
+            SendPlan::HoldUntil(at) => {
+                n.release_at = at;
+                self.store.hold(&n).await?;
+                tally.held += 1;
+                Ok(())
+            }
+            SendPlan::TooLate => {
+                tally.too_late += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends one notification if it is still current and not sent before.
+    pub async fn deliver(&self, mut n: Notification, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        let election = match &n.election_id {
+            Some(id) => Some(self.election(id)?),
+            None => None,
+        };
+        if let (Some(decision), Some(e)) = (&n.decision, election) {
+            let journey = self.store.journey(e.id(), &n.votecal_id).await?;
+            if !journey.is_some_and(|j| j.value.still_current(decision)) {
+                tally.superseded += 1;
+                return Ok(());
+            }
+        }
+        // The subscription as it is now: an opt-out or a move while the message was held wins.
+        let Some(sub) = self.store.subscription(&n.votecal_id).await? else {
+            tally.not_subscribed += 1;
+            return Ok(());
+        };
+        let Some(to) = sub.address(n.channel).map(str::to_string) else {
+            tally.not_subscribed += 1;
+            return Ok(());
+        };
+        if sub.county != n.county {
+            tally.moved_county += 1;
+            return Ok(());
+        }
+        // Re-check the hours: a retry or a release may land outside them.
+        if let SendPlan::HoldUntil(at) = plan_send(now, election, sub.hours, None) {
+            n.release_at = at;
+            self.store.hold(&n).await?;
+            tally.held += 1;
+            return Ok(());
+        }
+        match self.store.claim(&n.key, now).await? {
+            Claim::Claimed => {}
+            Claim::Done => {
+                tally.duplicates += 1;
+                return Ok(());
+            }
+            Claim::InProgress => {
+                n.release_at = now + retry_delay(n.attempts);
+                self.store.hold(&n).await?;
+                tally.retried += 1;
+                return Ok(());
+            }
+        }
+        let t = self.catalog.language(sub.language);
+        let values = message_values(t, sub.language, election, n.county, n.decision.as_ref(), sub.hours);
+        let rendered = self.catalog.render(sub.language, n.kind, n.channel, &values)?;
+        let msg = OutgoingMessage {
+            key: n.key.clone(),
+            votecal_id: n.votecal_id.clone(),
+            election_id: n.election_id.clone(),
+            ballot_id: n.decision.as_ref().and_then(|d| d.ballot_id.clone()),
+            kind: n.kind,
+            channel: n.channel,
+            language: sub.language,
+            to,
+            send_at: now,
+            rendered,
+        };
+        match self.dispatcher.dispatch(&msg).await {
+            Ok(provider_id) => {
+                self.store.complete(&n.key, &DeliveryOutcome::Sent { provider_id, at: now }).await?;
+                *tally.sent.entry(n.channel.to_string()).or_default() += 1;
+            }
+            Err(DeliveryError::Permanent(reason)) => {
+                self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                tally.failed += 1;
+            }
+            Err(e @ (DeliveryError::Throttled | DeliveryError::Temporary(_))) => {
+                self.store.release(&n.key).await?;
+                n.attempts += 1;
+                if n.attempts >= MAX_ATTEMPTS {
+                    let reason = format!("gave up after {} attempts: {e}", n.attempts);
+                    self.store.claim(&n.key, now).await?;
+                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                    tally.failed += 1;
+                } else {
+                    n.release_at = now + retry_delay(n.attempts);
+                    self.store.hold(&n).await?;
+                    tally.retried += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Releases every held notification due at `now`.
+    pub async fn release_due(&self, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
+        let due = self.store.take_due(now).await?;
+        let count = due.len();
+        for n in due {
+            self.deliver(n, now, tally).await?;
+        }
+        Ok(count)
+    }
+
+    /// Signs a voter up: match the roll, store the choices, confirm by SMS and email (never by
+    /// voice), and tell the voter where their ballot already is in any election being tracked.
+    pub async fn signup(&self, request: &SignupRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
+        let candidates = self.store.voters_by_identity(&request.identity()).await?;
+        let voter = match match_voter(request, &candidates) {
+            Ok(v) => v,
+            Err(refusal) => {
+                *tally.signups_refused.entry(format!("{refusal:?}")).or_default() += 1;
+                return Ok(Err(refusal));
+            }
+        };
+        let sub = Subscription::from_request(request, voter, now);
+        self.store.put_subscription(&sub).await?;
+        tally.signups_accepted += 1;
+        for (channel, _) in sub.channels() {
+            if channel == Channel::Voice {
+                continue;
+            }
+            let n = Notification {
+                key: confirmation_key(&sub, channel),
+                election_id: None,
+                votecal_id: sub.votecal_id.clone(),
+                county: sub.county,
+                kind: MessageKind::SignupConfirmation,
+                channel,
+                decision: None,
+                release_at: now,
+                attempts: 0,
+            };
+            // The voter just asked: the confirmation goes now, whatever their hours.
+            self.deliver_now(n, now, tally).await?;
+        }
+        // Catch up: statuses reached before the voter signed up are not lost on them.
+        for journey in self.store.journeys_of_voter(&sub.votecal_id).await? {
+            let Ok(election) = self.election(&journey.election_id) else { continue };
+            if !election.in_window(now) && now >= election.window_closes() {
+                continue;
+            }
+            let mut latest: BTreeMap<Option<String>, &MilestoneDecision> = BTreeMap::new();
+            for d in &journey.milestones {
+                latest.insert(d.ballot_id.clone(), d);
+            }
+            let current: Vec<MilestoneDecision> = latest.into_values().filter(|d| journey.still_current(d)).cloned().collect();
+            self.fan_out_quietly(&journey, &current, now, tally).await?;
+        }
+        Ok(Ok(sub))
+    }
+
+    /// Fan-out without counting the milestones again (they were counted when decided).
+    async fn fan_out_quietly(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        let before = tally.milestones.clone();
+        self.fan_out(journey, decided, now, tally).await?;
+        tally.milestones = before;
+        Ok(())
+    }
+
+    async fn deliver_now(&self, n: Notification, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        // A confirmation has no election and no hours to wait for: deliver() with no election
+        // only re-checks hours, so give it an always-open view by sending directly.
+        let Some(sub) = self.store.subscription(&n.votecal_id).await? else { return Ok(()) };
+        let Some(to) = sub.address(n.channel).map(str::to_string) else { return Ok(()) };
+        match self.store.claim(&n.key, now).await? {
+            Claim::Claimed => {}
+            Claim::Done | Claim::InProgress => {
+                tally.duplicates += 1;
+                return Ok(());
+            }
+        }
+        let t = self.catalog.language(sub.language);
+        let values = message_values(t, sub.language, None, sub.county, None, sub.hours);
+        let rendered = self.catalog.render(sub.language, n.kind, n.channel, &values)?;
+        let msg = OutgoingMessage {
+            key: n.key.clone(),
+            votecal_id: n.votecal_id.clone(),
+            election_id: None,
+            ballot_id: None,
+            kind: n.kind,
+            channel: n.channel,
+            language: sub.language,
+            to,
+            send_at: now,
+            rendered,
+        };
+        match self.dispatcher.dispatch(&msg).await {
+            Ok(provider_id) => {
+                self.store.complete(&n.key, &DeliveryOutcome::Sent { provider_id, at: now }).await?;
+                *tally.sent.entry(n.channel.to_string()).or_default() += 1;
+            }
+            Err(e) => {
+                self.store.complete(&n.key, &DeliveryOutcome::Failed { reason: e.to_string(), at: now }).await?;
+                tally.failed += 1;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! Ports: what the core needs from the world, as traits. The local pipeline implements them on
+//! an embedded store and an outbox; the Lambdas on DynamoDB, SQS, SES, SNS and Connect.
+
+use crate::formats::VoterRecord;
+use crate::lifecycle::BallotJourney;
+use crate::notify::Notification;
+use crate::signup::{IdentityKey, Subscription};
+use crate::status::{Channel, Language, MessageKind};
+use crate::templates::Rendered;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost a race: read again and retry.
+    #[error("{0} was changed by another writer")]
+    Conflict(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A journey as stored, with the version a conditional write must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+pub trait VoterRoll: Sync {
+    fn put_voter(&self, voter: &VoterRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn voter(&self, votecal_id: &str) -> impl Future<Output = Result<Option<VoterRecord>, StoreError>> + Send;
+    fn voters_by_identity(&self, key: &IdentityKey) -> impl Future<Output = Result<Vec<VoterRecord>, StoreError>> + Send;
+}
+
+pub trait SubscriptionStore: Sync {
+    fn put_subscription(&self, sub: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn subscription(&self, votecal_id: &str) -> impl Future<Output = Result<Option<Subscription>, StoreError>> + Send;
+}
+
+pub trait JourneyStore: Sync {
+    fn journey(&self, election_id: &str, votecal_id: &str) -> impl Future<Output = Result<Option<Versioned<BallotJourney>>, StoreError>> + Send;
+    /// Writes the journey if its stored version is still `expected` (None: it must not exist yet).
+    fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn journeys_of_voter(&self, votecal_id: &str) -> impl Future<Output = Result<Vec<BallotJourney>, StoreError>> + Send;
+}
+
+/// The result of a send, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    Sent { provider_id: String, at: DateTime<Utc> },
+    Failed { reason: String, at: DateTime<Utc> },
+}
+
+/// Claim state of a message key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller may send it.
+    Claimed,
+    /// Sent (or permanently failed) already: do nothing.
+    Done,
+    /// Another worker holds the claim and it has not expired: try later.
+    InProgress,
+}
+
+/// The message ledger: at most one send per key, whatever is delivered twice.
+pub trait MessageLedger: Sync {
+    fn claim(&self, key: &str, now: DateTime<Utc>) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Gives a claim back after a passing failure, so a retry can send.
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Messages held until their release time (quiet hours, tracking start, settling).
+pub trait HoldQueue: Sync {
+    fn hold(&self, n: &Notification) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes and returns everything due at or before `now`, oldest first.
+    fn take_due(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<Notification>, StoreError>> + Send;
+    fn next_release(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+}
+
+/// A message ready for a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    pub key: String,
+    pub votecal_id: String,
+    pub election_id: Option<String>,
+    pub ballot_id: Option<String>,
+    pub kind: MessageKind,
+    pub channel: Channel,
+    pub language: Language,
+    /// Phone number or email address.
+    pub to: String,
+    pub send_at: DateTime<Utc>,
+    pub rendered: Rendered,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The provider asked us to slow down: retried later, never dropped.
+    #[error("throttled")]
+    Throttled,
+    /// A passing failure (timeout, 5xx): retried later.
+    #[error("temporary failure: {0}")]
+    Temporary(String),
+    /// Will never succeed (opted-out number, rejected address): recorded with its reason.
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+pub trait Dispatcher: Sync {
+    /// Sends one message; returns the provider's message id.
+    fn dispatch(&self, msg: &OutgoingMessage) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+}

@@ -1,0 +1,316 @@
+//! Signing up: a voter proves who they are by first name, last name, date of birth and ZIP,
+//! which must match the voter roll; several matches need the VoteCal ID.
+//!
+//! Matching is exact after normalising what a person cannot see or does not think of as part
+//! of their name: surrounding and repeated spaces, letter case, and accents (José = JOSE).
+//! Hyphens, apostrophes and the order of names are kept: "Garcia-Lopez" is not "Garcia Lopez".
+
+use crate::county::CountyCode;
+use crate::formats::{date_of_birth, votecal_id, zip, FieldError, VoterRecord, VoterStatus};
+use crate::hours::NotificationHours;
+use crate::status::{Channel, Language};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// The VoteCal Help Desk, which tells voters their VoteCal ID (from the guidance).
+pub const VOTECAL_HELP_DESK: &str = "(916) 654-1141";
+/// Where voters check their registration (from the guidance).
+pub const MY_VOTER_STATUS: &str = "https://wheresmyballot.sos.ca.gov";
+
+/// A name as it is compared: accents removed, case folded, spaces trimmed and collapsed.
+pub fn normalize_name(name: &str) -> String {
+    let folded: String = name.nfd().filter(|c| !is_combining_mark(*c)).collect::<String>().to_lowercase();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What identifies a voter at sign-up, normalised: the key the voter roll is searched by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IdentityKey(pub String);
+
+impl IdentityKey {
+    pub fn new(first: &str, last: &str, dob: NaiveDate, zip: &str) -> Self {
+        IdentityKey(format!("{}|{}|{}|{}", normalize_name(first), normalize_name(last), dob.format("%Y-%m-%d"), zip))
+    }
+
+    pub fn of_voter(v: &VoterRecord) -> Self {
+        Self::new(&v.first_name, &v.last_name, v.date_of_birth, &v.zip)
+    }
+}
+
+/// A checked sign-up request (from the API or a `signups` file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupRequest {
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: NaiveDate,
+    pub zip: String,
+    pub votecal_id: Option<String>,
+    pub language: Language,
+    pub sms: Option<String>,
+    pub email: Option<String>,
+    pub voice: Option<String>,
+    pub hours: NotificationHours,
+}
+
+/// An E.164 phone number: '+', then 8 to 15 digits, the first not 0.
+pub fn valid_phone(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() >= 9 && b.len() <= 16 && b[0] == b'+' && b[1] != b'0' && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// A plausible email address: one '@', something before it, a dotted domain after, no spaces.
+pub fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else { return false };
+    e.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl SignupRequest {
+    /// Checks the fields of a request, each given as text (empty = not given).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_fields(
+        first_name: &str,
+        last_name: &str,
+        dob: &str,
+        zip_code: &str,
+        votecal: &str,
+        language: &str,
+        sms: &str,
+        email: &str,
+        voice: &str,
+        notify_from: &str,
+        notify_until: &str,
+    ) -> Result<SignupRequest, FieldError> {
+        let name = |field: &'static str, v: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                Err(FieldError::new(field, "is empty"))
+            } else if v.chars().count() > 100 {
+                Err(FieldError::new(field, "is longer than 100 characters"))
+            } else {
+                Ok(v.to_string())
+            }
+        };
+        let phone = |field: &'static str, v: &str| -> Result<Option<String>, FieldError> {
+            let v = v.trim();
+            if v.is_empty() {
+                Ok(None)
+            } else if valid_phone(v) {
+                Ok(Some(v.to_string()))
+            } else {
+                Err(FieldError::new(field, "must be a phone number in E.164 form, e.g. +19165550100"))
+            }
+        };
+        let email = email.trim();
+        let email = if email.is_empty() {
+            None
+        } else if valid_email(email) {
+            Some(email.to_string())
+        } else {
+            return Err(FieldError::new("email", "is not an email address"));
+        };
+        let request = SignupRequest {
+            first_name: name("first_name", first_name)?,
+            last_name: name("last_name", last_name)?,
+            date_of_birth: date_of_birth(dob.as_bytes())?,
+            zip: zip(zip_code.as_bytes())?,
+            votecal_id: match votecal.trim() {
+                "" => None,
+                v => Some(votecal_id(v.as_bytes())?.to_string()),
+            },
+            language: Language::parse(language.trim()).ok_or_else(|| {
+                FieldError::new("language", format!("'{}' is not one of en es zh hi ja km ko tl th vi", language.trim()))
+            })?,
+            sms: phone("sms", sms)?,
+            email,
+            voice: phone("voice", voice)?,
+            hours: NotificationHours::parse(notify_from, notify_until)
+                .map_err(|field| FieldError::new(if field == "notify_from" { "notify_from" } else { "notify_until" }, "must be HH:MM"))?,
+        };
+        if request.sms.is_none() && request.email.is_none() && request.voice.is_none() {
+            return Err(FieldError::new("sms", "at least one of sms, email and voice is needed"));
+        }
+        Ok(request)
+    }
+
+    pub fn identity(&self) -> IdentityKey {
+        IdentityKey::new(&self.first_name, &self.last_name, self.date_of_birth, &self.zip)
+    }
+}
+
+/// A signed-up voter's choices. Held per voter; a new sign-up replaces the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub votecal_id: String,
+    /// The county the voter signed up in: a voter who moves county must sign up again.
+    pub county: CountyCode,
+    pub language: Language,
+    pub sms: Option<String>,
+    pub email: Option<String>,
+    pub voice: Option<String>,
+    pub hours: NotificationHours,
+    pub signed_up_at: DateTime<Utc>,
+}
+
+impl Subscription {
+    /// The channels the voter chose, with the address for each.
+    pub fn channels(&self) -> Vec<(Channel, &str)> {
+        let mut out = vec![];
+        if let Some(p) = &self.sms {
+            out.push((Channel::Sms, p.as_str()));
+        }
+        if let Some(e) = &self.email {
+            out.push((Channel::Email, e.as_str()));
+        }
+        if let Some(p) = &self.voice {
+            out.push((Channel::Voice, p.as_str()));
+        }
+        out
+    }
+
+    pub fn address(&self, channel: Channel) -> Option<&str> {
+        match channel {
+            Channel::Sms => self.sms.as_deref(),
+            Channel::Email => self.email.as_deref(),
+            Channel::Voice => self.voice.as_deref(),
+        }
+    }
+}
+
+/// Why a sign-up was refused, each with the guidance's advice to the voter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Nothing on the voter roll matches.
+    NoMatch,
+    /// Several voters match: the VoteCal ID tells them apart.
+    NeedsVotecalId,
+    /// The voter's registration is inactive, canceled or pending.
+    NotActive,
+}
+
+impl Refusal {
+    /// What the voter is told. Says nothing about any voter record.
+    pub fn advice(self) -> String {
+        match self {
+            Refusal::NoMatch => format!(
+                "We could not find a voter record matching that name, date of birth and ZIP code. \
+                 Check your registration at My Voter Status ({MY_VOTER_STATUS}) or contact your county elections office."
+            ),
+            Refusal::NeedsVotecalId => format!(
+                "More than one voter record matches. Enter your VoteCal ID to sign up; \
+                 the VoteCal Help Desk at {VOTECAL_HELP_DESK} can help you find it."
+            ),
+            Refusal::NotActive => "Your voter registration is not active. Please contact your county elections office.".to_string(),
+        }
+    }
+}
+
+/// Decides a sign-up from the voter records whose identity matched.
+///
+/// A VoteCal ID given by the voter must be one of the matches: it chooses among them but never
+/// overrides the name, date of birth and ZIP.
+pub fn match_voter<'a>(request: &SignupRequest, candidates: &'a [VoterRecord]) -> Result<&'a VoterRecord, Refusal> {
+    let key = request.identity();
+    let matching: Vec<&VoterRecord> = candidates.iter().filter(|v| IdentityKey::of_voter(v) == key).collect();
+    let chosen = match (&request.votecal_id, matching.as_slice()) {
+        (_, []) => return Err(Refusal::NoMatch),
+        (Some(id), several) => *several.iter().find(|v| &v.votecal_id == id).ok_or(Refusal::NoMatch)?,
+        (None, [one]) => *one,
+        (None, _) => return Err(Refusal::NeedsVotecalId),
+    };
+    if chosen.status != VoterStatus::Active {
+        return Err(Refusal::NotActive);
+    }
+    Ok(chosen)
+}
+
+impl Subscription {
+    pub fn from_request(request: &SignupRequest, voter: &VoterRecord, now: DateTime<Utc>) -> Subscription {
+        Subscription {
+            votecal_id: voter.votecal_id.clone(),
+            county: voter.county,
+            language: request.language,
+            sms: request.sms.clone(),
+            email: request.email.clone(),
+            voice: request.voice.clone(),
+            hours: request.hours,
+            signed_up_at: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn voter(id: &str, first: &str, last: &str, status: VoterStatus) -> VoterRecord {
+        VoterRecord {
+            votecal_id: id.into(),
+            county: CountyCode::parse("19").unwrap(),
+            first_name: first.into(),
+            last_name: last.into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
+            zip: "90012".into(),
+            status,
+        }
+    }
+
+    fn request(first: &str, last: &str, votecal: &str) -> SignupRequest {
+        SignupRequest::from_fields(first, last, "1980-05-17", "90012", votecal, "es", "+13105550123", "", "", "", "").unwrap()
+    }
+
+    #[test]
+    fn case_accents_and_spaces_do_not_stop_a_match_but_spelling_does() {
+        let roll = [voter("CA1", "JOSE", "GARCIA-LOPEZ", VoterStatus::Active)];
+        assert_eq!(match_voter(&request("  José ", "garcía-lópez", ""), &roll).unwrap().votecal_id, "CA1");
+        assert_eq!(match_voter(&request("Jose", "Garcia Lopez", ""), &roll), Err(Refusal::NoMatch));
+        assert_eq!(match_voter(&request("Joseph", "Garcia-Lopez", ""), &roll), Err(Refusal::NoMatch));
+    }
+
+    #[test]
+    fn two_voters_with_the_same_identity_need_the_votecal_id() {
+        let roll = [voter("CA1", "Ann", "Lee", VoterStatus::Active), voter("CA2", "Ann", "Lee", VoterStatus::Active)];
+        let refused = match_voter(&request("Ann", "Lee", ""), &roll).unwrap_err();
+        assert_eq!(refused, Refusal::NeedsVotecalId);
+        assert!(refused.advice().contains("(916) 654-1141"));
+        assert_eq!(match_voter(&request("Ann", "Lee", "CA2"), &roll).unwrap().votecal_id, "CA2");
+        assert_eq!(match_voter(&request("Ann", "Lee", "CA9"), &roll), Err(Refusal::NoMatch));
+    }
+
+    #[test]
+    fn inactive_canceled_and_pending_voters_are_sent_to_their_county() {
+        for status in [VoterStatus::Inactive, VoterStatus::Canceled, VoterStatus::Pending] {
+            let roll = [voter("CA1", "Ann", "Lee", status)];
+            let refused = match_voter(&request("Ann", "Lee", ""), &roll).unwrap_err();
+            assert_eq!(refused, Refusal::NotActive);
+            assert!(refused.advice().contains("county elections office"));
+        }
+        assert!(Refusal::NoMatch.advice().contains("My Voter Status"));
+    }
+
+    #[test]
+    fn a_request_needs_a_channel_and_valid_addresses() {
+        let f = |sms: &str, email: &str, voice: &str| {
+            SignupRequest::from_fields("A", "B", "1980-05-17", "90012", "", "en", sms, email, voice, "", "")
+        };
+        assert_eq!(f("", "", "").unwrap_err().reason, "at least one of sms, email and voice is needed");
+        assert_eq!(f("310-555-0123", "", "").unwrap_err().field, "sms");
+        assert_eq!(f("", "not-an-email", "").unwrap_err().field, "email");
+        assert_eq!(f("", "", "+0123").unwrap_err().field, "voice");
+        let ok = f("", "voter@example.com", "+13105550123").unwrap();
+        assert_eq!(ok.hours, NotificationHours::default());
+        let bad_lang = SignupRequest::from_fields("A", "B", "1980-05-17", "90012", "", "fr", "+13105550123", "", "", "", "");
+        assert_eq!(bad_lang.unwrap_err().field, "language");
+        let bad_dob = SignupRequest::from_fields("A", "B", "05-17-1980", "90012", "", "en", "+13105550123", "", "", "", "");
+        assert_eq!(bad_dob.unwrap_err().field, "date_of_birth");
+    }
+}

@@ -1,0 +1,444 @@
+//! The VBM Ballot Status Codes VoteCal sends, and the messages they trigger (the guidance's table).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A VBM ballot status code as VoteCal sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum StatusCode {
+    #[serde(rename = "ISSUED")]
+    Issued,
+    #[serde(rename = "INR")]
+    InReview,
+    #[serde(rename = "ACCEPTED")]
+    Accepted,
+    /// Voter already voted.
+    #[serde(rename = "VAV")]
+    Vav,
+    /// No voter signature.
+    #[serde(rename = "NVS")]
+    Nvs,
+    /// Non-matching signature.
+    #[serde(rename = "NMS")]
+    Nms,
+    /// Ballot missing from envelope.
+    #[serde(rename = "BME")]
+    Bme,
+    /// Voter deceased.
+    #[serde(rename = "VDD")]
+    Vdd,
+    /// Missing or incorrect address on envelope.
+    #[serde(rename = "MIA")]
+    Mia,
+    /// Multiple ballots returned in one envelope.
+    #[serde(rename = "MRE")]
+    Mre,
+    /// Ballot was not received on time.
+    #[serde(rename = "NOT")]
+    Not,
+    /// Please contact your county for further information.
+    #[serde(rename = "INF")]
+    Inf,
+    /// Other codes with multiple reasons.
+    #[serde(rename = "OTH")]
+    Oth,
+    /// VBM ballot was undeliverable.
+    #[serde(rename = "UND")]
+    Und,
+    /// No ID provided.
+    #[serde(rename = "NID")]
+    Nid,
+    /// Cancelled.
+    #[serde(rename = "CLD")]
+    Cld,
+}
+
+impl StatusCode {
+    pub const ALL: [StatusCode; 16] = [
+        StatusCode::Issued,
+        StatusCode::InReview,
+        StatusCode::Accepted,
+        StatusCode::Vav,
+        StatusCode::Nvs,
+        StatusCode::Nms,
+        StatusCode::Bme,
+        StatusCode::Vdd,
+        StatusCode::Mia,
+        StatusCode::Mre,
+        StatusCode::Not,
+        StatusCode::Inf,
+        StatusCode::Oth,
+        StatusCode::Und,
+        StatusCode::Nid,
+        StatusCode::Cld,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCode::Issued => "ISSUED",
+            StatusCode::InReview => "INR",
+            StatusCode::Accepted => "ACCEPTED",
+            StatusCode::Vav => "VAV",
+            StatusCode::Nvs => "NVS",
+            StatusCode::Nms => "NMS",
+            StatusCode::Bme => "BME",
+            StatusCode::Vdd => "VDD",
+            StatusCode::Mia => "MIA",
+            StatusCode::Mre => "MRE",
+            StatusCode::Not => "NOT",
+            StatusCode::Inf => "INF",
+            StatusCode::Oth => "OTH",
+            StatusCode::Und => "UND",
+            StatusCode::Nid => "NID",
+            StatusCode::Cld => "CLD",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    pub fn parse_bytes(b: &[u8]) -> Option<Self> {
+        Some(match b {
+            b"ISSUED" => StatusCode::Issued,
+            b"INR" => StatusCode::InReview,
+            b"ACCEPTED" => StatusCode::Accepted,
+            b"VAV" => StatusCode::Vav,
+            b"NVS" => StatusCode::Nvs,
+            b"NMS" => StatusCode::Nms,
+            b"BME" => StatusCode::Bme,
+            b"VDD" => StatusCode::Vdd,
+            b"MIA" => StatusCode::Mia,
+            b"MRE" => StatusCode::Mre,
+            b"NOT" => StatusCode::Not,
+            b"INF" => StatusCode::Inf,
+            b"OTH" => StatusCode::Oth,
+            b"UND" => StatusCode::Und,
+            b"NID" => StatusCode::Nid,
+            b"CLD" => StatusCode::Cld,
+            _ => return None,
+        })
+    }
+
+    /// The milestone message the guidance's table assigns to this code.
+    ///
+    /// ISSUED maps to Outbound here; whether it is really a Reissued (a second ballot) is the
+    /// lifecycle's decision, which knows the voter's other ballots.
+    pub fn milestone(self) -> Milestone {
+        match self {
+            StatusCode::Issued => Milestone::Outbound,
+            StatusCode::InReview => Milestone::Received,
+            StatusCode::Accepted => Milestone::Accepted,
+            StatusCode::Vav
+            | StatusCode::Bme
+            | StatusCode::Vdd
+            | StatusCode::Mia
+            | StatusCode::Mre
+            | StatusCode::Not
+            | StatusCode::Oth
+            | StatusCode::Cld => Milestone::NotAccepted,
+            StatusCode::Nvs | StatusCode::Nms | StatusCode::Inf | StatusCode::Nid => {
+                Milestone::ContactCounty
+            }
+            StatusCode::Und => Milestone::Undeliverable,
+        }
+    }
+
+    /// Whether the message for this code carries a reason phrase (Not Accepted, Contact County).
+    pub fn has_reason(self) -> bool {
+        matches!(self.milestone(), Milestone::NotAccepted | Milestone::ContactCounty)
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A point in the ballot's journey that a voter is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum Milestone {
+    Outbound,
+    Inbound,
+    Received,
+    Accepted,
+    NotAccepted,
+    ContactCounty,
+    Undeliverable,
+    Reissued,
+    InPerson,
+}
+
+impl Milestone {
+    pub const ALL: [Milestone; 9] = [
+        Milestone::Outbound,
+        Milestone::Inbound,
+        Milestone::Received,
+        Milestone::Accepted,
+        Milestone::NotAccepted,
+        Milestone::ContactCounty,
+        Milestone::Undeliverable,
+        Milestone::Reissued,
+        Milestone::InPerson,
+    ];
+
+    /// How far along the ballot's journey this milestone is. A milestone never follows one of a
+    /// later stage for the same ballot ("received" after "accepted" would only confuse).
+    pub fn stage(self) -> u8 {
+        match self {
+            Milestone::Outbound | Milestone::Reissued => 1,
+            Milestone::Inbound | Milestone::Undeliverable => 2,
+            Milestone::Received => 3,
+            Milestone::Accepted | Milestone::NotAccepted | Milestone::ContactCounty => 4,
+            Milestone::InPerson => 5,
+        }
+    }
+}
+
+/// Every kind of message the system sends: the milestones and the sign-up confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Outbound,
+    Inbound,
+    Received,
+    Accepted,
+    NotAccepted,
+    ContactCounty,
+    Undeliverable,
+    Reissued,
+    InPerson,
+    SignupConfirmation,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 10] = [
+        MessageKind::Outbound,
+        MessageKind::Inbound,
+        MessageKind::Received,
+        MessageKind::Accepted,
+        MessageKind::NotAccepted,
+        MessageKind::ContactCounty,
+        MessageKind::Undeliverable,
+        MessageKind::Reissued,
+        MessageKind::InPerson,
+        MessageKind::SignupConfirmation,
+    ];
+
+    /// The key used in template files and in the outbox.
+    pub fn key(self) -> &'static str {
+        match self {
+            MessageKind::Outbound => "outbound",
+            MessageKind::Inbound => "inbound",
+            MessageKind::Received => "received",
+            MessageKind::Accepted => "accepted",
+            MessageKind::NotAccepted => "not_accepted",
+            MessageKind::ContactCounty => "contact_county",
+            MessageKind::Undeliverable => "undeliverable",
+            MessageKind::Reissued => "reissued",
+            MessageKind::InPerson => "in_person",
+            MessageKind::SignupConfirmation => "signup_confirmation",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        let wanted = key.replace('-', "_").to_ascii_lowercase();
+        Self::ALL.into_iter().find(|m| m.key() == wanted)
+    }
+}
+
+impl From<Milestone> for MessageKind {
+    fn from(m: Milestone) -> Self {
+        match m {
+            Milestone::Outbound => MessageKind::Outbound,
+            Milestone::Inbound => MessageKind::Inbound,
+            Milestone::Received => MessageKind::Received,
+            Milestone::Accepted => MessageKind::Accepted,
+            Milestone::NotAccepted => MessageKind::NotAccepted,
+            Milestone::ContactCounty => MessageKind::ContactCounty,
+            Milestone::Undeliverable => MessageKind::Undeliverable,
+            Milestone::Reissued => MessageKind::Reissued,
+            Milestone::InPerson => MessageKind::InPerson,
+        }
+    }
+}
+
+impl fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// How a voter voted, from the participation history (VPH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ParticipationMethod {
+    /// At a polling place.
+    #[serde(rename = "POLL")]
+    Poll,
+    /// At a vote center.
+    #[serde(rename = "VCR")]
+    VoteCenter,
+    /// By mail.
+    #[serde(rename = "VBM")]
+    Mail,
+}
+
+impl ParticipationMethod {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "POLL" => Some(Self::Poll),
+            "VCR" => Some(Self::VoteCenter),
+            "VBM" => Some(Self::Mail),
+            _ => None,
+        }
+    }
+
+    /// POLL and VCR are in-person votes, which send the InPerson message.
+    pub fn is_in_person(self) -> bool {
+        matches!(self, Self::Poll | Self::VoteCenter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of the guidance's table of VBM Ballot Status Codes.
+    #[test]
+    fn every_status_code_triggers_the_message_the_guidance_lists() {
+        let table = [
+            ("ISSUED", Milestone::Outbound),
+            ("INR", Milestone::Received),
+            ("ACCEPTED", Milestone::Accepted),
+            ("VAV", Milestone::NotAccepted),
+            ("NVS", Milestone::ContactCounty),
+            ("NMS", Milestone::ContactCounty),
+            ("BME", Milestone::NotAccepted),
+            ("VDD", Milestone::NotAccepted),
+            ("MIA", Milestone::NotAccepted),
+            ("MRE", Milestone::NotAccepted),
+            ("NOT", Milestone::NotAccepted),
+            ("INF", Milestone::ContactCounty),
+            ("OTH", Milestone::NotAccepted),
+            ("UND", Milestone::Undeliverable),
+            ("NID", Milestone::ContactCounty),
+            ("CLD", Milestone::NotAccepted),
+        ];
+        assert_eq!(table.len(), StatusCode::ALL.len());
+        for (code, milestone) in table {
+            let parsed = StatusCode::parse(code).unwrap_or_else(|| panic!("{code} not parsed"));
+            assert_eq!(parsed.milestone(), milestone, "{code}");
+            assert_eq!(parsed.as_str(), code);
+        }
+    }
+
+    #[test]
+    fn unknown_and_lowercase_codes_are_not_status_codes() {
+        for bad in ["issued", "ISSUE", "XYZ", "", "Reissued", "POLL"] {
+            assert!(StatusCode::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn in_person_methods_are_poll_and_vote_center() {
+        assert!(ParticipationMethod::parse("POLL").unwrap().is_in_person());
+        assert!(ParticipationMethod::parse("VCR").unwrap().is_in_person());
+        assert!(!ParticipationMethod::parse("VBM").unwrap().is_in_person());
+    }
+
+    #[test]
+    fn message_keys_round_trip() {
+        for m in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(m.key()), Some(m));
+        }
+        assert_eq!(MessageKind::parse("contact-county"), Some(MessageKind::ContactCounty));
+    }
+}
+
+/// How a message reaches a voter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Email,
+    Voice,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Sms, Channel::Email, Channel::Voice];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+            Channel::Voice => "voice",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text.to_ascii_lowercase())
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A language voters can choose (the guidance's ten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    Es,
+    Zh,
+    Hi,
+    Ja,
+    Km,
+    Ko,
+    Tl,
+    Th,
+    Vi,
+}
+
+impl Language {
+    pub const ALL: [Language; 10] = [
+        Language::En,
+        Language::Es,
+        Language::Zh,
+        Language::Hi,
+        Language::Ja,
+        Language::Km,
+        Language::Ko,
+        Language::Tl,
+        Language::Th,
+        Language::Vi,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Es => "es",
+            Language::Zh => "zh",
+            Language::Hi => "hi",
+            Language::Ja => "ja",
+            Language::Km => "km",
+            Language::Ko => "ko",
+            Language::Tl => "tl",
+            Language::Th => "th",
+            Language::Vi => "vi",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.code() == text)
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}

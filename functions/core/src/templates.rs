@@ -1,0 +1,377 @@
+//! Message templates: one TOML file per language in `templates/` (format: templates/SCHEMA.md),
+//! rendered with named placeholders.
+
+use crate::status::{Channel, Language, MessageKind, StatusCode};
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
+}
+
+/// The texts of one message in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTexts {
+    pub sms: String,
+    pub email_subject: String,
+    pub email_text: String,
+    pub email_html: String,
+    pub voice: String,
+}
+
+/// The parts of a message a channel uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    Sms,
+    EmailSubject,
+    EmailText,
+    EmailHtml,
+    Voice,
+}
+
+impl Part {
+    pub const ALL: [Part; 5] = [Part::Sms, Part::EmailSubject, Part::EmailText, Part::EmailHtml, Part::Voice];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Part::Sms => "sms",
+            Part::EmailSubject => "email_subject",
+            Part::EmailText => "email_text",
+            Part::EmailHtml => "email_html",
+            Part::Voice => "voice",
+        }
+    }
+}
+
+impl MessageTexts {
+    pub fn part(&self, part: Part) -> &str {
+        match part {
+            Part::Sms => &self.sms,
+            Part::EmailSubject => &self.email_subject,
+            Part::EmailText => &self.email_text,
+            Part::EmailHtml => &self.email_html,
+            Part::Voice => &self.voice,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub language: String,
+    pub name: String,
+    pub dir: String,
+    pub review: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateFormat {
+    pub months: Vec<String>,
+    pub date: String,
+}
+
+/// One language's file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageTemplates {
+    pub meta: Meta,
+    pub format: DateFormat,
+    pub reasons: BTreeMap<String, String>,
+    pub messages: BTreeMap<String, MessageTexts>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TemplateError {
+    #[error("templates/{file}.toml: {reason}")]
+    Invalid { file: String, reason: String },
+    #[error("no templates for language '{0}'")]
+    NoLanguage(String),
+    #[error("template {lang}/{message}/{part}: placeholder {{{name}}} has no value")]
+    MissingValue { lang: String, message: String, part: String, name: String },
+}
+
+/// The placeholders a text uses, in order of first use.
+pub fn placeholders(text: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = vec![];
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| "a '{' is not closed".to_string())?;
+        let name = &after[..close];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(format!("'{{{name}}}' is not a placeholder name"));
+        }
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err("a '}' has no '{'".into());
+    }
+    Ok(out)
+}
+
+fn substitute(text: &str, values: &BTreeMap<&str, String>, escape_html: bool) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| "unclosed".to_string())?;
+        let name = &after[..close];
+        let value = values.get(name).ok_or_else(|| name.to_string())?;
+        if escape_html {
+            out.push_str(&html_escape(value));
+        } else {
+            out.push_str(value);
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message ready to send on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rendered {
+    /// Email only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The SMS text, the plain-text email body, or the voice script.
+    pub text: String,
+    /// Email only: a whole HTML document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+/// Every language's templates, checked when loaded.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    languages: BTreeMap<Language, LanguageTemplates>,
+}
+
+impl LanguageTemplates {
+    /// Formats a date as this language writes it.
+    pub fn format_date(&self, date: NaiveDate) -> String {
+        let month = self.format.months.get(date.month0() as usize).cloned().unwrap_or_default();
+        self.format
+            .date
+            .replace("{month_num}", &date.month().to_string())
+            .replace("{month}", &month)
+            .replace("{day}", &date.day().to_string())
+            .replace("{year}", &date.year().to_string())
+    }
+
+    pub fn message(&self, kind: MessageKind) -> &MessageTexts {
+        &self.messages[kind.key()]
+    }
+
+    pub fn reason(&self, code: StatusCode) -> &str {
+        self.reasons.get(code.as_str()).map(String::as_str).unwrap_or_default()
+    }
+
+    fn check(&self, file: &str) -> Result<(), TemplateError> {
+        let invalid = |reason: String| TemplateError::Invalid { file: file.to_string(), reason };
+        if self.meta.language != file {
+            return Err(invalid(format!("meta.language is '{}' but the file is {file}.toml", self.meta.language)));
+        }
+        if !matches!(self.meta.dir.as_str(), "ltr" | "rtl") {
+            return Err(invalid("meta.dir must be ltr or rtl".into()));
+        }
+        if !matches!(self.meta.review.as_str(), "final" | "needs-native-review") {
+            return Err(invalid("meta.review must be final or needs-native-review".into()));
+        }
+        if self.format.months.len() != 12 {
+            return Err(invalid(format!("format.months has {} names, not 12", self.format.months.len())));
+        }
+        for kind in MessageKind::ALL {
+            let Some(texts) = self.messages.get(kind.key()) else {
+                return Err(invalid(format!("messages.{} is missing", kind.key())));
+            };
+            for part in Part::ALL {
+                placeholders(texts.part(part)).map_err(|e| invalid(format!("messages.{}.{}: {e}", kind.key(), part.key())))?;
+            }
+        }
+        if let Some(extra) = self.messages.keys().find(|k| MessageKind::parse(k).is_none()) {
+            return Err(invalid(format!("messages.{extra} is not a message this system sends")));
+        }
+        for code in StatusCode::ALL.into_iter().filter(|c| c.has_reason()) {
+            if self.reasons.get(code.as_str()).is_none_or(|r| r.trim().is_empty()) {
+                return Err(invalid(format!("reasons.{} is missing", code.as_str())));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Catalog {
+    /// The templates built into the binary from `templates/`.
+    pub fn embedded() -> Result<Catalog, TemplateError> {
+        Self::from_sources(embedded::EMBEDDED.iter().copied())
+    }
+
+    /// Loads templates from (file stem, TOML text) pairs; English must be among them.
+    pub fn from_sources<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, TemplateError> {
+        let mut languages = BTreeMap::new();
+        for (stem, text) in sources {
+            let invalid = |reason: String| TemplateError::Invalid { file: stem.to_string(), reason };
+            let lang = Language::parse(stem).ok_or_else(|| invalid(format!("'{stem}' is not a language code")))?;
+            let parsed: LanguageTemplates = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+            parsed.check(stem)?;
+            languages.insert(lang, parsed);
+        }
+        if !languages.contains_key(&Language::En) {
+            return Err(TemplateError::NoLanguage("en".into()));
+        }
+        Ok(Catalog { languages })
+    }
+
+    pub fn languages(&self) -> impl Iterator<Item = Language> + '_ {
+        self.languages.keys().copied()
+    }
+
+    /// A language's templates; a language without a file falls back to English.
+    pub fn language(&self, lang: Language) -> &LanguageTemplates {
+        self.languages.get(&lang).unwrap_or_else(|| &self.languages[&Language::En])
+    }
+
+    pub fn has(&self, lang: Language) -> bool {
+        self.languages.contains_key(&lang)
+    }
+
+    /// Renders one message for one channel. `values` gives every placeholder the text uses.
+    pub fn render(&self, lang: Language, kind: MessageKind, channel: Channel, values: &BTreeMap<&str, String>) -> Result<Rendered, TemplateError> {
+        let t = self.language(lang);
+        let texts = t.message(kind);
+        let lang_code = if self.has(lang) { lang.code() } else { "en" };
+        let fill = |part: Part, html: bool| {
+            substitute(texts.part(part), values, html).map_err(|name| TemplateError::MissingValue {
+                lang: lang_code.into(),
+                message: kind.key().into(),
+                part: part.key().into(),
+                name,
+            })
+        };
+        Ok(match channel {
+            Channel::Sms => Rendered { subject: None, text: fill(Part::Sms, false)?, html: None },
+            Channel::Voice => Rendered { subject: None, text: fill(Part::Voice, false)?, html: None },
+            Channel::Email => {
+                let subject = fill(Part::EmailSubject, false)?;
+                let body = fill(Part::EmailHtml, true)?;
+                let html = format!(
+                    "<!DOCTYPE html>\n<html lang=\"{lang_code}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
+                     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n\
+                     <body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
+                    dir = t.meta.dir,
+                    title = html_escape(&subject),
+                );
+                Rendered { subject: Some(subject), text: fill(Part::EmailText, false)?, html: Some(html) }
+            }
+        })
+    }
+}
+
+/// How an SMS is encoded by carriers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsEncoding {
+    Gsm7,
+    Ucs2,
+}
+
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{000C}";
+
+/// Counts the segments an SMS takes, as carriers count them: GSM-7 (extension-table characters
+/// take two septets; 160 septets in one segment, 153 per segment when split) when every character
+/// is in the GSM-7 alphabet, otherwise UCS-2 (70 UTF-16 units, 67 per segment when split). A
+/// character is never split across segments.
+pub fn sms_segments(text: &str) -> (SmsEncoding, usize) {
+    let gsm = text.chars().all(|c| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c));
+    let (encoding, costs, single, multi): (_, Vec<usize>, usize, usize) = if gsm {
+        (SmsEncoding::Gsm7, text.chars().map(|c| if GSM7_EXTENSION.contains(c) { 2 } else { 1 }).collect(), 160, 153)
+    } else {
+        (SmsEncoding::Ucs2, text.chars().map(char::len_utf16).collect(), 70, 67)
+    };
+    let total: usize = costs.iter().sum();
+    if total <= single {
+        return (encoding, usize::from(total > 0));
+    }
+    let (mut segments, mut used) = (1, 0);
+    for cost in costs {
+        if used + cost > multi {
+            segments += 1;
+            used = 0;
+        }
+        used += cost;
+    }
+    (encoding, segments)
+}
+
+/// The placeholders of every (message, part) of a language, for comparing languages.
+pub fn placeholder_sets(t: &LanguageTemplates) -> BTreeMap<(String, &'static str), BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for (key, texts) in &t.messages {
+        for part in Part::ALL {
+            out.insert((key.clone(), part.key()), placeholders(texts.part(part)).unwrap_or_default().into_iter().collect());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sms_segments_follow_carrier_counting() {
+        assert_eq!(sms_segments(&"a".repeat(160)), (SmsEncoding::Gsm7, 1));
+        assert_eq!(sms_segments(&"a".repeat(161)), (SmsEncoding::Gsm7, 2));
+        assert_eq!(sms_segments(&"a".repeat(306)), (SmsEncoding::Gsm7, 2));
+        assert_eq!(sms_segments(&"a".repeat(307)), (SmsEncoding::Gsm7, 3));
+        // '€' is in the extension table: two septets each.
+        assert_eq!(sms_segments(&"€".repeat(80)), (SmsEncoding::Gsm7, 1));
+        assert_eq!(sms_segments(&"€".repeat(81)), (SmsEncoding::Gsm7, 2));
+        // One 'á' (not in GSM-7) turns the whole message into UCS-2.
+        assert_eq!(sms_segments(&format!("á{}", "a".repeat(69))), (SmsEncoding::Ucs2, 1));
+        assert_eq!(sms_segments(&format!("á{}", "a".repeat(70))), (SmsEncoding::Ucs2, 2));
+        assert_eq!(sms_segments(&"ก".repeat(201)), (SmsEncoding::Ucs2, 3));
+        assert_eq!(sms_segments(&"ก".repeat(202)), (SmsEncoding::Ucs2, 4));
+        // A typographic apostrophe is not GSM-7.
+        assert_eq!(sms_segments("Where’s My Ballot").0, SmsEncoding::Ucs2);
+    }
+
+    #[test]
+    fn placeholders_are_found_and_malformed_ones_refused() {
+        assert_eq!(placeholders("Hi {county_name}, {reason}. {county_name}").unwrap(), ["county_name", "reason"]);
+        assert!(placeholders("{unclosed").is_err());
+        assert!(placeholders("{Bad Name}").is_err());
+        assert!(placeholders("stray }").is_err());
+    }
+
+    #[test]
+    fn html_values_are_escaped() {
+        let mut v = BTreeMap::new();
+        v.insert("county_name", "<b>&</b>".to_string());
+        assert_eq!(substitute("<p>{county_name}</p>", &v, true).unwrap(), "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>");
+        assert_eq!(substitute("{nope}", &v, false).unwrap_err(), "nope");
+    }
+}
