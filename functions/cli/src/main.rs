@@ -1,1 +1,173 @@
-fn main() {}
+//! `ballot-tracking`: the Where's My Ballot pipeline on this machine — an embedded store, an
+//! outbox instead of SES/SNS/Connect, and a virtual clock — plus file checking, synthetic
+//! data, template previews and the benchmark.
+
+use ballot_tracking::{bench, check, generate, render, simulate};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wmb_core::election::Election;
+use wmb_core::status::{Channel, Language, MessageKind, StatusCode};
+use wmb_core::templates::Catalog;
+use wmb_core::CountyCode;
+
+#[derive(Parser)]
+#[command(name = "ballot-tracking", version, about = "Where's My Ballot: ballot tracking and voter notifications, run locally")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay an election folder (election.toml + timeline.csv) end to end on a virtual clock.
+    Simulate {
+        /// The folder with election.toml, timeline.csv and the county files.
+        dir: PathBuf,
+        /// Where outbox.jsonl, reports/ and summary.json go (default: out/<folder name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate one county file (its kind is read from its header) and say what it would trigger.
+    Check {
+        file: PathBuf,
+        /// An election definition: also check election ids and county enrollment.
+        #[arg(long)]
+        election: Option<PathBuf>,
+        /// Write every rejected row (line,field,reason) to this CSV file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a synthetic statewide election (58 counties) in the county file formats.
+    Generate {
+        #[arg(long)]
+        voters: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Preview one message, or (--segments) the SMS segment table of every message and language.
+    Render {
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(long, default_value = "received")]
+        message: String,
+        #[arg(long, default_value = "sms")]
+        channel: String,
+        /// The status code behind a Not Accepted or Contact County message (e.g. NMS).
+        #[arg(long)]
+        code: Option<String>,
+        #[arg(long, default_value = "19")]
+        county: String,
+        /// An election definition (default: the sample election).
+        #[arg(long)]
+        election: Option<PathBuf>,
+        /// Print the worst-case SMS segment count of every message in every language.
+        #[arg(long)]
+        segments: bool,
+    },
+    /// Measure check's rows per second and peak memory on generated statewide VBM files.
+    Bench {
+        /// File sizes in rows, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 22_600_000])]
+        rows: Vec<u64>,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+        /// Keep the generated files.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+fn load_election(path: &PathBuf) -> Result<Election> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot be read", path.display()))?;
+    Ok(Election::from_toml(&path.display().to_string(), &text)?)
+}
+
+fn run() -> Result<ExitCode> {
+    match Cli::parse().command {
+        Command::Simulate { dir, out } => {
+            let out = out.unwrap_or_else(|| simulate::default_out(&dir));
+            let summary = simulate::Simulation { dir: &dir, out: &out }.run()?;
+            println!("election {}: {} files", summary.election_id, summary.files.len());
+            for f in &summary.files {
+                let status = match &f.file_error {
+                    Some(e) => format!("NOT READ: {e}"),
+                    None => format!("{} accepted, {} rejected, {} refused", f.accepted, f.rejected, f.refused),
+                };
+                println!("  {:<34} {:<8} {status}", f.file, f.kind.as_str());
+            }
+            let t = &summary.tally;
+            let sent: Vec<String> = t.sent.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let decided: Vec<String> = t.milestones.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!("milestones decided: {}", decided.join(", "));
+            println!("messages sent: {} ({})", summary.messages_in_outbox, sent.join(", "));
+            println!(
+                "held for quiet hours: {}, superseded before release: {}, duplicates suppressed: {}, not signed up: {}, moved county: {}, county not enrolled: {}, failed: {}",
+                t.held, t.superseded, t.duplicates, t.not_subscribed, t.moved_county, t.not_enrolled, t.failed
+            );
+            println!("wrote {}/outbox.jsonl, {}/reports/, {}/summary.json", out.display(), out.display(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { file, election, report, json } => {
+            let election = election.as_ref().map(load_election).transpose()?;
+            let result = check::check(&file, election.as_ref(), report.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                check::print(&result);
+            }
+            Ok(if result.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Generate { voters, out, seed } => {
+            generate::generate(&out, voters, seed)?;
+            println!("wrote a synthetic statewide election of {voters} voters to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Render { lang, message, channel, code, county, election, segments } => {
+            let catalog = Catalog::embedded()?;
+            if segments {
+                print!("{}", render::segment_table(&catalog)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let election = match election {
+                Some(p) => load_election(&p)?,
+                None => render::sample_election()?,
+            };
+            let preview = render::Preview {
+                lang: Language::parse(&lang).with_context(|| format!("--lang '{lang}': one of en es zh hi ja km ko tl th vi"))?,
+                kind: MessageKind::parse(&message).with_context(|| {
+                    let all: Vec<_> = MessageKind::ALL.iter().map(|m| m.key()).collect();
+                    format!("--message '{message}': one of {}", all.join(" "))
+                })?,
+                channel: Channel::parse(&channel).with_context(|| format!("--channel '{channel}': one of sms email voice"))?,
+                election: &election,
+                county: CountyCode::parse(&county).with_context(|| format!("--county '{county}': a county number 01-58"))?,
+                code: code.map(|c| StatusCode::parse(&c).with_context(|| format!("--code '{c}' is not a status code"))).transpose()?,
+                status_time: chrono::Utc::now(),
+            };
+            print!("{}", render::render(&catalog, &preview)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { rows, dir, keep } => {
+            bench::run(&rows, &dir, keep)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

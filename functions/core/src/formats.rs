@@ -347,7 +347,10 @@ pub struct VbmStatus {
 /// A ballot id: 1-40 ASCII letters, digits, '-' or '_'.
 pub fn ballot_id(b: &[u8]) -> Result<&str, FieldError> {
     let b = trim(b);
-    if b.is_empty() || b.len() > 40 || !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')) {
+    if b.is_empty() {
+        return Err(FieldError::new("ballot_id", "is empty"));
+    }
+    if b.len() > 40 || !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')) {
         return Err(FieldError::new("ballot_id", "must be 1-40 letters, digits, '-' or '_'"));
     }
     Ok(std::str::from_utf8(b).expect("ascii"))

@@ -146,7 +146,9 @@ where
                 tally.not_subscribed += 1;
                 continue;
             };
-            if sub.county != journey.county {
+            // A voter who moved county must sign up again there (the roll says where they are now).
+            let roll_county = self.store.voter(&journey.votecal_id).await?.map(|v| v.county);
+            if sub.county != journey.county || roll_county.is_some_and(|c| c != sub.county) {
                 tally.moved_county += 1;
                 continue;
             }
@@ -238,9 +240,11 @@ where
                 return Ok(());
             }
         }
-        let t = self.catalog.language(sub.language);
-        let values = message_values(t, sub.language, election, n.county, n.decision.as_ref(), sub.hours);
-        let rendered = self.catalog.render(sub.language, n.kind, n.channel, &values)?;
+        // A language without templates falls back to English, and the message says so.
+        let language = if self.catalog.has(sub.language) { sub.language } else { crate::status::Language::En };
+        let t = self.catalog.language(language);
+        let values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours);
+        let rendered = self.catalog.render(language, n.kind, n.channel, &values)?;
         let msg = OutgoingMessage {
             key: n.key.clone(),
             votecal_id: n.votecal_id.clone(),
@@ -248,7 +252,7 @@ where
             ballot_id: n.decision.as_ref().and_then(|d| d.ballot_id.clone()),
             kind: n.kind,
             channel: n.channel,
-            language: sub.language,
+            language,
             to,
             send_at: now,
             rendered,
@@ -291,7 +295,7 @@ where
     }
 
     /// Signs a voter up: match the roll, store the choices, confirm by SMS and email (never by
-    /// voice), and tell the voter where their ballot already is in any election being tracked.
+    /// voice) inside the voter's hours, and tell the voter where their ballot already is in any election being tracked.
     pub async fn signup(&self, request: &SignupRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
         let candidates = self.store.voters_by_identity(&request.identity()).await?;
         let voter = match match_voter(request, &candidates) {
@@ -319,8 +323,8 @@ where
                 release_at: now,
                 attempts: 0,
             };
-            // The voter just asked: the confirmation goes now, whatever their hours.
-            self.deliver_now(n, now, tally).await?;
+            // Like every message, the confirmation respects the hours the voter chose.
+            self.schedule(n, None, &sub, None, now, tally).await?;
         }
         // Catch up: statuses reached before the voter signed up are not lost on them.
         for journey in self.store.journeys_of_voter(&sub.votecal_id).await? {
@@ -343,46 +347,6 @@ where
         let before = tally.milestones.clone();
         self.fan_out(journey, decided, now, tally).await?;
         tally.milestones = before;
-        Ok(())
-    }
-
-    async fn deliver_now(&self, n: Notification, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        // A confirmation has no election and no hours to wait for: deliver() with no election
-        // only re-checks hours, so give it an always-open view by sending directly.
-        let Some(sub) = self.store.subscription(&n.votecal_id).await? else { return Ok(()) };
-        let Some(to) = sub.address(n.channel).map(str::to_string) else { return Ok(()) };
-        match self.store.claim(&n.key, now).await? {
-            Claim::Claimed => {}
-            Claim::Done | Claim::InProgress => {
-                tally.duplicates += 1;
-                return Ok(());
-            }
-        }
-        let t = self.catalog.language(sub.language);
-        let values = message_values(t, sub.language, None, sub.county, None, sub.hours);
-        let rendered = self.catalog.render(sub.language, n.kind, n.channel, &values)?;
-        let msg = OutgoingMessage {
-            key: n.key.clone(),
-            votecal_id: n.votecal_id.clone(),
-            election_id: None,
-            ballot_id: None,
-            kind: n.kind,
-            channel: n.channel,
-            language: sub.language,
-            to,
-            send_at: now,
-            rendered,
-        };
-        match self.dispatcher.dispatch(&msg).await {
-            Ok(provider_id) => {
-                self.store.complete(&n.key, &DeliveryOutcome::Sent { provider_id, at: now }).await?;
-                *tally.sent.entry(n.channel.to_string()).or_default() += 1;
-            }
-            Err(e) => {
-                self.store.complete(&n.key, &DeliveryOutcome::Failed { reason: e.to_string(), at: now }).await?;
-                tally.failed += 1;
-            }
-        }
         Ok(())
     }
 }

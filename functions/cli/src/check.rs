@@ -1,0 +1,218 @@
+//! `check`: validate one county file on its own and say what it would trigger. Streams, so a
+//! statewide file is checked in flat memory.
+
+use anyhow::{Context, Result};
+use csv::ByteRecord;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::time::Instant;
+use wmb_core::election::Election;
+use wmb_core::formats::{detect_kind, read_rows, FileKind, Participation, RowError, VbmStatus, VoterRecord};
+use wmb_core::lifecycle::{BallotFact, BallotJourney};
+use wmb_core::signup::SignupRequest;
+use wmb_core::status::MessageKind;
+use wmb_core::CountyCode;
+
+/// Errors kept in memory for printing; all of them go to `--report` when given.
+const KEPT_ERRORS: usize = 1000;
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub file: String,
+    pub kind: FileKind,
+    pub rows: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// The first rejected rows (all of them are in the report file).
+    pub errors: Vec<RowError>,
+    /// What the accepted rows would trigger for a voter with no earlier status, by message.
+    pub milestones: BTreeMap<String, u64>,
+    /// Rows of counties not enrolled in the given election (they trigger nothing).
+    pub not_enrolled: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// The process's peak resident memory, from /proc (Linux).
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path>) -> Result<CheckReport> {
+    let name = path.display().to_string();
+    let open = || File::open(path).with_context(|| format!("{name}: cannot be read"));
+    let kind = detect_kind(&name, open()?)?;
+    let started = Instant::now();
+    let mut report = CheckReport {
+        file: name.clone(),
+        kind,
+        rows: 0,
+        accepted: 0,
+        rejected: 0,
+        errors: vec![],
+        milestones: BTreeMap::new(),
+        not_enrolled: 0,
+        seconds: 0.0,
+        rows_per_second: 0.0,
+        peak_rss_kib: None,
+    };
+    let mut sink = match report_path {
+        Some(p) => {
+            let mut w = csv::Writer::from_path(p)?;
+            w.write_record(["line", "field", "reason"])?;
+            Some(w)
+        }
+        None => None,
+    };
+    let mut reject = |report: &mut CheckReport, e: RowError| -> Result<()> {
+        report.rejected += 1;
+        if let Some(w) = sink.as_mut() {
+            w.write_record([e.line.to_string().as_str(), e.field.as_str(), e.reason.as_str()])?;
+        }
+        if report.errors.len() < KEPT_ERRORS {
+            report.errors.push(e);
+        }
+        Ok(())
+    };
+    match kind {
+        FileKind::Vbm => check_vbm(open()?, election, &mut report, &mut reject)?,
+        FileKind::Voters => {
+            for row in read_rows::<_, VoterRecord>(&name, BufReader::new(open()?))? {
+                report.rows += 1;
+                match row {
+                    Ok(_) => report.accepted += 1,
+                    Err(e) => reject(&mut report, e)?,
+                }
+            }
+        }
+        FileKind::Vph => {
+            for row in read_rows::<_, Participation>(&name, BufReader::new(open()?))? {
+                report.rows += 1;
+                match row {
+                    Ok(l) => {
+                        report.accepted += 1;
+                        if l.row.active && l.row.method.is_in_person() {
+                            *report.milestones.entry(MessageKind::InPerson.key().into()).or_default() += 1;
+                        }
+                    }
+                    Err(e) => reject(&mut report, e)?,
+                }
+            }
+        }
+        FileKind::Signups => {
+            for row in read_rows::<_, SignupRequest>(&name, BufReader::new(open()?))? {
+                report.rows += 1;
+                match row {
+                    Ok(_) => report.accepted += 1,
+                    Err(e) => reject(&mut report, e)?,
+                }
+            }
+        }
+    }
+    if let Some(mut w) = sink {
+        w.flush()?;
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    report.rows_per_second = report.rows as f64 / report.seconds.max(1e-9);
+    report.peak_rss_kib = peak_rss_kib();
+    Ok(report)
+}
+
+/// The hot path: parse, validate and decide each row of a VBM status file.
+fn check_vbm(
+    file: File,
+    election: Option<&Election>,
+    report: &mut CheckReport,
+    reject: &mut impl FnMut(&mut CheckReport, RowError) -> Result<()>,
+) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 17).from_reader(file);
+    reader.byte_headers()?;
+    let mut record = ByteRecord::new();
+    let mut journey = BallotJourney::new("check", "check", CountyCode::new(1).expect("01"));
+    let mut counts = [0u64; MessageKind::ALL.len()];
+    let width = FileKind::Vbm.header().len();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                report.rows += 1;
+                let line = e.position().map_or(0, |p| p.line());
+                reject(report, RowError { line, field: "row".into(), reason: format!("unreadable CSV: {e}") })?;
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        if record.len() == 1 && record[0].is_empty() {
+            continue;
+        }
+        report.rows += 1;
+        let line = || record.position().map_or(0, |p| p.line());
+        if record.len() != width {
+            let e = RowError { line: line(), field: "row".into(), reason: format!("expected {width} fields, found {}", record.len()) };
+            reject(report, e)?;
+            continue;
+        }
+        let (code, at) = match VbmStatus::validate(&record) {
+            Ok(v) => v,
+            Err(e) => {
+                reject(report, RowError { line: line(), field: e.field.into(), reason: e.reason })?;
+                continue;
+            }
+        };
+        if let Some(e) = election {
+            let id = record[2].trim_ascii();
+            if id != e.id().as_bytes() {
+                let reason = format!("'{}' is not this election ({})", String::from_utf8_lossy(id), e.id());
+                reject(report, RowError { line: line(), field: "election_id".into(), reason })?;
+                continue;
+            }
+            let county = CountyCode::parse_bytes(record[1].trim_ascii()).expect("validated");
+            if !e.is_enrolled(county) {
+                report.accepted += 1;
+                report.not_enrolled += 1;
+                continue;
+            }
+        }
+        report.accepted += 1;
+        // The lifecycle's decision for a voter with no earlier status.
+        journey.ballots.clear();
+        journey.milestones.clear();
+        let ballot_id = std::str::from_utf8(record[3].trim_ascii()).expect("validated").to_string();
+        for d in journey.apply(BallotFact::Status { ballot_id, code, at }) {
+            counts[MessageKind::ALL.iter().position(|m| *m == MessageKind::from(d.milestone)).expect("listed")] += 1;
+        }
+    }
+    for (kind, n) in MessageKind::ALL.iter().zip(counts) {
+        if n > 0 {
+            report.milestones.insert(kind.key().to_string(), n);
+        }
+    }
+    Ok(())
+}
+
+pub fn print(report: &CheckReport) {
+    println!("{}: {} file", report.file, report.kind);
+    println!("rows read: {}, accepted: {}, rejected: {}", report.rows, report.accepted, report.rejected);
+    for e in &report.errors {
+        println!("  line {}: {}: {}", e.line, e.field, e.reason);
+    }
+    if report.rejected as usize > report.errors.len() {
+        println!("  … and {} more (use --report FILE for all of them)", report.rejected as usize - report.errors.len());
+    }
+    if report.not_enrolled > 0 {
+        println!("rows of counties not enrolled in this election: {}", report.not_enrolled);
+    }
+    if !report.milestones.is_empty() {
+        let list: Vec<String> = report.milestones.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("would trigger (for voters with no earlier status): {}", list.join(", "));
+    }
+}

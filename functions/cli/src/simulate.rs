@@ -1,0 +1,215 @@
+//! `simulate`: replay an election folder through the pipeline on a virtual clock.
+
+use crate::outbox::Outbox;
+use crate::reports::FileReport;
+use crate::store::SqliteStore;
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use wmb_core::election::Election;
+use wmb_core::formats::{read_rows, FileKind, Participation, RowFormat, VbmStatus, VoterRecord};
+use wmb_core::pipeline::{Pipeline, Tally};
+use wmb_core::signup::SignupRequest;
+use wmb_core::templates::Catalog;
+use wmb_core::time::parse_rfc3339;
+
+/// One line of `timeline.csv`: when a file arrives, its kind and path.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub line: u64,
+    pub at: DateTime<Utc>,
+    pub kind: FileKind,
+    pub path: String,
+}
+
+pub fn read_timeline(dir: &Path) -> Result<Vec<Arrival>> {
+    let path = dir.join("timeline.csv");
+    let name = path.display().to_string();
+    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("{name}: cannot be read"))?;
+    let header: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_string()).collect();
+    if header != ["at", "kind", "path"] {
+        bail!("{name}: line 1: the header must be at,kind,path");
+    }
+    let mut out = vec![];
+    for record in reader.records() {
+        let record = record.with_context(|| format!("{name}: unreadable row"))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: usize| record.get(i).unwrap_or("").trim();
+        let at = parse_rfc3339(field(0).as_bytes())
+            .with_context(|| format!("{name}: line {line}: at: '{}' is not an RFC 3339 time", field(0)))?;
+        let kind = FileKind::parse(field(1))
+            .with_context(|| format!("{name}: line {line}: kind: '{}' is not voters, vbm, vph or signups", field(1)))?;
+        out.push(Arrival { line, at, kind, path: field(2).to_string() });
+    }
+    out.sort_by_key(|a| (a.at, a.line));
+    Ok(out)
+}
+
+/// What `summary.json` says.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub election_id: String,
+    pub files: Vec<FileReport>,
+    pub messages_in_outbox: u64,
+    pub still_held: u64,
+    pub failed_sends: Vec<(String, String)>,
+    pub tally: Tally,
+}
+
+pub struct Simulation<'a> {
+    pub dir: &'a Path,
+    pub out: &'a Path,
+}
+
+impl Simulation<'_> {
+    pub fn run(&self) -> Result<Summary> {
+        let election_path = self.dir.join("election.toml");
+        let text = std::fs::read_to_string(&election_path)
+            .with_context(|| format!("{}: cannot be read", election_path.display()))?;
+        let election = Election::from_toml(&election_path.display().to_string(), &text)?;
+        let timeline = read_timeline(self.dir)?;
+        std::fs::create_dir_all(self.out.join("reports"))?;
+        let db = self.out.join("state.db");
+        for stale in [db.clone(), self.out.join("state.db-wal"), self.out.join("state.db-shm")] {
+            let _ = std::fs::remove_file(stale);
+        }
+        let store = SqliteStore::open(&db)?;
+        let outbox = Outbox::create(&self.out.join("outbox.jsonl"))?;
+        let catalog = Catalog::embedded()?;
+        let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
+        let pipeline = Pipeline { store: &store, dispatcher: &outbox, catalog: &catalog, elections: &elections };
+        let mut tally = Tally::default();
+        let mut files = vec![];
+        futures::executor::block_on(async {
+            for arrival in &timeline {
+                release_until(&pipeline, &store, arrival.at, &mut tally).await?;
+                let path = self.dir.join(&arrival.path);
+                store.begin()?;
+                let report = ingest_file(&pipeline, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally).await;
+                store.commit()?;
+                let report = report?;
+                report.write(&self.out.join("reports"))?;
+                files.push(report);
+            }
+            // Run the clock on until nothing is held.
+            while let Some(next) = store.next_release().await? {
+                pipeline.release_due(next, &mut tally).await?;
+            }
+            anyhow::Ok(())
+        })?;
+        let summary = Summary {
+            election_id: election.id().to_string(),
+            files,
+            messages_in_outbox: outbox.flush()?,
+            still_held: store.held_count()?,
+            failed_sends: store.failures()?,
+            tally,
+        };
+        std::fs::write(self.out.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
+        Ok(summary)
+    }
+}
+
+use wmb_core::ports::HoldQueue;
+
+async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: &SqliteStore, until: DateTime<Utc>, tally: &mut Tally) -> Result<()> {
+    while let Some(next) = store.next_release().await? {
+        if next > until {
+            break;
+        }
+        pipeline.release_due(next, tally).await?;
+    }
+    Ok(())
+}
+
+fn open_rows<T: RowFormat>(path: &Path, name: &str) -> Result<wmb_core::formats::Rows<File, T>, wmb_core::formats::FileError> {
+    let file = File::open(path)
+        .map_err(|e| wmb_core::formats::FileError::Unreadable { file: name.to_string(), reason: e.to_string() })?;
+    read_rows::<_, T>(name, file)
+}
+
+/// Reads one county file into the pipeline; bad rows go to the file's report.
+pub async fn ingest_file(
+    pipeline: &Pipeline<'_, SqliteStore, Outbox>,
+    elections: &BTreeMap<String, Election>,
+    path: &Path,
+    name: &str,
+    kind: FileKind,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) -> Result<FileReport> {
+    let mut report = FileReport::new(name, kind);
+    let unknown_election = |id: &str| format!("election '{id}' is not defined");
+    macro_rules! rows_or_report {
+        ($t:ty) => {
+            match open_rows::<$t>(path, name) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    report.file_error = Some(e.to_string());
+                    return Ok(report);
+                }
+            }
+        };
+    }
+    match kind {
+        FileKind::Voters => {
+            for row in rows_or_report!(VoterRecord) {
+                match row {
+                    Ok(l) => {
+                        pipeline.record_voter(&l.row).await?;
+                        report.accepted += 1;
+                    }
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+        FileKind::Vbm => {
+            for row in rows_or_report!(VbmStatus) {
+                match row {
+                    Ok(l) if !elections.contains_key(&l.row.election_id) => {
+                        report.reject_field(l.line, "election_id", unknown_election(&l.row.election_id))
+                    }
+                    Ok(l) => {
+                        pipeline.apply_status(&l.row, now, tally).await?;
+                        report.accepted += 1;
+                    }
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+        FileKind::Vph => {
+            for row in rows_or_report!(Participation) {
+                match row {
+                    Ok(l) if !elections.contains_key(&l.row.election_id) => {
+                        report.reject_field(l.line, "election_id", unknown_election(&l.row.election_id))
+                    }
+                    Ok(l) => {
+                        pipeline.apply_participation(&l.row, now, tally).await?;
+                        report.accepted += 1;
+                    }
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+        FileKind::Signups => {
+            for row in rows_or_report!(SignupRequest) {
+                match row {
+                    Ok(l) => match pipeline.signup(&l.row, now, tally).await? {
+                        Ok(_) => report.accepted += 1,
+                        Err(refusal) => report.refuse(l.line, refusal),
+                    },
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The default output folder for an election folder.
+pub fn default_out(dir: &Path) -> PathBuf {
+    PathBuf::from("out").join(dir.file_name().unwrap_or_default())
+}

@@ -1,0 +1,222 @@
+//! The embedded store of the local pipeline: every store port on one SQLite file.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::Mutex;
+use wmb_core::formats::VoterRecord;
+use wmb_core::lifecycle::BallotJourney;
+use wmb_core::notify::Notification;
+use wmb_core::ports::*;
+use wmb_core::signup::{IdentityKey, Subscription};
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS voters (votecal_id TEXT PRIMARY KEY, identity TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS voters_identity ON voters(identity);
+CREATE TABLE IF NOT EXISTS subscriptions (votecal_id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journeys (election_id TEXT NOT NULL, votecal_id TEXT NOT NULL, version INTEGER NOT NULL,
+    record TEXT NOT NULL, PRIMARY KEY (election_id, votecal_id));
+CREATE INDEX IF NOT EXISTS journeys_voter ON journeys(votecal_id);
+CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL, outcome TEXT);
+CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT, release_at INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS held_release ON held(release_at, id);
+";
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(unavailable)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(unavailable)
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        f(&conn).map_err(unavailable)
+    }
+
+    /// Groups the writes of one file into one transaction (much faster on disk).
+    pub fn begin(&self) -> Result<(), StoreError> {
+        self.with(|c| c.execute_batch("BEGIN"))
+    }
+
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.with(|c| c.execute_batch("COMMIT"))
+    }
+
+    pub fn held_count(&self) -> Result<u64, StoreError> {
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM held", [], |r| r.get(0)))
+    }
+
+    /// Failed sends with their reasons, for the summary.
+    pub fn failures(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self.with(|c| {
+            let mut q = c.prepare("SELECT key, outcome FROM ledger WHERE outcome LIKE '%\"failed\"%' ORDER BY key")?;
+            let rows = q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>();
+            rows
+        })?;
+        rows.into_iter()
+            .map(|(k, o)| match from_json::<DeliveryOutcome>(&o)? {
+                DeliveryOutcome::Failed { reason, .. } => Ok((k, reason)),
+                DeliveryOutcome::Sent { .. } => Ok((k, String::new())),
+            })
+            .collect()
+    }
+}
+
+impl VoterRoll for SqliteStore {
+    async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
+        let record = to_json(voter)?;
+        let identity = IdentityKey::of_voter(voter).0;
+        self.with(|c| {
+            c.prepare_cached("INSERT INTO voters (votecal_id, identity, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(votecal_id) DO UPDATE SET identity = excluded.identity, record = excluded.record")?
+                .execute(params![voter.votecal_id, identity, record])
+        })?;
+        Ok(())
+    }
+
+    async fn voter(&self, id: &str) -> Result<Option<VoterRecord>, StoreError> {
+        let json: Option<String> = self.with(|c| {
+            c.prepare_cached("SELECT record FROM voters WHERE votecal_id = ?1")?.query_row([id], |r| r.get(0)).optional()
+        })?;
+        json.map(|j| from_json(&j)).transpose()
+    }
+
+    async fn voters_by_identity(&self, key: &IdentityKey) -> Result<Vec<VoterRecord>, StoreError> {
+        let rows: Vec<String> = self.with(|c| {
+            let mut q = c.prepare_cached("SELECT record FROM voters WHERE identity = ?1 ORDER BY votecal_id")?;
+            let rows = q.query_map([&key.0], |r| r.get(0))?.collect::<Result<Vec<_>, _>>();
+            rows
+        })?;
+        rows.iter().map(|j| from_json(j)).collect()
+    }
+}
+
+impl SubscriptionStore for SqliteStore {
+    async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
+        let record = to_json(sub)?;
+        self.with(|c| {
+            c.prepare_cached("INSERT INTO subscriptions (votecal_id, record) VALUES (?1, ?2)
+                 ON CONFLICT(votecal_id) DO UPDATE SET record = excluded.record")?
+                .execute(params![sub.votecal_id, record])
+        })?;
+        Ok(())
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
+        let json: Option<String> = self.with(|c| {
+            c.prepare_cached("SELECT record FROM subscriptions WHERE votecal_id = ?1")?.query_row([id], |r| r.get(0)).optional()
+        })?;
+        json.map(|j| from_json(&j)).transpose()
+    }
+}
+
+impl JourneyStore for SqliteStore {
+    async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        let row: Option<(String, i64)> = self.with(|c| {
+            c.prepare_cached("SELECT record, version FROM journeys WHERE election_id = ?1 AND votecal_id = ?2")?
+                .query_row([election_id, votecal_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })?;
+        row.map(|(j, v)| Ok(Versioned { value: from_json(&j)?, version: v as u64 })).transpose()
+    }
+
+    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> Result<u64, StoreError> {
+        let record = to_json(journey)?;
+        let changed = self.with(|c| match expected {
+            None => c
+                .prepare_cached("INSERT OR IGNORE INTO journeys (election_id, votecal_id, version, record) VALUES (?1, ?2, 1, ?3)")?
+                .execute(params![journey.election_id, journey.votecal_id, record]),
+            Some(v) => c
+                .prepare_cached("UPDATE journeys SET version = version + 1, record = ?3 WHERE election_id = ?1 AND votecal_id = ?2 AND version = ?4")?
+                .execute(params![journey.election_id, journey.votecal_id, record, v as i64]),
+        })?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!("journey {}/{}", journey.election_id, journey.votecal_id)));
+        }
+        Ok(expected.map_or(1, |v| v + 1))
+    }
+
+    async fn journeys_of_voter(&self, votecal_id: &str) -> Result<Vec<BallotJourney>, StoreError> {
+        let rows: Vec<String> = self.with(|c| {
+            let mut q = c.prepare_cached("SELECT record FROM journeys WHERE votecal_id = ?1 ORDER BY election_id")?;
+            let rows = q.query_map([votecal_id], |r| r.get(0))?.collect::<Result<Vec<_>, _>>();
+            rows
+        })?;
+        rows.iter().map(|j| from_json(j)).collect()
+    }
+}
+
+impl MessageLedger for SqliteStore {
+    async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, StoreError> {
+        self.with(|c| {
+            let inserted = c
+                .prepare_cached("INSERT OR IGNORE INTO ledger (key, claimed_at, outcome) VALUES (?1, ?2, NULL)")?
+                .execute(params![key, now.timestamp()])?;
+            if inserted == 1 {
+                return Ok(Claim::Claimed);
+            }
+            let outcome: Option<String> =
+                c.prepare_cached("SELECT outcome FROM ledger WHERE key = ?1")?.query_row([key], |r| r.get(0))?;
+            Ok(if outcome.is_some() { Claim::Done } else { Claim::InProgress })
+        })
+    }
+
+    async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
+        let json = to_json(outcome)?;
+        self.with(|c| c.prepare_cached("UPDATE ledger SET outcome = ?2 WHERE key = ?1")?.execute(params![key, json]))?;
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|c| c.prepare_cached("DELETE FROM ledger WHERE key = ?1 AND outcome IS NULL")?.execute([key]))?;
+        Ok(())
+    }
+}
+
+impl HoldQueue for SqliteStore {
+    async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
+        let json = to_json(n)?;
+        self.with(|c| c.prepare_cached("INSERT INTO held (release_at, record) VALUES (?1, ?2)")?.execute(params![n.release_at.timestamp(), json]))?;
+        Ok(())
+    }
+
+    async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
+        let rows: Vec<String> = self.with(|c| {
+            let mut q = c.prepare_cached("SELECT record FROM held WHERE release_at <= ?1 ORDER BY release_at, id")?;
+            let rows = q.query_map([now.timestamp()], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+            c.prepare_cached("DELETE FROM held WHERE release_at <= ?1")?.execute([now.timestamp()])?;
+            Ok(rows)
+        })?;
+        rows.iter().map(|j| from_json(j)).collect()
+    }
+
+    async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t: Option<i64> = self.with(|c| c.query_row("SELECT MIN(release_at) FROM held", [], |r| r.get(0)))?;
+        Ok(t.and_then(|t| DateTime::from_timestamp(t, 0)))
+    }
+}

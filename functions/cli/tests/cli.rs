@@ -1,0 +1,90 @@
+//! The command line as a county, a print vendor or the cloud team uses it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ballot-tracking")).args(args).output().expect("runs")
+}
+
+fn sample(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/sample-election").join(file)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn check_names_each_bad_row_and_exits_non_zero() {
+    let out = cli(&["check", sample("vbm-2026-11-05.csv").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("vbm file"), "{text}");
+    assert!(text.contains("line 14: status_time: '2026-13-04T10:15:00-08:00' is not an RFC 3339 time"), "{text}");
+    assert!(text.contains("line 18: ballot_id: is empty"), "{text}");
+    assert!(text.contains("rejected: 2"), "{text}");
+    assert!(text.contains("would trigger"), "{text}");
+}
+
+#[test]
+fn check_with_the_election_rejects_other_elections_and_counts_opted_out_counties() {
+    let election = sample("election.toml");
+    let out = cli(&["check", "--json", "--election", election.to_str().unwrap(), sample("vbm-2026-11-12.csv").to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = report["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["line"] == 7 && e["field"] == "election_id"), "{report}");
+    let clean = cli(&["check", sample("voters.csv").to_str().unwrap()]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    assert!(stdout(&clean).contains("voters file"));
+}
+
+#[test]
+fn a_file_that_is_no_county_file_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mystery.csv");
+    std::fs::write(&path, "name,phone\nA,B\n").unwrap();
+    let out = cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mystery.csv: line 1: the header matches no known file kind"), "{err}");
+}
+
+#[test]
+fn render_previews_a_message_with_the_countys_contact() {
+    let out = cli(&["render", "--lang", "en", "--message", "contact_county", "--channel", "sms", "--code", "NMS", "--county", "19"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.contains("Los Angeles"), "{text}");
+    assert!(text.contains("segment"), "{text}");
+    let bad = cli(&["render", "--message", "lost"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--message 'lost'"));
+}
+
+#[test]
+fn a_generated_statewide_election_checks_clean_and_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("statewide");
+    let out = cli(&["generate", "--voters", "3000", "--out", data.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for file in ["voters.csv", "signups.csv", "vbm-issued.csv", "vbm-returns.csv", "vbm-results.csv", "vph.csv"] {
+        let checked = cli(&["check", "--json", data.join(file).to_str().unwrap()]);
+        let report: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+        assert_eq!(report["rejected"], 0, "{file}: {report}");
+        assert!(report["rows"].as_u64().unwrap() > 0, "{file} is empty");
+    }
+    let sim_out = dir.path().join("out");
+    let sim = cli(&["simulate", data.to_str().unwrap(), "--out", sim_out.to_str().unwrap()]);
+    assert!(sim.status.success(), "{}", String::from_utf8_lossy(&sim.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sim_out.join("summary.json")).unwrap()).unwrap();
+    let sent: u64 = summary["tally"]["sent"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert!(sent > 1000, "{summary}");
+    assert_eq!(summary["still_held"], 0);
+    let languages: std::collections::BTreeSet<String> = std::fs::read_to_string(sim_out.join("outbox.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["language"].as_str().unwrap().to_string())
+        .collect();
+    assert!(languages.len() >= 5, "a realistic mix of languages: {languages:?}");
+}

@@ -1,0 +1,192 @@
+//! The local pipeline on the sample election in events/, end to end: what voters receive and
+//! what counties are told, against the expectations worked out in events/sample-election/.
+
+use anyhow::Result;
+use ballot_tracking::outbox::OutboxLine;
+use ballot_tracking::simulate::{Simulation, Summary};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sample-election")
+}
+
+fn simulate(dir: &Path) -> Result<(tempfile::TempDir, Summary, Vec<OutboxLine>)> {
+    let out = tempfile::tempdir()?;
+    let summary = Simulation { dir, out: out.path() }.run()?;
+    let outbox = std::fs::read_to_string(out.path().join("outbox.jsonl"))?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<Vec<OutboxLine>, _>>()?;
+    Ok((out, summary, outbox))
+}
+
+type MessageId = (String, String, String, String, DateTime<Utc>);
+
+fn id_of(m: &OutboxLine) -> MessageId {
+    let at = DateTime::parse_from_rfc3339(&m.send_at).unwrap().with_timezone(&Utc);
+    (m.voter_id.clone(), m.message.clone(), m.ballot_id.clone().unwrap_or_default(), m.channel.clone(), at)
+}
+
+fn expected_messages() -> Result<BTreeSet<MessageId>> {
+    let mut r = csv::Reader::from_path(sample_dir().join("expected-messages.csv"))?;
+    r.records()
+        .map(|rec| {
+            let rec = rec?;
+            let at = DateTime::parse_from_rfc3339(&rec[4])?.with_timezone(&Utc);
+            Ok((rec[0].to_string(), rec[1].to_string(), rec[2].to_string(), rec[3].to_string(), at))
+        })
+        .collect()
+}
+
+#[test]
+fn the_sample_election_sends_exactly_the_expected_messages_at_the_expected_times() -> Result<()> {
+    // GIVEN the sample election's files arriving as its timeline says
+    // WHEN the local pipeline replays it
+    let (_out, summary, outbox) = simulate(&sample_dir())?;
+    // THEN every voter gets exactly the messages worked out by hand, on each chosen channel,
+    // released at the expected moment (quiet hours, DST), and nothing else
+    let got: BTreeSet<MessageId> = outbox.iter().map(id_of).collect();
+    assert_eq!(got.len(), outbox.len(), "a message was sent twice");
+    let expected = expected_messages()?;
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
+    assert_eq!(summary.still_held, 0);
+    assert!(summary.failed_sends.is_empty());
+    Ok(())
+}
+
+#[test]
+fn every_status_code_and_every_channel_reaches_a_voter() -> Result<()> {
+    let (_out, _summary, outbox) = simulate(&sample_dir())?;
+    let messages: BTreeSet<&str> = outbox.iter().map(|m| m.message.as_str()).collect();
+    for m in ["outbound", "received", "accepted", "not_accepted", "contact_county", "undeliverable", "reissued", "in_person", "signup_confirmation"] {
+        assert!(messages.contains(m), "no {m} message was sent");
+    }
+    let channels: BTreeSet<&str> = outbox.iter().map(|m| m.channel.as_str()).collect();
+    assert_eq!(channels, BTreeSet::from(["email", "sms", "voice"]));
+    assert!(
+        !outbox.iter().any(|m| m.message == "signup_confirmation" && m.channel == "voice"),
+        "confirmations never go by voice"
+    );
+    Ok(())
+}
+
+#[test]
+fn messages_are_complete_in_the_voters_language_and_name_the_county_contact_when_action_is_needed() -> Result<()> {
+    let (_out, _summary, outbox) = simulate(&sample_dir())?;
+    let election = std::fs::read_to_string(sample_dir().join("election.toml"))?;
+    let election = wmb_core::Election::from_toml("election.toml", &election)?;
+    for m in &outbox {
+        assert!(!m.body.trim().is_empty(), "{} has an empty body", m.key);
+        assert!(!m.body.contains('{') && !m.body.contains('}'), "{} has an unfilled placeholder: {}", m.key, m.body);
+        if m.channel == "email" {
+            let html = m.html.as_deref().expect("an email has HTML");
+            assert!(html.contains(&format!("<html lang=\"{}\"", m.language)), "{}: {html}", m.key);
+            assert!(m.subject.as_deref().is_some_and(|s| !s.is_empty()));
+        }
+        if matches!(m.message.as_str(), "contact_county" | "not_accepted" | "undeliverable") && m.channel != "email" {
+            let county = wmb_core::CountyCode::parse(&m.ballot_id.as_deref().unwrap()[..2]).unwrap();
+            let phone = election.contact(county).phone;
+            assert!(m.body.contains(&phone), "{} should give the county's phone {phone}: {}", m.key, m.body);
+        }
+    }
+    // The Spanish-speaking voter (sign-up line 4) reads Spanish, not English.
+    let jose: Vec<_> = outbox.iter().filter(|m| m.voter_id == "CA000000103").collect();
+    assert!(!jose.is_empty() && jose.iter().all(|m| m.language == "es"));
+    let english_outbound = outbox.iter().find(|m| m.language == "en" && m.message == "outbound" && m.channel == "sms").unwrap();
+    let spanish_outbound = jose.iter().find(|m| m.message == "outbound").unwrap();
+    assert_ne!(english_outbound.body.split(':').nth(1), spanish_outbound.body.split(':').nth(1));
+    Ok(())
+}
+
+#[test]
+fn every_bad_row_is_reported_with_its_line_and_field_and_the_good_rows_are_kept() -> Result<()> {
+    let (out, summary, _outbox) = simulate(&sample_dir())?;
+    let mut expected: BTreeSet<(String, u64, String)> = BTreeSet::new();
+    let mut r = csv::Reader::from_path(sample_dir().join("expected-rejects.csv"))?;
+    for rec in r.records() {
+        let rec = rec?;
+        expected.insert((rec[0].to_string(), rec[1].parse()?, rec[2].to_string()));
+    }
+    let mut got = BTreeSet::new();
+    for f in &summary.files {
+        assert!(f.file_error.is_none(), "{} was not read", f.file);
+        let mut r = csv::Reader::from_path(out.path().join("reports").join(format!("{}.errors.csv", f.file)))?;
+        for rec in r.records() {
+            let rec = rec?;
+            assert!(!rec[2].is_empty(), "a reason is given");
+            got.insert((f.file.clone(), rec[0].parse()?, rec[1].to_string()));
+        }
+    }
+    assert_eq!(got, expected);
+    let accepted: BTreeMap<&str, u64> = summary.files.iter().map(|f| (f.file.as_str(), f.accepted)).collect();
+    assert_eq!(accepted["voters.csv"], 40);
+    assert_eq!(accepted["vbm-2026-10-06.csv"], 37, "the good rows around a bad one are all used");
+    Ok(())
+}
+
+/// Copies the sample to a temporary folder with its timeline rewritten.
+fn sample_with_timeline(timeline: &str) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    for entry in std::fs::read_dir(sample_dir())? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
+    }
+    std::fs::write(dir.path().join("timeline.csv"), timeline)?;
+    Ok(dir)
+}
+
+#[test]
+fn a_file_delivered_twice_sends_nothing_twice() -> Result<()> {
+    // GIVEN every file of the sample arriving a second time, an hour after the first
+    let original = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
+    let mut timeline = original.clone();
+    for line in original.lines().skip(1) {
+        let (at, rest) = line.split_once(',').unwrap();
+        let later = DateTime::parse_from_rfc3339(at)? + chrono::Duration::hours(1);
+        timeline.push_str(&format!("{},{rest}\n", later.to_rfc3339()));
+    }
+    let dir = sample_with_timeline(&timeline)?;
+    // WHEN it is replayed
+    let (_out, summary, outbox) = simulate(dir.path())?;
+    // THEN voters receive the same messages as from one delivery, none twice
+    let once: BTreeSet<_> = expected_messages()?.into_iter().map(|(v, m, b, c, _)| (v, m, b, c)).collect();
+    let twice: Vec<_> = outbox.iter().map(|m| (m.voter_id.clone(), m.message.clone(), m.ballot_id.clone().unwrap_or_default(), m.channel.clone())).collect();
+    assert_eq!(twice.len(), once.len());
+    assert_eq!(twice.into_iter().collect::<BTreeSet<_>>(), once);
+    assert_eq!(summary.files.len(), 16);
+    Ok(())
+}
+
+#[test]
+fn files_arriving_out_of_order_send_no_stale_news() -> Result<()> {
+    // GIVEN the November results arriving before the October returns
+    let timeline = "at,kind,path\n\
+        2026-09-20T06:00:00-07:00,voters,voters.csv\n\
+        2026-09-25T10:00:00-07:00,signups,signups.csv\n\
+        2026-10-06T12:00:00-07:00,vbm,vbm-2026-10-06.csv\n\
+        2026-11-05T14:00:00-08:00,vbm,vbm-2026-11-05.csv\n\
+        2026-11-06T14:00:00-08:00,vbm,vbm-2026-10-20.csv\n";
+    let dir = sample_with_timeline(timeline)?;
+    let (_out, _summary, outbox) = simulate(dir.path())?;
+    // THEN a voter told "accepted" is never told "received" afterwards
+    let mut by_ballot: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for m in outbox.iter().filter(|m| m.channel != "email") {
+        if let Some(b) = &m.ballot_id {
+            by_ballot.entry(format!("{b}/{}", m.channel)).or_default().push((m.send_at.clone(), m.message.clone()));
+        }
+    }
+    let mut checked = 0;
+    for (ballot, mut msgs) in by_ballot {
+        msgs.sort();
+        if let Some(accepted) = msgs.iter().position(|(_, m)| m == "accepted") {
+            checked += 1;
+            assert!(!msgs[accepted..].iter().any(|(_, m)| m == "received"), "{ballot}: {msgs:?}");
+        }
+    }
+    assert!(checked > 0, "the scenario has accepted ballots");
+    Ok(())
+}
