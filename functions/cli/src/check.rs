@@ -13,6 +13,7 @@ use wmb_core::election::Election;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Participation, RowError, VbmStatus, VoterRecord};
 use wmb_core::lifecycle::{BallotFact, BallotJourney};
 use wmb_core::signup::SignupRequest;
+use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::status::MessageKind;
 use wmb_core::CountyCode;
 
@@ -44,7 +45,22 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path>) -> Result<CheckReport> {
+/// The crosswalk loaded for checking a scan feed: tracking code → (county, direction).
+pub type CrosswalkIndex = std::collections::HashMap<String, (CountyCode, wmb_core::usps::Direction)>;
+
+/// Loads a crosswalk file into memory, for `check --crosswalk` and the benchmark.
+pub fn load_crosswalk(path: &Path) -> Result<CrosswalkIndex> {
+    let name = path.display().to_string();
+    let mut index = CrosswalkIndex::new();
+    for row in read_rows::<_, ImbMapping>(&name, BufReader::new(File::open(path).with_context(|| format!("{name}: cannot be read"))?))? {
+        if let Ok(l) = row {
+            index.insert(l.row.tracking, (l.row.county, l.row.direction));
+        }
+    }
+    Ok(index)
+}
+
+pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path>, crosswalk: Option<&CrosswalkIndex>) -> Result<CheckReport> {
     let name = path.display().to_string();
     let open = || File::open(path).with_context(|| format!("{name}: cannot be read"));
     let kind = detect_kind(&name, open()?)?;
@@ -103,6 +119,50 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
                     }
                     Err(e) => reject(&mut report, e)?,
                 }
+            }
+        }
+        FileKind::Imb => {
+            for row in read_rows::<_, ImbMapping>(&name, BufReader::new(open()?))? {
+                report.rows += 1;
+                match row {
+                    Ok(_) => report.accepted += 1,
+                    Err(e) => reject(&mut report, e)?,
+                }
+            }
+        }
+        FileKind::Scans => {
+            let mut crosswalk_hits = 0u64;
+            let mut unknown = 0u64;
+            let mut rows = 0u64;
+            let mut accepted = 0u64;
+            let mut failure = None;
+            read_scans(&name, open()?, |r| {
+                rows += 1;
+                match r {
+                    Ok(l) => {
+                        accepted += 1;
+                        if let Some(cw) = crosswalk {
+                            match cw.get(&l.row.tracking) {
+                                Some(_) => crosswalk_hits += 1,
+                                None => unknown += 1,
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        if let Err(e) = reject(&mut report, e) {
+                            failure.get_or_insert(e);
+                        }
+                    }
+                }
+            })?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            report.rows = rows;
+            report.accepted = accepted;
+            if crosswalk.is_some() {
+                report.milestones.insert("scans_matched".into(), crosswalk_hits);
+                report.milestones.insert("scans_unknown_imb".into(), unknown);
             }
         }
         FileKind::Signups => {

@@ -21,6 +21,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ImbAction {
+    /// Print the 65 bars (F, A, D, T) for a 20-digit tracking code and an optional routing code.
+    Encode { tracking: String, routing: Option<String> },
+    /// Print the tracking code, routing code and fields of 65 bars, or why they are invalid.
+    Decode { bars: String },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Replay an election folder (election.toml + timeline.csv) end to end on a virtual clock.
     Simulate {
@@ -42,6 +50,14 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// For a scan feed: the IMb crosswalk to match the scans against.
+        #[arg(long)]
+        crosswalk: Option<PathBuf>,
+    },
+    /// Encode or decode an Intelligent Mail barcode (USPS-B-3200).
+    Imb {
+        #[command(subcommand)]
+        action: ImbAction,
     },
     /// Write a synthetic statewide election (58 counties) in the county file formats.
     Generate {
@@ -99,7 +115,14 @@ fn run() -> Result<ExitCode> {
             for f in &summary.files {
                 let status = match &f.file_error {
                     Some(e) => format!("NOT READ: {e}"),
-                    None => format!("{} accepted, {} rejected, {} refused", f.accepted, f.rejected, f.refused),
+                    None if f.not_used > 0 => format!(
+                        "{} accepted ({} not used: the county does not use IMbs that way), {} rejected",
+                        f.accepted, f.not_used, f.rejected
+                    ),
+                    None if f.kind == wmb_core::formats::FileKind::Signups => {
+                        format!("{} accepted, {} rejected, {} refused", f.accepted, f.rejected, f.refused)
+                    }
+                    None => format!("{} accepted, {} rejected", f.accepted, f.rejected),
                 };
                 println!("  {:<34} {:<8} {status}", f.file, f.kind.as_str());
             }
@@ -115,9 +138,10 @@ fn run() -> Result<ExitCode> {
             println!("wrote {}/outbox.jsonl, {}/reports/, {}/summary.json", out.display(), out.display(), out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { file, election, report, json } => {
+        Command::Check { file, election, report, json, crosswalk } => {
             let election = election.as_ref().map(load_election).transpose()?;
-            let result = check::check(&file, election.as_ref(), report.as_deref())?;
+            let crosswalk = crosswalk.as_deref().map(check::load_crosswalk).transpose()?;
+            let result = check::check(&file, election.as_ref(), report.as_deref(), crosswalk.as_ref())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&result)?);
             } else {
@@ -125,6 +149,7 @@ fn run() -> Result<ExitCode> {
             }
             Ok(if result.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        Command::Imb { action } => Ok(imb_command(action)),
         Command::Generate { voters, out, seed } => {
             generate::generate(&out, voters, seed)?;
             println!("wrote a synthetic statewide election of {voters} voters to {}", out.display());
@@ -159,6 +184,37 @@ fn run() -> Result<ExitCode> {
             bench::run(&rows, &dir, keep)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn imb_command(action: ImbAction) -> ExitCode {
+    use wmb_core::imb;
+    match action {
+        ImbAction::Encode { tracking, routing } => match imb::encode_str(&tracking, routing.as_deref().unwrap_or("")) {
+            Ok(bars) => {
+                println!("{bars}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
+        ImbAction::Decode { bars } => match imb::decode(&bars) {
+            Ok(d) => {
+                println!("tracking code: {}", d.tracking_code());
+                println!("routing code:  {}", if d.routing.is_empty() { "(none)" } else { &d.routing });
+                println!("barcode ID:    {:02}", d.barcode_id);
+                println!("service type:  {:03}", d.service_type_id);
+                println!("mailer ID:     {:0width$}", d.mailer_id, width = d.mailer_id_len());
+                println!("serial number: {:0width$}", d.serial, width = 15 - d.mailer_id_len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
     }
 }
 

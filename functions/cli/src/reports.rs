@@ -15,6 +15,8 @@ pub struct FileReport {
     pub rejected: u64,
     /// Sign-ups that were well formed but refused (no match, needs VoteCal ID, not active).
     pub refused: u64,
+    /// Scans accepted but not used: the county does not use IMbs for that direction.
+    pub not_used: u64,
     /// The whole file could not be read (bad header, unreadable): nothing in it was used.
     pub file_error: Option<String>,
     #[serde(skip)]
@@ -23,7 +25,7 @@ pub struct FileReport {
 
 impl FileReport {
     pub fn new(file: &str, kind: FileKind) -> Self {
-        FileReport { file: file.to_string(), kind, accepted: 0, rejected: 0, refused: 0, file_error: None, errors: vec![] }
+        FileReport { file: file.to_string(), kind, accepted: 0, rejected: 0, refused: 0, not_used: 0, file_error: None, errors: vec![] }
     }
 
     pub fn reject(&mut self, e: RowError) {
@@ -49,7 +51,9 @@ impl FileReport {
         if let Some(e) = &self.file_error {
             w.write_record(["1", "file", e.as_str()])?;
         }
-        for e in &self.errors {
+        let mut errors: Vec<&RowError> = self.errors.iter().collect();
+        errors.sort_by_key(|e| e.line);
+        for e in errors {
             w.write_record([e.line.to_string().as_str(), e.field.as_str(), e.reason.as_str()])?;
         }
         w.flush()?;

@@ -11,7 +11,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use wmb_core::election::Election;
 use wmb_core::formats::{read_rows, FileKind, Participation, RowFormat, VbmStatus, VoterRecord};
-use wmb_core::pipeline::{Pipeline, Tally};
+use wmb_core::pipeline::{Pipeline, ScanOutcome, Tally};
+use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::signup::SignupRequest;
 use wmb_core::templates::Catalog;
 use wmb_core::time::parse_rfc3339;
@@ -41,7 +42,7 @@ pub fn read_timeline(dir: &Path) -> Result<Vec<Arrival>> {
         let at = parse_rfc3339(field(0).as_bytes())
             .with_context(|| format!("{name}: line {line}: at: '{}' is not an RFC 3339 time", field(0)))?;
         let kind = FileKind::parse(field(1))
-            .with_context(|| format!("{name}: line {line}: kind: '{}' is not voters, vbm, vph or signups", field(1)))?;
+            .with_context(|| format!("{name}: line {line}: kind: '{}' is not voters, vbm, vph, signups, imb or scans", field(1)))?;
         out.push(Arrival { line, at, kind, path: field(2).to_string() });
     }
     out.sort_by_key(|a| (a.at, a.line));
@@ -191,6 +192,50 @@ pub async fn ingest_file(
                         report.accepted += 1;
                     }
                     Err(e) => report.reject(e),
+                }
+            }
+        }
+        FileKind::Imb => {
+            for row in rows_or_report!(ImbMapping) {
+                match row {
+                    Ok(l) => match pipeline.record_mapping(&l.row).await? {
+                        Ok(()) => report.accepted += 1,
+                        Err(reason) => report.reject_field(l.line, "votecal_id", reason),
+                    },
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+        FileKind::Scans => {
+            let file = match File::open(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    report.file_error = Some(format!("{name}: cannot be read: {e}"));
+                    return Ok(report);
+                }
+            };
+            let mut scans = vec![];
+            let mut bad = vec![];
+            let read = read_scans(name, file, |r| match r {
+                Ok(l) => scans.push(l),
+                Err(e) => bad.push(e),
+            });
+            if let Err(e) = read {
+                report.file_error = Some(e.to_string());
+                return Ok(report);
+            }
+            for e in bad {
+                report.reject(e);
+            }
+            for l in scans {
+                match pipeline.apply_scan(&l.row, now, tally).await? {
+                    ScanOutcome::Applied => report.accepted += 1,
+                    ScanOutcome::NotUsed => {
+                        report.accepted += 1;
+                        report.not_used += 1;
+                    }
+                    ScanOutcome::UnknownImb => report.reject_field(l.line, "imb", format!("IMb {} is in no crosswalk", l.row.tracking)),
+                    ScanOutcome::UnknownElection(id) => report.reject_field(l.line, "imb", unknown_election(&id)),
                 }
             }
         }

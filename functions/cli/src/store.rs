@@ -26,6 +26,7 @@ CREATE INDEX IF NOT EXISTS journeys_voter ON journeys(votecal_id);
 CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL, outcome TEXT);
 CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT, release_at INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS held_release ON held(release_at, id);
+CREATE TABLE IF NOT EXISTS imb (tracking TEXT PRIMARY KEY, record TEXT NOT NULL);
 ";
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -218,5 +219,22 @@ impl HoldQueue for SqliteStore {
     async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let t: Option<i64> = self.with(|c| c.query_row("SELECT MIN(release_at) FROM held", [], |r| r.get(0)))?;
         Ok(t.and_then(|t| DateTime::from_timestamp(t, 0)))
+    }
+}
+
+impl ImbCrosswalk for SqliteStore {
+    async fn put_mapping(&self, m: &wmb_core::usps::ImbMapping) -> Result<(), StoreError> {
+        let record = to_json(m)?;
+        self.with(|c| {
+            c.prepare_cached("INSERT INTO imb (tracking, record) VALUES (?1, ?2) ON CONFLICT(tracking) DO UPDATE SET record = excluded.record")?
+                .execute(params![m.tracking, record])
+        })?;
+        Ok(())
+    }
+
+    async fn mapping(&self, tracking: &str) -> Result<Option<wmb_core::usps::ImbMapping>, StoreError> {
+        let json: Option<String> =
+            self.with(|c| c.prepare_cached("SELECT record FROM imb WHERE tracking = ?1")?.query_row([tracking], |r| r.get(0)).optional())?;
+        json.map(|j| from_json(&j)).transpose()
     }
 }

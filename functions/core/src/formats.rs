@@ -28,10 +28,14 @@ pub enum FileKind {
     Vph,
     /// A batch of sign-up requests.
     Signups,
+    /// The print vendor's IMb crosswalk.
+    Imb,
+    /// USPS Informed Visibility piece scans (JSON Lines, a JSON array, or delimited).
+    Scans,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 4] = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups];
+    pub const ALL: [FileKind; 6] = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups, FileKind::Imb, FileKind::Scans];
 
     pub fn header(self) -> &'static [&'static str] {
         match self {
@@ -42,6 +46,8 @@ impl FileKind {
                 "first_name", "last_name", "date_of_birth", "zip", "votecal_id", "language", "sms", "email", "voice",
                 "notify_from", "notify_until",
             ],
+            FileKind::Imb => &["imb", "county_code", "votecal_id", "election_id", "ballot_id", "direction"],
+            FileKind::Scans => &crate::usps::SCAN_HEADER,
         }
     }
 
@@ -51,6 +57,8 @@ impl FileKind {
             FileKind::Vbm => "vbm",
             FileKind::Vph => "vph",
             FileKind::Signups => "signups",
+            FileKind::Imb => "imb",
+            FileKind::Scans => "scans",
         }
     }
 
@@ -85,7 +93,7 @@ pub enum FileError {
     Unreadable { file: String, reason: String },
     #[error("{file}: line 1: the header is not a {kind} file's header; expected: {expected}")]
     Header { file: String, kind: String, expected: String },
-    #[error("{file}: line 1: the header matches no known file kind (voters, vbm, vph, signups)")]
+    #[error("{file}: line 1: the header matches no known file kind (voters, vbm, vph, signups, imb, scans)")]
     UnknownKind { file: String },
 }
 
@@ -154,9 +162,18 @@ pub fn read_rows<R: Read, T: RowFormat>(file: &str, input: R) -> Result<Rows<R, 
     Ok(Rows { reader, record: ByteRecord::new(), done: false, _row: std::marker::PhantomData })
 }
 
-/// Reads just the header of a file and says which kind it is.
+/// Reads just the start of a file and says which kind it is: a JSON file is a scan feed, a
+/// '|'-separated one too; a CSV file is known by its header.
 pub fn detect_kind<R: Read>(file: &str, input: R) -> Result<FileKind, FileError> {
-    let mut reader = csv_reader(input);
+    let mut head = Vec::with_capacity(4096);
+    input.take(4096).read_to_end(&mut head).map_err(|e| FileError::Unreadable { file: file.to_string(), reason: e.to_string() })?;
+    let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    match start.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => return Ok(FileKind::Scans),
+        _ if start.split(|b| *b == b'\n').next().is_some_and(|l| l.contains(&b'|')) => return Ok(FileKind::Scans),
+        _ => {}
+    }
+    let mut reader = csv_reader(&head[..]);
     let header = reader
         .byte_headers()
         .map_err(|e| FileError::Unreadable { file: file.to_string(), reason: e.to_string() })?;

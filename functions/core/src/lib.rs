@@ -9,6 +9,7 @@ pub mod county;
 pub mod election;
 pub mod formats;
 pub mod hours;
+pub mod imb;
 pub mod lifecycle;
 pub mod memory;
 pub mod notify;
@@ -18,6 +19,7 @@ pub mod signup;
 pub mod status;
 pub mod templates;
 pub mod time;
+pub mod usps;
 
 pub use county::CountyCode;
 pub use election::Election;

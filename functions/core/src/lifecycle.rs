@@ -50,16 +50,33 @@ pub struct BallotJourney {
     pub participation: Option<(ParticipationMethod, DateTime<Utc>, bool)>,
     /// Every milestone decided so far, in the order decided.
     pub milestones: Vec<MilestoneDecision>,
+    /// The envelopes' journey through the mail (IMb scans), oldest first, at most [`MAX_SCANS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scans: Vec<ScanEvent>,
+}
+
+/// The most scans a journey keeps (the latest ones).
+pub const MAX_SCANS: usize = 64;
+
+/// Stands for the voter's ballot when a scan arrives before any ballot id is known.
+pub const UNKNOWN_BALLOT: &str = "-";
+
+/// A scan of a voter's envelope, kept so a voter or county can see the ballot's journey.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanEvent {
+    pub at: DateTime<Utc>,
+    pub direction: crate::usps::Direction,
+    pub event_code: String,
+    pub facility_zip: String,
 }
 
 /// A fact about a ballot: a VoteCal status, or a scan of its envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BallotFact {
     Status { ballot_id: String, code: StatusCode, at: DateTime<Utc> },
-    /// The envelope was scanned on its way to the voter (IMb).
-    OutboundScan { ballot_id: String, at: DateTime<Utc> },
-    /// The return envelope was scanned on its way back to the county (IMb).
-    InboundScan { ballot_id: String, at: DateTime<Utc> },
+    /// An envelope was scanned in the mail (IMb). Without a ballot id the scan is about the
+    /// voter's latest issued ballot.
+    Scan { ballot_id: Option<String>, scan: ScanEvent },
 }
 
 impl BallotJourney {
@@ -71,7 +88,13 @@ impl BallotJourney {
             ballots: BTreeMap::new(),
             participation: None,
             milestones: vec![],
+            scans: vec![],
         }
+    }
+
+    /// The voter's most recently issued ballot, if any.
+    pub fn latest_ballot(&self) -> Option<String> {
+        self.ballots.iter().filter_map(|(id, b)| b.issued_at.map(|t| (t, id))).max().map(|(_, id)| id.clone())
     }
 
     /// Whether the voter has an active in-person (POLL or VCR) participation record.
@@ -120,16 +143,38 @@ impl BallotJourney {
                 self.ballots.insert(ballot_id.clone(), BallotStatus { status: code, at, issued_at });
                 (ballot_id, at, code.milestone(), Some(code))
             }
-            BallotFact::OutboundScan { ballot_id, at } => {
-                let entry = self.ballots.entry(ballot_id.clone()).or_insert(BallotStatus {
-                    status: StatusCode::Issued,
-                    at,
-                    issued_at: Some(at),
-                });
-                entry.issued_at = Some(entry.issued_at.map_or(at, |t| t.min(at)));
-                (ballot_id, at, Milestone::Outbound, None)
+            BallotFact::Scan { ballot_id, scan } => {
+                if !self.scans.contains(&scan) {
+                    self.scans.push(scan.clone());
+                    self.scans.sort_by_key(|s| s.at);
+                    if self.scans.len() > MAX_SCANS {
+                        self.scans.remove(0);
+                    }
+                }
+                let at = scan.at;
+                let ballot_id = ballot_id.or_else(|| self.latest_ballot()).unwrap_or_else(|| UNKNOWN_BALLOT.to_string());
+                match scan.direction {
+                    crate::usps::Direction::Outbound if ballot_id == UNKNOWN_BALLOT => {
+                        if self.milestones.iter().any(|d| matches!(d.milestone, Milestone::Outbound | Milestone::Reissued)) {
+                            return vec![];
+                        }
+                    }
+                    crate::usps::Direction::Outbound => {
+                        let entry = self.ballots.entry(ballot_id.clone()).or_insert(BallotStatus {
+                            status: StatusCode::Issued,
+                            at,
+                            issued_at: Some(at),
+                        });
+                        entry.issued_at = Some(entry.issued_at.map_or(at, |t| t.min(at)));
+                    }
+                    crate::usps::Direction::Inbound => {}
+                }
+                let milestone = match scan.direction {
+                    crate::usps::Direction::Outbound => Milestone::Outbound,
+                    crate::usps::Direction::Inbound => Milestone::Inbound,
+                };
+                (ballot_id, at, milestone, None)
             }
-            BallotFact::InboundScan { ballot_id, at } => (ballot_id, at, Milestone::Inbound, None),
         };
         let milestone = match (milestone, code) {
             // Issued: a second ballot is a re-issue; an older ballot issued after a newer one was
@@ -139,7 +184,7 @@ impl BallotJourney {
                     return vec![];
                 } else if self.other_issued(&ballot_id, false) {
                     Milestone::Reissued
-                } else if self.decided(&ballot_id, Milestone::Reissued) {
+                } else if self.decided(&ballot_id, Milestone::Reissued) || self.decided(UNKNOWN_BALLOT, Milestone::Outbound) {
                     return vec![];
                 } else {
                     Milestone::Outbound
@@ -316,15 +361,46 @@ mod tests {
         assert!(status(&mut j, "B1", "UND", "2026-10-13T09:00:00-07:00").is_empty());
     }
 
+    fn scan(ballot: Option<&str>, direction: crate::usps::Direction, at: &str) -> BallotFact {
+        BallotFact::Scan {
+            ballot_id: ballot.map(str::to_string),
+            scan: ScanEvent { at: t(at), direction, event_code: "SD".into(), facility_zip: "90052".into() },
+        }
+    }
+
     #[test]
     fn outbound_is_sent_once_whichever_comes_first_the_scan_or_issued() {
+        use crate::usps::Direction::*;
+        // The scan first: it sends Outbound, and ISSUED (earlier or later) sends nothing.
         let mut j = journey();
-        let scan = j.apply(BallotFact::OutboundScan { ballot_id: "B1".into(), at: t("2026-10-06T07:00:00-07:00") });
-        assert_eq!(scan[0].milestone, Milestone::Outbound);
+        let first = j.apply(scan(Some("B1"), Outbound, "2026-10-06T07:00:00-07:00"));
+        assert_eq!(first[0].milestone, Milestone::Outbound);
         assert!(status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00").is_empty());
-        let inbound = j.apply(BallotFact::InboundScan { ballot_id: "B1".into(), at: t("2026-10-18T07:00:00-07:00") });
-        assert_eq!(inbound[0].milestone, Milestone::Inbound);
-        assert!(j.apply(BallotFact::InboundScan { ballot_id: "B1".into(), at: t("2026-10-18T09:00:00-07:00") }).is_empty());
+        // ISSUED first: the scan that follows sends nothing.
+        let mut k = journey();
+        assert_eq!(status(&mut k, "B1", "ISSUED", "2026-10-05T09:00:00-07:00"), [Milestone::Outbound]);
+        assert!(k.apply(scan(None, Outbound, "2026-10-06T07:00:00-07:00")).is_empty());
+        // A scan with no ballot id before any ISSUED: Outbound once, and the ISSUED that names the
+        // ballot later is the same news.
+        let mut m = journey();
+        assert_eq!(m.apply(scan(None, Outbound, "2026-10-06T07:00:00-07:00"))[0].milestone, Milestone::Outbound);
+        assert!(status(&mut m, "B1", "ISSUED", "2026-10-06T09:00:00-07:00").is_empty());
+        assert!(m.apply(scan(None, Outbound, "2026-10-07T07:00:00-07:00")).is_empty());
+    }
+
+    #[test]
+    fn an_inbound_scan_sends_inbound_once_and_never_after_received() {
+        use crate::usps::Direction::*;
+        let mut j = journey();
+        status(&mut j, "B1", "ISSUED", "2026-10-05T09:00:00-07:00");
+        let inbound = j.apply(scan(None, Inbound, "2026-10-18T07:00:00-07:00"));
+        assert_eq!((inbound[0].milestone, inbound[0].ballot_id.as_deref()), (Milestone::Inbound, Some("B1")));
+        assert!(j.apply(scan(None, Inbound, "2026-10-18T09:00:00-07:00")).is_empty(), "a second scan of the same piece");
+        assert_eq!(j.scans.len(), 2, "both scans are kept as the journey");
+        let mut k = journey();
+        status(&mut k, "B1", "ISSUED", "2026-10-05T09:00:00-07:00");
+        status(&mut k, "B1", "INR", "2026-10-19T09:00:00-07:00");
+        assert!(k.apply(scan(None, Inbound, "2026-10-18T07:00:00-07:00")).is_empty(), "received already");
     }
 
     #[test]

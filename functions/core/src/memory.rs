@@ -17,6 +17,7 @@ struct State {
     journeys: BTreeMap<(String, String), (BallotJourney, u64)>,
     ledger: BTreeMap<String, Option<DeliveryOutcome>>,
     held: Vec<Notification>,
+    imb: BTreeMap<String, crate::usps::ImbMapping>,
 }
 
 /// Every store port in memory.
@@ -128,6 +129,16 @@ impl HoldQueue for MemoryStore {
     }
     async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self.with(|s| s.held.iter().map(|n| n.release_at).min()))
+    }
+}
+
+impl ImbCrosswalk for MemoryStore {
+    async fn put_mapping(&self, m: &crate::usps::ImbMapping) -> Result<(), StoreError> {
+        self.with(|s| s.imb.insert(m.tracking.clone(), m.clone()));
+        Ok(())
+    }
+    async fn mapping(&self, tracking: &str) -> Result<Option<crate::usps::ImbMapping>, StoreError> {
+        Ok(self.with(|s| s.imb.get(tracking).cloned()))
     }
 }
 

@@ -6,7 +6,8 @@
 
 use crate::election::Election;
 use crate::formats::{Participation, VbmStatus, VoterRecord};
-use crate::lifecycle::{BallotFact, BallotJourney, MilestoneDecision};
+use crate::lifecycle::{BallotFact, BallotJourney, MilestoneDecision, ScanEvent};
+use crate::usps::{Direction, ImbMapping, PieceScan};
 use crate::notify::{confirmation_key, message_values, milestone_key, plan_send, Notification, SendPlan};
 use crate::ports::*;
 use crate::signup::{match_voter, Refusal, SignupRequest, Subscription};
@@ -55,6 +56,19 @@ pub enum PipelineError {
     Template(#[from] crate::templates::TemplateError),
 }
 
+/// What became of a piece scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// Added to the voter's journey (it may or may not have sent a message).
+    Applied,
+    /// The IMb is in no crosswalk: reported to the sender.
+    UnknownImb,
+    /// The crosswalk names an election that is not defined: reported.
+    UnknownElection(String),
+    /// The county does not use IMbs for this direction in this election: not used.
+    NotUsed,
+}
+
 /// The backoff before retrying a throttled or failed send: 1, 2, 4 … minutes, at most an hour.
 pub fn retry_delay(attempts: u32) -> Duration {
     Duration::minutes(1i64 << attempts.min(6)).min(Duration::hours(1))
@@ -72,7 +86,7 @@ pub struct Pipeline<'a, S, D> {
 
 impl<'a, S, D> Pipeline<'a, S, D>
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue,
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk,
     D: Dispatcher,
 {
     pub async fn record_voter(&self, voter: &VoterRecord) -> Result<(), PipelineError> {
@@ -128,6 +142,44 @@ where
             .update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply_participation(row.method, row.time, row.active))
             .await?;
         self.fan_out(&journey, &decided, now, tally).await
+    }
+
+    /// Records a crosswalk row. A county maps only its own voters: a row for a voter the roll
+    /// places in another county is refused (with the reason).
+    pub async fn record_mapping(&self, m: &ImbMapping) -> Result<Result<(), String>, PipelineError> {
+        if let Some(v) = self.store.voter(&m.votecal_id).await? {
+            if v.county != m.county {
+                return Ok(Err(format!("voter {} is not a voter of county {}", m.votecal_id, m.county)));
+            }
+        }
+        self.store.put_mapping(m).await?;
+        Ok(Ok(()))
+    }
+
+    /// Ingests one piece scan: finds the envelope in the crosswalk and, where the county uses
+    /// IMbs for that direction, adds it to the voter's journey and fans out what it decides.
+    pub async fn apply_scan(&self, scan: &PieceScan, now: DateTime<Utc>, tally: &mut Tally) -> Result<ScanOutcome, PipelineError> {
+        let Some(m) = self.store.mapping(&scan.tracking).await? else {
+            return Ok(ScanOutcome::UnknownImb);
+        };
+        let Ok(election) = self.election(&m.election_id) else {
+            return Ok(ScanOutcome::UnknownElection(m.election_id));
+        };
+        let uses = election.imb_use(m.county);
+        let used = match m.direction {
+            Direction::Outbound => uses.outbound(),
+            Direction::Inbound => uses.inbound(),
+        };
+        if !used {
+            return Ok(ScanOutcome::NotUsed);
+        }
+        let fact = BallotFact::Scan {
+            ballot_id: m.ballot_id.clone(),
+            scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
+        };
+        let (journey, decided) = self.update_journey(&m.election_id, &m.votecal_id, m.county, |j| j.apply(fact.clone())).await?;
+        self.fan_out(&journey, &decided, now, tally).await?;
+        Ok(ScanOutcome::Applied)
     }
 
     /// Turns newly decided milestones into notifications on the voter's channels.
@@ -249,7 +301,7 @@ where
             key: n.key.clone(),
             votecal_id: n.votecal_id.clone(),
             election_id: n.election_id.clone(),
-            ballot_id: n.decision.as_ref().and_then(|d| d.ballot_id.clone()),
+            ballot_id: n.decision.as_ref().and_then(|d| d.ballot_id.clone()).filter(|b| b != crate::lifecycle::UNKNOWN_BALLOT),
             kind: n.kind,
             channel: n.channel,
             language,

@@ -7,6 +7,7 @@ use crate::notify::Notification;
 use crate::signup::{IdentityKey, Subscription};
 use crate::status::{Channel, Language, MessageKind};
 use crate::templates::Rendered;
+use crate::usps::ImbMapping;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -112,4 +113,11 @@ pub enum DeliveryError {
 pub trait Dispatcher: Sync {
     /// Sends one message; returns the provider's message id.
     fn dispatch(&self, msg: &OutgoingMessage) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+}
+
+/// The print vendors' crosswalks: which voter's envelope carries which IMb.
+pub trait ImbCrosswalk: Sync {
+    fn put_mapping(&self, mapping: &ImbMapping) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The mapping of a 20-digit tracking code.
+    fn mapping(&self, tracking: &str) -> impl Future<Output = Result<Option<ImbMapping>, StoreError>> + Send;
 }
