@@ -190,3 +190,44 @@ fn files_arriving_out_of_order_send_no_stale_news() -> Result<()> {
     assert!(checked > 0, "the scenario has accepted ballots");
     Ok(())
 }
+
+#[test]
+fn the_sample_election_speaks_all_ten_languages_on_all_three_channels() -> Result<()> {
+    let (_out, _summary, outbox) = simulate(&sample_dir())?;
+    let languages: BTreeSet<&str> = outbox.iter().map(|m| m.language.as_str()).collect();
+    assert_eq!(languages, BTreeSet::from(["en", "es", "hi", "ja", "km", "ko", "th", "tl", "vi", "zh"]));
+    for channel in ["sms", "email", "voice"] {
+        let spoken: BTreeSet<&str> = outbox.iter().filter(|m| m.channel == channel).map(|m| m.language.as_str()).collect();
+        assert!(spoken.len() >= 4, "{channel} reaches several languages: {spoken:?}");
+    }
+    // Every call says how it speaks: Polly only in a language Polly speaks, else a recording.
+    for call in outbox.iter().filter(|m| m.channel == "voice") {
+        match call.voice.as_ref().expect("a call has a voice rendering") {
+            wmb_core::voice::VoiceRendering::Polly { language_code, .. } => {
+                assert!(language_code.starts_with(&call.language), "{}: {language_code}", call.key)
+            }
+            wmb_core::voice::VoiceRendering::Prompt { prompt } => {
+                assert!(prompt.contains(&format!("-{}-", call.language)), "{}: {prompt}", call.key)
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn without_a_recording_a_call_in_a_language_polly_does_not_speak_is_not_made_and_says_why() -> Result<()> {
+    // GIVEN the sample without its recorded prompts
+    let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
+    let dir = sample_with_timeline(&timeline)?;
+    std::fs::remove_file(dir.path().join("voice-prompts.toml"))?;
+    let (_out, summary, outbox) = simulate(dir.path())?;
+    // THEN no call goes out in Tagalog, Vietnamese, Chinese or Thai, each is recorded with its
+    // reason, and the calls Polly can make still go out
+    assert!(!outbox.iter().any(|m| m.channel == "voice" && ["tl", "vi", "zh", "th", "km"].contains(&m.language.as_str())));
+    assert!(outbox.iter().any(|m| m.channel == "voice" && m.language == "es"));
+    assert!(!summary.failed_sends.is_empty());
+    for (key, reason) in &summary.failed_sends {
+        assert!(key.ends_with("#voice") && reason.contains("no recorded prompt"), "{key}: {reason}");
+    }
+    Ok(())
+}

@@ -87,6 +87,12 @@ enum Command {
         /// Print the worst-case SMS segment count of every message in every language.
         #[arg(long)]
         segments: bool,
+        /// Print how calls speak each language, given a voice-prompts.toml (or none).
+        #[arg(long)]
+        voice_plan: bool,
+        /// The voice-prompts.toml for --voice-plan.
+        #[arg(long)]
+        prompts: Option<PathBuf>,
     },
     /// Measure check's rows per second and peak memory on generated statewide VBM files.
     Bench {
@@ -155,8 +161,19 @@ fn run() -> Result<ExitCode> {
             println!("wrote a synthetic statewide election of {voters} voters to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Render { lang, message, channel, code, county, election, segments } => {
+        Command::Render { lang, message, channel, code, county, election, segments, voice_plan, prompts } => {
             let catalog = Catalog::embedded()?;
+            if voice_plan {
+                let plan = match prompts {
+                    Some(p) => {
+                        let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot be read", p.display()))?;
+                        wmb_core::voice::VoicePlan::from_toml(&p.display().to_string(), &text)?
+                    }
+                    None => wmb_core::voice::VoicePlan::default(),
+                };
+                print!("{}", render::voice_plan_table(&plan));
+                return Ok(ExitCode::SUCCESS);
+            }
             if segments {
                 print!("{}", render::segment_table(&catalog)?);
                 return Ok(ExitCode::SUCCESS);

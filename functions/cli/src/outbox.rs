@@ -24,6 +24,9 @@ pub struct OutboxLine {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub html: Option<String>,
     pub key: String,
+    /// Voice only: how the call speaks.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub voice: Option<wmb_core::voice::VoiceRendering>,
 }
 
 pub struct Outbox {
@@ -57,6 +60,7 @@ impl Dispatcher for Outbox {
             body: msg.rendered.text.clone(),
             html: msg.rendered.html.clone(),
             key: msg.key.clone(),
+            voice: msg.voice.clone(),
         };
         let json = serde_json::to_string(&line).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let mut g = self.out.lock().expect("outbox poisoned");

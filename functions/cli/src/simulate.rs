@@ -15,6 +15,7 @@ use wmb_core::pipeline::{Pipeline, ScanOutcome, Tally};
 use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::signup::SignupRequest;
 use wmb_core::templates::Catalog;
+use wmb_core::voice::VoicePlan;
 use wmb_core::time::parse_rfc3339;
 
 /// One line of `timeline.csv`: when a file arrives, its kind and path.
@@ -80,8 +81,14 @@ impl Simulation<'_> {
         let store = SqliteStore::open(&db)?;
         let outbox = Outbox::create(&self.out.join("outbox.jsonl"))?;
         let catalog = Catalog::embedded()?;
+        election.check_sms_budget(&catalog)?;
+        let prompts_path = self.dir.join("voice-prompts.toml");
+        let voice = match std::fs::read_to_string(&prompts_path) {
+            Ok(text) => VoicePlan::from_toml(&prompts_path.display().to_string(), &text)?,
+            Err(_) => VoicePlan::default(),
+        };
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
-        let pipeline = Pipeline { store: &store, dispatcher: &outbox, catalog: &catalog, elections: &elections };
+        let pipeline = Pipeline { store: &store, dispatcher: &outbox, catalog: &catalog, elections: &elections, voice: &voice };
         let mut tally = Tally::default();
         let mut files = vec![];
         futures::executor::block_on(async {

@@ -177,6 +177,19 @@ impl Election {
         self.def.counties.get(&county).map(|c| c.imb).unwrap_or_default()
     }
 
+    /// Refuses names that would push an SMS over 3 segments in some language.
+    pub fn check_sms_budget(&self, catalog: &crate::templates::Catalog) -> Result<(), ElectionError> {
+        let over = crate::templates::election_sms_overflows(catalog, |l| self.name_in(l.code()).to_string());
+        if over.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = over.iter().map(|(l, k, n)| format!("{l}/{k} ({n} segments)")).collect();
+        Err(ElectionError::Invalid {
+            file: self.def.id.clone(),
+            reason: format!("the election name makes these SMS longer than 3 segments: {}; shorten the name", list.join(", ")),
+        })
+    }
+
     /// The county's contact details, each falling back to the default contact.
     pub fn contact(&self, county: CountyCode) -> CountyContact {
         let d = &self.def.default_contact;

@@ -20,6 +20,7 @@ pub mod status;
 pub mod templates;
 pub mod time;
 pub mod usps;
+pub mod voice;
 
 pub use county::CountyCode;
 pub use election::Election;

@@ -13,6 +13,7 @@ use crate::ports::*;
 use crate::signup::{match_voter, Refusal, SignupRequest, Subscription};
 use crate::status::{Channel, MessageKind};
 use crate::templates::Catalog;
+use crate::voice::VoicePlan;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -82,6 +83,7 @@ pub struct Pipeline<'a, S, D> {
     pub dispatcher: &'a D,
     pub catalog: &'a Catalog,
     pub elections: &'a BTreeMap<String, Election>,
+    pub voice: &'a VoicePlan,
 }
 
 impl<'a, S, D> Pipeline<'a, S, D>
@@ -297,6 +299,18 @@ where
         let t = self.catalog.language(language);
         let values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours);
         let rendered = self.catalog.render(language, n.kind, n.channel, &values)?;
+        let voice = match n.channel {
+            Channel::Voice => match self.voice.rendering(sub.language, n.kind) {
+                Ok(v) => Some(v),
+                Err(reason) => {
+                    // Never a call in the wrong voice: recorded as failed, with the reason.
+                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                    tally.failed += 1;
+                    return Ok(());
+                }
+            },
+            _ => None,
+        };
         let msg = OutgoingMessage {
             key: n.key.clone(),
             votecal_id: n.votecal_id.clone(),
@@ -308,6 +322,7 @@ where
             to,
             send_at: now,
             rendered,
+            voice,
         };
         match self.dispatcher.dispatch(&msg).await {
             Ok(provider_id) => {

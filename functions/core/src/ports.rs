@@ -95,6 +95,9 @@ pub struct OutgoingMessage {
     pub to: String,
     pub send_at: DateTime<Utc>,
     pub rendered: Rendered,
+    /// Voice only: how the call speaks (a recorded prompt, or Polly's voice for the language).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<crate::voice::VoiceRendering>,
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

@@ -337,6 +337,71 @@ pub fn placeholder_sets(t: &LanguageTemplates) -> BTreeMap<(String, &'static str
     out
 }
 
+/// The worst-case placeholder values: each at the longest a real message can carry.
+pub fn longest_values(catalog: &Catalog, lang: Language, election_name: &str) -> BTreeMap<&'static str, String> {
+    let t = catalog.language(lang);
+    let longest_reason = t.reasons.values().max_by_key(|r| r.encode_utf16().count()).cloned().unwrap_or_default();
+    let longest_date = (1..=12)
+        .flat_map(|m| [28, 30].map(move |d| (m, d)))
+        .filter_map(|(m, d)| NaiveDate::from_ymd_opt(2026, m, d))
+        .map(|d| t.format_date(d))
+        .max_by_key(|s| s.encode_utf16().count())
+        .unwrap_or_default();
+    let mut v = BTreeMap::new();
+    v.insert("election_name", election_name.to_string());
+    v.insert("election_date", longest_date.clone());
+    v.insert("status_date", longest_date);
+    v.insert("county_name", "San Luis Obispo".to_string());
+    v.insert("county_phone", "(805) 781-5228".to_string());
+    v.insert("county_email", "elections-vote-by-mail@countyofsanluisobispo.example.gov".to_string());
+    v.insert("county_url", "https://www.slocounty.ca.gov/departments/clerk-recorder/elections".to_string());
+    v.insert("reason", longest_reason);
+    v.insert("notify_from", "08:00".to_string());
+    v.insert("notify_until", "20:00".to_string());
+    v
+}
+
+/// SMS segments of a message at its worst case, with an election name of 40 letters in the
+/// message's own alphabet (GSM-7 letters when its text is GSM-7, others otherwise). The actual
+/// names of an election are checked when it is loaded ([`election_sms_overflows`]).
+pub fn worst_segments(catalog: &Catalog, lang: Language, kind: MessageKind) -> Result<usize, TemplateError> {
+    let gsm = sms_segments(&catalog.language(lang).message(kind).sms).0 == SmsEncoding::Gsm7;
+    let name = if gsm { "W".repeat(40) } else { "á".repeat(40) };
+    sms_with_name(catalog, lang, kind, &name)
+}
+
+fn sms_with_name(catalog: &Catalog, lang: Language, kind: MessageKind, election_name: &str) -> Result<usize, TemplateError> {
+    let values = longest_values(catalog, lang, election_name);
+    Ok(sms_segments(&catalog.render(lang, kind, Channel::Sms, &values)?.text).1)
+}
+
+/// The messages that would take more than 3 SMS segments with these election names (one per
+/// language), other values at their longest: (language, message, segments).
+pub fn election_sms_overflows(catalog: &Catalog, name_in: impl Fn(Language) -> String) -> Vec<(Language, MessageKind, usize)> {
+    let mut out = vec![];
+    for lang in catalog.languages() {
+        for kind in MessageKind::ALL {
+            if let Ok(n) = sms_with_name(catalog, lang, kind, &name_in(lang)) {
+                if n > 3 {
+                    out.push((lang, kind, n));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The table of worst-case SMS segments, message × language, as Markdown.
+pub fn segment_table(catalog: &Catalog) -> Result<String, TemplateError> {
+    let langs: Vec<Language> = catalog.languages().collect();
+    let mut out = format!("| message | {} |\n|---|{}\n", langs.iter().map(|l| l.code()).collect::<Vec<_>>().join(" | "), "---|".repeat(langs.len()));
+    for kind in MessageKind::ALL {
+        let cells: Vec<String> = langs.iter().map(|l| worst_segments(catalog, *l, kind).map(|n| n.to_string())).collect::<Result<_, _>>()?;
+        out.push_str(&format!("| {} | {} |\n", kind.key(), cells.join(" | ")));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +430,16 @@ mod tests {
         assert!(placeholders("{unclosed").is_err());
         assert!(placeholders("{Bad Name}").is_err());
         assert!(placeholders("stray }").is_err());
+    }
+
+    #[test]
+    fn an_election_name_that_breaks_the_sms_budget_is_found() {
+        let c = Catalog::embedded().unwrap();
+        assert!(election_sms_overflows(&c, |_| "2026 General Election".into()).is_empty());
+        let long_accented = "Elección General Estatal Consolidada 2026";
+        let over = election_sms_overflows(&c, |l| if l == Language::En { long_accented.into() } else { "x".into() });
+        assert!(!over.is_empty(), "an accented 40-letter name turns long English SMS into UCS-2");
+        assert!(over.iter().all(|(l, _, n)| *l == Language::En && *n > 3));
     }
 
     #[test]

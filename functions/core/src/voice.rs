@@ -1,0 +1,121 @@
+//! The voice plan: how a call speaks each language.
+//!
+//! Amazon Connect reads text with Amazon Polly, which speaks English, Spanish, Hindi, Japanese and
+//! Korean (and Mandarin and Cantonese), but not Khmer, Tagalog, Thai or Vietnamese. The Secretary
+//! of State provides recorded audio for each message. A call therefore plays the recorded prompt
+//! for (language, message) when there is one, reads the text with Polly's voice for the language
+//! when Polly speaks it, and otherwise is not made: never a language in the wrong voice.
+//! Chinese texts are in Traditional script and the choice between Mandarin and Cantonese belongs
+//! to the recordings, so Chinese calls use recordings only.
+
+use crate::status::{Language, MessageKind};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The Polly voice for a language, if Polly speaks it: (language code, voice id).
+pub fn polly_voice(lang: Language) -> Option<(&'static str, &'static str)> {
+    match lang {
+        Language::En => Some(("en-US", "Joanna")),
+        Language::Es => Some(("es-US", "Lupe")),
+        Language::Hi => Some(("hi-IN", "Kajal")),
+        Language::Ja => Some(("ja-JP", "Kazuha")),
+        Language::Ko => Some(("ko-KR", "Seoyeon")),
+        Language::Zh | Language::Km | Language::Tl | Language::Th | Language::Vi => None,
+    }
+}
+
+/// How one call will speak.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum VoiceRendering {
+    /// Play the recorded prompt (its Amazon Connect prompt name).
+    Prompt { prompt: String },
+    /// Read the text with Polly.
+    Polly { language_code: String, voice_id: String },
+}
+
+/// The recorded prompts that exist, as `voice-prompts.toml` lists them:
+///
+/// ```toml
+/// [prompts.km]
+/// outbound = "wmb-km-outbound"      # the Amazon Connect prompt name
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoicePlan {
+    #[serde(default)]
+    pub prompts: BTreeMap<Language, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{file}: {reason}")]
+pub struct VoicePlanError {
+    pub file: String,
+    pub reason: String,
+}
+
+impl VoicePlan {
+    pub fn from_toml(file: &str, text: &str) -> Result<VoicePlan, VoicePlanError> {
+        let plan: VoicePlan = toml::from_str(text).map_err(|e| VoicePlanError { file: file.into(), reason: e.to_string() })?;
+        for (lang, prompts) in &plan.prompts {
+            if let Some(bad) = prompts.keys().find(|k| MessageKind::parse(k).is_none()) {
+                return Err(VoicePlanError { file: file.into(), reason: format!("prompts.{lang}.{bad} is not a message") });
+            }
+        }
+        Ok(plan)
+    }
+
+    /// How a call of this message in this language speaks, or why it cannot be made.
+    pub fn rendering(&self, lang: Language, kind: MessageKind) -> Result<VoiceRendering, String> {
+        if let Some(prompt) = self.prompts.get(&lang).and_then(|p| p.get(kind.key())) {
+            return Ok(VoiceRendering::Prompt { prompt: prompt.clone() });
+        }
+        match polly_voice(lang) {
+            Some((code, voice)) => Ok(VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() }),
+            None => Err(format!("no recorded prompt for {} in {lang}, and Polly does not speak {lang}", kind.key())),
+        }
+    }
+
+    /// The languages whose calls depend on recordings, with the messages still missing one.
+    pub fn missing_recordings(&self) -> BTreeMap<Language, BTreeSet<&'static str>> {
+        let mut out = BTreeMap::new();
+        for lang in Language::ALL.into_iter().filter(|l| polly_voice(*l).is_none()) {
+            let missing: BTreeSet<&str> = MessageKind::ALL
+                .into_iter()
+                .filter(|k| *k != MessageKind::SignupConfirmation && self.rendering(lang, *k).is_err())
+                .map(|k| k.key())
+                .collect();
+            out.insert(lang, missing);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_never_reads_a_language_polly_does_not_speak() {
+        let plan = VoicePlan::default();
+        for lang in [Language::Km, Language::Tl, Language::Th, Language::Vi, Language::Zh] {
+            let refused = plan.rendering(lang, MessageKind::Accepted).unwrap_err();
+            assert!(refused.contains("no recorded prompt"), "{refused}");
+        }
+        assert_eq!(
+            plan.rendering(Language::Es, MessageKind::Accepted).unwrap(),
+            VoiceRendering::Polly { language_code: "es-US".into(), voice_id: "Lupe".into() }
+        );
+    }
+
+    #[test]
+    fn a_recorded_prompt_wins_over_polly_and_fills_a_gap() {
+        let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\naccepted = \"wmb-km-accepted\"\n[prompts.es]\naccepted = \"wmb-es-accepted\"\n").unwrap();
+        assert_eq!(plan.rendering(Language::Km, MessageKind::Accepted).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-accepted".into() });
+        assert_eq!(plan.rendering(Language::Es, MessageKind::Accepted).unwrap(), VoiceRendering::Prompt { prompt: "wmb-es-accepted".into() });
+        assert!(plan.rendering(Language::Km, MessageKind::Outbound).is_err());
+        assert!(plan.missing_recordings()[&Language::Km].contains("outbound"));
+        assert!(!plan.missing_recordings()[&Language::Km].contains("accepted"));
+        assert!(VoicePlan::from_toml("p.toml", "[prompts.km]\nlost = \"x\"\n").unwrap_err().reason.contains("lost"));
+    }
+}

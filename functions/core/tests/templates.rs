@@ -1,0 +1,166 @@
+//! Every language's message texts, checked as a voter would need them: complete, with the same
+//! placeholders as English, well-formed and accessible HTML, and SMS within 3 segments.
+
+use std::collections::BTreeMap;
+use wmb_core::status::{Channel, Language, MessageKind};
+use wmb_core::templates::{placeholder_sets, worst_segments, Catalog, Part};
+
+fn catalog() -> Catalog {
+    Catalog::embedded().expect("templates/ loads")
+}
+
+#[test]
+fn all_ten_languages_have_every_message_and_channel() {
+    let c = catalog();
+    let languages: Vec<Language> = c.languages().collect();
+    assert_eq!(languages, Language::ALL.to_vec(), "a template file per language");
+    // Loading already refuses a file missing a message or a part; render each to be sure.
+    let values = wmb_core::templates::longest_values(&c, Language::En, "2026 General Election");
+    for lang in Language::ALL {
+        for kind in MessageKind::ALL {
+            for channel in Channel::ALL {
+                let r = c.render(lang, kind, channel, &values).unwrap_or_else(|e| panic!("{lang}/{kind}/{channel}: {e}"));
+                assert!(!r.text.trim().is_empty(), "{lang}/{kind}/{channel} is empty");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_text_uses_exactly_the_placeholders_of_the_english_text() {
+    let c = catalog();
+    let english = placeholder_sets(c.language(Language::En));
+    for lang in Language::ALL {
+        let theirs = placeholder_sets(c.language(lang));
+        for (key, expected) in &english {
+            assert_eq!(theirs.get(key), Some(expected), "{lang}: {}.{}", key.0, key.1);
+        }
+    }
+}
+
+#[test]
+fn every_reason_and_date_format_is_translated() {
+    let c = catalog();
+    for lang in Language::ALL.into_iter().filter(|l| *l != Language::En) {
+        let t = c.language(lang);
+        let same: Vec<&String> = t.reasons.iter().filter(|(k, v)| c.language(Language::En).reasons.get(*k) == Some(v)).map(|(k, _)| k).collect();
+        assert!(same.is_empty(), "{lang}: reasons left in English: {same:?}");
+        assert_ne!(t.format_date(chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()), "November 3, 2026", "{lang}");
+    }
+}
+
+#[test]
+fn non_english_texts_are_marked_for_native_review() {
+    let c = catalog();
+    assert_eq!(c.language(Language::En).meta.review, "final");
+    for lang in Language::ALL.into_iter().filter(|l| *l != Language::En) {
+        let review = &c.language(lang).meta.review;
+        assert!(review == "needs-native-review" || review == "final", "{lang}: {review}");
+    }
+}
+
+/// Checks that an HTML document's tags nest and close, and that attribute values are quoted.
+fn check_well_formed(html: &str) -> Result<(), String> {
+    const VOID: [&str; 6] = ["meta", "br", "hr", "img", "link", "input"];
+    let mut stack: Vec<String> = vec![];
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>').ok_or("a '<' is never closed")?;
+        let tag = &after[..close];
+        rest = &after[close + 1..];
+        if tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let name = name.trim().to_ascii_lowercase();
+            match stack.pop() {
+                Some(top) if top == name => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+            continue;
+        }
+        let name: String = tag.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("").to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(format!("empty tag <{tag}>"));
+        }
+        let attrs = &tag[name.len()..];
+        if attrs.matches('"').count() % 2 != 0 {
+            return Err(format!("unbalanced quotes in <{tag}>"));
+        }
+        for part in attrs.split('"').step_by(2) {
+            if part.contains('=') && !part.trim_end().ends_with('=') {
+                return Err(format!("an unquoted attribute value in <{tag}>"));
+            }
+        }
+        if !VOID.contains(&name.as_str()) && !tag.ends_with('/') {
+            stack.push(name);
+        }
+    }
+    if rest.contains('>') && !rest.contains('<') && rest.trim_start().starts_with('>') {
+        return Err("a stray '>'".into());
+    }
+    match stack.is_empty() {
+        true => Ok(()),
+        false => Err(format!("never closed: {stack:?}")),
+    }
+}
+
+#[test]
+fn every_email_is_well_formed_accessible_html_in_its_language() {
+    let c = catalog();
+    for lang in Language::ALL {
+        let values = wmb_core::templates::longest_values(&c, lang, "Elección <General> & 2026");
+        for kind in MessageKind::ALL {
+            let r = c.render(lang, kind, Channel::Email, &values).unwrap();
+            let html = r.html.unwrap();
+            check_well_formed(&html).unwrap_or_else(|e| panic!("{lang}/{kind}: {e}\n{html}"));
+            assert!(html.contains(&format!("<html lang=\"{}\" dir=\"ltr\">", lang.code())), "{lang}/{kind}");
+            assert!(html.contains("<title>") && html.contains("<main>"), "{lang}/{kind}: a title and a main landmark");
+            assert!(!html.contains("<General>"), "{lang}/{kind}: values are escaped");
+            for img in html.split("<img").skip(1) {
+                assert!(img.split('>').next().unwrap().contains("alt=\""), "{lang}/{kind}: an image without alt text");
+            }
+            for a in html.split("<a ").skip(1) {
+                let text = a.split_once('>').unwrap().1.split("</a>").next().unwrap();
+                assert!(!text.trim().is_empty(), "{lang}/{kind}: a link without text");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_html_checker_catches_broken_html() {
+    assert!(check_well_formed("<p><strong>x</p></strong>").is_err());
+    assert!(check_well_formed("<p>x").is_err());
+    assert!(check_well_formed("<a href=x>y</a>").is_err());
+    assert!(check_well_formed("<p>x<br>y</p>").is_ok());
+}
+
+#[test]
+fn no_sms_takes_more_than_three_segments_in_any_language_at_its_longest() {
+    let c = catalog();
+    let mut over: BTreeMap<String, usize> = BTreeMap::new();
+    for lang in Language::ALL {
+        for kind in MessageKind::ALL {
+            let n = worst_segments(&c, lang, kind).unwrap();
+            if n > 3 {
+                over.insert(format!("{lang}/{kind}"), n);
+            }
+        }
+    }
+    assert!(over.is_empty(), "SMS over 3 segments: {over:?}");
+}
+
+#[test]
+fn the_parts_of_every_message_are_nonempty_in_every_language() {
+    let c = catalog();
+    for lang in Language::ALL {
+        let t = c.language(lang);
+        for kind in MessageKind::ALL {
+            for part in Part::ALL {
+                assert!(!t.message(kind).part(part).trim().is_empty(), "{lang}/{kind}/{}", part.key());
+            }
+        }
+    }
+}
