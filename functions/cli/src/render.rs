@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 use wmb_core::election::Election;
 use wmb_core::lifecycle::MilestoneDecision;
 use wmb_core::notify::message_values;

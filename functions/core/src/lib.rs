@@ -13,6 +13,7 @@ pub mod imb;
 pub mod lifecycle;
 pub mod memory;
 pub mod notify;
+pub mod pacing;
 pub mod pipeline;
 pub mod ports;
 pub mod signup;

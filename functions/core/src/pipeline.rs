@@ -27,6 +27,8 @@ pub struct Tally {
     pub sent: BTreeMap<String, u64>,
     /// Messages held for later (quiet hours, tracking start, settling).
     pub held: u64,
+    /// Messages put on a channel queue for the delivery functions.
+    pub queued: u64,
     /// Held messages dropped at release because newer news superseded them.
     pub superseded: u64,
     /// Messages whose key was already sent: duplicates suppressed.
@@ -78,18 +80,21 @@ pub fn retry_delay(attempts: u32) -> Duration {
 /// After this many passing failures a send is recorded as failed instead of retried again.
 pub const MAX_ATTEMPTS: u32 = 8;
 
-pub struct Pipeline<'a, S, D> {
+pub struct Pipeline<'a, S, D, Q = Inline> {
     pub store: &'a S,
     pub dispatcher: &'a D,
+    /// Where notifications due now go ([`Inline`]: delivered at once).
+    pub queue: &'a Q,
     pub catalog: &'a Catalog,
     pub elections: &'a BTreeMap<String, Election>,
     pub voice: &'a VoicePlan,
 }
 
-impl<'a, S, D> Pipeline<'a, S, D>
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
     S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk,
     D: Dispatcher,
+    Q: NotificationQueue,
 {
     pub async fn record_voter(&self, voter: &VoterRecord) -> Result<(), PipelineError> {
         Ok(self.store.put_voter(voter).await?)
@@ -101,7 +106,7 @@ where
 
     /// Applies a change to a journey with a conditional write, retrying when another writer won.
     /// Returns the journey as written and the milestones the change decided.
-    async fn update_journey(
+    pub async fn update_journey(
         &self,
         election_id: &str,
         votecal_id: &str,
@@ -128,21 +133,54 @@ where
         }
     }
 
-    /// Ingests one VBM status row, then fans out what it decided.
-    pub async fn apply_status(&self, row: &VbmStatus, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+    /// Records one VBM status row in the voter's journey; returns it and what it decided. (On AWS
+    /// this is the ingest step; the stream fan-out then sends what was decided.)
+    pub async fn record_status(&self, row: &VbmStatus) -> Result<(BallotJourney, Vec<MilestoneDecision>), PipelineError> {
         self.election(&row.election_id)?;
         let fact = BallotFact::Status { ballot_id: row.ballot_id.clone(), code: row.status, at: row.status_time };
-        let (journey, decided) =
-            self.update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply(fact.clone())).await?;
+        self.update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply(fact.clone())).await
+    }
+
+    /// Records one participation history row in the voter's journey.
+    pub async fn record_participation(&self, row: &Participation) -> Result<(BallotJourney, Vec<MilestoneDecision>), PipelineError> {
+        self.election(&row.election_id)?;
+        self.update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply_participation(row.method, row.time, row.active))
+            .await
+    }
+
+    /// Records one piece scan in the voter's journey (see [`Self::apply_scan`]).
+    pub async fn record_scan(&self, scan: &PieceScan) -> Result<(ScanOutcome, Option<(BallotJourney, Vec<MilestoneDecision>)>), PipelineError> {
+        let Some(m) = self.store.mapping(&scan.tracking).await? else {
+            return Ok((ScanOutcome::UnknownImb, None));
+        };
+        let Ok(election) = self.election(&m.election_id) else {
+            return Ok((ScanOutcome::UnknownElection(m.election_id), None));
+        };
+        let uses = election.imb_use(m.county);
+        let used = match m.direction {
+            Direction::Outbound => uses.outbound(),
+            Direction::Inbound => uses.inbound(),
+        };
+        if !used {
+            return Ok((ScanOutcome::NotUsed, None));
+        }
+        let fact = BallotFact::Scan {
+            ballot_id: m.ballot_id.clone(),
+            scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
+        };
+        let written = self.update_journey(&m.election_id, &m.votecal_id, m.county, |j| j.apply(fact.clone())).await?;
+        Ok((ScanOutcome::Applied, Some(written)))
+    }
+
+    /// Ingests one VBM status row, then fans out what it decided.
+    pub async fn apply_status(&self, row: &VbmStatus, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        let (journey, decided) = self.record_status(row).await?;
         self.fan_out(&journey, &decided, now, tally).await
     }
 
     /// Ingests one participation history row, then fans out what it decided.
     pub async fn apply_participation(&self, row: &Participation, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        self.election(&row.election_id)?;
-        let (journey, decided) = self
-            .update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply_participation(row.method, row.time, row.active))
-            .await?;
+        let (journey, decided) = self.record_participation(row).await?;
         self.fan_out(&journey, &decided, now, tally).await
     }
 
@@ -161,27 +199,11 @@ where
     /// Ingests one piece scan: finds the envelope in the crosswalk and, where the county uses
     /// IMbs for that direction, adds it to the voter's journey and fans out what it decides.
     pub async fn apply_scan(&self, scan: &PieceScan, now: DateTime<Utc>, tally: &mut Tally) -> Result<ScanOutcome, PipelineError> {
-        let Some(m) = self.store.mapping(&scan.tracking).await? else {
-            return Ok(ScanOutcome::UnknownImb);
-        };
-        let Ok(election) = self.election(&m.election_id) else {
-            return Ok(ScanOutcome::UnknownElection(m.election_id));
-        };
-        let uses = election.imb_use(m.county);
-        let used = match m.direction {
-            Direction::Outbound => uses.outbound(),
-            Direction::Inbound => uses.inbound(),
-        };
-        if !used {
-            return Ok(ScanOutcome::NotUsed);
+        let (outcome, written) = self.record_scan(scan).await?;
+        if let Some((journey, decided)) = written {
+            self.fan_out(&journey, &decided, now, tally).await?;
         }
-        let fact = BallotFact::Scan {
-            ballot_id: m.ballot_id.clone(),
-            scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
-        };
-        let (journey, decided) = self.update_journey(&m.election_id, &m.votecal_id, m.county, |j| j.apply(fact.clone())).await?;
-        self.fan_out(&journey, &decided, now, tally).await?;
-        Ok(ScanOutcome::Applied)
+        Ok(outcome)
     }
 
     /// Turns newly decided milestones into notifications on the voter's channels.
@@ -234,7 +256,14 @@ where
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
         match plan_send(now, election, sub.hours, not_before) {
-            SendPlan::Now => self.deliver(n, now, tally).await,
+            SendPlan::Now => {
+                if self.queue.enqueue(&n).await? {
+                    tally.queued += 1;
+                    Ok(())
+                } else {
+                    self.deliver(n, now, tally).await
+                }
+            }
             SendPlan::HoldUntil(at) => {
                 n.release_at = at;
                 self.store.hold(&n).await?;

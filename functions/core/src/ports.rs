@@ -124,3 +124,19 @@ pub trait ImbCrosswalk: Sync {
     /// The mapping of a 20-digit tracking code.
     fn mapping(&self, tracking: &str) -> impl Future<Output = Result<Option<ImbMapping>, StoreError>> + Send;
 }
+
+/// Where a notification due now goes: the AWS side puts it on its channel's queue for the
+/// delivery function; the local pipeline delivers it at once ([`Inline`]).
+pub trait NotificationQueue: Sync {
+    /// Queues the notification; `Ok(false)` means "not queued: deliver it here and now".
+    fn enqueue(&self, n: &Notification) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// No queue: notifications due now are delivered inline (the local pipeline).
+pub struct Inline;
+
+impl NotificationQueue for Inline {
+    async fn enqueue(&self, _n: &Notification) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+}

@@ -1,0 +1,97 @@
+//! Domain events on an EventBridge bus, for county dashboards, analytics and audit. They carry
+//! ids and counts, never names, birth dates, phone numbers or email addresses.
+
+use serde::Serialize;
+use std::sync::Mutex;
+
+pub const SOURCE: &str = "wheres-my-ballot";
+
+pub struct EventBus {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+    pending: Mutex<Vec<(String, String)>>,
+}
+
+impl EventBus {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: &str) -> Self {
+        EventBus { client, bus: bus.to_string(), pending: Mutex::new(vec![]) }
+    }
+
+    /// Queues an event (detail-type, detail); [`EventBus::flush`] sends them ten to a request.
+    pub fn publish(&self, detail_type: &str, detail: &impl Serialize) {
+        if let (Ok(json), Ok(mut pending)) = (serde_json::to_string(detail), self.pending.lock()) {
+            pending.push((detail_type.to_string(), json));
+        }
+    }
+
+    /// Sends what was published. Events are for observers: a failure is logged with its count
+    /// and the events are kept for the next flush, never failing the work they describe.
+    pub async fn flush(&self) {
+        let pending: Vec<(String, String)> = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => return,
+        };
+        let mut unsent = vec![];
+        for chunk in pending.chunks(10) {
+            let entries = chunk
+                .iter()
+                .map(|(t, d)| {
+                    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                        .event_bus_name(&self.bus)
+                        .source(SOURCE)
+                        .detail_type(t)
+                        .detail(d)
+                        .build()
+                })
+                .collect();
+            match self.client.put_events().set_entries(Some(entries)).send().await {
+                Ok(out) if out.failed_entry_count == 0 => {}
+                Ok(out) => {
+                    for (entry, sent) in chunk.iter().zip(out.entries.unwrap_or_default()) {
+                        if sent.error_code.is_some() {
+                            unsent.push(entry.clone());
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(events = chunk.len(), error = %aws_sdk_eventbridge::error::DisplayErrorContext(e), "domain events not sent; kept for the next flush");
+                    unsent.extend_from_slice(chunk);
+                }
+            }
+        }
+        if !unsent.is_empty() {
+            tracing::warn!(events = unsent.len(), "domain events kept for the next flush");
+            if let Ok(mut p) = self.pending.lock() {
+                p.extend(unsent);
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct FileIngested<'a> {
+    pub key: &'a str,
+    pub kind: &'a str,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub report: &'a str,
+    pub complete: bool,
+}
+
+#[derive(Serialize)]
+pub struct StatusChanged<'a> {
+    pub election_id: &'a str,
+    pub votecal_id: &'a str,
+    pub county: String,
+    pub ballot_id: Option<&'a str>,
+    pub milestone: &'a str,
+    pub status_code: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct MessageEvent<'a> {
+    pub key: &'a str,
+    pub channel: &'a str,
+    pub message: &'a str,
+    pub outcome: &'a str,
+}

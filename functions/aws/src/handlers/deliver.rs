@@ -1,0 +1,112 @@
+//! Delivery: a channel queue's messages → still current? already sent? → the provider, at the
+//! configured rate. A throttled or failing send is held and retried with backoff; a permanent
+//! failure is recorded with its reason; a message that cannot be handled at all is reported as
+//! a batch item failure, so SQS retries it and, in the end, moves it to the dead-letter queue.
+
+use crate::app::{App, BoxError};
+use crate::events::MessageEvent;
+use crate::settings::Settings;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_runtime::LambdaEvent;
+use std::sync::Mutex;
+use std::time::Instant;
+use wmb_core::notify::Notification;
+use wmb_core::pacing::TokenBucket;
+use wmb_core::pipeline::Tally;
+use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
+use wmb_core::status::Channel;
+use wmb_core::templates::sms_segments;
+
+/// Paces sends to this instance's share of the provider's rate.
+pub struct Pacer {
+    bucket: Mutex<TokenBucket>,
+    start: Instant,
+}
+
+impl Pacer {
+    /// `rate` sends (SMS parts) per second for this instance.
+    pub fn new(rate: f64) -> Self {
+        Pacer { bucket: Mutex::new(TokenBucket::new(rate, 1.0)), start: Instant::now() }
+    }
+
+    /// SEND_RATE_PER_SECOND shared among DELIVERY_CONCURRENCY instances.
+    pub fn from_env() -> Result<Pacer, BoxError> {
+        let rate = Settings::number("SEND_RATE_PER_SECOND")?;
+        let concurrency = Settings::number("DELIVERY_CONCURRENCY").unwrap_or(1.0);
+        Ok(Pacer::new(rate / concurrency))
+    }
+
+    pub async fn wait(&self, cost: f64) {
+        let delay = {
+            let mut b = self.bucket.lock().expect("pacer poisoned");
+            b.take(self.start.elapsed().as_secs_f64(), cost)
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// A dispatcher that waits its turn before each send (an SMS costs its segments).
+pub struct Paced<'a, D> {
+    pub inner: &'a D,
+    pub pacer: &'a Pacer,
+}
+
+impl<D: Dispatcher> Dispatcher for Paced<'_, D> {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        let cost = match msg.channel {
+            Channel::Sms => sms_segments(&msg.rendered.text).1.max(1) as f64,
+            _ => 1.0,
+        };
+        self.pacer.wait(cost).await;
+        self.inner.dispatch(msg).await
+    }
+}
+
+pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BoxError> {
+    let paced = Paced { inner: sender, pacer };
+    let pipeline = app.pipeline(&paced);
+    let mut tally = Tally::default();
+    let mut response = SqsBatchResponse::default();
+    for message in event.payload.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("message", message_id = %id);
+        let _guard = span.enter();
+        let before = tally.clone();
+        let result: Result<Option<Notification>, BoxError> = async {
+            let body = message.body.as_deref().ok_or("an SQS message without a body")?;
+            let n: Notification = serde_json::from_str(body)?;
+            pipeline.deliver(n.clone(), chrono::Utc::now(), &mut tally).await?;
+            Ok(Some(n))
+        }
+        .await;
+        match result {
+            Ok(Some(n)) => {
+                let outcome = if tally.sent != before.sent {
+                    "sent"
+                } else if tally.failed != before.failed {
+                    "failed"
+                } else if tally.retried != before.retried || tally.held != before.held {
+                    "held"
+                } else {
+                    "skipped"
+                };
+                app.events.publish(
+                    "MessageDelivery",
+                    &MessageEvent { key: &n.key, channel: n.channel.as_str(), message: n.kind.key(), outcome },
+                );
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "delivery failed; SQS retries the message");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    app.events.flush().await;
+    tracing::info!(sent = ?tally.sent, failed = tally.failed, retried = tally.retried, duplicates = tally.duplicates, superseded = tally.superseded, "delivery done");
+    Ok(response)
+}

@@ -1,0 +1,75 @@
+//! Fan-out: each journey the stream shows changed → the milestones it newly decided → one
+//! notification per chosen channel, queued now or held for the voter's hours.
+//!
+//! Records are handled in order; the first that fails is reported by sequence number, so the
+//! stream retries from there (what came before it is done). Re-delivered records decide nothing
+//! new that was not already queued, and the ledger keeps any message from going out twice.
+
+use crate::app::{App, BoxError, NoSends};
+use crate::dynamo::JourneyItem;
+use crate::events::StatusChanged;
+use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use lambda_runtime::LambdaEvent;
+use wmb_core::pipeline::Tally;
+use wmb_core::status::MessageKind;
+
+fn image(item: serde_dynamo::Item) -> Result<Option<JourneyItem>, BoxError> {
+    if item.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_dynamo::from_item(item)?))
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, BoxError> {
+    let pipeline = app.pipeline(&NoSends);
+    let mut tally = Tally::default();
+    let mut response = DynamoDbEventResponse::default();
+    let now = chrono::Utc::now();
+    let mut done = 0usize;
+    for record in event.payload.records {
+        let sequence = record.change.sequence_number.clone();
+        let span = tracing::info_span!("record", sequence = sequence.as_deref().unwrap_or("-"));
+        let _guard = span.enter();
+        let result: Result<(), BoxError> = async {
+            if record.event_name == "REMOVE" {
+                return Ok(());
+            }
+            let Some(new) = image(record.change.new_image)? else { return Ok(()) };
+            let old = image(record.change.old_image)?;
+            let decided = new.journey.new_since(old.as_ref().map(|o| &o.journey));
+            for d in decided {
+                app.events.publish(
+                    "StatusChanged",
+                    &StatusChanged {
+                        election_id: &new.journey.election_id,
+                        votecal_id: &new.journey.votecal_id,
+                        county: new.journey.county.code(),
+                        ballot_id: d.ballot_id.as_deref(),
+                        milestone: MessageKind::from(d.milestone).key(),
+                        status_code: d.code.map(|c| c.as_str()),
+                    },
+                );
+            }
+            pipeline.fan_out(&new.journey, decided, now, &mut tally).await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "fan-out failed; the stream retries from this record");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = sequence;
+            response.batch_item_failures.push(failure);
+            break;
+        }
+        done += 1;
+    }
+    // What is reported done must be on its queue before we answer.
+    if let Err(e) = app.queues.flush().await {
+        tracing::error!(error = %e, "queueing failed; the whole batch is retried");
+        return Err(e.into());
+    }
+    app.events.flush().await;
+    tracing::info!(records = done, queued = tally.queued, held = tally.held, not_subscribed = tally.not_subscribed, "fan-out done");
+    Ok(response)
+}

@@ -1,0 +1,365 @@
+//! Ingest: a county file lands in `incoming/<source>/<kind>/<file>` → its rows, streamed (never
+//! the whole file in memory), each checked and written to its table with a conditional write →
+//! a report of rejected rows at `reports/<source>/<kind>/<file>.errors.csv`.
+//!
+//! `<source>` is a county number (`19`) or a state source (`votecal`, `vendor`, `usps`). A county's
+//! folder may carry only that county's rows. A file too large for one invocation stops at a row
+//! boundary before the deadline and continues in a new invocation (through the continuation
+//! queue), skipping the rows already done. Replaying a file changes nothing: every write is
+//! idempotent, and the journeys' stream sends only what is new.
+
+use crate::app::{App, BoxError, NoSends};
+use crate::events::FileIngested;
+use crate::s3io::{decode_key, report_key};
+use aws_lambda_events::event::s3::S3Event;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::StreamExt;
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use wmb_core::formats::{detect_kind, read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
+use wmb_core::pipeline::{ScanOutcome, Tally};
+use wmb_core::signup::SignupRequest;
+use wmb_core::usps::{read_scans, ImbMapping, PieceScan};
+use wmb_core::CountyCode;
+
+/// Rows written at once (each a read and a conditional write).
+const CONCURRENCY: usize = 32;
+/// Stop taking rows when less than this is left of the invocation.
+const SAFETY_MARGIN: Duration = Duration::from_secs(60);
+
+/// Where a file's processing stands: the S3 event starts it, a continuation resumes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileJob {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+    pub kind: Option<FileKind>,
+    /// Records already handled by earlier invocations.
+    pub skip: u64,
+    /// Which invocation of this file this is (0 = the first).
+    pub chunk: u32,
+}
+
+/// What one invocation did with a file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileOutcome {
+    pub key: String,
+    pub kind: Option<FileKind>,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub complete: bool,
+    pub report: String,
+}
+
+enum Parsed {
+    Voter(Line<VoterRecord>),
+    Vbm(Line<VbmStatus>),
+    Vph(Line<Participation>),
+    Signup(Line<SignupRequest>),
+    Imb(Line<ImbMapping>),
+    Scan(Line<PieceScan>),
+    Bad(RowError),
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, BoxError> {
+    let deadline = event.context.deadline;
+    let source = event.payload["Records"][0]["eventSource"].as_str().unwrap_or_default().to_string();
+    if source == "aws:sqs" {
+        let sqs: SqsEvent = serde_json::from_value(event.payload)?;
+        let mut response = SqsBatchResponse::default();
+        for message in sqs.records {
+            let job: Result<FileJob, BoxError> = serde_json::from_str(message.body.as_deref().unwrap_or_default()).map_err(Into::into);
+            let done = match job {
+                Ok(job) => process(app, job, deadline).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                tracing::error!(error = %e, "continuation failed; SQS retries it");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message.message_id.unwrap_or_default();
+                response.batch_item_failures.push(failure);
+            }
+        }
+        return Ok(serde_json::to_value(response)?);
+    }
+    let s3: S3Event = serde_json::from_value(event.payload)?;
+    let mut outcomes = vec![];
+    for record in s3.records {
+        let (Some(bucket), Some(raw_key)) = (record.s3.bucket.name, record.s3.object.key) else { continue };
+        let job = FileJob { bucket, key: decode_key(&raw_key), version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0 };
+        // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
+        // it to the ingest dead-letter queue.
+        outcomes.push(process(app, job, deadline).await?);
+    }
+    Ok(serde_json::to_value(outcomes)?)
+}
+
+/// The county whose folder a key is in, if it is a county's (`incoming/19/...`).
+pub fn county_scope(key: &str) -> Option<CountyCode> {
+    key.strip_prefix("incoming/")?.split('/').next().and_then(CountyCode::parse)
+}
+
+async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
+    app.s3
+        .get_object()
+        .bucket(&job.bucket)
+        .key(&job.key)
+        .set_version_id(job.version_id.clone())
+        .set_range(range.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| format!("reading s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)).into())
+}
+
+/// Processes one file, or as much of it as the invocation allows.
+pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileOutcome, BoxError> {
+    let report = report_key(&job.key, job.chunk);
+    let kind = match job.kind {
+        Some(k) => k,
+        None => {
+            let head = get_object(app, &job, Some("bytes=0-4095")).await?.body.collect().await?.into_bytes();
+            match detect_kind(&job.key, &head[..]) {
+                Ok(k) => k,
+                Err(e) => return set_aside(app, &job, &e.to_string()).await,
+            }
+        }
+    };
+    job.kind = Some(kind);
+    let body = get_object(app, &job, None).await?.body.into_async_read();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
+    let (name, skip) = (job.key.clone(), job.skip);
+    let parser = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let input = tokio_util::io::SyncIoBridge::new(body);
+        parse_file(kind, &name, input, skip, &tx)
+    });
+    let scope = county_scope(&job.key);
+    let accepted = AtomicU64::new(0);
+    let consumed = AtomicU64::new(0);
+    let errors: Mutex<Vec<RowError>> = Mutex::new(vec![]);
+    let pipeline = app.pipeline(&NoSends);
+    let now = chrono::Utc::now();
+    let out_of_time = || deadline > 0 && super::time_left(deadline) < SAFETY_MARGIN;
+    let rows = futures::stream::poll_fn(|cx| if out_of_time() { std::task::Poll::Ready(None) } else { rx.poll_recv(cx) });
+    rows.for_each_concurrent(CONCURRENCY, |parsed| {
+        consumed.fetch_add(1, Ordering::Relaxed);
+        let (pipeline, errors, accepted) = (&pipeline, &errors, &accepted);
+        async move {
+            match handle_row(pipeline, app, scope, parsed, now).await {
+                Ok(None) => {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Some(e)) => errors.lock().expect("errors").push(e),
+                Err(e) => errors.lock().expect("errors").push(RowError { line: 0, field: "row".into(), reason: format!("not stored, retried with the file: {e}") }),
+            }
+        }
+    })
+    .await;
+    let complete = !out_of_time() || rx.recv().await.is_none();
+    drop(rx);
+    let parse_result = parser.await?;
+    let mut errors = errors.into_inner().expect("errors");
+    // A row that could not be stored (the store failed) must not be lost: fail the invocation
+    // so the file is retried (every write is idempotent).
+    if errors.iter().any(|e| e.line == 0) {
+        return Err(format!("{} rows of {} could not be stored", errors.iter().filter(|e| e.line == 0).count(), job.key).into());
+    }
+    let complete = complete && parse_result.is_ok();
+    if let Err(e) = &parse_result {
+        if !out_of_time() {
+            errors.push(RowError { line: 0, field: "file".into(), reason: format!("reading stopped: {e}") });
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    write_report(app, &job.bucket, &report, &errors).await?;
+    let outcome = FileOutcome {
+        key: job.key.clone(),
+        kind: Some(kind),
+        accepted: accepted.into_inner(),
+        rejected: errors.len() as u64,
+        complete,
+        report: report.clone(),
+    };
+    app.events.publish(
+        "FileIngested",
+        &FileIngested { key: &job.key, kind: kind.as_str(), accepted: outcome.accepted, rejected: outcome.rejected, report: &report, complete },
+    );
+    app.queues.flush().await?;
+    app.events.flush().await;
+    if !complete {
+        let next = FileJob { skip: job.skip + consumed.into_inner(), chunk: job.chunk + 1, ..job };
+        continue_later(app, &next).await?;
+        tracing::info!(key = %next.key, skip = next.skip, chunk = next.chunk, "file continues in a new invocation");
+    }
+    tracing::info!(key = %outcome.key, accepted = outcome.accepted, rejected = outcome.rejected, complete, "file ingested");
+    Ok(outcome)
+}
+
+fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, tx: &tokio::sync::mpsc::Sender<Parsed>) -> Result<(), String> {
+    fn rows<T: RowFormat>(name: &str, input: impl std::io::Read, skip: u64, tx: &tokio::sync::mpsc::Sender<Parsed>, wrap: fn(Line<T>) -> Parsed) -> Result<(), String> {
+        let rows = read_rows::<_, T>(name, std::io::BufReader::with_capacity(1 << 16, input)).map_err(|e| e.to_string())?;
+        for row in rows.skip(skip as usize) {
+            let parsed = match row {
+                Ok(l) => wrap(l),
+                Err(e) => Parsed::Bad(e),
+            };
+            if tx.blocking_send(parsed).is_err() {
+                return Ok(()); // the consumer stopped (out of time)
+            }
+        }
+        Ok(())
+    }
+    match kind {
+        FileKind::Voters => rows(name, input, skip, tx, Parsed::Voter),
+        FileKind::Vbm => rows(name, input, skip, tx, Parsed::Vbm),
+        FileKind::Vph => rows(name, input, skip, tx, Parsed::Vph),
+        FileKind::Signups => rows(name, input, skip, tx, Parsed::Signup),
+        FileKind::Imb => rows(name, input, skip, tx, Parsed::Imb),
+        FileKind::Scans => {
+            let mut seen = 0u64;
+            read_scans(name, input, |r| {
+                seen += 1;
+                if seen <= skip {
+                    return;
+                }
+                let _ = tx.blocking_send(match r {
+                    Ok(l) => Parsed::Scan(l),
+                    Err(e) => Parsed::Bad(e),
+                });
+            })
+            .map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) -> Option<RowError> {
+    match scope {
+        Some(own) if own != county => Some(RowError {
+            line,
+            field: "county_code".into(),
+            reason: format!("county {own}'s folder may only carry county {own}'s rows, not county {county}'s"),
+        }),
+        _ => None,
+    }
+}
+
+/// Handles one row: `Ok(None)` stored, `Ok(Some(e))` rejected with its reason, `Err` the store
+/// failed (the file is retried).
+async fn handle_row(
+    pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
+    app: &App,
+    scope: Option<CountyCode>,
+    parsed: Parsed,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<RowError>, BoxError> {
+    let unknown = |line: u64, id: &str| Some(RowError { line, field: "election_id".into(), reason: format!("election '{id}' is not defined") });
+    Ok(match parsed {
+        Parsed::Bad(e) => Some(e),
+        Parsed::Voter(l) => match out_of_scope(scope, l.row.county, l.line) {
+            Some(e) => Some(e),
+            None => {
+                pipeline.record_voter(&l.row).await?;
+                None
+            }
+        },
+        Parsed::Vbm(l) => {
+            if let Some(e) = out_of_scope(scope, l.row.county, l.line) {
+                Some(e)
+            } else if !app.elections.contains_key(&l.row.election_id) {
+                unknown(l.line, &l.row.election_id)
+            } else {
+                pipeline.record_status(&l.row).await?;
+                None
+            }
+        }
+        Parsed::Vph(l) => {
+            if let Some(e) = out_of_scope(scope, l.row.county, l.line) {
+                Some(e)
+            } else if !app.elections.contains_key(&l.row.election_id) {
+                unknown(l.line, &l.row.election_id)
+            } else {
+                pipeline.record_participation(&l.row).await?;
+                None
+            }
+        }
+        Parsed::Imb(l) => match out_of_scope(scope, l.row.county, l.line) {
+            Some(e) => Some(e),
+            None => pipeline.record_mapping(&l.row).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
+        },
+        Parsed::Scan(l) => match pipeline.record_scan(&l.row).await?.0 {
+            ScanOutcome::Applied | ScanOutcome::NotUsed => None,
+            ScanOutcome::UnknownImb => Some(RowError { line: l.line, field: "imb".into(), reason: format!("IMb {} is in no crosswalk", l.row.tracking) }),
+            ScanOutcome::UnknownElection(id) => unknown(l.line, &id),
+        },
+        Parsed::Signup(l) => {
+            let mut tally = Tally::default();
+            match pipeline.signup(&l.row, now, &mut tally).await? {
+                Ok(_) => None,
+                Err(refusal) => Some(RowError { line: l.line, field: "signup".into(), reason: format!("refused: {}", refusal.advice()) }),
+            }
+        }
+    })
+}
+
+async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError]) -> Result<(), BoxError> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(["line", "field", "reason"])?;
+    for e in errors {
+        w.write_record([e.line.to_string().as_str(), e.field.as_str(), e.reason.as_str()])?;
+    }
+    let body = w.into_inner().map_err(|e| e.to_string())?;
+    app.s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("text/csv; charset=utf-8")
+        .body(body.into())
+        .send()
+        .await
+        .map_err(|e| format!("writing s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+/// A file that cannot be read at all: a report saying why, and the file moved to `rejected/`.
+async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome, BoxError> {
+    let report = report_key(&job.key, 0);
+    let errors = [RowError { line: 1, field: "file".into(), reason: reason.to_string() }];
+    write_report(app, &job.bucket, &report, &errors).await?;
+    let aside = format!("rejected/{}", job.key.strip_prefix("incoming/").unwrap_or(&job.key));
+    let source = format!("{}/{}", job.bucket, percent_encoding::utf8_percent_encode(&job.key, percent_encoding::NON_ALPHANUMERIC));
+    app.s3.copy_object().bucket(&job.bucket).key(&aside).copy_source(source).send().await
+        .map_err(|e| format!("setting aside s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    app.s3.delete_object().bucket(&job.bucket).key(&job.key).send().await
+        .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    app.events.publish("FileIngested", &FileIngested { key: &job.key, kind: "unknown", accepted: 0, rejected: 0, report: &report, complete: false });
+    app.events.flush().await;
+    tracing::warn!(key = %job.key, report = %report, "file set aside: it cannot be read");
+    Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, complete: false, report })
+}
+
+async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {
+    let url = app
+        .settings
+        .ingest_continue_queue_url
+        .as_deref()
+        .ok_or("environment variable INGEST_CONTINUE_QUEUE_URL: is not set, and this file needs more than one invocation")?;
+    app.queues.client.send_message().queue_url(url).message_body(serde_json::to_string(job)?).send().await
+        .map_err(|e| format!("queueing the continuation of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_countys_folder_is_its_scope() {
+        assert_eq!(county_scope("incoming/19/vbm/f.csv"), CountyCode::parse("19"));
+        assert_eq!(county_scope("incoming/votecal/vbm/f.csv"), None);
+        let e = out_of_scope(CountyCode::parse("19"), CountyCode::parse("37").unwrap(), 4).unwrap();
+        assert_eq!((e.line, e.field.as_str()), (4, "county_code"));
+        assert!(out_of_scope(None, CountyCode::parse("37").unwrap(), 4).is_none());
+    }
+}

@@ -1,0 +1,16 @@
+//! The Lambda handlers: decode the event, call the core through the ports, encode the response
+//! (partial batch failures where the source supports them).
+
+pub mod deliver;
+pub mod fanout;
+pub mod ingest;
+pub mod release;
+pub mod signup;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Time left before the invocation's deadline (milliseconds since the epoch, as Lambda gives it).
+pub fn time_left(deadline_ms: u64) -> Duration {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64;
+    Duration::from_millis(deadline_ms.saturating_sub(now))
+}

@@ -1,0 +1,72 @@
+//! Release: EventBridge Scheduler fires one schedule per release bucket (a minute); the messages
+//! held for that minute go to their channel queues, then leave the held table. A bucket too big
+//! for one invocation continues under a new schedule a minute later.
+
+use crate::app::{App, BoxError};
+use crate::dynamo::{parse_bucket, schedule_name};
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct ReleaseEvent {
+    /// The release bucket, e.g. `2026-10-21T15:00Z`.
+    pub bucket: String,
+}
+
+#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+pub struct ReleaseOutcome {
+    pub released: usize,
+    pub complete: bool,
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<ReleaseOutcome, BoxError> {
+    let bucket = event.payload.bucket;
+    parse_bucket(&bucket).ok_or_else(|| format!("'{bucket}' is not a release bucket"))?;
+    let deadline = event.context.deadline;
+    let mut released = 0;
+    loop {
+        let page = app.store.held_in_bucket(&bucket).await?;
+        if page.is_empty() {
+            tracing::info!(bucket = %bucket, released, "release done");
+            return Ok(ReleaseOutcome { released, complete: true });
+        }
+        for chunk in page.chunks(500) {
+            for item in chunk {
+                use wmb_core::ports::NotificationQueue;
+                app.queues.enqueue(&item.notification).await?;
+            }
+            app.queues.flush().await?;
+            app.store.forget_held(chunk).await?;
+            released += chunk.len();
+            if deadline > 0 && super::time_left(deadline) < Duration::from_secs(30) {
+                continue_later(app, &bucket, &event.context.invoked_function_arn).await?;
+                tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
+                return Ok(ReleaseOutcome { released, complete: false });
+            }
+        }
+    }
+}
+
+async fn continue_later(app: &App, bucket: &str, own_arn: &str) -> Result<(), BoxError> {
+    let sch = &app.store.scheduling;
+    let at = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let name = format!("{}-c{}", schedule_name(bucket), at.timestamp());
+    let target = aws_sdk_scheduler::types::Target::builder()
+        .arn(own_arn)
+        .role_arn(&sch.role_arn)
+        .input(serde_json::to_string(&ReleaseEvent { bucket: bucket.to_string() })?)
+        .build()?;
+    sch.client
+        .create_schedule()
+        .name(name)
+        .group_name(&sch.group)
+        .schedule_expression(format!("at({})", at.format("%Y-%m-%dT%H:%M:%S")))
+        .schedule_expression_timezone("UTC")
+        .flexible_time_window(aws_sdk_scheduler::types::FlexibleTimeWindow::builder().mode(aws_sdk_scheduler::types::FlexibleTimeWindowMode::Off).build()?)
+        .action_after_completion(aws_sdk_scheduler::types::ActionAfterCompletion::Delete)
+        .target(target)
+        .send()
+        .await?;
+    Ok(())
+}

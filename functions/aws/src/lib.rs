@@ -1,0 +1,13 @@
+//! Where's My Ballot on AWS: the core's ports over DynamoDB, SQS, SES v2, SNS, EventBridge,
+//! EventBridge Scheduler and S3, and the Lambda handlers. Adapters translate; the core decides.
+
+pub mod app;
+pub mod dynamo;
+pub mod events;
+pub mod handlers;
+pub mod queue;
+pub mod s3io;
+pub mod senders;
+pub mod settings;
+
+pub use app::App;

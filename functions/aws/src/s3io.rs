@@ -1,0 +1,82 @@
+//! S3: configuration (election definitions, voice prompts), county files (streamed, from an
+//! offset), and the reports written back beside them.
+
+use crate::app::BoxError;
+use std::collections::BTreeMap;
+use wmb_core::election::Election;
+use wmb_core::templates::Catalog;
+use wmb_core::voice::VoicePlan;
+
+/// Loads `config/elections/*.toml` and `config/voice-prompts.toml` (optional).
+pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, catalog: &Catalog) -> Result<(BTreeMap<String, Election>, VoicePlan), BoxError> {
+    let mut elections = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(format!("{prefix}elections/"))
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| format!("listing s3://{bucket}/{prefix}elections/: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        for object in page.contents.unwrap_or_default() {
+            let Some(key) = object.key.filter(|k| k.ends_with(".toml")) else { continue };
+            let text = get_text(s3, bucket, &key).await?.ok_or_else(|| format!("s3://{bucket}/{key} vanished"))?;
+            let election = Election::from_toml(&key, &text)?;
+            election.check_sms_budget(catalog)?;
+            elections.insert(election.id().to_string(), election);
+        }
+        token = page.next_continuation_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let key = format!("{prefix}voice-prompts.toml");
+    let voice = match get_text(s3, bucket, &key).await? {
+        Some(text) => VoicePlan::from_toml(&key, &text)?,
+        None => VoicePlan::default(),
+    };
+    Ok((elections, voice))
+}
+
+/// An object's text, or None when there is no such object.
+pub async fn get_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Option<String>, BoxError> {
+    match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let bytes = out.body.collect().await?.into_bytes();
+            Ok(Some(String::from_utf8(bytes.to_vec()).map_err(|_| format!("s3://{bucket}/{key} is not UTF-8"))?))
+        }
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
+        Err(e) => Err(format!("reading s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)).into()),
+    }
+}
+
+/// The key an S3 event names, decoded as S3 encodes it ('+' for space, then percent-escapes).
+pub fn decode_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+/// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
+pub fn report_key(key: &str, chunk: u32) -> String {
+    let rest = key.strip_prefix("incoming/").unwrap_or(key);
+    if chunk == 0 {
+        format!("reports/{rest}.errors.csv")
+    } else {
+        format!("reports/{rest}.part{chunk:04}.errors.csv")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_event_keys_are_decoded() {
+        assert_eq!(decode_key("incoming/19/vbm/Oct+6%2C+2026.csv"), "incoming/19/vbm/Oct 6, 2026.csv");
+        assert_eq!(decode_key("incoming%2F19%2Fvbm%2Ff.csv"), "incoming/19/vbm/f.csv");
+        assert_eq!(report_key("incoming/19/vbm/f.csv", 0), "reports/19/vbm/f.csv.errors.csv");
+        assert_eq!(report_key("incoming/19/vbm/f.csv", 2), "reports/19/vbm/f.csv.part0002.errors.csv");
+    }
+}

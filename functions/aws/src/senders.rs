@@ -1,0 +1,126 @@
+//! The providers: SMS through SNS, email through SES v2. Errors are sorted into throttling
+//! (retried later), passing failures (retried later) and permanent failures (recorded).
+
+use crate::app::{App, BoxError};
+use aws_sdk_sns::types::MessageAttributeValue;
+use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
+use wmb_core::status::Channel;
+
+fn classify(code: Option<&str>, text: String) -> DeliveryError {
+    match code.unwrap_or_default() {
+        "Throttling" | "ThrottlingException" | "ThrottledException" | "TooManyRequestsException" | "LimitExceededException"
+        | "KMSThrottlingException" => DeliveryError::Throttled,
+        "InvalidParameter" | "InvalidParameterException" | "InvalidParameterValue" | "OptedOut" | "OptedOutException"
+        | "MessageRejected" | "BadRequestException" | "NotFoundException" | "EndpointDisabled" => DeliveryError::Permanent(text),
+        _ => DeliveryError::Temporary(text),
+    }
+}
+
+/// SMS through Amazon SNS (transactional, from the configured origination number).
+pub struct SnsSms {
+    pub client: aws_sdk_sns::Client,
+    pub origination_number: Option<String>,
+}
+
+impl Dispatcher for SnsSms {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        let string = |v: &str| MessageAttributeValue::builder().data_type("String").string_value(v).build().expect("type set");
+        let mut publish = self
+            .client
+            .publish()
+            .phone_number(&msg.to)
+            .message(&msg.rendered.text)
+            .message_attributes("AWS.SNS.SMS.SMSType", string("Transactional"));
+        if let Some(from) = &self.origination_number {
+            publish = publish.message_attributes("AWS.MM.SMS.OriginationNumber", string(from));
+        }
+        match publish.send().await {
+            Ok(out) => Ok(out.message_id.unwrap_or_default()),
+            Err(e) => {
+                let code = e.as_service_error().and_then(|se| aws_sdk_sns::error::ProvideErrorMetadata::code(se)).map(str::to_string);
+                Err(classify(code.as_deref(), format!("SNS: {}", code.as_deref().unwrap_or("request failed"))))
+            }
+        }
+    }
+}
+
+/// Email through Amazon SES v2: subject, plain text and HTML.
+pub struct SesEmail {
+    pub client: aws_sdk_sesv2::Client,
+    pub from: String,
+}
+
+impl Dispatcher for SesEmail {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+        let content = |t: &str| Content::builder().data(t).charset("UTF-8").build().expect("data set");
+        let mut body = Body::builder().text(content(&msg.rendered.text));
+        if let Some(html) = &msg.rendered.html {
+            body = body.html(content(html));
+        }
+        let message = Message::builder().subject(content(msg.rendered.subject.as_deref().unwrap_or_default())).body(body.build()).build();
+        let sent = self
+            .client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&msg.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(out.message_id.unwrap_or_default()),
+            Err(e) => {
+                let code = e.as_service_error().and_then(|se| aws_sdk_sesv2::error::ProvideErrorMetadata::code(se)).map(str::to_string);
+                Err(classify(code.as_deref(), format!("SES: {}", code.as_deref().unwrap_or("request failed"))))
+            }
+        }
+    }
+}
+
+/// The sender of the channel a delivery function serves (CHANNEL=sms or email).
+pub enum ChannelSender {
+    Sms(SnsSms),
+    Email(SesEmail),
+}
+
+impl ChannelSender {
+    pub fn from_app(app: &App) -> Result<ChannelSender, BoxError> {
+        match std::env::var("CHANNEL").ok().as_deref().and_then(Channel::parse) {
+            Some(Channel::Sms) => Ok(ChannelSender::Sms(SnsSms {
+                client: aws_sdk_sns::Client::new(&app.sdk),
+                origination_number: app.settings.sms_origination_number.clone(),
+            })),
+            Some(Channel::Email) => {
+                if app.settings.email_from.is_empty() {
+                    return Err("environment variable EMAIL_FROM: is not set".into());
+                }
+                Ok(ChannelSender::Email(SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone() }))
+            }
+            _ => Err("environment variable CHANNEL: must be sms or email (voice has its own function)".into()),
+        }
+    }
+}
+
+impl Dispatcher for ChannelSender {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        match self {
+            ChannelSender::Sms(s) => s.dispatch(msg).await,
+            ChannelSender::Email(e) => e.dispatch(msg).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_errors_are_sorted_into_retry_or_record() {
+        assert_eq!(classify(Some("Throttling"), "x".into()), DeliveryError::Throttled);
+        assert_eq!(classify(Some("TooManyRequestsException"), "x".into()), DeliveryError::Throttled);
+        assert!(matches!(classify(Some("OptedOut"), "x".into()), DeliveryError::Permanent(_)));
+        assert!(matches!(classify(Some("MessageRejected"), "x".into()), DeliveryError::Permanent(_)));
+        assert!(matches!(classify(Some("InternalError"), "x".into()), DeliveryError::Temporary(_)));
+        assert!(matches!(classify(None, "x".into()), DeliveryError::Temporary(_)));
+    }
+}

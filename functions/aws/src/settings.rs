@@ -1,0 +1,84 @@
+//! Configuration from the environment, read once per cold start into one typed struct.
+
+/// A missing or malformed environment variable, named.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}: {problem}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub problem: &'static str,
+}
+
+/// Every name the functions read (the SAM template sets them).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub voters_table: String,
+    pub subscriptions_table: String,
+    pub journeys_table: String,
+    pub ledger_table: String,
+    pub held_table: String,
+    pub imb_table: String,
+    pub sms_queue_url: String,
+    pub email_queue_url: String,
+    pub voice_queue_url: String,
+    pub bucket: String,
+    pub config_prefix: String,
+    pub event_bus_name: String,
+    pub schedule_group: String,
+    pub scheduler_role_arn: String,
+    /// Only for functions that hold messages (they create release schedules).
+    pub release_function_arn: Option<String>,
+    pub release_dlq_arn: Option<String>,
+    pub email_from: String,
+    pub sms_origination_number: Option<String>,
+    pub connect_instance_id: Option<String>,
+    pub connect_contact_flow_id: Option<String>,
+    pub connect_source_phone_number: Option<String>,
+    /// The ingest function's own continuation queue (large files).
+    pub ingest_continue_queue_url: Option<String>,
+}
+
+fn required(name: &'static str) -> Result<String, SettingsError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        Ok(_) => Err(SettingsError { name, problem: "is empty" }),
+        Err(_) => Err(SettingsError { name, problem: "is not set" }),
+    }
+}
+
+fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Ok(Settings {
+            voters_table: required("VOTERS_TABLE")?,
+            subscriptions_table: required("SUBSCRIPTIONS_TABLE")?,
+            journeys_table: required("JOURNEYS_TABLE")?,
+            ledger_table: required("LEDGER_TABLE")?,
+            held_table: required("HELD_TABLE")?,
+            imb_table: required("IMB_TABLE")?,
+            sms_queue_url: required("SMS_QUEUE_URL")?,
+            email_queue_url: required("EMAIL_QUEUE_URL")?,
+            voice_queue_url: required("VOICE_QUEUE_URL")?,
+            bucket: required("BUCKET")?,
+            config_prefix: optional("CONFIG_PREFIX").unwrap_or_else(|| "config/".into()),
+            event_bus_name: required("EVENT_BUS_NAME")?,
+            schedule_group: required("SCHEDULE_GROUP")?,
+            scheduler_role_arn: required("SCHEDULER_ROLE_ARN")?,
+            release_function_arn: optional("RELEASE_FUNCTION_ARN"),
+            release_dlq_arn: optional("RELEASE_DLQ_ARN"),
+            email_from: optional("EMAIL_FROM").unwrap_or_default(),
+            sms_origination_number: optional("SMS_ORIGINATION_NUMBER"),
+            connect_instance_id: optional("CONNECT_INSTANCE_ID"),
+            connect_contact_flow_id: optional("CONNECT_CONTACT_FLOW_ID"),
+            connect_source_phone_number: optional("CONNECT_SOURCE_PHONE_NUMBER"),
+            ingest_continue_queue_url: optional("INGEST_CONTINUE_QUEUE_URL"),
+        })
+    }
+
+    /// A number from the environment (e.g. SEND_RATE_PER_SECOND), which may have a fraction.
+    pub fn number(name: &'static str) -> Result<f64, SettingsError> {
+        required(name)?.trim().parse::<f64>().ok().filter(|v| *v > 0.0).ok_or(SettingsError { name, problem: "is not a positive number" })
+    }
+}

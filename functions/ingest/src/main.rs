@@ -1,0 +1,10 @@
+//! Lambda: ingest county files (S3 ObjectCreated, and its own continuations for large files).
+
+use lambda_runtime::{run, service_fn, tracing, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let app = wmb_aws::App::from_env().await?;
+    run(service_fn(|event| wmb_aws::handlers::ingest::handle(&app, event))).await
+}
