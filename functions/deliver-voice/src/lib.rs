@@ -85,10 +85,20 @@ impl Dispatcher for ConnectVoice {
             .await;
         match out {
             Ok(o) => Ok(o.contact_id.unwrap_or_default()),
-            Err(e) => {
-                let code = e.as_service_error().and_then(|se| aws_sdk_connect::error::ProvideErrorMetadata::code(se)).map(str::to_string);
-                Err(classify(code.as_deref()))
-            }
+            Err(e) => Err(match e.as_service_error() {
+                Some(se) if se.is_limit_exceeded_exception() => DeliveryError::Throttled,
+                Some(se)
+                    if se.is_destination_not_allowed_exception()
+                        || se.is_invalid_parameter_exception()
+                        || se.is_invalid_request_exception()
+                        || se.is_outbound_contact_not_permitted_exception()
+                        || se.is_resource_not_found_exception() =>
+                {
+                    DeliveryError::Permanent(format!("Connect: {}", aws_sdk_connect::error::ProvideErrorMetadata::code(se).unwrap_or("rejected the call")))
+                }
+                Some(se) => classify(aws_sdk_connect::error::ProvideErrorMetadata::code(se)),
+                None => DeliveryError::Temporary("Connect: request failed".into()),
+            }),
         }
     }
 }
