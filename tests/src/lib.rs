@@ -1,1 +1,5 @@
-//! Shared helpers for the end-to-end tests live in the test files themselves.
+//! The test harness: a local AWS emulator (moto's standalone server) on a free loopback port,
+//! the project's resources created in it as the SAM template declares them, and the plumbing
+//! AWS would do between the functions (stream records, queue polling, schedules firing).
+
+pub mod harness;

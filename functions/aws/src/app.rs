@@ -12,7 +12,21 @@ use wmb_core::voice::VoicePlan;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The time handlers see: the system clock, or a fixed one that tests move by hand.
+pub enum Clock {
+    System,
+    Fixed(std::sync::Mutex<chrono::DateTime<chrono::Utc>>),
+}
+
+/// Options for building an app (tests: a fixed clock, a request counter).
+#[derive(Default)]
+pub struct AppOptions {
+    pub interceptor: Option<aws_smithy_runtime_api::client::interceptors::SharedInterceptor>,
+    pub fixed_clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 pub struct App {
+    pub clock: Clock,
     pub settings: Settings,
     pub sdk: aws_config::SdkConfig,
     pub store: DynamoStore,
@@ -29,19 +43,37 @@ impl App {
     pub async fn from_env() -> Result<App, BoxError> {
         let settings = Settings::from_env()?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::new(settings, sdk).await
+        Self::new(settings, sdk, AppOptions::default()).await
     }
 
-    pub async fn new(settings: Settings, sdk: aws_config::SdkConfig) -> Result<App, BoxError> {
+    pub async fn new(settings: Settings, sdk: aws_config::SdkConfig, options: AppOptions) -> Result<App, BoxError> {
+        macro_rules! client {
+            ($krate:ident) => {{
+                let mut b = $krate::config::Builder::from(&sdk);
+                if let Some(i) = &options.interceptor {
+                    b = b.interceptor(i.clone());
+                }
+                b
+            }};
+        }
         // S3 through a local endpoint needs path-style addressing; AWS accepts it too.
-        let s3_config = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(std::env::var("AWS_ENDPOINT_URL").is_ok()).build();
-        let s3 = aws_sdk_s3::Client::from_conf(s3_config);
+        let local = sdk.endpoint_url().is_some() || std::env::var("AWS_ENDPOINT_URL").is_ok();
+        let s3 = aws_sdk_s3::Client::from_conf(client!(aws_sdk_s3).force_path_style(local).build());
         let catalog = Catalog::embedded()?;
         let (elections, voice) = crate::s3io::load_config(&s3, &settings.bucket, &settings.config_prefix, &catalog).await?;
+        let clock = match options.fixed_clock {
+            Some(t) => Clock::Fixed(std::sync::Mutex::new(t)),
+            None => Clock::System,
+        };
         Ok(App {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &settings, aws_sdk_scheduler::Client::new(&sdk)),
-            queues: SqsQueues::new(aws_sdk_sqs::Client::new(&sdk), &settings),
-            events: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), &settings.event_bus_name),
+            clock,
+            store: DynamoStore::new(
+                aws_sdk_dynamodb::Client::from_conf(client!(aws_sdk_dynamodb).build()),
+                &settings,
+                aws_sdk_scheduler::Client::from_conf(client!(aws_sdk_scheduler).build()),
+            ),
+            queues: SqsQueues::new(aws_sdk_sqs::Client::from_conf(client!(aws_sdk_sqs).build()), &settings),
+            events: EventBus::new(aws_sdk_eventbridge::Client::from_conf(client!(aws_sdk_eventbridge).build()), &settings.event_bus_name),
             s3,
             catalog,
             elections,
@@ -49,6 +81,21 @@ impl App {
             settings,
             sdk,
         })
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match &self.clock {
+            Clock::System => chrono::Utc::now(),
+            Clock::Fixed(t) => *t.lock().expect("clock"),
+        }
+    }
+
+    /// Moves a fixed clock (tests); the system clock cannot be moved.
+    pub fn set_now(&self, at: chrono::DateTime<chrono::Utc>) {
+        if let Clock::Fixed(t) = &self.clock {
+            *t.lock().expect("clock") = at;
+        }
     }
 
     /// The core's pipeline over these adapters, with a dispatcher for the channel being sent.

@@ -77,7 +77,7 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
         let result: Result<Option<Notification>, BoxError> = async {
             let body = message.body.as_deref().ok_or("an SQS message without a body")?;
             let n: Notification = serde_json::from_str(body)?;
-            pipeline.deliver(n.clone(), chrono::Utc::now(), &mut tally).await?;
+            pipeline.deliver(n.clone(), app.now(), &mut tally).await?;
             Ok(Some(n))
         }
         .await;

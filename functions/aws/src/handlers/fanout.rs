@@ -25,7 +25,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
     let pipeline = app.pipeline(&NoSends);
     let mut tally = Tally::default();
     let mut response = DynamoDbEventResponse::default();
-    let now = chrono::Utc::now();
+    let now = app.now();
     let mut done = 0usize;
     for record in event.payload.records {
         let sequence = record.change.sequence_number.clone();

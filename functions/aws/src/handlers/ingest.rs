@@ -127,6 +127,12 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             }
         }
     };
+    if county_scope(&job.key).is_some() && matches!(kind, FileKind::Signups | FileKind::Scans) {
+        let reason = format!(
+            "a {kind} file: a county's folder takes voters, vbm, vph and imb files; sign-ups come from the Secretary of State (incoming/sos/) and scans from USPS (incoming/usps/)"
+        );
+        return set_aside(app, &job, &reason).await;
+    }
     job.kind = Some(kind);
     let body = get_object(app, &job, None).await?.body.into_async_read();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
@@ -140,7 +146,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let consumed = AtomicU64::new(0);
     let errors: Mutex<Vec<RowError>> = Mutex::new(vec![]);
     let pipeline = app.pipeline(&NoSends);
-    let now = chrono::Utc::now();
+    let now = app.now();
     let out_of_time = || deadline > 0 && super::time_left(deadline) < SAFETY_MARGIN;
     let rows = futures::stream::poll_fn(|cx| if out_of_time() { std::task::Poll::Ready(None) } else { rx.poll_recv(cx) });
     rows.for_each_concurrent(CONCURRENCY, |parsed| {

@@ -50,13 +50,17 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
 
 async fn continue_later(app: &App, bucket: &str, own_arn: &str) -> Result<(), BoxError> {
     let sch = &app.store.scheduling;
-    let at = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let at = app.now() + chrono::Duration::minutes(1);
     let name = format!("{}-c{}", schedule_name(bucket), at.timestamp());
-    let target = aws_sdk_scheduler::types::Target::builder()
+    let mut target = aws_sdk_scheduler::types::Target::builder()
         .arn(own_arn)
         .role_arn(&sch.role_arn)
         .input(serde_json::to_string(&ReleaseEvent { bucket: bucket.to_string() })?)
-        .build()?;
+        .retry_policy(aws_sdk_scheduler::types::RetryPolicy::builder().maximum_retry_attempts(185).maximum_event_age_in_seconds(86_400).build());
+    if let Some(dlq) = &sch.dlq_arn {
+        target = target.dead_letter_config(aws_sdk_scheduler::types::DeadLetterConfig::builder().arn(dlq).build());
+    }
+    let target = target.build()?;
     sch.client
         .create_schedule()
         .name(name)

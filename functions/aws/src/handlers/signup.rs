@@ -78,7 +78,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, BoxEr
     };
     let pipeline = app.pipeline(&NoSends);
     let mut tally = Tally::default();
-    let result = match pipeline.signup(&req, chrono::Utc::now(), &mut tally).await {
+    let result = match pipeline.signup(&req, app.now(), &mut tally).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "sign-up failed");

@@ -1,0 +1,365 @@
+//! Runs the Lambda handlers against moto the way AWS would wire them.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType,
+};
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wmb_aws::settings::Settings;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// moto's standalone server on a free port; stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts moto (`MOTO_SERVER`, installed by tests/run, or `moto_server` on the PATH).
+    pub fn start() -> Moto {
+        let program = std::env::var("MOTO_SERVER").ok().or_else(|| {
+            let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-tools/bin/moto_server");
+            local.exists().then(|| local.display().to_string())
+        });
+        let program = program.unwrap_or_else(|| "moto_server".to_string());
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto ({program}): {e}. Run the tests with tests/run, which installs it."));
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(30), "moto did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What moto recorded: `/moto-api/data.json`.
+    pub fn data(&self) -> serde_json::Value {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("moto");
+        use std::io::{Read, Write};
+        write!(stream, "GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        serde_json::from_str(body).expect("moto data is JSON")
+    }
+
+    /// SMS sent: (phone number, text).
+    pub fn sms(&self) -> Vec<(String, String)> {
+        let d = self.data();
+        d["sns"]["SMS"].as_array().cloned().unwrap_or_default().iter()
+            .map(|m| (m["phone_number"].as_str().unwrap_or_default().to_string(), m["message"].as_str().unwrap_or_default().to_string()))
+            .collect()
+    }
+
+    /// Email sent: (recipient, subject, HTML body).
+    pub fn emails(&self) -> Vec<(String, String, String)> {
+        let d = self.data();
+        d["ses"]["Message"].as_array().cloned().unwrap_or_default().iter()
+            .map(|m| (
+                m["destinations"]["ToAddresses"][0].as_str().unwrap_or_default().to_string(),
+                m["subject"].as_str().unwrap_or_default().to_string(),
+                m["body"].as_str().unwrap_or_default().to_string(),
+            ))
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Counts AWS requests by service and operation (an SDK interceptor).
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter {
+    pub counts: Arc<Mutex<HashMap<(String, String), u64>>>,
+    pub total: Arc<AtomicU64>,
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let (service, operation) = match cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            Some(m) => (m.service().to_string(), m.name().to_string()),
+            None => ("unknown".to_string(), "unknown".to_string()),
+        };
+        *self.counts.lock().unwrap().entry((service, operation)).or_default() += 1;
+        self.total.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl RequestCounter {
+    pub fn by_service(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        for ((service, _), n) in self.counts.lock().unwrap().iter() {
+            *out.entry(service.clone()).or_default() += n;
+        }
+        out
+    }
+
+    pub fn by_operation(&self) -> std::collections::BTreeMap<String, u64> {
+        self.counts.lock().unwrap().iter().map(|((s, o), n)| (format!("{s}.{o}"), *n)).collect()
+    }
+
+    pub fn reset(&self) {
+        self.counts.lock().unwrap().clear();
+        self.total.store(0, Ordering::Relaxed);
+    }
+}
+
+pub async fn sdk_config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap()
+}
+
+fn attr(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
+}
+
+/// Creates the tables, queues, bucket, bus and schedule group as infra/template.yaml declares
+/// them, named with `prefix`, and returns the functions' settings.
+pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Settings, BoxError> {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let table = |name: &str, range: bool| {
+        let mut t = ddb
+            .create_table()
+            .table_name(format!("{prefix}-{name}"))
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .attribute_definitions(attr("pk"));
+        if range {
+            t = t.key_schema(key("sk", KeyType::Range)).attribute_definitions(attr("sk"));
+        }
+        t
+    };
+    table("voters", false)
+        .attribute_definitions(attr("identity"))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("identity")
+                .key_schema(key("identity", KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()?,
+        )
+        .send()
+        .await?;
+    for name in ["subscriptions", "ledger", "imb"] {
+        table(name, false).send().await?;
+    }
+    table("held", true).send().await?;
+    table("journeys", true)
+        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build()?)
+        .send()
+        .await?;
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut urls = HashMap::new();
+    for q in ["sms", "email", "voice", "ingest-continue"] {
+        let out = sqs.create_queue().queue_name(format!("{prefix}-{q}")).send().await?;
+        urls.insert(q, out.queue_url.unwrap_or_default());
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+    let bucket = format!("{prefix}-incoming");
+    s3.create_bucket().bucket(&bucket).send().await?;
+    aws_sdk_eventbridge::Client::new(sdk).create_event_bus().name(format!("{prefix}-bus")).send().await?;
+    aws_sdk_scheduler::Client::new(sdk).create_schedule_group().name(format!("{prefix}-release")).send().await?;
+    aws_sdk_sesv2::Client::new(sdk).create_email_identity().email_identity("notify@example.gov").send().await?;
+    Ok(Settings {
+        voters_table: format!("{prefix}-voters"),
+        subscriptions_table: format!("{prefix}-subscriptions"),
+        journeys_table: format!("{prefix}-journeys"),
+        ledger_table: format!("{prefix}-ledger"),
+        held_table: format!("{prefix}-held"),
+        imb_table: format!("{prefix}-imb"),
+        sms_queue_url: urls["sms"].clone(),
+        email_queue_url: urls["email"].clone(),
+        voice_queue_url: urls["voice"].clone(),
+        bucket,
+        config_prefix: "config/".into(),
+        event_bus_name: format!("{prefix}-bus"),
+        schedule_group: format!("{prefix}-release"),
+        scheduler_role_arn: "arn:aws:iam::123456789012:role/wmb-scheduler".into(),
+        release_function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:wmb-release".into()),
+        release_dlq_arn: None,
+        email_from: "notify@example.gov".into(),
+        sms_origination_number: None,
+        connect_instance_id: Some("instance".into()),
+        connect_contact_flow_id: Some("flow".into()),
+        connect_source_phone_number: Some("+18005550100".into()),
+        ingest_continue_queue_url: Some(urls["ingest-continue"].clone()),
+    })
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+/// The sample S3 event of events/lambda, naming another bucket and key.
+pub fn s3_event(bucket: &str, key: &str, size: usize) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo_path("events/lambda/s3-put.json")).unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let s3 = &mut event["Records"][0]["s3"];
+    s3["bucket"]["name"] = bucket.into();
+    s3["bucket"]["arn"] = format!("arn:aws:s3:::{bucket}").into();
+    // Real S3 events URL-encode keys (spaces as '+').
+    let encoded: String = key.split('/').map(|p| p.replace(' ', "+").replace(',', "%2C")).collect::<Vec<_>>().join("/");
+    s3["object"]["key"] = encoded.into();
+    s3["object"]["size"] = size.into();
+    event
+}
+
+/// Reads a DynamoDB stream the way Lambda's event source mapping does, and shapes the records
+/// as Lambda's event (events/lambda/dynamodb-stream.json).
+pub struct StreamReader {
+    client: aws_sdk_dynamodbstreams::Client,
+    arn: String,
+    iterators: HashMap<String, Option<String>>,
+}
+
+impl StreamReader {
+    pub async fn new(sdk: &aws_config::SdkConfig, table: &str) -> Result<StreamReader, BoxError> {
+        let ddb = aws_sdk_dynamodb::Client::new(sdk);
+        let arn = ddb.describe_table().table_name(table).send().await?.table.and_then(|t| t.latest_stream_arn).ok_or("no stream")?;
+        Ok(StreamReader { client: aws_sdk_dynamodbstreams::Client::new(sdk), arn, iterators: HashMap::new() })
+    }
+
+    /// Every record written since the last call, as Lambda event records.
+    pub async fn read(&mut self) -> Result<Vec<serde_json::Value>, BoxError> {
+        let shards = self.client.describe_stream().stream_arn(&self.arn).send().await?.stream_description.and_then(|d| d.shards).unwrap_or_default();
+        let mut out = vec![];
+        for shard in shards {
+            let id = shard.shard_id.unwrap_or_default();
+            if !self.iterators.contains_key(&id) {
+                let it = self
+                    .client
+                    .get_shard_iterator()
+                    .stream_arn(&self.arn)
+                    .shard_id(&id)
+                    .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await?
+                    .shard_iterator;
+                self.iterators.insert(id.clone(), it);
+            }
+            loop {
+                let Some(iterator) = self.iterators.get(&id).cloned().flatten() else { break };
+                let page = self.client.get_records().shard_iterator(iterator).send().await?;
+                let records = page.records.unwrap_or_default();
+                let empty = records.is_empty();
+                for r in records {
+                    out.push(lambda_record(r)?);
+                }
+                self.iterators.insert(id.clone(), page.next_shard_iterator);
+                if empty {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn image(item: Option<HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>) -> Result<serde_json::Value, BoxError> {
+    match item {
+        None => Ok(serde_json::json!({})),
+        Some(item) => {
+            let item: serde_dynamo::Item = item.into();
+            Ok(serde_json::to_value(item)?)
+        }
+    }
+}
+
+fn lambda_record(r: aws_sdk_dynamodbstreams::types::Record) -> Result<serde_json::Value, BoxError> {
+    let change = r.dynamodb.ok_or("a stream record without its change")?;
+    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/dynamodb-stream.json"))?)?;
+    let mut record = template["Records"][0].clone();
+    record["eventID"] = r.event_id.unwrap_or_default().into();
+    record["eventName"] = r.event_name.map(|n| n.as_str().to_string()).unwrap_or_default().into();
+    record["dynamodb"]["NewImage"] = image(change.new_image)?;
+    record["dynamodb"]["OldImage"] = image(change.old_image)?;
+    record["dynamodb"]["Keys"] = image(change.keys)?;
+    record["dynamodb"]["SequenceNumber"] = change.sequence_number.unwrap_or_default().into();
+    Ok(record)
+}
+
+/// Everything on a queue now, as Lambda's SQS event batches (10 a batch), with receipt handles.
+pub async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<(serde_json::Value, Vec<(String, String)>)>, BoxError> {
+    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/sqs-notification.json"))?)?;
+    let mut batches = vec![];
+    loop {
+        let out = sqs.receive_message().queue_url(url).max_number_of_messages(10).visibility_timeout(300).send().await?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(batches);
+        }
+        let mut records = vec![];
+        let mut handles = vec![];
+        for m in messages {
+            let mut record = template["Records"][0].clone();
+            record["messageId"] = m.message_id.clone().unwrap_or_default().into();
+            record["receiptHandle"] = m.receipt_handle.clone().unwrap_or_default().into();
+            record["body"] = m.body.clone().unwrap_or_default().into();
+            records.push(record);
+            handles.push((m.message_id.unwrap_or_default(), m.receipt_handle.unwrap_or_default()));
+        }
+        batches.push((serde_json::json!({ "Records": records }), handles));
+    }
+}
+
+/// The schedules in a group that are due at `now`: (name, target input).
+pub async fn due_schedules(sdk: &aws_config::SdkConfig, group: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>, String)>, BoxError> {
+    let client = aws_sdk_scheduler::Client::new(sdk);
+    let list = client.list_schedules().group_name(group).send().await?;
+    let mut due = vec![];
+    for s in list.schedules {
+        let Some(name) = s.name else { continue };
+        let detail = client.get_schedule().group_name(group).name(&name).send().await?;
+        let expression = detail.schedule_expression.unwrap_or_default();
+        let at = expression.trim_start_matches("at(").trim_end_matches(')');
+        let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S")?.and_utc();
+        if at <= now {
+            due.push((name, at, detail.target.and_then(|t| t.input).unwrap_or_default()));
+        }
+    }
+    due.sort_by_key(|(_, at, _)| *at);
+    Ok(due)
+}
+
+pub async fn next_schedule(sdk: &aws_config::SdkConfig, group: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, BoxError> {
+    let far = chrono::DateTime::parse_from_rfc3339("2100-01-01T00:00:00Z")?.with_timezone(&chrono::Utc);
+    Ok(due_schedules(sdk, group, far).await?.first().map(|(_, at, _)| *at))
+}

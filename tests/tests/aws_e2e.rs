@@ -1,0 +1,321 @@
+//! The Lambdas end to end on a local AWS emulator (moto): county files uploaded to S3, the
+//! ingest handler invoked with the S3 events, the journeys' stream records handed to the fan-out
+//! handler, the channel queues drained by the delivery handlers, the release schedules fired by
+//! hand (moto does not fire them), and what moto recorded as sent compared with what the local
+//! pipeline sends for the same election. Connect, which moto lacks, is mocked.
+
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use ballot_tracking::outbox::OutboxLine;
+use chrono::{DateTime, Utc};
+use lambda_runtime::{Context, LambdaEvent};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use wmb_aws::app::{App, AppOptions};
+use wmb_aws::handlers::{deliver, fanout, ingest, release};
+use wmb_aws::senders::{SesEmail, SnsSms};
+use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
+use wmb_tests::harness::*;
+
+type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// Throttles the first attempt of every third message: throttled sends must be retried later,
+/// never lost.
+struct Throttling<D> {
+    inner: D,
+    seen: AtomicU64,
+    throttled: Mutex<Vec<String>>,
+}
+
+impl<D: Dispatcher> Dispatcher for Throttling<D> {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        let n = self.seen.fetch_add(1, Ordering::Relaxed);
+        let first_time = !self.throttled.lock().unwrap().contains(&msg.key);
+        if n % 3 == 0 && first_time {
+            self.throttled.lock().unwrap().push(msg.key.clone());
+            return Err(DeliveryError::Throttled);
+        }
+        self.inner.dispatch(msg).await
+    }
+}
+
+struct World {
+    moto: Moto,
+    sdk: aws_config::SdkConfig,
+    app: App,
+    stream: StreamReader,
+    sqs: aws_sdk_sqs::Client,
+    s3: aws_sdk_s3::Client,
+    counter: RequestCounter,
+    sms: Throttling<SnsSms>,
+    email: SesEmail,
+    voice: wmb_voice::ConnectVoice,
+    calls: Calls,
+    pacer: deliver::Pacer,
+    stream_log: Vec<serde_json::Value>,
+    delivered_bodies: Vec<(String, String)>,
+    s3_events: Vec<serde_json::Value>,
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn source_of(kind: &str) -> &'static str {
+    match kind {
+        "signups" => "sos",
+        "imb" => "vendor",
+        "scans" => "usps",
+        _ => "votecal",
+    }
+}
+
+impl World {
+    async fn new(prefix: &str, start: DateTime<Utc>) -> World {
+        let moto = Moto::start();
+        let sdk = sdk_config(&moto.url()).await;
+        let settings = provision(&sdk, prefix).await.expect("resources created");
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        let sample = repo_path("events/sample-election");
+        for (file, key) in [("election.toml", "config/elections/2026-11-03-GEN.toml"), ("voice-prompts.toml", "config/voice-prompts.toml")] {
+            let body = std::fs::read(sample.join(file)).unwrap();
+            s3.put_object().bucket(&settings.bucket).key(key).body(body.into()).send().await.unwrap();
+        }
+        let counter = RequestCounter::default();
+        let options = AppOptions {
+            interceptor: Some(aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(counter.clone())),
+            fixed_clock: Some(start),
+        };
+        let app = App::new(settings.clone(), sdk.clone(), options).await.expect("app built");
+        let stream = StreamReader::new(&sdk, &settings.journeys_table).await.unwrap();
+        let calls: Calls = Arc::default();
+        let recorded = calls.clone();
+        let rule = mock!(aws_sdk_connect::Client::start_outbound_voice_contact)
+            .match_requests(move |r| {
+                let a = r.attributes().cloned().unwrap_or_default();
+                let how = a.get("wmb_prompt").or(a.get("wmb_voice")).cloned().unwrap_or_default();
+                recorded.lock().unwrap().push((r.destination_phone_number().unwrap_or_default().to_string(), a.get("wmb_message").cloned().unwrap_or_default(), how));
+                true
+            })
+            .sequence()
+            .output(|| aws_sdk_connect::operation::start_outbound_voice_contact::StartOutboundVoiceContactOutput::builder().contact_id("c").build())
+            .repeatedly()
+            .build();
+        let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
+        World {
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            sms: Throttling { inner: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, seen: AtomicU64::new(0), throttled: Mutex::default() },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into() },
+            voice: wmb_voice::ConnectVoice { client: connect, instance_id: "i".into(), contact_flow_id: "f".into(), source_phone_number: "+18005550100".into() },
+            calls,
+            pacer: deliver::Pacer::new(10_000.0),
+            moto,
+            sdk,
+            app,
+            stream,
+            s3,
+            counter,
+            stream_log: vec![],
+            delivered_bodies: vec![],
+            s3_events: vec![],
+        }
+    }
+
+    /// A file arrives: uploaded, and the ingest function invoked with its S3 event.
+    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+        self.app.set_now(when);
+        let body = std::fs::read(repo_path("events/sample-election").join(file)).unwrap();
+        let key = format!("incoming/{}/{kind}/{file}", source_of(kind));
+        self.s3.put_object().bucket(&self.app.settings.bucket).key(&key).body(body.clone().into()).send().await.unwrap();
+        let event = s3_event(&self.app.settings.bucket, &key, body.len());
+        self.s3_events.push(event.clone());
+        ingest::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("ingest");
+        self.pump().await;
+    }
+
+    /// What AWS does between the functions: stream → fan-out, queues → delivery.
+    async fn pump(&mut self) {
+        loop {
+            let records = self.stream.read().await.unwrap();
+            for chunk in records.chunks(100) {
+                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
+                let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
+                assert!(response.batch_item_failures.is_empty(), "fan-out reported failures");
+            }
+            self.stream_log.extend(records.iter().cloned());
+            let mut delivered = 0;
+            for channel in ["sms", "email", "voice"] {
+                let url = self.app.queues.url(wmb_core::Channel::parse(channel).unwrap()).to_string();
+                for (event, handles) in receive_all(&self.sqs, &url).await.unwrap() {
+                    for record in event["Records"].as_array().unwrap() {
+                        self.delivered_bodies.push((channel.to_string(), record["body"].as_str().unwrap().to_string()));
+                    }
+                    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event).unwrap();
+                    let ctx = || LambdaEvent::new(event.clone(), Context::default());
+                    let response = match channel {
+                        "sms" => deliver::handle(&self.app, &self.sms, &self.pacer, ctx()).await,
+                        "email" => deliver::handle(&self.app, &self.email, &self.pacer, ctx()).await,
+                        _ => deliver::handle(&self.app, &self.voice, &self.pacer, ctx()).await,
+                    }
+                    .expect("delivery");
+                    let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+                    assert!(failed.is_empty(), "delivery reported failures: {failed:?}");
+                    for (_, handle) in handles {
+                        self.sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.unwrap();
+                        delivered += 1;
+                    }
+                }
+            }
+            if records.is_empty() && delivered == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Fires every release schedule due by `until`, in time order, as EventBridge Scheduler would.
+    async fn release_until(&mut self, until: DateTime<Utc>) {
+        let group = self.app.settings.schedule_group.clone();
+        loop {
+            let due = due_schedules(&self.sdk, &group, until).await.unwrap();
+            let Some((name, when, input)) = due.into_iter().next() else { return };
+            self.app.set_now(when.max(self.app.now()));
+            let event: release::ReleaseEvent = serde_json::from_str(&input).unwrap();
+            release::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("release");
+            // ActionAfterCompletion DELETE: the schedule is gone once it has run.
+            aws_sdk_scheduler::Client::new(&self.sdk).delete_schedule().group_name(&group).name(&name).send().await.unwrap();
+            self.pump().await;
+        }
+    }
+
+    /// The whole sample election, file by file, as its timeline says.
+    async fn replay_sample(&mut self) {
+        let mut timeline = csv::Reader::from_path(repo_path("events/sample-election/timeline.csv")).unwrap();
+        let mut arrivals: Vec<(DateTime<Utc>, String, String)> =
+            timeline.records().map(|r| r.unwrap()).map(|r| (at(&r[0]), r[1].to_string(), r[2].to_string())).collect();
+        arrivals.sort_by_key(|a| a.0);
+        for (when, kind, file) in arrivals {
+            self.release_until(when).await;
+            self.arrive(&kind, &file, when).await;
+        }
+        self.release_until(at("2027-01-01T00:00:00Z")).await;
+    }
+}
+
+/// What the local pipeline sends for the sample election.
+fn local_outbox() -> Vec<OutboxLine> {
+    let out = tempfile::tempdir().unwrap();
+    ballot_tracking::simulate::Simulation { dir: &repo_path("events/sample-election"), out: out.path() }.run().unwrap();
+    std::fs::read_to_string(out.path().join("outbox.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn counted<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
+    let mut m = BTreeMap::new();
+    for i in items {
+        *m.entry(i).or_default() += 1;
+    }
+    m
+}
+
+fn sent_by_aws(world: &World) -> (BTreeMap<(String, String), usize>, BTreeMap<(String, String, String), usize>, BTreeMap<(String, String, String), usize>) {
+    (counted(world.moto.sms()), counted(world.moto.emails()), counted(world.calls.lock().unwrap().clone()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twice() {
+    // GIVEN the sample election's files arriving in S3 as its timeline says
+    let mut world = World::new("e2e", at("2026-09-20T06:00:00-07:00")).await;
+    world.replay_sample().await;
+    let (sms, emails, calls) = sent_by_aws(&world);
+
+    // THEN every SMS, email and call is the one the local pipeline sends, once
+    let local = local_outbox();
+    let local_sms = counted(local.iter().filter(|m| m.channel == "sms").map(|m| (m.to.clone(), m.body.clone())));
+    let local_email = counted(local.iter().filter(|m| m.channel == "email").map(|m| (m.to.clone(), m.subject.clone().unwrap(), m.html.clone().unwrap())));
+    let local_calls = counted(local.iter().filter(|m| m.channel == "voice").map(|m| {
+        let how = match m.voice.clone().unwrap() {
+            wmb_core::voice::VoiceRendering::Prompt { prompt } => prompt,
+            wmb_core::voice::VoiceRendering::Polly { voice_id, .. } => voice_id,
+        };
+        (m.to.clone(), m.message.clone(), how)
+    }));
+    assert_eq!(sms, local_sms, "SMS differ");
+    assert_eq!(emails, local_email, "emails differ");
+    assert_eq!(calls, local_calls, "voice calls differ");
+    assert_eq!(sms.values().sum::<usize>() + emails.values().sum::<usize>() + calls.values().sum::<usize>(), 113);
+    // ... although a third of the SMS were throttled on their first attempt and retried later
+    assert!(world.sms.throttled.lock().unwrap().len() >= 10, "throttling was exercised");
+
+    // AND the counties got their reports of rejected rows beside their files
+    let report = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-11-05.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("14,status_time,") && report.contains("18,ballot_id,is empty"), "{report}");
+    let scans = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/usps/scans/iv-scans-2026-10-06.jsonl.errors.csv").await.unwrap().unwrap();
+    assert!(scans.contains("6,imb,IMb 00700123456000999001 is in no crosswalk"), "{scans}");
+
+    // Cost: AWS requests (beyond the sends themselves) per delivered message
+    let delivered = 113.0;
+    let by_service = world.counter.by_service();
+    let billable: u64 = ["DynamoDB", "SQS", "Scheduler"].iter().map(|s| by_service.get(*s).copied().unwrap_or(0)).sum();
+    eprintln!("AWS requests by service for the sample election: {by_service:?}");
+    eprintln!("by operation: {:?}", world.counter.by_operation());
+    eprintln!("DynamoDB+SQS+Scheduler requests per delivered message: {:.2}", billable as f64 / delivered);
+
+    // WHEN every event of every kind is delivered again: the S3 events, the stream records,
+    // the queue messages and the release schedules
+    world.counter.reset();
+    for event in world.s3_events.clone() {
+        ingest::handle(&world.app, LambdaEvent::new(event, Context::default())).await.expect("ingest again");
+    }
+    let records = world.stream_log.clone();
+    for chunk in records.chunks(100) {
+        let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
+        fanout::handle(&world.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out again");
+    }
+    for (channel, body) in world.delivered_bodies.clone() {
+        let url = world.app.queues.url(wmb_core::Channel::parse(&channel).unwrap()).to_string();
+        world.sqs.send_message().queue_url(url).message_body(body).send().await.unwrap();
+    }
+    release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: "2026-10-21T15:00Z".into() }, Context::default())).await.expect("release again");
+    world.pump().await;
+    world.release_until(at("2027-01-01T00:00:00Z")).await;
+    // THEN nobody gets anything a second time
+    assert_eq!(sent_by_aws(&world), (sms, emails, calls), "a re-delivered event sent a message twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_set_aside() {
+    let world = World::new("scope", at("2026-10-06T12:00:00-07:00")).await;
+    let bucket = world.app.settings.bucket.clone();
+    // GIVEN Los Angeles uploads a status file with one of its rows and one of San Diego's
+    let file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
+                CA000000110,19,2026-11-03-GEN,19-000110-1,ISSUED,2026-10-05T14:00:00-07:00\n\
+                CA000000120,37,2026-11-03-GEN,37-000120-1,ISSUED,2026-10-06T05:10:00-07:00\n";
+    let key = "incoming/19/vbm/la-2026-10-06.csv";
+    world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
+    let outcome = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default())).await.unwrap();
+    // THEN only the Los Angeles row is taken; San Diego's is rejected with the reason
+    assert_eq!(outcome[0]["accepted"], 1, "{outcome}");
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/la-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("3,county_code,\"county 19's folder may only carry county 19's rows"), "{report}");
+    use wmb_core::ports::JourneyStore;
+    assert!(world.app.store.journey("2026-11-03-GEN", "CA000000120").await.unwrap().is_none());
+    assert!(world.app.store.journey("2026-11-03-GEN", "CA000000110").await.unwrap().is_some());
+
+    // GIVEN a file that is no county file at all, with a space in its name
+    let key = "incoming/19/vbm/Oct 6, notes.csv";
+    world.s3.put_object().bucket(&bucket).key(key).body(b"hello,world\n1,2\n".to_vec().into()).send().await.unwrap();
+    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 16), Context::default())).await.unwrap();
+    // THEN it is moved aside with a report saying why
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/Oct 6, notes.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("matches no known file kind"), "{report}");
+    assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, "rejected/19/vbm/Oct 6, notes.csv").await.unwrap().is_some());
+    assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, key).await.unwrap().is_none());
+
+    // GIVEN a county folder carrying sign-ups (which come from the Secretary of State)
+    let key = "incoming/19/signups/batch.csv";
+    let signups = std::fs::read(repo_path("events/sample-election/signups.csv")).unwrap();
+    world.s3.put_object().bucket(&bucket).key(key).body(signups.into()).send().await.unwrap();
+    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default())).await.unwrap();
+    // THEN the whole file is set aside: a county cannot sign voters up
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("a county's folder takes voters, vbm, vph and imb files"), "{report}");
+}
