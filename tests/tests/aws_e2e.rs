@@ -319,3 +319,64 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("a county's folder takes voters, vbm, vph and imb files"), "{report}");
 }
+
+async fn signup_call(world: &World, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
+    event["body"] = body.to_string().into();
+    let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event");
+    let response = wmb_aws::handlers::signup::handle(&world.app, request).await.expect("sign-up answers");
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        lambda_http::Body::Text(t) => t.clone(),
+        other => String::from_utf8_lossy(other.as_ref()).into_owned(),
+    };
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_up_through_the_api_confirms_and_catches_up_and_refusals_say_what_to_do() {
+    // GIVEN the voter roll and the first ballots mailed, before Emily signs up
+    let mut world = World::new("signup", at("2026-10-06T12:00:00-07:00")).await;
+    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
+    world.arrive("vbm", "vbm-2026-10-06.csv", at("2026-10-06T12:00:00-07:00")).await;
+    assert!(world.moto.sms().is_empty(), "nobody has signed up yet");
+
+    // WHEN she signs up through the API (the sample event: date of birth typed MM-DD-YYYY)
+    world.app.set_now(at("2026-10-07T10:00:00-07:00"));
+    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_str(sample["body"].as_str().unwrap()).unwrap();
+    let (status, answer) = signup_call(&world, body.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((answer["status"].as_str(), answer["county"].as_str()), (Some("subscribed"), Some("01")));
+    world.pump().await;
+    // (the test's SMS provider throttles some first attempts: their retries are released later)
+    world.release_until(at("2026-10-07T10:30:00-07:00")).await;
+    // THEN she is confirmed, and told her ballot is already in the mail (nothing lost by signing up late)
+    let sms: Vec<String> = world.moto.sms().into_iter().filter(|(to, _)| to == "+15105550101").map(|(_, m)| m).collect();
+    assert_eq!(sms.len(), 2, "a confirmation and the Outbound catch-up: {sms:?}");
+    assert_eq!(world.moto.emails().iter().filter(|(to, _, _)| to == "emily.chen@example.com").count(), 2);
+    // AND signing up again with the same choices sends nothing new
+    let (status, _) = signup_call(&world, body.clone()).await;
+    assert_eq!(status, 200);
+    world.pump().await;
+    world.release_until(at("2026-10-07T11:00:00-07:00")).await;
+    assert_eq!(world.moto.sms().len(), 2);
+
+    // A name that matches nobody: refused with the guidance's advice, and nothing echoed back
+    let mut wrong = body.clone();
+    wrong["first_name"] = "Emilia".into();
+    let (status, answer) = signup_call(&world, wrong).await;
+    assert_eq!((status, answer["reason"].as_str()), (422, Some("no_match")));
+    assert!(answer["advice"].as_str().unwrap().contains("My Voter Status"));
+    assert!(!answer.to_string().contains("Emilia") && !answer.to_string().contains("1985"));
+    // A phone number that is not E.164: the field is named, the number is not repeated
+    let mut bad = body.clone();
+    bad["sms"] = "510-555-0101".into();
+    let (status, answer) = signup_call(&world, bad).await;
+    assert_eq!((status, answer["field"].as_str()), (400, Some("sms")));
+    assert!(!answer.to_string().contains("555-0101"));
+    // The twins need their VoteCal ID
+    let twins = serde_json::json!({"first_name": "Maria", "last_name": "Garcia", "date_of_birth": "1988-05-09", "zip": "90026", "language": "es", "sms": "+13235550110"});
+    let (status, answer) = signup_call(&world, twins).await;
+    assert_eq!((status, answer["reason"].as_str()), (422, Some("needs_votecal_id")), "{answer}");
+}

@@ -1,0 +1,134 @@
+//! The port contract: what every store must do, whatever it is built on. The same suite runs
+//! against the in-memory store, the local pipeline's SQLite store and the DynamoDB store (on
+//! moto), so the local pipeline and the Lambdas cannot drift apart.
+
+use chrono::{DateTime, Duration, Utc};
+use wmb_core::formats::{VoterRecord, VoterStatus};
+use wmb_core::lifecycle::{BallotFact, BallotJourney};
+use wmb_core::notify::Notification;
+use wmb_core::ports::*;
+use wmb_core::signup::{IdentityKey, Subscription};
+use wmb_core::status::{Channel, Language, MessageKind, StatusCode};
+use wmb_core::usps::{Direction, ImbMapping};
+use wmb_core::CountyCode;
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn voter(id: &str, first: &str) -> VoterRecord {
+    VoterRecord {
+        votecal_id: id.into(),
+        county: CountyCode::parse("19").unwrap(),
+        first_name: first.into(),
+        last_name: "Garcia".into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
+        zip: "90012".into(),
+        status: VoterStatus::Active,
+    }
+}
+
+fn notification(key: &str, release: &str) -> Notification {
+    Notification {
+        key: key.into(),
+        election_id: Some("E".into()),
+        votecal_id: "CA1".into(),
+        county: CountyCode::parse("19").unwrap(),
+        kind: MessageKind::Accepted,
+        channel: Channel::Sms,
+        decision: None,
+        release_at: t(release),
+        attempts: 0,
+    }
+}
+
+/// Every store port, as the pipeline uses them.
+pub async fn store_contract<S>(store: &S)
+where
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk,
+{
+    // Voter roll: a record replaces the one with its id; the identity finds every namesake.
+    store.put_voter(&voter("CA1", "María")).await.unwrap();
+    store.put_voter(&voter("CA2", "Maria")).await.unwrap();
+    store.put_voter(&voter("CA3", "Ana")).await.unwrap();
+    let mut moved = voter("CA3", "Ana");
+    moved.county = CountyCode::parse("37").unwrap();
+    store.put_voter(&moved).await.unwrap();
+    assert_eq!(store.voter("CA3").await.unwrap().unwrap().county, CountyCode::parse("37").unwrap());
+    assert!(store.voter("CA9").await.unwrap().is_none());
+    let key = IdentityKey::new("maria", "GARCIA", chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(), "90012");
+    let mut found: Vec<String> = store.voters_by_identity(&key).await.unwrap().into_iter().map(|v| v.votecal_id).collect();
+    found.sort();
+    assert_eq!(found, ["CA1", "CA2"]);
+
+    // Subscriptions: the latest sign-up wins.
+    let mut sub = Subscription {
+        votecal_id: "CA1".into(),
+        county: CountyCode::parse("19").unwrap(),
+        language: Language::Es,
+        sms: Some("+13105550123".into()),
+        email: None,
+        voice: None,
+        hours: Default::default(),
+        signed_up_at: t("2026-09-25T10:00:00Z"),
+    };
+    store.put_subscription(&sub).await.unwrap();
+    sub.language = Language::Vi;
+    store.put_subscription(&sub).await.unwrap();
+    assert_eq!(store.subscription("CA1").await.unwrap().unwrap().language, Language::Vi);
+    assert!(store.subscription("CA2").await.unwrap().is_none());
+
+    // Journeys: conditional writes; a stale writer loses.
+    let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+    j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: t("2026-10-05T16:00:00Z") });
+    let v1 = store.put_journey(&j, None).await.unwrap();
+    assert!(matches!(store.put_journey(&j, None).await, Err(StoreError::Conflict(_))), "creating twice conflicts");
+    j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::InReview, at: t("2026-10-19T16:00:00Z") });
+    let v2 = store.put_journey(&j, Some(v1)).await.unwrap();
+    assert!(v2 > v1);
+    assert!(matches!(store.put_journey(&j, Some(v1)).await, Err(StoreError::Conflict(_))), "a stale version conflicts");
+    let read = store.journey("E", "CA1").await.unwrap().unwrap();
+    assert_eq!((read.value.clone(), read.version), (j.clone(), v2));
+    let mut other = BallotJourney::new("F", "CA1", CountyCode::parse("19").unwrap());
+    other.apply(BallotFact::Status { ballot_id: "B9".into(), code: StatusCode::Issued, at: t("2027-02-05T16:00:00Z") });
+    store.put_journey(&other, None).await.unwrap();
+    let mut all: Vec<String> = store.journeys_of_voter("CA1").await.unwrap().into_iter().map(|j| j.election_id).collect();
+    all.sort();
+    assert_eq!(all, ["E", "F"]);
+    assert!(store.journey("E", "CA2").await.unwrap().is_none());
+
+    // Ledger: one claim wins; done stays done; a released claim can be taken again.
+    let now = t("2026-10-21T15:00:00Z");
+    assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim("k1", now).await.unwrap(), Claim::InProgress);
+    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now }).await.unwrap();
+    assert_eq!(store.claim("k1", now + Duration::days(1)).await.unwrap(), Claim::Done);
+    assert_eq!(store.claim("k2", now).await.unwrap(), Claim::Claimed);
+    store.release("k2").await.unwrap();
+    assert_eq!(store.claim("k2", now).await.unwrap(), Claim::Claimed);
+    store.release("k1").await.unwrap();
+    assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Done, "releasing a done key changes nothing");
+
+    // Held messages: released when due, oldest first, each once.
+    store.hold(&notification("late", "2026-10-22T15:00:00Z")).await.unwrap();
+    store.hold(&notification("early", "2026-10-21T15:00:00Z")).await.unwrap();
+    assert_eq!(store.next_release().await.unwrap(), Some(t("2026-10-21T15:00:00Z")));
+    assert!(store.take_due(t("2026-10-21T14:59:00Z")).await.unwrap().is_empty());
+    let due: Vec<String> = store.take_due(t("2026-10-22T15:00:00Z")).await.unwrap().into_iter().map(|n| n.key).collect();
+    assert_eq!(due, ["early", "late"]);
+    assert!(store.take_due(t("2026-10-23T15:00:00Z")).await.unwrap().is_empty());
+    assert_eq!(store.next_release().await.unwrap(), None);
+
+    // Crosswalk: a mapping is found by its tracking code.
+    let m = ImbMapping {
+        tracking: "00700123456000110001".into(),
+        county: CountyCode::parse("19").unwrap(),
+        votecal_id: "CA1".into(),
+        election_id: "E".into(),
+        ballot_id: None,
+        direction: Direction::Outbound,
+    };
+    store.put_mapping(&m).await.unwrap();
+    assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m));
+    assert_eq!(store.mapping("00700123456000110002").await.unwrap(), None);
+}

@@ -1,0 +1,28 @@
+//! The same port contract against every store: in memory, SQLite (local pipeline), DynamoDB.
+
+use wmb_tests::contract::store_contract;
+use wmb_tests::harness::{provision, sdk_config, Moto};
+
+#[tokio::test]
+async fn the_in_memory_store_keeps_the_contract() {
+    store_contract(&wmb_core::memory::MemoryStore::default()).await;
+}
+
+#[tokio::test]
+async fn the_local_pipelines_sqlite_store_keeps_the_contract() {
+    store_contract(&ballot_tracking::store::SqliteStore::in_memory().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dynamodb_store_keeps_the_contract() {
+    let moto = Moto::start();
+    let sdk = sdk_config(&moto.url()).await;
+    let settings = provision(&sdk, "contract").await.unwrap();
+    let store = wmb_aws::dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &settings, aws_sdk_scheduler::Client::new(&sdk));
+    store_contract(&store).await;
+    // Holding also scheduled the release of each bucket, once.
+    let schedules = aws_sdk_scheduler::Client::new(&sdk).list_schedules().group_name(&settings.schedule_group).send().await.unwrap();
+    let mut names: Vec<String> = schedules.schedules.into_iter().filter_map(|s| s.name).collect();
+    names.sort();
+    assert_eq!(names, ["release-2026-10-21T1500Z", "release-2026-10-22T1500Z"]);
+}
