@@ -380,3 +380,57 @@ async fn signing_up_through_the_api_confirms_and_catches_up_and_refusals_say_wha
     let (status, answer) = signup_call(&world, twins).await;
     assert_eq!((status, answer["reason"].as_str()), (422, Some("needs_votecal_id")), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_too_large_for_one_invocation_continues_where_it_stopped_and_loses_no_row() {
+    let world = World::new("chunks", at("2026-10-06T12:00:00-07:00")).await;
+    let bucket = world.app.settings.bucket.clone();
+    let body = std::fs::read(repo_path("events/sample-election/vbm-2026-10-06.csv")).unwrap();
+    let key = "incoming/votecal/vbm/vbm-2026-10-06.csv";
+    world.s3.put_object().bucket(&bucket).key(key).body(body.into()).send().await.unwrap();
+    // GIVEN an invocation that is always about to run out of time (30 s left, under the margin)
+    let short = || {
+        let mut ctx = Context::default();
+        ctx.deadline = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000) as u64;
+        ctx
+    };
+    let first = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), short())).await.unwrap();
+    assert_eq!(first[0]["complete"], false, "{first}");
+    // WHEN each continuation the ingest function queues is handed back to it, as SQS would
+    let queue = world.app.settings.ingest_continue_queue_url.clone().unwrap();
+    let mut invocations = 1;
+    loop {
+        let batches = receive_all(&world.sqs, &queue).await.unwrap();
+        if batches.is_empty() {
+            break;
+        }
+        for (event, handles) in batches {
+            let response = ingest::handle(&world.app, LambdaEvent::new(event, short())).await.unwrap();
+            assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(0), "{response}");
+            for (_, h) in handles {
+                world.sqs.delete_message().queue_url(&queue).receipt_handle(h).send().await.unwrap();
+            }
+            invocations += 1;
+        }
+        assert!(invocations < 200, "the file never finished");
+    }
+    // THEN every good row of the file is stored, over several invocations, and the bad row
+    // (line 21) is in one of the chunk reports
+    assert!(invocations > 3, "it took {invocations} invocations");
+    use wmb_core::ports::JourneyStore;
+    let mut stored = 0;
+    let rows = std::fs::read_to_string(repo_path("events/sample-election/vbm-2026-10-06.csv")).unwrap();
+    for line in rows.lines().skip(1).filter(|l| l.contains(",ISSUED,")) {
+        let id = line.split(',').next().unwrap();
+        stored += world.app.store.journey("2026-11-03-GEN", id).await.unwrap().is_some() as usize;
+    }
+    assert_eq!(stored, 37);
+    let mut found_bad_row = false;
+    for chunk in 0..invocations {
+        let key = wmb_aws::s3io::report_key(key, chunk as u32);
+        if let Some(report) = wmb_aws::s3io::get_text(&world.s3, &bucket, &key).await.unwrap() {
+            found_bad_row |= report.contains("21,status_code,'MAILED'");
+        }
+    }
+    assert!(found_bad_row);
+}

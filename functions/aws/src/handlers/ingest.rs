@@ -148,7 +148,18 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let pipeline = app.pipeline(&NoSends);
     let now = app.now();
     let out_of_time = || deadline > 0 && super::time_left(deadline) < SAFETY_MARGIN;
-    let rows = futures::stream::poll_fn(|cx| if out_of_time() { std::task::Poll::Ready(None) } else { rx.poll_recv(cx) });
+    // Every invocation takes at least one row, so a file always makes progress.
+    let taken = AtomicU64::new(0);
+    let rows = futures::stream::poll_fn(|cx| {
+        if taken.load(Ordering::Relaxed) > 0 && out_of_time() {
+            return std::task::Poll::Ready(None);
+        }
+        let next = rx.poll_recv(cx);
+        if let std::task::Poll::Ready(Some(_)) = &next {
+            taken.fetch_add(1, Ordering::Relaxed);
+        }
+        next
+    });
     rows.for_each_concurrent(CONCURRENCY, |parsed| {
         consumed.fetch_add(1, Ordering::Relaxed);
         let (pipeline, errors, accepted) = (&pipeline, &errors, &accepted);
