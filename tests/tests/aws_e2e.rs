@@ -278,7 +278,11 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     world.pump().await;
     world.release_until(at("2027-01-01T00:00:00Z")).await;
     // THEN nobody gets anything a second time
-    assert_eq!(sent_by_aws(&world), (sms, emails, calls), "a re-delivered event sent a message twice");
+    let (sms2, emails2, calls2) = sent_by_aws(&world);
+    let extra_sms: Vec<_> = sms2.iter().filter(|(k, n)| sms.get(*k) != Some(n)).collect();
+    let extra_email: Vec<_> = emails2.iter().filter(|(k, n)| emails.get(*k) != Some(n)).map(|((to, subject, _), n)| (to, subject, n)).collect();
+    let extra_calls: Vec<_> = calls2.iter().filter(|(k, n)| calls.get(*k) != Some(n)).collect();
+    assert!(extra_sms.is_empty() && extra_email.is_empty() && extra_calls.is_empty(), "sent again: {extra_sms:?} {extra_email:?} {extra_calls:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
