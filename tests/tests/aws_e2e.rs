@@ -287,12 +287,15 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_set_aside() {
-    let world = World::new("scope", at("2026-10-06T12:00:00-07:00")).await;
+    let mut world = World::new("scope", at("2026-10-06T12:00:00-07:00")).await;
+    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
     let bucket = world.app.settings.bucket.clone();
-    // GIVEN Los Angeles uploads a status file with one of its rows and one of San Diego's
+    // GIVEN Los Angeles uploads a status file with one of its rows, one of San Diego's, and a
+    // San Diego voter's row labelled as Los Angeles's
     let file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
                 CA000000110,19,2026-11-03-GEN,19-000110-1,ISSUED,2026-10-05T14:00:00-07:00\n\
-                CA000000120,37,2026-11-03-GEN,37-000120-1,ISSUED,2026-10-06T05:10:00-07:00\n";
+                CA000000120,37,2026-11-03-GEN,37-000120-1,ISSUED,2026-10-06T05:10:00-07:00\n\
+                CA000000122,19,2026-11-03-GEN,37-000122-1,ACCEPTED,2026-10-30T05:10:00-07:00\n";
     let key = "incoming/19/vbm/la-2026-10-06.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
     let outcome = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default())).await.unwrap();
@@ -300,8 +303,10 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     assert_eq!(outcome[0]["accepted"], 1, "{outcome}");
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/la-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("3,county_code,\"county 19's folder may only carry county 19's rows"), "{report}");
+    assert!(report.contains("4,votecal_id,not a voter of county 19 on the voter roll"), "{report}");
     use wmb_core::ports::JourneyStore;
     assert!(world.app.store.journey("2026-11-03-GEN", "CA000000120").await.unwrap().is_none());
+    assert!(world.app.store.journey("2026-11-03-GEN", "CA000000122").await.unwrap().is_none(), "no county writes another's voter");
     assert!(world.app.store.journey("2026-11-03-GEN", "CA000000110").await.unwrap().is_some());
 
     // GIVEN a file that is no county file at all, with a space in its name
@@ -321,7 +326,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default())).await.unwrap();
     // THEN the whole file is set aside: a county cannot sign voters up
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("a county's folder takes voters, vbm, vph and imb files"), "{report}");
+    assert!(report.contains("a county's folder takes vbm, vph, imb files"), "{report}");
 }
 
 async fn signup_call(world: &World, body: serde_json::Value) -> (u16, serde_json::Value) {

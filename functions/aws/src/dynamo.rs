@@ -88,12 +88,14 @@ fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_dyna
     StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
 }
 
+// Mapping errors are reported with fixed text: serde's own message can quote an item's values,
+// which may be personal data.
 fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(v).map_err(unavailable)
+    serde_dynamo::to_item(v).map_err(|_| StoreError::Unavailable(format!("a {} could not be written as an item", std::any::type_name::<T>())))
 }
 
 fn from_item<T: for<'de> Deserialize<'de>>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(unavailable)
+    serde_dynamo::from_item(item).map_err(|_| StoreError::Unavailable(format!("an item does not match {}", std::any::type_name::<T>())))
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -204,30 +206,21 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// The held notifications of one release bucket, with their sort keys (for deleting them).
-    pub async fn held_in_bucket(&self, bucket: &str) -> Result<Vec<HeldItem>, StoreError> {
-        let mut out = vec![];
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.held)
-                .key_condition_expression("pk = :b")
-                .expression_attribute_values(":b", s(bucket))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+    /// Up to `limit` held notifications of one release bucket. The release function takes a
+    /// page, queues it, deletes it and asks again, so a bucket of millions stays in flat memory.
+    pub async fn held_page(&self, bucket: &str, limit: i32) -> Result<Vec<HeldItem>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.tables.held)
+            .key_condition_expression("pk = :b")
+            .expression_attribute_values(":b", s(bucket))
+            .limit(limit)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        page.items.unwrap_or_default().into_iter().map(from_item).collect()
     }
 
     /// Deletes held items, 25 to a request, retrying what DynamoDB leaves unprocessed.

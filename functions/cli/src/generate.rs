@@ -196,3 +196,43 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// The 20-digit tracking code of the synthetic envelope `serial` (outbound ballot mail).
+fn synthetic_tracking(serial: u64) -> String {
+    format!("00700123456{serial:09}")
+}
+
+/// Writes a crosswalk of `n` envelopes (for the scan benchmark).
+pub fn write_crosswalk(path: &Path, n: u64) -> Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    writeln!(w, "imb,county_code,votecal_id,election_id,ballot_id,direction")?;
+    for i in 0..n {
+        writeln!(w, "{},19,{},{ELECTION_ID},,outbound", synthetic_tracking(i), votecal_id(i))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes a day's Informed Visibility feed of `n` piece scans as JSON Lines: several scans per
+/// envelope of the crosswalk, and about 1 in 20 of envelopes it does not know.
+pub fn write_scans(path: &Path, n: u64, crosswalk: u64, seed: u64) -> Result<()> {
+    let mut rng = Rng::new(seed);
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let events = [("SD", "1b"), ("SL", "2a"), ("SF", "3b"), ("01", "4c")];
+    for _ in 0..n {
+        let serial = if rng.permille(50) { crosswalk + rng.below(1_000_000) } else { rng.below(crosswalk.max(1)) };
+        let (code, phase) = rng.pick(&events);
+        writeln!(
+            w,
+            r#"{{"imb":"{}90012123456","imbMid":"123456","imbStid":"700","scanDatetime":"2026-10-06 {:02}:{:02}:{:02}","scanEventCode":"{code}","scanFacilityName":"LOS ANGELES P&DC","scanFacilityZip":"900{:02}","handlingEventType":"L","mailPhase":"{phase}","machineName":"DBCS-{}"}}"#,
+            synthetic_tracking(serial),
+            rng.below(24),
+            rng.below(60),
+            rng.below(60),
+            rng.below(100),
+            rng.below(40)
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}

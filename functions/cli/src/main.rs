@@ -99,6 +99,9 @@ enum Command {
         /// File sizes in rows, comma-separated.
         #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 22_600_000])]
         rows: Vec<u64>,
+        /// Scan-feed sizes (JSON Lines), comma-separated; matched against a 1 M-envelope crosswalk.
+        #[arg(long, value_delimiter = ',', default_values_t = [5_000_000u64])]
+        scans: Vec<u64>,
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
         /// Keep the generated files.
@@ -197,8 +200,8 @@ fn run() -> Result<ExitCode> {
             print!("{}", render::render(&catalog, &preview)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { rows, dir, keep } => {
-            bench::run(&rows, &dir, keep)?;
+        Command::Bench { rows, scans, dir, keep } => {
+            bench::run(&rows, &scans, &dir, keep)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -260,8 +260,10 @@ pub fn votecal_id(b: &[u8]) -> Result<&str, FieldError> {
 
 fn county(b: &[u8]) -> Result<CountyCode, FieldError> {
     let b = trim(b);
+    // Quoted only when it looks like a code: a slipped column could put a name here.
     CountyCode::parse_bytes(b).ok_or_else(|| {
-        FieldError::new("county_code", format!("'{}' is not a county number 01-58", String::from_utf8_lossy(b)))
+        let shown = if b.len() <= 3 && b.iter().all(u8::is_ascii_alphanumeric) { format!("'{}' ", String::from_utf8_lossy(b)) } else { String::new() };
+        FieldError::new("county_code", format!("{shown}is not a county number 01-58"))
     })
 }
 

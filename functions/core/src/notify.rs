@@ -42,11 +42,11 @@ pub fn milestone_key(election_id: &str, votecal_id: &str, decision: &MilestoneDe
     )
 }
 
-/// The key of a sign-up confirmation: one per voter per distinct set of choices, so a repeated
-/// request confirms once and a change of choices confirms again.
+/// The key of a sign-up confirmation: one per sign-up (a repeated request with the same choices
+/// keeps its sign-up time; a change of choices is a new sign-up). It holds no contact detail,
+/// not even hashed.
 pub fn confirmation_key(sub: &Subscription, channel: Channel) -> String {
-    let choices = format!("{:?}|{:?}|{:?}|{}|{}", sub.sms, sub.email, sub.voice, sub.language, sub.hours);
-    format!("signup#{}#{:016x}#{channel}", sub.votecal_id, fnv1a(choices.as_bytes()))
+    format!("signup#{}#{}#{channel}", sub.votecal_id, sub.signed_up_at.timestamp())
 }
 
 /// FNV-1a, 64 bits: a stable hash for keys (not for security).

@@ -184,13 +184,20 @@ where
         self.fan_out(&journey, &decided, now, tally).await
     }
 
-    /// Records a crosswalk row. A county maps only its own voters: a row for a voter the roll
-    /// places in another county is refused (with the reason).
+    /// Whether the voter roll places this voter in this county. A county's own file may only
+    /// touch its own voters: a row for anyone else is refused with one neutral reason.
+    pub async fn in_county(&self, votecal_id: &str, county: crate::county::CountyCode) -> Result<Result<(), String>, PipelineError> {
+        match self.store.voter(votecal_id).await? {
+            Some(v) if v.county == county => Ok(Ok(())),
+            _ => Ok(Err(format!("not a voter of county {county} on the voter roll"))),
+        }
+    }
+
+    /// Records a crosswalk row. A county maps only its own voters: the voter must be on the roll
+    /// in the row's county.
     pub async fn record_mapping(&self, m: &ImbMapping) -> Result<Result<(), String>, PipelineError> {
-        if let Some(v) = self.store.voter(&m.votecal_id).await? {
-            if v.county != m.county {
-                return Ok(Err(format!("voter {} is not a voter of county {}", m.votecal_id, m.county)));
-            }
+        if let Err(reason) = self.in_county(&m.votecal_id, m.county).await? {
+            return Ok(Err(reason));
         }
         self.store.put_mapping(m).await?;
         Ok(Ok(()))
@@ -303,12 +310,23 @@ where
             tally.moved_county += 1;
             return Ok(());
         }
-        // Re-check the hours: a retry or a release may land outside them.
-        if let SendPlan::HoldUntil(at) = plan_send(now, election, sub.hours, None) {
-            n.release_at = at;
-            self.store.hold(&n).await?;
-            tally.held += 1;
-            return Ok(());
+        // Re-check the hours and the window: a retry or a release may land outside them.
+        match plan_send(now, election, sub.hours, None) {
+            SendPlan::Now => {}
+            SendPlan::HoldUntil(at) => {
+                n.release_at = at;
+                self.store.hold(&n).await?;
+                tally.held += 1;
+                return Ok(());
+            }
+            SendPlan::TooLate => {
+                if self.store.claim(&n.key, now).await? == Claim::Claimed {
+                    let reason = "the election's tracking window closed before it could be sent".to_string();
+                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                }
+                tally.too_late += 1;
+                return Ok(());
+            }
         }
         match self.store.claim(&n.key, now).await? {
             Claim::Claimed => {}
@@ -355,7 +373,16 @@ where
         };
         match self.dispatcher.dispatch(&msg).await {
             Ok(provider_id) => {
-                self.store.complete(&n.key, &DeliveryOutcome::Sent { provider_id, at: now }).await?;
+                // Sent: the record of it must not be lost, or the claim would expire and the
+                // message go out again. Retry the write here rather than fail the message.
+                let outcome = DeliveryOutcome::Sent { provider_id, at: now };
+                let mut attempt = 0;
+                while let Err(e) = self.store.complete(&n.key, &outcome).await {
+                    attempt += 1;
+                    if attempt >= 5 {
+                        return Err(e.into());
+                    }
+                }
                 *tally.sent.entry(n.channel.to_string()).or_default() += 1;
             }
             Err(DeliveryError::Permanent(reason)) => {
@@ -401,7 +428,14 @@ where
                 return Ok(Err(refusal));
             }
         };
-        let sub = Subscription::from_request(request, voter, now);
+        let mut sub = Subscription::from_request(request, voter, now);
+        // The same choices again (a repeated request) keep their sign-up time, so the
+        // confirmation, keyed by it, is not sent twice.
+        if let Some(old) = self.store.subscription(&sub.votecal_id).await? {
+            if old.same_choices(&sub) {
+                sub.signed_up_at = old.signed_up_at;
+            }
+        }
         self.store.put_subscription(&sub).await?;
         tally.signups_accepted += 1;
         for (channel, _) in sub.channels() {

@@ -54,10 +54,12 @@ pub struct SignupRequest {
     pub hours: NotificationHours,
 }
 
-/// An E.164 phone number: '+', then 8 to 15 digits, the first not 0.
+/// A North American E.164 phone number: `+1`, then a ten-digit number whose area code and
+/// exchange do not start with 0 or 1. (Messages go only to US numbers: no premium-rate or
+/// international destinations.)
 pub fn valid_phone(p: &str) -> bool {
     let b = p.as_bytes();
-    b.len() >= 9 && b.len() <= 16 && b[0] == b'+' && b[1] != b'0' && b[1..].iter().all(u8::is_ascii_digit)
+    b.len() == 12 && b.starts_with(b"+1") && b[2..].iter().all(u8::is_ascii_digit) && b[2] >= b'2' && b[5] >= b'2' && &b[2..5] != b"900"
 }
 
 /// A plausible email address: one '@', something before it, a dotted domain after, no spaces.
@@ -106,7 +108,7 @@ impl SignupRequest {
             } else if valid_phone(v) {
                 Ok(Some(v.to_string()))
             } else {
-                Err(FieldError::new(field, "must be a phone number in E.164 form, e.g. +19165550100"))
+                Err(FieldError::new(field, "must be a US phone number in E.164 form, e.g. +19165550100"))
             }
         };
         let email = email.trim();
@@ -126,9 +128,8 @@ impl SignupRequest {
                 "" => None,
                 v => Some(votecal_id(v.as_bytes())?.to_string()),
             },
-            language: Language::parse(language.trim()).ok_or_else(|| {
-                FieldError::new("language", format!("'{}' is not one of en es zh hi ja km ko tl th vi", language.trim()))
-            })?,
+            language: Language::parse(language.trim())
+                .ok_or_else(|| FieldError::new("language", "must be one of en es zh hi ja km ko tl th vi"))?,
             sms: phone("sms", sms)?,
             email,
             voice: phone("voice", voice)?,
@@ -176,6 +177,12 @@ impl Subscription {
         out
     }
 
+    /// Whether another sign-up made the same choices (county, language, channels, hours).
+    pub fn same_choices(&self, other: &Subscription) -> bool {
+        (self.county, self.language, &self.sms, &self.email, &self.voice, self.hours)
+            == (other.county, other.language, &other.sms, &other.email, &other.voice, other.hours)
+    }
+
     pub fn address(&self, channel: Channel) -> Option<&str> {
         match channel {
             Channel::Sms => self.sms.as_deref(),
@@ -202,7 +209,7 @@ impl Refusal {
     pub fn advice(self) -> String {
         match self {
             Refusal::NoMatch => format!(
-                "We could not find a voter record matching that name, date of birth and ZIP code. \
+                "We could not sign you up with that name, date of birth and ZIP code. \
                  Check your registration at My Voter Status ({MY_VOTER_STATUS}) or contact your county elections office."
             ),
             Refusal::NeedsVotecalId => format!(
@@ -306,6 +313,8 @@ mod tests {
         assert_eq!(f("310-555-0123", "", "").unwrap_err().field, "sms");
         assert_eq!(f("", "not-an-email", "").unwrap_err().field, "email");
         assert_eq!(f("", "", "+0123").unwrap_err().field, "voice");
+        assert_eq!(f("+442071234567", "", "").unwrap_err().field, "sms", "no international numbers");
+        assert_eq!(f("+19005550100", "", "").unwrap_err().field, "sms", "no premium-rate (900) numbers");
         let ok = f("", "voter@example.com", "+13105550123").unwrap();
         assert_eq!(ok.hours, NotificationHours::default());
         let bad_lang = SignupRequest::from_fields("A", "B", "1980-05-17", "90012", "", "fr", "+13105550123", "", "", "", "");

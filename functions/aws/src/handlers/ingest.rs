@@ -97,6 +97,28 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
     Ok(serde_json::to_value(outcomes)?)
 }
 
+/// Which kinds of file each source may send. Anything else is set aside unread.
+pub fn allowed(key: &str, kind: FileKind) -> Result<(), String> {
+    let source = key.strip_prefix("incoming/").and_then(|k| k.split('/').next()).unwrap_or_default();
+    let kinds: &[FileKind] = match source {
+        "votecal" => &[FileKind::Voters, FileKind::Vbm, FileKind::Vph],
+        "vendor" => &[FileKind::Imb],
+        "usps" => &[FileKind::Scans],
+        "sos" => &[FileKind::Signups],
+        s if CountyCode::parse(s).is_some() => &[FileKind::Vbm, FileKind::Vph, FileKind::Imb],
+        _ => &[],
+    };
+    if kinds.contains(&kind) {
+        return Ok(());
+    }
+    if kinds.is_empty() {
+        return Err(format!("'{source}' is not a source: files go to incoming/<county number>/, incoming/votecal/, incoming/vendor/, incoming/usps/ or incoming/sos/"));
+    }
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let who = if CountyCode::parse(source).is_some() { "a county's folder" } else { "this folder" };
+    Err(format!("a {kind} file: {who} takes {} files", names.join(", ")))
+}
+
 /// The county whose folder a key is in, if it is a county's (`incoming/19/...`).
 pub fn county_scope(key: &str) -> Option<CountyCode> {
     key.strip_prefix("incoming/")?.split('/').next().and_then(CountyCode::parse)
@@ -127,10 +149,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             }
         }
     };
-    if county_scope(&job.key).is_some() && matches!(kind, FileKind::Signups | FileKind::Scans) {
-        let reason = format!(
-            "a {kind} file: a county's folder takes voters, vbm, vph and imb files; sign-ups come from the Secretary of State (incoming/sos/) and scans from USPS (incoming/usps/)"
-        );
+    if let Err(reason) = allowed(&job.key, kind) {
         return set_aside(app, &job, &reason).await;
     }
     job.kind = Some(kind);
@@ -174,20 +193,20 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
     })
     .await;
-    let complete = !out_of_time() || rx.recv().await.is_none();
+    // Stopped for time with rows left: continue later. Otherwise the file is done (a parse
+    // error that stopped it is in the report; continuing would only meet it again).
+    let stopped_for_time = out_of_time() && rx.recv().await.is_some();
     drop(rx);
     let parse_result = parser.await?;
+    let complete = !stopped_for_time;
     let mut errors = errors.into_inner().expect("errors");
     // A row that could not be stored (the store failed) must not be lost: fail the invocation
     // so the file is retried (every write is idempotent).
     if errors.iter().any(|e| e.line == 0) {
         return Err(format!("{} rows of {} could not be stored", errors.iter().filter(|e| e.line == 0).count(), job.key).into());
     }
-    let complete = complete && parse_result.is_ok();
-    if let Err(e) = &parse_result {
-        if !out_of_time() {
-            errors.push(RowError { line: 0, field: "file".into(), reason: format!("reading stopped: {e}") });
-        }
+    if let (Err(e), false) = (&parse_result, stopped_for_time) {
+        errors.push(RowError { line: 1, field: "file".into(), reason: format!("reading stopped: {e}") });
     }
     errors.sort_by_key(|e| e.line);
     write_report(app, &job.bucket, &report, &errors).await?;
@@ -236,17 +255,24 @@ fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, 
         FileKind::Imb => rows(name, input, skip, tx, Parsed::Imb),
         FileKind::Scans => {
             let mut seen = 0u64;
-            read_scans(name, input, |r| {
+            let mut stopped = false;
+            let result = read_scans(name, input, |r| {
                 seen += 1;
-                if seen <= skip {
+                if seen <= skip || stopped {
                     return;
                 }
-                let _ = tx.blocking_send(match r {
-                    Ok(l) => Parsed::Scan(l),
-                    Err(e) => Parsed::Bad(e),
-                });
-            })
-            .map_err(|e| e.to_string())
+                // The consumer stopped (out of time): read no further.
+                stopped = tx
+                    .blocking_send(match r {
+                        Ok(l) => Parsed::Scan(l),
+                        Err(e) => Parsed::Bad(e),
+                    })
+                    .is_err();
+            });
+            if stopped {
+                return Ok(());
+            }
+            result.map_err(|e| e.to_string())
         }
     }
 }
@@ -260,6 +286,17 @@ fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) -> Opt
         }),
         _ => None,
     }
+}
+
+/// In a county's folder, a row must be about a voter the roll places in that county.
+async fn not_on_roll(
+    pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
+    scope: Option<CountyCode>,
+    votecal_id: &str,
+    line: u64,
+) -> Result<Option<RowError>, BoxError> {
+    let Some(county) = scope else { return Ok(None) };
+    Ok(pipeline.in_county(votecal_id, county).await?.err().map(|reason| RowError { line, field: "votecal_id".into(), reason }))
 }
 
 /// Handles one row: `Ok(None)` stored, `Ok(Some(e))` rejected with its reason, `Err` the store
@@ -284,6 +321,8 @@ async fn handle_row(
         Parsed::Vbm(l) => {
             if let Some(e) = out_of_scope(scope, l.row.county, l.line) {
                 Some(e)
+            } else if let Some(e) = not_on_roll(pipeline, scope, &l.row.votecal_id, l.line).await? {
+                Some(e)
             } else if !app.elections.contains_key(&l.row.election_id) {
                 unknown(l.line, &l.row.election_id)
             } else {
@@ -293,6 +332,8 @@ async fn handle_row(
         }
         Parsed::Vph(l) => {
             if let Some(e) = out_of_scope(scope, l.row.county, l.line) {
+                Some(e)
+            } else if let Some(e) = not_on_roll(pipeline, scope, &l.row.votecal_id, l.line).await? {
                 Some(e)
             } else if !app.elections.contains_key(&l.row.election_id) {
                 unknown(l.line, &l.row.election_id)
@@ -370,6 +411,17 @@ async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_source_sends_only_its_kinds_of_file() {
+        assert!(allowed("incoming/19/vbm/f.csv", FileKind::Vbm).is_ok());
+        assert!(allowed("incoming/19/voters/f.csv", FileKind::Voters).unwrap_err().contains("a county's folder takes vbm, vph, imb"));
+        assert!(allowed("incoming/votecal/voters/f.csv", FileKind::Voters).is_ok());
+        assert!(allowed("incoming/vendor/x/f.csv", FileKind::Signups).is_err());
+        assert!(allowed("incoming/sos/signups/f.csv", FileKind::Signups).is_ok());
+        assert!(allowed("incoming/usps/scans/f.jsonl", FileKind::Scans).is_ok());
+        assert!(allowed("incoming/vendr/imb/f.csv", FileKind::Imb).unwrap_err().contains("'vendr' is not a source"));
+    }
 
     #[test]
     fn a_countys_folder_is_its_scope() {

@@ -26,24 +26,24 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
     let deadline = event.context.deadline;
     let mut released = 0;
     loop {
-        let page = app.store.held_in_bucket(&bucket).await?;
+        // A page at a time: queued, then deleted (a crash between the two re-queues the page on
+        // the next run; the ledger keeps those messages from going out twice).
+        let page = app.store.held_page(&bucket, 500).await?;
         if page.is_empty() {
             tracing::info!(bucket = %bucket, released, "release done");
             return Ok(ReleaseOutcome { released, complete: true });
         }
-        for chunk in page.chunks(500) {
-            for item in chunk {
-                use wmb_core::ports::NotificationQueue;
-                app.queues.enqueue(&item.notification).await?;
-            }
-            app.queues.flush().await?;
-            app.store.forget_held(chunk).await?;
-            released += chunk.len();
-            if deadline > 0 && super::time_left(deadline) < Duration::from_secs(30) {
-                continue_later(app, &bucket, &event.context.invoked_function_arn).await?;
-                tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
-                return Ok(ReleaseOutcome { released, complete: false });
-            }
+        for item in &page {
+            use wmb_core::ports::NotificationQueue;
+            app.queues.enqueue(&item.notification).await?;
+        }
+        app.queues.flush().await?;
+        app.store.forget_held(&page).await?;
+        released += page.len();
+        if deadline > 0 && super::time_left(deadline) < Duration::from_secs(30) {
+            continue_later(app, &bucket, &event.context.invoked_function_arn).await?;
+            tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
+            return Ok(ReleaseOutcome { released, complete: false });
         }
     }
 }

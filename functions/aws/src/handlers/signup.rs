@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use wmb_core::pipeline::Tally;
-use wmb_core::signup::SignupRequest;
+use wmb_core::signup::{Refusal, SignupRequest};
 
 /// The request body: the `signups` file's fields, as JSON.
 #[derive(Debug, Deserialize, Default)]
@@ -56,8 +56,10 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, BoxEr
     }
     let body: SignupBody = match serde_json::from_slice(request.body().as_ref()) {
         Ok(b) => b,
-        // serde's message names the field, never its value.
-        Err(e) => return answer(400, json!({ "status": "invalid", "field": "body", "reason": format!("not a sign-up request: {}", e.to_string().split(" at line").next().unwrap_or_default()) })),
+        // Fixed text: serde's message could quote a value (a phone number sent as a number).
+        Err(_) => {
+            return answer(400, json!({ "status": "invalid", "field": "body", "reason": "not a sign-up request: a JSON object of text fields (first_name, last_name, date_of_birth, zip, language, sms, email, voice, votecal_id, notify_from, notify_until) is expected" }))
+        }
     };
     let parsed = SignupRequest::from_fields(
         &body.first_name,
@@ -96,6 +98,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, BoxEr
             answer(200, json!({ "status": "subscribed", "county": sub.county.code(), "language": sub.language.code(), "channels": channels, "hours": sub.hours.to_string() }))
         }
         Err(refusal) => {
+            // "Not active" answers like "no match": otherwise anyone who knows a person's name,
+            // birth date and ZIP could learn their registration status. Both are sent to My Voter
+            // Status and the county, as the guidance advises.
+            let refusal = match refusal {
+                Refusal::NotActive => Refusal::NoMatch,
+                other => other,
+            };
             let code = serde_json::to_value(refusal)?;
             answer(422, json!({ "status": "refused", "reason": code, "advice": refusal.advice() }))
         }
