@@ -274,7 +274,7 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
         let url = world.app.queues.url(wmb_core::Channel::parse(&channel).unwrap()).to_string();
         world.sqs.send_message().queue_url(url).message_body(body).send().await.unwrap();
     }
-    release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: "2026-10-21T15:00Z".into() }, Context::default())).await.expect("release again");
+    release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-21T15:00Z".into()), sweep_minutes: None }, Context::default())).await.expect("release again");
     world.pump().await;
     world.release_until(at("2027-01-01T00:00:00Z")).await;
     // THEN nobody gets anything a second time
@@ -442,4 +442,42 @@ async fn a_file_too_large_for_one_invocation_continues_where_it_stopped_and_lose
         }
     }
     assert!(found_bad_row);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_held_for_a_minute_whose_schedule_already_fired_is_released_by_the_sweeper() {
+    let mut world = World::new("sweep", at("2026-10-06T12:00:00-07:00")).await;
+    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
+    world.arrive("signups", "signups.csv", at("2026-10-06T12:00:00-07:00")).await;
+    world.release_until(at("2026-10-06T13:00:00-07:00")).await;
+    let before = world.moto.sms().len();
+    // GIVEN a message held for 12:59, whose schedule has already come and gone
+    let n = wmb_core::notify::Notification {
+        key: "signup#CA000000101#1#sms".into(),
+        election_id: None,
+        votecal_id: "CA000000101".into(),
+        county: wmb_core::CountyCode::parse("01").unwrap(),
+        kind: wmb_core::MessageKind::SignupConfirmation,
+        channel: wmb_core::Channel::Sms,
+        decision: None,
+        release_at: at("2026-10-06T12:59:00-07:00"),
+        attempts: 0,
+    };
+    let item = wmb_aws::dynamo::HeldItem { pk: wmb_aws::dynamo::release_bucket(n.release_at), sk: format!("{}#0", n.key), notification: n, expires_at: 0 };
+    aws_sdk_dynamodb::Client::new(&world.sdk)
+        .put_item()
+        .table_name(&world.app.settings.held_table)
+        .set_item(Some(serde_dynamo::to_item(&item).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    // WHEN the sweeper runs at 13:05
+    world.app.set_now(at("2026-10-06T13:05:00-07:00"));
+    let event = release::ReleaseEvent { bucket: None, sweep_minutes: Some(30) };
+    let outcome = release::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+    world.pump().await;
+    world.release_until(at("2026-10-06T13:30:00-07:00")).await;
+    // THEN the message goes out after all
+    assert_eq!(outcome.released, 1);
+    assert_eq!(world.moto.sms().len(), before + 1);
 }

@@ -202,7 +202,11 @@ impl DynamoStore {
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conflict_exception()) => {}
             Err(e) => return Err(StoreError::Unavailable(aws_sdk_scheduler::error::DisplayErrorContext(e).to_string())),
         }
-        sch.known.lock().map_err(unavailable)?.insert(bucket.to_string());
+        // Remember only buckets well in the future: near ones are re-created (or found to exist)
+        // each time, so a schedule that already fired is never assumed to be pending.
+        if at > Utc::now() + Duration::minutes(2) {
+            sch.known.lock().map_err(unavailable)?.insert(bucket.to_string());
+        }
         Ok(())
     }
 

@@ -25,7 +25,6 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
     let pipeline = app.pipeline(&NoSends);
     let mut tally = Tally::default();
     let mut response = DynamoDbEventResponse::default();
-    let now = app.now();
     let mut done = 0usize;
     for record in event.payload.records {
         let sequence = record.change.sequence_number.clone();
@@ -51,7 +50,8 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
                     },
                 );
             }
-            pipeline.fan_out(&new.journey, decided, now, &mut tally).await?;
+            // The time of this record's handling (a batch can take a while).
+            pipeline.fan_out(&new.journey, decided, app.now(), &mut tally).await?;
             Ok(())
         }
         .await;

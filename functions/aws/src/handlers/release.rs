@@ -8,10 +8,16 @@ use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Deserialize, Serialize)]
+/// What a release schedule sends: one bucket, or (the sweeper, every few minutes) "every bucket
+/// of the last N minutes", which releases anything held in a minute whose schedule had already
+/// fired when it was held.
+#[derive(Debug, Deserialize, Serialize, Default)]
 pub struct ReleaseEvent {
     /// The release bucket, e.g. `2026-10-21T15:00Z`.
-    pub bucket: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_minutes: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
@@ -21,9 +27,28 @@ pub struct ReleaseOutcome {
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<ReleaseOutcome, BoxError> {
-    let bucket = event.payload.bucket;
+    let (payload, context) = (event.payload, event.context);
+    if let Some(bucket) = payload.bucket {
+        return release_bucket(app, bucket, &context).await;
+    }
+    let minutes = payload.sweep_minutes.ok_or("a release event names a bucket or sweep_minutes")?;
+    let now = app.now();
+    let mut total = ReleaseOutcome { released: 0, complete: true };
+    for m in (0..=minutes).rev() {
+        let bucket = crate::dynamo::release_bucket(now - chrono::Duration::minutes(m + 1));
+        let outcome = release_bucket(app, bucket, &context).await?;
+        total.released += outcome.released;
+        total.complete &= outcome.complete;
+    }
+    if total.released > 0 {
+        tracing::warn!(released = total.released, "the sweeper released messages whose schedule had already fired");
+    }
+    Ok(total)
+}
+
+async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Context) -> Result<ReleaseOutcome, BoxError> {
     parse_bucket(&bucket).ok_or_else(|| format!("'{bucket}' is not a release bucket"))?;
-    let deadline = event.context.deadline;
+    let deadline = context.deadline;
     let mut released = 0;
     loop {
         // A page at a time: queued, then deleted (a crash between the two re-queues the page on
@@ -41,7 +66,7 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
         app.store.forget_held(&page).await?;
         released += page.len();
         if deadline > 0 && super::time_left(deadline) < Duration::from_secs(30) {
-            continue_later(app, &bucket, &event.context.invoked_function_arn).await?;
+            continue_later(app, &bucket, &context.invoked_function_arn).await?;
             tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
             return Ok(ReleaseOutcome { released, complete: false });
         }
@@ -55,7 +80,7 @@ async fn continue_later(app: &App, bucket: &str, own_arn: &str) -> Result<(), Bo
     let mut target = aws_sdk_scheduler::types::Target::builder()
         .arn(own_arn)
         .role_arn(&sch.role_arn)
-        .input(serde_json::to_string(&ReleaseEvent { bucket: bucket.to_string() })?)
+        .input(serde_json::to_string(&ReleaseEvent { bucket: Some(bucket.to_string()), sweep_minutes: None })?)
         .retry_policy(aws_sdk_scheduler::types::RetryPolicy::builder().maximum_retry_attempts(185).maximum_event_age_in_seconds(86_400).build());
     if let Some(dlq) = &sch.dlq_arn {
         target = target.dead_letter_config(aws_sdk_scheduler::types::DeadLetterConfig::builder().arn(dlq).build());
