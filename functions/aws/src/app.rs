@@ -15,7 +15,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The time handlers see: the system clock, or a fixed one that tests move by hand.
 pub enum Clock {
     System,
-    Fixed(std::sync::Mutex<chrono::DateTime<chrono::Utc>>),
+    Fixed(std::sync::Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>),
+}
+
+impl Clock {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            Clock::System => chrono::Utc::now(),
+            Clock::Fixed(t) => *t.lock().expect("clock"),
+        }
+    }
 }
 
 /// Options for building an app (tests: a fixed clock, a request counter).
@@ -61,17 +70,23 @@ impl App {
         let s3 = aws_sdk_s3::Client::from_conf(client!(aws_sdk_s3).force_path_style(local).build());
         let catalog = Catalog::embedded()?;
         let (elections, voice) = crate::s3io::load_config(&s3, &settings.bucket, &settings.config_prefix, &catalog).await?;
-        let clock = match options.fixed_clock {
-            Some(t) => Clock::Fixed(std::sync::Mutex::new(t)),
-            None => Clock::System,
+        let (clock, store_clock): (Clock, crate::dynamo::NowFn) = match options.fixed_clock {
+            Some(t) => {
+                let shared = std::sync::Arc::new(std::sync::Mutex::new(t));
+                let for_store = shared.clone();
+                (Clock::Fixed(shared), std::sync::Arc::new(move || *for_store.lock().expect("clock")))
+            }
+            None => (Clock::System, std::sync::Arc::new(chrono::Utc::now)),
         };
+        let mut store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::from_conf(client!(aws_sdk_dynamodb).build()),
+            &settings,
+            aws_sdk_scheduler::Client::from_conf(client!(aws_sdk_scheduler).build()),
+        );
+        store.scheduling.now = store_clock;
         Ok(App {
             clock,
-            store: DynamoStore::new(
-                aws_sdk_dynamodb::Client::from_conf(client!(aws_sdk_dynamodb).build()),
-                &settings,
-                aws_sdk_scheduler::Client::from_conf(client!(aws_sdk_scheduler).build()),
-            ),
+            store,
             queues: SqsQueues::new(aws_sdk_sqs::Client::from_conf(client!(aws_sdk_sqs).build()), &settings),
             events: EventBus::new(aws_sdk_eventbridge::Client::from_conf(client!(aws_sdk_eventbridge).build()), &settings.event_bus_name),
             s3,
@@ -85,10 +100,7 @@ impl App {
 
     /// Now, by the app's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        match &self.clock {
-            Clock::System => chrono::Utc::now(),
-            Clock::Fixed(t) => *t.lock().expect("clock"),
-        }
+        self.clock.now()
     }
 
     /// Moves a fixed clock (tests); the system clock cannot be moved.

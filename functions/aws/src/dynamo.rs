@@ -115,8 +115,12 @@ pub struct Tables {
     pub imb: String,
 }
 
+/// The time, as the app sees it (the system clock, or a test's fixed clock).
+pub type NowFn = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// Where release schedules are created.
 pub struct ReleaseScheduling {
+    pub now: NowFn,
     pub client: aws_sdk_scheduler::Client,
     pub group: String,
     pub role_arn: String,
@@ -145,6 +149,7 @@ impl DynamoStore {
                 imb: s.imb_table.clone(),
             },
             scheduling: ReleaseScheduling {
+                now: std::sync::Arc::new(Utc::now),
                 client: scheduler,
                 group: s.schedule_group.clone(),
                 role_arn: s.scheduler_role_arn.clone(),
@@ -204,7 +209,7 @@ impl DynamoStore {
         }
         // Remember only buckets well in the future: near ones are re-created (or found to exist)
         // each time, so a schedule that already fired is never assumed to be pending.
-        if at > Utc::now() + Duration::minutes(2) {
+        if at > (sch.now)() + Duration::minutes(2) {
             sch.known.lock().map_err(unavailable)?.insert(bucket.to_string());
         }
         Ok(())
