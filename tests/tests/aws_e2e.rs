@@ -371,6 +371,16 @@ async fn signing_up_through_the_api_confirms_and_catches_up_and_refusals_say_wha
     world.release_until(at("2026-10-07T11:00:00-07:00")).await;
     assert_eq!(world.moto.sms().len(), 2);
 
+    // Changing the choices again within minutes is refused: nobody can flood a phone with
+    // confirmations by re-submitting
+    let mut other_hours = body.clone();
+    other_hours["notify_from"] = "09:00".into();
+    let (status, answer) = signup_call(&world, other_hours.clone()).await;
+    assert_eq!((status, answer["reason"].as_str()), (429, Some("try_later")), "{answer}");
+    world.app.set_now(at("2026-10-07T11:30:00-07:00"));
+    let (status, _) = signup_call(&world, other_hours).await;
+    assert_eq!(status, 200, "allowed again later");
+
     // A name that matches nobody: refused with the guidance's advice, and nothing echoed back
     let mut wrong = body.clone();
     wrong["first_name"] = "Emilia".into();

@@ -434,6 +434,9 @@ where
         if let Some(old) = self.store.subscription(&sub.votecal_id).await? {
             if old.same_choices(&sub) {
                 sub.signed_up_at = old.signed_up_at;
+            } else if now - old.signed_up_at < chrono::Duration::minutes(crate::signup::MIN_MINUTES_BETWEEN_CHANGES) {
+                *tally.signups_refused.entry("TryLater".into()).or_default() += 1;
+                return Ok(Err(Refusal::TryLater));
             }
         }
         self.store.put_subscription(&sub).await?;

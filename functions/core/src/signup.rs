@@ -202,7 +202,13 @@ pub enum Refusal {
     NeedsVotecalId,
     /// The voter's registration is inactive, canceled or pending.
     NotActive,
+    /// The sign-up was changed minutes ago: changes are limited, so that nobody can flood a
+    /// phone or mailbox with confirmations by re-submitting.
+    TryLater,
 }
+
+/// How long a sign-up must stand before its choices can change again.
+pub const MIN_MINUTES_BETWEEN_CHANGES: i64 = 10;
 
 impl Refusal {
     /// What the voter is told. Says nothing about any voter record.
@@ -217,6 +223,7 @@ impl Refusal {
                  the VoteCal Help Desk at {VOTECAL_HELP_DESK} can help you find it."
             ),
             Refusal::NotActive => "Your voter registration is not active. Please contact your county elections office.".to_string(),
+            Refusal::TryLater => format!("Your sign-up was changed a few minutes ago. Please try again in {MIN_MINUTES_BETWEEN_CHANGES} minutes."),
         }
     }
 }

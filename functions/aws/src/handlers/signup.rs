@@ -106,7 +106,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, BoxEr
                 other => other,
             };
             let code = serde_json::to_value(refusal)?;
-            answer(422, json!({ "status": "refused", "reason": code, "advice": refusal.advice() }))
+            let status = if refusal == Refusal::TryLater { 429 } else { 422 };
+            answer(status, json!({ "status": "refused", "reason": code, "advice": refusal.advice() }))
         }
     }
 }
