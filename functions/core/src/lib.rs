@@ -17,6 +17,7 @@ pub mod pacing;
 pub mod pipeline;
 pub mod ports;
 pub mod signup;
+pub mod sources;
 pub mod status;
 pub mod templates;
 pub mod time;

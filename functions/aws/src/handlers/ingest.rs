@@ -22,6 +22,7 @@ use std::time::Duration;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
 use wmb_core::pipeline::{ScanOutcome, Tally};
 use wmb_core::signup::SignupRequest;
+use wmb_core::sources::{accepts, out_of_scope};
 use wmb_core::usps::{read_scans, ImbMapping, PieceScan};
 use wmb_core::CountyCode;
 
@@ -97,33 +98,6 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
     Ok(serde_json::to_value(outcomes)?)
 }
 
-/// Which kinds of file each source may send. Anything else is set aside unread.
-pub fn allowed(key: &str, kind: FileKind) -> Result<(), String> {
-    let source = key.strip_prefix("incoming/").and_then(|k| k.split('/').next()).unwrap_or_default();
-    let kinds: &[FileKind] = match source {
-        "votecal" => &[FileKind::Voters, FileKind::Vbm, FileKind::Vph],
-        "vendor" => &[FileKind::Imb],
-        "usps" => &[FileKind::Scans],
-        "sos" => &[FileKind::Signups],
-        s if CountyCode::parse(s).is_some() => &[FileKind::Vbm, FileKind::Vph, FileKind::Imb],
-        _ => &[],
-    };
-    if kinds.contains(&kind) {
-        return Ok(());
-    }
-    if kinds.is_empty() {
-        return Err(format!("'{source}' is not a source: files go to incoming/<county number>/, incoming/votecal/, incoming/vendor/, incoming/usps/ or incoming/sos/"));
-    }
-    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    let who = if CountyCode::parse(source).is_some() { "a county's folder" } else { "this folder" };
-    Err(format!("a {kind} file: {who} takes {} files", names.join(", ")))
-}
-
-/// The county whose folder a key is in, if it is a county's (`incoming/19/...`).
-pub fn county_scope(key: &str) -> Option<CountyCode> {
-    key.strip_prefix("incoming/")?.split('/').next().and_then(CountyCode::parse)
-}
-
 async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
     app.s3
         .get_object()
@@ -149,9 +123,10 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             }
         }
     };
-    if let Err(reason) = allowed(&job.key, kind) {
-        return set_aside(app, &job, &reason).await;
-    }
+    let scope = match accepts(&job.key, kind) {
+        Ok(source) => source.county(),
+        Err(reason) => return set_aside(app, &job, &reason).await,
+    };
     job.kind = Some(kind);
     let body = get_object(app, &job, None).await?.body.into_async_read();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
@@ -160,7 +135,6 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         let input = tokio_util::io::SyncIoBridge::new(body);
         parse_file(kind, &name, input, skip, &tx)
     });
-    let scope = county_scope(&job.key);
     let accepted = AtomicU64::new(0);
     let consumed = AtomicU64::new(0);
     let errors: Mutex<Vec<RowError>> = Mutex::new(vec![]);
@@ -277,26 +251,27 @@ fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, 
     }
 }
 
-fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) -> Option<RowError> {
-    match scope {
-        Some(own) if own != county => Some(RowError {
-            line,
-            field: "county_code".into(),
-            reason: format!("county {own}'s folder may only carry county {own}'s rows, not county {county}'s"),
-        }),
-        _ => None,
-    }
-}
-
-/// In a county's folder, a row must be about a voter the roll places in that county.
-async fn not_on_roll(
+/// Why a status or participation row may not be stored, if it may not: another county's row in
+/// a county's folder, a voter the roll does not place in that county, an undefined election.
+async fn refuse(
     pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
+    app: &App,
     scope: Option<CountyCode>,
-    votecal_id: &str,
+    (county, votecal_id, election_id): (CountyCode, &str, &str),
     line: u64,
 ) -> Result<Option<RowError>, BoxError> {
-    let Some(county) = scope else { return Ok(None) };
-    Ok(pipeline.in_county(votecal_id, county).await?.err().map(|reason| RowError { line, field: "votecal_id".into(), reason }))
+    if let Some(e) = out_of_scope(scope, county, line) {
+        return Ok(Some(e));
+    }
+    if let Some(own) = scope {
+        if let Err(reason) = pipeline.in_county(votecal_id, own).await? {
+            return Ok(Some(RowError { line, field: "votecal_id".into(), reason }));
+        }
+    }
+    if !app.elections.contains_key(election_id) {
+        return Ok(Some(RowError { line, field: "election_id".into(), reason: format!("election '{election_id}' is not defined") }));
+    }
+    Ok(None)
 }
 
 /// Handles one row: `Ok(None)` stored, `Ok(Some(e))` rejected with its reason, `Err` the store
@@ -318,30 +293,20 @@ async fn handle_row(
                 None
             }
         },
-        Parsed::Vbm(l) => {
-            if let Some(e) = out_of_scope(scope, l.row.county, l.line) {
-                Some(e)
-            } else if let Some(e) = not_on_roll(pipeline, scope, &l.row.votecal_id, l.line).await? {
-                Some(e)
-            } else if !app.elections.contains_key(&l.row.election_id) {
-                unknown(l.line, &l.row.election_id)
-            } else {
+        Parsed::Vbm(l) => match refuse(pipeline, app, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
+            Some(e) => Some(e),
+            None => {
                 pipeline.record_status(&l.row).await?;
                 None
             }
-        }
-        Parsed::Vph(l) => {
-            if let Some(e) = out_of_scope(scope, l.row.county, l.line) {
-                Some(e)
-            } else if let Some(e) = not_on_roll(pipeline, scope, &l.row.votecal_id, l.line).await? {
-                Some(e)
-            } else if !app.elections.contains_key(&l.row.election_id) {
-                unknown(l.line, &l.row.election_id)
-            } else {
+        },
+        Parsed::Vph(l) => match refuse(pipeline, app, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
+            Some(e) => Some(e),
+            None => {
                 pipeline.record_participation(&l.row).await?;
                 None
             }
-        }
+        },
         Parsed::Imb(l) => match out_of_scope(scope, l.row.county, l.line) {
             Some(e) => Some(e),
             None => pipeline.record_mapping(&l.row).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
@@ -406,29 +371,4 @@ async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {
     app.queues.client.send_message().queue_url(url).message_body(serde_json::to_string(job)?).send().await
         .map_err(|e| format!("queueing the continuation of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_source_sends_only_its_kinds_of_file() {
-        assert!(allowed("incoming/19/vbm/f.csv", FileKind::Vbm).is_ok());
-        assert!(allowed("incoming/19/voters/f.csv", FileKind::Voters).unwrap_err().contains("a county's folder takes vbm, vph, imb"));
-        assert!(allowed("incoming/votecal/voters/f.csv", FileKind::Voters).is_ok());
-        assert!(allowed("incoming/vendor/x/f.csv", FileKind::Signups).is_err());
-        assert!(allowed("incoming/sos/signups/f.csv", FileKind::Signups).is_ok());
-        assert!(allowed("incoming/usps/scans/f.jsonl", FileKind::Scans).is_ok());
-        assert!(allowed("incoming/vendr/imb/f.csv", FileKind::Imb).unwrap_err().contains("'vendr' is not a source"));
-    }
-
-    #[test]
-    fn a_countys_folder_is_its_scope() {
-        assert_eq!(county_scope("incoming/19/vbm/f.csv"), CountyCode::parse("19"));
-        assert_eq!(county_scope("incoming/votecal/vbm/f.csv"), None);
-        let e = out_of_scope(CountyCode::parse("19"), CountyCode::parse("37").unwrap(), 4).unwrap();
-        assert_eq!((e.line, e.field.as_str()), (4, "county_code"));
-        assert!(out_of_scope(None, CountyCode::parse("37").unwrap(), 4).is_none());
-    }
 }

@@ -1,0 +1,107 @@
+//! Who sends which files: the folders of the incoming bucket, the kinds each source may send,
+//! and the rule that a county's file touches only that county's rows.
+
+use crate::county::CountyCode;
+use crate::formats::{FileKind, RowError};
+
+/// Where a file comes from: `incoming/<source>/<kind>/<file>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A county elections office, by its number.
+    County(CountyCode),
+    /// The statewide voter database.
+    VoteCal,
+    /// A ballot print vendor (IMb crosswalks).
+    Vendor,
+    /// USPS Informed Visibility (scan feeds).
+    Usps,
+    /// The Secretary of State (batches of sign-ups).
+    Sos,
+}
+
+impl Source {
+    /// The source of an object key, if its folder is one.
+    pub fn of_key(key: &str) -> Option<Source> {
+        let folder = key.strip_prefix("incoming/")?.split('/').next()?;
+        Some(match folder {
+            "votecal" => Source::VoteCal,
+            "vendor" => Source::Vendor,
+            "usps" => Source::Usps,
+            "sos" => Source::Sos,
+            other => Source::County(CountyCode::parse(other)?),
+        })
+    }
+
+    /// The kinds of file this source may send.
+    pub fn kinds(self) -> &'static [FileKind] {
+        match self {
+            Source::County(_) => &[FileKind::Vbm, FileKind::Vph, FileKind::Imb],
+            Source::VoteCal => &[FileKind::Voters, FileKind::Vbm, FileKind::Vph],
+            Source::Vendor => &[FileKind::Imb],
+            Source::Usps => &[FileKind::Scans],
+            Source::Sos => &[FileKind::Signups],
+        }
+    }
+
+    /// The county whose rows alone this source's files may carry.
+    pub fn county(self) -> Option<CountyCode> {
+        match self {
+            Source::County(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a file of this kind may come in under this key; the reason when it may not.
+pub fn accepts(key: &str, kind: FileKind) -> Result<Source, String> {
+    let Some(source) = Source::of_key(key) else {
+        let folder = key.strip_prefix("incoming/").and_then(|k| k.split('/').next()).unwrap_or(key);
+        return Err(format!(
+            "'{folder}' is not a source: files go to incoming/<county number>/, incoming/votecal/, incoming/vendor/, incoming/usps/ or incoming/sos/"
+        ));
+    };
+    if source.kinds().contains(&kind) {
+        return Ok(source);
+    }
+    let names: Vec<&str> = source.kinds().iter().map(|k| k.as_str()).collect();
+    let who = if source.county().is_some() { "a county's folder" } else { "this folder" };
+    Err(format!("a {kind} file: {who} takes {} files", names.join(", ")))
+}
+
+/// A row of another county in a county's file: rejected, with the reason.
+pub fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) -> Option<RowError> {
+    match scope {
+        Some(own) if own != county => Some(RowError {
+            line,
+            field: "county_code".into(),
+            reason: format!("county {own}'s folder may only carry county {own}'s rows, not county {county}'s"),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_source_sends_only_its_kinds_of_file() {
+        assert_eq!(accepts("incoming/19/vbm/f.csv", FileKind::Vbm), Ok(Source::County(CountyCode::parse("19").unwrap())));
+        assert!(accepts("incoming/19/voters/f.csv", FileKind::Voters).unwrap_err().contains("a county's folder takes vbm, vph, imb"));
+        assert_eq!(accepts("incoming/votecal/voters/f.csv", FileKind::Voters), Ok(Source::VoteCal));
+        assert!(accepts("incoming/vendor/x/f.csv", FileKind::Signups).is_err());
+        assert_eq!(accepts("incoming/sos/signups/f.csv", FileKind::Signups), Ok(Source::Sos));
+        assert_eq!(accepts("incoming/usps/scans/f.jsonl", FileKind::Scans), Ok(Source::Usps));
+        assert!(accepts("incoming/vendr/imb/f.csv", FileKind::Imb).unwrap_err().contains("'vendr' is not a source"));
+        assert!(accepts("incoming/99/vbm/f.csv", FileKind::Vbm).is_err(), "99 is no county");
+    }
+
+    #[test]
+    fn a_countys_folder_is_its_scope() {
+        assert_eq!(Source::of_key("incoming/19/vbm/f.csv").and_then(Source::county), CountyCode::parse("19"));
+        assert_eq!(Source::of_key("incoming/votecal/vbm/f.csv").and_then(Source::county), None);
+        let e = out_of_scope(CountyCode::parse("19"), CountyCode::parse("37").unwrap(), 4).unwrap();
+        assert_eq!((e.line, e.field.as_str()), (4, "county_code"));
+        assert!(out_of_scope(None, CountyCode::parse("37").unwrap(), 4).is_none());
+    }
+}
