@@ -95,3 +95,17 @@ pub struct MessageEvent<'a> {
     pub message: &'a str,
     pub outcome: &'a str,
 }
+
+/// What one fan-out batch did with the milestones it decided.
+#[derive(Serialize)]
+pub struct MessagesPlanned {
+    /// Put on the channel queues to go out now.
+    pub queued: u64,
+    /// Held for the voters' hours, the tracking start or settling.
+    pub held: u64,
+    /// Not sent: after the tracking window.
+    pub too_late: u64,
+    pub not_subscribed: u64,
+    pub moved_county: u64,
+    pub not_enrolled: u64,
+}

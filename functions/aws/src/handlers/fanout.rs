@@ -69,6 +69,19 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
         tracing::error!(error = %e, "queueing failed; the whole batch is retried");
         return Err(e.into());
     }
+    if tally.queued + tally.held + tally.too_late > 0 {
+        app.events.publish(
+            "MessagesPlanned",
+            &crate::events::MessagesPlanned {
+                queued: tally.queued,
+                held: tally.held,
+                too_late: tally.too_late,
+                not_subscribed: tally.not_subscribed,
+                moved_county: tally.moved_county,
+                not_enrolled: tally.not_enrolled,
+            },
+        );
+    }
     app.events.flush().await;
     tracing::info!(records = done, queued = tally.queued, held = tally.held, not_subscribed = tally.not_subscribed, "fan-out done");
     Ok(response)
