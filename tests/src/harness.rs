@@ -275,8 +275,7 @@ impl StreamReader {
                     .shard_iterator;
                 self.iterators.insert(id.clone(), it);
             }
-            loop {
-                let Some(iterator) = self.iterators.get(&id).cloned().flatten() else { break };
+            while let Some(iterator) = self.iterators.get(&id).cloned().flatten() {
                 let page = self.client.get_records().shard_iterator(iterator).send().await?;
                 let records = page.records.unwrap_or_default();
                 let empty = records.is_empty();

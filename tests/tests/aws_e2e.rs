@@ -31,7 +31,7 @@ impl<D: Dispatcher> Dispatcher for Throttling<D> {
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
         let n = self.seen.fetch_add(1, Ordering::Relaxed);
         let first_time = !self.throttled.lock().unwrap().contains(&msg.key);
-        if n % 3 == 0 && first_time {
+        if n.is_multiple_of(3) && first_time {
             self.throttled.lock().unwrap().push(msg.key.clone());
             return Err(DeliveryError::Throttled);
         }
@@ -216,7 +216,10 @@ fn counted<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, us
     m
 }
 
-fn sent_by_aws(world: &World) -> (BTreeMap<(String, String), usize>, BTreeMap<(String, String, String), usize>, BTreeMap<(String, String, String), usize>) {
+/// What went out: SMS (to, text), emails (to, subject, HTML) and calls (to, message, voice), counted.
+type Sent = (BTreeMap<(String, String), usize>, BTreeMap<(String, String, String), usize>, BTreeMap<(String, String, String), usize>);
+
+fn sent_by_aws(world: &World) -> Sent {
     (counted(world.moto.sms()), counted(world.moto.emails()), counted(world.calls.lock().unwrap().clone()))
 }
 

@@ -52,10 +52,17 @@ pub type CrosswalkIndex = std::collections::HashMap<String, (CountyCode, wmb_cor
 pub fn load_crosswalk(path: &Path) -> Result<CrosswalkIndex> {
     let name = path.display().to_string();
     let mut index = CrosswalkIndex::new();
+    let mut skipped = 0u64;
     for row in read_rows::<_, ImbMapping>(&name, BufReader::new(File::open(path).with_context(|| format!("{name}: cannot be read"))?))? {
-        if let Ok(l) = row {
-            index.insert(l.row.tracking, (l.row.county, l.row.direction));
+        match row {
+            Ok(l) => {
+                index.insert(l.row.tracking, (l.row.county, l.row.direction));
+            }
+            Err(_) => skipped += 1,
         }
+    }
+    if skipped > 0 {
+        eprintln!("{name}: {skipped} crosswalk rows are invalid and were not loaded (run `ballot-tracking check {name}` to see why)");
     }
     Ok(index)
 }

@@ -85,7 +85,7 @@ fn check_well_formed(html: &str) -> Result<(), String> {
             return Err(format!("empty tag <{tag}>"));
         }
         let attrs = &tag[name.len()..];
-        if attrs.matches('"').count() % 2 != 0 {
+        if !attrs.matches('"').count().is_multiple_of(2) {
             return Err(format!("unbalanced quotes in <{tag}>"));
         }
         for part in attrs.split('"').step_by(2) {
