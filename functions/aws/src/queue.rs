@@ -40,9 +40,23 @@ impl SqsQueues {
     }
 
     /// Sends everything queued so far. Call before a handler answers: what is reported as done
-    /// must be on its queue.
+    /// must be on its queue. If sending fails, everything stays queued for the next flush (a
+    /// message queued twice is harmless: delivery claims each key once).
     pub async fn flush(&self) -> Result<usize, StoreError> {
         let pending: Vec<(Channel, String)> = std::mem::take(&mut *self.pending.lock().map_err(unavailable)?);
+        match self.send_all(&pending).await {
+            Ok(sent) => Ok(sent),
+            Err(e) => {
+                let mut queued = self.pending.lock().map_err(unavailable)?;
+                let mut keep = pending;
+                keep.append(&mut queued);
+                *queued = keep;
+                Err(e)
+            }
+        }
+    }
+
+    async fn send_all(&self, pending: &[(Channel, String)]) -> Result<usize, StoreError> {
         let mut sent = 0;
         for channel in [Channel::Sms, Channel::Email, Channel::Voice] {
             let bodies: Vec<&String> = pending.iter().filter(|(c, _)| *c == channel).map(|(_, b)| b).collect();

@@ -87,9 +87,17 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, BoxEr
             return answer(503, json!({ "status": "error", "reason": "the service is busy; please try again" }));
         }
     };
-    if let Err(e) = app.queues.flush().await {
-        tracing::error!(error = %e, "confirmation not queued");
-        return answer(503, json!({ "status": "error", "reason": "the service is busy; please try again" }));
+    // The sign-up is stored: its confirmation and catch-up must reach their queues. A passing
+    // SQS failure is retried here; if it lasts, the caller is asked to retry, and a retry with
+    // the same choices queues them again (without sending anything twice).
+    let mut attempt = 0;
+    while let Err(e) = app.queues.flush().await {
+        attempt += 1;
+        if attempt >= 3 {
+            tracing::error!(error = %e, "confirmation not queued");
+            return answer(503, json!({ "status": "error", "reason": "the service is busy; please try again" }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
     }
     match result {
         Ok(sub) => {
