@@ -8,6 +8,7 @@ use crate::time::{parse_rfc3339, PACIFIC};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use csv::ByteRecord;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
 /// Which way an envelope travels.
@@ -87,28 +88,58 @@ pub struct PieceScan {
     pub mail_phase: String,
 }
 
-/// The fields read from a JSON piece-scan record (IV-MTR names; others are ignored).
+/// The fields read from a JSON piece-scan record (IV-MTR names; others are ignored). Strings
+/// are borrowed from the line where they can be: this runs for every scan of a statewide feed.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IvScanJson {
-    imb: Option<String>,
-    scan_datetime: Option<String>,
+struct IvScanJson<'a> {
+    #[serde(borrow, default)]
+    imb: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    scan_datetime: Option<Cow<'a, str>>,
     #[serde(default)]
-    scan_event_code: Option<serde_json::Value>,
+    scan_event_code: Option<Text>,
     #[serde(default)]
-    scan_facility_zip: Option<serde_json::Value>,
+    scan_facility_zip: Option<Text>,
     #[serde(default)]
-    handling_event_type: Option<serde_json::Value>,
+    handling_event_type: Option<Text>,
     #[serde(default)]
-    mail_phase: Option<serde_json::Value>,
+    mail_phase: Option<Text>,
 }
 
-fn value_text(v: Option<serde_json::Value>) -> String {
-    match v {
-        Some(serde_json::Value::String(s)) => s.trim().to_string(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
+/// A field IV may send as a string or a number, kept as text.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.trim().to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn value_text(v: Option<Text>) -> String {
+    v.map(|t| t.0).unwrap_or_default()
 }
 
 /// A scan time: RFC 3339, or `YYYY-MM-DD HH:MM:SS` without an offset, read as Pacific time.
@@ -117,15 +148,20 @@ pub fn scan_time(text: &str) -> Result<DateTime<Utc>, FieldError> {
     if let Some(at) = parse_rfc3339(t.as_bytes()) {
         return Ok(at);
     }
-    NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-        .ok()
+    // IV's plain form, read as an RFC 3339 time at UTC and then placed on the Pacific clock.
+    let naive = (t.len() == 19 && t.as_bytes()[10] == b' ')
+        .then(|| parse_rfc3339(format!("{}T{}Z", &t[..10], &t[11..]).as_bytes()))
+        .flatten()
+        .map(|u| u.naive_utc())
+        .or_else(|| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok());
+    naive
         .and_then(|n| PACIFIC.from_local_datetime(&n).earliest())
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| FieldError::new("scan_datetime", format!("'{t}' is not a time (RFC 3339, or YYYY-MM-DD HH:MM:SS Pacific)")))
 }
 
 impl PieceScan {
-    fn from_json(s: IvScanJson) -> Result<PieceScan, FieldError> {
+    fn from_json(s: IvScanJson<'_>) -> Result<PieceScan, FieldError> {
         let imb = s.imb.ok_or_else(|| FieldError::new("imb", "is missing"))?;
         let at = s.scan_datetime.ok_or_else(|| FieldError::new("scanDatetime", "is missing"))?;
         Ok(PieceScan {
@@ -247,7 +283,7 @@ impl<'de, F: FnMut(Result<Line<PieceScan>, RowError>)> serde::de::Visitor<'de> f
         let mut n = 0u64;
         while let Some(value) = seq.next_element::<serde_json::Value>()? {
             n += 1;
-            let record = serde_json::from_value::<IvScanJson>(value)
+            let record = IvScanJson::deserialize(&value)
                 .map_err(|e| RowError { line: n, field: "record".into(), reason: format!("not a piece-scan object: {e}") })
                 .and_then(|raw| PieceScan::from_json(raw).map(|row| Line { line: n, row }).map_err(|e| RowError { line: n, field: e.field.into(), reason: e.reason }));
             (self.each)(record);
