@@ -45,6 +45,14 @@ pub struct App {
     pub catalog: Catalog,
     pub elections: BTreeMap<String, Election>,
     pub voice: VoicePlan,
+    pub access: wmb_core::access::AccessKeys,
+}
+
+/// Random bytes from the operating system (codes and change ids).
+pub fn os_random() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system gives random bytes");
+    b
 }
 
 impl App {
@@ -84,7 +92,15 @@ impl App {
             aws_sdk_scheduler::Client::from_conf(client!(aws_sdk_scheduler).build()),
         );
         store.scheduling.now = store_clock;
+        // Functions that never sign (ingest, fan-out, release) get a key of their own; the API,
+        // inbound texts and email delivery check at start that SIGNING_KEY is set.
+        let signing = match &settings.signing_key {
+            Some(k) => wmb_core::access::SigningKey::new(k.as_bytes()).ok_or("environment variable SIGNING_KEY: is shorter than 16 characters")?,
+            None => wmb_core::access::SigningKey::new(&os_random()).expect("16 bytes"),
+        };
+        let access = wmb_core::access::AccessKeys { signing, random: os_random, public_url: settings.public_api_url.clone() };
         Ok(App {
+            access,
             clock,
             store,
             queues: SqsQueues::new(aws_sdk_sqs::Client::from_conf(client!(aws_sdk_sqs).build()), &settings),
@@ -119,6 +135,7 @@ impl App {
             catalog: &self.catalog,
             elections: &self.elections,
             voice: &self.voice,
+            access: &self.access,
         }
     }
 }

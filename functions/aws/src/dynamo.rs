@@ -30,6 +30,9 @@ pub struct VoterItem {
 pub struct SubscriptionItem {
     pub pk: String,
     pub subscription: Subscription,
+    /// TTL: a subscription stopped on every channel is deleted after its retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// A journey as the journeys table (and its stream) holds it.
@@ -80,29 +83,29 @@ pub fn parse_bucket(bucket: &str) -> Option<DateTime<Utc>> {
     chrono::NaiveDateTime::parse_from_str(bucket, "%Y-%m-%dT%H:%MZ").ok().map(|n| n.and_utc())
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError {
+pub(crate) fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError {
     StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
 }
 
 // Mapping errors are reported with fixed text: serde's own message can quote an item's values,
 // which may be personal data.
-fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
+pub(crate) fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
     serde_dynamo::to_item(v).map_err(|_| StoreError::Unavailable(format!("a {} could not be written as an item", std::any::type_name::<T>())))
 }
 
-fn from_item<T: for<'de> Deserialize<'de>>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|_| StoreError::Unavailable(format!("an item does not match {}", std::any::type_name::<T>())))
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: i64) -> AttributeValue {
+pub(crate) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -113,6 +116,8 @@ pub struct Tables {
     pub ledger: String,
     pub held: String,
     pub imb: String,
+    /// Pending changes, counters and the contact index (`change#`, `count#`, `contact#` keys).
+    pub access: Option<String>,
 }
 
 /// The time, as the app sees it (the system clock, or a test's fixed clock).
@@ -147,6 +152,7 @@ impl DynamoStore {
                 ledger: s.ledger_table.clone(),
                 held: s.held_table.clone(),
                 imb: s.imb_table.clone(),
+                access: s.access_table.clone(),
             },
             scheduling: ReleaseScheduling {
                 now: std::sync::Arc::new(Utc::now),
@@ -160,7 +166,7 @@ impl DynamoStore {
         }
     }
 
-    async fn get<T: for<'de> Deserialize<'de>>(&self, table: &str, key: HashMap<String, AttributeValue>) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get<T: for<'de> Deserialize<'de>>(&self, table: &str, key: HashMap<String, AttributeValue>) -> Result<Option<T>, StoreError> {
         let out = self.client.get_item().table_name(table).set_key(Some(key)).consistent_read(true).send().await.map_err(sdk_error)?;
         out.item.map(from_item).transpose()
     }
@@ -298,7 +304,7 @@ impl VoterRoll for DynamoStore {
 
 impl SubscriptionStore for DynamoStore {
     async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
-        let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone() };
+        let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone(), expires_at: sub.erase_after.map(|t| t.timestamp()) };
         self.client.put_item().table_name(&self.tables.subscriptions).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
         Ok(())
     }

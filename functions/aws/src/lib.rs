@@ -1,6 +1,7 @@
 //! Where's My Ballot on AWS: the core's ports over DynamoDB, SQS, SES v2, SNS, EventBridge,
 //! EventBridge Scheduler and S3, and the Lambda handlers. Adapters translate; the core decides.
 
+pub mod access_store;
 pub mod app;
 pub mod dynamo;
 pub mod events;

@@ -58,7 +58,13 @@ impl Dispatcher for SesEmail {
         if let Some(html) = &msg.rendered.html {
             body = body.html(content(html));
         }
-        let message = Message::builder().subject(content(msg.rendered.subject.as_deref().unwrap_or_default())).body(body.build()).build();
+        let mut message = Message::builder().subject(content(msg.rendered.subject.as_deref().unwrap_or_default())).body(body.build());
+        // RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link.
+        if let Some(url) = &msg.unsubscribe_url {
+            let header = |name: &str, value: String| aws_sdk_sesv2::types::MessageHeader::builder().name(name).value(value).build().expect("name and value set");
+            message = message.headers(header("List-Unsubscribe", format!("<{url}>"))).headers(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
+        }
+        let message = message.build();
         let sent = self
             .client
             .send_email()
@@ -73,6 +79,34 @@ impl Dispatcher for SesEmail {
                 let code = e.as_service_error().and_then(|se| aws_sdk_sesv2::error::ProvideErrorMetadata::code(se)).map(str::to_string);
                 Err(classify(code.as_deref(), format!("SES: {}", code.as_deref().unwrap_or("request failed"))))
             }
+        }
+    }
+}
+
+/// Every channel at once, for messages that go out directly (codes, answers to texts): texts by
+/// SNS, email by SES, calls by the voice dispatcher given (Amazon Connect, in its own crate).
+pub struct ByChannel<V> {
+    pub sms: SnsSms,
+    pub email: SesEmail,
+    pub voice: V,
+}
+
+impl<V> ByChannel<V> {
+    pub fn from_app(app: &App, voice: V) -> ByChannel<V> {
+        ByChannel {
+            sms: SnsSms { client: aws_sdk_sns::Client::new(&app.sdk), origination_number: app.settings.sms_origination_number.clone() },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone() },
+            voice,
+        }
+    }
+}
+
+impl<V: Dispatcher> Dispatcher for ByChannel<V> {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        match msg.channel {
+            Channel::Sms => self.sms.dispatch(msg).await,
+            Channel::Email => self.email.dispatch(msg).await,
+            Channel::Voice => self.voice.dispatch(msg).await,
         }
     }
 }
@@ -93,6 +127,11 @@ impl ChannelSender {
             Some(Channel::Email) => {
                 if app.settings.email_from.is_empty() {
                     return Err("environment variable EMAIL_FROM: is not set".into());
+                }
+                // Every email carries a one-click unsubscribe link the API must be able to check.
+                app.settings.require_access()?;
+                if app.settings.public_api_url.is_none() {
+                    return Err("environment variable PUBLIC_API_URL: is not set".into());
                 }
                 Ok(ChannelSender::Email(SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone() }))
             }

@@ -35,6 +35,12 @@ pub struct Settings {
     pub connect_source_phone_number: Option<String>,
     /// The ingest function's own continuation queue (large files).
     pub ingest_continue_queue_url: Option<String>,
+    /// Pending changes, abuse counters and the contact index (the API and inbound texts).
+    pub access_table: Option<String>,
+    /// The HMAC key of codes, unsubscribe links and contact names (from Secrets Manager).
+    pub signing_key: Option<String>,
+    /// The API's public base URL: the unsubscribe links in emails point there.
+    pub public_api_url: Option<String>,
 }
 
 fn required(name: &'static str) -> Result<String, SettingsError> {
@@ -74,7 +80,22 @@ impl Settings {
             connect_contact_flow_id: optional("CONNECT_CONTACT_FLOW_ID"),
             connect_source_phone_number: optional("CONNECT_SOURCE_PHONE_NUMBER"),
             ingest_continue_queue_url: optional("INGEST_CONTINUE_QUEUE_URL"),
+            access_table: optional("ACCESS_TABLE"),
+            signing_key: optional("SIGNING_KEY"),
+            public_api_url: optional("PUBLIC_API_URL"),
         })
+    }
+
+    /// What the API, inbound texts and email delivery need: the access table and the key.
+    pub fn require_access(&self) -> Result<(), SettingsError> {
+        if self.access_table.is_none() {
+            return Err(SettingsError { name: "ACCESS_TABLE", problem: "is not set" });
+        }
+        match &self.signing_key {
+            Some(k) if k.len() >= 16 => Ok(()),
+            Some(_) => Err(SettingsError { name: "SIGNING_KEY", problem: "is shorter than 16 characters" }),
+            None => Err(SettingsError { name: "SIGNING_KEY", problem: "is not set" }),
+        }
     }
 
     /// A number from the environment (e.g. SEND_RATE_PER_SECOND), which may have a fraction.

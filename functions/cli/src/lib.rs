@@ -9,3 +9,20 @@ pub mod render;
 pub mod reports;
 pub mod simulate;
 pub mod store;
+pub mod store_access;
+
+/// Random bytes from the operating system (codes and change ids).
+pub fn os_random() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system gives random bytes");
+    b
+}
+
+/// The local key, OS randomness, and the base URL of unsubscribe links.
+pub fn local_access(public_url: &str) -> wmb_core::access::AccessKeys {
+    wmb_core::access::AccessKeys {
+        signing: wmb_core::access::SigningKey::new(wmb_core::access::LOCAL_SIGNING_KEY).expect("long enough"),
+        random: os_random,
+        public_url: Some(public_url.to_string()),
+    }
+}

@@ -27,6 +27,9 @@ pub struct OutboxLine {
     /// Voice only: how the call speaks.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub voice: Option<wmb_core::voice::VoiceRendering>,
+    /// Email only: the one-click unsubscribe link its `List-Unsubscribe` header carries.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub list_unsubscribe: Option<String>,
 }
 
 pub struct Outbox {
@@ -61,6 +64,7 @@ impl Dispatcher for Outbox {
             html: msg.rendered.html.clone(),
             key: msg.key.clone(),
             voice: msg.voice.clone(),
+            list_unsubscribe: msg.unsubscribe_url.clone(),
         };
         let json = serde_json::to_string(&line).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let mut g = self.out.lock().expect("outbox poisoned");

@@ -88,7 +88,8 @@ impl Simulation<'_> {
             Err(_) => VoicePlan::default(),
         };
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
-        let pipeline = Pipeline { store: &store, dispatcher: &outbox, queue: &wmb_core::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice };
+        let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
+        let pipeline = Pipeline { store: &store, dispatcher: &outbox, queue: &wmb_core::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
         let mut tally = Tally::default();
         let mut files = vec![];
         futures::executor::block_on(async {

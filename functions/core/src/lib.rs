@@ -5,6 +5,9 @@
 //! notification hours, sign-up matching, the message templates and the IMb codec, and the ports
 //! (traits) through which the local pipeline and the Lambdas store, queue, send and schedule.
 
+pub mod access;
+pub mod account;
+pub mod api;
 pub mod county;
 pub mod election;
 pub mod formats;
@@ -13,6 +16,7 @@ pub mod imb;
 pub mod lifecycle;
 pub mod memory;
 pub mod notify;
+pub mod optout;
 pub mod pacing;
 pub mod pipeline;
 pub mod ports;

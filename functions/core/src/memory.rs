@@ -18,6 +18,9 @@ struct State {
     ledger: BTreeMap<String, Option<DeliveryOutcome>>,
     held: Vec<Notification>,
     imb: BTreeMap<String, crate::usps::ImbMapping>,
+    changes: BTreeMap<String, (crate::access::PendingChange, u64)>,
+    counters: BTreeMap<String, (u64, DateTime<Utc>)>,
+    contacts: BTreeMap<String, ContactEntry>,
 }
 
 /// Every store port in memory.
@@ -139,6 +142,67 @@ impl ImbCrosswalk for MemoryStore {
     }
     async fn mapping(&self, tracking: &str) -> Result<Option<crate::usps::ImbMapping>, StoreError> {
         Ok(self.with(|s| s.imb.get(tracking).cloned()))
+    }
+}
+
+impl PendingChanges for MemoryStore {
+    async fn change(&self, id: &str) -> Result<Option<Versioned<crate::access::PendingChange>>, StoreError> {
+        Ok(self.with(|s| s.changes.get(id).map(|(c, v)| Versioned { value: c.clone(), version: *v })))
+    }
+    async fn put_change(&self, change: &crate::access::PendingChange, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.with(|s| {
+            let current = s.changes.get(&change.id).map(|(_, v)| *v);
+            if current != expected {
+                return Err(StoreError::Conflict("a pending change".into()));
+            }
+            let next = current.unwrap_or(0) + 1;
+            s.changes.insert(change.id.clone(), (change.clone(), next));
+            Ok(next)
+        })
+    }
+}
+
+impl Counters for MemoryStore {
+    async fn bump(&self, key: &str, expires_at: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self.with(|s| {
+            let entry = s.counters.entry(key.to_string()).or_insert((0, expires_at));
+            entry.0 += 1;
+            entry.0
+        }))
+    }
+    async fn count(&self, key: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self.with(|s| s.counters.get(key).filter(|(_, exp)| *exp > now).map_or(0, |(n, _)| *n)))
+    }
+}
+
+impl ContactIndex for MemoryStore {
+    async fn contact(&self, name: &str) -> Result<ContactEntry, StoreError> {
+        Ok(self.with(|s| s.contacts.get(name).cloned().unwrap_or_default()))
+    }
+    async fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> Result<bool, StoreError> {
+        Ok(self.with(|s| {
+            let e = s.contacts.entry(name.to_string()).or_default();
+            if e.voters.iter().any(|v| v == votecal_id) {
+                return true;
+            }
+            if e.voters.len() >= max {
+                return false;
+            }
+            e.voters.push(votecal_id.to_string());
+            true
+        }))
+    }
+    async fn unlink_contact(&self, name: &str, votecal_id: &str) -> Result<(), StoreError> {
+        self.with(|s| {
+            if let Some(e) = s.contacts.get_mut(name) {
+                e.voters.retain(|v| v != votecal_id);
+            }
+        });
+        Ok(())
+    }
+    async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
+        self.with(|s| s.contacts.entry(name.to_string()).or_default().sms_stopped = stopped);
+        Ok(())
     }
 }
 

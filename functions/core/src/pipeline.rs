@@ -57,6 +57,9 @@ pub enum PipelineError {
     UnknownElection(String),
     #[error("template: {0}")]
     Template(#[from] crate::templates::TemplateError),
+    /// A message that must go now (a code, an answer to a text) could not be sent.
+    #[error("send: {0}")]
+    Send(DeliveryError),
 }
 
 /// What became of a piece scan.
@@ -88,11 +91,13 @@ pub struct Pipeline<'a, S, D, Q = Inline> {
     pub catalog: &'a Catalog,
     pub elections: &'a BTreeMap<String, Election>,
     pub voice: &'a VoicePlan,
+    /// The key for codes and unsubscribe links, randomness, and the API's public URL.
+    pub access: &'a crate::access::AccessKeys,
 }
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk,
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
     D: Dispatcher,
     Q: NotificationQueue,
 {
@@ -344,7 +349,15 @@ where
         // A language without templates falls back to English, and the message says so.
         let language = if self.catalog.has(sub.language) { sub.language } else { crate::status::Language::En };
         let t = self.catalog.language(language);
-        let values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours);
+        let mut values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours);
+        // Every email carries a one-click unsubscribe link (RFC 8058) when the API's URL is known.
+        let unsubscribe_url = match (n.channel, &self.access.public_url) {
+            (Channel::Email, Some(base)) => Some(crate::optout::unsubscribe_url(base, &self.access.signing, &n.votecal_id, now)),
+            _ => None,
+        };
+        if let Some(url) = &unsubscribe_url {
+            values.insert("unsubscribe_url", url.clone());
+        }
         let rendered = self.catalog.render(language, n.kind, n.channel, &values)?;
         let voice = match n.channel {
             Channel::Voice => match self.voice.rendering(sub.language, n.kind) {
@@ -370,6 +383,7 @@ where
             send_at: now,
             rendered,
             voice,
+            unsubscribe_url,
         };
         match self.dispatcher.dispatch(&msg).await {
             Ok(provider_id) => {
@@ -441,12 +455,20 @@ where
         }
         self.store.put_subscription(&sub).await?;
         tally.signups_accepted += 1;
+        self.welcome(&sub, now, tally).await?;
+        Ok(Ok(sub))
+    }
+
+    /// What a voter gets once their choices are live: a confirmation by SMS and email (never by
+    /// voice) inside their hours, once per sign-up, and where their ballot already is in any
+    /// election being tracked (a late sign-up loses no status). Only live, proven contacts get it.
+    pub async fn welcome(&self, sub: &Subscription, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         for (channel, _) in sub.channels() {
             if channel == Channel::Voice {
                 continue;
             }
             let n = Notification {
-                key: confirmation_key(&sub, channel),
+                key: confirmation_key(sub, channel),
                 election_id: None,
                 votecal_id: sub.votecal_id.clone(),
                 county: sub.county,
@@ -457,7 +479,7 @@ where
                 attempts: 0,
             };
             // Like every message, the confirmation respects the hours the voter chose.
-            self.schedule(n, None, &sub, None, now, tally).await?;
+            self.schedule(n, None, sub, None, now, tally).await?;
         }
         // Catch up: statuses reached before the voter signed up are not lost on them.
         for journey in self.store.journeys_of_voter(&sub.votecal_id).await? {
@@ -472,7 +494,7 @@ where
             let current: Vec<MilestoneDecision> = latest.into_values().filter(|d| journey.still_current(d)).cloned().collect();
             self.fan_out_quietly(&journey, &current, now, tally).await?;
         }
-        Ok(Ok(sub))
+        Ok(())
     }
 
     /// Fan-out without counting the milestones again (they were counted when decided).

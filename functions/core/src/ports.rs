@@ -98,6 +98,9 @@ pub struct OutgoingMessage {
     /// Voice only: how the call speaks (a recorded prompt, or Polly's voice for the language).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<crate::voice::VoiceRendering>,
+    /// Email only: the one-click unsubscribe link (RFC 8058 `List-Unsubscribe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -139,4 +142,39 @@ impl NotificationQueue for Inline {
     async fn enqueue(&self, _n: &Notification) -> Result<bool, StoreError> {
         Ok(false)
     }
+}
+
+/// Changes waiting for their codes (sign-ups, changes of choices, stops), by change id.
+pub trait PendingChanges: Sync {
+    fn change(&self, id: &str) -> impl Future<Output = Result<Option<Versioned<crate::access::PendingChange>>, StoreError>> + Send;
+    /// Writes the change if its stored version is still `expected` (None: it must not exist yet).
+    fn put_change(&self, change: &crate::access::PendingChange, expected: Option<u64>) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// Counters shared by every instance (abuse limits): each is named with its window and is gone
+/// after its expiry.
+pub trait Counters: Sync {
+    /// Adds one, atomically, and returns the new count.
+    fn bump(&self, key: &str, expires_at: DateTime<Utc>) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// The count now (0 once expired).
+    fn count(&self, key: &str, now: DateTime<Utc>) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// What the contact index knows of one phone or email address (named by
+/// [`crate::access::contact_name`], never by the address itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactEntry {
+    /// The voters whose live contact it is.
+    pub voters: Vec<String>,
+    /// The phone texted STOP: no text goes to it, not even a code, until it texts START.
+    pub sms_stopped: bool,
+}
+
+/// Which voters a phone or email address serves, and whether a phone said STOP.
+pub trait ContactIndex: Sync {
+    fn contact(&self, name: &str) -> impl Future<Output = Result<ContactEntry, StoreError>> + Send;
+    /// Adds the voter, atomically, unless `max` other voters hold the contact already (false).
+    fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn unlink_contact(&self, name: &str, votecal_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn set_sms_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

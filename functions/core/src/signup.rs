@@ -54,12 +54,18 @@ pub struct SignupRequest {
     pub hours: NotificationHours,
 }
 
-/// A North American E.164 phone number: `+1`, then a ten-digit number whose area code and
-/// exchange do not start with 0 or 1. (Messages go only to US numbers: no premium-rate or
-/// international destinations.)
+/// A US phone number in E.164 form, judged by libphonenumber's numbering plan: `+1` numbers of
+/// Canada and the Caribbean are refused (carriers bill them as international: SMS pumping), and
+/// so are premium-rate numbers and numbers no US carrier could hold.
 pub fn valid_phone(p: &str) -> bool {
-    let b = p.as_bytes();
-    b.len() == 12 && b.starts_with(b"+1") && b[2..].iter().all(u8::is_ascii_digit) && b[2] >= b'2' && b[5] >= b'2' && &b[2..5] != b"900"
+    use phonenumber::{country, metadata::DATABASE, Type};
+    if !p.starts_with("+1") || p.len() != 12 || !p[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(number) = phonenumber::parse(None, p) else { return false };
+    number.is_valid()
+        && number.country().id() == Some(country::Id::US)
+        && !matches!(number.number_type(&DATABASE), Type::PremiumRate | Type::SharedCost | Type::Voip | Type::Pager | Type::Uan | Type::Voicemail)
 }
 
 /// A plausible email address: one '@', something before it, a dotted domain after, no spaces.
@@ -73,6 +79,64 @@ pub fn valid_email(e: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Who a caller says they are (a request to stop messages): checked like a sign-up's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRequest {
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: NaiveDate,
+    pub zip: String,
+    pub votecal_id: Option<String>,
+}
+
+impl IdentityRequest {
+    /// Checks who a caller says they are, each field given as text (empty = not given).
+    pub fn from_fields(first_name: &str, last_name: &str, dob: &str, zip_code: &str, votecal: &str) -> Result<IdentityRequest, FieldError> {
+        let name = |field: &'static str, v: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                Err(FieldError::new(field, "is empty"))
+            } else if v.chars().count() > 100 {
+                Err(FieldError::new(field, "is longer than 100 characters"))
+            } else {
+                Ok(v.to_string())
+            }
+        };
+        Ok(IdentityRequest {
+            first_name: name("first_name", first_name)?,
+            last_name: name("last_name", last_name)?,
+            date_of_birth: date_of_birth(dob.as_bytes())?,
+            zip: zip(zip_code.as_bytes())?,
+            votecal_id: match votecal.trim() {
+                "" => None,
+                v => Some(votecal_id(v.as_bytes())?.to_string()),
+            },
+        })
+    }
+
+    pub fn identity(&self) -> IdentityKey {
+        IdentityKey::new(&self.first_name, &self.last_name, self.date_of_birth, &self.zip)
+    }
+}
+
+impl From<&SignupRequest> for IdentityRequest {
+    fn from(r: &SignupRequest) -> Self {
+        IdentityRequest {
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            date_of_birth: r.date_of_birth,
+            zip: r.zip.clone(),
+            votecal_id: r.votecal_id.clone(),
+        }
+    }
+}
+
+/// The name and ZIP of an identity, without the birth date: failed matches are counted per
+/// name and ZIP, so that trying birth date after birth date locks.
+pub fn name_and_zip(first: &str, last: &str, zip: &str) -> String {
+    format!("{}|{}|{zip}", normalize_name(first), normalize_name(last))
 }
 
 impl SignupRequest {
@@ -91,16 +155,7 @@ impl SignupRequest {
         notify_from: &str,
         notify_until: &str,
     ) -> Result<SignupRequest, FieldError> {
-        let name = |field: &'static str, v: &str| {
-            let v = v.trim();
-            if v.is_empty() {
-                Err(FieldError::new(field, "is empty"))
-            } else if v.chars().count() > 100 {
-                Err(FieldError::new(field, "is longer than 100 characters"))
-            } else {
-                Ok(v.to_string())
-            }
-        };
+        let who = IdentityRequest::from_fields(first_name, last_name, dob, zip_code, votecal)?;
         let phone = |field: &'static str, v: &str| -> Result<Option<String>, FieldError> {
             let v = v.trim();
             if v.is_empty() {
@@ -120,14 +175,11 @@ impl SignupRequest {
             return Err(FieldError::new("email", "is not an email address"));
         };
         let request = SignupRequest {
-            first_name: name("first_name", first_name)?,
-            last_name: name("last_name", last_name)?,
-            date_of_birth: date_of_birth(dob.as_bytes())?,
-            zip: zip(zip_code.as_bytes())?,
-            votecal_id: match votecal.trim() {
-                "" => None,
-                v => Some(votecal_id(v.as_bytes())?.to_string()),
-            },
+            first_name: who.first_name,
+            last_name: who.last_name,
+            date_of_birth: who.date_of_birth,
+            zip: who.zip,
+            votecal_id: who.votecal_id,
             language: Language::parse(language.trim())
                 .ok_or_else(|| FieldError::new("language", "must be one of en es zh hi ja km ko tl th vi"))?,
             sms: phone("sms", sms)?,
@@ -147,7 +199,43 @@ impl SignupRequest {
     }
 }
 
-/// A signed-up voter's choices. Held per voter; a new sign-up replaces the old one.
+/// When a voter stopped each channel (STOP by text, the email link, the page). A stopped channel
+/// gets nothing more until the voter starts it again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stops {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<DateTime<Utc>>,
+}
+
+impl Stops {
+    pub fn get(&self, channel: Channel) -> Option<DateTime<Utc>> {
+        match channel {
+            Channel::Sms => self.sms,
+            Channel::Email => self.email,
+            Channel::Voice => self.voice,
+        }
+    }
+
+    fn slot(&mut self, channel: Channel) -> &mut Option<DateTime<Utc>> {
+        match channel {
+            Channel::Sms => &mut self.sms,
+            Channel::Email => &mut self.email,
+            Channel::Voice => &mut self.voice,
+        }
+    }
+}
+
+/// How long contact details are kept after a voter stopped every channel (so that START can
+/// still find them), before they are erased.
+pub const RETENTION_DAYS_AFTER_STOP: i64 = 30;
+
+/// A signed-up voter's choices. Held per voter; a new sign-up replaces the old one. Every contact
+/// in it has been proven (a code sent there was entered), or came from a `signups` file whose
+/// contacts were proven elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     pub votecal_id: String,
@@ -159,36 +247,95 @@ pub struct Subscription {
     pub voice: Option<String>,
     pub hours: NotificationHours,
     pub signed_up_at: DateTime<Utc>,
+    /// Channels the voter stopped.
+    #[serde(default)]
+    pub stopped: Stops,
+    /// Set when every channel is stopped: the contact details are erased after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erase_after: Option<DateTime<Utc>>,
 }
 
 impl Subscription {
-    /// The channels the voter chose, with the address for each.
+    /// The channels the voter chose and has not stopped, with the address for each.
     pub fn channels(&self) -> Vec<(Channel, &str)> {
-        let mut out = vec![];
-        if let Some(p) = &self.sms {
-            out.push((Channel::Sms, p.as_str()));
-        }
-        if let Some(e) = &self.email {
-            out.push((Channel::Email, e.as_str()));
-        }
-        if let Some(p) = &self.voice {
-            out.push((Channel::Voice, p.as_str()));
-        }
-        out
+        Channel::ALL.into_iter().filter_map(|c| self.address(c).map(|a| (c, a))).collect()
     }
 
     /// Whether another sign-up made the same choices (county, language, channels, hours).
     pub fn same_choices(&self, other: &Subscription) -> bool {
-        (self.county, self.language, &self.sms, &self.email, &self.voice, self.hours)
-            == (other.county, other.language, &other.sms, &other.email, &other.voice, other.hours)
+        (self.county, self.language, &self.sms, &self.email, &self.voice, self.hours, self.stopped)
+            == (other.county, other.language, &other.sms, &other.email, &other.voice, other.hours, other.stopped)
     }
 
+    /// The address a channel's messages go to; none when the voter did not choose it or stopped it.
     pub fn address(&self, channel: Channel) -> Option<&str> {
+        if self.stopped.get(channel).is_some() {
+            return None;
+        }
+        self.chosen(channel)
+    }
+
+    /// The address the voter gave for a channel, stopped or not.
+    pub fn chosen(&self, channel: Channel) -> Option<&str> {
         match channel {
             Channel::Sms => self.sms.as_deref(),
             Channel::Email => self.email.as_deref(),
             Channel::Voice => self.voice.as_deref(),
         }
+    }
+
+    fn slot(&mut self, channel: Channel) -> &mut Option<String> {
+        match channel {
+            Channel::Sms => &mut self.sms,
+            Channel::Email => &mut self.email,
+            Channel::Voice => &mut self.voice,
+        }
+    }
+
+    /// Stops channels (all of them when `channels` is empty). Returns whether anything changed.
+    /// When no chosen channel is left, the contact details are kept for
+    /// [`RETENTION_DAYS_AFTER_STOP`] days (so START works), then erased.
+    pub fn stop(&mut self, channels: &[Channel], now: DateTime<Utc>) -> bool {
+        let targets: Vec<Channel> = if channels.is_empty() { Channel::ALL.to_vec() } else { channels.to_vec() };
+        let mut changed = false;
+        for c in targets {
+            if self.chosen(c).is_some() && self.stopped.get(c).is_none() {
+                *self.stopped.slot(c) = Some(now);
+                changed = true;
+            }
+        }
+        if changed && self.channels().is_empty() {
+            self.erase_after = Some(now + chrono::Duration::days(RETENTION_DAYS_AFTER_STOP));
+        }
+        changed
+    }
+
+    /// Starts a stopped channel again (START by text). Returns whether anything changed.
+    pub fn start(&mut self, channel: Channel) -> bool {
+        if self.stopped.get(channel).is_none() || self.chosen(channel).is_none() {
+            return false;
+        }
+        *self.stopped.slot(channel) = None;
+        self.erase_after = None;
+        true
+    }
+
+    /// Past its retention after a full stop: the contact details must go.
+    pub fn due_for_erasure(&self, now: DateTime<Utc>) -> bool {
+        self.erase_after.is_some_and(|t| now >= t) && Channel::ALL.iter().any(|c| self.chosen(*c).is_some())
+    }
+
+    /// Erases every contact detail (the record of the stops stays, without addresses).
+    pub fn erase_contacts(&mut self) {
+        for c in Channel::ALL {
+            *self.slot(c) = None;
+        }
+    }
+
+    /// Replaces a channel's address (None: the channel is dropped), clearing any stop on it.
+    pub fn set_address(&mut self, channel: Channel, address: Option<String>) {
+        *self.slot(channel) = address;
+        *self.stopped.slot(channel) = None;
     }
 }
 
@@ -203,8 +350,16 @@ pub enum Refusal {
     /// The voter's registration is inactive, canceled or pending.
     NotActive,
     /// The sign-up was changed minutes ago: changes are limited, so that nobody can flood a
-    /// phone or mailbox with confirmations by re-submitting.
+    /// phone or mailbox with confirmations or codes by re-submitting.
     TryLater,
+    /// Too many failed matches for this name and ZIP, or from this client: locked for a while.
+    Locked,
+    /// The phone or email already serves the most voters one contact may serve (a household).
+    ContactInUse,
+    /// The phone or email got the most codes it may get today.
+    TooManyCodes,
+    /// The phone texted STOP: no text goes to it until it texts START.
+    ContactStopped,
 }
 
 /// How long a sign-up must stand before its choices can change again.
@@ -224,6 +379,17 @@ impl Refusal {
             ),
             Refusal::NotActive => "Your voter registration is not active. Please contact your county elections office.".to_string(),
             Refusal::TryLater => format!("Your sign-up was changed a few minutes ago. Please try again in {MIN_MINUTES_BETWEEN_CHANGES} minutes."),
+            Refusal::Locked => format!(
+                "Too many tries that did not match a voter record. Please try again tomorrow, check your registration at \
+                 My Voter Status ({MY_VOTER_STATUS}), or contact your county elections office."
+            ),
+            Refusal::ContactInUse => "This phone number or email address already gets ballot notifications for as many voters as one contact may. \
+                 Please use another one, or contact your county elections office."
+                .to_string(),
+            Refusal::TooManyCodes => "This phone number or email address got as many codes as it may today. Please try again tomorrow.".to_string(),
+            Refusal::ContactStopped => {
+                "This phone number replied STOP to our texts. Text START to the number our texts come from, then try again.".to_string()
+            }
         }
     }
 }
@@ -233,11 +399,15 @@ impl Refusal {
 /// A VoteCal ID given by the voter must be one of the matches: it chooses among them but never
 /// overrides the name, date of birth and ZIP.
 pub fn match_voter<'a>(request: &SignupRequest, candidates: &'a [VoterRecord]) -> Result<&'a VoterRecord, Refusal> {
-    let key = request.identity();
-    let matching: Vec<&VoterRecord> = candidates.iter().filter(|v| IdentityKey::of_voter(v) == key).collect();
-    let chosen = match (&request.votecal_id, matching.as_slice()) {
+    match_identity(&request.identity(), request.votecal_id.as_deref(), candidates)
+}
+
+/// [`match_voter`] for a caller who gave only who they are (a request to stop messages).
+pub fn match_identity<'a>(key: &IdentityKey, votecal_id: Option<&str>, candidates: &'a [VoterRecord]) -> Result<&'a VoterRecord, Refusal> {
+    let matching: Vec<&VoterRecord> = candidates.iter().filter(|v| &IdentityKey::of_voter(v) == key).collect();
+    let chosen = match (votecal_id, matching.as_slice()) {
         (_, []) => return Err(Refusal::NoMatch),
-        (Some(id), several) => *several.iter().find(|v| &v.votecal_id == id).ok_or(Refusal::NoMatch)?,
+        (Some(id), several) => *several.iter().find(|v| v.votecal_id == id).ok_or(Refusal::NoMatch)?,
         (None, [one]) => *one,
         (None, _) => return Err(Refusal::NeedsVotecalId),
     };
@@ -258,6 +428,8 @@ impl Subscription {
             voice: request.voice.clone(),
             hours: request.hours,
             signed_up_at: now,
+            stopped: Stops::default(),
+            erase_after: None,
         }
     }
 }
@@ -322,6 +494,10 @@ mod tests {
         assert_eq!(f("", "", "+0123").unwrap_err().field, "voice");
         assert_eq!(f("+442071234567", "", "").unwrap_err().field, "sms", "no international numbers");
         assert_eq!(f("+19005550100", "", "").unwrap_err().field, "sms", "no premium-rate (900) numbers");
+        assert_eq!(f("+14165550123", "", "").unwrap_err().field, "sms", "Toronto is +1 but not the US");
+        assert_eq!(f("+18765550123", "", "").unwrap_err().field, "sms", "Jamaica is +1 but not the US");
+        assert_eq!(f("", "", "+16045550123").unwrap_err().field, "voice", "Vancouver is +1 but not the US");
+        assert!(f("+19165550123", "", "").is_ok(), "Sacramento");
         let ok = f("", "voter@example.com", "+13105550123").unwrap();
         assert_eq!(ok.hours, NotificationHours::default());
         let bad_lang = SignupRequest::from_fields("A", "B", "1980-05-17", "90012", "", "fr", "+13105550123", "", "", "", "");

@@ -210,10 +210,22 @@ pub enum MessageKind {
     Reissued,
     InPerson,
     SignupConfirmation,
+    /// A code that proves a new contact.
+    VerificationCode,
+    /// A code to a proven contact that approves a change (or opens "my ballot").
+    AccountCode,
+    /// To the previous contacts: the contacts were changed.
+    ContactsChanged,
+    /// The one answer to STOP.
+    OptedOut,
+    /// The answer to START.
+    OptedIn,
+    /// The answer to HELP (and to texts that are no keyword).
+    Help,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 10] = [
+    pub const ALL: [MessageKind; 16] = [
         MessageKind::Outbound,
         MessageKind::Inbound,
         MessageKind::Received,
@@ -224,6 +236,12 @@ impl MessageKind {
         MessageKind::Reissued,
         MessageKind::InPerson,
         MessageKind::SignupConfirmation,
+        MessageKind::VerificationCode,
+        MessageKind::AccountCode,
+        MessageKind::ContactsChanged,
+        MessageKind::OptedOut,
+        MessageKind::OptedIn,
+        MessageKind::Help,
     ];
 
     /// The key used in template files and in the outbox.
@@ -239,12 +257,37 @@ impl MessageKind {
             MessageKind::Reissued => "reissued",
             MessageKind::InPerson => "in_person",
             MessageKind::SignupConfirmation => "signup_confirmation",
+            MessageKind::VerificationCode => "verification_code",
+            MessageKind::AccountCode => "account_code",
+            MessageKind::ContactsChanged => "contacts_changed",
+            MessageKind::OptedOut => "opted_out",
+            MessageKind::OptedIn => "opted_in",
+            MessageKind::Help => "help",
         }
     }
 
     pub fn parse(key: &str) -> Option<Self> {
         let wanted = key.replace('-', "_").to_ascii_lowercase();
         Self::ALL.into_iter().find(|m| m.key() == wanted)
+    }
+
+    /// News about a ballot (a milestone), as opposed to messages about the service itself.
+    pub fn is_ballot_news(self) -> bool {
+        !matches!(
+            self,
+            MessageKind::SignupConfirmation
+                | MessageKind::VerificationCode
+                | MessageKind::AccountCode
+                | MessageKind::ContactsChanged
+                | MessageKind::OptedOut
+                | MessageKind::OptedIn
+                | MessageKind::Help
+        )
+    }
+
+    /// A one-time code (sent at once, whatever the hours: the voter is waiting for it).
+    pub fn is_code(self) -> bool {
+        matches!(self, MessageKind::VerificationCode | MessageKind::AccountCode)
     }
 }
 

@@ -73,6 +73,36 @@ pub struct DateFormat {
     pub date: String,
 }
 
+/// Texts around the messages: the sentence calls end with, the email footer, and the one-click
+/// unsubscribe page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebTexts {
+    pub voice_stop: String,
+    pub email_footer: String,
+    pub unsubscribe_link: String,
+    pub unsubscribe_title: String,
+    pub unsubscribe_question: String,
+    pub unsubscribe_button: String,
+    pub unsubscribed: String,
+    pub unsubscribe_invalid: String,
+}
+
+impl WebTexts {
+    pub fn all(&self) -> [(&'static str, &str); 8] {
+        [
+            ("voice_stop", &self.voice_stop),
+            ("email_footer", &self.email_footer),
+            ("unsubscribe_link", &self.unsubscribe_link),
+            ("unsubscribe_title", &self.unsubscribe_title),
+            ("unsubscribe_question", &self.unsubscribe_question),
+            ("unsubscribe_button", &self.unsubscribe_button),
+            ("unsubscribed", &self.unsubscribed),
+            ("unsubscribe_invalid", &self.unsubscribe_invalid),
+        ]
+    }
+}
+
 /// One language's file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +111,7 @@ pub struct LanguageTemplates {
     pub format: DateFormat,
     pub reasons: BTreeMap<String, String>,
     pub messages: BTreeMap<String, MessageTexts>,
+    pub web: WebTexts,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -214,6 +245,9 @@ impl LanguageTemplates {
         if let Some(extra) = self.messages.keys().find(|k| MessageKind::parse(k).is_none()) {
             return Err(invalid(format!("messages.{extra} is not a message this system sends")));
         }
+        if let Some((key, _)) = self.web.all().into_iter().find(|(_, v)| v.trim().is_empty() || v.contains(['{', '}'])) {
+            return Err(invalid(format!("web.{key} is empty or has a placeholder")));
+        }
         for code in StatusCode::ALL.into_iter().filter(|c| c.has_reason()) {
             if self.reasons.get(code.as_str()).is_none_or(|r| r.trim().is_empty()) {
                 return Err(invalid(format!("reasons.{} is missing", code.as_str())));
@@ -271,20 +305,42 @@ impl Catalog {
                 name,
             })
         };
+        // Every email carries its one-click unsubscribe link when the caller gives one; calls
+        // about ballots end with how to stop them.
+        let unsubscribe = values.get("unsubscribe_url");
         Ok(match channel {
             Channel::Sms => Rendered { subject: None, text: fill(Part::Sms, false)?, html: None },
-            Channel::Voice => Rendered { subject: None, text: fill(Part::Voice, false)?, html: None },
+            Channel::Voice => {
+                let mut text = fill(Part::Voice, false)?;
+                if !kind.is_code() {
+                    text = format!("{text} {}", t.web.voice_stop);
+                }
+                Rendered { subject: None, text, html: None }
+            }
             Channel::Email => {
                 let subject = fill(Part::EmailSubject, false)?;
                 let body = fill(Part::EmailHtml, true)?;
+                let mut text = fill(Part::EmailText, false)?;
+                let footer = match unsubscribe {
+                    Some(url) => {
+                        text = format!("{}\n\n--\n{}\n{}: {url}\n", text.trim_end(), t.web.email_footer, t.web.unsubscribe_link);
+                        format!(
+                            "<footer>\n<p>{} <a href=\"{}\">{}</a></p>\n</footer>\n",
+                            html_escape(&t.web.email_footer),
+                            html_escape(url),
+                            html_escape(&t.web.unsubscribe_link)
+                        )
+                    }
+                    None => String::new(),
+                };
                 let html = format!(
                     "<!DOCTYPE html>\n<html lang=\"{lang_code}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
                      <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n\
-                     <body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
+                     <body>\n<main>\n{body}\n</main>\n{footer}</body>\n</html>\n",
                     dir = t.meta.dir,
                     title = html_escape(&subject),
                 );
-                Rendered { subject: Some(subject), text: fill(Part::EmailText, false)?, html: Some(html) }
+                Rendered { subject: Some(subject), text, html: Some(html) }
             }
         })
     }
@@ -358,6 +414,7 @@ pub fn longest_values(catalog: &Catalog, lang: Language, election_name: &str) ->
     v.insert("reason", longest_reason);
     v.insert("notify_from", "08:00".to_string());
     v.insert("notify_until", "20:00".to_string());
+    v.insert("code", "999999".to_string());
     v
 }
 

@@ -82,7 +82,7 @@ impl VoicePlan {
         for lang in Language::ALL.into_iter().filter(|l| polly_voice(*l).is_none()) {
             let missing: BTreeSet<&str> = MessageKind::ALL
                 .into_iter()
-                .filter(|k| *k != MessageKind::SignupConfirmation && self.rendering(lang, *k).is_err())
+                .filter(|k| k.is_ballot_news() && self.rendering(lang, *k).is_err())
                 .map(|k| k.key())
                 .collect();
             out.insert(lang, missing);

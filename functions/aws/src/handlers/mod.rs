@@ -3,6 +3,7 @@
 
 pub mod deliver;
 pub mod fanout;
+pub mod inbound_sms;
 pub mod ingest;
 pub mod release;
 pub mod signup;

@@ -1,0 +1,442 @@
+//! Proving contacts and approving changes with one-time codes.
+//!
+//! A sign-up, a change of choices or a request to stop messages from the API does nothing at
+//! once: it becomes a [`PendingChange`]. A code goes to every new contact (to prove it is the
+//! voter's), and, when the voter already has proven contacts, to those contacts too (to approve
+//! the change: someone who only knows a voter's name, date of birth and ZIP cannot redirect or
+//! silence their ballot news). Codes are six digits, live [`CODE_MINUTES`] minutes, work once,
+//! allow [`MAX_WRONG_CODES`] wrong tries per change, and are stored only as keyed hashes.
+
+use crate::signup::Subscription;
+use crate::status::Channel;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+
+/// How long a code works.
+pub const CODE_MINUTES: i64 = 15;
+/// Wrong codes a change allows before it is closed.
+pub const MAX_WRONG_CODES: u32 = 5;
+/// A phone or email address may be the contact of at most this many voters (a household).
+pub const MAX_VOTERS_PER_CONTACT: usize = 5;
+/// Codes one phone or email address may receive per day (UTC days).
+pub const MAX_CODES_PER_CONTACT_PER_DAY: u64 = 5;
+/// Failed identity matches for one name and ZIP (any birth dates) per day before it is locked.
+pub const MAX_FAILED_MATCHES_PER_IDENTITY: u64 = 5;
+/// Failed identity matches from one client address per hour before it is locked.
+pub const MAX_FAILED_MATCHES_PER_CLIENT: u64 = 20;
+/// Requests (sign-up, change, stop) per voter in one 10-minute window.
+pub const MAX_REQUESTS_PER_VOTER: u64 = 2;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// The service's secret key: hashes codes, signs unsubscribe links, and names contacts and
+/// identities in counters without holding them.
+#[derive(Clone)]
+pub struct SigningKey(Vec<u8>);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(..)")
+    }
+}
+
+impl SigningKey {
+    /// A key of at least 16 bytes.
+    pub fn new(bytes: &[u8]) -> Option<SigningKey> {
+        (bytes.len() >= 16).then(|| SigningKey(bytes.to_vec()))
+    }
+
+    /// HMAC-SHA-256 over the parts, each followed by a 0 byte (no ambiguity between parts).
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        for p in parts {
+            m.update(p);
+            m.update(&[0]);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    /// A short stable name for a value (hex, 128 bits): a counter's or the contact index's key.
+    pub fn name(&self, purpose: &str, value: &str) -> String {
+        self.mac(&[purpose.as_bytes(), value.as_bytes()])[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// What the core needs to hand out codes and links: the key, randomness from the adapter (the
+/// core has none of its own), and the public base URL of the API (for unsubscribe links).
+pub struct AccessKeys {
+    pub signing: SigningKey,
+    pub random: fn() -> [u8; 16],
+    pub public_url: Option<String>,
+}
+
+/// The key of `ballot-tracking simulate` and `serve` on this machine (and of the tests that
+/// compare the Lambdas with them). Never for a deployment: the SAM template generates its own.
+pub const LOCAL_SIGNING_KEY: &[u8] = b"ballot-tracking on this machine only: not a secret";
+/// Where `ballot-tracking serve` listens by default: the base of local unsubscribe links.
+pub const LOCAL_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// A contact as the index and counters name it: a phone is one contact whether it gets texts or
+/// calls; an email address is compared without case.
+pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> String {
+    match channel {
+        Channel::Sms | Channel::Voice => keys.name("phone", address),
+        Channel::Email => keys.name("email", &address.to_lowercase()),
+    }
+}
+
+fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
+    let phone = |c: Channel| c != Channel::Email;
+    phone(a.0) == phone(b.0) && a.1.eq_ignore_ascii_case(b.1)
+}
+
+/// A six-digit code from random bytes (the modulo bias of 2^64 mod 10^6 is negligible).
+pub fn code_from(random: [u8; 16]) -> String {
+    let n = u64::from_le_bytes(random[..8].try_into().expect("8 bytes"));
+    format!("{:06}", n % 1_000_000)
+}
+
+/// A change id from random bytes: 22 URL-safe characters, 128 bits.
+pub fn change_id_from(random: [u8; 16]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+}
+
+fn code_hash(keys: &SigningKey, change_id: &str, code: &str) -> String {
+    keys.mac(&[b"code", change_id.as_bytes(), code.trim().as_bytes()]).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a change does once approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ChangeAction {
+    /// New choices (a sign-up or a change of language, channels, contacts or hours).
+    Choices { desired: Subscription },
+    /// Stop these channels (empty: every channel).
+    Stop { channels: Vec<Channel> },
+}
+
+/// One code of a change: where it went and what entering it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeTarget {
+    pub address: String,
+    /// The channel the code went by (a phone gets it by text when it takes texts).
+    pub via: Channel,
+    /// Entering it proves this new contact.
+    pub proves: bool,
+    /// Entering it approves the change (it went to a contact already proven).
+    pub approves: bool,
+    pub hash: String,
+    pub used: bool,
+}
+
+/// A change waiting for its codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingChange {
+    pub id: String,
+    pub votecal_id: String,
+    pub action: ChangeAction,
+    pub targets: Vec<CodeTarget>,
+    /// The contacts live when the change was asked for (told once if the contacts change).
+    pub previous: Vec<(Channel, String)>,
+    /// True when a proven contact approved it, or none was needed (a first sign-up).
+    pub approved: bool,
+    pub wrong_codes: u32,
+    /// The previous contacts were told of the change already.
+    #[serde(default)]
+    pub told_previous: bool,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A code that goes out: the target's index in the change, and the code itself (never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeToSend {
+    pub target: usize,
+    pub code: String,
+}
+
+/// Why a code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeRefusal {
+    /// Not a code of this change, or one already used.
+    WrongCode,
+    /// The change is older than [`CODE_MINUTES`] (or unknown).
+    Expired,
+    /// Too many wrong codes: the change is closed.
+    TooManyAttempts,
+}
+
+impl CodeRefusal {
+    pub fn advice(self) -> String {
+        match self {
+            CodeRefusal::WrongCode => "That code is not right, or was used already. Check the latest message we sent and try again.".into(),
+            CodeRefusal::Expired => format!("That code has expired (codes work for {CODE_MINUTES} minutes). Please start again to get a new code."),
+            CodeRefusal::TooManyAttempts => "Too many wrong codes. Please start again to get a new code.".into(),
+        }
+    }
+}
+
+fn live_contacts(current: Option<&Subscription>) -> Vec<(Channel, String)> {
+    current.map(|s| s.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect()).unwrap_or_default()
+}
+
+impl PendingChange {
+    fn new(id: String, votecal_id: &str, action: ChangeAction, current: Option<&Subscription>, now: DateTime<Utc>) -> PendingChange {
+        let previous = live_contacts(current);
+        PendingChange {
+            id,
+            votecal_id: votecal_id.to_string(),
+            action,
+            targets: vec![],
+            approved: previous.is_empty(),
+            previous,
+            wrong_codes: 0,
+            told_previous: false,
+            created_at: now,
+            expires_at: now + Duration::minutes(CODE_MINUTES),
+        }
+    }
+
+    fn target(&mut self, channel: Channel, address: &str) -> &mut CodeTarget {
+        let i = match self.targets.iter().position(|t| same_contact((t.via, &t.address), (channel, address))) {
+            Some(i) => i,
+            None => {
+                self.targets.push(CodeTarget { address: address.to_string(), via: channel, proves: false, approves: false, hash: String::new(), used: false });
+                self.targets.len() - 1
+            }
+        };
+        &mut self.targets[i]
+    }
+
+    /// Approval codes to every contact already proven: any one of them approves.
+    fn ask_approval(&mut self) {
+        for (c, a) in self.previous.clone() {
+            self.target(c, &a).approves = true;
+        }
+    }
+
+    /// Draws a code per target and keeps only its hash.
+    fn draw_codes(&mut self, keys: &AccessKeys) -> Vec<CodeToSend> {
+        let mut out = vec![];
+        for (i, t) in self.targets.iter_mut().enumerate() {
+            let code = code_from((keys.random)());
+            t.hash = code_hash(&keys.signing, &self.id, &code);
+            out.push(CodeToSend { target: i, code });
+        }
+        out
+    }
+
+    /// A sign-up or a change of choices: codes to each new contact, and approval codes to the
+    /// contacts already proven.
+    pub fn choices(keys: &AccessKeys, current: Option<&Subscription>, desired: Subscription, now: DateTime<Utc>) -> (PendingChange, Vec<CodeToSend>) {
+        let id = change_id_from((keys.random)());
+        let votecal_id = desired.votecal_id.clone();
+        let mut change = PendingChange::new(id, &votecal_id, ChangeAction::Choices { desired: desired.clone() }, current, now);
+        change.ask_approval();
+        for c in Channel::ALL {
+            let Some(address) = desired.chosen(c) else { continue };
+            let proven = change.previous.iter().any(|(pc, pa)| same_contact((*pc, pa), (c, address)));
+            if !proven {
+                change.target(c, address).proves = true;
+            }
+        }
+        let codes = change.draw_codes(keys);
+        (change, codes)
+    }
+
+    /// A request to stop channels: approval codes to the contacts already proven (none when the
+    /// voter has none: nothing is sent, and the caller's answer is the same).
+    pub fn stop(keys: &AccessKeys, votecal_id: &str, current: Option<&Subscription>, channels: Vec<Channel>, now: DateTime<Utc>) -> (PendingChange, Vec<CodeToSend>) {
+        let id = change_id_from((keys.random)());
+        let mut change = PendingChange::new(id, votecal_id, ChangeAction::Stop { channels }, current, now);
+        change.approved = false;
+        change.ask_approval();
+        let codes = change.draw_codes(keys);
+        (change, codes)
+    }
+
+    /// Checks a code. A right code is used up; a wrong one counts against the change.
+    pub fn enter_code(&mut self, keys: &SigningKey, code: &str, now: DateTime<Utc>) -> Result<(), CodeRefusal> {
+        if now >= self.expires_at {
+            return Err(CodeRefusal::Expired);
+        }
+        if self.wrong_codes >= MAX_WRONG_CODES {
+            return Err(CodeRefusal::TooManyAttempts);
+        }
+        let hash = code_hash(keys, &self.id, code);
+        match self.targets.iter_mut().find(|t| !t.used && t.hash == hash) {
+            Some(t) => {
+                t.used = true;
+                if t.approves {
+                    self.approved = true;
+                }
+                Ok(())
+            }
+            None => {
+                self.wrong_codes += 1;
+                Err(CodeRefusal::WrongCode)
+            }
+        }
+    }
+
+    /// The voter's subscription once this change of choices applies, given the one live now:
+    /// nothing until approved; then the new choices, each contact going live once proven, the
+    /// contacts already proven staying live meanwhile. None when nothing would be live.
+    pub fn applied_choices(&self, current: Option<&Subscription>) -> Option<Subscription> {
+        let ChangeAction::Choices { desired } = &self.action else { return None };
+        if !self.approved {
+            return None;
+        }
+        let proven = |c: Channel, a: &str| {
+            self.previous.iter().any(|(pc, pa)| same_contact((*pc, pa), (c, a)))
+                || self.targets.iter().any(|t| t.used && t.proves && same_contact((t.via, &t.address), (c, a)))
+        };
+        let mut sub = desired.clone();
+        for c in Channel::ALL {
+            if let Some(a) = desired.chosen(c) {
+                if !proven(c, a) {
+                    sub.set_address(c, current.and_then(|s| s.address(c)).map(str::to_string));
+                }
+            }
+        }
+        (!sub.channels().is_empty()).then_some(sub)
+    }
+
+    /// Whether every code of the change was used (it can be forgotten).
+    pub fn complete(&self) -> bool {
+        self.targets.iter().all(|t| t.used)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hours::NotificationHours;
+    use crate::status::Language;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    fn counter() -> [u8; 16] {
+        let n = NEXT.fetch_add(7919, Ordering::Relaxed);
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&n.to_le_bytes());
+        b[8..].copy_from_slice(&n.wrapping_mul(31).to_le_bytes());
+        b
+    }
+
+    fn keys() -> AccessKeys {
+        AccessKeys { signing: SigningKey::new(b"a test key of enough length").unwrap(), random: counter, public_url: None }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn sub(sms: Option<&str>, email: Option<&str>) -> Subscription {
+        Subscription {
+            votecal_id: "CA1".into(),
+            county: crate::CountyCode::parse("19").unwrap(),
+            language: Language::En,
+            sms: sms.map(Into::into),
+            email: email.map(Into::into),
+            voice: None,
+            hours: NotificationHours::default(),
+            signed_up_at: t("2026-10-01T12:00:00Z"),
+            stopped: Default::default(),
+            erase_after: None,
+        }
+    }
+
+    fn code_for(change: &PendingChange, codes: &[CodeToSend], address: &str) -> String {
+        codes.iter().find(|c| change.targets[c.target].address == address).unwrap().code.clone()
+    }
+
+    #[test]
+    fn a_first_sign_up_goes_live_contact_by_contact_as_each_code_is_entered() {
+        let k = keys();
+        let now = t("2026-10-06T19:00:00Z");
+        let (mut change, codes) = PendingChange::choices(&k, None, sub(Some("+19165550100"), Some("ann@example.com")), now);
+        assert_eq!(codes.len(), 2);
+        assert!(change.approved, "nobody to ask: the first sign-up needs only proof");
+        assert_eq!(change.applied_choices(None), None, "nothing is live before a code is entered");
+        change.enter_code(&k.signing, &code_for(&change, &codes, "+19165550100"), now).unwrap();
+        let live = change.applied_choices(None).unwrap();
+        assert_eq!(live.sms.as_deref(), Some("+19165550100"));
+        assert_eq!(live.email, None, "the email is not proven yet");
+        change.enter_code(&k.signing, &code_for(&change, &codes, "ann@example.com"), now).unwrap();
+        assert_eq!(change.applied_choices(None).unwrap().email.as_deref(), Some("ann@example.com"));
+        assert!(change.complete());
+    }
+
+    #[test]
+    fn a_stranger_with_the_voters_identity_cannot_redirect_news_without_the_voters_approval() {
+        let k = keys();
+        let now = t("2026-10-06T19:00:00Z");
+        let current = sub(Some("+19165550100"), None);
+        let (mut change, codes) = PendingChange::choices(&k, Some(&current), sub(Some("+13105550199"), None), now);
+        assert!(!change.approved);
+        let voter_phone = change.targets.iter().find(|t| t.address == "+19165550100").unwrap();
+        assert!(voter_phone.approves && !voter_phone.proves, "the voter's proven phone is asked to approve");
+        // The stranger proves their own phone: still nothing changes.
+        change.enter_code(&k.signing, &code_for(&change, &codes, "+13105550199"), now).unwrap();
+        assert_eq!(change.applied_choices(Some(&current)), None);
+        // The voter approves from their phone: now the new phone is live.
+        change.enter_code(&k.signing, &code_for(&change, &codes, "+19165550100"), now).unwrap();
+        assert_eq!(change.applied_choices(Some(&current)).unwrap().sms.as_deref(), Some("+13105550199"));
+    }
+
+    #[test]
+    fn proven_contacts_stay_live_while_a_new_one_waits_for_its_code() {
+        let k = keys();
+        let now = t("2026-10-06T19:00:00Z");
+        let current = sub(Some("+19165550100"), Some("old@example.com"));
+        let (mut change, codes) = PendingChange::choices(&k, Some(&current), sub(Some("+19165550100"), Some("new@example.com")), now);
+        change.enter_code(&k.signing, &code_for(&change, &codes, "+19165550100"), now).unwrap();
+        let live = change.applied_choices(Some(&current)).unwrap();
+        assert_eq!(live.email.as_deref(), Some("old@example.com"), "the old address until the new one is proven");
+        assert_eq!(change.targets.iter().filter(|t| t.address == "+19165550100").count(), 1, "one code per contact");
+    }
+
+    #[test]
+    fn wrong_expired_and_reused_codes_are_refused_and_tries_are_limited() {
+        let k = keys();
+        let now = t("2026-10-06T19:00:00Z");
+        let (mut change, codes) = PendingChange::choices(&k, None, sub(Some("+19165550100"), None), now);
+        let right = codes[0].code.clone();
+        let wrong = if right == "000000" { "000001" } else { "000000" };
+        assert_eq!(change.enter_code(&k.signing, wrong, now), Err(CodeRefusal::WrongCode));
+        assert_eq!(change.enter_code(&k.signing, &right, now + Duration::minutes(CODE_MINUTES)), Err(CodeRefusal::Expired));
+        change.enter_code(&k.signing, &right, now).unwrap();
+        assert_eq!(change.enter_code(&k.signing, &right, now), Err(CodeRefusal::WrongCode), "a code works once");
+        for _ in 2..MAX_WRONG_CODES {
+            let _ = change.enter_code(&k.signing, wrong, now);
+        }
+        assert_eq!(change.enter_code(&k.signing, wrong, now), Err(CodeRefusal::TooManyAttempts));
+        assert!(!change.targets.iter().any(|t| t.hash.contains(&right)), "only hashes are kept");
+    }
+
+    #[test]
+    fn a_stop_request_asks_the_proven_contacts_and_sends_nothing_to_a_voter_without_any() {
+        let k = keys();
+        let now = t("2026-10-06T19:00:00Z");
+        let (change, codes) = PendingChange::stop(&k, "CA1", None, vec![], now);
+        assert!(codes.is_empty() && !change.approved);
+        let current = sub(Some("+19165550100"), Some("a@example.com"));
+        let (change, codes) = PendingChange::stop(&k, "CA1", Some(&current), vec![Channel::Sms], now);
+        assert_eq!(codes.len(), 2);
+        assert!(change.targets.iter().all(|t| t.approves && !t.proves));
+    }
+
+    #[test]
+    fn contact_names_hide_the_contact_and_treat_a_phone_as_one_contact() {
+        let k = SigningKey::new(b"0123456789abcdef").unwrap();
+        assert_eq!(contact_name(&k, Channel::Sms, "+19165550100"), contact_name(&k, Channel::Voice, "+19165550100"));
+        assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
+        assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
+        assert_eq!(code_from([0; 16]), "000000");
+        assert_eq!(change_id_from([0; 16]).len(), 22);
+    }
+}

@@ -1,0 +1,403 @@
+//! The voter in control: requests that need a code (sign up, change choices, stop), entering a
+//! code, inbound texts (STOP, START, HELP), one-click email unsubscribe, and erasing contact
+//! details after a full stop. The decisions are in [`crate::access`] and [`crate::optout`];
+//! this module runs them against the ports.
+
+use crate::access::{contact_name, CodeRefusal, CodeToSend, PendingChange, ChangeAction};
+use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
+use crate::formats::VoterRecord;
+use crate::optout::{keyword, read_unsubscribe_token, Keyword, LinkError};
+use crate::pipeline::{Pipeline, PipelineError, Tally};
+use crate::ports::*;
+use crate::signup::{match_identity, name_and_zip, IdentityRequest, Refusal, SignupRequest, Subscription};
+use crate::status::{Channel, Language, MessageKind};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use std::collections::BTreeMap;
+
+/// A change that was asked for: the caller enters its codes with this id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeTicket {
+    pub change_id: String,
+    pub expires_in_seconds: i64,
+}
+
+/// A refusal, with the field it concerns when there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub refusal: Refusal,
+    pub field: Option<Channel>,
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Refused { refusal, field: None }
+    }
+}
+
+/// What an inbound text did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundOutcome {
+    pub keyword: Option<Keyword>,
+    /// Subscriptions changed (stopped or started).
+    pub changed: usize,
+    /// The reply sent, if any.
+    pub replied: Option<MessageKind>,
+}
+
+fn day(now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    let start = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+    (start.format("%Y-%m-%d").to_string(), start + Duration::days(2))
+}
+
+fn window(now: DateTime<Utc>, minutes: i64) -> (String, DateTime<Utc>) {
+    let start = now.duration_trunc(Duration::minutes(minutes)).unwrap_or(now);
+    (start.format("%Y-%m-%dT%H%M").to_string(), start + Duration::minutes(2 * minutes))
+}
+
+/// Digits spoken one by one ("4, 0, 7, ...") so a call reads a code, not a number.
+fn spoken(code: &str) -> String {
+    code.chars().map(String::from).collect::<Vec<_>>().join(", ")
+}
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// The voter's subscription, its contact details erased once past their retention after a
+    /// full stop (DynamoDB's TTL deletes such items too; this covers every store).
+    pub async fn live_subscription(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<Option<Subscription>, PipelineError> {
+        let Some(mut sub) = self.store.subscription(votecal_id).await? else { return Ok(None) };
+        if sub.due_for_erasure(now) {
+            for c in Channel::ALL {
+                if let Some(a) = sub.chosen(c) {
+                    self.store.unlink_contact(&contact_name(&self.access.signing, c, a), votecal_id).await?;
+                }
+            }
+            sub.erase_contacts();
+            self.store.put_subscription(&sub).await?;
+        }
+        Ok(Some(sub))
+    }
+
+    /// Matches who the caller says they are against the roll, with the abuse limits: failed
+    /// matches per name and ZIP and per client address lock for a while; a voter's requests are
+    /// limited per 10 minutes.
+    async fn identify(&self, who: &IdentityRequest, client: &str, now: DateTime<Utc>) -> Result<Result<VoterRecord, Refused>, PipelineError> {
+        let keys = &self.access.signing;
+        let (today, day_end) = day(now);
+        let (hour, hour_end) = window(now, 60);
+        let identity = format!("fail-id#{}#{today}", keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip)));
+        let from = format!("fail-ip#{}#{hour}", keys.name("client", client));
+        if self.store.count(&identity, now).await? >= MAX_FAILED_MATCHES_PER_IDENTITY || self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
+            return Ok(Err(Refusal::Locked.into()));
+        }
+        let candidates = self.store.voters_by_identity(&who.identity()).await?;
+        let voter = match match_identity(&who.identity(), who.votecal_id.as_deref(), &candidates) {
+            Ok(v) => v.clone(),
+            Err(refusal) => {
+                if refusal != Refusal::NeedsVotecalId {
+                    self.store.bump(&identity, day_end).await?;
+                    self.store.bump(&from, hour_end).await?;
+                }
+                return Ok(Err(refusal.into()));
+            }
+        };
+        let (slot, slot_end) = window(now, crate::signup::MIN_MINUTES_BETWEEN_CHANGES);
+        if self.store.bump(&format!("requests#{}#{slot}", keys.name("voter", &voter.votecal_id)), slot_end).await? > MAX_REQUESTS_PER_VOTER {
+            return Ok(Err(Refusal::TryLater.into()));
+        }
+        Ok(Ok(voter))
+    }
+
+    /// Counts a code for each contact a change sends to; refuses the change when one has had
+    /// its codes for the day.
+    async fn count_codes(&self, change: &PendingChange, now: DateTime<Utc>) -> Result<Result<(), Refused>, PipelineError> {
+        let (today, day_end) = day(now);
+        for t in &change.targets {
+            let key = format!("codes#{}#{today}", contact_name(&self.access.signing, t.via, &t.address));
+            if self.store.bump(&key, day_end).await? > MAX_CODES_PER_CONTACT_PER_DAY {
+                return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Sends a change's codes at once (a voter is waiting for them: no quiet hours, no queue). A
+    /// call speaks the code with Polly in the voter's language, or in English where Polly does
+    /// not speak it (a recording cannot say a new code).
+    async fn send_codes(&self, change: &PendingChange, codes: &[CodeToSend], language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        for c in codes {
+            let t = &change.targets[c.target];
+            let kind = if t.proves { MessageKind::VerificationCode } else { MessageKind::AccountCode };
+            let (text_language, voice) = match t.via {
+                Channel::Voice => {
+                    let lang = if crate::voice::polly_voice(language).is_some() { language } else { Language::En };
+                    let (code, id) = crate::voice::polly_voice(lang).expect("English is spoken");
+                    (lang, Some(crate::voice::VoiceRendering::Polly { language_code: code.into(), voice_id: id.into() }))
+                }
+                _ => (language, None),
+            };
+            let value = if t.via == Channel::Voice { spoken(&c.code) } else { c.code.clone() };
+            let values = BTreeMap::from([("code", value)]);
+            let msg = OutgoingMessage {
+                key: format!("code#{}#{}", change.id, c.target),
+                votecal_id: change.votecal_id.clone(),
+                election_id: None,
+                ballot_id: None,
+                kind,
+                channel: t.via,
+                language: text_language,
+                to: t.address.clone(),
+                send_at: now,
+                rendered: self.catalog.render(text_language, kind, t.via, &values)?,
+                voice,
+                unsubscribe_url: None,
+            };
+            self.dispatcher.dispatch(&msg).await.map_err(PipelineError::Send)?;
+        }
+        Ok(())
+    }
+
+    /// A sign-up or a change of choices from the API: nothing changes yet; codes go to each new
+    /// contact and, when the voter has proven contacts, to those (to approve the change).
+    pub async fn request_signup(&self, request: &SignupRequest, client: &str, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        let voter = match self.identify(&IdentityRequest::from(request), client, now).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let current = self.live_subscription(&voter.votecal_id, now).await?;
+        let desired = Subscription::from_request(request, &voter, now);
+        for c in Channel::ALL {
+            let Some(address) = desired.chosen(c) else { continue };
+            let entry = self.store.contact(&contact_name(&self.access.signing, c, address)).await?;
+            if entry.voters.iter().filter(|v| **v != voter.votecal_id).count() >= MAX_VOTERS_PER_CONTACT {
+                return Ok(Err(Refused { refusal: Refusal::ContactInUse, field: Some(c) }));
+            }
+            if c == Channel::Sms && entry.sms_stopped {
+                return Ok(Err(Refused { refusal: Refusal::ContactStopped, field: Some(c) }));
+            }
+        }
+        let (change, codes) = PendingChange::choices(self.access, current.as_ref(), desired, now);
+        self.open_change(change, codes, request.language, now).await
+    }
+
+    /// A request to stop channels (empty: all) from the API: codes go to the voter's proven
+    /// contacts, and the stop applies when one is entered. The answer is the same whether or not
+    /// the voter had signed up.
+    pub async fn request_stop(&self, who: &IdentityRequest, channels: Vec<Channel>, client: &str, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        let voter = match self.identify(who, client, now).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let current = self.live_subscription(&voter.votecal_id, now).await?;
+        let language = current.as_ref().map_or(Language::En, |s| s.language);
+        let (change, codes) = PendingChange::stop(self.access, &voter.votecal_id, current.as_ref(), channels, now);
+        self.open_change(change, codes, language, now).await
+    }
+
+    async fn open_change(&self, change: PendingChange, codes: Vec<CodeToSend>, language: Language, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        if let Err(r) = self.count_codes(&change, now).await? {
+            return Ok(Err(r));
+        }
+        self.store.put_change(&change, None).await?;
+        self.send_codes(&change, &codes, language, now).await?;
+        Ok(Ok(ChangeTicket { change_id: change.id.clone(), expires_in_seconds: (change.expires_at - now).num_seconds() }))
+    }
+
+    /// A code entered for a change. A right code is used up and the change applies as far as it
+    /// now can (see [`PendingChange::applied_choices`]).
+    pub async fn enter_code(&self, change_id: &str, code: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<(), CodeRefusal>, PipelineError> {
+        loop {
+            let Some(stored) = self.store.change(change_id).await? else { return Ok(Err(CodeRefusal::Expired)) };
+            let mut change = stored.value;
+            let before = change.clone();
+            let result = change.enter_code(&self.access.signing, code, now);
+            if result.is_ok() {
+                // Applying is idempotent: a retry after a lost race applies the same thing.
+                self.apply_change(&change, now, tally).await?;
+            }
+            if change != before {
+                match self.store.put_change(&change, Some(stored.version)).await {
+                    Ok(_) => {}
+                    Err(StoreError::Conflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            return Ok(result);
+        }
+    }
+
+    async fn apply_change(&self, change: &PendingChange, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        let current = self.live_subscription(&change.votecal_id, now).await?;
+        match &change.action {
+            ChangeAction::Stop { channels } => {
+                if let (true, Some(mut sub)) = (change.approved, current) {
+                    if sub.stop(channels, now) {
+                        self.store.put_subscription(&sub).await?;
+                    }
+                }
+            }
+            ChangeAction::Choices { .. } => {
+                let Some(mut sub) = change.applied_choices(current.as_ref()) else { return Ok(()) };
+                let keys = &self.access.signing;
+                for (c, a) in sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect::<Vec<_>>() {
+                    if !self.store.link_contact(&contact_name(keys, c, &a), &sub.votecal_id, MAX_VOTERS_PER_CONTACT).await? {
+                        // Taken by other voters meanwhile: keep what was live on this channel.
+                        sub.set_address(c, current.as_ref().and_then(|s| s.address(c)).map(str::to_string));
+                    }
+                }
+                if current.as_ref() == Some(&sub) {
+                    return Ok(());
+                }
+                if let Some(old) = &current {
+                    for (c, a) in old.channels() {
+                        let kept = sub.channels().iter().any(|(nc, na)| (*nc == Channel::Email) == (c == Channel::Email) && na.eq_ignore_ascii_case(a));
+                        if !kept {
+                            self.store.unlink_contact(&contact_name(keys, c, a), &sub.votecal_id).await?;
+                        }
+                    }
+                }
+                self.store.put_subscription(&sub).await?;
+                let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
+                if !change.previous.is_empty() && now_live != change.previous {
+                    self.tell_previous_contacts(change, sub.language, now).await?;
+                }
+                self.welcome(&sub, now, tally).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the contacts live before a change, once each, that the contacts changed (without
+    /// saying what they are now).
+    async fn tell_previous_contacts(&self, change: &PendingChange, language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        for (c, address) in change.previous.iter().filter(|(c, _)| *c != Channel::Voice) {
+            let key = format!("changed#{}#{c}", change.id);
+            if self.store.claim(&key, now).await? != Claim::Claimed {
+                continue;
+            }
+            let msg = OutgoingMessage {
+                key: key.clone(),
+                votecal_id: change.votecal_id.clone(),
+                election_id: None,
+                ballot_id: None,
+                kind: MessageKind::ContactsChanged,
+                channel: *c,
+                language,
+                to: address.clone(),
+                send_at: now,
+                rendered: self.catalog.render(language, MessageKind::ContactsChanged, *c, &BTreeMap::new())?,
+                voice: None,
+                unsubscribe_url: None,
+            };
+            let outcome = match self.dispatcher.dispatch(&msg).await {
+                Ok(provider_id) => DeliveryOutcome::Sent { provider_id, at: now },
+                Err(e) => DeliveryOutcome::Failed { reason: e.to_string(), at: now },
+            };
+            self.store.complete(&key, &outcome).await?;
+        }
+        Ok(())
+    }
+
+    /// An inbound text: STOP stops texts to that phone for every voter it serves and is
+    /// acknowledged once; START starts them again; HELP (or any other text, at most once a day,
+    /// never to a stopped phone) gets the program's help. Each inbound message is answered once
+    /// however often it is delivered.
+    pub async fn inbound_text(&self, from: &str, body: &str, message_id: &str, now: DateTime<Utc>) -> Result<InboundOutcome, PipelineError> {
+        let kw = keyword(body);
+        let name = contact_name(&self.access.signing, Channel::Sms, from);
+        let entry = self.store.contact(&name).await?;
+        let mut subs = vec![];
+        for v in &entry.voters {
+            if let Some(sub) = self.live_subscription(v, now).await? {
+                if sub.chosen(Channel::Sms) == Some(from) {
+                    subs.push(sub);
+                }
+            }
+        }
+        let language = subs.first().map_or(Language::En, |s| s.language);
+        let mut changed = 0;
+        let reply = match kw {
+            Some(Keyword::Stop) => {
+                for sub in &mut subs {
+                    if sub.stop(&[Channel::Sms], now) {
+                        self.store.put_subscription(sub).await?;
+                        changed += 1;
+                    }
+                }
+                self.store.set_sms_stopped(&name, true).await?;
+                // One acknowledgement per opt-out: a second STOP is answered with silence.
+                (!entry.sms_stopped || changed > 0).then_some(MessageKind::OptedOut)
+            }
+            Some(Keyword::Start) => {
+                for sub in &mut subs {
+                    if sub.start(Channel::Sms) {
+                        self.store.put_subscription(sub).await?;
+                        changed += 1;
+                    }
+                }
+                self.store.set_sms_stopped(&name, false).await?;
+                Some(MessageKind::OptedIn)
+            }
+            Some(Keyword::Help) => Some(MessageKind::Help),
+            None => {
+                let (today, day_end) = day(now);
+                let first_today = self.store.bump(&format!("autoreply#{name}#{today}"), day_end).await? == 1;
+                (first_today && !entry.sms_stopped).then_some(MessageKind::Help)
+            }
+        };
+        let Some(kind) = reply else { return Ok(InboundOutcome { keyword: kw, changed, replied: None }) };
+        let key = format!("inbound#{message_id}");
+        if self.store.claim(&key, now).await? != Claim::Claimed {
+            return Ok(InboundOutcome { keyword: kw, changed, replied: None });
+        }
+        let msg = OutgoingMessage {
+            key: key.clone(),
+            votecal_id: subs.first().map(|s| s.votecal_id.clone()).unwrap_or_default(),
+            election_id: None,
+            ballot_id: None,
+            kind,
+            channel: Channel::Sms,
+            language,
+            to: from.to_string(),
+            send_at: now,
+            rendered: self.catalog.render(language, kind, Channel::Sms, &BTreeMap::new())?,
+            voice: None,
+            unsubscribe_url: None,
+        };
+        match self.dispatcher.dispatch(&msg).await {
+            Ok(provider_id) => self.store.complete(&key, &DeliveryOutcome::Sent { provider_id, at: now }).await?,
+            Err(e) => {
+                // Let the redelivery answer: the claim is given back.
+                self.store.release(&key).await?;
+                return Err(PipelineError::Send(e));
+            }
+        }
+        Ok(InboundOutcome { keyword: kw, changed, replied: Some(kind) })
+    }
+
+    /// The language an unsubscribe link's page speaks (the voter's), or why the link is refused.
+    pub async fn unsubscribe_language(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
+        let voter = match read_unsubscribe_token(&self.access.signing, token, now) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.store.subscription(&voter).await?.map_or(Language::En, |s| s.language)))
+    }
+
+    /// One-click unsubscribe: stops email for the voter the link names. Doing it twice is
+    /// doing it once.
+    pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
+        let voter = match read_unsubscribe_token(&self.access.signing, token, now) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(mut sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
+        if sub.stop(&[Channel::Email], now) {
+            self.store.put_subscription(&sub).await?;
+        }
+        Ok(Ok(sub.language))
+    }
+}

@@ -1,0 +1,305 @@
+//! The voters' API, whatever carries it (API Gateway on AWS, `ballot-tracking serve` here): the
+//! routes, their request bodies, and answers that never repeat personal data. `infra/openapi.yaml`
+//! describes it, and the tests hold every answer given to that document.
+//!
+//! - `POST /signup`: sign up, or change choices. Codes go to the contacts typed and, when the
+//!   voter already gets notifications, to the contacts proven before (which approve the change).
+//! - `POST /optout`: stop some channels or all; codes go to the proven contacts.
+//! - `POST /verify`: enter a code.
+//! - `GET /unsubscribe?token=…`: the page of an email's unsubscribe link (no JavaScript needed);
+//!   `POST` to the same URL stops email (RFC 8058 one-click, or the page's button).
+
+use crate::access::{CodeRefusal, CODE_MINUTES};
+use crate::account::{ChangeTicket, Refused};
+use crate::optout::LinkError;
+use crate::pipeline::{Pipeline, PipelineError, Tally};
+use crate::ports::*;
+use crate::signup::{IdentityRequest, Refusal, SignupRequest};
+use crate::status::{Channel, Language};
+use crate::templates::html_escape;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+/// A request as the carrier hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The query string, without '?'.
+    pub query: &'a str,
+    pub body: &'a [u8],
+    /// The client's address (for the lockout after failed matches).
+    pub client: &'a str,
+}
+
+/// An answer to give back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiAnswer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    /// For a 503: what went wrong inside, to log (store and provider errors carry no personal data).
+    pub error: Option<String>,
+}
+
+/// The request body of `POST /signup`: the `signups` file's fields, as JSON.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SignupBody {
+    pub first_name: String,
+    pub last_name: String,
+    /// `YYYY-MM-DD`, or `MM-DD-YYYY` / `MM/DD/YYYY` as voters often type it.
+    pub date_of_birth: String,
+    pub zip: String,
+    #[serde(default)]
+    pub votecal_id: String,
+    pub language: String,
+    #[serde(default)]
+    pub sms: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub voice: String,
+    #[serde(default)]
+    pub notify_from: String,
+    #[serde(default)]
+    pub notify_until: String,
+}
+
+/// The request body of `POST /optout`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptoutBody {
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: String,
+    pub zip: String,
+    #[serde(default)]
+    pub votecal_id: String,
+    /// The language of the caller's page (the codes go in the voter's own language).
+    #[serde(default)]
+    pub language: String,
+    /// `sms`, `email`, `voice`, or `all`.
+    pub channels: Vec<String>,
+}
+
+/// The request body of `POST /verify`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    pub change_id: String,
+    pub code: String,
+}
+
+/// `MM-DD-YYYY` or `MM/DD/YYYY` → `YYYY-MM-DD`; anything else unchanged (and checked later).
+pub fn normalize_date(text: &str) -> String {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split(['-', '/']).collect();
+    match parts.as_slice() {
+        [m, d, y] if m.len() <= 2 && d.len() <= 2 && y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
+        _ => t.to_string(),
+    }
+}
+
+fn json_answer(status: u16, body: serde_json::Value) -> ApiAnswer {
+    ApiAnswer { status, content_type: "application/json", body: body.to_string(), error: None }
+}
+
+fn invalid(status: u16, field: &str, reason: &str) -> ApiAnswer {
+    json_answer(status, json!({ "status": "invalid", "field": field, "reason": reason }))
+}
+
+fn busy(e: PipelineError) -> ApiAnswer {
+    ApiAnswer { error: Some(e.to_string()), ..json_answer(503, json!({ "status": "error", "reason": "the service is busy; please try again" })) }
+}
+
+fn refused(r: Refused) -> ApiAnswer {
+    // "Not active" answers like "no match": otherwise anyone who knows a person's name, birth
+    // date and ZIP could learn their registration status. Both go to My Voter Status and the
+    // county, as the guidance advises.
+    let refusal = if r.refusal == Refusal::NotActive { Refusal::NoMatch } else { r.refusal };
+    let status = match refusal {
+        Refusal::TryLater | Refusal::Locked | Refusal::TooManyCodes => 429,
+        _ => 422,
+    };
+    let mut body = json!({ "status": "refused", "reason": refusal, "advice": refusal.advice() });
+    if let Some(field) = r.field {
+        body["field"] = json!(field.as_str());
+    }
+    json_answer(status, body)
+}
+
+fn ticket(t: ChangeTicket) -> ApiAnswer {
+    json_answer(202, json!({ "status": "codes_sent", "change_id": t.change_id, "expires_in_seconds": t.expires_in_seconds }))
+}
+
+fn code_refused(r: CodeRefusal) -> ApiAnswer {
+    let status = match r {
+        CodeRefusal::WrongCode => 422,
+        CodeRefusal::Expired => 410,
+        CodeRefusal::TooManyAttempts => 429,
+    };
+    json_answer(status, json!({ "status": "refused", "reason": r, "advice": r.advice() }))
+}
+
+/// The value of one query parameter (tokens are URL-safe: no decoding needed).
+fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+const BODY_HINT: &str = "a JSON object of text fields is expected (see infra/openapi.yaml)";
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Answers one API request.
+    pub async fn answer(&self, req: ApiRequest<'_>, now: DateTime<Utc>, tally: &mut Tally) -> ApiAnswer {
+        let path = req.path.trim_end_matches('/');
+        let result = match (req.method, path) {
+            ("POST", "/signup") => self.answer_signup(req, now).await,
+            ("POST", "/optout") => self.answer_optout(req, now).await,
+            ("POST", "/verify") => self.answer_verify(req, now, tally).await,
+            ("GET", "/unsubscribe") => self.answer_unsubscribe(req, now, false).await,
+            ("POST", "/unsubscribe") => self.answer_unsubscribe(req, now, true).await,
+            (_, "/signup" | "/optout" | "/verify") => Ok(invalid(405, "method", "use POST")),
+            (_, "/unsubscribe") => Ok(invalid(405, "method", "use GET or POST")),
+            _ => Ok(invalid(404, "path", "no such route")),
+        };
+        result.unwrap_or_else(busy)
+    }
+
+    async fn answer_signup(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
+        // Fixed text: serde's message could quote a value (a phone number sent as a number).
+        let Ok(b) = serde_json::from_slice::<SignupBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
+        let parsed = SignupRequest::from_fields(
+            &b.first_name,
+            &b.last_name,
+            &normalize_date(&b.date_of_birth),
+            &b.zip,
+            &b.votecal_id,
+            &b.language,
+            &b.sms,
+            &b.email,
+            &b.voice,
+            &b.notify_from,
+            &b.notify_until,
+        );
+        let request = match parsed {
+            Ok(r) => r,
+            Err(e) => return Ok(invalid(400, e.field, &e.reason)),
+        };
+        Ok(match self.request_signup(&request, req.client, now).await? {
+            Ok(t) => ticket(t),
+            Err(r) => refused(r),
+        })
+    }
+
+    async fn answer_optout(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
+        let Ok(b) = serde_json::from_slice::<OptoutBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
+        let who = match IdentityRequest::from_fields(&b.first_name, &b.last_name, &normalize_date(&b.date_of_birth), &b.zip, &b.votecal_id) {
+            Ok(w) => w,
+            Err(e) => return Ok(invalid(400, e.field, &e.reason)),
+        };
+        if !b.language.is_empty() && Language::parse(&b.language).is_none() {
+            return Ok(invalid(400, "language", "must be one of en es zh hi ja km ko tl th vi"));
+        }
+        if b.channels.is_empty() {
+            return Ok(invalid(400, "channels", "name at least one of sms, email, voice, or all"));
+        }
+        let mut channels = vec![];
+        for c in &b.channels {
+            match Channel::parse(c) {
+                Some(ch) => channels.push(ch),
+                None if c == "all" => {}
+                None => return Ok(invalid(400, "channels", "each must be sms, email, voice or all")),
+            }
+        }
+        // "all" stops every channel: an empty list says so.
+        if b.channels.iter().any(|c| c == "all") {
+            channels.clear();
+        }
+        Ok(match self.request_stop(&who, channels, req.client, now).await? {
+            Ok(t) => ticket(t),
+            Err(r) => refused(r),
+        })
+    }
+
+    async fn answer_verify(&self, req: ApiRequest<'_>, now: DateTime<Utc>, tally: &mut Tally) -> Result<ApiAnswer, PipelineError> {
+        let Ok(b) = serde_json::from_slice::<VerifyBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
+        if b.change_id.len() != 22 || !b.change_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+            return Ok(invalid(400, "change_id", "is not a change id from POST /signup or POST /optout"));
+        }
+        let code = b.code.trim();
+        if code.len() != 6 || !code.bytes().all(|c| c.is_ascii_digit()) {
+            return Ok(invalid(400, "code", "must be the 6 digits of the code we sent"));
+        }
+        Ok(match self.enter_code(&b.change_id, code, now, tally).await? {
+            Ok(()) => json_answer(200, json!({ "status": "verified" })),
+            Err(r) => code_refused(r),
+        })
+    }
+
+    async fn answer_unsubscribe(&self, req: ApiRequest<'_>, now: DateTime<Utc>, stop: bool) -> Result<ApiAnswer, PipelineError> {
+        let token = query_param(req.query, "token").unwrap_or_default();
+        let result = if stop { self.unsubscribe(token, now).await? } else { self.unsubscribe_language(token, now).await? };
+        Ok(match result {
+            Ok(lang) => {
+                let web = &self.catalog.language(lang).web;
+                let code = if self.catalog.has(lang) { lang.code() } else { "en" };
+                let body = if stop {
+                    format!("<p role=\"status\">{}</p>", html_escape(&web.unsubscribed))
+                } else {
+                    format!(
+                        "<p>{}</p>\n<form method=\"post\" action=\"?token={}\">\n<button type=\"submit\">{}</button>\n</form>",
+                        html_escape(&web.unsubscribe_question),
+                        html_escape(token),
+                        html_escape(&web.unsubscribe_button)
+                    )
+                };
+                html_page(200, code, &web.unsubscribe_title, &body)
+            }
+            Err(LinkError::Invalid | LinkError::Expired) => {
+                let web = &self.catalog.language(Language::En).web;
+                html_page(400, "en", &web.unsubscribe_title, &format!("<p>{}</p>", html_escape(&web.unsubscribe_invalid)))
+            }
+        })
+    }
+}
+
+/// A small page that needs no script and no other file: readable on any phone.
+fn html_page(status: u16, lang: &str, title: &str, body: &str) -> ApiAnswer {
+    let title = html_escape(title);
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>body{{font:1.125rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}}\
+         button{{font:inherit;padding:.6rem 1.2rem;background:#005ea2;color:#fff;border:0;border-radius:4px}}button:focus{{outline:3px solid #2491ff;outline-offset:2px}}</style>\n\
+         </head>\n<body>\n<main>\n<h1>{title}</h1>\n{body}\n</main>\n</body>\n</html>\n"
+    );
+    ApiAnswer { status, content_type: "text/html; charset=utf-8", body: page, error: None }
+}
+
+/// How long a change waits for its codes, in seconds (the `expires_in_seconds` of a 202).
+pub const CHANGE_SECONDS: i64 = CODE_MINUTES * 60;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_typed_month_first_are_understood() {
+        assert_eq!(normalize_date("05-17-1980"), "1980-05-17");
+        assert_eq!(normalize_date("5/7/1980"), "1980-05-07");
+        assert_eq!(normalize_date("1980-05-17"), "1980-05-17");
+        assert_eq!(normalize_date("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn a_query_parameter_is_found_by_name() {
+        assert_eq!(query_param("a=1&token=abc.def", "token"), Some("abc.def"));
+        assert_eq!(query_param("", "token"), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! Stopping messages: the keywords of inbound texts (STOP, HELP, START in the ten languages) and
+//! the signed, expiring links of one-click email unsubscribe (RFC 8058).
+
+use crate::access::SigningKey;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// What an inbound text asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    Stop,
+    Start,
+    Help,
+}
+
+/// The carriers' opt-out words (CTIA) and their equivalents in the ten languages, compared
+/// without case or accents.
+const STOP_WORDS: &[&str] = &[
+    "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "opt out", "remove", "revoke", "arret",
+    // es
+    "alto", "parar", "para", "cancelar", "baja", "detener",
+    // zh (Traditional and Simplified)
+    "停止", "取消", "退訂", "退订",
+    // hi
+    "रोकें", "रोको", "बंद करें", "बंद",
+    // ja
+    "停止", "配信停止", "中止",
+    // km
+    "ឈប់",
+    // ko
+    "중지", "취소", "수신거부",
+    // tl
+    "hinto", "itigil", "tigil",
+    // th
+    "หยุด", "ยกเลิก",
+    // vi
+    "dung", "huy",
+];
+
+const START_WORDS: &[&str] = &["start", "unstop", "yes", "subscribe", "resume", "iniciar", "comenzar", "開始", "开始", "शुरू", "開始する", "ចាប់ផ្តើម", "시작", "simula", "เริ่ม", "bat dau"];
+
+const HELP_WORDS: &[&str] = &["help", "info", "ayuda", "幫助", "帮助", "मदद", "ヘルプ", "ជំនួយ", "도움", "도움말", "tulong", "ช่วยเหลือ", "giup", "tro giup"];
+
+/// Folds a text for keyword matching: accents and case dropped, punctuation and extra spaces gone.
+fn fold(text: &str) -> String {
+    let folded: String = text
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| if c == 'đ' || c == 'Đ' { 'd' } else { c })
+        .collect::<String>()
+        .to_lowercase();
+    let cleaned: String = folded.chars().map(|c| if c.is_alphanumeric() || c.is_whitespace() { c } else { ' ' }).collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The keyword an inbound text carries: the whole message, ignoring case, accents and
+/// punctuation ("Stop.", "STOP ALL", "Dừng"). Anything else is not a keyword.
+pub fn keyword(text: &str) -> Option<Keyword> {
+    let f = fold(text);
+    let compact = f.replace(' ', "");
+    let is = |words: &[&str]| words.iter().any(|w| fold(w) == f || fold(w).replace(' ', "") == compact);
+    if is(STOP_WORDS) || compact == "stopall" {
+        Some(Keyword::Stop)
+    } else if is(START_WORDS) {
+        Some(Keyword::Start)
+    } else if is(HELP_WORDS) {
+        Some(Keyword::Help)
+    } else {
+        None
+    }
+}
+
+/// How long an unsubscribe link in an email works.
+pub const UNSUBSCRIBE_LINK_DAYS: i64 = 120;
+
+/// Why an unsubscribe link was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkError {
+    Invalid,
+    Expired,
+}
+
+/// The token of an email's unsubscribe link: the voter it stops email for and when it expires,
+/// signed with the service's key. It names the voter by VoteCal ID, never by address.
+pub fn unsubscribe_token(key: &SigningKey, votecal_id: &str, expires: DateTime<Utc>) -> String {
+    let payload = format!("{votecal_id}.{}", expires.timestamp());
+    let sig = key.mac(&[b"unsubscribe", payload.as_bytes()]);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("{}.{}", b64.encode(payload.as_bytes()), b64.encode(&sig[..20]))
+}
+
+/// The voter an unsubscribe token names, if its signature holds and it has not expired.
+pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>) -> Result<String, LinkError> {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (payload, sig) = token.trim().split_once('.').ok_or(LinkError::Invalid)?;
+    let payload = b64.decode(payload).map_err(|_| LinkError::Invalid)?;
+    let sig = b64.decode(sig).map_err(|_| LinkError::Invalid)?;
+    let expected = key.mac(&[b"unsubscribe", &payload]);
+    // Compared in full whatever differs first (no early exit to time).
+    if sig.len() != 20 || sig.iter().zip(&expected[..20]).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0 {
+        return Err(LinkError::Invalid);
+    }
+    let payload = String::from_utf8(payload).map_err(|_| LinkError::Invalid)?;
+    let (voter, expires) = payload.rsplit_once('.').ok_or(LinkError::Invalid)?;
+    let expires: i64 = expires.parse().map_err(|_| LinkError::Invalid)?;
+    if now.timestamp() >= expires {
+        return Err(LinkError::Expired);
+    }
+    Ok(voter.to_string())
+}
+
+/// The link an email carries: `<public url>/unsubscribe?token=…`.
+pub fn unsubscribe_url(base: &str, key: &SigningKey, votecal_id: &str, now: DateTime<Utc>) -> String {
+    let token = unsubscribe_token(key, votecal_id, now + Duration::days(UNSUBSCRIBE_LINK_DAYS));
+    format!("{}/unsubscribe?token={token}", base.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_in_every_form_stop_and_other_texts_do_not() {
+        for text in ["STOP", "stop", " Stop. ", "STOPALL", "Stop all", "UNSUBSCRIBE", "cancel", "END", "quit", "Alto", "Dừng", "DUNG", "停止", "退訂", "중지", "หยุด", "ឈប់", "रोकें", "Hinto"] {
+            assert_eq!(keyword(text), Some(Keyword::Stop), "{text}");
+        }
+        for text in ["START", "unstop", "Yes"] {
+            assert_eq!(keyword(text), Some(Keyword::Start), "{text}");
+        }
+        for text in ["HELP", "help?", "Ayuda", "INFO", "도움"] {
+            assert_eq!(keyword(text), Some(Keyword::Help), "{text}");
+        }
+        for text in ["Where is my ballot?", "stop sending me the wrong county", "", "🙂"] {
+            assert_eq!(keyword(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unsubscribe_link_works_until_it_expires_and_only_as_signed() {
+        let key = SigningKey::new(b"0123456789abcdef").unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-10-06T19:00:00Z").unwrap().with_timezone(&Utc);
+        let token = unsubscribe_token(&key, "CA000000101", now + Duration::days(1));
+        assert_eq!(read_unsubscribe_token(&key, &token, now), Ok("CA000000101".into()));
+        assert_eq!(read_unsubscribe_token(&key, &token, now + Duration::days(2)), Err(LinkError::Expired));
+        let other = SigningKey::new(b"fedcba9876543210").unwrap();
+        assert_eq!(read_unsubscribe_token(&other, &token, now), Err(LinkError::Invalid));
+        let forged = unsubscribe_token(&other, "CA000000102", now + Duration::days(1));
+        assert_eq!(read_unsubscribe_token(&key, &forged, now), Err(LinkError::Invalid));
+        assert_eq!(read_unsubscribe_token(&key, "garbage", now), Err(LinkError::Invalid));
+        let url = unsubscribe_url("https://api.example.gov/", &key, "CA000000101", now);
+        let token = url.strip_prefix("https://api.example.gov/unsubscribe?token=").expect("one slash, then the route");
+        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "no escaping needed: {token}");
+        assert!(!url.contains("@"), "no address in the link");
+    }
+}
