@@ -45,7 +45,7 @@ fn notification(key: &str, release: &str) -> Notification {
 /// Every store port, as the pipeline uses them.
 pub async fn store_contract<S>(store: &S)
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk,
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
 {
     // Voter roll: a record replaces the one with its id; the identity finds every namesake.
     store.put_voter(&voter("CA1", "María")).await.unwrap();
@@ -71,12 +71,22 @@ where
         voice: None,
         hours: Default::default(),
         signed_up_at: t("2026-09-25T10:00:00Z"),
+        stopped: Default::default(),
+        erase_after: None,
     };
     store.put_subscription(&sub).await.unwrap();
     sub.language = Language::Vi;
     store.put_subscription(&sub).await.unwrap();
     assert_eq!(store.subscription("CA1").await.unwrap().unwrap().language, Language::Vi);
     assert!(store.subscription("CA2").await.unwrap().is_none());
+
+    // A stopped channel survives the store: nothing goes to it after a restart.
+    sub.stop(&[Channel::Sms], t("2026-09-26T10:00:00Z"));
+    store.put_subscription(&sub).await.unwrap();
+    let read = store.subscription("CA1").await.unwrap().unwrap();
+    assert_eq!(read.address(Channel::Sms), None);
+    assert!(read.erase_after.is_some(), "every channel stopped: its contacts have an erasure date");
+    assert_eq!(read, sub);
 
     // Journeys: conditional writes; a stale writer loses.
     let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
@@ -131,4 +141,68 @@ where
     store.put_mapping(&m).await.unwrap();
     assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m));
     assert_eq!(store.mapping("00700123456000110002").await.unwrap(), None);
+
+    access_contract(store).await;
+}
+
+fn fixed_random() -> [u8; 16] {
+    [7; 16]
+}
+
+/// Pending changes, counters and the contact index.
+pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store: &S) {
+    let now = t("2026-10-06T19:00:00Z");
+    // Pending changes: created once, then written only by whoever read the latest version.
+    let keys = wmb_core::access::AccessKeys {
+        signing: wmb_core::access::SigningKey::new(b"contract test key only").unwrap(),
+        random: fixed_random,
+        public_url: None,
+    };
+    let desired = Subscription {
+        votecal_id: "CA1".into(),
+        county: CountyCode::parse("19").unwrap(),
+        language: Language::Ko,
+        sms: Some("+19165550100".into()),
+        email: Some("voter@example.com".into()),
+        voice: None,
+        hours: Default::default(),
+        signed_up_at: now,
+        stopped: Default::default(),
+        erase_after: None,
+    };
+    let (mut change, _codes) = wmb_core::access::PendingChange::choices(&keys, None, desired, now);
+    assert!(store.change(&change.id).await.unwrap().is_none());
+    let v1 = store.put_change(&change, None).await.unwrap();
+    assert!(matches!(store.put_change(&change, None).await, Err(StoreError::Conflict(_))), "an id is used once");
+    change.wrong_codes = 1;
+    let v2 = store.put_change(&change, Some(v1)).await.unwrap();
+    assert!(matches!(store.put_change(&change, Some(v1)).await, Err(StoreError::Conflict(_))), "a stale version loses");
+    let read = store.change(&change.id).await.unwrap().unwrap();
+    assert_eq!((read.value, read.version), (change.clone(), v2));
+
+    // Counters: each bump is counted once; an expired counter counts nothing.
+    let exp = now + Duration::hours(1);
+    for expected in 1..=3 {
+        assert_eq!(store.bump("fail-id#abc#2026-10-06", exp).await.unwrap(), expected);
+    }
+    assert_eq!(store.count("fail-id#abc#2026-10-06", now).await.unwrap(), 3);
+    assert_eq!(store.count("fail-id#abc#2026-10-06", exp).await.unwrap(), 0, "gone at its expiry");
+    assert_eq!(store.count("never-bumped", now).await.unwrap(), 0);
+
+    // The contact index: at most `max` voters per contact; a voter already there stays.
+    for v in ["CA1", "CA2", "CA3"] {
+        assert!(store.link_contact("phone-name", v, 3).await.unwrap(), "{v}");
+    }
+    assert!(!store.link_contact("phone-name", "CA4", 3).await.unwrap(), "a fourth voter is refused");
+    assert!(store.link_contact("phone-name", "CA2", 3).await.unwrap(), "linking again is harmless");
+    store.unlink_contact("phone-name", "CA2").await.unwrap();
+    assert!(store.link_contact("phone-name", "CA4", 3).await.unwrap(), "a freed place can be taken");
+    let mut entry = store.contact("phone-name").await.unwrap();
+    entry.voters.sort();
+    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], sms_stopped: false });
+    store.set_sms_stopped("phone-name", true).await.unwrap();
+    assert!(store.contact("phone-name").await.unwrap().sms_stopped);
+    store.set_sms_stopped("phone-name", false).await.unwrap();
+    assert!(!store.contact("phone-name").await.unwrap().sms_stopped);
+    assert_eq!(store.contact("unknown").await.unwrap(), ContactEntry::default());
 }

@@ -178,7 +178,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         )
         .send()
         .await?;
-    for name in ["subscriptions", "ledger", "imb"] {
+    for name in ["subscriptions", "ledger", "imb", "access"] {
         table(name, false).send().await?;
     }
     table("held", true).send().await?;
@@ -221,6 +221,10 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         connect_contact_flow_id: Some("flow".into()),
         connect_source_phone_number: Some("+18005550100".into()),
         ingest_continue_queue_url: Some(urls["ingest-continue"].clone()),
+        access_table: Some(format!("{prefix}-access")),
+        // The local key and base URL, so the Lambdas' unsubscribe links match the local pipeline's.
+        signing_key: Some(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap()),
+        public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod outbox;
 pub mod render;
 pub mod reports;
+pub mod serve;
 pub mod simulate;
 pub mod store;
 pub mod store_access;

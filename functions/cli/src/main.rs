@@ -2,7 +2,7 @@
 //! outbox instead of SES/SNS/Connect, and a virtual clock — plus file checking, synthetic
 //! data, template previews and the benchmark.
 
-use ballot_tracking::{bench, check, generate, render, simulate};
+use ballot_tracking::{bench, check, generate, render, serve, simulate};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -37,6 +37,20 @@ enum Command {
         /// Where outbox.jsonl, reports/ and summary.json go (default: out/<folder name>).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Serve the voters' API (sign up, codes, stop, unsubscribe) on this machine, with an election
+    /// folder's files loaded (all but its sign-ups: voters sign up here).
+    Serve {
+        /// The election folder (election.toml, timeline.csv and its files).
+        dir: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Where outbox.jsonl (every message, codes included), reports/ and the store go.
+        #[arg(long, default_value = "out/serve")]
+        out: PathBuf,
+        /// Run the clock from this time (RFC 3339) instead of now, e.g. during the election.
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Validate one county file (its kind is read from its header) and say what it would trigger.
     Check {
@@ -145,6 +159,21 @@ fn run() -> Result<ExitCode> {
                 t.held, t.superseded, t.duplicates, t.not_subscribed, t.moved_county, t.not_enrolled, t.failed
             );
             println!("wrote {}/outbox.jsonl, {}/reports/, {}/summary.json", out.display(), out.display(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { dir, port, out, at } => {
+            let clock = match at {
+                Some(t) => serve::ServeClock::From {
+                    start: wmb_core::time::parse_rfc3339(t.as_bytes()).with_context(|| format!("--at '{t}' is not an RFC 3339 time"))?,
+                    at: std::time::Instant::now(),
+                },
+                None => serve::ServeClock::System,
+            };
+            let server = serve::Server::open(&dir, &out, &format!("http://127.0.0.1:{port}"), clock)?;
+            let files = server.load_timeline(server.clock.now())?;
+            println!("loaded {files} files of {}; serving http://127.0.0.1:{port} (POST /signup, /optout, /verify; GET|POST /unsubscribe)", dir.display());
+            println!("messages and codes go to {}/outbox.jsonl; codes are printed here too", out.display());
+            server.run(port)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { file, election, report, json, crosswalk } => {

@@ -1,0 +1,192 @@
+//! `serve`: the voters' API on this machine, on the embedded store, with an election folder
+//! loaded. The same routes and answers as on AWS (the core's [`wmb_core::api`]); messages,
+//! codes included, go to `DIR/outbox.jsonl` in the shape `simulate` writes, and each code is
+//! also printed on the terminal.
+
+use crate::outbox::Outbox;
+use crate::reports::FileReport;
+use crate::simulate::{ingest_file, read_timeline};
+use crate::store::SqliteStore;
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use wmb_core::access::AccessKeys;
+use wmb_core::api::{ApiAnswer, ApiRequest};
+use wmb_core::election::Election;
+use wmb_core::formats::FileKind;
+use wmb_core::pipeline::{Pipeline, Tally};
+use wmb_core::ports::{HoldQueue, Inline};
+use wmb_core::templates::Catalog;
+use wmb_core::voice::VoicePlan;
+
+/// The time the server answers at: the system clock, or a start time that runs on from there.
+pub enum ServeClock {
+    System,
+    From { start: DateTime<Utc>, at: std::time::Instant },
+    /// Set by hand (tests).
+    Fixed(Mutex<DateTime<Utc>>),
+}
+
+impl ServeClock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            ServeClock::System => Utc::now(),
+            ServeClock::From { start, at } => *start + chrono::Duration::from_std(at.elapsed()).unwrap_or_default(),
+            ServeClock::Fixed(t) => *t.lock().expect("clock"),
+        }
+    }
+}
+
+/// The local service: one election folder, one SQLite file, one outbox.
+pub struct Server {
+    pub dir: PathBuf,
+    pub out: PathBuf,
+    pub store: SqliteStore,
+    pub outbox: Outbox,
+    pub catalog: Catalog,
+    pub elections: BTreeMap<String, Election>,
+    pub voice: VoicePlan,
+    pub access: AccessKeys,
+    pub clock: ServeClock,
+    /// Totals since the start, for the terminal.
+    pub tally: Mutex<Tally>,
+    /// One request at a time: the embedded store is one connection.
+    lock: Mutex<()>,
+}
+
+impl Server {
+    /// Opens a fresh store and outbox in `out` for the election in `dir`.
+    pub fn open(dir: &Path, out: &Path, public_url: &str, clock: ServeClock) -> Result<Server> {
+        let election_path = dir.join("election.toml");
+        let text = std::fs::read_to_string(&election_path).with_context(|| format!("{}: cannot be read", election_path.display()))?;
+        let election = Election::from_toml(&election_path.display().to_string(), &text)?;
+        std::fs::create_dir_all(out.join("reports")).with_context(|| format!("{}: cannot be created", out.display()))?;
+        let db = out.join("state.db");
+        for stale in [db.clone(), out.join("state.db-wal"), out.join("state.db-shm")] {
+            let _ = std::fs::remove_file(stale);
+        }
+        let catalog = Catalog::embedded()?;
+        election.check_sms_budget(&catalog)?;
+        let prompts = dir.join("voice-prompts.toml");
+        let voice = match std::fs::read_to_string(&prompts) {
+            Ok(text) => VoicePlan::from_toml(&prompts.display().to_string(), &text)?,
+            Err(_) => VoicePlan::default(),
+        };
+        Ok(Server {
+            dir: dir.to_path_buf(),
+            out: out.to_path_buf(),
+            store: SqliteStore::open(&db)?,
+            outbox: Outbox::create(&out.join("outbox.jsonl"))?,
+            catalog,
+            elections: BTreeMap::from([(election.id().to_string(), election)]),
+            voice,
+            access: crate::local_access(public_url),
+            clock,
+            tally: Mutex::new(Tally::default()),
+            lock: Mutex::new(()),
+        })
+    }
+
+    fn pipeline(&self) -> Pipeline<'_, SqliteStore, Outbox> {
+        Pipeline { store: &self.store, dispatcher: &self.outbox, queue: &Inline, catalog: &self.catalog, elections: &self.elections, voice: &self.voice, access: &self.access }
+    }
+
+    /// Sends what is due by `until` (held for quiet hours, retries), as release schedules would.
+    pub fn release_until(&self, until: DateTime<Utc>) -> Result<()> {
+        let pipeline = self.pipeline();
+        let mut tally = self.tally.lock().expect("tally");
+        futures::executor::block_on(async {
+            while let Some(next) = self.store.next_release().await? {
+                if next > until {
+                    break;
+                }
+                pipeline.release_due(next, &mut tally).await?;
+            }
+            anyhow::Ok(())
+        })?;
+        self.outbox.flush()?;
+        Ok(())
+    }
+
+    /// One file of the election folder arrives at `at` (a roll, statuses, scans...).
+    pub fn ingest(&self, kind: FileKind, file: &str, at: DateTime<Utc>) -> Result<FileReport> {
+        let _one = self.lock.lock().expect("server lock");
+        self.release_until(at)?;
+        let pipeline = self.pipeline();
+        let mut tally = self.tally.lock().expect("tally");
+        self.store.begin()?;
+        let report = futures::executor::block_on(ingest_file(&pipeline, &self.elections, &self.dir.join(file), file, kind, at, &mut tally));
+        self.store.commit()?;
+        let report = report?;
+        report.write(&self.out.join("reports"))?;
+        self.outbox.flush()?;
+        Ok(report)
+    }
+
+    /// Every file of the folder's timeline up to `until`, except sign-ups (voters sign up here).
+    pub fn load_timeline(&self, until: DateTime<Utc>) -> Result<usize> {
+        let mut n = 0;
+        for arrival in read_timeline(&self.dir)? {
+            if arrival.kind == FileKind::Signups || arrival.at > until {
+                continue;
+            }
+            self.ingest(arrival.kind, &arrival.path, arrival.at)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Answers one request at the server's time, after releasing what fell due.
+    pub fn respond(&self, req: ApiRequest<'_>) -> ApiAnswer {
+        let _one = self.lock.lock().expect("server lock");
+        let now = self.clock.now();
+        if let Err(e) = self.release_until(now) {
+            eprintln!("serve: release failed: {e:#}");
+        }
+        let mut tally = self.tally.lock().expect("tally");
+        let answer = futures::executor::block_on(self.pipeline().answer(req, now, &mut tally));
+        if let Err(e) = self.outbox.flush() {
+            eprintln!("serve: outbox not written: {e}");
+        }
+        answer
+    }
+
+    /// Serves HTTP on the port until the process is stopped.
+    pub fn run(&self, port: u16) -> Result<()> {
+        let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
+        let codes_seen = Mutex::new(0usize);
+        for mut request in http.incoming_requests() {
+            let mut body = vec![];
+            let _ = request.as_reader().take(64 * 1024).read_to_end(&mut body);
+            let url = request.url().to_string();
+            let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+            let client = request.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+            let method = request.method().as_str().to_uppercase();
+            let answer = self.respond(ApiRequest { method: &method, path, query, body: &body, client: &client });
+            self.print_new_codes(&codes_seen);
+            let header = tiny_http::Header::from_bytes("Content-Type", answer.content_type).expect("a valid header");
+            let response = tiny_http::Response::from_string(answer.body).with_status_code(answer.status).with_header(header);
+            let _ = request.respond(response);
+        }
+        Ok(())
+    }
+
+    /// Prints the codes written to the outbox since the last call (a person reads them here).
+    fn print_new_codes(&self, seen: &Mutex<usize>) {
+        let Ok(text) = std::fs::read_to_string(self.out.join("outbox.jsonl")) else { return };
+        let mut seen = seen.lock().expect("seen");
+        let lines: Vec<&str> = text.lines().collect();
+        for line in lines.iter().skip(*seen) {
+            if let Ok(m) = serde_json::from_str::<crate::outbox::OutboxLine>(line) {
+                if m.message == "verification_code" || m.message == "account_code" {
+                    let code = m.body.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap_or("?");
+                    println!("code {code} sent by {} to {} ({})", m.channel, m.to, m.message);
+                }
+            }
+        }
+        *seen = lines.len();
+    }
+}
