@@ -154,6 +154,14 @@ impl Server {
         answer
     }
 
+    /// A text a phone sends to the service's number (two-way SMS): STOP, START, HELP.
+    pub fn text_in(&self, from: &str, body: &str, message_id: &str) -> Result<wmb_core::account::InboundOutcome> {
+        let _one = self.lock.lock().expect("server lock");
+        let outcome = futures::executor::block_on(self.pipeline().inbound_text(from, body, message_id, self.clock.now()))?;
+        self.outbox.flush()?;
+        Ok(outcome)
+    }
+
     /// Serves HTTP on the port until the process is stopped.
     pub fn run(&self, port: u16) -> Result<()> {
         let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;

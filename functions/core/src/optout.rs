@@ -113,7 +113,9 @@ pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>)
 
 /// The link an email carries: `<public url>/unsubscribe?token=…`.
 pub fn unsubscribe_url(base: &str, key: &SigningKey, votecal_id: &str, now: DateTime<Utc>) -> String {
-    let token = unsubscribe_token(key, votecal_id, now + Duration::days(UNSUBSCRIBE_LINK_DAYS));
+    // Expiring at a day's end: every email of a day carries the same link.
+    let day = chrono::DurationRound::duration_trunc(now, Duration::days(1)).unwrap_or(now);
+    let token = unsubscribe_token(key, votecal_id, day + Duration::days(UNSUBSCRIBE_LINK_DAYS + 1));
     format!("{}/unsubscribe?token={token}", base.trim_end_matches('/'))
 }
 

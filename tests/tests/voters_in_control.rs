@@ -1,0 +1,113 @@
+//! "Voters in control" through `ballot-tracking serve`'s handler: the core's API on the embedded
+//! store, an outbox for every message, the clock set by hand. (The same story runs on moto
+//! through the Lambdas in aws_e2e.rs.)
+
+use ballot_tracking::outbox::OutboxLine;
+use ballot_tracking::serve::{ServeClock, Server};
+use chrono::{DateTime, Utc};
+use wmb_core::api::ApiRequest;
+use wmb_core::formats::FileKind;
+use wmb_tests::harness::repo_path;
+use wmb_tests::scenario::{at, check_against_openapi, voters_in_control, Answer, Email, VoterService};
+
+struct Local {
+    server: Server,
+    answers: Vec<Answer>,
+    _out: tempfile::TempDir,
+}
+
+impl Local {
+    fn new() -> Local {
+        let out = tempfile::tempdir().unwrap();
+        let clock = ServeClock::Fixed(std::sync::Mutex::new(at("2026-09-20T06:00:00-07:00")));
+        let server = Server::open(&repo_path("events/sample-election"), out.path(), "http://127.0.0.1:8080", clock).unwrap();
+        Local { server, answers: vec![], _out: out }
+    }
+
+    fn outbox(&self) -> Vec<OutboxLine> {
+        let text = std::fs::read_to_string(self.server.out.join("outbox.jsonl")).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+}
+
+impl VoterService for Local {
+    async fn call(&mut self, method: &str, path: &str, query: &str, body: &str) -> Answer {
+        let a = self.server.respond(ApiRequest { method, path, query, body: body.as_bytes(), client: "127.0.0.1" });
+        let answer = Answer { method: method.into(), path: path.into(), status: a.status, content_type: a.content_type.into(), body: a.body };
+        self.answers.push(answer.clone());
+        answer
+    }
+
+    async fn text_in(&mut self, from: &str, body: &str, message_id: &str) {
+        self.server.text_in(from, body, message_id).unwrap();
+    }
+
+    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+        self.set_now(when);
+        let report = self.server.ingest(FileKind::parse(kind).unwrap(), file, when).unwrap();
+        assert!(report.file_error.is_none());
+    }
+
+    async fn settle(&mut self, until: DateTime<Utc>) {
+        self.set_now(until);
+        self.server.release_until(until).unwrap();
+    }
+
+    fn set_now(&mut self, when: DateTime<Utc>) {
+        if let ServeClock::Fixed(t) = &self.server.clock {
+            *t.lock().unwrap() = when;
+        }
+    }
+
+    fn texts_to(&self, phone: &str) -> Vec<String> {
+        self.outbox().into_iter().filter(|m| m.channel == "sms" && m.to == phone).map(|m| m.body).collect()
+    }
+
+    fn emails_to(&self, address: &str) -> Vec<Email> {
+        self.outbox()
+            .into_iter()
+            .filter(|m| m.channel == "email" && m.to == address)
+            .map(|m| Email { subject: m.subject.unwrap_or_default(), html: m.html.unwrap_or_default(), list_unsubscribe: m.list_unsubscribe })
+            .collect()
+    }
+
+    fn answers(&self) -> Vec<Answer> {
+        self.answers.clone()
+    }
+}
+
+#[tokio::test]
+async fn voters_prove_their_contacts_and_stop_means_stop_on_the_local_service() {
+    let mut local = Local::new();
+    voters_in_control(&mut local).await;
+    check_against_openapi(&local.answers());
+    // Every email that carries ballot news carries its unsubscribe header.
+    let news: Vec<OutboxLine> = local.outbox().into_iter().filter(|m| m.channel == "email" && !m.message.ends_with("code")).collect();
+    assert!(!news.is_empty());
+    assert!(news.iter().all(|m| m.list_unsubscribe.is_some()), "every email has List-Unsubscribe");
+}
+
+#[tokio::test]
+async fn the_local_server_answers_over_http() {
+    // GIVEN serve on a free port (the same handler, behind tiny_http)
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = tempfile::tempdir().unwrap();
+    let server = Server::open(&repo_path("events/sample-election"), out.path(), &format!("http://127.0.0.1:{port}"), ServeClock::System).unwrap();
+    server.load_timeline(at("2026-10-07T00:00:00Z")).unwrap();
+    std::thread::spawn(move || server.run(port));
+    // WHEN a request with a bad date arrives over HTTP
+    let mut stream = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    use std::io::{Read, Write};
+    let body = r#"{"first_name":"Emily","last_name":"Chen","date_of_birth":"14-03-1985","zip":"94612","language":"en","sms":"+15105550101"}"#;
+    write!(stream, "POST /signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    // THEN it answers 400 naming the field, with JSON
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("\"field\":\"date_of_birth\""), "{response}");
+}
