@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use wmb_aws::app::{App, AppOptions};
 use wmb_aws::handlers::{deliver, fanout, ingest, release};
-use wmb_aws::senders::{SesEmail, SnsSms};
+use wmb_aws::senders::{ByChannel, SesEmail, SnsSms};
+use wmb_tests::scenario::{check_against_openapi, voters_in_control, Answer, Email, VoterService};
 use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
 use wmb_tests::harness::*;
 
@@ -55,6 +56,9 @@ struct World {
     stream_log: Vec<serde_json::Value>,
     delivered_bodies: Vec<(String, String)>,
     s3_events: Vec<serde_json::Value>,
+    /// What the API sends at once (codes), and answers texts with.
+    codes: ByChannel<wmb_voice::MaybeVoice>,
+    answers: Vec<Answer>,
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -102,6 +106,11 @@ impl World {
             .repeatedly()
             .build();
         let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
+        let codes = ByChannel {
+            sms: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into() },
+            voice: wmb_voice::MaybeVoice(None),
+        };
         World {
             sqs: aws_sdk_sqs::Client::new(&sdk),
             sms: Throttling { inner: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, seen: AtomicU64::new(0), throttled: Mutex::default() },
@@ -118,6 +127,8 @@ impl World {
             stream_log: vec![],
             delivered_bodies: vec![],
             s3_events: vec![],
+            codes,
+            answers: vec![],
         }
     }
 
@@ -332,75 +343,80 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     assert!(report.contains("a county's folder takes vbm, vph, imb files"), "{report}");
 }
 
-async fn signup_call(world: &World, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
-    event["body"] = body.to_string().into();
-    let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event");
-    let response = wmb_aws::handlers::signup::handle(&world.app, request).await.expect("sign-up answers");
-    let status = response.status().as_u16();
-    let body = match response.body() {
-        lambda_http::Body::Text(t) => t.clone(),
-        other => String::from_utf8_lossy(other.as_ref()).into_owned(),
-    };
-    (status, serde_json::from_str(&body).unwrap())
+impl VoterService for World {
+    async fn call(&mut self, method: &str, path: &str, query: &str, body: &str) -> Answer {
+        let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
+        event["body"] = body.into();
+        event["rawPath"] = path.into();
+        event["rawQueryString"] = query.into();
+        event["routeKey"] = format!("{method} {path}").into();
+        event["requestContext"]["http"]["method"] = method.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event");
+        let response = wmb_aws::handlers::signup::handle(&self.app, &self.codes, request).await.expect("the API answers");
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let body = match response.body() {
+            lambda_http::Body::Text(t) => t.clone(),
+            other => String::from_utf8_lossy(other.as_ref()).into_owned(),
+        };
+        let answer = Answer { method: method.into(), path: path.into(), status: response.status().as_u16(), content_type, body };
+        self.answers.push(answer.clone());
+        answer
+    }
+
+    async fn text_in(&mut self, from: &str, body: &str, message_id: &str) {
+        let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/inbound-sms-sns.json")).unwrap()).unwrap();
+        let mut message: serde_json::Value = serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        message["originationNumber"] = from.into();
+        message["messageBody"] = body.into();
+        message["inboundMessageId"] = message_id.into();
+        event["Records"][0]["Sns"]["Message"] = message.to_string().into();
+        let event: aws_lambda_events::event::sns::SnsEvent = serde_json::from_value(event).unwrap();
+        wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default())).await.expect("inbound text handled");
+    }
+
+    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+        World::arrive(self, kind, file, when).await;
+    }
+
+    async fn settle(&mut self, until: DateTime<Utc>) {
+        self.pump().await;
+        self.release_until(until).await;
+        self.app.set_now(until.max(self.app.now()));
+        self.pump().await;
+    }
+
+    fn set_now(&mut self, when: DateTime<Utc>) {
+        self.app.set_now(when);
+    }
+
+    fn texts_to(&self, phone: &str) -> Vec<String> {
+        self.moto.sms().into_iter().filter(|(to, _)| to == phone).map(|(_, m)| m).collect()
+    }
+
+    fn emails_to(&self, address: &str) -> Vec<Email> {
+        self.moto.emails().into_iter().filter(|(to, _, _)| to == address).map(|(_, subject, html)| Email { subject, html, list_unsubscribe: None }).collect()
+    }
+
+    fn answers(&self) -> Vec<Answer> {
+        self.answers.clone()
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_up_through_the_api_confirms_and_catches_up_and_refusals_say_what_to_do() {
-    // GIVEN the voter roll and the first ballots mailed, before Emily signs up
-    let mut world = World::new("signup", at("2026-10-06T12:00:00-07:00")).await;
-    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
-    world.arrive("vbm", "vbm-2026-10-06.csv", at("2026-10-06T12:00:00-07:00")).await;
-    assert!(world.moto.sms().is_empty(), "nobody has signed up yet");
-
-    // WHEN she signs up through the API (the sample event: date of birth typed MM-DD-YYYY)
-    world.app.set_now(at("2026-10-07T10:00:00-07:00"));
-    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
-    let body: serde_json::Value = serde_json::from_str(sample["body"].as_str().unwrap()).unwrap();
-    let (status, answer) = signup_call(&world, body.clone()).await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!((answer["status"].as_str(), answer["county"].as_str()), (Some("subscribed"), Some("01")));
-    world.pump().await;
-    // (the test's SMS provider throttles some first attempts: their retries are released later)
-    world.release_until(at("2026-10-07T10:30:00-07:00")).await;
-    // THEN she is confirmed, and told her ballot is already in the mail (nothing lost by signing up late)
-    let sms: Vec<String> = world.moto.sms().into_iter().filter(|(to, _)| to == "+15105550101").map(|(_, m)| m).collect();
-    assert_eq!(sms.len(), 2, "a confirmation and the Outbound catch-up: {sms:?}");
-    assert_eq!(world.moto.emails().iter().filter(|(to, _, _)| to == "emily.chen@example.com").count(), 2);
-    // AND signing up again with the same choices sends nothing new
-    let (status, _) = signup_call(&world, body.clone()).await;
-    assert_eq!(status, 200);
-    world.pump().await;
-    world.release_until(at("2026-10-07T11:00:00-07:00")).await;
-    assert_eq!(world.moto.sms().len(), 2);
-
-    // Changing the choices again within minutes is refused: nobody can flood a phone with
-    // confirmations by re-submitting
-    let mut other_hours = body.clone();
-    other_hours["notify_from"] = "09:00".into();
-    let (status, answer) = signup_call(&world, other_hours.clone()).await;
-    assert_eq!((status, answer["reason"].as_str()), (429, Some("try_later")), "{answer}");
-    world.app.set_now(at("2026-10-07T11:30:00-07:00"));
-    let (status, _) = signup_call(&world, other_hours).await;
-    assert_eq!(status, 200, "allowed again later");
-
-    // A name that matches nobody: refused with the guidance's advice, and nothing echoed back
-    let mut wrong = body.clone();
-    wrong["first_name"] = "Emilia".into();
-    let (status, answer) = signup_call(&world, wrong).await;
-    assert_eq!((status, answer["reason"].as_str()), (422, Some("no_match")));
-    assert!(answer["advice"].as_str().unwrap().contains("My Voter Status"));
-    assert!(!answer.to_string().contains("Emilia") && !answer.to_string().contains("1985"));
-    // A phone number that is not E.164: the field is named, the number is not repeated
-    let mut bad = body.clone();
-    bad["sms"] = "510-555-0101".into();
-    let (status, answer) = signup_call(&world, bad).await;
-    assert_eq!((status, answer["field"].as_str()), (400, Some("sms")));
-    assert!(!answer.to_string().contains("555-0101"));
-    // The twins need their VoteCal ID
-    let twins = serde_json::json!({"first_name": "Maria", "last_name": "Garcia", "date_of_birth": "1988-05-09", "zip": "90026", "language": "es", "sms": "+13235550110"});
-    let (status, answer) = signup_call(&world, twins).await;
-    assert_eq!((status, answer["reason"].as_str()), (422, Some("needs_votecal_id")), "{answer}");
+#[test]
+fn voters_prove_their_contacts_and_stop_means_stop_through_the_lambdas() {
+    // The same story as through `serve` (tests/src/scenario.rs), through the API, inbound-SMS,
+    // ingest, fan-out, delivery and release handlers on moto. (A thread of its own: the story's
+    // future is deeper than a test thread's stack in a debug build.)
+    let story = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let mut world = World::new("voters", at("2026-09-20T06:00:00-07:00")).await;
+            voters_in_control(&mut world).await;
+            check_against_openapi(&world.answers);
+        })
+    });
+    story.unwrap().join().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
