@@ -152,6 +152,44 @@ impl Dispatcher for ChannelSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::sync::{Arc, Mutex};
+
+    #[tokio::test]
+    async fn an_email_carries_the_one_click_unsubscribe_headers_of_rfc_8058() {
+        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let record = seen.clone();
+        let rule = mock!(aws_sdk_sesv2::Client::send_email)
+            .match_requests(move |r| {
+                let headers = r.content().and_then(|c| c.simple()).map(|m| m.headers().to_vec()).unwrap_or_default();
+                record.lock().unwrap().extend(headers.into_iter().map(|h| (h.name().to_string(), h.value().to_string())));
+                true
+            })
+            .then_output(|| aws_sdk_sesv2::operation::send_email::SendEmailOutput::builder().message_id("m-1").build());
+        let ses = SesEmail { client: mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, [&rule]), from: "notify@example.gov".into() };
+        let msg = OutgoingMessage {
+            key: "k".into(),
+            votecal_id: "CA1".into(),
+            election_id: None,
+            ballot_id: None,
+            kind: wmb_core::MessageKind::Accepted,
+            channel: Channel::Email,
+            language: wmb_core::Language::En,
+            to: "voter@example.com".into(),
+            send_at: chrono::Utc::now(),
+            rendered: wmb_core::templates::Rendered { subject: Some("s".into()), text: "t".into(), html: Some("<p>h</p>".into()) },
+            voice: None,
+            unsubscribe_url: Some("https://api.example.gov/unsubscribe?token=abc.def".into()),
+        };
+        assert_eq!(ses.dispatch(&msg).await.unwrap(), "m-1");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                ("List-Unsubscribe".to_string(), "<https://api.example.gov/unsubscribe?token=abc.def>".to_string()),
+                ("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string())
+            ]
+        );
+    }
 
     #[test]
     fn provider_errors_are_sorted_into_retry_or_record() {

@@ -152,7 +152,9 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
         // About a quarter of voters sign up (over 5 million of 22 million did in 2024).
         if rng.permille(250) {
             let lang = rng.weighted(&LANGUAGE_MIX).code();
-            let phone = format!("+1{}555{:04}", 200 + rng.below(700), rng.below(10_000));
+            // A California area code and a 555 exchange.
+            let area = CA_AREA_CODES[rng.below(CA_AREA_CODES.len() as u64) as usize];
+            let phone = format!("+1{area}555{:04}", rng.below(10_000));
             let sms = if rng.permille(650) { phone.clone() } else { String::new() };
             let mut email = if rng.permille(600) { format!("voter{i}@example.com") } else { String::new() };
             let voice = if rng.permille(100) { phone } else { String::new() };
@@ -236,3 +238,9 @@ pub fn write_scans(path: &Path, n: u64, crosswalk: u64, seed: u64) -> Result<()>
     w.flush()?;
     Ok(())
 }
+
+/// California's area codes: generated numbers are real US numbers, as libphonenumber judges them.
+const CA_AREA_CODES: [u16; 37] = [
+    209, 213, 279, 310, 323, 341, 350, 408, 415, 424, 442, 510, 530, 559, 562, 619, 626, 628, 650, 657, 661, 669, 707, 714, 747, 760, 805,
+    818, 820, 831, 840, 858, 909, 916, 925, 949, 951,
+];

@@ -401,3 +401,113 @@ where
         Ok(Ok(sub.language))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{AccessKeys, SigningKey};
+    use crate::election::Election;
+    use crate::formats::{VbmStatus, VoterStatus};
+    use crate::memory::{MemoryStore, RecordingDispatcher};
+    use crate::notify::Notification;
+    use crate::status::StatusCode;
+    use crate::templates::Catalog;
+    use crate::voice::VoicePlan;
+    use crate::CountyCode;
+    use std::sync::Mutex;
+
+    const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
+    const PHONE: &str = "+19165550100";
+
+    /// A channel queue that keeps what it is given (the delivery function runs later).
+    #[derive(Default)]
+    struct Queue(Mutex<Vec<Notification>>);
+
+    impl NotificationQueue for Queue {
+        async fn enqueue(&self, n: &Notification) -> Result<bool, StoreError> {
+            self.0.lock().unwrap().push(n.clone());
+            Ok(true)
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn random() -> [u8; 16] {
+        [3; 16]
+    }
+
+    #[test]
+    fn nothing_reaches_a_phone_after_stop_whether_queued_retried_held_or_caught_up() {
+        futures::executor::block_on(async {
+            // GIVEN a voter whose phone is live, an Outbound text on the channel queue, and a
+            // Received text whose first attempt was throttled (held for its retry)
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            let voter = VoterRecord {
+                votecal_id: "CA1".into(),
+                county,
+                first_name: "Ann".into(),
+                last_name: "Lee".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
+                zip: "90012".into(),
+                status: VoterStatus::Active,
+            };
+            store.put_voter(&voter).await.unwrap();
+            let signed_up = t("2026-10-01T19:00:00Z");
+            let sub = Subscription {
+                votecal_id: "CA1".into(),
+                county,
+                language: Language::En,
+                sms: Some(PHONE.into()),
+                email: None,
+                voice: None,
+                hours: Default::default(),
+                signed_up_at: signed_up,
+                stopped: Default::default(),
+                erase_after: None,
+            };
+            store.put_subscription(&sub).await.unwrap();
+            store.link_contact(&contact_name(&keys.signing, Channel::Sms, PHONE), "CA1", 5).await.unwrap();
+            let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+            let catalog = Catalog::embedded().unwrap();
+            let voice = VoicePlan::default();
+            let sent = RecordingDispatcher::default();
+            let queue = Queue::default();
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &queue, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let mut tally = Tally::default();
+            let now = t("2026-10-06T19:00:00Z");
+            let row = |status, at: &str| VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status, status_time: t(at) };
+            p.apply_status(&row(StatusCode::Issued, "2026-10-05T16:00:00Z"), now, &mut tally).await.unwrap();
+            let queued = queue.0.lock().unwrap().clone();
+            assert_eq!(queued.len(), 1);
+            p.apply_status(&row(StatusCode::InReview, "2026-10-06T16:00:00Z"), now, &mut tally).await.unwrap();
+            let received = queue.0.lock().unwrap()[1].clone();
+            sent.failures.lock().unwrap().push(DeliveryError::Throttled);
+            p.deliver(received, now, &mut tally).await.unwrap();
+            assert_eq!((tally.retried, sent.sent.lock().unwrap().len()), (1, 0), "held for its retry");
+
+            // WHEN the voter texts STOP
+            let outcome = p.inbound_text(PHONE, "stop", "m-1", now).await.unwrap();
+            assert_eq!((outcome.changed, outcome.replied), (1, Some(MessageKind::OptedOut)));
+
+            // THEN the queued text, the retry, a catch-up and anything held send nothing
+            p.deliver(queued[0].clone(), now, &mut tally).await.unwrap();
+            p.release_due(now + chrono::Duration::hours(2), &mut tally).await.unwrap();
+            let stopped = store.subscription("CA1").await.unwrap().unwrap();
+            p.welcome(&stopped, now, &mut tally).await.unwrap();
+            let texts: Vec<MessageKind> = sent.sent.lock().unwrap().iter().map(|m| m.kind).collect();
+            assert_eq!(texts, [MessageKind::OptedOut], "only the one confirmation of the opt-out");
+            assert_eq!(store.held_count(), 0, "nothing left waiting to go out");
+            // AND the stop is kept 30 days with the number (START works), then the number is erased
+            assert!(stopped.erase_after.is_some());
+            let later = stopped.erase_after.unwrap() + chrono::Duration::seconds(1);
+            let erased = p.live_subscription("CA1", later).await.unwrap().unwrap();
+            assert_eq!(erased.chosen(Channel::Sms), None);
+            assert!(store.contact(&contact_name(&keys.signing, Channel::Sms, PHONE)).await.unwrap().voters.is_empty());
+        });
+    }
+}

@@ -103,6 +103,25 @@ impl Dispatcher for ConnectVoice {
     }
 }
 
+/// Calls when Amazon Connect is configured; otherwise every call fails for good, with the reason
+/// (the API's voice codes in a deployment without Connect).
+pub struct MaybeVoice(pub Option<ConnectVoice>);
+
+impl MaybeVoice {
+    pub fn from_app(app: &App) -> MaybeVoice {
+        MaybeVoice(ConnectVoice::from_app(app).ok())
+    }
+}
+
+impl Dispatcher for MaybeVoice {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        match &self.0 {
+            Some(v) => v.dispatch(msg).await,
+            None => Err(DeliveryError::Permanent("voice calls are not configured (CONNECT_INSTANCE_ID)".into())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +143,7 @@ mod tests {
             send_at: chrono::Utc::now(),
             rendered: Rendered { subject: None, text: "script".into(), html: None },
             voice,
+            unsubscribe_url: None,
         }
     }
 
@@ -168,24 +188,5 @@ mod tests {
         assert!(matches!(call_attributes(&message(None)), Err(DeliveryError::Permanent(_))));
         assert_ne!(client_token("a"), client_token("b"));
         assert!(client_token(&"k".repeat(1000)).len() <= 500);
-    }
-}
-
-/// Calls when Amazon Connect is configured; otherwise every call fails for good, with the reason
-/// (the API's voice codes in a deployment without Connect).
-pub struct MaybeVoice(pub Option<ConnectVoice>);
-
-impl MaybeVoice {
-    pub fn from_app(app: &App) -> MaybeVoice {
-        MaybeVoice(ConnectVoice::from_app(app).ok())
-    }
-}
-
-impl Dispatcher for MaybeVoice {
-    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
-        match &self.0 {
-            Some(v) => v.dispatch(msg).await,
-            None => Err(DeliveryError::Permanent("voice calls are not configured (CONNECT_INSTANCE_ID)".into())),
-        }
     }
 }
