@@ -201,14 +201,39 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     assert_eq!(s.emails_to(EMILY_EMAIL).len(), emails_before, "nothing after unsubscribe");
     assert!(s.texts_to(EMILY_PHONE)[texts_after_start..].iter().any(|t| t.contains("accepted")), "texts came back after START");
 
+    // "My ballot": a code to her proven phone (not to the unsubscribed email), then the journey
+    let who = serde_json::json!({"first_name": "Emily", "last_name": "Chen", "date_of_birth": "03-14-1985", "zip": "94612", "language": "es"}).to_string();
+    let (texts, emails) = (s.texts_to(EMILY_PHONE).len(), s.emails_to(EMILY_EMAIL).len());
+    let a = s.call("POST", "/ballot", "", &who).await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    let view = a.json()["change_id"].as_str().unwrap().to_string();
+    assert_eq!((s.texts_to(EMILY_PHONE).len(), s.emails_to(EMILY_EMAIL).len()), (texts + 1, emails), "a code to the live phone only");
+    let code = code_in(s.texts_to(EMILY_PHONE).last().unwrap());
+    let a = s.call("POST", "/verify", "", &verify(&view, &code)).await;
+    assert_eq!((a.status, a.reason()), (422, "wrong_code".into()), "a code for the journey changes nothing");
+    let a = s.call("POST", "/ballot/view", "", &serde_json::json!({"change_id": view, "code": code, "language": "es"}).to_string()).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let journey = a.json();
+    let election = &journey["elections"][0];
+    let milestones: Vec<&str> = election["events"].as_array().unwrap().iter().filter_map(|e| e["milestone"].as_str()).collect();
+    assert_eq!(milestones, ["outbound", "received", "accepted"], "{journey}");
+    assert_eq!((election["current"].as_str(), election["needs_action"].as_bool()), (Some("accepted"), Some(false)));
+    assert!(!a.body.contains("Emily") && !a.body.contains(EMILY_PHONE) && !a.body.contains("CA000000101"), "the journey, not the person");
+    let a = s.call("POST", "/ballot/view", "", &serde_json::json!({"change_id": view, "code": code}).to_string()).await;
+    assert_eq!((a.status, a.reason()), (422, "wrong_code".into()), "shown once per code");
+
     // Requests are limited per voter: a third within ten minutes is refused
     let optout = serde_json::json!({"first_name": "Emily", "last_name": "Chen", "date_of_birth": "1985-03-14", "zip": "94612", "channels": ["sms"]}).to_string();
-    for _ in 0..2 {
-        let a = s.call("POST", "/optout", "", &optout).await;
-        assert_eq!(a.status, 202, "{}", a.body);
-    }
+    let a = s.call("POST", "/optout", "", &optout).await;
+    assert_eq!(a.status, 202, "{}", a.body);
     let a = s.call("POST", "/optout", "", &optout).await;
     assert_eq!((a.status, a.reason()), (429, "try_later".into()));
+
+    // A voter who never signed up: the same answer, and no code goes anywhere
+    let before: usize = ["+15105550160"].iter().map(|p| s.texts_to(p).len()).sum();
+    let a = s.call("POST", "/ballot", "", &serde_json::json!({"first_name": "Samuel", "last_name": "Wright", "date_of_birth": "1947-06-28", "zip": "94501"}).to_string()).await;
+    assert_eq!((a.status, a.json()["status"].as_str()), (202, Some("codes_sent")));
+    assert_eq!(before, 0);
 
     // A brute force of birth dates locks the name and ZIP
     for year in 1970..1975 {

@@ -94,7 +94,10 @@ async fn the_local_server_answers_over_http() {
     let out = tempfile::tempdir().unwrap();
     let server = Server::open(&repo_path("events/sample-election"), out.path(), &format!("http://127.0.0.1:{port}"), ServeClock::System).unwrap();
     server.load_timeline(at("2026-10-07T00:00:00Z")).unwrap();
-    std::thread::spawn(move || server.run(port));
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(web.path().join("index.html"), "<!DOCTYPE html><title>page</title>").unwrap();
+    let web_dir = web.path().to_path_buf();
+    std::thread::spawn(move || server.run(port, &web_dir));
     // WHEN a request with a bad date arrives over HTTP
     let mut stream = loop {
         if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -110,4 +113,16 @@ async fn the_local_server_answers_over_http() {
     // THEN it answers 400 naming the field, with JSON
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     assert!(response.contains("\"field\":\"date_of_birth\""), "{response}");
+    // AND the page is served at / on the same origin, but nothing outside its folder
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    };
+    let page = get("/");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("text/html") && page.contains("<title>page</title>"), "{page}");
+    assert!(get("/../Cargo.toml").starts_with("HTTP/1.1 404"));
+    drop(web);
 }

@@ -123,7 +123,7 @@ impl ContactIndex for DynamoStore {
             .condition_expression("attribute_not_exists(voters) OR size(voters) < :max OR contains(voters, :id)")
             .expression_attribute_values(":v", AttributeValue::Ss(vec![votecal_id.to_string()]))
             .expression_attribute_values(":id", s(votecal_id))
-            .expression_attribute_values(":max", n(max as i64))
+            .expression_attribute_values(":max", n(max.min(i64::MAX as usize) as i64))
             .send()
             .await;
         match result {

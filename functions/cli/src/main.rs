@@ -51,6 +51,9 @@ enum Command {
         /// Run the clock from this time (RFC 3339) instead of now, e.g. during the election.
         #[arg(long)]
         at: Option<String>,
+        /// The voters' page (default: the repository's functions/cli/web).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/web"))]
+        web: PathBuf,
     },
     /// Validate one county file (its kind is read from its header) and say what it would trigger.
     Check {
@@ -161,7 +164,7 @@ fn run() -> Result<ExitCode> {
             println!("wrote {}/outbox.jsonl, {}/reports/, {}/summary.json", out.display(), out.display(), out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { dir, port, out, at } => {
+        Command::Serve { dir, port, out, at, web } => {
             let clock = match at {
                 Some(t) => serve::ServeClock::From {
                     start: wmb_core::time::parse_rfc3339(t.as_bytes()).with_context(|| format!("--at '{t}' is not an RFC 3339 time"))?,
@@ -171,9 +174,9 @@ fn run() -> Result<ExitCode> {
             };
             let server = serve::Server::open(&dir, &out, &format!("http://127.0.0.1:{port}"), clock)?;
             let files = server.load_timeline(server.clock.now())?;
-            println!("loaded {files} files of {}; serving http://127.0.0.1:{port} (POST /signup, /optout, /verify; GET|POST /unsubscribe)", dir.display());
+            println!("loaded {files} files of {}; the voters' page at http://127.0.0.1:{port}/ and the API (POST /signup /optout /verify /ballot /ballot/view; GET|POST /unsubscribe)", dir.display());
             println!("messages and codes go to {}/outbox.jsonl; codes are printed here too", out.display());
-            server.run(port)?;
+            server.run(port, &web)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { file, election, report, json, crosswalk } => {

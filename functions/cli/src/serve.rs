@@ -162,8 +162,30 @@ impl Server {
         Ok(outcome)
     }
 
-    /// Serves HTTP on the port until the process is stopped.
-    pub fn run(&self, port: u16) -> Result<()> {
+    /// A file of the voters' page, if the path names one: `/` is `index.html`. Paths that climb
+    /// out of the folder are not files.
+    pub fn page_file(web: &Path, path: &str) -> Option<(Vec<u8>, &'static str)> {
+        let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+        if rel.is_empty() || rel.split('/').any(|p| p.is_empty() || p == ".." || p == "." || p.starts_with('.')) {
+            return None;
+        }
+        let file = web.join(rel);
+        let kind = match file.extension().and_then(|e| e.to_str()) {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js" | "mjs") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("json") => "application/json",
+            Some("svg") => "image/svg+xml",
+            Some("png") => "image/png",
+            Some("ico") => "image/x-icon",
+            _ => return None,
+        };
+        std::fs::read(&file).ok().map(|bytes| (bytes, kind))
+    }
+
+    /// Serves HTTP on the port until the process is stopped: the voters' page (files of `web`)
+    /// and the API on one origin, as CloudFront serves them on AWS.
+    pub fn run(&self, port: u16, web: &Path) -> Result<()> {
         let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
         let codes_seen = Mutex::new(0usize);
         for mut request in http.incoming_requests() {
@@ -173,6 +195,13 @@ impl Server {
             let (path, query) = url.split_once('?').unwrap_or((&url, ""));
             let client = request.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default();
             let method = request.method().as_str().to_uppercase();
+            if method == "GET" {
+                if let Some((bytes, kind)) = Self::page_file(web, path) {
+                    let header = tiny_http::Header::from_bytes("Content-Type", kind).expect("a valid header");
+                    let _ = request.respond(tiny_http::Response::from_data(bytes).with_header(header));
+                    continue;
+                }
+            }
             let answer = self.respond(ApiRequest { method: &method, path, query, body: &body, client: &client });
             self.print_new_codes(&codes_seen);
             let header = tiny_http::Header::from_bytes("Content-Type", answer.content_type).expect("a valid header");

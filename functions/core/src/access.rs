@@ -115,6 +115,8 @@ pub enum ChangeAction {
     Choices { desired: Subscription },
     /// Stop these channels (empty: every channel).
     Stop { channels: Vec<Channel> },
+    /// Show the voter their ballots' journey ("my ballot"), once.
+    View,
 }
 
 /// One code of a change: where it went and what entering it does.
@@ -247,15 +249,21 @@ impl PendingChange {
         (change, codes)
     }
 
-    /// A request to stop channels: approval codes to the contacts already proven (none when the
-    /// voter has none: nothing is sent, and the caller's answer is the same).
-    pub fn stop(keys: &AccessKeys, votecal_id: &str, current: Option<&Subscription>, channels: Vec<Channel>, now: DateTime<Utc>) -> (PendingChange, Vec<CodeToSend>) {
+    /// A request to stop channels, or to see the ballot's journey: approval codes to the
+    /// contacts already proven (none when the voter has none: nothing is sent, and the caller's
+    /// answer is the same).
+    pub fn approval(keys: &AccessKeys, votecal_id: &str, current: Option<&Subscription>, action: ChangeAction, now: DateTime<Utc>) -> (PendingChange, Vec<CodeToSend>) {
         let id = change_id_from((keys.random)());
-        let mut change = PendingChange::new(id, votecal_id, ChangeAction::Stop { channels }, current, now);
+        let mut change = PendingChange::new(id, votecal_id, action, current, now);
         change.approved = false;
         change.ask_approval();
         let codes = change.draw_codes(keys);
         (change, codes)
+    }
+
+    /// See [`PendingChange::approval`].
+    pub fn stop(keys: &AccessKeys, votecal_id: &str, current: Option<&Subscription>, channels: Vec<Channel>, now: DateTime<Utc>) -> (PendingChange, Vec<CodeToSend>) {
+        Self::approval(keys, votecal_id, current, ChangeAction::Stop { channels }, now)
     }
 
     /// Checks a code. A right code is used up; a wrong one counts against the change.
@@ -303,6 +311,19 @@ impl PendingChange {
             }
         }
         (!sub.channels().is_empty()).then_some(sub)
+    }
+
+    /// Whether the voter's live contacts moved on since the change was asked for: a contact is
+    /// live that neither was then nor was proven by this change (another change went live
+    /// meanwhile). Such a change must not apply: its approval was given, or not needed, for a
+    /// voter whose contacts were different (a stranger could otherwise hold a change open until
+    /// the voter signs up, then replace the voter's proven contacts with theirs).
+    pub fn stale(&self, current: Option<&Subscription>) -> bool {
+        live_contacts(current).iter().any(|(c, a)| {
+            let was = self.previous.iter().any(|(pc, pa)| same_contact((*pc, pa), (*c, a)));
+            let proven_here = self.targets.iter().any(|t| t.used && t.proves && same_contact((t.via, &t.address), (*c, a)));
+            !was && !proven_here
+        })
     }
 
     /// Whether every code of the change was used (it can be forgotten).
@@ -398,6 +419,25 @@ mod tests {
         let live = change.applied_choices(Some(&current)).unwrap();
         assert_eq!(live.email.as_deref(), Some("old@example.com"), "the old address until the new one is proven");
         assert_eq!(change.targets.iter().filter(|t| t.address == "+19165550100").count(), 1, "one code per contact");
+    }
+
+    #[test]
+    fn a_change_held_open_by_a_stranger_goes_stale_once_the_voter_signs_up() {
+        let k = keys();
+        let now = t("2026-10-06T19:00:00Z");
+        // The stranger's change, asked for while the voter had no contacts: approved at once
+        let (mut strangers, codes) = PendingChange::choices(&k, None, sub(None, Some("stranger@example.net")), now);
+        assert!(strangers.approved && !strangers.stale(None));
+        // The voter signs up meanwhile: their phone is live
+        let voters_own = sub(Some("+19165550100"), None);
+        assert!(strangers.stale(Some(&voters_own)), "the voter's phone is neither previous nor proven by the stranger");
+        strangers.enter_code(&k.signing, &codes[0].code, now).unwrap();
+        assert!(strangers.stale(Some(&voters_own)));
+        // A voter's own change, going live contact by contact, is never stale to itself
+        let (mut own, codes) = PendingChange::choices(&k, None, sub(Some("+19165550100"), Some("ann@example.com")), now);
+        own.enter_code(&k.signing, &code_for(&own, &codes, "+19165550100"), now).unwrap();
+        let live = own.applied_choices(None).unwrap();
+        assert!(!own.stale(Some(&live)));
     }
 
     #[test]

@@ -81,6 +81,42 @@ where
         Ok(Some(sub))
     }
 
+    /// A `signups` file's subscription keeps the stops of the one it replaces, and a phone that
+    /// texted STOP stays stopped.
+    pub(crate) async fn keep_stops(&self, old: Option<&Subscription>, sub: &mut Subscription, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        if let Some(old) = old {
+            sub.keep_stops_of(old);
+        }
+        if let Some(phone) = sub.address(Channel::Sms) {
+            if self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?.sms_stopped {
+                sub.stop(&[Channel::Sms], now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Files the subscription's contacts in the contact index (so a STOP from a phone finds every
+    /// voter it serves), and takes out the ones it no longer has. Contacts from a `signups` file
+    /// were proven elsewhere: the household limit is the API's, not the file's.
+    pub(crate) async fn index_contacts(&self, old: Option<&Subscription>, sub: &Subscription) -> Result<(), PipelineError> {
+        let keys = &self.access.signing;
+        for c in Channel::ALL {
+            if let Some(a) = sub.chosen(c) {
+                self.store.link_contact(&contact_name(keys, c, a), &sub.votecal_id, usize::MAX).await?;
+            }
+        }
+        if let Some(old) = old {
+            for c in Channel::ALL {
+                let Some(a) = old.chosen(c) else { continue };
+                let kept = Channel::ALL.iter().any(|nc| sub.chosen(*nc).is_some_and(|na| contact_name(keys, *nc, na) == contact_name(keys, c, a)));
+                if !kept {
+                    self.store.unlink_contact(&contact_name(keys, c, a), &sub.votecal_id).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Matches who the caller says they are against the roll, with the abuse limits: failed
     /// matches per name and ZIP and per client address lock for a while; a voter's requests are
     /// limited per 10 minutes.
@@ -118,7 +154,9 @@ where
         for t in &change.targets {
             let key = format!("codes#{}#{today}", contact_name(&self.access.signing, t.via, &t.address));
             if self.store.bump(&key, day_end).await? > MAX_CODES_PER_CONTACT_PER_DAY {
-                return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
+                // The field is named only for a contact the caller typed: naming one of the
+                // voter's own contacts would tell a stranger how the voter is reached.
+                return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: t.proves.then_some(t.via) }));
             }
         }
         Ok(Ok(()))
@@ -130,6 +168,9 @@ where
     async fn send_codes(&self, change: &PendingChange, codes: &[CodeToSend], language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
         for c in codes {
             let t = &change.targets[c.target];
+            if t.via == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, &t.address)).await?.sms_stopped {
+                continue; // a phone that texted STOP gets nothing, not even a code
+            }
             let kind = if t.proves { MessageKind::VerificationCode } else { MessageKind::AccountCode };
             let (text_language, voice) = match t.via {
                 Channel::Voice => {
@@ -197,6 +238,19 @@ where
         self.open_change(change, codes, language, now).await
     }
 
+    /// "My ballot": codes go to the voter's proven contacts; entering one shows the journey
+    /// ([`crate::journey_view`]). The answer is the same whether or not the voter signed up.
+    pub async fn request_view(&self, who: &IdentityRequest, client: &str, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        let voter = match self.identify(who, client, now).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let current = self.live_subscription(&voter.votecal_id, now).await?;
+        let language = current.as_ref().map_or(Language::En, |s| s.language);
+        let (change, codes) = PendingChange::approval(self.access, &voter.votecal_id, current.as_ref(), ChangeAction::View, now);
+        self.open_change(change, codes, language, now).await
+    }
+
     async fn open_change(&self, change: PendingChange, codes: Vec<CodeToSend>, language: Language, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
         if let Err(r) = self.count_codes(&change, now).await? {
             return Ok(Err(r));
@@ -206,18 +260,20 @@ where
         Ok(Ok(ChangeTicket { change_id: change.id.clone(), expires_in_seconds: (change.expires_at - now).num_seconds() }))
     }
 
-    /// A code entered for a change. A right code is used up and the change applies as far as it
-    /// now can (see [`PendingChange::applied_choices`]).
-    pub async fn enter_code(&self, change_id: &str, code: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<(), CodeRefusal>, PipelineError> {
-        loop {
+    /// A code entered for a change (`view`: for "my ballot", otherwise a change of choices or a
+    /// stop; a code of the other kind is a wrong code). A right code is used up and the change
+    /// applies as far as it now can (see [`PendingChange::applied_choices`]). Returns the change.
+    pub async fn enter_code(&self, change_id: &str, code: &str, view: bool, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<PendingChange, CodeRefusal>, PipelineError> {
+        // The code is used up (or counted wrong) by a conditional write first, so parallel
+        // guesses cannot each try a code against the same state; only then does it apply.
+        let change = loop {
             let Some(stored) = self.store.change(change_id).await? else { return Ok(Err(CodeRefusal::Expired)) };
             let mut change = stored.value;
+            if (change.action == ChangeAction::View) != view {
+                return Ok(Err(CodeRefusal::WrongCode));
+            }
             let before = change.clone();
             let result = change.enter_code(&self.access.signing, code, now);
-            if result.is_ok() {
-                // Applying is idempotent: a retry after a lost race applies the same thing.
-                self.apply_change(&change, now, tally).await?;
-            }
             if change != before {
                 match self.store.put_change(&change, Some(stored.version)).await {
                     Ok(_) => {}
@@ -225,13 +281,22 @@ where
                     Err(e) => return Err(e.into()),
                 }
             }
-            return Ok(result);
+            match result {
+                Ok(()) => break change,
+                Err(r) => return Ok(Err(r)),
+            }
+        };
+        let current = self.live_subscription(&change.votecal_id, now).await?;
+        if change.stale(current.as_ref()) {
+            return Ok(Err(CodeRefusal::Expired));
         }
+        self.apply_change(&change, current, now, tally).await?;
+        Ok(Ok(change))
     }
 
-    async fn apply_change(&self, change: &PendingChange, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        let current = self.live_subscription(&change.votecal_id, now).await?;
+    async fn apply_change(&self, change: &PendingChange, current: Option<Subscription>, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         match &change.action {
+            ChangeAction::View => {}
             ChangeAction::Stop { channels } => {
                 if let (true, Some(mut sub)) = (change.approved, current) {
                     if sub.stop(channels, now) {
@@ -275,6 +340,9 @@ where
     async fn tell_previous_contacts(&self, change: &PendingChange, language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
         for (c, address) in change.previous.iter().filter(|(c, _)| *c != Channel::Voice) {
             let key = format!("changed#{}#{c}", change.id);
+            if *c == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, address)).await?.sms_stopped {
+                continue;
+            }
             if self.store.claim(&key, now).await? != Claim::Claimed {
                 continue;
             }
@@ -327,8 +395,9 @@ where
                         changed += 1;
                     }
                 }
-                self.store.set_sms_stopped(&name, true).await?;
-                // One acknowledgement per opt-out: a second STOP is answered with silence.
+                // One acknowledgement per opt-out: a second STOP is answered with silence. (The
+                // phone is marked stopped below, once the answer went: a lost answer is sent
+                // again when the text is delivered again.)
                 (!entry.sms_stopped || changed > 0).then_some(MessageKind::OptedOut)
             }
             Some(Keyword::Start) => {
@@ -348,9 +417,18 @@ where
                 (first_today && !entry.sms_stopped).then_some(MessageKind::Help)
             }
         };
-        let Some(kind) = reply else { return Ok(InboundOutcome { keyword: kw, changed, replied: None }) };
+        let stop = kw == Some(Keyword::Stop);
+        let Some(kind) = reply else {
+            if stop {
+                self.store.set_sms_stopped(&name, true).await?;
+            }
+            return Ok(InboundOutcome { keyword: kw, changed, replied: None });
+        };
         let key = format!("inbound#{message_id}");
         if self.store.claim(&key, now).await? != Claim::Claimed {
+            if stop {
+                self.store.set_sms_stopped(&name, true).await?;
+            }
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });
         }
         let msg = OutgoingMessage {
@@ -375,27 +453,32 @@ where
                 return Err(PipelineError::Send(e));
             }
         }
+        if stop {
+            self.store.set_sms_stopped(&name, true).await?;
+        }
         Ok(InboundOutcome { keyword: kw, changed, replied: Some(kind) })
     }
 
     /// The language an unsubscribe link's page speaks (the voter's), or why the link is refused.
     pub async fn unsubscribe_language(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
-        let voter = match read_unsubscribe_token(&self.access.signing, token, now) {
+        let (voter, _) = match read_unsubscribe_token(&self.access.signing, token, now) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
         Ok(Ok(self.store.subscription(&voter).await?.map_or(Language::En, |s| s.language)))
     }
 
-    /// One-click unsubscribe: stops email for the voter the link names. Doing it twice is
-    /// doing it once.
+    /// One-click unsubscribe: stops email for the voter the link names, while the address it was
+    /// sent to is still theirs (a link to an old address no longer gets email anyway). Doing it
+    /// twice is doing it once.
     pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
-        let voter = match read_unsubscribe_token(&self.access.signing, token, now) {
+        let (voter, tag) = match read_unsubscribe_token(&self.access.signing, token, now) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
         let Some(mut sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
-        if sub.stop(&[Channel::Email], now) {
+        let for_this_address = sub.chosen(Channel::Email).is_some_and(|e| crate::optout::link_is_for(&self.access.signing, &tag, e));
+        if for_this_address && sub.stop(&[Channel::Email], now) {
             self.store.put_subscription(&sub).await?;
         }
         Ok(Ok(sub.language))
@@ -408,6 +491,7 @@ mod tests {
     use crate::access::{AccessKeys, SigningKey};
     use crate::election::Election;
     use crate::formats::{VbmStatus, VoterStatus};
+    use crate::ports::Inline;
     use crate::memory::{MemoryStore, RecordingDispatcher};
     use crate::notify::Notification;
     use crate::status::StatusCode;
@@ -508,6 +592,36 @@ mod tests {
             let erased = p.live_subscription("CA1", later).await.unwrap().unwrap();
             assert_eq!(erased.chosen(Channel::Sms), None);
             assert!(store.contact(&contact_name(&keys.signing, Channel::Sms, PHONE)).await.unwrap().voters.is_empty());
+        });
+    }
+
+    #[test]
+    fn a_stop_holds_for_voters_from_a_signups_file_even_when_the_file_comes_again() {
+        futures::executor::block_on(async {
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+            store
+                .put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active })
+                .await
+                .unwrap();
+            let elections = BTreeMap::new();
+            let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let mut tally = Tally::default();
+            let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+            // GIVEN a voter signed up by a file (contacts proven elsewhere)
+            p.signup(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            // WHEN the phone texts STOP
+            let outcome = p.inbound_text(PHONE, "STOP", "m-1", t("2026-10-07T19:00:00Z")).await.unwrap();
+            // THEN the file's voter is stopped too
+            assert_eq!(outcome.changed, 1, "the file's sign-up is in the contact index");
+            // AND the same file delivered again a day later does not undo the STOP
+            p.signup(&row, t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            assert_eq!(store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+            let after_stop: Vec<MessageKind> = sent.sent.lock().unwrap().iter().map(|m| m.kind).skip_while(|k| *k != MessageKind::OptedOut).collect();
+            assert_eq!(after_stop, [MessageKind::OptedOut], "nothing after the acknowledgement");
         });
     }
 }

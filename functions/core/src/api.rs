@@ -6,6 +6,8 @@
 //!   voter already gets notifications, to the contacts proven before (which approve the change).
 //! - `POST /optout`: stop some channels or all; codes go to the proven contacts.
 //! - `POST /verify`: enter a code.
+//! - `POST /ballot`: "my ballot": codes go to the voter's proven contacts;
+//!   `POST /ballot/view` with one of them answers the ballot's journey.
 //! - `GET /unsubscribe?token=…`: the page of an email's unsubscribe link (no JavaScript needed);
 //!   `POST` to the same URL stops email (RFC 8058 one-click, or the page's button).
 
@@ -84,12 +86,30 @@ pub struct OptoutBody {
     pub channels: Vec<String>,
 }
 
-/// The request body of `POST /verify`.
+/// The request body of `POST /verify` and `POST /ballot/view`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     pub change_id: String,
     pub code: String,
+    /// `/ballot/view` only: the language of the page (names and reasons come in it).
+    #[serde(default)]
+    pub language: String,
+}
+
+/// The request body of `POST /ballot`: who the voter is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityBody {
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: String,
+    pub zip: String,
+    #[serde(default)]
+    pub votecal_id: String,
+    /// The language of the caller's page.
+    #[serde(default)]
+    pub language: String,
 }
 
 /// `MM-DD-YYYY` or `MM/DD/YYYY` → `YYYY-MM-DD`; anything else unchanged (and checked later).
@@ -162,10 +182,12 @@ where
         let result = match (req.method, path) {
             ("POST", "/signup") => self.answer_signup(req, now).await,
             ("POST", "/optout") => self.answer_optout(req, now).await,
-            ("POST", "/verify") => self.answer_verify(req, now, tally).await,
+            ("POST", "/verify") => self.answer_verify(req, now, tally, false).await,
+            ("POST", "/ballot") => self.answer_ballot(req, now).await,
+            ("POST", "/ballot/view") => self.answer_verify(req, now, tally, true).await,
             ("GET", "/unsubscribe") => self.answer_unsubscribe(req, now, false).await,
             ("POST", "/unsubscribe") => self.answer_unsubscribe(req, now, true).await,
-            (_, "/signup" | "/optout" | "/verify") => Ok(invalid(405, "method", "use POST")),
+            (_, "/signup" | "/optout" | "/verify" | "/ballot" | "/ballot/view") => Ok(invalid(405, "method", "use POST")),
             (_, "/unsubscribe") => Ok(invalid(405, "method", "use GET or POST")),
             _ => Ok(invalid(404, "path", "no such route")),
         };
@@ -228,8 +250,31 @@ where
         })
     }
 
-    async fn answer_verify(&self, req: ApiRequest<'_>, now: DateTime<Utc>, tally: &mut Tally) -> Result<ApiAnswer, PipelineError> {
+    async fn answer_ballot(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
+        let Ok(b) = serde_json::from_slice::<IdentityBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
+        let who = match IdentityRequest::from_fields(&b.first_name, &b.last_name, &normalize_date(&b.date_of_birth), &b.zip, &b.votecal_id) {
+            Ok(w) => w,
+            Err(e) => return Ok(invalid(400, e.field, &e.reason)),
+        };
+        if !b.language.is_empty() && Language::parse(&b.language).is_none() {
+            return Ok(invalid(400, "language", "must be one of en es zh hi ja km ko tl th vi"));
+        }
+        Ok(match self.request_view(&who, req.client, now).await? {
+            Ok(t) => ticket(t),
+            Err(r) => refused(r),
+        })
+    }
+
+    /// `POST /verify` (a change of choices or a stop) and `POST /ballot/view` (`view`).
+    async fn answer_verify(&self, req: ApiRequest<'_>, now: DateTime<Utc>, tally: &mut Tally, view: bool) -> Result<ApiAnswer, PipelineError> {
         let Ok(b) = serde_json::from_slice::<VerifyBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
+        let language = match b.language.as_str() {
+            "" => Language::En,
+            l => match Language::parse(l) {
+                Some(l) if view => l,
+                _ => return Ok(invalid(400, "language", "must be one of en es zh hi ja km ko tl th vi (POST /ballot/view only)")),
+            },
+        };
         if b.change_id.len() != 22 || !b.change_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
             return Ok(invalid(400, "change_id", "is not a change id from POST /signup or POST /optout"));
         }
@@ -237,8 +282,14 @@ where
         if code.len() != 6 || !code.bytes().all(|c| c.is_ascii_digit()) {
             return Ok(invalid(400, "code", "must be the 6 digits of the code we sent"));
         }
-        Ok(match self.enter_code(&b.change_id, code, now, tally).await? {
-            Ok(()) => json_answer(200, json!({ "status": "verified" })),
+        Ok(match self.enter_code(&b.change_id, code, view, now, tally).await? {
+            Ok(change) if view && change.approved => {
+                let journeys = self.store.journeys_of_voter(&change.votecal_id).await?;
+                let elections = crate::journey_view::ballot_journeys(&journeys, self.elections, self.catalog, language, now);
+                json_answer(200, json!({ "status": "verified", "elections": elections }))
+            }
+            Ok(_) if view => code_refused(CodeRefusal::WrongCode),
+            Ok(_) => json_answer(200, json!({ "status": "verified" })),
             Err(r) => code_refused(r),
         })
     }

@@ -13,6 +13,7 @@ pub mod election;
 pub mod formats;
 pub mod hours;
 pub mod imb;
+pub mod journey_view;
 pub mod lifecycle;
 pub mod memory;
 pub mod notify;

@@ -82,17 +82,25 @@ pub enum LinkError {
     Expired,
 }
 
-/// The token of an email's unsubscribe link: the voter it stops email for and when it expires,
-/// signed with the service's key. It names the voter by VoteCal ID, never by address.
-pub fn unsubscribe_token(key: &SigningKey, votecal_id: &str, expires: DateTime<Utc>) -> String {
-    let payload = format!("{votecal_id}.{}", expires.timestamp());
+/// A short keyed name of the address a link was sent to: a link stops email only while that
+/// address is still the voter's (an old address's link cannot stop the new one).
+fn address_tag(key: &SigningKey, email: &str) -> String {
+    key.name("unsubscribe-address", &email.to_lowercase())[..16].to_string()
+}
+
+/// The token of an email's unsubscribe link: the voter it stops email for, a keyed tag of the
+/// address it was sent to, and when it expires, signed with the service's key. It names the
+/// voter by VoteCal ID, never the address.
+pub fn unsubscribe_token(key: &SigningKey, votecal_id: &str, email: &str, expires: DateTime<Utc>) -> String {
+    let payload = format!("{votecal_id}.{}.{}", address_tag(key, email), expires.timestamp());
     let sig = key.mac(&[b"unsubscribe", payload.as_bytes()]);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     format!("{}.{}", b64.encode(payload.as_bytes()), b64.encode(&sig[..20]))
 }
 
-/// The voter an unsubscribe token names, if its signature holds and it has not expired.
-pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>) -> Result<String, LinkError> {
+/// The voter an unsubscribe token names and the tag of its address, if its signature holds and
+/// it has not expired.
+pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>) -> Result<(String, String), LinkError> {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let (payload, sig) = token.trim().split_once('.').ok_or(LinkError::Invalid)?;
     let payload = b64.decode(payload).map_err(|_| LinkError::Invalid)?;
@@ -103,19 +111,25 @@ pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>)
         return Err(LinkError::Invalid);
     }
     let payload = String::from_utf8(payload).map_err(|_| LinkError::Invalid)?;
-    let (voter, expires) = payload.rsplit_once('.').ok_or(LinkError::Invalid)?;
+    let (rest, expires) = payload.rsplit_once('.').ok_or(LinkError::Invalid)?;
+    let (voter, tag) = rest.rsplit_once('.').ok_or(LinkError::Invalid)?;
     let expires: i64 = expires.parse().map_err(|_| LinkError::Invalid)?;
     if now.timestamp() >= expires {
         return Err(LinkError::Expired);
     }
-    Ok(voter.to_string())
+    Ok((voter.to_string(), tag.to_string()))
+}
+
+/// Whether a link's address tag is this address's.
+pub fn link_is_for(key: &SigningKey, tag: &str, email: &str) -> bool {
+    address_tag(key, email) == tag
 }
 
 /// The link an email carries: `<public url>/unsubscribe?token=…`.
-pub fn unsubscribe_url(base: &str, key: &SigningKey, votecal_id: &str, now: DateTime<Utc>) -> String {
+pub fn unsubscribe_url(base: &str, key: &SigningKey, votecal_id: &str, email: &str, now: DateTime<Utc>) -> String {
     // Expiring at a day's end: every email of a day carries the same link.
     let day = chrono::DurationRound::duration_trunc(now, Duration::days(1)).unwrap_or(now);
-    let token = unsubscribe_token(key, votecal_id, day + Duration::days(UNSUBSCRIBE_LINK_DAYS + 1));
+    let token = unsubscribe_token(key, votecal_id, email, day + Duration::days(UNSUBSCRIBE_LINK_DAYS + 1));
     format!("{}/unsubscribe?token={token}", base.trim_end_matches('/'))
 }
 
@@ -143,15 +157,17 @@ mod tests {
     fn an_unsubscribe_link_works_until_it_expires_and_only_as_signed() {
         let key = SigningKey::new(b"0123456789abcdef").unwrap();
         let now = DateTime::parse_from_rfc3339("2026-10-06T19:00:00Z").unwrap().with_timezone(&Utc);
-        let token = unsubscribe_token(&key, "CA000000101", now + Duration::days(1));
-        assert_eq!(read_unsubscribe_token(&key, &token, now), Ok("CA000000101".into()));
+        let token = unsubscribe_token(&key, "CA000000101", "Ann@example.com", now + Duration::days(1));
+        let (voter, tag) = read_unsubscribe_token(&key, &token, now).unwrap();
+        assert_eq!(voter, "CA000000101");
+        assert!(link_is_for(&key, &tag, "ann@example.com") && !link_is_for(&key, &tag, "new@example.com"), "a link is for its address");
         assert_eq!(read_unsubscribe_token(&key, &token, now + Duration::days(2)), Err(LinkError::Expired));
         let other = SigningKey::new(b"fedcba9876543210").unwrap();
         assert_eq!(read_unsubscribe_token(&other, &token, now), Err(LinkError::Invalid));
-        let forged = unsubscribe_token(&other, "CA000000102", now + Duration::days(1));
+        let forged = unsubscribe_token(&other, "CA000000102", "ann@example.com", now + Duration::days(1));
         assert_eq!(read_unsubscribe_token(&key, &forged, now), Err(LinkError::Invalid));
         assert_eq!(read_unsubscribe_token(&key, "garbage", now), Err(LinkError::Invalid));
-        let url = unsubscribe_url("https://api.example.gov/", &key, "CA000000101", now);
+        let url = unsubscribe_url("https://api.example.gov/", &key, "CA000000101", "ann@example.com", now);
         let token = url.strip_prefix("https://api.example.gov/unsubscribe?token=").expect("one slash, then the route");
         assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "no escaping needed: {token}");
         assert!(!url.contains("@"), "no address in the link");

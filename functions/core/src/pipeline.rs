@@ -352,7 +352,7 @@ where
         let mut values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours);
         // Every email carries a one-click unsubscribe link (RFC 8058) when the API's URL is known.
         let unsubscribe_url = match (n.channel, &self.access.public_url) {
-            (Channel::Email, Some(base)) => Some(crate::optout::unsubscribe_url(base, &self.access.signing, &n.votecal_id, now)),
+            (Channel::Email, Some(base)) => Some(crate::optout::unsubscribe_url(base, &self.access.signing, &n.votecal_id, &to, now)),
             _ => None,
         };
         if let Some(url) = &unsubscribe_url {
@@ -443,9 +443,13 @@ where
             }
         };
         let mut sub = Subscription::from_request(request, voter, now);
+        let old = self.store.subscription(&sub.votecal_id).await?;
+        // Stops stand: the same address again keeps its stop, and a phone that texted STOP is
+        // not texted because a file names it.
+        self.keep_stops(old.as_ref(), &mut sub, now).await?;
         // The same choices again (a repeated request) keep their sign-up time, so the
         // confirmation, keyed by it, is not sent twice.
-        if let Some(old) = self.store.subscription(&sub.votecal_id).await? {
+        if let Some(old) = &old {
             if old.same_choices(&sub) {
                 sub.signed_up_at = old.signed_up_at;
             } else if now - old.signed_up_at < chrono::Duration::minutes(crate::signup::MIN_MINUTES_BETWEEN_CHANGES) {
@@ -453,6 +457,7 @@ where
                 return Ok(Err(Refusal::TryLater));
             }
         }
+        self.index_contacts(old.as_ref(), &sub).await?;
         self.store.put_subscription(&sub).await?;
         tally.signups_accepted += 1;
         self.welcome(&sub, now, tally).await?;

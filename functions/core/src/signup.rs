@@ -320,6 +320,21 @@ impl Subscription {
         true
     }
 
+    /// Keeps the stops of an earlier subscription on the channels whose address did not change
+    /// (a sign-up file delivered again must not undo a STOP).
+    pub fn keep_stops_of(&mut self, old: &Subscription) {
+        for c in Channel::ALL {
+            if self.chosen(c).is_some() && self.chosen(c) == old.chosen(c) {
+                if let Some(at) = old.stopped.get(c) {
+                    *self.stopped.slot(c) = Some(at);
+                }
+            }
+        }
+        if self.channels().is_empty() && Channel::ALL.iter().any(|c| self.chosen(*c).is_some()) {
+            self.erase_after = old.erase_after;
+        }
+    }
+
     /// Past its retention after a full stop: the contact details must go.
     pub fn due_for_erasure(&self, now: DateTime<Utc>) -> bool {
         self.erase_after.is_some_and(|t| now >= t) && Channel::ALL.iter().any(|c| self.chosen(*c).is_some())

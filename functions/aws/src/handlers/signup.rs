@@ -17,8 +17,13 @@ fn respond(a: &ApiAnswer) -> Result<Response<Body>, BoxError> {
         .body(Body::from(a.body.clone()))?)
 }
 
-/// The client's address as API Gateway saw it.
+/// The client's address: behind CloudFront, the viewer's (`CloudFront-Viewer-Address`,
+/// `ip:port`), else as API Gateway saw it. (A caller of the execute-api URL itself could set
+/// that header; the per-identity limits hold whatever it says.)
 fn client_address(request: &Request) -> String {
+    if let Some(viewer) = request.headers().get("cloudfront-viewer-address").and_then(|v| v.to_str().ok()) {
+        return viewer.rsplit_once(':').map_or(viewer, |(ip, _)| ip).to_string();
+    }
     match request.request_context_ref() {
         Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone().unwrap_or_default(),
         _ => String::new(),

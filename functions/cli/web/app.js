@@ -1,0 +1,851 @@
+// Where's My Ballot: the voters' page. Plain JavaScript, no build step, no framework, no request
+// to any other site. Every visible string comes from i18n/<language>.json. Personal data stays
+// in this page's memory only: never in the URL, never in storage (only the chosen language is
+// remembered).
+
+const LANGS = ['en', 'es', 'zh', 'hi', 'ja', 'km', 'ko', 'tl', 'th', 'vi'];
+// Each language's name in itself (an endonym: the same whatever the page's language).
+const NATIVE = {
+  en: 'English', es: 'Español', zh: '中文', hi: 'हिन्दी', ja: '日本語',
+  km: 'ភាសាខ្មែរ', ko: '한국어', tl: 'Tagalog', th: 'ไทย', vi: 'Tiếng Việt',
+};
+const STORE_KEY = 'wmb-language';
+const TZ = 'America/Los_Angeles';
+const TOP_VIEWS = ['language', 'signup', 'ballot', 'stop'];
+const CHANNELS = ['sms', 'email', 'voice'];
+const MILESTONES = ['outbound', 'inbound', 'received', 'accepted', 'not_accepted', 'contact_county', 'undeliverable', 'reissued', 'in_person'];
+// Refusals whose advice concerns one contact field, when the answer names it.
+const CONTACT_REFUSALS = ['contact_in_use', 'contact_stopped', 'too_many_codes'];
+const CODE_REFUSALS = ['wrong_code', 'expired', 'too_many_attempts'];
+
+const state = {
+  lang: 'en',
+  dict: {},
+  en: {},
+  view: null,
+  previous: null,
+  busy: false,
+  msgLangTouched: false,
+  code: null, // { mode: 'signup' | 'ballot' | 'stop', changeId, accepted }
+  hours: null, // the hours chosen at sign-up, for the confirmation
+  journey: null, // the /ballot/view answer, while it is shown
+  journeyLang: null,
+  stopped: null, // the channels stopped
+  errors: {}, // per form: { summary: [{ key, args, raw }], fields: { field: key } }
+};
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+// ---------------------------------------------------------------- strings
+
+const dictionaries = new Map();
+
+function loadDict(lang) {
+  if (!dictionaries.has(lang)) {
+    dictionaries.set(lang, fetch(`i18n/${lang}.json`, { headers: { Accept: 'application/json' } }).then((r) => {
+      if (!r.ok) throw new Error(`i18n/${lang}.json: ${r.status}`);
+      return r.json();
+    }));
+  }
+  return dictionaries.get(lang);
+}
+
+function raw(key) {
+  return state.dict[key] ?? state.en[key];
+}
+
+/** The string `key` in the page's language, with `{name}` placeholders filled. */
+function t(key, args = {}) {
+  const s = raw(key);
+  if (typeof s !== 'string') return key;
+  const all = { program: raw('program'), ...args };
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in all ? String(all[k]) : m));
+}
+
+const LINK_RE = /(https?:\/\/[\w\-.~:/?#@!$&'*+,;=%]*[\w\-~/#=])|(\(\d{3}\)\s?\d{3}-\d{4})/g;
+
+/** Sets `text` into `el`, with web addresses and US phone numbers made into links. */
+function setRich(el, text) {
+  el.textContent = '';
+  let last = 0;
+  for (const m of text.matchAll(LINK_RE)) {
+    el.append(text.slice(last, m.index));
+    const a = document.createElement('a');
+    if (m[1]) {
+      a.href = m[1];
+    } else {
+      a.href = `tel:+1${m[2].replace(/\D/g, '')}`;
+      a.className = 'nowrap';
+    }
+    a.textContent = m[0];
+    el.append(a);
+    last = m.index + m[0].length;
+  }
+  el.append(text.slice(last));
+}
+
+/** Fills every element marked data-i18n (text) and data-i18n-attr ("attr=key;attr=key"). */
+function applyTranslations(root = document) {
+  for (const el of $$('[data-i18n]', root)) {
+    const args = el.dataset.args ? JSON.parse(el.dataset.args) : {};
+    const text = el.dataset.raw ?? t(el.dataset.i18n, args);
+    if ('rich' in el.dataset) setRich(el, text);
+    else el.textContent = text;
+  }
+  for (const el of $$('[data-i18n-attr]', root)) {
+    for (const pair of el.dataset.i18nAttr.split(';')) {
+      const [attr, key] = pair.split('=');
+      el.setAttribute(attr, t(key));
+    }
+  }
+}
+
+/** An element whose text is the string `key` (kept up to date when the language changes). */
+function textEl(tag, key, args, { rich = false, className } = {}) {
+  const el = document.createElement(tag);
+  el.dataset.i18n = key;
+  if (args && Object.keys(args).length) el.dataset.args = JSON.stringify(args);
+  if (rich) el.dataset.rich = '';
+  if (className) el.className = className;
+  const text = t(key, args);
+  if (rich) setRich(el, text);
+  else el.textContent = text;
+  return el;
+}
+
+function supported(locale) {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A date in the page's language, as California sees it. */
+function formatDate(date) {
+  const locale = t('intl');
+  if (supported(locale)) {
+    return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: TZ }).format(date);
+  }
+  // This browser does not know the language's dates (Khmer, in some builds): the messages' own format.
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'numeric', day: 'numeric', timeZone: TZ })
+    .formatToParts(date).map((x) => [x.type, x.value]));
+  const months = raw('months') || [];
+  return t('date_pattern', { day: p.day, month: months[p.month - 1] ?? p.month, month_num: p.month, year: p.year });
+}
+
+/** "2026-11-03" (a day, not an instant) in the page's language. */
+function formatDay(ymd) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd || '');
+  if (!m) return ymd || '';
+  return formatDate(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], 12)));
+}
+
+/** "20:30" in the page's language ("8:30 PM", "20:30", "오후 8:30"...). */
+function formatTime(hhmm) {
+  const [h, m] = hhmm.split(':').map(Number);
+  const locale = t('intl');
+  if (!supported(locale)) return hhmm;
+  return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone: 'UTC' }).format(new Date(Date.UTC(2000, 0, 1, h, m)));
+}
+
+function formatList(items) {
+  const locale = t('intl');
+  if (Intl.ListFormat && supported(locale)) {
+    try {
+      return new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' }).format(items);
+    } catch { /* below */ }
+  }
+  if (items.length < 2) return items.join('');
+  return items.slice(0, -1).join(t('list_separator')) + t('list_and') + items[items.length - 1];
+}
+
+// ---------------------------------------------------------------- language
+
+function storedLanguage() {
+  try {
+    return localStorage.getItem(STORE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function rememberLanguage(lang) {
+  try {
+    localStorage.setItem(STORE_KEY, lang);
+  } catch { /* private mode: the page still works */ }
+}
+
+function browserLanguage() {
+  for (const l of navigator.languages || [navigator.language || '']) {
+    const base = String(l).toLowerCase().split('-')[0];
+    if (base === 'fil') return 'tl';
+    if (LANGS.includes(base)) return base;
+  }
+  return 'en';
+}
+
+async function setLanguage(lang) {
+  if (!LANGS.includes(lang)) lang = 'en';
+  const [dict, en] = await Promise.all([loadDict(lang), loadDict('en')]);
+  state.lang = lang;
+  state.dict = dict;
+  state.en = en;
+  document.documentElement.lang = lang;
+  document.documentElement.dir = 'ltr';
+  applyTranslations();
+  renderLanguageList();
+  renderSelects();
+  renderCodeView();
+  renderDone();
+  renderStopped();
+  renderJourney();
+  updateTitle();
+}
+
+function renderLanguageList() {
+  const list = $('#language-list');
+  if (!list.childElementCount) {
+    for (const l of LANGS) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'language-button';
+      b.lang = l;
+      b.dataset.lang = l;
+      b.textContent = NATIVE[l];
+      b.addEventListener('click', () => chooseLanguage(l));
+      li.append(b);
+      list.append(li);
+    }
+  }
+  for (const b of $$('button', list)) {
+    if (b.dataset.lang === state.lang) b.setAttribute('aria-current', 'true');
+    else b.removeAttribute('aria-current');
+  }
+}
+
+async function chooseLanguage(lang) {
+  rememberLanguage(lang);
+  await setLanguage(lang);
+  const back = state.previous && state.previous !== 'language' ? state.previous : 'signup';
+  state.previous = null;
+  history.pushState(null, '', `#${topOf(back)}`);
+  show(back);
+}
+
+function renderSelects() {
+  const langSelect = $('#signup-language');
+  const chosen = state.msgLangTouched ? langSelect.value : state.lang;
+  langSelect.textContent = '';
+  for (const l of LANGS) {
+    const o = document.createElement('option');
+    o.value = l;
+    o.lang = l;
+    o.textContent = NATIVE[l];
+    langSelect.append(o);
+  }
+  langSelect.value = chosen;
+
+  for (const sel of [$('#signup-notify_from'), $('#signup-notify_until')]) {
+    const value = sel.value || sel.dataset.default;
+    sel.textContent = '';
+    for (let i = 0; i < 48; i++) {
+      const hhmm = `${String(Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`;
+      const o = document.createElement('option');
+      o.value = hhmm;
+      o.textContent = formatTime(hhmm);
+      sel.append(o);
+    }
+    sel.value = value;
+  }
+}
+
+// ---------------------------------------------------------------- views
+
+function topOf(view) {
+  switch (view) {
+    case 'done': return 'signup';
+    case 'journey': return 'ballot';
+    case 'stopped': return 'stop';
+    case 'code': return state.code ? state.code.mode : 'signup';
+    default: return view;
+  }
+}
+
+function updateTitle() {
+  const heading = state.view ? $(`#${state.view}-heading`) : null;
+  const view = heading ? heading.textContent : '';
+  document.title = view && view !== t('program') ? t('doc_title', { view }) : t('program');
+}
+
+function show(view, { focus = true } = {}) {
+  if (state.journey && view !== 'journey' && view !== 'language') {
+    // What the code unlocked is shown once, then forgotten (a change of language keeps it).
+    state.journey = null;
+    renderJourney();
+  }
+  for (const s of $$('.view')) s.hidden = s.id !== `view-${view}`;
+  if (view !== 'language') state.previous = null;
+  state.view = view;
+  const top = topOf(view);
+  for (const a of $$('.site-nav a')) {
+    if (a.dataset.viewLink === top) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  updateTitle();
+  if (focus) {
+    const h = $(`#${view}-heading`);
+    h.focus();
+    h.scrollIntoView({ block: 'start' });
+  }
+}
+
+/** Opens one of the top views (a link in the menu, the address's #view, back and forward). */
+function goTo(view, { focus = true } = {}) {
+  if (view === 'language') {
+    if (state.view && state.view !== 'language') state.previous = state.view;
+  } else {
+    state.code = null;
+  }
+  show(view, { focus });
+}
+
+function route({ focus = true } = {}) {
+  const h = location.hash.slice(1);
+  goTo(TOP_VIEWS.includes(h) ? h : 'signup', { focus });
+}
+
+function onViewLink(e) {
+  const a = e.target.closest('[data-view-link]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  const view = a.dataset.viewLink;
+  if (location.hash !== `#${view}`) history.pushState(null, '', `#${view}`);
+  goTo(view);
+}
+
+// ---------------------------------------------------------------- errors
+
+function formName(form) {
+  return form.id.replace(/-form$/, '');
+}
+
+function clearErrors(form) {
+  const name = formName(form);
+  state.errors[name] = null;
+  for (const err of $$('.error-message', form)) {
+    const id = err.id;
+    for (const el of $$(`[aria-describedby~="${id}"]`, form)) {
+      const rest = el.getAttribute('aria-describedby').split(/\s+/).filter((x) => x && x !== id);
+      if (rest.length) el.setAttribute('aria-describedby', rest.join(' '));
+      else el.removeAttribute('aria-describedby');
+    }
+    err.remove();
+  }
+  for (const el of $$('[aria-invalid]', form)) el.removeAttribute('aria-invalid');
+  for (const el of $$('.has-error', form)) el.classList.remove('has-error');
+  const summary = $(`#${name}-summary`);
+  summary.hidden = true;
+  summary.textContent = '';
+}
+
+function controlsOf(wrap) {
+  return wrap.tagName === 'FIELDSET' ? $$('input', wrap) : [$('input, select', wrap)];
+}
+
+function setFieldError(form, field, key) {
+  const wrap = $(`[data-field="${field}"]`, form);
+  if (!wrap) return null;
+  wrap.hidden = false;
+  const id = `${formName(form)}-${field}-error`;
+  const err = document.createElement('p');
+  err.className = 'error-message';
+  err.id = id;
+  err.append(textEl('span', 'error_prefix', null, { className: 'visually-hidden' }), ' ', textEl('span', key));
+  const before = $('input, select, .checks', wrap);
+  before.parentNode.insertBefore(err, before);
+  wrap.classList.add('has-error');
+  const describe = (el) => {
+    const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+    if (!ids.includes(id)) ids.push(id);
+    el.setAttribute('aria-describedby', ids.join(' '));
+  };
+  if (wrap.tagName === 'FIELDSET') describe(wrap);
+  for (const c of controlsOf(wrap)) {
+    c.setAttribute('aria-invalid', 'true');
+    describe(c);
+  }
+  return controlsOf(wrap)[0];
+}
+
+/**
+ * Shows what went wrong on a form: `advice` paragraphs (keys, or raw text from the server) in
+ * the summary, and an error tied to each field of `fields` ({ field: key }). Focus goes to the
+ * first field at fault, or to the summary.
+ */
+function showErrors(form, { advice = [], fields = {} } = {}) {
+  clearErrors(form);
+  const name = formName(form);
+  state.errors[name] = { advice, fields };
+  const summary = $(`#${name}-summary`);
+  const title = textEl('h2', 'errors_title');
+  title.id = `${name}-summary-title`;
+  summary.append(title);
+  for (const a of advice) {
+    const p = a.raw !== undefined ? document.createElement('p') : textEl('p', a.key, a.args, { rich: true });
+    if (a.raw !== undefined) {
+      p.dataset.raw = a.raw;
+      p.dataset.rich = '';
+      p.dataset.i18n = 'errors_title';
+      setRich(p, a.raw);
+    }
+    summary.append(p);
+  }
+  let first = null;
+  const entries = Object.entries(fields);
+  if (entries.length) {
+    const ul = document.createElement('ul');
+    for (const [field, key] of entries) {
+      const control = setFieldError(form, field, key);
+      if (!control) continue;
+      first ??= control;
+      const li = document.createElement('li');
+      const a = textEl('a', key);
+      a.href = `#${control.id}`;
+      a.addEventListener('click', (e) => {
+        e.preventDefault();
+        control.focus();
+      });
+      li.append(a);
+      ul.append(li);
+    }
+    if (ul.childElementCount) summary.append(ul);
+  }
+  summary.hidden = false;
+  if (first) first.focus();
+  else summary.focus();
+}
+
+/** What the API answered, turned into what the voter reads next to the form. */
+function showAnswerError(form, res) {
+  const body = res.body || {};
+  const fieldsInForm = (f) => Boolean(f && $(`[data-field="${f}"]`, form));
+  if (res.status === 0) return showErrors(form, { advice: [{ key: 'err_network' }] });
+  if (res.status === 503 || (res.status === 429 && !body.status)) return showErrors(form, { advice: [{ key: 'err_busy' }] });
+  if (body.status === 'invalid') {
+    if (body.field === 'change_id') return showErrors(form, { advice: [{ key: 'err_start_again' }] });
+    if (fieldsInForm(body.field)) return showErrors(form, { fields: { [body.field]: `err_${body.field}` } });
+    return showErrors(form, { advice: [{ key: 'err_unknown' }] });
+  }
+  if (body.status === 'refused') {
+    const reason = body.reason;
+    if (reason === 'needs_votecal_id') {
+      for (const w of $$('[data-field="votecal_id"]', form)) w.hidden = false;
+      return showErrors(form, { advice: [{ key: 'r_needs_votecal_id' }], fields: { votecal_id: 'err_votecal_needed' } });
+    }
+    if (reason === 'no_match') return showErrors(form, { advice: [{ key: 'r_no_match' }, { key: 'r_no_match_check' }] });
+    if (CODE_REFUSALS.includes(reason) && fieldsInForm('code')) return showErrors(form, { fields: { code: `r_${reason}` } });
+    if (CONTACT_REFUSALS.includes(reason) && fieldsInForm(body.field)) return showErrors(form, { fields: { [body.field]: `r_${reason}` } });
+    if (raw(`r_${reason}`)) return showErrors(form, { advice: [{ key: `r_${reason}` }] });
+    if (body.advice) return showErrors(form, { advice: [{ raw: body.advice }] });
+  }
+  return showErrors(form, { advice: [{ key: 'err_unknown' }] });
+}
+
+// ---------------------------------------------------------------- the API
+
+/** POSTs `body` as JSON to a relative URL; { status, body } (status 0: no answer at all). */
+async function post(path, body) {
+  try {
+    const r = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+    let json = null;
+    try {
+      json = await r.json();
+    } catch { /* not JSON: judged by the status */ }
+    return { status: r.status, body: json };
+  } catch {
+    return { status: 0, body: null };
+  }
+}
+
+async function send(form, path, body, ok) {
+  if (state.busy) return null;
+  state.busy = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    const res = await post(path, body);
+    if (res.status === ok.status && res.body && res.body.status === ok.answer) return res.body;
+    showAnswerError(form, res);
+    return null;
+  } finally {
+    state.busy = false;
+    form.removeAttribute('aria-busy');
+  }
+}
+
+// ---------------------------------------------------------------- reading the forms
+
+function value(form, name) {
+  const el = form.elements.namedItem(name);
+  return el ? el.value.trim() : '';
+}
+
+/** A US phone number as typed ("(510) 555-0101", "510.555.0101", "+1 510 555 0101") in E.164. */
+function toE164(text) {
+  const t0 = text.trim();
+  if (!t0) return '';
+  const digits = t0.replace(/\D/g, '');
+  if (t0.startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? `+${digits}` : null;
+  if (/[^\d\s().\-+]/.test(t0)) return null;
+  if (digits.length === 10) return `+1${digits}`;
+  if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
+  return null;
+}
+
+function validDate(text) {
+  let m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$/.exec(text);
+  let y, mo, d;
+  if (m) [, mo, d, y] = m.map(Number);
+  else if ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text))) [, y, mo, d] = m.map(Number);
+  else return false;
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && y >= 1900;
+}
+
+/** Reads who the voter says they are; checks what can be checked here. */
+function readIdentity(form, errors) {
+  const who = {
+    first_name: value(form, 'first_name'),
+    last_name: value(form, 'last_name'),
+    date_of_birth: value(form, 'date_of_birth'),
+    zip: value(form, 'zip'),
+  };
+  if (!who.first_name) errors.first_name = 'err_first_name';
+  if (!who.last_name) errors.last_name = 'err_last_name';
+  if (!validDate(who.date_of_birth)) errors.date_of_birth = 'err_date_of_birth';
+  if (!/^\d{5}(-\d{4})?$/.test(who.zip)) errors.zip = 'err_zip';
+  const votecal = $('[data-field="votecal_id"]', form);
+  if (votecal && !votecal.hidden) {
+    const id = value(form, 'votecal_id');
+    if (!/^[A-Za-z0-9]{1,24}$/.test(id)) errors.votecal_id = id ? 'err_votecal_id' : 'err_votecal_needed';
+    else who.votecal_id = id;
+  }
+  return who;
+}
+
+// ---------------------------------------------------------------- sign up
+
+async function onSignup(e) {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const errors = {};
+  const body = readIdentity(form, errors);
+  body.language = value(form, 'language') || state.lang;
+  let contacts = 0;
+  for (const ch of CHANNELS) {
+    const typed = value(form, ch);
+    if (!typed) continue;
+    contacts++;
+    if (ch === 'email') {
+      if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed)) body.email = typed;
+      else errors.email = 'err_email';
+    } else {
+      const phone = toE164(typed);
+      if (phone) body[ch] = phone;
+      else errors[ch] = `err_${ch}`;
+    }
+  }
+  if (!contacts) errors.sms = 'err_contacts';
+  body.notify_from = value(form, 'notify_from') || '08:00';
+  body.notify_until = value(form, 'notify_until') || '20:00';
+  if (body.notify_from === body.notify_until) errors.notify_until = 'err_notify_until';
+  if (Object.keys(errors).length) return showErrors(form, { fields: errors });
+  clearErrors(form);
+  const answer = await send(form, '/signup', body, { status: 202, answer: 'codes_sent' });
+  if (!answer) return;
+  state.hours = { from: body.notify_from, until: body.notify_until };
+  startCode('signup', answer.change_id);
+}
+
+// ---------------------------------------------------------------- my ballot
+
+async function onBallot(e) {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const errors = {};
+  const body = readIdentity(form, errors);
+  if (Object.keys(errors).length) return showErrors(form, { fields: errors });
+  clearErrors(form);
+  const answer = await send(form, '/ballot', body, { status: 202, answer: 'codes_sent' });
+  if (!answer) return;
+  startCode('ballot', answer.change_id);
+}
+
+function renderJourney() {
+  const root = $('#journey');
+  root.textContent = '';
+  const j = state.journey;
+  if (!j) return;
+  const jl = state.journeyLang;
+  const elections = Array.isArray(j.elections) ? j.elections : [];
+  if (!elections.length) {
+    root.append(textEl('p', 'journey_none', null, { className: 'lead' }));
+    return;
+  }
+  for (const el of elections) {
+    const article = document.createElement('article');
+    article.className = 'election';
+    const h2 = document.createElement('h2');
+    h2.textContent = el.election_name || el.election_id || '';
+    if (jl !== state.lang) h2.lang = jl;
+    article.append(h2);
+
+    const facts = document.createElement('dl');
+    facts.className = 'facts';
+    const fact = (key, text) => {
+      const dt = textEl('dt', key);
+      const dd = document.createElement('dd');
+      dd.textContent = text;
+      facts.append(dt, dd);
+    };
+    if (el.election_date) fact('election_day', formatDay(el.election_date));
+    if (el.county_name) fact('county', t('county_name', { county: el.county_name }));
+    article.append(facts);
+
+    const current = MILESTONES.includes(el.current) ? el.current : null;
+    const status = document.createElement('div');
+    status.className = `status-box${el.needs_action ? ' needs-action' : ''}${current ? ` status-${current}` : ''}`;
+    status.append(textEl('h3', 'current_status'));
+    status.append(textEl('p', current ? `m_${current}` : (el.current ? 'status_unknown' : 'status_none'), null, { className: 'status-name' }));
+    status.append(textEl('p', current ? `n_${current}` : 'status_none_next'));
+    article.append(status);
+
+    const contact = el.county_contact || {};
+    const showContact = el.needs_action || current === 'not_accepted' || current === 'undeliverable';
+    if (showContact && (contact.phone || contact.email || contact.url)) {
+      const box = document.createElement('div');
+      box.className = el.needs_action ? 'action-box' : 'contact-box';
+      box.append(textEl('h3', el.needs_action ? 'action_heading' : 'contact_heading'));
+      box.append(textEl('p', 'action_contact', { county: t('county_name', { county: el.county_name || '' }) }));
+      const ul = document.createElement('ul');
+      ul.className = 'contact-list';
+      const item = (key, href, text) => {
+        const li = document.createElement('li');
+        const a = document.createElement('a');
+        a.href = href;
+        a.textContent = text;
+        li.append(textEl('span', key), ' ', a);
+        ul.append(li);
+      };
+      if (contact.phone) item('phone_label', `tel:${telOf(contact.phone)}`, contact.phone);
+      if (contact.email) item('email_label', `mailto:${contact.email}`, contact.email);
+      if (contact.url && /^https?:\/\//.test(contact.url)) item('website_label', contact.url, contact.url);
+      box.append(ul);
+      article.append(box);
+    }
+
+    const events = (Array.isArray(el.events) ? el.events.slice() : []).sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    if (events.length) {
+      article.append(textEl('h3', 'history'));
+      const ol = document.createElement('ol');
+      ol.className = 'events';
+      for (const ev of events) {
+        const li = document.createElement('li');
+        const time = document.createElement('time');
+        time.dateTime = ev.at;
+        const when = new Date(ev.at);
+        time.textContent = Number.isNaN(when.getTime()) ? ev.at : formatDate(when);
+        const what = document.createElement('span');
+        what.className = 'event-what';
+        if (ev.type === 'scan') {
+          what.textContent = t(ev.direction === 'inbound' ? 'scan_inbound' : 'scan_outbound', { zip: ev.facility_zip || '' });
+        } else {
+          what.textContent = MILESTONES.includes(ev.milestone) ? t(`m_${ev.milestone}`) : String(ev.milestone || '');
+          if (ev.reason) {
+            const why = document.createElement('span');
+            why.className = 'event-reason';
+            const [before, after = ''] = t('because', { reason: '\u0000' }).split('\u0000');
+            const reason = document.createElement('span');
+            reason.textContent = ev.reason;
+            if (jl !== state.lang) reason.lang = jl;
+            why.append(before, reason, after);
+            what.append(' ', why);
+          }
+        }
+        li.append(time, ' ', what);
+        ol.append(li);
+      }
+      article.append(ol);
+    }
+    root.append(article);
+  }
+}
+
+function telOf(phone) {
+  const digits = String(phone).replace(/\D/g, '');
+  return digits.length === 10 ? `+1${digits}` : `+${digits}`;
+}
+
+// ---------------------------------------------------------------- stop messages
+
+async function onStop(e) {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const errors = {};
+  const body = readIdentity(form, errors);
+  let channels = $$('input[name="channels"]:checked', form).map((c) => c.value);
+  if (channels.includes('all')) channels = ['all'];
+  if (!channels.length) errors.channels = 'err_channels';
+  if (Object.keys(errors).length) return showErrors(form, { fields: errors });
+  body.language = state.lang;
+  body.channels = channels;
+  clearErrors(form);
+  const answer = await send(form, '/optout', body, { status: 202, answer: 'codes_sent' });
+  if (!answer) return;
+  state.stopped = channels;
+  startCode('stop', answer.change_id);
+}
+
+function renderStopped() {
+  const p = $('#stopped-text');
+  const ch = state.stopped || [];
+  if (!ch.length || ch.includes('all') || CHANNELS.every((c) => ch.includes(c))) {
+    p.textContent = t('stopped_all');
+  } else {
+    p.textContent = t('stopped_some', { channels: formatList(CHANNELS.filter((c) => ch.includes(c)).map((c) => t(`ch_${c}`))) });
+  }
+}
+
+// ---------------------------------------------------------------- codes
+
+function startCode(mode, changeId) {
+  state.code = { mode, changeId, accepted: 0 };
+  const form = $('#code-form');
+  form.reset();
+  clearErrors(form);
+  $('#code-accepted').textContent = '';
+  renderCodeView();
+  show('code');
+}
+
+function renderCodeView() {
+  const c = state.code;
+  const intro = $('#code-intro');
+  intro.textContent = c ? t(`code_intro_${c.mode}`) : '';
+  $('#code-finish').hidden = !(c && c.mode === 'signup' && c.accepted > 0);
+  const box = $('#code-accepted');
+  box.textContent = '';
+  if (c && c.accepted > 0) {
+    box.append(textEl('p', 'code_accepted', null, { className: 'strong' }), textEl('p', 'code_accepted_more'));
+  }
+}
+
+async function onCode(e) {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const c = state.code;
+  if (!c) return;
+  const code = value(form, 'code').replace(/[\s-]/g, '');
+  if (!/^\d{6}$/.test(code)) return showErrors(form, { fields: { code: 'err_code' } });
+  clearErrors(form);
+  if (c.mode === 'ballot') {
+    const lang = state.lang;
+    const answer = await send(form, '/ballot/view', { change_id: c.changeId, code, language: lang }, { status: 200, answer: 'verified' });
+    if (!answer) return;
+    state.code = null;
+    state.journey = answer;
+    state.journeyLang = lang;
+    form.reset();
+    renderJourney();
+    show('journey');
+    return;
+  }
+  const answer = await send(form, '/verify', { change_id: c.changeId, code }, { status: 200, answer: 'verified' });
+  if (!answer) return;
+  form.reset();
+  if (c.mode === 'stop') {
+    state.code = null;
+    renderStopped();
+    show('stopped');
+    return;
+  }
+  c.accepted++;
+  renderCodeView();
+  $('#code-code').focus();
+}
+
+function onFinish() {
+  state.code = null;
+  renderDone();
+  show('done');
+}
+
+function onRestart() {
+  const mode = state.code ? state.code.mode : 'signup';
+  state.code = null;
+  if (location.hash !== `#${mode}`) history.pushState(null, '', `#${mode}`);
+  show(mode);
+}
+
+function renderDone() {
+  const h = state.hours || { from: '08:00', until: '20:00' };
+  $('#done-text').textContent = t('done_text', { from: formatTime(h.from), until: formatTime(h.until) });
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  const params = new URLSearchParams(location.search);
+  const asked = params.get('lang');
+  const stored = storedLanguage();
+  let lang;
+  if (asked && LANGS.includes(asked)) {
+    lang = asked;
+    rememberLanguage(asked);
+  } else if (stored && LANGS.includes(stored)) {
+    lang = stored;
+  } else {
+    lang = browserLanguage();
+  }
+  await setLanguage(lang);
+
+  document.addEventListener('click', onViewLink);
+  window.addEventListener('popstate', () => route());
+  $('#signup-form').addEventListener('submit', onSignup);
+  $('#ballot-form').addEventListener('submit', onBallot);
+  $('#stop-form').addEventListener('submit', onStop);
+  $('#code-form').addEventListener('submit', onCode);
+  $('#code-finish').addEventListener('click', onFinish);
+  $('#code-restart').addEventListener('click', onRestart);
+  $('#signup-language').addEventListener('change', () => { state.msgLangTouched = true; });
+  // "All messages" and the single channels exclude each other.
+  const stopForm = $('#stop-form');
+  stopForm.addEventListener('change', (e) => {
+    if (e.target.name !== 'channels' || !e.target.checked) return;
+    for (const c of $$('input[name="channels"]', stopForm)) {
+      if ((e.target.value === 'all') !== (c.value === 'all')) c.checked = false;
+    }
+  });
+
+  const first = !asked && !stored && !location.hash;
+  if (first) show('language', { focus: false });
+  else route({ focus: false });
+  document.body.classList.add('ready');
+}
+
+start().catch((e) => {
+  console.error(e);
+  const main = $('#main');
+  const p = document.createElement('p');
+  p.className = 'summary';
+  p.textContent = 'This page could not be loaded. Please try again later, or call (800) 345-8683.';
+  main.prepend(p);
+});

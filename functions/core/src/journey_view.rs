@@ -1,0 +1,136 @@
+//! "My ballot": a voter's ballot journey as the voter's page shows it, per election: every status
+//! with its time, the envelope's mail scans (time, facility ZIP), the current status, and whether
+//! the ballot needs the voter to act. Given only after a code sent to a proven contact.
+
+use crate::election::Election;
+use crate::lifecycle::BallotJourney;
+use crate::status::{Language, MessageKind, Milestone};
+use crate::templates::Catalog;
+use crate::usps::Direction;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One thing that happened to a ballot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JourneyEvent {
+    Status {
+        at: DateTime<Utc>,
+        /// The milestone's message key (`outbound`, `received`, `contact_county`...).
+        milestone: &'static str,
+        /// Why (Not Accepted, Contact County), in the voter's language.
+        reason: Option<String>,
+    },
+    Scan {
+        at: DateTime<Utc>,
+        direction: Direction,
+        facility_zip: String,
+    },
+}
+
+impl JourneyEvent {
+    fn at(&self) -> DateTime<Utc> {
+        match self {
+            JourneyEvent::Status { at, .. } | JourneyEvent::Scan { at, .. } => *at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountyContactView {
+    pub phone: String,
+    pub email: String,
+    pub url: String,
+}
+
+/// One election's journey, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElectionJourney {
+    pub election_id: String,
+    pub election_name: String,
+    pub election_date: String,
+    pub county_name: String,
+    pub county_contact: CountyContactView,
+    /// The latest status that still stands.
+    pub current: Option<&'static str>,
+    /// The ballot needs the voter (a signature to cure, a ballot not accepted or undeliverable).
+    pub needs_action: bool,
+    pub events: Vec<JourneyEvent>,
+}
+
+/// The journeys of one voter in the elections this service tracks, oldest event first. A
+/// decision still settling (a cancellation waiting to see whether a new ballot explains it) is
+/// not shown before its message would be sent.
+pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, Election>, catalog: &Catalog, lang: Language, now: DateTime<Utc>) -> Vec<ElectionJourney> {
+    let t = catalog.language(lang);
+    let mut out = vec![];
+    for j in journeys {
+        let Some(election) = elections.get(&j.election_id) else { continue };
+        let shown: Vec<_> = j.milestones.iter().filter(|d| d.settle_until.is_none_or(|s| s <= now)).collect();
+        let mut events: Vec<JourneyEvent> = shown
+            .iter()
+            .map(|d| JourneyEvent::Status {
+                at: d.status_time,
+                milestone: MessageKind::from(d.milestone).key(),
+                reason: d.code.filter(|c| c.has_reason()).map(|c| t.reason(c).to_string()),
+            })
+            .collect();
+        events.extend(j.scans.iter().map(|s| JourneyEvent::Scan { at: s.at, direction: s.direction, facility_zip: s.facility_zip.clone() }));
+        events.sort_by_key(JourneyEvent::at);
+        let current = shown.iter().filter(|d| j.still_current(d)).max_by_key(|d| d.status_time).map(|d| d.milestone);
+        let contact = election.contact(j.county);
+        out.push(ElectionJourney {
+            election_id: j.election_id.clone(),
+            election_name: election.name_in(lang.code()).to_string(),
+            election_date: election.def.date.format("%Y-%m-%d").to_string(),
+            county_name: j.county.name().to_string(),
+            county_contact: CountyContactView { phone: contact.phone, email: contact.email, url: contact.url },
+            current: current.map(|m| MessageKind::from(m).key()),
+            needs_action: matches!(current, Some(Milestone::ContactCounty | Milestone::NotAccepted | Milestone::Undeliverable)),
+            events,
+        });
+    }
+    out.sort_by(|a, b| b.election_date.cmp(&a.election_date));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::{BallotFact, ScanEvent};
+    use crate::status::StatusCode;
+    use crate::CountyCode;
+
+    const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+        [names]\nes = \"Elección General 2026\"\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_voter_sees_every_status_and_scan_in_order_and_what_to_do_when_the_signature_does_not_match() {
+        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+        let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+        j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: t("2026-10-05T16:00:00Z") });
+        j.apply(BallotFact::Scan {
+            ballot_id: Some("B1".into()),
+            scan: ScanEvent { at: t("2026-10-15T18:00:00Z"), direction: Direction::Inbound, event_code: "SD".into(), facility_zip: "90052".into() },
+        });
+        j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Nms, at: t("2026-10-20T18:00:00Z") });
+        let catalog = Catalog::embedded().unwrap();
+        let view = ballot_journeys(&[j], &elections, &catalog, Language::Es, t("2026-10-21T00:00:00Z"));
+        let e = &view[0];
+        assert_eq!(e.election_name, "Elección General 2026");
+        assert_eq!((e.current, e.needs_action), (Some("contact_county"), true));
+        let kinds: Vec<String> = e.events.iter().map(|ev| serde_json::to_value(ev).unwrap()["type"].as_str().unwrap().to_string()).collect();
+        assert_eq!(kinds.first().map(String::as_str), Some("status"));
+        assert!(kinds.contains(&"scan".to_string()));
+        let last = serde_json::to_value(e.events.last().unwrap()).unwrap();
+        assert_eq!(last["milestone"], "contact_county");
+        assert_eq!(last["reason"].as_str(), Some(catalog.language(Language::Es).reason(StatusCode::Nms)), "the reason in the voter's language");
+        assert_eq!(e.county_contact.phone, "(916) 657-2166");
+    }
+}
