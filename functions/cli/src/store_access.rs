@@ -72,16 +72,7 @@ impl ContactIndex for SqliteStore {
     }
 
     async fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> Result<bool, StoreError> {
-        self.update_contact(name, |e| {
-            if e.voters.iter().any(|v| v == votecal_id) {
-                return true;
-            }
-            if e.voters.len() >= max {
-                return false;
-            }
-            e.voters.push(votecal_id.to_string());
-            true
-        })
+        self.update_contact(name, |e| e.link(votecal_id, max))
     }
 
     async fn unlink_contact(&self, name: &str, votecal_id: &str) -> Result<(), StoreError> {

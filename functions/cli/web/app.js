@@ -583,6 +583,7 @@ async function onBallot(e) {
   const errors = {};
   const body = readIdentity(form, errors);
   if (Object.keys(errors).length) return showErrors(form, { fields: errors });
+  body.language = state.lang;
   clearErrors(form);
   const answer = await send(form, '/ballot', body, { status: 202, answer: 'codes_sent' });
   if (!answer) return;
@@ -818,6 +819,10 @@ async function start() {
   await setLanguage(lang);
 
   document.addEventListener('click', onViewLink);
+  $('.skip-link').addEventListener('click', (e) => {
+    e.preventDefault();
+    $('#main').focus();
+  });
   window.addEventListener('popstate', () => route());
   $('#signup-form').addEventListener('submit', onSignup);
   $('#ballot-form').addEventListener('submit', onBallot);

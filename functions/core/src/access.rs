@@ -26,6 +26,9 @@ pub const MAX_CODES_PER_CONTACT_PER_DAY: u64 = 5;
 pub const MAX_FAILED_MATCHES_PER_IDENTITY: u64 = 5;
 /// Failed identity matches from one client address per hour before it is locked.
 pub const MAX_FAILED_MATCHES_PER_CLIENT: u64 = 20;
+/// Wrong codes from one client address per hour before its codes are refused (guessing codes
+/// of many changes at once).
+pub const MAX_WRONG_CODES_PER_CLIENT: u64 = 30;
 /// Requests (sign-up, change, stop) per voter in one 10-minute window.
 pub const MAX_REQUESTS_PER_VOTER: u64 = 2;
 

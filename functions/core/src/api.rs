@@ -168,6 +168,15 @@ fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
     query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
 }
 
+/// Who the caller says they are, checked, and the page's language (if given) checked too.
+fn identity_of(first: &str, last: &str, dob: &str, zip: &str, votecal: &str, language: &str) -> Result<IdentityRequest, ApiAnswer> {
+    let who = IdentityRequest::from_fields(first, last, &normalize_date(dob), zip, votecal).map_err(|e| invalid(400, e.field, &e.reason))?;
+    if !language.is_empty() && Language::parse(language).is_none() {
+        return Err(invalid(400, "language", "must be one of en es zh hi ja km ko tl th vi"));
+    }
+    Ok(who)
+}
+
 const BODY_HINT: &str = "a JSON object of text fields is expected (see infra/openapi.yaml)";
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -222,13 +231,10 @@ where
 
     async fn answer_optout(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
         let Ok(b) = serde_json::from_slice::<OptoutBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
-        let who = match IdentityRequest::from_fields(&b.first_name, &b.last_name, &normalize_date(&b.date_of_birth), &b.zip, &b.votecal_id) {
+        let who = match identity_of(&b.first_name, &b.last_name, &b.date_of_birth, &b.zip, &b.votecal_id, &b.language) {
             Ok(w) => w,
-            Err(e) => return Ok(invalid(400, e.field, &e.reason)),
+            Err(answer) => return Ok(answer),
         };
-        if !b.language.is_empty() && Language::parse(&b.language).is_none() {
-            return Ok(invalid(400, "language", "must be one of en es zh hi ja km ko tl th vi"));
-        }
         if b.channels.is_empty() {
             return Ok(invalid(400, "channels", "name at least one of sms, email, voice, or all"));
         }
@@ -252,13 +258,10 @@ where
 
     async fn answer_ballot(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
         let Ok(b) = serde_json::from_slice::<IdentityBody>(req.body) else { return Ok(invalid(400, "body", BODY_HINT)) };
-        let who = match IdentityRequest::from_fields(&b.first_name, &b.last_name, &normalize_date(&b.date_of_birth), &b.zip, &b.votecal_id) {
+        let who = match identity_of(&b.first_name, &b.last_name, &b.date_of_birth, &b.zip, &b.votecal_id, &b.language) {
             Ok(w) => w,
-            Err(e) => return Ok(invalid(400, e.field, &e.reason)),
+            Err(answer) => return Ok(answer),
         };
-        if !b.language.is_empty() && Language::parse(&b.language).is_none() {
-            return Ok(invalid(400, "language", "must be one of en es zh hi ja km ko tl th vi"));
-        }
         Ok(match self.request_view(&who, req.client, now).await? {
             Ok(t) => ticket(t),
             Err(r) => refused(r),
@@ -282,7 +285,17 @@ where
         if code.len() != 6 || !code.bytes().all(|c| c.is_ascii_digit()) {
             return Ok(invalid(400, "code", "must be the 6 digits of the code we sent"));
         }
-        Ok(match self.enter_code(&b.change_id, code, view, now, tally).await? {
+        // Wrong codes are counted per client too: guessing across many changes locks.
+        let hour = now.format("%Y-%m-%dT%H").to_string();
+        let wrong_key = format!("fail-code#{}#{hour}", self.access.signing.name("client", req.client));
+        if self.store.count(&wrong_key, now).await? >= crate::access::MAX_WRONG_CODES_PER_CLIENT {
+            return Ok(code_refused(CodeRefusal::TooManyAttempts));
+        }
+        let entered = self.enter_code(&b.change_id, code, view, now, tally).await?;
+        if entered.as_ref().err() == Some(&CodeRefusal::WrongCode) {
+            self.store.bump(&wrong_key, now + chrono::Duration::hours(2)).await?;
+        }
+        Ok(match entered {
             Ok(change) if view && change.approved => {
                 let journeys = self.store.journeys_of_voter(&change.votecal_id).await?;
                 let elections = crate::journey_view::ballot_journeys(&journeys, self.elections, self.catalog, language, now);

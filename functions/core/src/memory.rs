@@ -180,17 +180,7 @@ impl ContactIndex for MemoryStore {
         Ok(self.with(|s| s.contacts.get(name).cloned().unwrap_or_default()))
     }
     async fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> Result<bool, StoreError> {
-        Ok(self.with(|s| {
-            let e = s.contacts.entry(name.to_string()).or_default();
-            if e.voters.iter().any(|v| v == votecal_id) {
-                return true;
-            }
-            if e.voters.len() >= max {
-                return false;
-            }
-            e.voters.push(votecal_id.to_string());
-            true
-        }))
+        Ok(self.with(|s| s.contacts.entry(name.to_string()).or_default().link(votecal_id, max)))
     }
     async fn unlink_contact(&self, name: &str, votecal_id: &str) -> Result<(), StoreError> {
         self.with(|s| {

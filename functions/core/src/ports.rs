@@ -170,6 +170,20 @@ pub struct ContactEntry {
     pub sms_stopped: bool,
 }
 
+impl ContactEntry {
+    /// Adds the voter unless `max` others hold the contact already; a voter there stays there.
+    pub fn link(&mut self, votecal_id: &str, max: usize) -> bool {
+        if self.voters.iter().any(|v| v == votecal_id) {
+            return true;
+        }
+        if self.voters.len() >= max {
+            return false;
+        }
+        self.voters.push(votecal_id.to_string());
+        true
+    }
+}
+
 /// Which voters a phone or email address serves, and whether a phone said STOP.
 pub trait ContactIndex: Sync {
     fn contact(&self, name: &str) -> impl Future<Output = Result<ContactEntry, StoreError>> + Send;

@@ -1,0 +1,565 @@
+// The voters' page (functions/cli/web) in a real browser, against `ballot-tracking serve` on the
+// sample election: sign up, codes, my ballot, refusals, stop messages, accessibility (axe-core,
+// WCAG 2.0/2.1 A and AA) in all ten languages, 320 px wide, and a screenshot of each view in
+// target/screenshots/<view>-<lang>.png.
+//
+//   node --test tests/browser/          (from the repository root; after `npm ci` in tests/browser)
+//
+// WMB_BIN overrides the server binary (default target/debug/ballot-tracking); CHROMIUM the
+// browser (default /usr/bin/chromium).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const BIN = process.env.WMB_BIN || path.join(root, 'target/debug/ballot-tracking');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = path.join(root, 'target/screenshots');
+const AXE = require.resolve('axe-core/axe.min.js');
+const LANGS = ['en', 'es', 'zh', 'hi', 'ja', 'km', 'ko', 'tl', 'th', 'vi'];
+const NATIVE = {
+  en: 'English', es: 'Español', zh: '中文', hi: 'हिन्दी', ja: '日本語',
+  km: 'ភាសាខ្មែរ', ko: '한국어', tl: 'Tagalog', th: 'ไทย', vi: 'Tiếng Việt',
+};
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const dict = Object.fromEntries(LANGS.map((l) => [l, JSON.parse(fs.readFileSync(path.join(root, 'functions/cli/web/i18n', `${l}.json`), 'utf8'))]));
+
+/** A string of the page in `lang`, placeholders filled as the page fills them. */
+function s(lang, key, args = {}) {
+  const all = { program: dict[lang].program, ...args };
+  return dict[lang][key].replace(/\{(\w+)\}/g, (m, k) => (k in all ? String(all[k]) : m));
+}
+
+// Sample voters (events/sample-election/voters.csv); each test uses its own voters and phones.
+const V = {
+  emily: { first: 'Emily', last: 'Chen', dob: '03-14-1985', zip: '94612' },
+  daniel: { first: 'Daniel', last: 'Okafor', dob: '08-11-1979', zip: '94704' },
+  jose: { first: 'José', last: 'Ramírez', dob: '07-22-1990', zip: '94601' },
+  rosa: { first: 'Rosa', last: 'De La Cruz', dob: '01-30-1958', zip: '94541' },
+  hannah: { first: 'Hannah', last: 'Lee', dob: '12-19-2001', zip: '94702' },
+  jiwoo: { first: 'Ji-woo', last: 'Park', dob: '02-17-1995', zip: '94536' },
+  yuki: { first: 'Yuki', last: 'Tanaka', dob: '01-08-1983', zip: '90012' },
+  wei: { first: 'Wei', last: 'Zhang', dob: '04-03-1976', zip: '91801' },
+  maria: { first: 'Maria', last: 'Garcia', dob: '05-09-1988', zip: '90026' },
+};
+
+let server;
+let serverLog = '';
+let base;
+let outDir;
+let browser;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function portAnswers(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.once('connect', () => { sock.destroy(); resolve(true); });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  assert.ok(fs.existsSync(BIN), `${BIN}: no server binary (build it, or set WMB_BIN)`);
+  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wmb-browser-'));
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve', 'events/sample-election', '--port', String(port), '--out', outDir, '--at', '2026-10-07T10:00:00-07:00'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout.on('data', (d) => { serverLog += d; });
+  server.stderr.on('data', (d) => { serverLog += d; });
+  let exited = null;
+  server.once('exit', (code) => { exited = code; });
+  const deadline = Date.now() + 60_000;
+  while (!(await portAnswers(port))) {
+    if (exited !== null) throw new Error(`the server stopped (exit ${exited}):\n${serverLog}`);
+    if (Date.now() > deadline) throw new Error(`the server did not answer on ${port} within 60 s:\n${serverLog}`);
+    await sleep(100);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => { server.once('exit', r); setTimeout(r, 3000); });
+  }
+  if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ helpers
+
+function outbox() {
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(outDir, 'outbox.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** The 6-digit code sent to `to` after outbox line `since`. */
+async function codeFor(to, since) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const lines = outbox().slice(since);
+    const m = lines.reverse().find((l) => (l.message === 'verification_code' || l.message === 'account_code') && l.to === to);
+    if (m) {
+      const code = String(m.body).split(/\D+/).find((d) => d.length === 6);
+      assert.ok(code, `no 6-digit code in ${JSON.stringify(m.body)}`);
+      return code;
+    }
+    if (Date.now() > deadline) throw new Error(`no code to ${to} in the outbox since line ${since}:\n${JSON.stringify(outbox().slice(since), null, 1)}`);
+    await sleep(100);
+  }
+}
+
+/** A fresh page (its own storage) on the voters' page in `lang`; notes errors and foreign requests. */
+async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}` } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US' });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) page.problems.push(`request to another site: ${r.url()}`); });
+  await page.goto(`${base}/${query}`);
+  await page.waitForSelector('body.ready');
+  return page;
+}
+
+async function close(page) {
+  const { problems } = page;
+  await page.context().close();
+  assert.deepEqual(problems.filter((p) => !/status of 4\d\d|status of 503/.test(p)), [], 'no script errors, no request to another site');
+}
+
+/** The control labelled `key` (in the page's language) in one form. */
+function field(page, form, lang, key) {
+  return page.locator(`#${form}-form`).getByLabel(s(lang, key), { exact: true });
+}
+
+async function fillIdentity(page, form, lang, v) {
+  await field(page, form, lang, 'first_name').fill(v.first);
+  await field(page, form, lang, 'last_name').fill(v.last);
+  await field(page, form, lang, 'dob').fill(v.dob);
+  await field(page, form, lang, 'zip').fill(v.zip);
+}
+
+async function visibleHeading(page) {
+  return page.locator('section.view:not([hidden]) h1').innerText();
+}
+
+async function expectView(page, view, lang, key) {
+  await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
+  assert.equal(await visibleHeading(page), s(lang, key));
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.tagName), 'H1', `the ${view} heading has the focus`);
+}
+
+/** Fills the sign-up form and sends it; returns the outbox position before sending. */
+async function signUp(page, lang, v, contacts) {
+  await fillIdentity(page, 'signup', lang, v);
+  if (contacts.sms) await field(page, 'signup', lang, 'sms').fill(contacts.sms);
+  if (contacts.email) await field(page, 'signup', lang, 'email').fill(contacts.email);
+  if (contacts.voice) await field(page, 'signup', lang, 'voice').fill(contacts.voice);
+  const since = outbox().length;
+  await page.locator('#signup-form button[type="submit"]').click();
+  return since;
+}
+
+async function enterCode(page, lang, code) {
+  await page.getByLabel(s(lang, 'code'), { exact: true }).fill(code);
+  await page.locator('#code-submit').click();
+}
+
+/** Signs `v` up with one phone for texts, enters the code, and finishes. */
+async function signUpFully(page, lang, v, phoneTyped, phoneE164) {
+  const since = await signUp(page, lang, v, { sms: phoneTyped });
+  await expectView(page, 'code', lang, 'code_heading');
+  await enterCode(page, lang, await codeFor(phoneE164, since));
+  await page.getByText(s(lang, 'code_accepted')).waitFor();
+  await page.getByRole('button', { name: s(lang, 'finish'), exact: true }).click();
+  await expectView(page, 'done', lang, 'done_heading');
+}
+
+/** Changes the page's language the way a voter does: the menu's Language, then a language. */
+async function switchLanguage(page, from, to) {
+  await page.locator('.site-nav').getByRole('link', { name: s(from, 'nav_language'), exact: true }).click();
+  await page.locator('#view-language').waitFor({ state: 'visible' });
+  await page.getByRole('button', { name: NATIVE[to], exact: true }).click();
+  await page.waitForFunction((l) => document.documentElement.lang === l && document.querySelector('#view-language').hidden, to);
+}
+
+async function axe(page, label) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }), WCAG);
+  return result.violations.map((v) => `${label}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+async function noHorizontalScroll(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// ------------------------------------------------------------------ tests
+
+test('the server serves the page, its script, its styles and its strings', async () => {
+  for (const [file, type] of [['/', /text\/html/], ['/app.js', /javascript/], ['/style.css', /text\/css/], ['/i18n/es.json', /json/]]) {
+    const r = await fetch(base + file);
+    assert.equal(r.status, 200, `GET ${file}`);
+    assert.match(r.headers.get('content-type') || '', type, `GET ${file}: Content-Type`);
+  }
+});
+
+test('a voter signs up in English, Spanish and Chinese and sees the confirmation', async () => {
+  const cases = [
+    { lang: 'en', v: V.daniel, contacts: { sms: '(510) 555-0142', email: 'daniel.okafor@example.com' }, to: ['+15105550142', 'daniel.okafor@example.com'] },
+    { lang: 'es', v: V.jose, contacts: { sms: '510.555.0143' }, to: ['+15105550143'] },
+    { lang: 'zh', v: V.wei, contacts: { sms: '510 555 0144' }, to: ['+15105550144'] },
+  ];
+  for (const { lang, v, contacts, to } of cases) {
+    const page = await open(lang);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+    assert.equal(await page.locator('.site-name').innerText(), dict[lang].program);
+    // On a first load the heading is shown, not focused.
+    assert.equal(await visibleHeading(page), s(lang, 'signup_heading'));
+    // Hours default to 08:00-20:00; the messages' language to the page's.
+    assert.equal(await page.locator('#signup-notify_from').inputValue(), '08:00');
+    assert.equal(await page.locator('#signup-notify_until').inputValue(), '20:00');
+    assert.equal(await page.locator('#signup-language').inputValue(), lang);
+    // The VoteCal ID is not asked for.
+    assert.equal(await page.locator('#signup-votecal_id').isVisible(), false);
+
+    const since = await signUp(page, lang, v, contacts);
+    await expectView(page, 'code', lang, 'code_heading');
+    assert.equal(await page.locator('#code-intro').innerText(), s(lang, 'code_intro_signup'));
+    const input = page.getByLabel(s(lang, 'code'), { exact: true });
+    assert.equal(await input.getAttribute('inputmode'), 'numeric');
+    assert.equal(await input.getAttribute('autocomplete'), 'one-time-code');
+
+    // A code to each contact typed (phones as E.164).
+    for (const address of to) {
+      const code = await codeFor(address, since);
+      await enterCode(page, lang, code);
+      await page.getByText(s(lang, 'code_accepted')).waitFor();
+      assert.equal(await input.inputValue(), '', 'the code field is ready for the next code');
+    }
+    const mine = outbox().slice(since);
+    assert.ok(mine.every((m) => m.language === undefined || m.language === lang), 'codes in the chosen language');
+    await page.getByRole('button', { name: s(lang, 'finish'), exact: true }).click();
+    await expectView(page, 'done', lang, 'done_heading');
+    assert.ok((await page.locator('#done-text').innerText()).startsWith(s(lang, 'done_text').split('{from}')[0]), 'the confirmation message is announced');
+
+    // Nothing personal in the address bar or the browser's storage.
+    assert.doesNotMatch(page.url(), new RegExp(`${v.last}|${v.dob}|${v.zip}|555`));
+    const stored = await page.evaluate(() => Object.keys(localStorage).map((k) => `${k}=${localStorage.getItem(k)}`));
+    assert.deepEqual(stored, [`wmb-language=${lang}`]);
+    await close(page);
+  }
+});
+
+test('my ballot: a code to the proven contacts, then the ballot\'s statuses with their dates', async () => {
+  const page = await open('en');
+  await signUpFully(page, 'en', V.emily, '(510) 555-0141', '+15105550141');
+
+  await page.locator('.site-nav').getByRole('link', { name: s('en', 'nav_ballot'), exact: true }).click();
+  await expectView(page, 'ballot', 'en', 'ballot_heading');
+  await fillIdentity(page, 'ballot', 'en', V.emily);
+  const since = outbox().length;
+  await page.locator('#ballot-form button[type="submit"]').click();
+  await expectView(page, 'code', 'en', 'code_heading');
+  assert.equal(await page.locator('#code-intro').innerText(), s('en', 'code_intro_ballot'));
+  const code = await codeFor('+15105550141', since);
+
+  // Nothing is shown without the code: a wrong one is refused, next to the code field.
+  const wrong = code === '000000' ? '111111' : '000000';
+  await enterCode(page, 'en', wrong);
+  const input = page.getByLabel(s('en', 'code'), { exact: true });
+  await page.locator('#code-code-error').waitFor();
+  assert.match(await page.locator('#code-code-error').innerText(), new RegExp(s('en', 'r_wrong_code').replace(/[.()]/g, '\\$&')));
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  assert.match(await input.getAttribute('aria-describedby'), /code-code-error/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'code-code');
+  assert.equal(await page.locator('#view-journey').isVisible(), false);
+  assert.equal(await page.locator('#journey').innerText(), '');
+
+  await enterCode(page, 'en', code);
+  await expectView(page, 'journey', 'en', 'journey_heading');
+  const journey = page.locator('#journey');
+  await journey.getByRole('heading', { level: 2, name: '2026 General Election' }).waitFor();
+  const text = await journey.innerText();
+  assert.match(text, /November 3, 2026/, 'the election date');
+  assert.match(text, new RegExp(s('en', 'county_name', { county: 'Alameda' })));
+  assert.match(text, new RegExp(s('en', 'm_outbound')), 'the ballot was mailed');
+  const mailed = journey.locator('.events li', { hasText: s('en', 'm_outbound') });
+  assert.equal(await mailed.locator('time').innerText(), 'October 5, 2026', 'mailed on October 5');
+  assert.match(await journey.locator('.status-box .status-name').innerText(), new RegExp(s('en', 'm_outbound')));
+  assert.match(await journey.locator('.status-box').innerText(), new RegExp(s('en', 'n_outbound').slice(0, 40)));
+  await close(page);
+});
+
+test('my ballot in Chinese: the statuses, the mail scan with its facility ZIP, dates in Chinese', async () => {
+  // Wei Zhang signed up in the first test (his second request in ten minutes).
+  const page = await open('zh');
+  await page.locator('.site-nav').getByRole('link', { name: s('zh', 'nav_ballot'), exact: true }).click();
+  await fillIdentity(page, 'ballot', 'zh', V.wei);
+  const since = outbox().length;
+  await page.locator('#ballot-form button[type="submit"]').click();
+  await expectView(page, 'code', 'zh', 'code_heading');
+  await enterCode(page, 'zh', await codeFor('+15105550144', since));
+  await expectView(page, 'journey', 'zh', 'journey_heading');
+  const text = await page.locator('#journey').innerText();
+  assert.match(text, /2026年普選/, 'the election name in Chinese');
+  assert.match(text, /2026年11月3日/, 'the election date in Chinese');
+  assert.match(text, new RegExp(s('zh', 'm_outbound')));
+  assert.match(text, /2026年10月5日/);
+  assert.match(text, new RegExp(s('zh', 'scan_outbound', { zip: '90052' }).replace(/[()（）]/g, '.')), 'the outbound scan and its facility ZIP');
+  await close(page);
+});
+
+test('a refusal (no such voter) shows the guidance\'s advice in the page\'s language, tied to the form', async () => {
+  const page = await open('es');
+  await signUp(page, 'es', { ...V.emily, first: 'Emilia' }, { sms: '(510) 555-0149' });
+  const summary = page.locator('#signup-summary');
+  await summary.waitFor({ state: 'visible' });
+  const text = await summary.innerText();
+  assert.match(text, new RegExp(s('es', 'errors_title')));
+  assert.ok(text.includes(s('es', 'r_no_match')), `the advice in Spanish: ${text}`);
+  assert.match(text, /My Voter Status/);
+  assert.equal(await summary.getByRole('link', { name: 'https://wheresmyballot.sos.ca.gov' }).getAttribute('href'), 'https://wheresmyballot.sos.ca.gov');
+  assert.equal(await summary.getAttribute('role'), 'alert');
+  assert.equal(await page.locator('#signup-form').getAttribute('aria-describedby'), 'signup-summary');
+  assert.equal(await page.locator('#signup-form #signup-summary').count(), 1, 'inside the form');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-summary');
+  assert.equal(await page.locator('#view-signup').isVisible(), true, 'the voter stays on the form');
+  await shot(page, 'refusal-es');
+  const violations = await axe(page, 'refusal es');
+  assert.deepEqual(violations, []);
+  await close(page);
+});
+
+test('a phone number the service cannot text is refused next to its field (400 sms)', async () => {
+  const page = await open('tl');
+  // Toronto: +1, but not the US.
+  await signUp(page, 'tl', V.rosa, { sms: '(416) 555-0123' });
+  const sms = field(page, 'signup', 'tl', 'sms');
+  await page.locator('#signup-sms-error').waitFor();
+  assert.match(await page.locator('#signup-sms-error').innerText(), new RegExp(s('tl', 'err_sms').replace(/[.()]/g, '\\$&')));
+  assert.equal(await sms.getAttribute('aria-invalid'), 'true');
+  assert.match(await sms.getAttribute('aria-describedby'), /signup-sms-error/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-sms');
+  await close(page);
+});
+
+test('the twins are asked for their VoteCal ID, with the VoteCal Help Desk\'s number', async () => {
+  const page = await open('ja');
+  await signUp(page, 'ja', V.maria, { sms: '(510) 555-0150' });
+  const votecal = field(page, 'signup', 'ja', 'votecal');
+  await votecal.waitFor({ state: 'visible' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-votecal_id', 'the focus goes to the new field');
+  assert.ok((await page.locator('#signup-summary').innerText()).includes(s('ja', 'r_needs_votecal_id')));
+  const help = page.locator('#signup-votecal_id-hint');
+  assert.match(await help.innerText(), /\(916\) 654-1141/);
+  assert.equal(await help.getByRole('link', { name: '(916) 654-1141' }).getAttribute('href'), 'tel:+19166541141');
+  assert.match(await votecal.getAttribute('aria-describedby'), /signup-votecal_id-hint/);
+  await shot(page, 'votecal-ja');
+
+  await votecal.fill('CA000000110');
+  const since = outbox().length;
+  await page.locator('#signup-form button[type="submit"]').click();
+  await expectView(page, 'code', 'ja', 'code_heading');
+  await enterCode(page, 'ja', await codeFor('+15105550150', since));
+  await page.getByText(s('ja', 'code_accepted')).waitFor();
+  await close(page);
+});
+
+test('a voter stops all messages with a code sent to their proven contacts', async () => {
+  const page = await open('vi');
+  await signUpFully(page, 'vi', V.hannah, '(510) 555-0146', '+15105550146');
+
+  await page.locator('.site-nav').getByRole('link', { name: s('vi', 'nav_stop'), exact: true }).click();
+  await expectView(page, 'stop', 'vi', 'stop_heading');
+  await fillIdentity(page, 'stop', 'vi', V.hannah);
+  const form = page.locator('#stop-form');
+  await form.getByLabel(s('vi', 'stop_sms'), { exact: true }).check();
+  await form.getByLabel(s('vi', 'stop_all'), { exact: true }).check();
+  assert.equal(await form.getByLabel(s('vi', 'stop_sms'), { exact: true }).isChecked(), false, '"all" replaces the single channels');
+  const since = outbox().length;
+  await form.locator('button[type="submit"]').click();
+  await expectView(page, 'code', 'vi', 'code_heading');
+  assert.equal(await page.locator('#code-intro').innerText(), s('vi', 'code_intro_stop'));
+  await enterCode(page, 'vi', await codeFor('+15105550146', since));
+  await expectView(page, 'stopped', 'vi', 'stopped_heading');
+  assert.equal(await page.locator('#stopped-text').innerText(), s('vi', 'stopped_all'));
+  await close(page);
+});
+
+test('the language chooser: native names, remembered, sets <html lang>', async () => {
+  const page = await open('en', { query: '' });
+  await page.locator('#view-language').waitFor({ state: 'visible' });
+  for (const l of LANGS) {
+    const b = page.getByRole('button', { name: NATIVE[l], exact: true });
+    assert.equal(await b.getAttribute('lang'), l);
+  }
+  await page.getByRole('button', { name: NATIVE.th, exact: true }).click();
+  await expectView(page, 'signup', 'th', 'signup_heading');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'th');
+  assert.match(await page.title(), new RegExp(s('th', 'signup_heading')));
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body.ready');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'th', 'remembered');
+  assert.equal(await visibleHeading(page), s('th', 'signup_heading'));
+  await close(page);
+});
+
+test('keyboard only: the sign-up form in a logical order, errors focus their field', async () => {
+  const page = await open('ko');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+  await page.keyboard.press('Enter');
+  const order = [];
+  for (let i = 0; i < 40 && order[order.length - 1] !== 'submit'; i++) {
+    await page.keyboard.press('Tab');
+    order.push(await page.evaluate(() => {
+      const el = document.activeElement;
+      return el.type === 'submit' ? 'submit' : el.id || el.getAttribute('href') || el.tagName;
+    }));
+  }
+  const ids = order.filter((x) => x.startsWith('signup-'));
+  assert.deepEqual(ids, ['signup-first_name', 'signup-last_name', 'signup-date_of_birth', 'signup-zip', 'signup-sms', 'signup-email', 'signup-voice', 'signup-language', 'signup-notify_from', 'signup-notify_until']);
+  await page.keyboard.press('Enter');
+  await page.locator('#signup-first_name-error').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-first_name');
+  assert.match(await page.locator('#signup-summary').innerText(), new RegExp(s('ko', 'err_date_of_birth').slice(0, 12)));
+  await close(page);
+});
+
+test('axe-core finds no WCAG 2.1 A/AA violation on any view in any of the ten languages', async () => {
+  const violations = [];
+  const narrow = [];
+  const check = async (page, view, lang) => {
+    violations.push(...await axe(page, `${view} ${lang}`));
+    await shot(page, `${view}-${lang}`);
+    await page.setViewportSize({ width: 320, height: 640 });
+    if (!(await noHorizontalScroll(page))) narrow.push(`${view} ${lang}`);
+    await page.setViewportSize({ width: 1024, height: 800 });
+  };
+
+  // The forms, the language chooser and an error state, loaded in each language.
+  for (const lang of LANGS) {
+    const page = await open(lang);
+    await check(page, 'signup', lang);
+    await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_language'), exact: true }).click();
+    await page.locator('#view-language').waitFor({ state: 'visible' });
+    await check(page, 'language', lang);
+    await page.getByRole('button', { name: NATIVE[lang], exact: true }).click();
+    await page.locator('#view-signup').waitFor({ state: 'visible' });
+    await page.locator('#signup-form button[type="submit"]').click();
+    await page.locator('#signup-summary').waitFor({ state: 'visible' });
+    await check(page, 'error', lang);
+    await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_ballot'), exact: true }).click();
+    await check(page, 'ballot', lang);
+    await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_stop'), exact: true }).click();
+    await check(page, 'stop', lang);
+    await close(page);
+  }
+
+  // The views a code leads to: reached once, then seen in each language (the page keeps its
+  // state when the language changes).
+  const eachLanguage = async (page, view, from) => {
+    let current = from;
+    for (const lang of [from, ...LANGS.filter((l) => l !== from)]) {
+      if (lang !== current) await switchLanguage(page, current, lang);
+      current = lang;
+      await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
+      await check(page, view, lang);
+    }
+    await switchLanguage(page, current, from);
+  };
+
+  const page = await open('en');
+  const since = await signUp(page, 'en', V.jiwoo, { sms: '(510) 555-0147' });
+  await expectView(page, 'code', 'en', 'code_heading');
+  await eachLanguage(page, 'code', 'en');
+  await enterCode(page, 'en', await codeFor('+15105550147', since));
+  await page.getByText(s('en', 'code_accepted')).waitFor();
+  await page.getByRole('button', { name: s('en', 'finish'), exact: true }).click();
+  await eachLanguage(page, 'done', 'en');
+
+  await page.locator('.site-nav').getByRole('link', { name: s('en', 'nav_ballot'), exact: true }).click();
+  await fillIdentity(page, 'ballot', 'en', V.jiwoo);
+  const since2 = outbox().length;
+  await page.locator('#ballot-form button[type="submit"]').click();
+  await expectView(page, 'code', 'en', 'code_heading');
+  await enterCode(page, 'en', await codeFor('+15105550147', since2));
+  await expectView(page, 'journey', 'en', 'journey_heading');
+  await eachLanguage(page, 'journey', 'en');
+  await close(page);
+
+  const page2 = await open('en');
+  await signUpFully(page2, 'en', V.yuki, '(510) 555-0148', '+15105550148');
+  await page2.locator('.site-nav').getByRole('link', { name: s('en', 'nav_stop'), exact: true }).click();
+  await fillIdentity(page2, 'stop', 'en', V.yuki);
+  await page2.locator('#stop-form').getByLabel(s('en', 'stop_all'), { exact: true }).check();
+  const since3 = outbox().length;
+  await page2.locator('#stop-form button[type="submit"]').click();
+  await expectView(page2, 'code', 'en', 'code_heading');
+  await enterCode(page2, 'en', await codeFor('+15105550148', since3));
+  await expectView(page2, 'stopped', 'en', 'stopped_heading');
+  await eachLanguage(page2, 'stopped', 'en');
+  await close(page2);
+
+  assert.deepEqual(violations, [], 'axe-core violations');
+  assert.deepEqual(narrow, [], 'views that scroll sideways at 320 px');
+});
+
+test('320 px wide: no view scrolls sideways, in any language', async () => {
+  const wide = [];
+  for (const lang of LANGS) {
+    const page = await open(lang, { width: 320, height: 640 });
+    for (const view of ['signup', 'ballot', 'stop', 'language']) {
+      await page.locator('.site-nav').getByRole('link', { name: s(lang, `nav_${view}`), exact: true }).click();
+      await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
+      if (!(await noHorizontalScroll(page))) wide.push(`${view} ${lang}`);
+    }
+    await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_signup'), exact: true }).click();
+    await page.locator('#signup-form button[type="submit"]').click();
+    await page.locator('#signup-summary').waitFor({ state: 'visible' });
+    if (!(await noHorizontalScroll(page))) wide.push(`error ${lang}`);
+    await shot(page, `error-${lang}-320px`);
+    await close(page);
+  }
+  assert.deepEqual(wide, []);
+});
