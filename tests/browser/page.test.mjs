@@ -54,7 +54,6 @@ const V = {
 };
 
 let server;
-let serverLog = '';
 let base;
 let outDir;
 let browser;
@@ -81,26 +80,42 @@ function portAnswers(port) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-before(async () => {
-  assert.ok(fs.existsSync(BIN), `${BIN}: no server binary (build it, or set WMB_BIN)`);
-  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wmb-browser-'));
-  fs.mkdirSync(SHOTS, { recursive: true });
+/** Starts `ballot-tracking serve` on the sample election at `at`; resolves once its port answers. */
+async function startServer(at) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wmb-browser-'));
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', 'events/sample-election', '--port', String(port), '--out', outDir, '--at', '2026-10-07T10:00:00-07:00'], {
+  const proc = spawn(BIN, ['serve', 'events/sample-election', '--port', String(port), '--out', out, '--at', at], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  server.stdout.on('data', (d) => { serverLog += d; });
-  server.stderr.on('data', (d) => { serverLog += d; });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
   let exited = null;
-  server.once('exit', (code) => { exited = code; });
+  proc.once('exit', (code) => { exited = code; });
   const deadline = Date.now() + 60_000;
   while (!(await portAnswers(port))) {
-    if (exited !== null) throw new Error(`the server stopped (exit ${exited}):\n${serverLog}`);
-    if (Date.now() > deadline) throw new Error(`the server did not answer on ${port} within 60 s:\n${serverLog}`);
+    if (exited !== null) throw new Error(`the server stopped (exit ${exited}):\n${log}`);
+    if (Date.now() > deadline) throw new Error(`the server did not answer on ${port} within 60 s:\n${log}`);
     await sleep(100);
   }
+  return { proc, out, base: `http://127.0.0.1:${port}`, log: () => log };
+}
+
+async function stopServer(srv) {
+  if (!srv) return;
+  if (srv.proc.exitCode === null) {
+    srv.proc.kill('SIGTERM');
+    await new Promise((r) => { srv.proc.once('exit', r); setTimeout(r, 3000); });
+  }
+  fs.rmSync(srv.out, { recursive: true, force: true });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(BIN), `${BIN}: no server binary (build it, or set WMB_BIN)`);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  server = await startServer('2026-10-07T10:00:00-07:00');
+  ({ base, out: outDir } = server);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -109,19 +124,15 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => { server.once('exit', r); setTimeout(r, 3000); });
-  }
-  if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  await stopServer(server);
 });
 
 // ------------------------------------------------------------------ helpers
 
-function outbox() {
+function outbox(dir = outDir) {
   let text = '';
   try {
-    text = fs.readFileSync(path.join(outDir, 'outbox.jsonl'), 'utf8');
+    text = fs.readFileSync(path.join(dir, 'outbox.jsonl'), 'utf8');
   } catch {
     return [];
   }
@@ -129,30 +140,30 @@ function outbox() {
 }
 
 /** The 6-digit code sent to `to` after outbox line `since`. */
-async function codeFor(to, since) {
+async function codeFor(to, since, dir = outDir) {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const lines = outbox().slice(since);
+    const lines = outbox(dir).slice(since);
     const m = lines.reverse().find((l) => (l.message === 'verification_code' || l.message === 'account_code') && l.to === to);
     if (m) {
       const code = String(m.body).split(/\D+/).find((d) => d.length === 6);
       assert.ok(code, `no 6-digit code in ${JSON.stringify(m.body)}`);
       return code;
     }
-    if (Date.now() > deadline) throw new Error(`no code to ${to} in the outbox since line ${since}:\n${JSON.stringify(outbox().slice(since), null, 1)}`);
+    if (Date.now() > deadline) throw new Error(`no code to ${to} in the outbox since line ${since}:\n${JSON.stringify(outbox(dir).slice(since), null, 1)}`);
     await sleep(100);
   }
 }
 
 /** A fresh page (its own storage) on the voters' page in `lang`; notes errors and foreign requests. */
-async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}` } = {}) {
+async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`, at = base } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US' });
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) page.problems.push(`request to another site: ${r.url()}`); });
-  await page.goto(`${base}/${query}`);
+  page.on('request', (r) => { if (!r.url().startsWith(at) && !r.url().startsWith('data:')) page.problems.push(`request to another site: ${r.url()}`); });
+  await page.goto(`${at}/${query}`);
   await page.waitForSelector('body.ready');
   return page;
 }
@@ -186,12 +197,12 @@ async function expectView(page, view, lang, key) {
 }
 
 /** Fills the sign-up form and sends it; returns the outbox position before sending. */
-async function signUp(page, lang, v, contacts) {
+async function signUp(page, lang, v, contacts, dir = outDir) {
   await fillIdentity(page, 'signup', lang, v);
   if (contacts.sms) await field(page, 'signup', lang, 'sms').fill(contacts.sms);
   if (contacts.email) await field(page, 'signup', lang, 'email').fill(contacts.email);
   if (contacts.voice) await field(page, 'signup', lang, 'voice').fill(contacts.voice);
-  const since = outbox().length;
+  const since = outbox(dir).length;
   await page.locator('#signup-form button[type="submit"]').click();
   return since;
 }
@@ -343,10 +354,46 @@ test('my ballot in Chinese: the statuses, the mail scan with its facility ZIP, d
   const text = await page.locator('#journey').innerText();
   assert.match(text, /2026年普選/, 'the election name in Chinese');
   assert.match(text, /2026年11月3日/, 'the election date in Chinese');
+  // Los Angeles tracks envelopes: the Postal Service's scan on Oct 6 told first that the
+  // ballot was mailed (the county's ISSUED came later, and adds nothing).
   assert.match(text, new RegExp(s('zh', 'm_outbound')));
-  assert.match(text, /2026年10月5日/);
+  assert.match(text, /2026年10月6日/);
   assert.match(text, new RegExp(s('zh', 'scan_outbound', { zip: '90052' }).replace(/[()（）]/g, '.')), 'the outbound scan and its facility ZIP');
   await close(page);
+});
+
+test('a ballot that needs the voter: the reason, what to do next, the county\'s phone, email and website', async () => {
+  // Later in the election: Yuki Tanaka's signature did not match (NMS, October 19).
+  const later = await startServer('2026-10-22T10:00:00-07:00');
+  try {
+    const page = await open('ja', { at: later.base });
+    let since = await signUp(page, 'ja', V.yuki, { sms: '(510) 555-0151' }, later.out);
+    await expectView(page, 'code', 'ja', 'code_heading');
+    await enterCode(page, 'ja', await codeFor('+15105550151', since, later.out));
+    await page.getByText(s('ja', 'code_accepted')).waitFor();
+    await page.locator('.site-nav').getByRole('link', { name: s('ja', 'nav_ballot'), exact: true }).click();
+    await fillIdentity(page, 'ballot', 'ja', V.yuki);
+    since = outbox(later.out).length;
+    await page.locator('#ballot-form button[type="submit"]').click();
+    await expectView(page, 'code', 'ja', 'code_heading');
+    await enterCode(page, 'ja', await codeFor('+15105550151', since, later.out));
+    await expectView(page, 'journey', 'ja', 'journey_heading');
+    const journey = page.locator('#journey');
+    assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('ja', 'm_contact_county')));
+    const action = journey.locator('.action-box');
+    await action.getByRole('heading', { level: 3, name: s('ja', 'action_heading') }).waitFor();
+    assert.equal(await action.getByRole('link', { name: '(800) 555-0119' }).getAttribute('href'), 'tel:+18005550119');
+    assert.equal(await action.getByRole('link', { name: 'vbm@lavote.example.gov' }).getAttribute('href'), 'mailto:vbm@lavote.example.gov');
+    assert.equal(await action.getByRole('link', { name: 'https://lavote.example.gov' }).getAttribute('href'), 'https://lavote.example.gov');
+    const events = await journey.locator('.events').innerText();
+    assert.match(events, /封筒の署名が、登録されている署名と一致しません/, 'the reason, in Japanese');
+    assert.match(events, /2026年10月19日/);
+    await shot(page, 'journey-action-ja');
+    assert.deepEqual(await axe(page, 'journey-action ja'), []);
+    await close(page);
+  } finally {
+    await stopServer(later);
+  }
 });
 
 test('a refusal (no such voter) shows the guidance\'s advice in the page\'s language, tied to the form', async () => {

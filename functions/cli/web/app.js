@@ -227,11 +227,20 @@ function renderLanguageList() {
 }
 
 async function chooseLanguage(lang) {
+  try {
+    await setLanguage(lang);
+  } catch (e) {
+    console.error(e);
+    return;
+  }
   rememberLanguage(lang);
-  await setLanguage(lang);
   const back = state.previous && state.previous !== 'language' ? state.previous : 'signup';
   state.previous = null;
-  history.pushState(null, '', `#${topOf(back)}`);
+  // A ?lang= in the address would otherwise win over this choice at the next visit.
+  const params = new URLSearchParams(location.search);
+  if (params.has('lang')) params.set('lang', lang);
+  const search = params.toString();
+  history.pushState(null, '', `${location.pathname}${search ? `?${search}` : ''}#${topOf(back)}`);
   show(back);
 }
 
@@ -349,6 +358,19 @@ function clearErrors(form) {
   const summary = $(`#${name}-summary`);
   summary.hidden = true;
   summary.textContent = '';
+}
+
+/** Empties a form once its work is done (a shared computer keeps nothing of the voter's). */
+function resetForm(form) {
+  form.reset();
+  clearErrors(form);
+  for (const w of $$('[data-field="votecal_id"]', form)) w.hidden = true;
+  for (const sel of $$('select[data-default]', form)) sel.value = sel.dataset.default;
+  const lang = $('select[name="language"]', form);
+  if (lang) {
+    state.msgLangTouched = false;
+    lang.value = state.lang;
+  }
 }
 
 function controlsOf(wrap) {
@@ -765,6 +787,7 @@ async function onCode(e) {
     state.journey = answer;
     state.journeyLang = lang;
     form.reset();
+    resetForm($('#ballot-form'));
     renderJourney();
     show('journey');
     return;
@@ -774,6 +797,7 @@ async function onCode(e) {
   form.reset();
   if (c.mode === 'stop') {
     state.code = null;
+    resetForm($('#stop-form'));
     renderStopped();
     show('stopped');
     return;
@@ -785,6 +809,7 @@ async function onCode(e) {
 
 function onFinish() {
   state.code = null;
+  resetForm($('#signup-form'));
   renderDone();
   show('done');
 }
