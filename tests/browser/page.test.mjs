@@ -34,6 +34,12 @@ const NATIVE = {
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const dict = Object.fromEntries(LANGS.map((l) => [l, JSON.parse(fs.readFileSync(path.join(root, 'functions/cli/web/i18n', `${l}.json`), 'utf8'))]));
 
+/** The menu link to `view` as named in `lang` (Language: "Language / <the word in lang>"). */
+function navName(lang, view) {
+  if (view !== 'language') return s(lang, `nav_${view}`);
+  return lang === 'en' ? dict.en.nav_language : `${dict.en.nav_language} / ${dict[lang].nav_language}`;
+}
+
 /** A string of the page in `lang`, placeholders filled as the page fills them. */
 function s(lang, key, args = {}) {
   const all = { program: dict[lang].program, ...args };
@@ -146,7 +152,9 @@ async function codeFor(to, since, dir = outDir) {
     const lines = outbox(dir).slice(since);
     const m = lines.reverse().find((l) => (l.message === 'verification_code' || l.message === 'account_code') && l.to === to);
     if (m) {
-      const code = String(m.body).split(/\D+/).find((d) => d.length === 6);
+      // Six digits together, or read out one by one in a call ("4, 5, 2, 6, 5, 4").
+      const spoken = /\d(?:,\s*\d){5}/.exec(String(m.body));
+      const code = String(m.body).split(/\D+/).find((d) => d.length === 6) ?? (spoken && spoken[0].replace(/\D/g, ''));
       assert.ok(code, `no 6-digit code in ${JSON.stringify(m.body)}`);
       return code;
     }
@@ -224,7 +232,7 @@ async function signUpFully(page, lang, v, phoneTyped, phoneE164) {
 
 /** Changes the page's language the way a voter does: the menu's Language, then a language. */
 async function switchLanguage(page, from, to) {
-  await page.locator('.site-nav').getByRole('link', { name: s(from, 'nav_language'), exact: true }).click();
+  await page.locator('.site-nav').getByRole('link', { name: navName(from, 'language'), exact: true }).click();
   await page.locator('#view-language').waitFor({ state: 'visible' });
   await page.getByRole('button', { name: NATIVE[to], exact: true }).click();
   await page.waitForFunction((l) => document.documentElement.lang === l && document.querySelector('#view-language').hidden, to);
@@ -286,12 +294,21 @@ test('a voter signs up in English, Spanish and Chinese and sees the confirmation
       await enterCode(page, lang, code);
       await page.getByText(s(lang, 'code_accepted')).waitFor();
       assert.equal(await input.inputValue(), '', 'the code field is ready for the next code');
+      // A code accepted is not the change done (a voter who signed up before must also enter
+      // the code sent to their earlier contacts; the server does not say which case this is).
+      const accepted = await page.locator('#code-accepted').innerText();
+      assert.ok(accepted.includes(s(lang, 'code_accepted_before')), `the earlier contacts' code is asked for: ${accepted}`);
+      assert.ok(accepted.includes(s(lang, 'done_text').split('{from}')[0]), 'a confirmation message is announced');
+      assert.ok(!accepted.includes(s(lang, 'done_text_voice').split('{from}')[0]));
     }
     const mine = outbox().slice(since);
     assert.ok(mine.every((m) => m.language === undefined || m.language === lang), 'codes in the chosen language');
     await page.getByRole('button', { name: s(lang, 'finish'), exact: true }).click();
     await expectView(page, 'done', lang, 'done_heading');
     assert.ok((await page.locator('#done-text').innerText()).startsWith(s(lang, 'done_text').split('{from}')[0]), 'the confirmation message is announced');
+    const done = await page.locator('#view-done').innerText();
+    assert.ok(done.includes(s(lang, 'code_accepted_before')) && done.includes(s(lang, 'done_before')), 'the earlier contacts\' code is recalled');
+    if (lang === 'en') assert.doesNotMatch(done, /saved/i, 'nothing claims the choices are saved');
 
     // Nothing personal in the address bar or the browser's storage.
     assert.doesNotMatch(page.url(), new RegExp(`${v.last}|${v.dob}|${v.zip}|555`));
@@ -326,7 +343,9 @@ test('my ballot: a code to the proven contacts, then the ballot\'s statuses with
   assert.equal(await page.locator('#view-journey').isVisible(), false);
   assert.equal(await page.locator('#journey').innerText(), '');
 
-  await enterCode(page, 'en', code);
+  // As a voter may paste it: "123 456" (the field takes 9 characters; spaces and hyphens go).
+  assert.equal(await input.getAttribute('maxlength'), '9');
+  await enterCode(page, 'en', `${code.slice(0, 3)} ${code.slice(3)}`);
   await expectView(page, 'journey', 'en', 'journey_heading');
   const journey = page.locator('#journey');
   await journey.getByRole('heading', { level: 2, name: '2026 General Election' }).waitFor();
@@ -380,6 +399,7 @@ test('a ballot that needs the voter: the reason, what to do next, the county\'s 
     await expectView(page, 'journey', 'ja', 'journey_heading');
     const journey = page.locator('#journey');
     assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('ja', 'm_contact_county')));
+    assert.match(await journey.locator('.status-box .status-reason').innerText(), /封筒の署名が、登録されている署名と一致しません/, 'the reason, next to the status');
     const action = journey.locator('.action-box');
     await action.getByRole('heading', { level: 3, name: s('ja', 'action_heading') }).waitFor();
     assert.equal(await action.getByRole('link', { name: '(800) 555-0119' }).getAttribute('href'), 'tel:+18005550119');
@@ -406,7 +426,7 @@ test('a refusal (no such voter) shows the guidance\'s advice in the page\'s lang
   assert.ok(text.includes(s('es', 'r_no_match')), `the advice in Spanish: ${text}`);
   assert.match(text, /My Voter Status/);
   assert.equal(await summary.getByRole('link', { name: 'https://wheresmyballot.sos.ca.gov' }).getAttribute('href'), 'https://wheresmyballot.sos.ca.gov');
-  assert.equal(await summary.getAttribute('role'), 'alert');
+  assert.equal(await summary.getAttribute('role'), null, 'focused, so not an alert too (read out once)');
   assert.equal(await page.locator('#signup-form').getAttribute('aria-describedby'), 'signup-summary');
   assert.equal(await page.locator('#signup-form #signup-summary').count(), 1, 'inside the form');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-summary');
@@ -460,9 +480,25 @@ test('a voter stops all messages with a code sent to their proven contacts', asy
   await expectView(page, 'stop', 'vi', 'stop_heading');
   await fillIdentity(page, 'stop', 'vi', V.hannah);
   const form = page.locator('#stop-form');
-  await form.getByLabel(s('vi', 'stop_sms'), { exact: true }).check();
-  await form.getByLabel(s('vi', 'stop_all'), { exact: true }).check();
-  assert.equal(await form.getByLabel(s('vi', 'stop_sms'), { exact: true }).isChecked(), false, '"all" replaces the single channels');
+  const sms = form.getByLabel(s('vi', 'stop_sms'), { exact: true });
+  const all = form.getByRole('radio', { name: s('vi', 'stop_all'), exact: true });
+  const only = form.getByRole('radio', { name: s('vi', 'stop_only'), exact: true });
+  assert.equal(await sms.isVisible(), false, 'the kinds of messages wait for "Only these"');
+  // "Only these" and no kind: the error is tied to the choice's fieldset.
+  await only.check();
+  await sms.waitFor({ state: 'visible' });
+  await form.locator('button[type="submit"]').click();
+  await page.locator('#stop-channels-error').waitFor();
+  assert.match(await page.locator('#stop-channels-error').innerText(), new RegExp(s('vi', 'err_channels_some').slice(0, 20)));
+  assert.match(await page.locator('#stop-channels').getAttribute('aria-describedby'), /stop-channels-error/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'stop-ch-sms', 'the focus goes to the first kind');
+  assert.deepEqual(await axe(page, 'stop only vi'), []);
+  await shot(page, 'stop-only-vi');
+  await sms.check();
+  // "All messages": the kinds are put away (still ticked, but not what is asked for).
+  await all.check();
+  assert.equal(await only.isChecked(), false);
+  assert.equal(await sms.isVisible(), false);
   const since = outbox().length;
   await form.locator('button[type="submit"]').click();
   await expectView(page, 'code', 'vi', 'code_heading');
@@ -470,6 +506,168 @@ test('a voter stops all messages with a code sent to their proven contacts', asy
   await enterCode(page, 'vi', await codeFor('+15105550146', since));
   await expectView(page, 'stopped', 'vi', 'stopped_heading');
   assert.equal(await page.locator('#stopped-text').innerText(), s('vi', 'stopped_all'));
+  await close(page);
+});
+
+test('Back and Forward: the code is a step in the history, kept while the page holds it; calls only: no confirmation', async () => {
+  const samuel = { first: 'Samuel', last: 'Wright', dob: '06-28-1947', zip: '94501' };
+  const page = await open('en');
+  // Only phone calls: no confirmation message will come.
+  const since = await signUp(page, 'en', samuel, { voice: '(510) 555-0152' });
+  await expectView(page, 'code', 'en', 'code_heading');
+  // "Start again" (the way out of this step) is a real button with a 44 px touch target.
+  const restart = page.getByRole('button', { name: s('en', 'start_again'), exact: true });
+  assert.ok((await restart.boundingBox()).height >= 44, 'a 44 px touch target');
+
+  // Back: the form again, as it was filled, with the way back to the code.
+  await page.goBack();
+  await expectView(page, 'signup', 'en', 'signup_heading');
+  assert.equal(await field(page, 'signup', 'en', 'first_name').inputValue(), 'Samuel', 'the form keeps what was typed');
+  const resume = page.locator('#signup-pending').getByRole('button', { name: s('en', 'code_pending_button'), exact: true });
+  await resume.waitFor({ state: 'visible' });
+  assert.ok(!page.url().includes('#code') && !/Samuel|555|1947/.test(page.url()), 'nothing personal in the address');
+  assert.deepEqual(await page.evaluate(() => history.state), { view: 'signup' }, 'the history holds view names only');
+  assert.deepEqual(await axe(page, 'signup pending en'), []);
+
+  // Forward: the code view again, still waiting for the same code.
+  await page.goForward();
+  await expectView(page, 'code', 'en', 'code_heading');
+  assert.equal(await page.locator('#code-intro').innerText(), s('en', 'code_intro_signup'));
+  assert.deepEqual(await page.evaluate(() => history.state), { view: 'code' });
+
+  // Back, then the form's own way back to the code.
+  await page.goBack();
+  await expectView(page, 'signup', 'en', 'signup_heading');
+  await resume.click();
+  await expectView(page, 'code', 'en', 'code_heading');
+  await enterCode(page, 'en', await codeFor('+15105550152', since));
+  await page.getByText(s('en', 'code_accepted')).waitFor();
+  const accepted = await page.locator('#code-accepted').innerText();
+  assert.ok(accepted.includes(s('en', 'code_accepted_before')));
+  const voiceOnly = s('en', 'done_text_voice').split('{from}')[0];
+  assert.ok(accepted.includes(voiceOnly) && !accepted.includes(s('en', 'done_text').split('{from}')[0]), `calls only: no confirmation message: ${accepted}`);
+  await page.getByRole('button', { name: s('en', 'finish'), exact: true }).click();
+  await expectView(page, 'done', 'en', 'done_heading');
+  assert.ok((await page.locator('#done-text').innerText()).startsWith(voiceOnly));
+
+  // The final view took the code's place: Back is the form, emptied; the code is gone.
+  await page.goBack();
+  await expectView(page, 'signup', 'en', 'signup_heading');
+  assert.equal(await field(page, 'signup', 'en', 'first_name').inputValue(), '');
+  assert.equal(await page.locator('#signup-pending').isVisible(), false);
+  await page.goForward();
+  await expectView(page, 'done', 'en', 'done_heading');
+
+  // "Start again" drops the code (the server stands in: Samuel is signed up now).
+  await page.route('**/signup', (route) => route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ status: 'codes_sent', change_id: 'Zx3_k9Qm-Ab12Cd34Ef56g', expires_in_seconds: 900 }) }));
+  await page.locator('.site-nav').getByRole('link', { name: navName('en', 'signup'), exact: true }).click();
+  await signUp(page, 'en', samuel, { voice: '(510) 555-0152' });
+  await expectView(page, 'code', 'en', 'code_heading');
+  await restart.click();
+  await expectView(page, 'signup', 'en', 'signup_heading');
+  assert.equal(await page.locator('#signup-pending').isVisible(), false);
+  await close(page);
+});
+
+test('answers the page does not trust: field names, links, the county\'s email; an unknown status shows the county', async () => {
+  const page = await open('en');
+  const signupForm = page.locator('#signup-form');
+  const fillSignup = async () => {
+    await fillIdentity(page, 'signup', 'en', V.emily);
+    await field(page, 'signup', 'en', 'sms').fill('(510) 555-0199');
+  };
+
+  // A slow answer: the form is busy, "Sending…" is said once, the button keeps its contrast;
+  // then a field name that is not one of the page's: no selector is built from it.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/signup', async (route) => {
+    await held;
+    await route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ status: 'invalid', field: 'zip"], #x, [a="', reason: 'bad' }) });
+  });
+  await fillSignup();
+  await signupForm.locator('button[type="submit"]').click();
+  await page.waitForFunction(() => document.querySelector('#signup-form').getAttribute('aria-busy') === 'true');
+  assert.equal(await signupForm.locator('.sending').innerText(), s('en', 'sending'));
+  assert.equal(await signupForm.locator('.sending').getAttribute('role'), 'status');
+  assert.equal(await signupForm.locator('button[type="submit"]').evaluate((b) => getComputedStyle(b).opacity), '1', 'no faded text on the busy button');
+  release();
+  await page.locator('#signup-summary').waitFor({ state: 'visible' });
+  assert.equal(await signupForm.getAttribute('aria-busy'), null, 'not busy once the answer is shown');
+  assert.equal(await signupForm.locator('.sending').innerText(), '');
+  assert.ok((await page.locator('#signup-summary').innerText()).includes(s('en', 'err_unknown')));
+  await page.unroute('**/signup');
+
+  // Advice with addresses: only https on *.ca.gov becomes a link.
+  await page.route('**/signup', (route) => route.fulfill({ status: 422, contentType: 'application/json', body: JSON.stringify({
+    status: 'refused', reason: 'something_new',
+    advice: 'See https://www.sos.ca.gov/elections or https://evil.example.com/ca.gov or http://sos.ca.gov/x or https://ca.gov.evil.example/x.',
+  }) }));
+  await signupForm.locator('button[type="submit"]').click();
+  const summary = page.locator('#signup-summary');
+  await summary.getByText('evil.example.com').waitFor();
+  assert.deepEqual(await summary.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['https://www.sos.ca.gov/elections']);
+  await page.unroute('**/signup');
+
+  // My ballot, answered by a stand-in: an unknown status with its county; a county email that
+  // would add to a mailto: link; a website that is not https.
+  const changeId = 'Zx3_k9Qm-Ab12Cd34Ef56g';
+  await page.route('**/ballot', (route) => route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ status: 'codes_sent', change_id: changeId, expires_in_seconds: 900 }) }));
+  await page.route('**/ballot/view', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({
+    status: 'verified',
+    elections: [
+      {
+        election_id: 'e1', election_name: 'Test Election', election_date: '2026-11-03', county_name: 'Alameda',
+        county_contact: { phone: '(510) 555-0100', email: 'vbm@acvote.example.gov?cc=x@evil.example', url: 'javascript:alert(1)' },
+        current: 'something_new', needs_action: false, events: [],
+      },
+      {
+        election_id: 'e2', election_name: 'Second Election', election_date: '2026-11-03', county_name: 'Los Angeles',
+        county_contact: { phone: '(800) 555-0119', email: 'vbm@lavote.example.gov', url: 'https://lavote.example.gov' },
+        current: 'contact_county', needs_action: true,
+        events: [
+          { type: 'status', at: '2026-10-05T10:00:00-07:00', milestone: 'outbound', reason: null },
+          { type: 'status', at: '2026-10-19T10:00:00-07:00', milestone: 'contact_county', reason: 'the signature on the envelope does not match' },
+        ],
+      },
+    ],
+  }) }));
+  await page.locator('.site-nav').getByRole('link', { name: navName('en', 'ballot'), exact: true }).click();
+  await fillIdentity(page, 'ballot', 'en', V.emily);
+  await page.locator('#ballot-form button[type="submit"]').click();
+  await expectView(page, 'code', 'en', 'code_heading');
+  await enterCode(page, 'en', '123-456');
+  await expectView(page, 'journey', 'en', 'journey_heading');
+  const [first, second] = await page.locator('#journey article').all();
+  assert.equal(await first.locator('.status-name').innerText(), s('en', 'status_unknown'));
+  const box = first.locator('.contact-box');
+  await box.getByRole('heading', { level: 3, name: s('en', 'contact_heading') }).waitFor();
+  assert.equal(await box.getByRole('link', { name: '(510) 555-0100' }).getAttribute('href'), 'tel:+15105550100');
+  assert.equal(await first.locator('a[href^="mailto:"], a[href^="javascript:"]').count(), 0, 'no mailto: with extra headers, no javascript: link');
+  assert.match(await second.locator('.status-box').innerText(), /Because the signature on the envelope does not match\./, 'the reason next to the status');
+  assert.equal(await second.getByRole('link', { name: 'vbm@lavote.example.gov' }).getAttribute('href'), 'mailto:vbm@lavote.example.gov');
+  assert.deepEqual(await axe(page, 'journey unknown en'), []);
+
+  // Leaving the page: what the code unlocked and the forms are forgotten (back-forward cache).
+  await page.locator('.site-nav').getByRole('link', { name: navName('en', 'signup'), exact: true }).click();
+  await fillIdentity(page, 'signup', 'en', V.emily);
+  await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+  assert.equal(await field(page, 'signup', 'en', 'first_name').inputValue(), '');
+  assert.equal(await page.locator('#journey').innerText(), '');
+  await close(page);
+});
+
+test('the menu\'s Language link is recognisable in any language; Khmer keeps 03-14-1985 on one line', async () => {
+  const page = await open('km');
+  const link = page.locator('.site-nav a.nav-language');
+  assert.equal(await link.innerText(), `Language / ${dict.km.nav_language}`);
+  assert.equal(await link.locator('[lang="en"]').innerText(), 'Language');
+  assert.equal(await link.locator('svg').getAttribute('aria-hidden'), 'true');
+  const date = page.locator('#signup-date_of_birth-hint .nowrap', { hasText: '03-14-1985' });
+  assert.equal(await date.evaluate((el) => getComputedStyle(el).whiteSpace), 'nowrap');
+  // The warning about changing: every contact to keep.
+  assert.equal(await page.locator('#signup-contacts-keep strong').innerText(), s('km', 'signup_keep'));
+  assert.match(await page.locator('#signup-contacts').getAttribute('aria-describedby'), /signup-contacts-keep/);
   await close(page);
 });
 
@@ -510,6 +708,9 @@ test('keyboard only: the sign-up form in a logical order, errors focus their fie
   await page.locator('#signup-first_name-error').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-first_name');
   assert.match(await page.locator('#signup-summary').innerText(), new RegExp(s('ko', 'err_date_of_birth').slice(0, 12)));
+  assert.match(await page.locator('#signup-contacts-error').innerText(), new RegExp(s('ko', 'err_contacts').slice(0, 12)));
+  assert.match(await page.locator('#signup-contacts').getAttribute('aria-describedby'), /signup-contacts-error/, 'the error belongs to the contacts fieldset');
+  assert.match(await page.locator('#signup-sms').getAttribute('aria-describedby'), /signup-contacts-error/);
   await close(page);
 });
 
@@ -528,7 +729,7 @@ test('axe-core finds no WCAG 2.1 A/AA violation on any view in any of the ten la
   for (const lang of LANGS) {
     const page = await open(lang);
     await check(page, 'signup', lang);
-    await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_language'), exact: true }).click();
+    await page.locator('.site-nav').getByRole('link', { name: navName(lang, 'language'), exact: true }).click();
     await page.locator('#view-language').waitFor({ state: 'visible' });
     await check(page, 'language', lang);
     await page.getByRole('button', { name: NATIVE[lang], exact: true }).click();
@@ -597,7 +798,7 @@ test('320 px wide: no view scrolls sideways, in any language', async () => {
   for (const lang of LANGS) {
     const page = await open(lang, { width: 320, height: 640 });
     for (const view of ['signup', 'ballot', 'stop', 'language']) {
-      await page.locator('.site-nav').getByRole('link', { name: s(lang, `nav_${view}`), exact: true }).click();
+      await page.locator('.site-nav').getByRole('link', { name: navName(lang, view), exact: true }).click();
       await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
       if (!(await noHorizontalScroll(page))) wide.push(`${view} ${lang}`);
     }

@@ -17,6 +17,11 @@ const MILESTONES = ['outbound', 'inbound', 'received', 'accepted', 'not_accepted
 // Refusals whose advice concerns one contact field, when the answer names it.
 const CONTACT_REFUSALS = ['contact_in_use', 'contact_stopped', 'too_many_codes'];
 const CODE_REFUSALS = ['wrong_code', 'expired', 'too_many_attempts'];
+// The fields the server may name in an answer (`field`): anything else is not looked up.
+const FIELDS = ['first_name', 'last_name', 'date_of_birth', 'zip', 'votecal_id', 'sms', 'email', 'voice', 'language', 'notify_from', 'notify_until', 'channels', 'code'];
+// The views a code leads to: each is a step in the browser's history, shown again (Back,
+// Forward) only while this page's memory still holds what it shows.
+const STEP_VIEWS = ['code', 'done', 'journey', 'stopped'];
 
 const state = {
   lang: 'en',
@@ -27,10 +32,12 @@ const state = {
   busy: false,
   msgLangTouched: false,
   code: null, // { mode: 'signup' | 'ballot' | 'stop', changeId, accepted }
-  hours: null, // the hours chosen at sign-up, for the confirmation
+  signup: null, // what the last sign-up asked for (no personal data): { from, until, voiceOnly }
+  done: null, // the same, once Finish was chosen (the final view)
   journey: null, // the /ballot/view answer, while it is shown
   journeyLang: null,
   stopped: null, // the channels stopped
+  countyUrls: new Set(), // the county websites the server named (links allowed in advice)
   errors: {}, // per form: { summary: [{ key, args, raw }], fields: { field: key } }
 };
 
@@ -63,23 +70,59 @@ function t(key, args = {}) {
   return s.replace(/\{(\w+)\}/g, (m, k) => (k in all ? String(all[k]) : m));
 }
 
-const LINK_RE = /(https?:\/\/[\w\-.~:/?#@!$&'*+,;=%]*[\w\-~/#=])|(\(\d{3}\)\s?\d{3}-\d{4})/g;
+// Web addresses, US phone numbers, and what must not break across lines: dates written
+// 03-14-1985 and their pattern (MM-DD-YYYY, MM-DD-AAAA...).
+const RICH_RE = /(https?:\/\/[\w\-.~:/?#@!$&'*+,;=%]*[\w\-~/#=])|(\(\d{3}\)\s?\d{3}-\d{4})|(\b\d{2}-\d{2}-\d{4}\b|\b[A-Z]{2}-[A-Z]{2}-[A-Z]{4}\b)/g;
 
-/** Sets `text` into `el`, with web addresses and US phone numbers made into links. */
-function setRich(el, text) {
+/** The address `text` as a link target, if it may be one: https, on *.ca.gov or a county's site. */
+function safeLink(text) {
+  let u;
+  try {
+    u = new URL(text);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.port) return null;
+  const host = u.hostname.toLowerCase();
+  if (host === 'ca.gov' || host.endsWith('.ca.gov') || state.countyUrls.has(u.href)) return text;
+  return null;
+}
+
+function nowrap(text) {
+  const span = document.createElement('span');
+  span.className = 'nowrap';
+  span.textContent = text;
+  return span;
+}
+
+/**
+ * Sets `text` into `el`. With `links`, allowed web addresses and US phone numbers become
+ * links; dates and phone numbers never break across lines.
+ */
+function setRich(el, text, links = true) {
   el.textContent = '';
   let last = 0;
-  for (const m of text.matchAll(LINK_RE)) {
+  for (const m of text.matchAll(RICH_RE)) {
     el.append(text.slice(last, m.index));
-    const a = document.createElement('a');
     if (m[1]) {
-      a.href = m[1];
-    } else {
+      const href = links ? safeLink(m[1]) : null;
+      if (href) {
+        const a = document.createElement('a');
+        a.href = href;
+        a.textContent = m[0];
+        el.append(a);
+      } else {
+        el.append(m[0]);
+      }
+    } else if (m[2] && links) {
+      const a = document.createElement('a');
       a.href = `tel:+1${m[2].replace(/\D/g, '')}`;
       a.className = 'nowrap';
+      a.textContent = m[0];
+      el.append(a);
+    } else {
+      el.append(nowrap(m[0]));
     }
-    a.textContent = m[0];
-    el.append(a);
     last = m.index + m[0].length;
   }
   el.append(text.slice(last));
@@ -90,8 +133,7 @@ function applyTranslations(root = document) {
   for (const el of $$('[data-i18n]', root)) {
     const args = el.dataset.args ? JSON.parse(el.dataset.args) : {};
     const text = el.dataset.raw ?? t(el.dataset.i18n, args);
-    if ('rich' in el.dataset) setRich(el, text);
-    else el.textContent = text;
+    setRich(el, text, 'rich' in el.dataset);
   }
   for (const el of $$('[data-i18n-attr]', root)) {
     for (const pair of el.dataset.i18nAttr.split(';')) {
@@ -108,9 +150,7 @@ function textEl(tag, key, args, { rich = false, className } = {}) {
   if (args && Object.keys(args).length) el.dataset.args = JSON.stringify(args);
   if (rich) el.dataset.rich = '';
   if (className) el.className = className;
-  const text = t(key, args);
-  if (rich) setRich(el, text);
-  else el.textContent = text;
+  setRich(el, t(key, args), rich);
   return el;
 }
 
@@ -195,6 +235,7 @@ async function setLanguage(lang) {
   document.documentElement.lang = lang;
   document.documentElement.dir = 'ltr';
   applyTranslations();
+  renderLanguageLink();
   renderLanguageList();
   renderSelects();
   renderCodeView();
@@ -202,6 +243,24 @@ async function setLanguage(lang) {
   renderStopped();
   renderJourney();
   updateTitle();
+}
+
+/**
+ * The menu's Language link, recognisable whatever the page's language: a globe, "Language" in
+ * English, and the word in the page's language ("Language / Idioma").
+ */
+function renderLanguageLink() {
+  const el = $('#nav-language-text');
+  el.textContent = '';
+  const english = document.createElement('span');
+  english.lang = 'en';
+  english.textContent = state.en.nav_language;
+  el.append(english);
+  if (state.lang !== 'en') {
+    const own = document.createElement('span');
+    own.textContent = t('nav_language');
+    el.append(' / ', own);
+  }
 }
 
 function renderLanguageList() {
@@ -240,8 +299,9 @@ async function chooseLanguage(lang) {
   const params = new URLSearchParams(location.search);
   if (params.has('lang')) params.set('lang', lang);
   const search = params.toString();
-  history.pushState(null, '', `${location.pathname}${search ? `?${search}` : ''}#${topOf(back)}`);
-  show(back);
+  const to = canShow(back) ? back : topOf(back);
+  history.pushState({ view: to }, '', `${location.pathname}${search ? `?${search}` : ''}#${topOf(to)}`);
+  show(to);
 }
 
 function renderSelects() {
@@ -289,6 +349,17 @@ function updateTitle() {
   document.title = view && view !== t('program') ? t('doc_title', { view }) : t('program');
 }
 
+/** Whether this page's memory still holds what `view` shows. */
+function canShow(view) {
+  switch (view) {
+    case 'code': return Boolean(state.code);
+    case 'done': return Boolean(state.done);
+    case 'journey': return Boolean(state.journey);
+    case 'stopped': return Boolean(state.stopped);
+    default: return view === 'language' || TOP_VIEWS.includes(view);
+  }
+}
+
 function show(view, { focus = true } = {}) {
   if (state.journey && view !== 'journey' && view !== 'language') {
     // What the code unlocked is shown once, then forgotten (a change of language keeps it).
@@ -303,6 +374,7 @@ function show(view, { focus = true } = {}) {
     if (a.dataset.viewLink === top) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  renderPending();
   updateTitle();
   if (focus) {
     const h = $(`#${view}-heading`);
@@ -311,13 +383,29 @@ function show(view, { focus = true } = {}) {
   }
 }
 
+/**
+ * Shows `view` as a step in the browser's history, so that the phone's Back button returns to
+ * the view before. The history holds the view's name only (the address: its menu entry).
+ */
+function visit(view, { replace = false } = {}) {
+  const entry = { view };
+  const url = `#${topOf(view)}`;
+  if (replace) history.replaceState(entry, '', url);
+  else history.pushState(entry, '', url);
+  show(view);
+}
+
+/** A form whose code was sent and not yet used offers the way back to it. */
+function renderPending() {
+  for (const mode of TOP_VIEWS) {
+    const box = $(`#${mode}-pending`);
+    if (box) box.hidden = !(state.code && state.code.mode === mode && state.view === mode);
+  }
+}
+
 /** Opens one of the top views (a link in the menu, the address's #view, back and forward). */
 function goTo(view, { focus = true } = {}) {
-  if (view === 'language') {
-    if (state.view && state.view !== 'language') state.previous = state.view;
-  } else {
-    state.code = null;
-  }
+  if (view === 'language' && state.view && state.view !== 'language') state.previous = state.view;
   show(view, { focus });
 }
 
@@ -326,12 +414,23 @@ function route({ focus = true } = {}) {
   goTo(TOP_VIEWS.includes(h) ? h : 'signup', { focus });
 }
 
+/** Back and Forward: the step the entry names, while it can still be shown; else its menu entry. */
+function onPopState(e) {
+  const view = e.state && e.state.view;
+  if (STEP_VIEWS.includes(view) && canShow(view) && `#${topOf(view)}` === location.hash) {
+    if (view === 'code') renderCodeView();
+    show(view);
+    return;
+  }
+  route();
+}
+
 function onViewLink(e) {
   const a = e.target.closest('[data-view-link]');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   e.preventDefault();
   const view = a.dataset.viewLink;
-  if (location.hash !== `#${view}`) history.pushState(null, '', `#${view}`);
+  if (state.view !== view || location.hash !== `#${view}`) history.pushState({ view }, '', `#${view}`);
   goTo(view);
 }
 
@@ -371,6 +470,7 @@ function resetForm(form) {
     state.msgLangTouched = false;
     lang.value = state.lang;
   }
+  if (form.id === 'stop-form') updateStopScope();
 }
 
 function controlsOf(wrap) {
@@ -386,7 +486,8 @@ function setFieldError(form, field, key) {
   err.className = 'error-message';
   err.id = id;
   err.append(textEl('span', 'error_prefix', null, { className: 'visually-hidden' }), ' ', textEl('span', key));
-  const before = $('input, select, .checks', wrap);
+  // Before the control, or inside a fieldset before its choices or its fields.
+  const before = $(':scope > .field, :scope > .checks, input, select', wrap);
   before.parentNode.insertBefore(err, before);
   wrap.classList.add('has-error');
   const describe = (el) => {
@@ -395,11 +496,15 @@ function setFieldError(form, field, key) {
     el.setAttribute('aria-describedby', ids.join(' '));
   };
   if (wrap.tagName === 'FIELDSET') describe(wrap);
-  for (const c of controlsOf(wrap)) {
+  const controls = controlsOf(wrap);
+  for (const c of controls) {
     c.setAttribute('aria-invalid', 'true');
     describe(c);
   }
-  return controlsOf(wrap)[0];
+  // The control to fix: the first one shown, past a choice already made ("Only these:" chosen,
+  // no kind ticked: the first kind).
+  const chosen = (c) => c.type === 'radio' && controls.some((o) => o.name === c.name && o.checked);
+  return controls.find((c) => c.getClientRects().length && !chosen(c)) || controls[0];
 }
 
 /**
@@ -453,7 +558,8 @@ function showErrors(form, { advice = [], fields = {} } = {}) {
 /** What the API answered, turned into what the voter reads next to the form. */
 function showAnswerError(form, res) {
   const body = res.body || {};
-  const fieldsInForm = (f) => Boolean(f && $(`[data-field="${f}"]`, form));
+  // Only a field this page knows is looked up (a bad name cannot break the selector).
+  const fieldsInForm = (f) => FIELDS.includes(f) && Boolean($(`[data-field="${f}"]`, form));
   if (res.status === 0) return showErrors(form, { advice: [{ key: 'err_network' }] });
   if (res.status === 503 || (res.status === 429 && !body.status)) return showErrors(form, { advice: [{ key: 'err_busy' }] });
   if (body.status === 'invalid') {
@@ -502,15 +608,20 @@ async function send(form, path, body, ok) {
   if (state.busy) return null;
   state.busy = true;
   form.setAttribute('aria-busy', 'true');
+  const sending = $('.sending', form);
+  if (sending) sending.textContent = t('sending');
+  let res;
   try {
-    const res = await post(path, body);
-    if (res.status === ok.status && res.body && res.body.status === ok.answer) return res.body;
-    showAnswerError(form, res);
-    return null;
+    res = await post(path, body);
   } finally {
+    // Not busy any more before anything new is shown (a busy region is not read out).
     state.busy = false;
     form.removeAttribute('aria-busy');
+    if (sending) sending.textContent = '';
   }
+  if (res.status === ok.status && res.body && res.body.status === ok.answer) return res.body;
+  showAnswerError(form, res);
+  return null;
 }
 
 // ---------------------------------------------------------------- reading the forms
@@ -585,7 +696,8 @@ async function onSignup(e) {
       else errors[ch] = `err_${ch}`;
     }
   }
-  if (!contacts) errors.sms = 'err_contacts';
+  // "At least one" concerns the three contacts: the error is tied to their fieldset.
+  if (!contacts) errors.contacts = 'err_contacts';
   body.notify_from = value(form, 'notify_from') || '08:00';
   body.notify_until = value(form, 'notify_until') || '20:00';
   if (body.notify_from === body.notify_until) errors.notify_until = 'err_notify_until';
@@ -593,7 +705,7 @@ async function onSignup(e) {
   clearErrors(form);
   const answer = await send(form, '/signup', body, { status: 202, answer: 'codes_sent' });
   if (!answer) return;
-  state.hours = { from: body.notify_from, until: body.notify_until };
+  state.signup = { from: body.notify_from, until: body.notify_until, voiceOnly: Boolean(body.voice && !body.sms && !body.email) };
   startCode('signup', answer.change_id);
 }
 
@@ -644,16 +756,31 @@ function renderJourney() {
     article.append(facts);
 
     const current = MILESTONES.includes(el.current) ? el.current : null;
+    const unknown = Boolean(el.current) && !current;
+    const events = (Array.isArray(el.events) ? el.events.slice() : []).sort((a, b) => String(a.at).localeCompare(String(b.at)));
     const status = document.createElement('div');
     status.className = `status-box${el.needs_action ? ' needs-action' : ''}${current ? ` status-${current}` : ''}`;
     status.append(textEl('h3', 'current_status'));
-    status.append(textEl('p', current ? `m_${current}` : (el.current ? 'status_unknown' : 'status_none'), null, { className: 'status-name' }));
-    status.append(textEl('p', current ? `n_${current}` : 'status_none_next'));
+    status.append(textEl('p', current ? `m_${current}` : (unknown ? 'status_unknown' : 'status_none'), null, { className: 'status-name' }));
+    if (el.needs_action) {
+      // Why, next to the status (the latest reason given for it; else the latest reason).
+      const withReason = events.filter((ev) => ev.type !== 'scan' && ev.reason);
+      const ev = withReason.filter((x) => x.milestone === el.current).pop() || withReason.pop();
+      if (ev) {
+        const why = reasonEl(ev.reason, jl);
+        why.classList.add('status-reason');
+        status.append(why);
+      }
+    }
+    status.append(textEl('p', current ? `n_${current}` : (unknown ? 'status_unknown_next' : 'status_none_next')));
     article.append(status);
 
     const contact = el.county_contact || {};
-    const showContact = el.needs_action || current === 'not_accepted' || current === 'undeliverable';
-    if (showContact && (contact.phone || contact.email || contact.url)) {
+    const phone = contact.phone && /^\+?[\d\s().-]{10,20}$/.test(contact.phone) && /^1?\d{10}$/.test(String(contact.phone).replace(/\D/g, '')) ? contact.phone : null;
+    const email = mailOf(contact.email);
+    const site = contact.url ? safeSite(contact.url) : null;
+    const showContact = el.needs_action || current === 'not_accepted' || current === 'undeliverable' || unknown;
+    if (showContact && (phone || email || site)) {
       const box = document.createElement('div');
       box.className = el.needs_action ? 'action-box' : 'contact-box';
       box.append(textEl('h3', el.needs_action ? 'action_heading' : 'contact_heading'));
@@ -668,14 +795,13 @@ function renderJourney() {
         li.append(textEl('span', key), ' ', a);
         ul.append(li);
       };
-      if (contact.phone) item('phone_label', `tel:${telOf(contact.phone)}`, contact.phone);
-      if (contact.email) item('email_label', `mailto:${contact.email}`, contact.email);
-      if (contact.url && /^https?:\/\//.test(contact.url)) item('website_label', contact.url, contact.url);
+      if (phone) item('phone_label', `tel:${telOf(phone)}`, phone);
+      if (email) item('email_label', `mailto:${email}`, email);
+      if (site) item('website_label', site, site);
       box.append(ul);
       article.append(box);
     }
 
-    const events = (Array.isArray(el.events) ? el.events.slice() : []).sort((a, b) => String(a.at).localeCompare(String(b.at)));
     if (events.length) {
       article.append(textEl('h3', 'history'));
       const ol = document.createElement('ol');
@@ -692,16 +818,7 @@ function renderJourney() {
           what.textContent = t(ev.direction === 'inbound' ? 'scan_inbound' : 'scan_outbound', { zip: ev.facility_zip || '' });
         } else {
           what.textContent = MILESTONES.includes(ev.milestone) ? t(`m_${ev.milestone}`) : String(ev.milestone || '');
-          if (ev.reason) {
-            const why = document.createElement('span');
-            why.className = 'event-reason';
-            const [before, after = ''] = t('because', { reason: '\u0000' }).split('\u0000');
-            const reason = document.createElement('span');
-            reason.textContent = ev.reason;
-            if (jl !== state.lang) reason.lang = jl;
-            why.append(before, reason, after);
-            what.append(' ', why);
-          }
+          if (ev.reason) what.append(' ', reasonEl(ev.reason, jl, 'span', 'event-reason'));
         }
         li.append(time, ' ', what);
         ol.append(li);
@@ -710,6 +827,35 @@ function renderJourney() {
     }
     root.append(article);
   }
+}
+
+/** "Because {reason}.", the reason in the language it came in. */
+function reasonEl(text, lang, tag = 'p', className = '') {
+  const why = document.createElement(tag);
+  if (className) why.className = className;
+  const [before, after = ''] = t('because', { reason: '\u0000' }).split('\u0000');
+  const reason = document.createElement('span');
+  reason.textContent = text;
+  if (lang !== state.lang) reason.lang = lang;
+  why.append(before, reason, after);
+  return why;
+}
+
+/** The county's email address, if it is one (one @, nothing that would add to a mailto: link). */
+function mailOf(text) {
+  const s0 = String(text || '').trim();
+  return /^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(s0) ? s0 : null;
+}
+
+/** The county's website as a link target: https only, no user name or password in it. */
+function safeSite(text) {
+  let u;
+  try {
+    u = new URL(String(text));
+  } catch {
+    return null;
+  }
+  return u.protocol === 'https:' && !u.username && !u.password ? String(text).trim() : null;
 }
 
 function telOf(phone) {
@@ -724,9 +870,17 @@ async function onStop(e) {
   const form = e.currentTarget;
   const errors = {};
   const body = readIdentity(form, errors);
-  let channels = $$('input[name="channels"]:checked', form).map((c) => c.value);
-  if (channels.includes('all')) channels = ['all'];
-  if (!channels.length) errors.channels = 'err_channels';
+  // "All messages", or "Only these:" and the kinds ticked.
+  const scope = $('input[name="scope"]:checked', form);
+  let channels = [];
+  if (!scope) {
+    errors.channels = 'err_channels';
+  } else if (scope.value === 'all') {
+    channels = ['all'];
+  } else {
+    channels = $$('input[name="channels"]:checked', form).map((c) => c.value);
+    if (!channels.length) errors.channels = 'err_channels_some';
+  }
   if (Object.keys(errors).length) return showErrors(form, { fields: errors });
   body.language = state.lang;
   body.channels = channels;
@@ -735,6 +889,11 @@ async function onStop(e) {
   if (!answer) return;
   state.stopped = channels;
   startCode('stop', answer.change_id);
+}
+
+/** The kinds of messages are offered once "Only these:" is chosen. */
+function updateStopScope() {
+  $('#stop-only').hidden = !$('#stop-scope-some').checked;
 }
 
 function renderStopped() {
@@ -756,7 +915,20 @@ function startCode(mode, changeId) {
   clearErrors(form);
   $('#code-accepted').textContent = '';
   renderCodeView();
-  show('code');
+  visit('code');
+}
+
+/** Back to the code already sent (from its form, after Back or the menu). */
+function onResume() {
+  if (!state.code) return;
+  renderCodeView();
+  visit('code');
+}
+
+/** What the voter will get once their choices are live (nothing, when only calls were chosen). */
+function confirmationText(choice) {
+  const h = choice || { from: '08:00', until: '20:00' };
+  return t(h.voiceOnly ? 'done_text_voice' : 'done_text', { from: formatTime(h.from), until: formatTime(h.until) });
 }
 
 function renderCodeView() {
@@ -767,7 +939,12 @@ function renderCodeView() {
   const box = $('#code-accepted');
   box.textContent = '';
   if (c && c.accepted > 0) {
-    box.append(textEl('p', 'code_accepted', null, { className: 'strong' }), textEl('p', 'code_accepted_more'));
+    // A code accepted is not the change done: a voter who had signed up before must also
+    // enter the code sent to their earlier contacts (the server does not say which case this is).
+    const confirm = document.createElement('p');
+    confirm.id = 'code-confirmation';
+    confirm.textContent = confirmationText(state.signup);
+    box.append(textEl('p', 'code_accepted', null, { className: 'strong' }), textEl('p', 'code_accepted_before'), textEl('p', 'code_accepted_more'), confirm);
   }
 }
 
@@ -786,10 +963,14 @@ async function onCode(e) {
     state.code = null;
     state.journey = answer;
     state.journeyLang = lang;
+    for (const el of Array.isArray(answer.elections) ? answer.elections : []) {
+      const site = el && el.county_contact ? safeSite(el.county_contact.url) : null;
+      if (site) state.countyUrls.add(new URL(site).href);
+    }
     form.reset();
     resetForm($('#ballot-form'));
     renderJourney();
-    show('journey');
+    visit('journey', { replace: true });
     return;
   }
   const answer = await send(form, '/verify', { change_id: c.changeId, code }, { status: 200, answer: 'verified' });
@@ -799,7 +980,7 @@ async function onCode(e) {
     state.code = null;
     resetForm($('#stop-form'));
     renderStopped();
-    show('stopped');
+    visit('stopped', { replace: true });
     return;
   }
   c.accepted++;
@@ -809,21 +990,41 @@ async function onCode(e) {
 
 function onFinish() {
   state.code = null;
+  state.done = state.signup || { from: '08:00', until: '20:00', voiceOnly: false };
   resetForm($('#signup-form'));
   renderDone();
-  show('done');
+  visit('done', { replace: true });
 }
 
+/** "Start again": the code is dropped, and its form takes the code's place in the history. */
 function onRestart() {
   const mode = state.code ? state.code.mode : 'signup';
   state.code = null;
-  if (location.hash !== `#${mode}`) history.pushState(null, '', `#${mode}`);
+  history.replaceState({ view: mode }, '', `#${mode}`);
   show(mode);
 }
 
 function renderDone() {
-  const h = state.hours || { from: '08:00', until: '20:00' };
-  $('#done-text').textContent = t('done_text', { from: formatTime(h.from), until: formatTime(h.until) });
+  $('#done-text').textContent = confirmationText(state.done);
+}
+
+// ---------------------------------------------------------------- leaving the page
+
+/**
+ * Leaving the page (another site, reload, closing): what the code unlocked and whatever the
+ * forms hold is forgotten, so that the browser's back-forward cache cannot show it again.
+ */
+function onPageHide() {
+  state.journey = null;
+  renderJourney();
+  for (const id of ['signup-form', 'ballot-form', 'stop-form', 'code-form']) resetForm($(`#${id}`));
+}
+
+/** Back from another site to this page as it was left: a view that was forgotten gives way. */
+function onPageShow(e) {
+  if (!e.persisted || !state.view) return;
+  if (!canShow(state.view)) route({ focus: false });
+  else renderPending();
 }
 
 // ---------------------------------------------------------------- start
@@ -848,7 +1049,10 @@ async function start() {
     e.preventDefault();
     $('#main').focus();
   });
-  window.addEventListener('popstate', () => route());
+  window.addEventListener('popstate', onPopState);
+  window.addEventListener('pagehide', onPageHide);
+  window.addEventListener('pageshow', onPageShow);
+  for (const b of $$('[data-resume]')) b.addEventListener('click', onResume);
   $('#signup-form').addEventListener('submit', onSignup);
   $('#ballot-form').addEventListener('submit', onBallot);
   $('#stop-form').addEventListener('submit', onStop);
@@ -856,18 +1060,15 @@ async function start() {
   $('#code-finish').addEventListener('click', onFinish);
   $('#code-restart').addEventListener('click', onRestart);
   $('#signup-language').addEventListener('change', () => { state.msgLangTouched = true; });
-  // "All messages" and the single channels exclude each other.
-  const stopForm = $('#stop-form');
-  stopForm.addEventListener('change', (e) => {
-    if (e.target.name !== 'channels' || !e.target.checked) return;
-    for (const c of $$('input[name="channels"]', stopForm)) {
-      if ((e.target.value === 'all') !== (c.value === 'all')) c.checked = false;
-    }
+  $('#stop-form').addEventListener('change', (e) => {
+    if (e.target.name === 'scope') updateStopScope();
   });
+  updateStopScope();
 
   const first = !asked && !stored && !location.hash;
   if (first) show('language', { focus: false });
   else route({ focus: false });
+  history.replaceState({ view: state.view }, '');
   document.body.classList.add('ready');
 }
 
