@@ -95,6 +95,20 @@ fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
     phone(a.0) == phone(b.0) && a.1.eq_ignore_ascii_case(b.1)
 }
 
+/// The part of a client's address that limits count against: an IPv4 address whole, an IPv6
+/// address by its /64 network (one subscriber line holds a whole /64, and could otherwise try
+/// from a fresh address each time).
+pub fn client_network(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_string(),
+    }
+}
+
 /// A six-digit code from random bytes (the modulo bias of 2^64 mod 10^6 is negligible).
 pub fn code_from(random: [u8; 16]) -> String {
     let n = u64::from_le_bytes(random[..8].try_into().expect("8 bytes"));
@@ -480,6 +494,9 @@ mod tests {
         assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
         assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
         assert_eq!(code_from([0; 16]), "000000");
+        assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"), "one /64, one client");
+        assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
+        assert_eq!(client_network("198.51.100.7"), "198.51.100.7");
         assert_eq!(change_id_from([0; 16]).len(), 22);
     }
 }

@@ -125,7 +125,7 @@ where
         let (today, day_end) = day(now);
         let (hour, hour_end) = window(now, 60);
         let identity = format!("fail-id#{}#{today}", keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip)));
-        let from = format!("fail-ip#{}#{hour}", keys.name("client", client));
+        let from = format!("fail-ip#{}#{hour}", keys.name("client", &crate::access::client_network(client)));
         if self.store.count(&identity, now).await? >= MAX_FAILED_MATCHES_PER_IDENTITY || self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
             return Ok(Err(Refusal::Locked.into()));
         }

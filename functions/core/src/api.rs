@@ -287,7 +287,7 @@ where
         }
         // Wrong codes are counted per client too: guessing across many changes locks.
         let hour = now.format("%Y-%m-%dT%H").to_string();
-        let wrong_key = format!("fail-code#{}#{hour}", self.access.signing.name("client", req.client));
+        let wrong_key = format!("fail-code#{}#{hour}", self.access.signing.name("client", &crate::access::client_network(req.client)));
         if self.store.count(&wrong_key, now).await? >= crate::access::MAX_WRONG_CODES_PER_CLIENT {
             return Ok(code_refused(CodeRefusal::TooManyAttempts));
         }
@@ -359,6 +359,69 @@ mod tests {
         assert_eq!(normalize_date("5/7/1980"), "1980-05-07");
         assert_eq!(normalize_date("1980-05-17"), "1980-05-17");
         assert_eq!(normalize_date("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn a_client_guessing_codes_across_many_changes_is_stopped_even_with_a_right_code() {
+        use crate::access::{AccessKeys, PendingChange, SigningKey, MAX_WRONG_CODES_PER_CLIENT};
+        use crate::memory::{MemoryStore, RecordingDispatcher};
+        use crate::signup::Subscription;
+        fn random() -> [u8; 16] {
+            static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+            b[8..].copy_from_slice(&n.to_le_bytes());
+            b
+        }
+        futures::executor::block_on(async {
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let (catalog, voice, sent) = (crate::templates::Catalog::embedded().unwrap(), crate::voice::VoicePlan::default(), RecordingDispatcher::default());
+            let elections = std::collections::BTreeMap::new();
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &crate::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let now = DateTime::parse_from_rfc3339("2026-10-06T19:00:00Z").unwrap().with_timezone(&Utc);
+            let mut tally = Tally::default();
+            let mut open = |i: usize| {
+                let desired = Subscription {
+                    votecal_id: format!("CA{i}"),
+                    county: crate::CountyCode::parse("19").unwrap(),
+                    language: Language::En,
+                    sms: Some("+19165550100".into()),
+                    email: None,
+                    voice: None,
+                    hours: Default::default(),
+                    signed_up_at: now,
+                    stopped: Default::default(),
+                    erase_after: None,
+                };
+                PendingChange::choices(&keys, None, desired, now)
+            };
+            let verify = |id: &str, code: &str| serde_json::json!({ "change_id": id, "code": code }).to_string();
+            // GIVEN one client guessing wrong codes, five per change, over enough changes
+            let mut wrong = 0;
+            while wrong < MAX_WRONG_CODES_PER_CLIENT {
+                let (change, codes) = open(wrong as usize);
+                store.put_change(&change, None).await.unwrap();
+                for guess in 0..5 {
+                    let code = format!("{:06}", (codes[0].code.parse::<u32>().unwrap() + 1 + guess) % 1_000_000);
+                    let body = verify(&change.id, &code);
+                    let a = p.answer(ApiRequest { method: "POST", path: "/verify", query: "", body: body.as_bytes(), client: "203.0.113.9" }, now, &mut tally).await;
+                    assert_eq!(a.status, 422, "{}", a.body);
+                    wrong += 1;
+                }
+            }
+            // WHEN it then enters a right code of a fresh change
+            let (change, codes) = open(999);
+            store.put_change(&change, None).await.unwrap();
+            let body = verify(&change.id, &codes[0].code);
+            let a = p.answer(ApiRequest { method: "POST", path: "/verify", query: "", body: body.as_bytes(), client: "203.0.113.9" }, now, &mut tally).await;
+            // THEN it is refused: the client is out of tries for the hour
+            assert_eq!(a.status, 429, "{}", a.body);
+            // AND another client's right code still works
+            let a = p.answer(ApiRequest { method: "POST", path: "/verify", query: "", body: body.as_bytes(), client: "198.51.100.7" }, now, &mut tally).await;
+            assert_eq!(a.status, 200, "{}", a.body);
+        });
     }
 
     #[test]
