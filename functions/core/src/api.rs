@@ -382,7 +382,7 @@ mod tests {
             let p = Pipeline { store: &store, dispatcher: &sent, queue: &crate::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
             let now = DateTime::parse_from_rfc3339("2026-10-06T19:00:00Z").unwrap().with_timezone(&Utc);
             let mut tally = Tally::default();
-            let mut open = |i: usize| {
+            let open = |i: usize| {
                 let desired = Subscription {
                     votecal_id: format!("CA{i}"),
                     county: crate::CountyCode::parse("19").unwrap(),
