@@ -5,9 +5,9 @@
 
 use crate::outbox::Outbox;
 use crate::reports::FileReport;
-use crate::simulate::{ingest_file, read_timeline};
+use crate::simulate::{fresh_store, ingest_file, load_folder, read_timeline, release_until, ElectionFolder};
 use crate::store::SqliteStore;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -18,7 +18,7 @@ use wmb_core::api::{ApiAnswer, ApiRequest};
 use wmb_core::election::Election;
 use wmb_core::formats::FileKind;
 use wmb_core::pipeline::{Pipeline, Tally};
-use wmb_core::ports::{HoldQueue, Inline};
+use wmb_core::ports::Inline;
 use wmb_core::templates::Catalog;
 use wmb_core::voice::VoicePlan;
 
@@ -60,25 +60,12 @@ pub struct Server {
 impl Server {
     /// Opens a fresh store and outbox in `out` for the election in `dir`.
     pub fn open(dir: &Path, out: &Path, public_url: &str, clock: ServeClock) -> Result<Server> {
-        let election_path = dir.join("election.toml");
-        let text = std::fs::read_to_string(&election_path).with_context(|| format!("{}: cannot be read", election_path.display()))?;
-        let election = Election::from_toml(&election_path.display().to_string(), &text)?;
-        std::fs::create_dir_all(out.join("reports")).with_context(|| format!("{}: cannot be created", out.display()))?;
-        let db = out.join("state.db");
-        for stale in [db.clone(), out.join("state.db-wal"), out.join("state.db-shm")] {
-            let _ = std::fs::remove_file(stale);
-        }
-        let catalog = Catalog::embedded()?;
-        election.check_sms_budget(&catalog)?;
-        let prompts = dir.join("voice-prompts.toml");
-        let voice = match std::fs::read_to_string(&prompts) {
-            Ok(text) => VoicePlan::from_toml(&prompts.display().to_string(), &text)?,
-            Err(_) => VoicePlan::default(),
-        };
+        let ElectionFolder { election, catalog, voice } = load_folder(dir)?;
+        let store = fresh_store(out)?;
         Ok(Server {
             dir: dir.to_path_buf(),
             out: out.to_path_buf(),
-            store: SqliteStore::open(&db)?,
+            store,
             outbox: Outbox::create(&out.join("outbox.jsonl"))?,
             catalog,
             elections: BTreeMap::from([(election.id().to_string(), election)]),
@@ -96,17 +83,8 @@ impl Server {
 
     /// Sends what is due by `until` (held for quiet hours, retries), as release schedules would.
     pub fn release_until(&self, until: DateTime<Utc>) -> Result<()> {
-        let pipeline = self.pipeline();
         let mut tally = self.tally.lock().expect("tally");
-        futures::executor::block_on(async {
-            while let Some(next) = self.store.next_release().await? {
-                if next > until {
-                    break;
-                }
-                pipeline.release_due(next, &mut tally).await?;
-            }
-            anyhow::Ok(())
-        })?;
+        futures::executor::block_on(release_until(&self.pipeline(), &self.store, until, &mut tally))?;
         self.outbox.flush()?;
         Ok(())
     }
@@ -155,7 +133,7 @@ impl Server {
     }
 
     /// A text a phone sends to the service's number (two-way SMS): STOP, START, HELP.
-    pub fn text_in(&self, from: &str, body: &str, message_id: &str) -> Result<wmb_core::account::InboundOutcome> {
+    pub fn text_in(&self, from: &str, body: &str, message_id: &str) -> Result<wmb_core::stopping::InboundOutcome> {
         let _one = self.lock.lock().expect("server lock");
         let outcome = futures::executor::block_on(self.pipeline().inbound_text(from, body, message_id, self.clock.now()))?;
         self.outbox.flush()?;
@@ -187,7 +165,7 @@ impl Server {
     /// and the API on one origin, as CloudFront serves them on AWS.
     pub fn run(&self, port: u16, web: &Path) -> Result<()> {
         let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
-        let codes_seen = Mutex::new(0usize);
+        let codes_seen = Mutex::new(0u64);
         for mut request in http.incoming_requests() {
             let mut body = vec![];
             let _ = request.as_reader().take(64 * 1024).read_to_end(&mut body);
@@ -211,12 +189,19 @@ impl Server {
         Ok(())
     }
 
-    /// Prints the codes written to the outbox since the last call (a person reads them here).
-    fn print_new_codes(&self, seen: &Mutex<usize>) {
-        let Ok(text) = std::fs::read_to_string(self.out.join("outbox.jsonl")) else { return };
+    /// Prints the codes written to the outbox since the last call (a person reads them here):
+    /// `seen` is how far into the outbox earlier calls read.
+    fn print_new_codes(&self, seen: &Mutex<u64>) {
+        use std::io::{Seek, SeekFrom};
         let mut seen = seen.lock().expect("seen");
-        let lines: Vec<&str> = text.lines().collect();
-        for line in lines.iter().skip(*seen) {
+        let Ok(mut file) = std::fs::File::open(self.out.join("outbox.jsonl")) else { return };
+        let mut text = String::new();
+        if file.seek(SeekFrom::Start(*seen)).is_err() || file.read_to_string(&mut text).is_err() {
+            return;
+        }
+        // Only whole lines: a line still being written is read next time.
+        let whole = text.rfind('\n').map_or(0, |i| i + 1);
+        for line in text[..whole].lines() {
             if let Ok(m) = serde_json::from_str::<crate::outbox::OutboxLine>(line) {
                 if m.message == "verification_code" || m.message == "account_code" {
                     let code = m.body.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap_or("?");
@@ -224,6 +209,6 @@ impl Server {
                 }
             }
         }
-        *seen = lines.len();
+        *seen += whole as u64;
     }
 }

@@ -61,6 +61,38 @@ pub struct Summary {
     pub tally: Tally,
 }
 
+/// What a run on an election folder needs: the election, the templates (checked against the
+/// election's names), and the voice plan (`voice-prompts.toml`, if the folder has one).
+pub struct ElectionFolder {
+    pub election: Election,
+    pub catalog: Catalog,
+    pub voice: VoicePlan,
+}
+
+pub fn load_folder(dir: &Path) -> Result<ElectionFolder> {
+    let election_path = dir.join("election.toml");
+    let text = std::fs::read_to_string(&election_path).with_context(|| format!("{}: cannot be read", election_path.display()))?;
+    let election = Election::from_toml(&election_path.display().to_string(), &text)?;
+    let catalog = Catalog::embedded()?;
+    election.check_sms_budget(&catalog)?;
+    let prompts_path = dir.join("voice-prompts.toml");
+    let voice = match std::fs::read_to_string(&prompts_path) {
+        Ok(text) => VoicePlan::from_toml(&prompts_path.display().to_string(), &text)?,
+        Err(_) => VoicePlan::default(),
+    };
+    Ok(ElectionFolder { election, catalog, voice })
+}
+
+/// A fresh embedded store in `out` (an earlier run's file is removed), with `out/reports/`.
+pub fn fresh_store(out: &Path) -> Result<SqliteStore> {
+    std::fs::create_dir_all(out.join("reports")).with_context(|| format!("{}: cannot be created", out.display()))?;
+    let db = out.join("state.db");
+    for stale in [db.clone(), out.join("state.db-wal"), out.join("state.db-shm")] {
+        let _ = std::fs::remove_file(stale);
+    }
+    Ok(SqliteStore::open(&db)?)
+}
+
 pub struct Simulation<'a> {
     pub dir: &'a Path,
     pub out: &'a Path,
@@ -68,25 +100,10 @@ pub struct Simulation<'a> {
 
 impl Simulation<'_> {
     pub fn run(&self) -> Result<Summary> {
-        let election_path = self.dir.join("election.toml");
-        let text = std::fs::read_to_string(&election_path)
-            .with_context(|| format!("{}: cannot be read", election_path.display()))?;
-        let election = Election::from_toml(&election_path.display().to_string(), &text)?;
+        let ElectionFolder { election, catalog, voice } = load_folder(self.dir)?;
         let timeline = read_timeline(self.dir)?;
-        std::fs::create_dir_all(self.out.join("reports"))?;
-        let db = self.out.join("state.db");
-        for stale in [db.clone(), self.out.join("state.db-wal"), self.out.join("state.db-shm")] {
-            let _ = std::fs::remove_file(stale);
-        }
-        let store = SqliteStore::open(&db)?;
+        let store = fresh_store(self.out)?;
         let outbox = Outbox::create(&self.out.join("outbox.jsonl"))?;
-        let catalog = Catalog::embedded()?;
-        election.check_sms_budget(&catalog)?;
-        let prompts_path = self.dir.join("voice-prompts.toml");
-        let voice = match std::fs::read_to_string(&prompts_path) {
-            Ok(text) => VoicePlan::from_toml(&prompts_path.display().to_string(), &text)?,
-            Err(_) => VoicePlan::default(),
-        };
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
         let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
         let pipeline = Pipeline { store: &store, dispatcher: &outbox, queue: &wmb_core::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
@@ -124,7 +141,8 @@ impl Simulation<'_> {
 
 use wmb_core::ports::HoldQueue;
 
-async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: &SqliteStore, until: DateTime<Utc>, tally: &mut Tally) -> Result<()> {
+/// Releases everything held up to `until`, in time order, as the release schedules would.
+pub async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: &SqliteStore, until: DateTime<Utc>, tally: &mut Tally) -> Result<()> {
     while let Some(next) = store.next_release().await? {
         if next > until {
             break;

@@ -162,9 +162,6 @@ pub struct PendingChange {
     /// True when a proven contact approved it, or none was needed (a first sign-up).
     pub approved: bool,
     pub wrong_codes: u32,
-    /// The previous contacts were told of the change already.
-    #[serde(default)]
-    pub told_previous: bool,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -213,7 +210,6 @@ impl PendingChange {
             approved: previous.is_empty(),
             previous,
             wrong_codes: 0,
-            told_previous: false,
             created_at: now,
             expires_at: now + Duration::minutes(CODE_MINUTES),
         }

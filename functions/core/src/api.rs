@@ -11,7 +11,7 @@
 //! - `GET /unsubscribe?token=…`: the page of an email's unsubscribe link (no JavaScript needed);
 //!   `POST` to the same URL stops email (RFC 8058 one-click, or the page's button).
 
-use crate::access::{CodeRefusal, CODE_MINUTES};
+use crate::access::CodeRefusal;
 use crate::account::{ChangeTicket, Refused};
 use crate::optout::LinkError;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
@@ -150,8 +150,12 @@ fn refused(r: Refused) -> ApiAnswer {
     json_answer(status, body)
 }
 
-fn ticket(t: ChangeTicket) -> ApiAnswer {
-    json_answer(202, json!({ "status": "codes_sent", "change_id": t.change_id, "expires_in_seconds": t.expires_in_seconds }))
+/// A change asked for (202 with its id), or why not.
+fn ticket(result: Result<ChangeTicket, Refused>) -> ApiAnswer {
+    match result {
+        Ok(t) => json_answer(202, json!({ "status": "codes_sent", "change_id": t.change_id, "expires_in_seconds": t.expires_in_seconds })),
+        Err(r) => refused(r),
+    }
 }
 
 fn code_refused(r: CodeRefusal) -> ApiAnswer {
@@ -223,10 +227,7 @@ where
             Ok(r) => r,
             Err(e) => return Ok(invalid(400, e.field, &e.reason)),
         };
-        Ok(match self.request_signup(&request, req.client, now).await? {
-            Ok(t) => ticket(t),
-            Err(r) => refused(r),
-        })
+        Ok(ticket(self.request_signup(&request, req.client, now).await?))
     }
 
     async fn answer_optout(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
@@ -250,10 +251,7 @@ where
         if b.channels.iter().any(|c| c == "all") {
             channels.clear();
         }
-        Ok(match self.request_stop(&who, channels, req.client, now).await? {
-            Ok(t) => ticket(t),
-            Err(r) => refused(r),
-        })
+        Ok(ticket(self.request_stop(&who, channels, req.client, now).await?))
     }
 
     async fn answer_ballot(&self, req: ApiRequest<'_>, now: DateTime<Utc>) -> Result<ApiAnswer, PipelineError> {
@@ -262,10 +260,7 @@ where
             Ok(w) => w,
             Err(answer) => return Ok(answer),
         };
-        Ok(match self.request_view(&who, req.client, now).await? {
-            Ok(t) => ticket(t),
-            Err(r) => refused(r),
-        })
+        Ok(ticket(self.request_view(&who, req.client, now).await?))
     }
 
     /// `POST /verify` (a change of choices or a stop) and `POST /ballot/view` (`view`).
@@ -345,9 +340,6 @@ fn html_page(status: u16, lang: &str, title: &str, body: &str) -> ApiAnswer {
     );
     ApiAnswer { status, content_type: "text/html; charset=utf-8", body: page, error: None }
 }
-
-/// How long a change waits for its codes, in seconds (the `expires_in_seconds` of a 202).
-pub const CHANGE_SECONDS: i64 = CODE_MINUTES * 60;
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,7 @@ pub mod ports;
 pub mod signup;
 pub mod sources;
 pub mod status;
+pub mod stopping;
 pub mod templates;
 pub mod time;
 pub mod usps;

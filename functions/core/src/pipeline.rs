@@ -425,8 +425,16 @@ where
     pub async fn release_due(&self, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
         let due = self.store.take_due(now).await?;
         let count = due.len();
-        for n in due {
-            self.deliver(n, now, tally).await?;
+        let mut due = due.into_iter();
+        while let Some(n) = due.next() {
+            if let Err(e) = self.deliver(n.clone(), now, tally).await {
+                // Nothing taken is lost: this one and the rest wait for the next release (the
+                // ledger keeps a message that did go out from going again).
+                for waiting in std::iter::once(n).chain(due) {
+                    self.store.hold(&waiting).await?;
+                }
+                return Err(e);
+            }
         }
         Ok(count)
     }

@@ -1,0 +1,340 @@
+//! Stop means stop, against the ports: inbound texts (STOP, START, HELP), one-click email
+//! unsubscribe, the contact index a STOP finds voters by, and erasing contact details after a
+//! full stop. The decisions are in [`crate::optout`] and [`crate::signup::Subscription`].
+
+use crate::access::contact_name;
+use crate::account::day;
+use crate::optout::{keyword, read_unsubscribe_token, Keyword, LinkError};
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::ports::*;
+use crate::signup::Subscription;
+use crate::status::{Channel, Language, MessageKind};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// What an inbound text did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundOutcome {
+    pub keyword: Option<Keyword>,
+    /// Subscriptions changed (stopped or started).
+    pub changed: usize,
+    /// The reply sent, if any.
+    pub replied: Option<MessageKind>,
+}
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// The voter's subscription, its contact details erased once past their retention after a
+    /// full stop (DynamoDB's TTL deletes such items too; this covers every store).
+    pub async fn live_subscription(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<Option<Subscription>, PipelineError> {
+        let Some(mut sub) = self.store.subscription(votecal_id).await? else { return Ok(None) };
+        if sub.due_for_erasure(now) {
+            for c in Channel::ALL {
+                if let Some(a) = sub.chosen(c) {
+                    self.store.unlink_contact(&contact_name(&self.access.signing, c, a), votecal_id).await?;
+                }
+            }
+            sub.erase_contacts();
+            self.store.put_subscription(&sub).await?;
+        }
+        Ok(Some(sub))
+    }
+
+    /// A `signups` file's subscription keeps the stops of the one it replaces, and a phone that
+    /// texted STOP stays stopped.
+    pub(crate) async fn keep_stops(&self, old: Option<&Subscription>, sub: &mut Subscription, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        if let Some(old) = old {
+            sub.keep_stops_of(old);
+        }
+        if let Some(phone) = sub.address(Channel::Sms) {
+            if self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?.sms_stopped {
+                sub.stop(&[Channel::Sms], now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Files the subscription's contacts in the contact index (so a STOP from a phone finds every
+    /// voter it serves), and takes out the ones it no longer has. Contacts from a `signups` file
+    /// were proven elsewhere: the household limit is the API's, not the file's.
+    pub(crate) async fn index_contacts(&self, old: Option<&Subscription>, sub: &Subscription) -> Result<(), PipelineError> {
+        let keys = &self.access.signing;
+        for c in Channel::ALL {
+            if let Some(a) = sub.chosen(c) {
+                self.store.link_contact(&contact_name(keys, c, a), &sub.votecal_id, usize::MAX).await?;
+            }
+        }
+        if let Some(old) = old {
+            for c in Channel::ALL {
+                let Some(a) = old.chosen(c) else { continue };
+                let kept = Channel::ALL.iter().any(|nc| sub.chosen(*nc).is_some_and(|na| contact_name(keys, *nc, na) == contact_name(keys, c, a)));
+                if !kept {
+                    self.store.unlink_contact(&contact_name(keys, c, a), &sub.votecal_id).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An inbound text: STOP stops texts to that phone for every voter it serves and is
+    /// acknowledged once; START starts them again; HELP (or any other text, at most once a day,
+    /// never to a stopped phone) gets the program's help. Each inbound message is answered once
+    /// however often it is delivered.
+    pub async fn inbound_text(&self, from: &str, body: &str, message_id: &str, now: DateTime<Utc>) -> Result<InboundOutcome, PipelineError> {
+        let kw = keyword(body);
+        let name = contact_name(&self.access.signing, Channel::Sms, from);
+        let entry = self.store.contact(&name).await?;
+        let mut subs = vec![];
+        for v in &entry.voters {
+            if let Some(sub) = self.live_subscription(v, now).await? {
+                if sub.chosen(Channel::Sms) == Some(from) {
+                    subs.push(sub);
+                }
+            }
+        }
+        let language = subs.first().map_or(Language::En, |s| s.language);
+        let mut changed = 0;
+        let reply = match kw {
+            Some(Keyword::Stop) => {
+                for sub in &mut subs {
+                    if sub.stop(&[Channel::Sms], now) {
+                        self.store.put_subscription(sub).await?;
+                        changed += 1;
+                    }
+                }
+                // One acknowledgement per opt-out: a second STOP is answered with silence. (The
+                // phone is marked stopped below, once the answer went: a lost answer is sent
+                // again when the text is delivered again.)
+                (!entry.sms_stopped || changed > 0).then_some(MessageKind::OptedOut)
+            }
+            Some(Keyword::Start) => {
+                for sub in &mut subs {
+                    if sub.start(Channel::Sms) {
+                        self.store.put_subscription(sub).await?;
+                        changed += 1;
+                    }
+                }
+                self.store.set_sms_stopped(&name, false).await?;
+                Some(MessageKind::OptedIn)
+            }
+            Some(Keyword::Help) => Some(MessageKind::Help),
+            None => {
+                let (today, day_end) = day(now);
+                let first_today = self.store.bump(&format!("autoreply#{name}#{today}"), day_end).await? == 1;
+                (first_today && !entry.sms_stopped).then_some(MessageKind::Help)
+            }
+        };
+        let stop = kw == Some(Keyword::Stop);
+        let Some(kind) = reply else {
+            if stop {
+                self.store.set_sms_stopped(&name, true).await?;
+            }
+            return Ok(InboundOutcome { keyword: kw, changed, replied: None });
+        };
+        let key = format!("inbound#{message_id}");
+        if self.store.claim(&key, now).await? != Claim::Claimed {
+            if stop {
+                self.store.set_sms_stopped(&name, true).await?;
+            }
+            return Ok(InboundOutcome { keyword: kw, changed, replied: None });
+        }
+        let msg = OutgoingMessage {
+            key: key.clone(),
+            votecal_id: subs.first().map(|s| s.votecal_id.clone()).unwrap_or_default(),
+            election_id: None,
+            ballot_id: None,
+            kind,
+            channel: Channel::Sms,
+            language,
+            to: from.to_string(),
+            send_at: now,
+            rendered: self.catalog.render(language, kind, Channel::Sms, &BTreeMap::new())?,
+            voice: None,
+            unsubscribe_url: None,
+        };
+        match self.dispatcher.dispatch(&msg).await {
+            Ok(provider_id) => self.store.complete(&key, &DeliveryOutcome::Sent { provider_id, at: now }).await?,
+            Err(e) => {
+                // Let the redelivery answer: the claim is given back.
+                self.store.release(&key).await?;
+                return Err(PipelineError::Send(e));
+            }
+        }
+        if stop {
+            self.store.set_sms_stopped(&name, true).await?;
+        }
+        Ok(InboundOutcome { keyword: kw, changed, replied: Some(kind) })
+    }
+
+    /// The language an unsubscribe link's page speaks (the voter's), or why the link is refused.
+    pub async fn unsubscribe_language(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
+        let (voter, _) = match read_unsubscribe_token(&self.access.signing, token, now) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.store.subscription(&voter).await?.map_or(Language::En, |s| s.language)))
+    }
+
+    /// One-click unsubscribe: stops email for the voter the link names, while the address it was
+    /// sent to is still theirs (a link to an old address no longer gets email anyway). Doing it
+    /// twice is doing it once.
+    pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
+        let (voter, tag) = match read_unsubscribe_token(&self.access.signing, token, now) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(mut sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
+        let for_this_address = sub.chosen(Channel::Email).is_some_and(|e| crate::optout::link_is_for(&self.access.signing, &tag, e));
+        if for_this_address && sub.stop(&[Channel::Email], now) {
+            self.store.put_subscription(&sub).await?;
+        }
+        Ok(Ok(sub.language))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{AccessKeys, SigningKey};
+    use crate::election::Election;
+    use crate::formats::{VbmStatus, VoterRecord, VoterStatus};
+    use crate::pipeline::Tally;
+    use crate::signup::SignupRequest;
+    use crate::ports::Inline;
+    use crate::memory::{MemoryStore, RecordingDispatcher};
+    use crate::notify::Notification;
+    use crate::status::StatusCode;
+    use crate::templates::Catalog;
+    use crate::voice::VoicePlan;
+    use crate::CountyCode;
+    use std::sync::Mutex;
+
+    const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
+    const PHONE: &str = "+19165550100";
+
+    /// A channel queue that keeps what it is given (the delivery function runs later).
+    #[derive(Default)]
+    struct Queue(Mutex<Vec<Notification>>);
+
+    impl NotificationQueue for Queue {
+        async fn enqueue(&self, n: &Notification) -> Result<bool, StoreError> {
+            self.0.lock().unwrap().push(n.clone());
+            Ok(true)
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn random() -> [u8; 16] {
+        [3; 16]
+    }
+
+    #[test]
+    fn nothing_reaches_a_phone_after_stop_whether_queued_retried_held_or_caught_up() {
+        futures::executor::block_on(async {
+            // GIVEN a voter whose phone is live, an Outbound text on the channel queue, and a
+            // Received text whose first attempt was throttled (held for its retry)
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            let voter = VoterRecord {
+                votecal_id: "CA1".into(),
+                county,
+                first_name: "Ann".into(),
+                last_name: "Lee".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
+                zip: "90012".into(),
+                status: VoterStatus::Active,
+            };
+            store.put_voter(&voter).await.unwrap();
+            let signed_up = t("2026-10-01T19:00:00Z");
+            let sub = Subscription {
+                votecal_id: "CA1".into(),
+                county,
+                language: Language::En,
+                sms: Some(PHONE.into()),
+                email: None,
+                voice: None,
+                hours: Default::default(),
+                signed_up_at: signed_up,
+                stopped: Default::default(),
+                erase_after: None,
+            };
+            store.put_subscription(&sub).await.unwrap();
+            store.link_contact(&contact_name(&keys.signing, Channel::Sms, PHONE), "CA1", 5).await.unwrap();
+            let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+            let catalog = Catalog::embedded().unwrap();
+            let voice = VoicePlan::default();
+            let sent = RecordingDispatcher::default();
+            let queue = Queue::default();
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &queue, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let mut tally = Tally::default();
+            let now = t("2026-10-06T19:00:00Z");
+            let row = |status, at: &str| VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status, status_time: t(at) };
+            p.apply_status(&row(StatusCode::Issued, "2026-10-05T16:00:00Z"), now, &mut tally).await.unwrap();
+            let queued = queue.0.lock().unwrap().clone();
+            assert_eq!(queued.len(), 1);
+            p.apply_status(&row(StatusCode::InReview, "2026-10-06T16:00:00Z"), now, &mut tally).await.unwrap();
+            let received = queue.0.lock().unwrap()[1].clone();
+            sent.failures.lock().unwrap().push(DeliveryError::Throttled);
+            p.deliver(received, now, &mut tally).await.unwrap();
+            assert_eq!((tally.retried, sent.sent.lock().unwrap().len()), (1, 0), "held for its retry");
+
+            // WHEN the voter texts STOP
+            let outcome = p.inbound_text(PHONE, "stop", "m-1", now).await.unwrap();
+            assert_eq!((outcome.changed, outcome.replied), (1, Some(MessageKind::OptedOut)));
+
+            // THEN the queued text, the retry, a catch-up and anything held send nothing
+            p.deliver(queued[0].clone(), now, &mut tally).await.unwrap();
+            p.release_due(now + chrono::Duration::hours(2), &mut tally).await.unwrap();
+            let stopped = store.subscription("CA1").await.unwrap().unwrap();
+            p.welcome(&stopped, now, &mut tally).await.unwrap();
+            let texts: Vec<MessageKind> = sent.sent.lock().unwrap().iter().map(|m| m.kind).collect();
+            assert_eq!(texts, [MessageKind::OptedOut], "only the one confirmation of the opt-out");
+            assert_eq!(store.held_count(), 0, "nothing left waiting to go out");
+            // AND the stop is kept 30 days with the number (START works), then the number is erased
+            assert!(stopped.erase_after.is_some());
+            let later = stopped.erase_after.unwrap() + chrono::Duration::seconds(1);
+            let erased = p.live_subscription("CA1", later).await.unwrap().unwrap();
+            assert_eq!(erased.chosen(Channel::Sms), None);
+            assert!(store.contact(&contact_name(&keys.signing, Channel::Sms, PHONE)).await.unwrap().voters.is_empty());
+        });
+    }
+
+    #[test]
+    fn a_stop_holds_for_voters_from_a_signups_file_even_when_the_file_comes_again() {
+        futures::executor::block_on(async {
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+            store
+                .put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active })
+                .await
+                .unwrap();
+            let elections = BTreeMap::new();
+            let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let mut tally = Tally::default();
+            let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+            // GIVEN a voter signed up by a file (contacts proven elsewhere)
+            p.signup(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            // WHEN the phone texts STOP
+            let outcome = p.inbound_text(PHONE, "STOP", "m-1", t("2026-10-07T19:00:00Z")).await.unwrap();
+            // THEN the file's voter is stopped too
+            assert_eq!(outcome.changed, 1, "the file's sign-up is in the contact index");
+            // AND the same file delivered again a day later does not undo the STOP
+            p.signup(&row, t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            assert_eq!(store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+            let after_stop: Vec<MessageKind> = sent.sent.lock().unwrap().iter().map(|m| m.kind).skip_while(|k| *k != MessageKind::OptedOut).collect();
+            assert_eq!(after_stop, [MessageKind::OptedOut], "nothing after the acknowledgement");
+        });
+    }
+}
