@@ -1,6 +1,7 @@
 -- wrk script: POST /signup for a new voter of a generated election each time (no voter twice,
 -- so every answer is a real sign-up: roll match, counters, a pending change, codes to the outbox).
 local voters = {}
+local areas = { 916, 415, 510, 213, 310, 323, 408, 619, 714, 818, 909, 949, 951, 559, 707, 805, 925, 650 }
 local next_voter = 0
 
 function init(args)
@@ -31,7 +32,10 @@ function request()
   local i = next_voter * threads_total + thread_no + 1
   next_voter = next_voter + 1
   local v = voters[((i - 1) % #voters) + 1]
-  local phone = string.format("+1916555%04d", i % 10000)
+  -- A number of its own for every request (a phone serves at most 5 voters and gets 5 codes a
+  -- day): California area codes, 555 exchange.
+  local area = areas[(math.floor((i - 1) / 10000) % #areas) + 1]
+  local phone = string.format("+1%d555%04d", area, i % 10000)
   local body = string.format(
     '{"first_name":"%s","last_name":"%s","date_of_birth":"%s","zip":"%s","language":"en","sms":"%s"}',
     v[1], v[2], v[3], v[4], phone)
