@@ -87,11 +87,25 @@ impl Drop for Moto {
     }
 }
 
-/// Counts AWS requests by service and operation (an SDK interceptor).
+/// Counts AWS requests by service and operation, and what AWS bills for them (an SDK
+/// interceptor reading each request and response body).
 #[derive(Debug, Default, Clone)]
 pub struct RequestCounter {
     pub counts: Arc<Mutex<HashMap<(String, String), u64>>>,
     pub total: Arc<AtomicU64>,
+    pub bill: Arc<Mutex<crate::billing::Bill>>,
+}
+
+/// The request of an operation in flight, kept until its response is read.
+#[derive(Debug, Clone)]
+struct InFlight {
+    service: String,
+    operation: String,
+    request: serde_json::Value,
+}
+
+impl aws_smithy_types::config_bag::Storable for InFlight {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
 }
 
 impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter {
@@ -101,7 +115,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
 
     fn read_before_transmit(
         &self,
-        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
         _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
@@ -109,8 +123,23 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
             Some(m) => (m.service().to_string(), m.name().to_string()),
             None => ("unknown".to_string(), "unknown".to_string()),
         };
-        *self.counts.lock().unwrap().entry((service, operation)).or_default() += 1;
+        *self.counts.lock().unwrap().entry((service.clone(), operation.clone())).or_default() += 1;
         self.total.fetch_add(1, Ordering::Relaxed);
+        let request = context.request().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
+        cfg.interceptor_state().store_put(InFlight { service, operation, request });
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(f) = cfg.load::<InFlight>() {
+            let response = context.response().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
+            self.bill.lock().unwrap().add(&f.service, &f.operation, &f.request, &response);
+        }
         Ok(())
     }
 }
@@ -128,7 +157,18 @@ impl RequestCounter {
         self.counts.lock().unwrap().iter().map(|((s, o), n)| (format!("{s}.{o}"), *n)).collect()
     }
 
+    /// What AWS bills for the requests so far.
+    pub fn bill(&self) -> crate::billing::Bill {
+        self.bill.lock().unwrap().clone()
+    }
+
+    /// Adds what AWS bills without the SDK calling it (the event sources, Scheduler).
+    pub fn add_unseen(&self, f: impl FnOnce(&mut crate::billing::Bill)) {
+        f(&mut self.bill.lock().unwrap());
+    }
+
     pub fn reset(&self) {
+        *self.bill.lock().unwrap() = crate::billing::Bill::default();
         self.counts.lock().unwrap().clear();
         self.total.store(0, Ordering::Relaxed);
     }

@@ -2,6 +2,7 @@
 //! the project's resources created in it as the SAM template declares them, and the plumbing
 //! AWS would do between the functions (stream records, queue polling, schedules firing).
 
+pub mod billing;
 pub mod contract;
 pub mod harness;
 pub mod scenario;

@@ -41,6 +41,8 @@ impl<D: Dispatcher> Dispatcher for Throttling<D> {
 }
 
 struct World {
+    /// The election's folder (its files, timeline and configuration).
+    dir: std::path::PathBuf,
     moto: Moto,
     sdk: aws_config::SdkConfig,
     app: App,
@@ -76,13 +78,16 @@ fn source_of(kind: &str) -> &'static str {
 
 impl World {
     async fn new(prefix: &str, start: DateTime<Utc>) -> World {
+        Self::of(prefix, start, &repo_path("events/sample-election")).await
+    }
+
+    async fn of(prefix: &str, start: DateTime<Utc>, dir: &std::path::Path) -> World {
         let moto = Moto::start();
         let sdk = sdk_config(&moto.url()).await;
         let settings = provision(&sdk, prefix).await.expect("resources created");
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-        let sample = repo_path("events/sample-election");
         for (file, key) in [("election.toml", "config/elections/2026-11-03-GEN.toml"), ("voice-prompts.toml", "config/voice-prompts.toml")] {
-            let body = std::fs::read(sample.join(file)).unwrap();
+            let Ok(body) = std::fs::read(dir.join(file)) else { continue };
             s3.put_object().bucket(&settings.bucket).key(key).body(body.into()).send().await.unwrap();
         }
         let counter = RequestCounter::default();
@@ -112,6 +117,7 @@ impl World {
             voice: wmb_voice::MaybeVoice(None),
         };
         World {
+            dir: dir.to_path_buf(),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             sms: Throttling { inner: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, seen: AtomicU64::new(0), throttled: Mutex::default() },
             email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into() },
@@ -135,7 +141,7 @@ impl World {
     /// A file arrives: uploaded, and the ingest function invoked with its S3 event.
     async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
         self.app.set_now(when);
-        let body = std::fs::read(repo_path("events/sample-election").join(file)).unwrap();
+        let body = std::fs::read(self.dir.join(file)).unwrap();
         let key = format!("incoming/{}/{kind}/{file}", source_of(kind));
         self.s3.put_object().bucket(&self.app.settings.bucket).key(&key).body(body.clone().into()).send().await.unwrap();
         let event = s3_event(&self.app.settings.bucket, &key, body.len());
@@ -158,6 +164,8 @@ impl World {
             for channel in ["sms", "email", "voice"] {
                 let url = self.app.queues.url(wmb_core::Channel::parse(channel).unwrap()).to_string();
                 for (event, handles) in receive_all(&self.sqs, &url).await.unwrap() {
+                    // What the event source bills: a receive and a batch delete per batch.
+                    self.counter.add_unseen(|b| b.sqs += 2.0);
                     for record in event["Records"].as_array().unwrap() {
                         self.delivered_bodies.push((channel.to_string(), record["body"].as_str().unwrap().to_string()));
                     }
@@ -191,6 +199,7 @@ impl World {
             let Some((name, when, input)) = due.into_iter().next() else { return };
             self.app.set_now(when.max(self.app.now()));
             let event: release::ReleaseEvent = serde_json::from_str(&input).unwrap();
+            self.counter.add_unseen(|b| b.scheduler += 1.0);
             release::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("release");
             // ActionAfterCompletion DELETE: the schedule is gone once it has run.
             aws_sdk_scheduler::Client::new(&self.sdk).delete_schedule().group_name(&group).name(&name).send().await.unwrap();
@@ -200,7 +209,7 @@ impl World {
 
     /// The whole sample election, file by file, as its timeline says.
     async fn replay_sample(&mut self) {
-        let mut timeline = csv::Reader::from_path(repo_path("events/sample-election/timeline.csv")).unwrap();
+        let mut timeline = csv::Reader::from_path(self.dir.join("timeline.csv")).unwrap();
         let mut arrivals: Vec<(DateTime<Utc>, String, String)> =
             timeline.records().map(|r| r.unwrap()).map(|r| (at(&r[0]), r[1].to_string(), r[2].to_string())).collect();
         arrivals.sort_by_key(|a| a.0);
@@ -509,4 +518,52 @@ async fn a_message_held_for_a_minute_whose_schedule_already_fired_is_released_by
     // THEN the message goes out after all
     assert_eq!(outcome.released, 1);
     assert_eq!(world.moto.sms().len(), before + 1);
+}
+
+/// Voters in the generated election of the cost test: about a fifth sign up, four status rows
+/// per ballot, IMb scans in two counties. (`WMB_COST_VOTERS` measures a larger one.)
+fn cost_voters() -> u64 {
+    std::env::var("WMB_COST_VOTERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_500)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_bill_little_per_message() {
+    // GIVEN a generated statewide election with the real mix: about 20 % of voters signed up
+    let dir = tempfile::tempdir().unwrap();
+    ballot_tracking::generate::generate(dir.path(), cost_voters(), 7).unwrap();
+    let mut world = World::of("mix", at("2026-09-20T06:00:00-07:00"), dir.path()).await;
+    // WHEN its files arrive as its timeline says, through the Lambda handlers
+    world.replay_sample().await;
+    let (sms, emails, calls) = sent_by_aws(&world);
+
+    // THEN every voter gets what the local pipeline sends them, once
+    let out = tempfile::tempdir().unwrap();
+    ballot_tracking::simulate::Simulation { dir: dir.path(), out: out.path() }.run().unwrap();
+    let local: Vec<OutboxLine> = std::fs::read_to_string(out.path().join("outbox.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let local_sms = counted(local.iter().filter(|m| m.channel == "sms").map(|m| (m.to.clone(), m.body.clone())));
+    let local_email = counted(local.iter().filter(|m| m.channel == "email").map(|m| (m.to.clone(), m.subject.clone().unwrap(), m.html.clone().unwrap())));
+    assert_eq!(sms, local_sms, "SMS differ");
+    assert_eq!(emails, local_email, "emails differ");
+    assert_eq!(calls.values().sum::<usize>(), local.iter().filter(|m| m.channel == "voice").count(), "calls differ");
+    let delivered = (sms.values().sum::<usize>() + emails.values().sum::<usize>() + calls.values().sum::<usize>()) as f64;
+    assert!(delivered > cost_voters() as f64 / 2.0, "a fifth of the voters, about four messages each: {delivered}");
+
+    // AND what AWS bills for it, per delivered message (beyond the sends themselves)
+    let bill = world.counter.bill();
+    let per = |x: f64| x / delivered;
+    eprintln!("by operation: {:?}", world.counter.by_operation());
+    eprintln!("write units by table: {:?}; read units by table: {:?}", bill.wru_by_table, bill.rru_by_table);
+    eprintln!(
+        "{} voters, {delivered} messages; per message: {:.2} billable requests = {:.2} WRU + {:.2} RRU + {:.2} SQS + {:.2} events + {:.2} Scheduler + {:.3} S3 PUT + {:.3} S3 GET; ${:.2} per million messages",
+        cost_voters(),
+        per(bill.requests()),
+        per(bill.wru),
+        per(bill.rru),
+        per(bill.sqs),
+        per(bill.events),
+        per(bill.scheduler),
+        per(bill.s3_put),
+        per(bill.s3_get),
+        per(bill.dollars()) * 1e6
+    );
 }

@@ -129,9 +129,14 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
     let mut returns = csv::Writer::from_path(out.join("vbm-returns.csv"))?;
     let mut results = csv::Writer::from_path(out.join("vbm-results.csv"))?;
     let mut vph = csv::Writer::from_path(out.join("vph.csv"))?;
+    let mut snapshot = csv::Writer::from_path(out.join("vbm-snapshot.csv"))?;
+    let mut crosswalk = csv::Writer::from_path(out.join("imb-crosswalk.csv"))?;
+    let mut scans_out = BufWriter::new(File::create(out.join("iv-scans-outbound.jsonl"))?);
+    let mut scans_back = BufWriter::new(File::create(out.join("iv-scans-return.jsonl"))?);
+    crosswalk.write_record(["imb", "county_code", "votecal_id", "election_id", "ballot_id", "direction"])?;
     roll.write_record(wmb_core::formats::FileKind::Voters.header())?;
     signups.write_record(wmb_core::formats::FileKind::Signups.header())?;
-    for w in [&mut issued, &mut returns, &mut results] {
+    for w in [&mut issued, &mut returns, &mut results, &mut snapshot] {
         w.write_record(wmb_core::formats::FileKind::Vbm.header())?;
     }
     vph.write_record(wmb_core::formats::FileKind::Vph.header())?;
@@ -149,8 +154,8 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
         if status != "ACTIVE" {
             continue;
         }
-        // About a quarter of voters sign up (over 5 million of 22 million did in 2024).
-        if rng.permille(250) {
+        // About a fifth of voters sign up (5 million of 22.6 million did in 2024).
+        if rng.permille(213) {
             let lang = rng.weighted(&LANGUAGE_MIX).code();
             // A California area code and a 555 exchange.
             let area = CA_AREA_CODES[rng.below(CA_AREA_CODES.len() as u64) as usize];
@@ -168,6 +173,25 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
         let t = |rng: &mut Rng, from_day: u64, span: u64| stamp(start + Duration::days((from_day + rng.below(span)) as i64), 6 * 60 + rng.below(16 * 60));
         let issued_at = t(&mut rng, 0, 4);
         issued.write_record([id.as_str(), &county.code(), ELECTION_ID, &ballot, "ISSUED", &issued_at])?;
+        // Two counties track their envelopes by IMb: San Diego outbound, Riverside both ways.
+        let imb = [(37, false), (33, true)].into_iter().find(|(c, _)| *c == county.number()).map(|(_, both)| both);
+        if let Some(both) = imb {
+            let (outbound, inbound) = (format!("00700123456{i:09}"), format!("00708123456{i:09}"));
+            crosswalk.write_record([outbound.as_str(), &county.code(), &id, ELECTION_ID, &ballot, "outbound"])?;
+            for (code, hour) in [("SD", 7), ("01", 15)] {
+                writeln!(scans_out, r#"{{"imb":"{outbound}","scanDatetime":"2026-10-{:02} {hour:02}:{:02}:00","scanEventCode":"{code}","scanFacilityZip":"92199","handlingEventType":"L"}}"#, 9 + rng.below(2), rng.below(60))?;
+            }
+            if both {
+                crosswalk.write_record([inbound.as_str(), &county.code(), &id, ELECTION_ID, &ballot, "inbound"])?;
+            }
+            if both && rng.permille(700) {
+                writeln!(scans_back, r#"{{"imb":"{inbound}","scanDatetime":"2026-10-{:02} {:02}:{:02}:00","scanEventCode":"SD","scanFacilityZip":"92501","handlingEventType":"L"}}"#, 20 + rng.below(4), 8 + rng.below(10), rng.below(60))?;
+            }
+        }
+        // The morning of election day VoteCal sends every ballot's status again (a snapshot):
+        // most of its rows repeat what is known.
+        let mut latest = "ISSUED".to_string();
+        let mut latest_at = issued_at.clone();
         if rng.permille(8) {
             returns.write_record([id.as_str(), &county.code(), ELECTION_ID, &ballot, "UND", &t(&mut rng, 6, 8)])?;
             continue;
@@ -178,12 +202,17 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
             continue;
         }
         if rng.permille(720) {
-            returns.write_record([id.as_str(), &county.code(), ELECTION_ID, &ballot, "INR", &t(&mut rng, 8, 20)])?;
+            latest_at = t(&mut rng, 8, 20);
+            latest = "INR".into();
+            returns.write_record([id.as_str(), &county.code(), ELECTION_ID, &ballot, "INR", &latest_at])?;
             let code = if rng.permille(965) { "ACCEPTED" } else { *rng.pick(&problems) };
             results.write_record([id.as_str(), &county.code(), ELECTION_ID, &ballot, code, &t(&mut rng, 30, 5)])?;
         }
+        snapshot.write_record([id.as_str(), &county.code(), ELECTION_ID, &ballot, &latest, &latest_at])?;
     }
-    for w in [&mut roll, &mut signups, &mut issued, &mut returns, &mut results, &mut vph] {
+    scans_out.flush()?;
+    scans_back.flush()?;
+    for w in [&mut roll, &mut signups, &mut issued, &mut returns, &mut results, &mut vph, &mut snapshot, &mut crosswalk] {
         w.flush()?;
     }
     std::fs::write(
@@ -191,8 +220,12 @@ pub fn generate(out: &Path, voters: u64, seed: u64) -> Result<()> {
         "at,kind,path\n\
          2026-09-20T06:00:00-07:00,voters,voters.csv\n\
          2026-09-25T10:00:00-07:00,signups,signups.csv\n\
+         2026-10-01T09:00:00-07:00,imb,imb-crosswalk.csv\n\
          2026-10-09T12:00:00-07:00,vbm,vbm-issued.csv\n\
+         2026-10-11T06:00:00-07:00,scans,iv-scans-outbound.jsonl\n\
+         2026-10-25T06:00:00-07:00,scans,iv-scans-return.jsonl\n\
          2026-11-02T23:00:00-08:00,vbm,vbm-returns.csv\n\
+         2026-11-03T06:00:00-08:00,vbm,vbm-snapshot.csv\n\
          2026-11-04T05:00:00-08:00,vph,vph.csv\n\
          2026-11-09T14:00:00-08:00,vbm,vbm-results.csv\n",
     )?;
