@@ -91,17 +91,17 @@ where
     // Journeys: conditional writes; a stale writer loses.
     let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
     j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: t("2026-10-05T16:00:00Z") });
-    let v1 = store.put_journey(&j, None).await.unwrap();
-    assert!(matches!(store.put_journey(&j, None).await, Err(StoreError::Conflict(_))), "creating twice conflicts");
+    let v1 = store.put_journey(&j, None, 1).await.unwrap();
+    assert!(matches!(store.put_journey(&j, None, 1).await, Err(StoreError::Conflict(_))), "creating twice conflicts");
     j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::InReview, at: t("2026-10-19T16:00:00Z") });
-    let v2 = store.put_journey(&j, Some(v1)).await.unwrap();
+    let v2 = store.put_journey(&j, Some(v1), 1).await.unwrap();
     assert!(v2 > v1);
-    assert!(matches!(store.put_journey(&j, Some(v1)).await, Err(StoreError::Conflict(_))), "a stale version conflicts");
+    assert!(matches!(store.put_journey(&j, Some(v1), 1).await, Err(StoreError::Conflict(_))), "a stale version conflicts");
     let read = store.journey("E", "CA1").await.unwrap().unwrap();
     assert_eq!((read.value.clone(), read.version), (j.clone(), v2));
     let mut other = BallotJourney::new("F", "CA1", CountyCode::parse("19").unwrap());
     other.apply(BallotFact::Status { ballot_id: "B9".into(), code: StatusCode::Issued, at: t("2027-02-05T16:00:00Z") });
-    store.put_journey(&other, None).await.unwrap();
+    store.put_journey(&other, None, 1).await.unwrap();
     let mut all: Vec<String> = store.journeys_of_voter("CA1").await.unwrap().into_iter().map(|j| j.election_id).collect();
     all.sort();
     assert_eq!(all, ["E", "F"]);

@@ -222,6 +222,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         table(name, false).send().await?;
     }
     table("held", true).send().await?;
+    table("kept", true).send().await?;
     table("journeys", true)
         .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build()?)
         .send()
@@ -262,6 +263,10 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         connect_source_phone_number: Some("+18005550100".into()),
         ingest_continue_queue_url: Some(urls["ingest-continue"].clone()),
         access_table: Some(format!("{prefix}-access")),
+        kept_table: Some(format!("{prefix}-kept")),
+        // A statewide file read in 64 ranges over 16,384 shards puts about 17 rows in an item;
+        // 64 shards do the same for the tests' elections of a thousand or two voters.
+        kept_shards: 64,
         // The local key and base URL, so the Lambdas' unsubscribe links match the local pipeline's.
         signing_key: Some(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap()),
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),

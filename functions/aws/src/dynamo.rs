@@ -1,15 +1,14 @@
 //! The store ports over DynamoDB. Items map through serde (serde_dynamo), one Rust type each.
 
 use crate::settings::Settings;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
-use wmb_core::notify::Notification;
 use wmb_core::ports::*;
 use wmb_core::signup::{IdentityKey, Subscription};
 use wmb_core::usps::ImbMapping;
@@ -43,6 +42,11 @@ pub struct JourneyItem {
     /// The election ID.
     pub sk: String,
     pub version: u64,
+    /// How many milestones this write decided: the stream's event source mapping passes only
+    /// records where it is above 0 (absent on items written before it existed: then the fan-out
+    /// works it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided: Option<u64>,
     pub journey: BallotJourney,
 }
 
@@ -57,30 +61,10 @@ pub struct LedgerItem {
     pub expires_at: i64,
 }
 
-/// A held notification, filed under its release bucket (the minute it is due).
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct HeldItem {
-    pub pk: String,
-    pub sk: String,
-    pub notification: Notification,
-    pub expires_at: i64,
-}
-
 #[derive(Serialize, Deserialize)]
 pub struct ImbItem {
     pub pk: String,
     pub mapping: ImbMapping,
-}
-
-/// The release bucket of a time: the minute at or after it, written `2026-10-21T15:00Z`.
-pub fn release_bucket(at: DateTime<Utc>) -> String {
-    let floor = at.duration_trunc(Duration::minutes(1)).unwrap_or(at);
-    let minute = if floor < at { floor + Duration::minutes(1) } else { floor };
-    minute.format("%Y-%m-%dT%H:%MZ").to_string()
-}
-
-pub fn parse_bucket(bucket: &str) -> Option<DateTime<Utc>> {
-    chrono::NaiveDateTime::parse_from_str(bucket, "%Y-%m-%dT%H:%MZ").ok().map(|n| n.and_utc())
 }
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -118,6 +102,8 @@ pub struct Tables {
     pub imb: String,
     /// Pending changes, counters and the contact index (`change#`, `count#`, `contact#` keys).
     pub access: Option<String>,
+    /// Kept facts and sign-up marks (see kept_store.rs).
+    pub kept: Option<String>,
 }
 
 /// The time, as the app sees it (the system clock, or a test's fixed clock).
@@ -139,6 +125,8 @@ pub struct DynamoStore {
     pub client: Client,
     pub tables: Tables,
     pub scheduling: ReleaseScheduling,
+    /// The roster of signed-up voters and the facts kept since the last write.
+    pub kept: crate::kept_store::KeptState,
 }
 
 impl DynamoStore {
@@ -153,7 +141,9 @@ impl DynamoStore {
                 held: s.held_table.clone(),
                 imb: s.imb_table.clone(),
                 access: s.access_table.clone(),
+                kept: s.kept_table.clone(),
             },
+            kept: crate::kept_store::KeptState::new(s.kept_shards),
             scheduling: ReleaseScheduling {
                 now: std::sync::Arc::new(Utc::now),
                 client: scheduler,
@@ -171,108 +161,6 @@ impl DynamoStore {
         out.item.map(from_item).transpose()
     }
 
-    /// Creates the one-time schedule that releases a bucket, unless it exists. Idempotent: a
-    /// schedule's name is its bucket, and "already exists" is success.
-    pub async fn ensure_schedule(&self, bucket: &str) -> Result<(), StoreError> {
-        let sch = &self.scheduling;
-        if sch.known.lock().map_err(unavailable)?.contains(bucket) {
-            return Ok(());
-        }
-        let target_arn = sch
-            .target_arn
-            .as_deref()
-            .ok_or_else(|| StoreError::Unavailable("RELEASE_FUNCTION_ARN is not set: this function cannot hold messages".into()))?;
-        let at = parse_bucket(bucket).ok_or_else(|| unavailable(format!("bad bucket {bucket}")))?;
-        let mut target = aws_sdk_scheduler::types::Target::builder()
-            .arn(target_arn)
-            .role_arn(&sch.role_arn)
-            .input(serde_json::json!({ "bucket": bucket }).to_string())
-            .retry_policy(aws_sdk_scheduler::types::RetryPolicy::builder().maximum_retry_attempts(185).maximum_event_age_in_seconds(86_400).build());
-        if let Some(dlq) = &sch.dlq_arn {
-            target = target.dead_letter_config(aws_sdk_scheduler::types::DeadLetterConfig::builder().arn(dlq).build());
-        }
-        let result = sch
-            .client
-            .create_schedule()
-            .name(schedule_name(bucket))
-            .group_name(&sch.group)
-            .schedule_expression(format!("at({})", at.format("%Y-%m-%dT%H:%M:%S")))
-            .schedule_expression_timezone("UTC")
-            .flexible_time_window(
-                aws_sdk_scheduler::types::FlexibleTimeWindow::builder()
-                    .mode(aws_sdk_scheduler::types::FlexibleTimeWindowMode::Off)
-                    .build()
-                    .map_err(unavailable)?,
-            )
-            .action_after_completion(aws_sdk_scheduler::types::ActionAfterCompletion::Delete)
-            .target(target.build().map_err(unavailable)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conflict_exception()) => {}
-            Err(e) => return Err(StoreError::Unavailable(aws_sdk_scheduler::error::DisplayErrorContext(e).to_string())),
-        }
-        // Remember only buckets well in the future: near ones are re-created (or found to exist)
-        // each time, so a schedule that already fired is never assumed to be pending.
-        if at > (sch.now)() + Duration::minutes(2) {
-            sch.known.lock().map_err(unavailable)?.insert(bucket.to_string());
-        }
-        Ok(())
-    }
-
-    /// Up to `limit` held notifications of one release bucket. The release function takes a
-    /// page, queues it, deletes it and asks again, so a bucket of millions stays in flat memory.
-    pub async fn held_page(&self, bucket: &str, limit: i32) -> Result<Vec<HeldItem>, StoreError> {
-        let page = self
-            .client
-            .query()
-            .table_name(&self.tables.held)
-            .key_condition_expression("pk = :b")
-            .expression_attribute_values(":b", s(bucket))
-            .limit(limit)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        page.items.unwrap_or_default().into_iter().map(from_item).collect()
-    }
-
-    /// Deletes held items, 25 to a request, retrying what DynamoDB leaves unprocessed.
-    pub async fn forget_held(&self, items: &[HeldItem]) -> Result<(), StoreError> {
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|h| {
-                    let key = HashMap::from([("pk".to_string(), s(&h.pk)), ("sk".to_string(), s(&h.sk))]);
-                    WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build().expect("key set")).build()
-                })
-                .collect();
-            for attempt in 0..8 {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.tables.held, requests.clone())
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.tables.held)).unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-            if !requests.is_empty() {
-                return Err(unavailable("held items left undeleted after retries"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A schedule's name from its bucket (names allow letters, digits, '-', '_', '.').
-pub fn schedule_name(bucket: &str) -> String {
-    format!("release-{}", bucket.replace(':', ""))
 }
 
 impl VoterRoll for DynamoStore {
@@ -304,6 +192,8 @@ impl VoterRoll for DynamoStore {
 
 impl SubscriptionStore for DynamoStore {
     async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
+        // Marked as joined first: a file being read now adopts this voter's kept facts.
+        self.mark_joined(&sub.votecal_id).await?;
         let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone(), expires_at: sub.erase_after.map(|t| t.timestamp()) };
         self.client.put_item().table_name(&self.tables.subscriptions).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
         Ok(())
@@ -322,9 +212,9 @@ impl JourneyStore for DynamoStore {
         Ok(item.map(|i| Versioned { value: i.journey, version: i.version }))
     }
 
-    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, decided: usize) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
-        let item = JourneyItem { pk: journey.votecal_id.clone(), sk: journey.election_id.clone(), version, journey: journey.clone() };
+        let item = JourneyItem { pk: journey.votecal_id.clone(), sk: journey.election_id.clone(), version, decided: Some(decided as u64), journey: journey.clone() };
         let mut put = self.client.put_item().table_name(&self.tables.journeys).set_item(Some(to_item(&item)?));
         put = match expected {
             None => put.condition_expression("attribute_not_exists(pk)"),
@@ -421,60 +311,6 @@ impl MessageLedger for DynamoStore {
     }
 }
 
-impl HoldQueue for DynamoStore {
-    async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
-        let bucket = release_bucket(n.release_at);
-        let item = HeldItem {
-            pk: bucket.clone(),
-            sk: format!("{}#{}", n.key, n.attempts),
-            notification: n.clone(),
-            expires_at: (n.release_at + Duration::days(30)).timestamp(),
-        };
-        self.client.put_item().table_name(&self.tables.held).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
-        self.ensure_schedule(&bucket).await
-    }
-
-    /// Every bucket due at `now` (a scan: for tests and operators; the release function reads
-    /// the one bucket its schedule names).
-    async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
-        let mut due: Vec<HeldItem> = vec![];
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.tables.held)
-                .filter_expression("pk <= :now")
-                .expression_attribute_values(":now", s(now.format("%Y-%m-%dT%H:%MZ").to_string()))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                due.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        self.forget_held(&due).await?;
-        let mut out: Vec<Notification> = due.into_iter().map(|h| h.notification).collect();
-        out.sort_by(|a, b| a.release_at.cmp(&b.release_at).then(a.key.cmp(&b.key)));
-        Ok(out)
-    }
-
-    async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let page = self.client.scan().table_name(&self.tables.held).consistent_read(true).send().await.map_err(sdk_error)?;
-        let mut times: Vec<DateTime<Utc>> = vec![];
-        for item in page.items.unwrap_or_default() {
-            times.push(from_item::<HeldItem>(item)?.notification.release_at);
-        }
-        Ok(times.into_iter().min())
-    }
-}
-
 impl ImbCrosswalk for DynamoStore {
     async fn put_mapping(&self, m: &ImbMapping) -> Result<(), StoreError> {
         let item = ImbItem { pk: m.tracking.clone(), mapping: m.clone() };
@@ -488,16 +324,3 @@ impl ImbCrosswalk for DynamoStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_release_bucket_is_the_minute_at_or_after_the_release_time() {
-        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        assert_eq!(release_bucket(t("2026-10-21T08:00:00-07:00")), "2026-10-21T15:00Z");
-        assert_eq!(release_bucket(t("2026-10-21T08:00:01-07:00")), "2026-10-21T15:01Z");
-        assert_eq!(parse_bucket("2026-10-21T15:01Z"), Some(t("2026-10-21T15:01:00Z")));
-        assert_eq!(schedule_name("2026-10-21T15:01Z"), "release-2026-10-21T1501Z");
-    }
-}

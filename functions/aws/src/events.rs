@@ -74,31 +74,18 @@ pub struct FileIngested<'a> {
     pub kind: &'a str,
     pub accepted: u64,
     pub rejected: u64,
+    /// Rows of voters not signed up, kept for a later sign-up.
+    pub kept: u64,
     pub report: &'a str,
     pub complete: bool,
 }
 
-#[derive(Serialize)]
-pub struct StatusChanged<'a> {
-    pub election_id: &'a str,
-    pub votecal_id: &'a str,
-    pub county: String,
-    pub ballot_id: Option<&'a str>,
-    pub milestone: &'a str,
-    pub status_code: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-pub struct MessageEvent<'a> {
-    pub key: &'a str,
-    pub channel: &'a str,
-    pub message: &'a str,
-    pub outcome: &'a str,
-}
-
-/// What one fan-out batch did with the milestones it decided.
-#[derive(Serialize)]
-pub struct MessagesPlanned {
+/// Milestones one fan-out invocation decided, counted by county and milestone (never a voter),
+/// and what became of them.
+#[derive(Serialize, Default)]
+pub struct MilestonesDecided {
+    /// (county, milestone) → how many.
+    pub milestones: Vec<MilestoneCount>,
     /// Put on the channel queues to go out now.
     pub queued: u64,
     /// Held for the voters' hours, the tracking start or settling.
@@ -108,4 +95,35 @@ pub struct MessagesPlanned {
     pub not_subscribed: u64,
     pub moved_county: u64,
     pub not_enrolled: u64,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct MilestoneCount {
+    pub county: String,
+    pub milestone: &'static str,
+    pub count: u64,
+}
+
+/// What one delivery invocation did, counted by channel, message and outcome.
+#[derive(Serialize, Default)]
+pub struct MessagesDelivered {
+    pub deliveries: Vec<DeliveryCount>,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct DeliveryCount {
+    pub channel: &'static str,
+    pub message: &'static str,
+    /// sent, failed, held (retried later) or skipped (superseded, stopped, sent before).
+    pub outcome: &'static str,
+    pub count: u64,
+}
+
+/// Counts of equal keys, turned into an event's list.
+pub fn counted<K: Ord, T>(items: impl IntoIterator<Item = K>, make: impl Fn(K, u64) -> T) -> Vec<T> {
+    let mut m = std::collections::BTreeMap::new();
+    for k in items {
+        *m.entry(k).or_insert(0u64) += 1;
+    }
+    m.into_iter().map(|(k, n)| make(k, n)).collect()
 }

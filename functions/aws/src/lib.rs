@@ -6,6 +6,8 @@ pub mod app;
 pub mod dynamo;
 pub mod events;
 pub mod handlers;
+pub mod held_store;
+pub mod kept_store;
 pub mod queue;
 pub mod s3io;
 pub mod senders;

@@ -37,6 +37,11 @@ pub struct Settings {
     pub ingest_continue_queue_url: Option<String>,
     /// Pending changes, abuse counters and the contact index (the API and inbound texts).
     pub access_table: Option<String>,
+    /// Facts of voters not signed up, and sign-up marks (`kept#`, `joined#` keys). Unset: every
+    /// row takes the journey path, as before.
+    pub kept_table: Option<String>,
+    /// How many shards kept facts are filed under (KEPT_SHARDS, default 16,384).
+    pub kept_shards: u32,
     /// The HMAC key of codes, unsubscribe links and contact names (from Secrets Manager).
     pub signing_key: Option<String>,
     /// The API's public base URL: the unsubscribe links in emails point there.
@@ -81,6 +86,11 @@ impl Settings {
             connect_source_phone_number: optional("CONNECT_SOURCE_PHONE_NUMBER"),
             ingest_continue_queue_url: optional("INGEST_CONTINUE_QUEUE_URL"),
             access_table: optional("ACCESS_TABLE"),
+            kept_table: optional("KEPT_TABLE"),
+            kept_shards: match optional("KEPT_SHARDS") {
+                None => crate::kept_store::DEFAULT_SHARDS,
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError { name: "KEPT_SHARDS", problem: "is not a positive whole number" })?,
+            },
             signing_key: optional("SIGNING_KEY"),
             public_api_url: optional("PUBLIC_API_URL"),
         })

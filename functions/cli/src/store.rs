@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS imb (tracking TEXT PRIMARY KEY, record TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS changes (id TEXT PRIMARY KEY, version INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kept (id INTEGER PRIMARY KEY AUTOINCREMENT, votecal_id TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS kept_voter ON kept(votecal_id, id);
 ";
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -149,7 +151,7 @@ impl JourneyStore for SqliteStore {
         row.map(|(j, v)| Ok(Versioned { value: from_json(&j)?, version: v as u64 })).transpose()
     }
 
-    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, _decided: usize) -> Result<u64, StoreError> {
         let record = to_json(journey)?;
         let changed = self.with(|c| match expected {
             None => c
@@ -199,6 +201,28 @@ impl MessageLedger for SqliteStore {
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.with(|c| c.prepare_cached("DELETE FROM ledger WHERE key = ?1 AND outcome IS NULL")?.execute([key]))?;
         Ok(())
+    }
+}
+
+impl KeptFacts for SqliteStore {
+    fn may_be_subscribed(&self, votecal_id: &str) -> bool {
+        // When the store cannot answer, the row takes the journey path.
+        self.with(|c| c.prepare_cached("SELECT 1 FROM subscriptions WHERE votecal_id = ?1")?.exists([votecal_id])).unwrap_or(true)
+    }
+
+    async fn keep(&self, fact: wmb_core::kept::KeptFact) -> Result<(), StoreError> {
+        let json = to_json(&fact)?;
+        self.with(|c| c.prepare_cached("INSERT INTO kept (votecal_id, record) VALUES (?1, ?2)")?.execute(params![fact.votecal_id, json]))?;
+        Ok(())
+    }
+
+    async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<wmb_core::kept::KeptFact>, StoreError> {
+        let rows: Vec<String> = self.with(|c| {
+            let mut q = c.prepare_cached("SELECT record FROM kept WHERE votecal_id = ?1 ORDER BY id")?;
+            let rows = q.query_map([votecal_id], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })?;
+        rows.iter().map(|j| from_json(j)).collect()
     }
 }
 

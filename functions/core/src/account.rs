@@ -49,7 +49,7 @@ fn spoken(code: &str) -> String {
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    S: Store,
     D: Dispatcher,
     Q: NotificationQueue,
 {

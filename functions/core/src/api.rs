@@ -185,7 +185,7 @@ const BODY_HINT: &str = "a JSON object of text fields is expected (see infra/ope
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    S: Store,
     D: Dispatcher,
     Q: NotificationQueue,
 {
@@ -292,7 +292,7 @@ where
         }
         Ok(match entered {
             Ok(change) if view && change.approved => {
-                let journeys = self.store.journeys_of_voter(&change.votecal_id).await?;
+                let journeys = self.current_journeys(&change.votecal_id).await?;
                 let elections = crate::journey_view::ballot_journeys(&journeys, self.elections, self.catalog, language, now);
                 json_answer(200, json!({ "status": "verified", "elections": elections }))
             }

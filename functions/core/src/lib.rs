@@ -8,12 +8,14 @@
 pub mod access;
 pub mod account;
 pub mod api;
+pub mod catchup;
 pub mod county;
 pub mod election;
 pub mod formats;
 pub mod hours;
 pub mod imb;
 pub mod journey_view;
+pub mod kept;
 pub mod lifecycle;
 pub mod memory;
 pub mod notify;

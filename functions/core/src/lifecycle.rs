@@ -71,7 +71,8 @@ pub struct ScanEvent {
 }
 
 /// A fact about a ballot: a VoteCal status, or a scan of its envelope.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BallotFact {
     Status { ballot_id: String, code: StatusCode, at: DateTime<Utc> },
     /// An envelope was scanned in the mail (IMb). Without a ballot id the scan is about the

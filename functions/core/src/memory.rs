@@ -21,6 +21,7 @@ struct State {
     changes: BTreeMap<String, (crate::access::PendingChange, u64)>,
     counters: BTreeMap<String, (u64, DateTime<Utc>)>,
     contacts: BTreeMap<String, ContactEntry>,
+    kept: Vec<crate::kept::KeptFact>,
 }
 
 /// Every store port in memory.
@@ -75,7 +76,7 @@ impl JourneyStore for MemoryStore {
                 .map(|(j, v)| Versioned { value: j.clone(), version: *v })
         }))
     }
-    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, _decided: usize) -> Result<u64, StoreError> {
         self.with(|s| {
             let key = (journey.election_id.clone(), journey.votecal_id.clone());
             let current = s.journeys.get(&key).map(|(_, v)| *v);
@@ -89,6 +90,19 @@ impl JourneyStore for MemoryStore {
     }
     async fn journeys_of_voter(&self, votecal_id: &str) -> Result<Vec<BallotJourney>, StoreError> {
         Ok(self.with(|s| s.journeys.values().filter(|(j, _)| j.votecal_id == votecal_id).map(|(j, _)| j.clone()).collect()))
+    }
+}
+
+impl KeptFacts for MemoryStore {
+    fn may_be_subscribed(&self, votecal_id: &str) -> bool {
+        self.with(|s| s.subscriptions.contains_key(votecal_id))
+    }
+    async fn keep(&self, fact: crate::kept::KeptFact) -> Result<(), StoreError> {
+        self.with(|s| s.kept.push(fact));
+        Ok(())
+    }
+    async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<crate::kept::KeptFact>, StoreError> {
+        Ok(self.with(|s| s.kept.iter().filter(|f| f.votecal_id == votecal_id).cloned().collect()))
     }
 }
 

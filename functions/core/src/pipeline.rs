@@ -6,9 +6,10 @@
 
 use crate::election::Election;
 use crate::formats::{Participation, VbmStatus, VoterRecord};
+use crate::kept::{Change, KeptFact};
 use crate::lifecycle::{BallotFact, BallotJourney, MilestoneDecision, ScanEvent};
 use crate::usps::{Direction, ImbMapping, PieceScan};
-use crate::notify::{confirmation_key, message_values, milestone_key, plan_send, Notification, SendPlan};
+use crate::notify::{message_values, milestone_key, plan_send, Notification, SendPlan};
 use crate::ports::*;
 use crate::signup::{match_voter, Refusal, SignupRequest, Subscription};
 use crate::status::{Channel, MessageKind};
@@ -62,6 +63,10 @@ pub enum PipelineError {
     Send(DeliveryError),
 }
 
+/// A journey as written and the milestones the write decided; None when the row's fact was kept
+/// instead (the voter has not signed up).
+pub type Written = Option<(BallotJourney, Vec<MilestoneDecision>)>;
+
 /// What became of a piece scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanOutcome {
@@ -97,7 +102,7 @@ pub struct Pipeline<'a, S, D, Q = Inline> {
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    S: Store,
     D: Dispatcher,
     Q: NotificationQueue,
 {
@@ -105,7 +110,7 @@ where
         Ok(self.store.put_voter(voter).await?)
     }
 
-    fn election(&self, id: &str) -> Result<&'a Election, PipelineError> {
+    pub(crate) fn election(&self, id: &str) -> Result<&'a Election, PipelineError> {
         self.elections.get(id).ok_or_else(|| PipelineError::UnknownElection(id.to_string()))
     }
 
@@ -130,7 +135,7 @@ where
                 return Ok((journey, decided));
             }
             journey.county = county;
-            match self.store.put_journey(&journey, version).await {
+            match self.store.put_journey(&journey, version, decided.len()).await {
                 Ok(_) => return Ok((journey, decided)),
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
@@ -138,23 +143,34 @@ where
         }
     }
 
-    /// Records one VBM status row in the voter's journey; returns it and what it decided. (On AWS
-    /// this is the ingest step; the stream fan-out then sends what was decided.)
-    pub async fn record_status(&self, row: &VbmStatus) -> Result<(BallotJourney, Vec<MilestoneDecision>), PipelineError> {
-        self.election(&row.election_id)?;
-        let fact = BallotFact::Status { ballot_id: row.ballot_id.clone(), code: row.status, at: row.status_time };
-        self.update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply(fact.clone())).await
+    /// Records what a row says: in the voter's journey if they may have signed up (returning the
+    /// journey and what it decided), otherwise kept for a later sign-up ([`crate::kept`]): None.
+    pub async fn record(&self, election_id: &str, votecal_id: &str, county: crate::county::CountyCode, change: Change) -> Result<Written, PipelineError> {
+        if !self.store.may_be_subscribed(votecal_id) {
+            let fact = KeptFact { election_id: election_id.to_string(), votecal_id: votecal_id.to_string(), county, change };
+            self.store.keep(fact).await?;
+            return Ok(None);
+        }
+        Ok(Some(self.update_journey(election_id, votecal_id, county, |j| change.apply_to(j)).await?))
     }
 
-    /// Records one participation history row in the voter's journey.
-    pub async fn record_participation(&self, row: &Participation) -> Result<(BallotJourney, Vec<MilestoneDecision>), PipelineError> {
+    /// Records one VBM status row (on AWS the ingest step; the stream fan-out then sends what
+    /// was decided).
+    pub async fn record_status(&self, row: &VbmStatus) -> Result<Written, PipelineError> {
         self.election(&row.election_id)?;
-        self.update_journey(&row.election_id, &row.votecal_id, row.county, |j| j.apply_participation(row.method, row.time, row.active))
-            .await
+        let fact = BallotFact::Status { ballot_id: row.ballot_id.clone(), code: row.status, at: row.status_time };
+        self.record(&row.election_id, &row.votecal_id, row.county, Change::Fact(fact)).await
+    }
+
+    /// Records one participation history row.
+    pub async fn record_participation(&self, row: &Participation) -> Result<Written, PipelineError> {
+        self.election(&row.election_id)?;
+        let change = Change::Participation { method: row.method, at: row.time, active: row.active };
+        self.record(&row.election_id, &row.votecal_id, row.county, change).await
     }
 
     /// Records one piece scan in the voter's journey (see [`Self::apply_scan`]).
-    pub async fn record_scan(&self, scan: &PieceScan) -> Result<(ScanOutcome, Option<(BallotJourney, Vec<MilestoneDecision>)>), PipelineError> {
+    pub async fn record_scan(&self, scan: &PieceScan) -> Result<(ScanOutcome, Written), PipelineError> {
         let Some(m) = self.store.mapping(&scan.tracking).await? else {
             return Ok((ScanOutcome::UnknownImb, None));
         };
@@ -173,20 +189,24 @@ where
             ballot_id: m.ballot_id.clone(),
             scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
         };
-        let written = self.update_journey(&m.election_id, &m.votecal_id, m.county, |j| j.apply(fact.clone())).await?;
-        Ok((ScanOutcome::Applied, Some(written)))
+        let written = self.record(&m.election_id, &m.votecal_id, m.county, Change::Fact(fact)).await?;
+        Ok((ScanOutcome::Applied, written))
     }
 
     /// Ingests one VBM status row, then fans out what it decided.
     pub async fn apply_status(&self, row: &VbmStatus, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        let (journey, decided) = self.record_status(row).await?;
-        self.fan_out(&journey, &decided, now, tally).await
+        match self.record_status(row).await? {
+            Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
+            None => Ok(()),
+        }
     }
 
     /// Ingests one participation history row, then fans out what it decided.
     pub async fn apply_participation(&self, row: &Participation, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        let (journey, decided) = self.record_participation(row).await?;
-        self.fan_out(&journey, &decided, now, tally).await
+        match self.record_participation(row).await? {
+            Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
+            None => Ok(()),
+        }
     }
 
     /// Whether the voter roll places this voter in this county. A county's own file may only
@@ -258,7 +278,7 @@ where
         Ok(())
     }
 
-    async fn schedule(
+    pub(crate) async fn schedule(
         &self,
         mut n: Notification,
         election: Option<&Election>,
@@ -470,51 +490,5 @@ where
         tally.signups_accepted += 1;
         self.welcome(&sub, now, tally).await?;
         Ok(Ok(sub))
-    }
-
-    /// What a voter gets once their choices are live: a confirmation by SMS and email (never by
-    /// voice) inside their hours, once per sign-up, and where their ballot already is in any
-    /// election being tracked (a late sign-up loses no status). Only live, proven contacts get it.
-    pub async fn welcome(&self, sub: &Subscription, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        for (channel, _) in sub.channels() {
-            if channel == Channel::Voice {
-                continue;
-            }
-            let n = Notification {
-                key: confirmation_key(sub, channel),
-                election_id: None,
-                votecal_id: sub.votecal_id.clone(),
-                county: sub.county,
-                kind: MessageKind::SignupConfirmation,
-                channel,
-                decision: None,
-                release_at: now,
-                attempts: 0,
-            };
-            // Like every message, the confirmation respects the hours the voter chose.
-            self.schedule(n, None, sub, None, now, tally).await?;
-        }
-        // Catch up: statuses reached before the voter signed up are not lost on them.
-        for journey in self.store.journeys_of_voter(&sub.votecal_id).await? {
-            let Ok(election) = self.election(&journey.election_id) else { continue };
-            if !election.in_window(now) && now >= election.window_closes() {
-                continue;
-            }
-            let mut latest: BTreeMap<Option<String>, &MilestoneDecision> = BTreeMap::new();
-            for d in &journey.milestones {
-                latest.insert(d.ballot_id.clone(), d);
-            }
-            let current: Vec<MilestoneDecision> = latest.into_values().filter(|d| journey.still_current(d)).cloned().collect();
-            self.fan_out_quietly(&journey, &current, now, tally).await?;
-        }
-        Ok(())
-    }
-
-    /// Fan-out without counting the milestones again (they were counted when decided).
-    async fn fan_out_quietly(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        let before = tally.milestones.clone();
-        self.fan_out(journey, decided, now, tally).await?;
-        tally.milestones = before;
-        Ok(())
     }
 }

@@ -42,8 +42,21 @@ pub trait SubscriptionStore: Sync {
 pub trait JourneyStore: Sync {
     fn journey(&self, election_id: &str, votecal_id: &str) -> impl Future<Output = Result<Option<Versioned<BallotJourney>>, StoreError>> + Send;
     /// Writes the journey if its stored version is still `expected` (None: it must not exist yet).
-    fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// `decided` is how many milestones this write decided: 0 tells the stream's fan-out there is
+    /// nothing to send (a catch-up's adoption, a fact that changed no milestone).
+    fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, decided: usize) -> impl Future<Output = Result<u64, StoreError>> + Send;
     fn journeys_of_voter(&self, votecal_id: &str) -> impl Future<Output = Result<Vec<BallotJourney>, StoreError>> + Send;
+}
+
+/// Facts of voters who have not signed up (see [`crate::kept`]).
+pub trait KeptFacts: Sync {
+    /// False only when the voter has certainly not signed up: ingest then keeps the row's fact
+    /// instead of writing a journey. When unsure, true.
+    fn may_be_subscribed(&self, votecal_id: &str) -> bool;
+    /// Keeps a fact (an adapter may buffer it until the file's chunk is done).
+    fn keep(&self, fact: crate::kept::KeptFact) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every fact kept for the voter, oldest first.
+    fn kept_facts(&self, votecal_id: &str) -> impl Future<Output = Result<Vec<crate::kept::KeptFact>, StoreError>> + Send;
 }
 
 /// The result of a send, as the ledger keeps it.
@@ -192,3 +205,8 @@ pub trait ContactIndex: Sync {
     fn unlink_contact(&self, name: &str, votecal_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_sms_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// Every store port: what the pipeline needs of its store.
+pub trait Store: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}
+
+impl<T> Store for T where T: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}

@@ -24,7 +24,7 @@ pub struct InboundOutcome {
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    S: Store,
     D: Dispatcher,
     Q: NotificationQueue,
 {

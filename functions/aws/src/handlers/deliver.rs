@@ -4,7 +4,7 @@
 //! a batch item failure, so SQS retries it and, in the end, moves it to the dead-letter queue.
 
 use crate::app::{App, BoxError};
-use crate::events::MessageEvent;
+use crate::events::{counted, DeliveryCount, MessagesDelivered};
 use crate::settings::Settings;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
@@ -69,6 +69,7 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
     let pipeline = app.pipeline(&paced);
     let mut tally = Tally::default();
     let mut response = SqsBatchResponse::default();
+    let mut outcomes: Vec<(&'static str, &'static str, &'static str)> = vec![];
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
         let span = tracing::info_span!("message", message_id = %id);
@@ -92,10 +93,7 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
                 } else {
                     "skipped"
                 };
-                app.events.publish(
-                    "MessageDelivery",
-                    &MessageEvent { key: &n.key, channel: n.channel.as_str(), message: n.kind.key(), outcome },
-                );
+                outcomes.push((n.channel.as_str(), n.kind.key(), outcome));
             }
             Ok(None) => {}
             Err(e) => {
@@ -105,6 +103,11 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
                 response.batch_item_failures.push(failure);
             }
         }
+    }
+    // One event per invocation, with counts: no message key, no voter.
+    if !outcomes.is_empty() {
+        let deliveries = counted(outcomes, |(channel, message, outcome), count| DeliveryCount { channel, message, outcome, count });
+        app.events.publish("MessagesDelivered", &MessagesDelivered { deliveries });
     }
     app.events.flush().await;
     tracing::info!(sent = ?tally.sent, failed = tally.failed, retried = tally.retried, duplicates = tally.duplicates, superseded = tally.superseded, "delivery done");

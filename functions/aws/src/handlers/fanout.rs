@@ -7,7 +7,7 @@
 
 use crate::app::{App, BoxError, NoSends};
 use crate::dynamo::JourneyItem;
-use crate::events::StatusChanged;
+use crate::events::{counted, MilestoneCount, MilestonesDecided};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::LambdaEvent;
@@ -26,6 +26,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
     let mut tally = Tally::default();
     let mut response = DynamoDbEventResponse::default();
     let mut done = 0usize;
+    let mut decided_here: Vec<(String, &'static str)> = vec![];
     for record in event.payload.records {
         let sequence = record.change.sequence_number.clone();
         let span = tracing::info_span!("record", sequence = sequence.as_deref().unwrap_or("-"));
@@ -35,21 +36,13 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
                 return Ok(());
             }
             let Some(new) = image(record.change.new_image)? else { return Ok(()) };
+            // A write that decided nothing (the event source's filter drops these too).
+            if new.decided == Some(0) {
+                return Ok(());
+            }
             let old = image(record.change.old_image)?;
             let decided = new.journey.new_since(old.as_ref().map(|o| &o.journey));
-            for d in decided {
-                app.events.publish(
-                    "StatusChanged",
-                    &StatusChanged {
-                        election_id: &new.journey.election_id,
-                        votecal_id: &new.journey.votecal_id,
-                        county: new.journey.county.code(),
-                        ballot_id: d.ballot_id.as_deref(),
-                        milestone: MessageKind::from(d.milestone).key(),
-                        status_code: d.code.map(|c| c.as_str()),
-                    },
-                );
-            }
+            decided_here.extend(decided.iter().map(|d| (new.journey.county.code(), MessageKind::from(d.milestone).key())));
             // The time of this record's handling (a batch can take a while).
             pipeline.fan_out(&new.journey, decided, app.now(), &mut tally).await?;
             Ok(())
@@ -69,10 +62,12 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
         tracing::error!(error = %e, "queueing failed; the whole batch is retried");
         return Err(e.into());
     }
-    if tally.queued + tally.held + tally.too_late > 0 {
+    // The bus hears counts, never a voter's status.
+    if !decided_here.is_empty() {
         app.events.publish(
-            "MessagesPlanned",
-            &crate::events::MessagesPlanned {
+            "MilestonesDecided",
+            &MilestonesDecided {
+                milestones: counted(decided_here, |(county, milestone), count| MilestoneCount { county, milestone, count }),
                 queued: tally.queued,
                 held: tally.held,
                 too_late: tally.too_late,

@@ -51,6 +51,8 @@ pub struct FileOutcome {
     pub kind: Option<FileKind>,
     pub accepted: u64,
     pub rejected: u64,
+    /// Accepted rows of voters not signed up: kept for a later sign-up, not made into journeys.
+    pub kept: u64,
     pub complete: bool,
     pub report: String,
 }
@@ -128,6 +130,12 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         Err(reason) => return set_aside(app, &job, &reason).await,
     };
     job.kind = Some(kind);
+    // Who may have signed up, as of now: rows of anyone else are kept, not made into journeys.
+    let started = app.now();
+    app.store.clear_kept()?;
+    if matches!(kind, FileKind::Vbm | FileKind::Vph | FileKind::Scans) {
+        app.store.refresh_roster(&app.s3, &job.bucket).await?;
+    }
     let body = get_object(app, &job, None).await?.body.into_async_read();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
     let (name, skip) = (job.key.clone(), job.skip);
@@ -183,18 +191,30 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         errors.push(RowError { line: 1, field: "file".into(), reason: format!("reading stopped: {e}") });
     }
     errors.sort_by_key(|e| e.line);
+    // The facts kept for voters not signed up; then those of voters who signed up while this
+    // chunk was read go to their journeys after all.
+    let tag = format!("{}#{}#{}", started.format("%Y-%m-%dT%H:%M:%S%.3fZ"), job.key, job.chunk);
+    let kept = app.store.write_kept(&tag).await?;
+    if !kept.is_empty() {
+        let joined = app.store.joined_since(started - chrono::Duration::minutes(wmb_core::kept::ROSTER_MARGIN_MINUTES)).await?;
+        let adopted = pipeline.adopt_late(&kept, &joined).await?;
+        if adopted > 0 {
+            tracing::info!(adopted, "facts of voters who signed up while the file was read went to their journeys");
+        }
+    }
     write_report(app, &job.bucket, &report, &errors).await?;
     let outcome = FileOutcome {
         key: job.key.clone(),
         kind: Some(kind),
         accepted: accepted.into_inner(),
         rejected: errors.len() as u64,
+        kept: kept.len() as u64,
         complete,
         report: report.clone(),
     };
     app.events.publish(
         "FileIngested",
-        &FileIngested { key: &job.key, kind: kind.as_str(), accepted: outcome.accepted, rejected: outcome.rejected, report: &report, complete },
+        &FileIngested { key: &job.key, kind: kind.as_str(), accepted: outcome.accepted, rejected: outcome.rejected, kept: outcome.kept, report: &report, complete },
     );
     app.queues.flush().await?;
     app.events.flush().await;
@@ -356,10 +376,10 @@ async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome
         .map_err(|e| format!("setting aside s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
     app.s3.delete_object().bucket(&job.bucket).key(&job.key).send().await
         .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    app.events.publish("FileIngested", &FileIngested { key: &job.key, kind: "unknown", accepted: 0, rejected: 0, report: &report, complete: false });
+    app.events.publish("FileIngested", &FileIngested { key: &job.key, kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &report, complete: false });
     app.events.flush().await;
     tracing::warn!(key = %job.key, report = %report, "file set aside: it cannot be read");
-    Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, complete: false, report })
+    Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
 }
 
 async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {

@@ -3,7 +3,8 @@
 //! for one invocation continues under a new schedule a minute later.
 
 use crate::app::{App, BoxError};
-use crate::dynamo::{parse_bucket, schedule_name};
+use crate::held_store::{held_key, parse_bucket, schedule_name, HOLD_SHARDS};
+use futures::StreamExt;
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -35,7 +36,7 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
     let now = app.now();
     let mut total = ReleaseOutcome { released: 0, complete: true };
     for m in (0..=minutes).rev() {
-        let bucket = crate::dynamo::release_bucket(now - chrono::Duration::minutes(m + 1));
+        let bucket = crate::held_store::release_bucket(now - chrono::Duration::minutes(m + 1));
         let outcome = release_bucket(app, bucket, &context).await?;
         total.released += outcome.released;
         total.complete &= outcome.complete;
@@ -49,28 +50,52 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
 async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Context) -> Result<ReleaseOutcome, BoxError> {
     parse_bucket(&bucket).ok_or_else(|| format!("'{bucket}' is not a release bucket"))?;
     let deadline = context.deadline;
+    let out_of_time = || deadline > 0 && super::time_left(deadline) < Duration::from_secs(30);
+    // The shards of the minute, eight at a time; each a page at a time: queued, then deleted (a
+    // crash between the two re-queues the page on the next run; the ledger keeps those messages
+    // from going out twice).
+    let results: Vec<Result<(usize, bool), BoxError>> = futures::stream::iter(0..HOLD_SHARDS)
+        .map(|shard| {
+            let key = held_key(&bucket, shard);
+            async move {
+                // A queue of its own: what one shard deletes must be what it put on the queues.
+                let queues = crate::queue::SqsQueues::new(app.queues.client.clone(), &app.settings);
+                let mut released = 0;
+                loop {
+                    let page = app.store.held_page(&key, 500).await?;
+                    if page.is_empty() {
+                        return Ok((released, true));
+                    }
+                    for item in &page {
+                        use wmb_core::ports::NotificationQueue;
+                        queues.enqueue(&item.notification).await?;
+                    }
+                    queues.flush().await?;
+                    app.store.forget_held(&page).await?;
+                    released += page.len();
+                    if out_of_time() {
+                        return Ok((released, false));
+                    }
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
     let mut released = 0;
-    loop {
-        // A page at a time: queued, then deleted (a crash between the two re-queues the page on
-        // the next run; the ledger keeps those messages from going out twice).
-        let page = app.store.held_page(&bucket, 500).await?;
-        if page.is_empty() {
-            tracing::info!(bucket = %bucket, released, "release done");
-            return Ok(ReleaseOutcome { released, complete: true });
-        }
-        for item in &page {
-            use wmb_core::ports::NotificationQueue;
-            app.queues.enqueue(&item.notification).await?;
-        }
-        app.queues.flush().await?;
-        app.store.forget_held(&page).await?;
-        released += page.len();
-        if deadline > 0 && super::time_left(deadline) < Duration::from_secs(30) {
-            continue_later(app, &bucket, &context.invoked_function_arn).await?;
-            tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
-            return Ok(ReleaseOutcome { released, complete: false });
-        }
+    let mut complete = true;
+    for r in results {
+        let (n, done) = r?;
+        released += n;
+        complete &= done;
     }
+    if !complete {
+        continue_later(app, &bucket, &context.invoked_function_arn).await?;
+        tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
+    } else {
+        tracing::info!(bucket = %bucket, released, "release done");
+    }
+    Ok(ReleaseOutcome { released, complete })
 }
 
 async fn continue_later(app: &App, bucket: &str, own_arn: &str) -> Result<(), BoxError> {
