@@ -94,6 +94,21 @@ pub struct RequestCounter {
     pub counts: Arc<Mutex<HashMap<(String, String), u64>>>,
     pub total: Arc<AtomicU64>,
     pub bill: Arc<Mutex<crate::billing::Bill>>,
+    /// Called before each request goes out (service, operation, request body): a test's way to
+    /// make something happen at an exact point of a handler's work.
+    pub hook: HookSlot,
+}
+
+/// A test's hook on outgoing requests (see [`RequestCounter::hook`]).
+pub type Hook = Box<dyn FnMut(&str, &str, &serde_json::Value) + Send>;
+
+#[derive(Default, Clone)]
+pub struct HookSlot(pub Arc<Mutex<Option<Hook>>>);
+
+impl std::fmt::Debug for HookSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HookSlot")
+    }
 }
 
 /// The request of an operation in flight, kept until its response is read.
@@ -126,6 +141,9 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         *self.counts.lock().unwrap().entry((service.clone(), operation.clone())).or_default() += 1;
         self.total.fetch_add(1, Ordering::Relaxed);
         let request = context.request().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
+        if let Some(hook) = self.hook.0.lock().unwrap().as_mut() {
+            hook(&service, &operation, &request);
+        }
         cfg.interceptor_state().store_put(InFlight { service, operation, request });
         Ok(())
     }

@@ -538,7 +538,8 @@ async fn a_message_due_in_seconds_is_held_in_a_minute_whose_schedule_has_not_fir
     // AND one schedule releases every shard of the minute
     let outcome = release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-07T15:00Z".into()), sweep_minutes: None }, Context::default())).await.unwrap();
     assert_eq!(outcome, release::ReleaseOutcome { released: 200, complete: true });
-    assert!(ddb.scan().table_name(&world.app.settings.held_table).send().await.unwrap().items.unwrap_or_default().is_empty());
+    let left: Vec<_> = ddb.scan().table_name(&world.app.settings.held_table).send().await.unwrap().items.unwrap_or_default().into_iter().filter(|i| i["pk"].as_s().unwrap().starts_with("2026-10-07T15:00Z")).collect();
+    assert!(left.is_empty(), "{:?}", left.iter().map(|i| (i["pk"].as_s().unwrap().clone(), i["sk"].as_s().unwrap().clone())).collect::<Vec<_>>());
 
     // AND an operator's sweep still finds what a lost schedule left behind
     let n = note("signup#CA000000101#2#sms", at("2026-10-06T12:59:00-07:00"));
@@ -597,4 +598,64 @@ async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_b
         per(bill.s3_get),
         per(bill.dollars()) * 1e6
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voter_who_signs_up_while_a_file_is_read_still_hears_about_their_ballot_once() {
+    let mut world = World::new("race", at("2026-10-06T11:00:00-07:00")).await;
+    world.arrive("voters", "voters.csv", at("2026-10-06T11:00:00-07:00")).await;
+    world.arrive("signups", "signups.csv", at("2026-10-06T11:00:00-07:00")).await;
+    let phone = "+14155550133";
+    // GIVEN David Cohen has not signed up, and the status file with his ballot's ISSUED row is
+    // being read: ingest has loaded the roster (he is not in it) and is about to write the facts
+    // it kept for voters not signed up.
+    // WHEN at that very moment he signs up (another function: its own instance)
+    let (settings, sdk) = (world.app.settings.clone(), world.sdk.clone());
+    let kept_table = settings.kept_table.clone().unwrap();
+    let mut fired = false;
+    *world.counter.hook.0.lock().unwrap() = Some(Box::new(move |service: &str, operation: &str, request: &serde_json::Value| {
+        if fired || service != "DynamoDB" || operation != "BatchWriteItem" || request["RequestItems"].get(&kept_table).is_none() {
+            return;
+        }
+        fired = true;
+        let (settings, sdk) = (settings.clone(), sdk.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async move {
+                let now = at("2026-10-06T12:00:00-07:00");
+                let api = App::new(settings, sdk, AppOptions { fixed_clock: Some(now), ..Default::default() }).await.unwrap();
+                let request = wmb_core::signup::SignupRequest {
+                    first_name: "David".into(),
+                    last_name: "Cohen".into(),
+                    date_of_birth: chrono::NaiveDate::from_ymd_opt(1968, 8, 31).unwrap(),
+                    zip: "94110".into(),
+                    votecal_id: None,
+                    language: wmb_core::Language::En,
+                    sms: Some("+14155550133".into()),
+                    email: None,
+                    voice: None,
+                    hours: Default::default(),
+                };
+                let mut tally = wmb_core::pipeline::Tally::default();
+                api.pipeline(&wmb_aws::app::NoSends).signup(&request, now, &mut tally).await.unwrap().expect("signed up");
+                api.queues.flush().await.unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+    }));
+    world.arrive("vbm", "vbm-2026-10-06.csv", at("2026-10-06T12:00:00-07:00")).await;
+    assert!(world.counter.hook.0.lock().unwrap().take().is_some());
+    world.release_until(at("2026-10-08T00:00:00-07:00")).await;
+    // THEN he gets his confirmation and the news that his ballot is in the mail, once each
+    let to_him: Vec<String> = world.moto.sms().into_iter().filter(|(to, _)| to == phone).map(|(_, text)| text).collect();
+    assert_eq!(to_him.len(), 2, "{to_him:#?}");
+    assert!(to_him.iter().any(|t| t.contains("San Francisco County mailed your ballot")), "{to_him:#?}");
+    // AND delivering every stream record and queue message again sends nothing more
+    for chunk in world.stream_log.clone().chunks(100) {
+        let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
+        fanout::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+    }
+    world.pump().await;
+    world.release_until(at("2026-10-09T00:00:00-07:00")).await;
+    assert_eq!(world.moto.sms().into_iter().filter(|(to, _)| to == phone).count(), 2);
 }
