@@ -1,11 +1,11 @@
 //! The store ports over DynamoDB. Items map through serde (serde_dynamo), one Rust type each.
 
 use crate::settings::Settings;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
@@ -161,9 +161,68 @@ impl DynamoStore {
         out.item.map(from_item).transpose()
     }
 
+    /// An eventually consistent read (half a read unit per 4 KB).
+    pub(crate) async fn get_recent<T: for<'de> Deserialize<'de>>(&self, table: &str, key: HashMap<String, AttributeValue>) -> Result<Option<T>, StoreError> {
+        let out = self.client.get_item().table_name(table).set_key(Some(key)).consistent_read(false).send().await.map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
 }
 
 impl VoterRoll for DynamoStore {
+    /// Reads the batch back (eventually consistent, 100 keys a request: half a read unit a voter),
+    /// then writes the changed voters 25 to a request.
+    async fn put_voters(&self, voters: &[VoterRecord]) -> Result<usize, StoreError> {
+        let mut latest: BTreeMap<&str, &VoterRecord> = BTreeMap::new();
+        for v in voters {
+            latest.insert(&v.votecal_id, v);
+        }
+        let latest: Vec<&VoterRecord> = latest.into_values().collect();
+        let mut changed: Vec<&VoterRecord> = vec![];
+        for chunk in latest.chunks(100) {
+            let mut stored: HashMap<String, VoterRecord> = HashMap::new();
+            let mut keys: Vec<HashMap<String, AttributeValue>> = chunk.iter().map(|v| HashMap::from([("pk".to_string(), s(&v.votecal_id))])).collect();
+            for attempt in 0..8 {
+                let ask = aws_sdk_dynamodb::types::KeysAndAttributes::builder().set_keys(Some(keys.clone())).build().map_err(unavailable)?;
+                let out = self.client.batch_get_item().request_items(&self.tables.voters, ask).send().await.map_err(sdk_error)?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.tables.voters)).unwrap_or_default() {
+                    let item: VoterItem = from_item(item)?;
+                    stored.insert(item.pk, item.voter);
+                }
+                keys = out.unprocessed_keys.and_then(|mut u| u.remove(&self.tables.voters)).map(|k| k.keys).unwrap_or_default();
+                if keys.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+            if !keys.is_empty() {
+                return Err(unavailable("the roll could not be read back after retries"));
+            }
+            changed.extend(chunk.iter().filter(|v| stored.get(&v.votecal_id) != Some(**v)));
+        }
+        for chunk in changed.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|v| {
+                    let item = VoterItem { pk: v.votecal_id.clone(), identity: IdentityKey::of_voter(v).0, voter: (*v).clone() };
+                    Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(to_item(&item)?)).build().map_err(unavailable)?).build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            for attempt in 0..8 {
+                let out = self.client.batch_write_item().request_items(&self.tables.voters, requests.clone()).send().await.map_err(sdk_error)?;
+                requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.tables.voters)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+            if !requests.is_empty() {
+                return Err(unavailable("roll rows left unwritten after retries"));
+            }
+        }
+        Ok(changed.len())
+    }
+
     async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
         let item = VoterItem { pk: voter.votecal_id.clone(), identity: IdentityKey::of_voter(voter).0, voter: voter.clone() };
         self.client.put_item().table_name(&self.tables.voters).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
@@ -171,7 +230,8 @@ impl VoterRoll for DynamoStore {
     }
 
     async fn voter(&self, id: &str) -> Result<Option<VoterRecord>, StoreError> {
-        let item: Option<VoterItem> = self.get(&self.tables.voters, HashMap::from([("pk".into(), s(id))])).await?;
+        // The roll changes by uploads, days apart: a read a second stale is as good.
+        let item: Option<VoterItem> = self.get_recent(&self.tables.voters, HashMap::from([("pk".into(), s(id))])).await?;
         Ok(item.map(|i| i.voter))
     }
 
@@ -206,6 +266,12 @@ impl SubscriptionStore for DynamoStore {
 }
 
 impl JourneyStore for DynamoStore {
+    async fn recent_journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        let key = HashMap::from([("pk".into(), s(votecal_id)), ("sk".into(), s(election_id))]);
+        let item: Option<JourneyItem> = self.get_recent(&self.tables.journeys, key).await?;
+        Ok(item.map(|i| Versioned { value: i.journey, version: i.version }))
+    }
+
     async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
         let key = HashMap::from([("pk".into(), s(votecal_id)), ("sk".into(), s(election_id))]);
         let item: Option<JourneyItem> = self.get(&self.tables.journeys, key).await?;

@@ -94,6 +94,17 @@ impl SqliteStore {
 }
 
 impl VoterRoll for SqliteStore {
+    async fn put_voters(&self, voters: &[VoterRecord]) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for v in voters {
+            if self.voter(&v.votecal_id).await?.as_ref() != Some(v) {
+                self.put_voter(v).await?;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
     async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
         let record = to_json(voter)?;
         let identity = IdentityKey::of_voter(voter).0;
@@ -142,6 +153,10 @@ impl SubscriptionStore for SqliteStore {
 }
 
 impl JourneyStore for SqliteStore {
+    async fn recent_journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        self.journey(election_id, votecal_id).await
+    }
+
     async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
         let row: Option<(String, i64)> = self.with(|c| {
             c.prepare_cached("SELECT record, version FROM journeys WHERE election_id = ?1 AND votecal_id = ?2")?

@@ -46,6 +46,18 @@ impl MemoryStore {
 }
 
 impl VoterRoll for MemoryStore {
+    async fn put_voters(&self, voters: &[VoterRecord]) -> Result<usize, StoreError> {
+        Ok(self.with(|s| {
+            let mut written = 0;
+            for v in voters {
+                if s.voters.get(&v.votecal_id) != Some(v) {
+                    s.voters.insert(v.votecal_id.clone(), v.clone());
+                    written += 1;
+                }
+            }
+            written
+        }))
+    }
     async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
         self.with(|s| s.voters.insert(voter.votecal_id.clone(), voter.clone()));
         Ok(())
@@ -69,6 +81,9 @@ impl SubscriptionStore for MemoryStore {
 }
 
 impl JourneyStore for MemoryStore {
+    async fn recent_journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        self.journey(election_id, votecal_id).await
+    }
     async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
         Ok(self.with(|s| {
             s.journeys

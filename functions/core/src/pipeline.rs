@@ -110,6 +110,11 @@ where
         Ok(self.store.put_voter(voter).await?)
     }
 
+    /// Records a batch of roll rows, writing only those that changed; returns how many did.
+    pub async fn record_voters(&self, voters: &[VoterRecord]) -> Result<usize, PipelineError> {
+        Ok(self.store.put_voters(voters).await?)
+    }
+
     pub(crate) fn election(&self, id: &str) -> Result<&'a Election, PipelineError> {
         self.elections.get(id).ok_or_else(|| PipelineError::UnknownElection(id.to_string()))
     }
@@ -123,8 +128,12 @@ where
         county: crate::county::CountyCode,
         change: impl Fn(&mut BallotJourney) -> Vec<MilestoneDecision>,
     ) -> Result<(BallotJourney, Vec<MilestoneDecision>), PipelineError> {
+        let mut attempt = 0;
         loop {
-            let current = self.store.journey(election_id, votecal_id).await?;
+            // First a cheaper read that may be a second stale: the conditional write catches it,
+            // and the retry reads strongly.
+            let current = if attempt == 0 { self.store.recent_journey(election_id, votecal_id).await? } else { self.store.journey(election_id, votecal_id).await? };
+            attempt += 1;
             let (mut journey, version) = match current {
                 Some(v) => (v.value, Some(v.version)),
                 None => (BallotJourney::new(election_id, votecal_id, county), None),
@@ -316,7 +325,7 @@ where
             None => None,
         };
         if let (Some(decision), Some(e)) = (&n.decision, election) {
-            let journey = self.store.journey(e.id(), &n.votecal_id).await?;
+            let journey = self.store.recent_journey(e.id(), &n.votecal_id).await?;
             if !journey.is_some_and(|j| j.value.still_current(decision)) {
                 tally.superseded += 1;
                 return Ok(());

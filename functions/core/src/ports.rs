@@ -30,6 +30,9 @@ pub struct Versioned<T> {
 
 pub trait VoterRoll: Sync {
     fn put_voter(&self, voter: &VoterRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes the voters whose record differs from the one stored (a roll upload writes what
+    /// changed); returns how many it wrote. The last record of a VoteCal ID named twice wins.
+    fn put_voters(&self, voters: &[VoterRecord]) -> impl Future<Output = Result<usize, StoreError>> + Send;
     fn voter(&self, votecal_id: &str) -> impl Future<Output = Result<Option<VoterRecord>, StoreError>> + Send;
     fn voters_by_identity(&self, key: &IdentityKey) -> impl Future<Output = Result<Vec<VoterRecord>, StoreError>> + Send;
 }
@@ -41,6 +44,10 @@ pub trait SubscriptionStore: Sync {
 
 pub trait JourneyStore: Sync {
     fn journey(&self, election_id: &str, votecal_id: &str) -> impl Future<Output = Result<Option<Versioned<BallotJourney>>, StoreError>> + Send;
+    /// The journey as recently written: it may miss a write of the last second or so (on
+    /// DynamoDB an eventually consistent read, at half the price). For a read that a conditional
+    /// write checks, and for delivery's "is it still news" (a second late at worst).
+    fn recent_journey(&self, election_id: &str, votecal_id: &str) -> impl Future<Output = Result<Option<Versioned<BallotJourney>>, StoreError>> + Send;
     /// Writes the journey if its stored version is still `expected` (None: it must not exist yet).
     /// `decided` is how many milestones this write decided: 0 tells the stream's fan-out there is
     /// nothing to send (a catch-up's adoption, a fact that changed no milestone).

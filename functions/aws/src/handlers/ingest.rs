@@ -28,6 +28,8 @@ use wmb_core::CountyCode;
 
 /// Rows written at once (each a read and a conditional write).
 const CONCURRENCY: usize = 32;
+/// Roll rows compared with the stored roll in one read request (BatchGetItem takes 100 keys).
+const ROLL_BATCH: usize = 100;
 /// Stop taking rows when less than this is left of the invocation.
 const SAFETY_MARGIN: Duration = Duration::from_secs(60);
 
@@ -161,11 +163,13 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
         next
     });
+    // Roll rows are compared with the roll a batch at a time: only changed ones are written.
+    let roll: Mutex<Vec<VoterRecord>> = Mutex::new(vec![]);
     rows.for_each_concurrent(CONCURRENCY, |parsed| {
         consumed.fetch_add(1, Ordering::Relaxed);
-        let (pipeline, errors, accepted) = (&pipeline, &errors, &accepted);
+        let (pipeline, errors, accepted, roll) = (&pipeline, &errors, &accepted, &roll);
         async move {
-            match handle_row(pipeline, app, scope, parsed, now).await {
+            match handle_row(pipeline, app, scope, parsed, now, roll).await {
                 Ok(None) => {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -175,6 +179,10 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
     })
     .await;
+    let rest = std::mem::take(&mut *roll.lock().expect("roll"));
+    if let Err(e) = pipeline.record_voters(&rest).await {
+        return Err(format!("{} roll rows of {} could not be stored: {e}", rest.len(), job.key).into());
+    }
     // Stopped for time with rows left: continue later. Otherwise the file is done (a parse
     // error that stopped it is in the report; continuing would only meet it again).
     let stopped_for_time = out_of_time() && rx.recv().await.is_some();
@@ -302,6 +310,7 @@ async fn handle_row(
     scope: Option<CountyCode>,
     parsed: Parsed,
     now: chrono::DateTime<chrono::Utc>,
+    roll: &Mutex<Vec<VoterRecord>>,
 ) -> Result<Option<RowError>, BoxError> {
     let unknown = |line: u64, id: &str| Some(RowError { line, field: "election_id".into(), reason: format!("election '{id}' is not defined") });
     Ok(match parsed {
@@ -309,7 +318,14 @@ async fn handle_row(
         Parsed::Voter(l) => match out_of_scope(scope, l.row.county, l.line) {
             Some(e) => Some(e),
             None => {
-                pipeline.record_voter(&l.row).await?;
+                let batch = {
+                    let mut pending = roll.lock().expect("roll");
+                    pending.push(l.row);
+                    if pending.len() >= ROLL_BATCH { std::mem::take(&mut *pending) } else { vec![] }
+                };
+                if !batch.is_empty() {
+                    pipeline.record_voters(&batch).await?;
+                }
                 None
             }
         },
