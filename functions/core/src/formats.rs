@@ -139,7 +139,7 @@ pub trait RowFormat: Sized {
 
 /// Streams the rows of a file of kind `T::KIND`. Memory stays flat whatever the file's size.
 pub struct Rows<R: Read, T> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineEndings<R>>,
     record: ByteRecord,
     done: bool,
     _row: std::marker::PhantomData<T>,
@@ -147,7 +147,7 @@ pub struct Rows<R: Read, T> {
 
 /// Opens a stream of rows, checking the header first. `file` names the file in errors.
 pub fn read_rows<R: Read, T: RowFormat>(file: &str, input: R) -> Result<Rows<R, T>, FileError> {
-    let mut reader = csv_reader(input);
+    let mut reader = csv_reader(LineEndings::new(input));
     let header = reader
         .byte_headers()
         .map_err(|e| FileError::Unreadable { file: file.to_string(), reason: e.to_string() })?
@@ -180,6 +180,44 @@ pub fn detect_kind<R: Read>(file: &str, input: R) -> Result<FileKind, FileError>
     FileKind::from_header(header).ok_or_else(|| FileError::UnknownKind { file: file.to_string() })
 }
 
+/// Passes a file through, noting whether its first line ends with CR LF (what a Windows
+/// spreadsheet saves). The CSV reader places a record after a CR LF at the LF before it, one
+/// byte and one line early: [`LineEndings::record_start`] puts it where it is.
+pub(crate) struct LineEndings<R> {
+    inner: R,
+    /// Known once the first LF has passed.
+    crlf: Option<bool>,
+    last: u8,
+}
+
+impl<R> LineEndings<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        LineEndings { inner, crlf: None, last: 0 }
+    }
+
+    /// Where a record the CSV reader placed at `pos` starts: (byte, line).
+    pub(crate) fn record_start(&self, pos: &csv::Position) -> (u64, u64) {
+        let shift = (self.crlf == Some(true) && pos.byte() > 0) as u64;
+        (pos.byte() + shift, pos.line() + shift)
+    }
+}
+
+impl<R: Read> Read for LineEndings<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.crlf.is_none() {
+            for &b in &buf[..n] {
+                if b == b'\n' {
+                    self.crlf = Some(self.last == b'\r');
+                    break;
+                }
+                self.last = b;
+            }
+        }
+        Ok(n)
+    }
+}
+
 fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 16).from_reader(input)
 }
@@ -198,7 +236,7 @@ impl<R: Read, T: RowFormat> Iterator for Rows<R, T> {
                     return None;
                 }
                 Ok(true) => {
-                    let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+                    let line = self.record.position().map(|p| self.reader.get_ref().record_start(p).1).unwrap_or(0);
                     // A blank line between rows is not a row.
                     if self.record.len() == 1 && self.record[0].is_empty() {
                         continue;
@@ -218,7 +256,7 @@ impl<R: Read, T: RowFormat> Iterator for Rows<R, T> {
                     );
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let line = e.position().map(|p| self.reader.get_ref().record_start(p).1).unwrap_or(0);
                     // An I/O failure ends the stream; a malformed record is one bad row.
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         self.done = true;

@@ -21,6 +21,7 @@ pub mod memory;
 pub mod notify;
 pub mod optout;
 pub mod pacing;
+pub mod parts;
 pub mod pipeline;
 pub mod ports;
 pub mod signup;

@@ -242,13 +242,13 @@ pub fn read_scans<R: Read>(file: &str, input: R, mut each: impl FnMut(Result<Lin
             if names != SCAN_HEADER {
                 return Err(crate::formats::FileError::Header { file: file.to_string(), kind: "scans".into(), expected: SCAN_HEADER.join(",") });
             }
-            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(reader);
+            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(crate::formats::LineEndings::new(reader));
             let mut record = ByteRecord::new();
             loop {
                 match csv.read_byte_record(&mut record) {
                     Ok(false) => return Ok(()),
                     Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line()) + 1;
+                        let line = record.position().map_or(0, |p| csv.get_ref().record_start(p).1) + 1;
                         if record.len() == 1 && record[0].is_empty() {
                             continue;
                         }
