@@ -282,9 +282,11 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         ingest_continue_queue_url: Some(urls["ingest-continue"].clone()),
         access_table: Some(format!("{prefix}-access")),
         kept_table: Some(format!("{prefix}-kept")),
-        // A statewide file read in 64 ranges over 16,384 shards puts about 17 rows in an item;
-        // 64 shards do the same for the tests' elections of a thousand or two voters.
-        kept_shards: 64,
+        // A statewide status file read in about 50 parts over 16,384 shards puts about 20 kept
+        // rows in an item; 16 shards do the same for the parts of the tests' generated elections.
+        kept_shards: 16,
+        // Files over 32 KB are read in parts (the generated elections' files are).
+        ingest_part_bytes: 32 << 10,
         // The local key and base URL, so the Lambdas' unsubscribe links match the local pipeline's.
         signing_key: Some(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap()),
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),

@@ -84,9 +84,15 @@ impl World {
     }
 
     async fn of(prefix: &str, start: DateTime<Utc>, dir: &std::path::Path) -> World {
+        Self::with(prefix, start, dir, |_| {}).await
+    }
+
+    /// A world whose functions run with settings changed by `tweak`.
+    async fn with(prefix: &str, start: DateTime<Utc>, dir: &std::path::Path, tweak: impl FnOnce(&mut wmb_aws::settings::Settings)) -> World {
         let moto = Moto::start();
         let sdk = sdk_config(&moto.url()).await;
-        let settings = provision(&sdk, prefix).await.expect("resources created");
+        let mut settings = provision(&sdk, prefix).await.expect("resources created");
+        tweak(&mut settings);
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
         for (file, key) in [("election.toml", "config/elections/2026-11-03-GEN.toml"), ("voice-prompts.toml", "config/voice-prompts.toml")] {
             let Ok(body) = std::fs::read(dir.join(file)) else { continue };
@@ -161,6 +167,19 @@ impl World {
     /// What AWS does between the functions: stream → fan-out, queues → delivery.
     async fn pump(&mut self) {
         loop {
+            // The parts of a large file (and continuations), one message an invocation.
+            let continued = self.app.settings.ingest_continue_queue_url.clone().unwrap();
+            for (event, handles) in receive_all(&self.sqs, &continued).await.unwrap() {
+                for record in event["Records"].as_array().unwrap() {
+                    let one = serde_json::json!({ "Records": [record] });
+                    self.counter.add_unseen(|b| b.sqs += 2.0);
+                    let response = ingest::handle(&self.app, LambdaEvent::new(one, Context::default())).await.expect("ingest of a part");
+                    assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(0), "{response}");
+                }
+                for (_, h) in handles {
+                    self.sqs.delete_message().queue_url(&continued).receipt_handle(h).send().await.unwrap();
+                }
+            }
             let records = self.stream.read().await.unwrap();
             // The event source mapping's filter (infra/template.yaml): only writes that decided
             // a milestone reach the fan-out.
@@ -593,6 +612,19 @@ async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_b
     let bill = world.counter.bill();
     let per = |x: f64| x / delivered;
     eprintln!("the roll's first load: {:.2} write units per voter", first_load.wru / cost_voters() as f64);
+    // Per row, for the statewide model: rows of voters signed up (journeys) and of the others
+    // (kept), told apart by the roster the functions built.
+    let roster = world.s3.get_object().bucket(&world.app.settings.bucket).key(wmb_aws::kept_store::ROSTER_KEY).send().await.unwrap();
+    let roster = wmb_core::kept::Roster::from_bytes(&roster.body.collect().await.unwrap().into_bytes()).unwrap();
+    let (journey_rows, kept_rows) = rows_by_roster(dir.path(), &roster);
+    eprintln!(
+        "per row: {journey_rows} rows of signed-up voters, {:.2} WRU + {:.2} RRU each on journeys; {kept_rows} rows of the others, {:.3} WRU each on kept facts",
+        bill.wru_by_table.get("journeys").copied().unwrap_or(0.0) / journey_rows as f64,
+        bill.rru_by_table.get("journeys").copied().unwrap_or(0.0) / journey_rows as f64,
+        bill.wru_by_table.get("kept").copied().unwrap_or(0.0) / kept_rows as f64
+    );
+    assert!(kept_rows > 3 * journey_rows, "most rows are of voters who never signed up");
+    assert!(bill.wru_by_table.get("kept").copied().unwrap_or(0.0) < 0.25 * kept_rows as f64, "a kept row costs a fraction of a write");
     eprintln!("by operation: {:?}", world.counter.by_operation());
     eprintln!("write units by table: {:?}; read units by table: {:?}", bill.wru_by_table, bill.rru_by_table);
     eprintln!(
@@ -668,4 +700,64 @@ async fn a_voter_who_signs_up_while_a_file_is_read_still_hears_about_their_ballo
     world.pump().await;
     world.release_until(at("2026-10-09T00:00:00-07:00")).await;
     assert_eq!(world.moto.sms().into_iter().filter(|(to, _)| to == phone).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_is_read_in_parallel_parts_each_row_once_and_each_rejected_row_at_its_own_line() {
+    // GIVEN parts of 300 bytes, and a status file saved by a Windows spreadsheet (CR LF)
+    let mut world = World::with("parts", at("2026-10-06T12:00:00-07:00"), &repo_path("events/sample-election"), |s| s.ingest_part_bytes = 300).await;
+    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
+    let bucket = world.app.settings.bucket.clone();
+    let rows = std::fs::read_to_string(repo_path("events/sample-election/vbm-2026-10-06.csv")).unwrap();
+    let body = rows.replace('\n', "\r\n");
+    let key = "incoming/votecal/vbm/vbm-2026-10-06.csv";
+    world.s3.put_object().bucket(&bucket).key(key).body(body.as_bytes().to_vec().into()).send().await.unwrap();
+    // WHEN it lands: the first invocation plans the parts and queues them
+    let first = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await.unwrap();
+    assert_eq!(first[0]["accepted"], 0, "{first}");
+    let queue = world.app.settings.ingest_continue_queue_url.clone().unwrap();
+    let queued: usize = receive_all(&world.sqs, &queue).await.unwrap().iter().map(|(e, _)| e["Records"].as_array().unwrap().len()).sum();
+    assert!(queued >= body.len() / 300, "{queued} parts of {} bytes", body.len());
+    // (received above without deleting: visible again for the event source)
+    world.sqs.purge_queue().queue_url(&queue).send().await.unwrap();
+    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await.unwrap();
+    world.pump().await;
+    // THEN every good row is stored once (the file's status rows decide one milestone each)
+    for line in rows.lines().skip(1).filter(|l| l.contains(",ISSUED,")) {
+        assert!(world.knows(line.split(',').next().unwrap()).await, "{line}");
+    }
+    // AND the bad row is reported at its own line (21), in its part's report
+    let mut reports = String::new();
+    for part in 0..queued {
+        let key = wmb_aws::s3io::report_key(&format!("{key}.r{part:03}"), 0);
+        reports.push_str(&wmb_aws::s3io::get_text(&world.s3, &bucket, &key).await.unwrap().unwrap_or_default());
+    }
+    assert!(reports.contains("21,status_code,'MAILED'"), "{reports}");
+    let whole = std::fs::read_to_string(repo_path("events/sample-election/expected-rejects.csv")).unwrap();
+    let expected: Vec<String> = whole.lines().filter(|l| l.starts_with("vbm-2026-10-06.csv,")).map(|l| l.split(',').skip(1).take(2).collect::<Vec<_>>().join(",")).collect();
+    let found: Vec<String> = reports.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(found, expected, "the rejected rows, at the lines the whole file has them");
+}
+
+/// Status, participation and scan rows of a generated election: (of voters in the roster, of the
+/// others).
+fn rows_by_roster(dir: &std::path::Path, roster: &wmb_core::kept::Roster) -> (u64, u64) {
+    let mut voters_of_imb: BTreeMap<String, String> = BTreeMap::new();
+    for line in std::fs::read_to_string(dir.join("imb-crosswalk.csv")).unwrap().lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        voters_of_imb.insert(f[0].to_string(), f[2].to_string());
+    }
+    let mut ids: Vec<String> = vec![];
+    for file in ["vbm-issued.csv", "vbm-returns.csv", "vbm-results.csv", "vbm-snapshot.csv", "vph.csv"] {
+        ids.extend(std::fs::read_to_string(dir.join(file)).unwrap().lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()));
+    }
+    for file in ["iv-scans-outbound.jsonl", "iv-scans-return.jsonl"] {
+        for line in std::fs::read_to_string(dir.join(file)).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let imb = v["imb"].as_str().unwrap();
+            ids.extend(voters_of_imb.get(&imb[..20]).cloned());
+        }
+    }
+    let signed = ids.iter().filter(|id| roster.may_contain(id)).count() as u64;
+    (signed, ids.len() as u64 - signed)
 }

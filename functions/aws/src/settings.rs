@@ -42,6 +42,9 @@ pub struct Settings {
     pub kept_table: Option<String>,
     /// How many shards kept facts are filed under (KEPT_SHARDS, default 16,384).
     pub kept_shards: u32,
+    /// A file larger than this is read in parts of about this size, in parallel
+    /// (INGEST_PART_BYTES, default 32 MiB).
+    pub ingest_part_bytes: u64,
     /// The HMAC key of codes, unsubscribe links and contact names (from Secrets Manager).
     pub signing_key: Option<String>,
     /// The API's public base URL: the unsubscribe links in emails point there.
@@ -87,6 +90,10 @@ impl Settings {
             ingest_continue_queue_url: optional("INGEST_CONTINUE_QUEUE_URL"),
             access_table: optional("ACCESS_TABLE"),
             kept_table: optional("KEPT_TABLE"),
+            ingest_part_bytes: match optional("INGEST_PART_BYTES") {
+                None => 32 << 20,
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError { name: "INGEST_PART_BYTES", problem: "is not a positive whole number" })?,
+            },
             kept_shards: match optional("KEPT_SHARDS") {
                 None => crate::kept_store::DEFAULT_SHARDS,
                 Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError { name: "KEPT_SHARDS", problem: "is not a positive whole number" })?,

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
+use wmb_core::parts::Part;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
 use wmb_core::pipeline::{ScanOutcome, Tally};
 use wmb_core::signup::SignupRequest;
@@ -42,8 +43,11 @@ pub struct FileJob {
     pub kind: Option<FileKind>,
     /// Records already handled by earlier invocations.
     pub skip: u64,
-    /// Which invocation of this file this is (0 = the first).
+    /// Which invocation of this file (or of its part) this is (0 = the first).
     pub chunk: u32,
+    /// The part of a large file this job reads (None: the whole file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<Part>,
 }
 
 /// What one invocation did with a file.
@@ -67,6 +71,24 @@ enum Parsed {
     Imb(Line<ImbMapping>),
     Scan(Line<PieceScan>),
     Bad(RowError),
+}
+
+impl Parsed {
+    /// The row with its line numbered in the whole file (a part is read after the header).
+    fn shifted(self, by: u64) -> Parsed {
+        fn s<T>(l: Line<T>, by: u64) -> Line<T> {
+            Line { line: l.line + by, row: l.row }
+        }
+        match self {
+            Parsed::Voter(l) => Parsed::Voter(s(l, by)),
+            Parsed::Vbm(l) => Parsed::Vbm(s(l, by)),
+            Parsed::Vph(l) => Parsed::Vph(s(l, by)),
+            Parsed::Signup(l) => Parsed::Signup(s(l, by)),
+            Parsed::Imb(l) => Parsed::Imb(s(l, by)),
+            Parsed::Scan(l) => Parsed::Scan(s(l, by)),
+            Parsed::Bad(e) => Parsed::Bad(RowError { line: e.line + by, ..e }),
+        }
+    }
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, BoxError> {
@@ -94,7 +116,7 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
     let mut outcomes = vec![];
     for record in s3.records {
         let (Some(bucket), Some(raw_key)) = (record.s3.bucket.name, record.s3.object.key) else { continue };
-        let job = FileJob { bucket, key: decode_key(&raw_key), version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0 };
+        let job = FileJob { bucket, key: decode_key(&raw_key), version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None };
         // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
         // it to the ingest dead-letter queue.
         outcomes.push(process(app, job, deadline).await?);
@@ -116,15 +138,30 @@ async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws
 
 /// Processes one file, or as much of it as the invocation allows.
 pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileOutcome, BoxError> {
-    let report = report_key(&job.key, job.chunk);
+    let report = match job.part {
+        Some(p) => report_key(&format!("{}.r{:03}", job.key, p.index), job.chunk),
+        None => report_key(&job.key, job.chunk),
+    };
     let kind = match job.kind {
         Some(k) => k,
         None => {
-            let head = get_object(app, &job, Some("bytes=0-4095")).await?.body.collect().await?.into_bytes();
-            match detect_kind(&job.key, &head[..]) {
+            let got = get_object(app, &job, Some("bytes=0-4095")).await?;
+            let total = got.content_range.as_deref().and_then(|r| r.rsplit('/').next()).and_then(|t| t.parse::<u64>().ok());
+            let head = got.body.collect().await?.into_bytes();
+            let kind = match detect_kind(&job.key, &head[..]) {
                 Ok(k) => k,
                 Err(e) => return set_aside(app, &job, &e.to_string()).await,
+            };
+            if let Err(reason) = accepts(&job.key, kind) {
+                return set_aside(app, &job, &reason).await;
             }
+            // A large file is read in parts, in parallel: this invocation plans them.
+            let part_bytes = app.settings.ingest_part_bytes;
+            if let Some(total) = total.filter(|t| *t > part_bytes && wmb_core::parts::splittable(kind, &head)) {
+                job.kind = Some(kind);
+                return split(app, job, &head, total, part_bytes).await;
+            }
+            kind
         }
     };
     let scope = match accepts(&job.key, kind) {
@@ -138,7 +175,21 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     if matches!(kind, FileKind::Vbm | FileKind::Vph | FileKind::Scans) {
         app.store.refresh_roster(&app.s3, &job.bucket).await?;
     }
-    let body = get_object(app, &job, None).await?.body.into_async_read();
+    let (body, line_offset): (Box<dyn tokio::io::AsyncRead + Send + Unpin>, u64) = match job.part {
+        None => (Box::new(get_object(app, &job, None).await?.body.into_async_read()), 0),
+        Some(p) => {
+            use tokio::io::AsyncReadExt;
+            let header: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match p.header_len {
+                0 => Box::new(tokio::io::empty()),
+                n => Box::new(get_object(app, &job, Some(&format!("bytes=0-{}", n - 1))).await?.body.into_async_read()),
+            };
+            let range: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match p.end > p.start {
+                true => Box::new(get_object(app, &job, Some(&format!("bytes={}-{}", p.start, p.end - 1))).await?.body.into_async_read()),
+                false => Box::new(tokio::io::empty()),
+            };
+            (Box::new(header.chain(range)), p.line_offset())
+        }
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
     let (name, skip) = (job.key.clone(), job.skip);
     let parser = tokio::task::spawn_blocking(move || -> Result<(), String> {
@@ -169,7 +220,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         consumed.fetch_add(1, Ordering::Relaxed);
         let (pipeline, errors, accepted, roll) = (&pipeline, &errors, &accepted, &roll);
         async move {
-            match handle_row(pipeline, app, scope, parsed, now, roll).await {
+            match handle_row(pipeline, app, scope, parsed.shifted(line_offset), now, roll).await {
                 Ok(None) => {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -201,7 +252,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     errors.sort_by_key(|e| e.line);
     // The facts kept for voters not signed up; then those of voters who signed up while this
     // chunk was read go to their journeys after all.
-    let tag = format!("{}#{}#{}", started.format("%Y-%m-%dT%H:%M:%S%.3fZ"), job.key, job.chunk);
+    let tag = format!("{}#{}#{}#{}", started.format("%Y-%m-%dT%H:%M:%S%.3fZ"), job.key, job.part.map_or(0, |p| p.index), job.chunk);
     let kept = app.store.write_kept(&tag).await?;
     if !kept.is_empty() {
         let joined = app.store.joined_since(started - chrono::Duration::minutes(wmb_core::kept::ROSTER_MARGIN_MINUTES)).await?;
@@ -396,6 +447,36 @@ async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome
     app.events.flush().await;
     tracing::warn!(key = %job.key, report = %report, "file set aside: it cannot be read");
     Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
+}
+
+/// Plans the parts of a large file and queues one job for each: the continuation queue's event
+/// source reads them in parallel. Each part writes its own report, `<file>.r007.errors.csv`.
+async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part_bytes: u64) -> Result<FileOutcome, BoxError> {
+    let kind = job.kind.ok_or("a file is split once its kind is known")?;
+    let body = get_object(app, &job, None).await?.body.into_async_read();
+    let (name, head_owned) = (job.key.clone(), head.to_vec());
+    let parts = tokio::task::spawn_blocking(move || wmb_core::parts::plan(&name, kind, &head_owned, tokio_util::io::SyncIoBridge::new(body), total, part_bytes)).await??;
+    let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, ..job.clone() }).collect();
+    let url = app
+        .settings
+        .ingest_continue_queue_url
+        .as_deref()
+        .ok_or("environment variable INGEST_CONTINUE_QUEUE_URL: is not set, and this file is read in parts")?;
+    for batch in jobs.chunks(10) {
+        let entries = batch
+            .iter()
+            .enumerate()
+            .map(|(i, j)| Ok(aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(serde_json::to_string(j)?).build()?))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        let out = app.queues.client.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await
+            .map_err(|e| format!("queueing the parts of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        if !out.failed.is_empty() {
+            // The whole plan again on retry: a part queued twice is read twice, harmlessly.
+            return Err(format!("{} parts of {} could not be queued", out.failed.len(), job.key).into());
+        }
+    }
+    tracing::info!(key = %job.key, parts = parts.len(), bytes = total, "file split into parts, read in parallel");
+    Ok(FileOutcome { key: job.key, kind: Some(kind), accepted: 0, rejected: 0, kept: 0, complete: false, report: String::new() })
 }
 
 async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {
