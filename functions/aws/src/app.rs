@@ -59,7 +59,10 @@ impl App {
     /// Reads the environment (the SDK honours AWS_ENDPOINT_URL: no local switches here).
     pub async fn from_env() -> Result<App, BoxError> {
         let settings = Settings::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        // Adaptive retries: a throttled request is retried up to 10 times, and the client slows
+        // down while throttled (a statewide file's parts can ask more of a table than it gives).
+        let retry = aws_config::retry::RetryConfig::adaptive().with_max_attempts(10);
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(retry).load().await;
         Self::new(settings, sdk, AppOptions::default()).await
     }
 

@@ -145,8 +145,9 @@ impl DynamoStore {
         let marks = self.joined_since(roster.marks_from()).await?;
         let stale = now - roster.as_of > Duration::minutes(ROSTER_REWRITE_MINUTES);
         roster.add(&marks);
-        if stale && !marks.is_empty() {
-            // Every mark up to the query's start is in: the roster now holds as of then.
+        if stale {
+            // Every mark up to the query's start is in: the roster now holds as of then (and
+            // the next refresh reads marks of the last hour, not of every day since).
             roster.as_of = now;
             put_roster(s3, bucket, &roster).await?;
         }
