@@ -123,10 +123,12 @@ where
     store.hold(&notification("late", "2026-10-22T15:00:00Z")).await.unwrap();
     store.hold(&notification("early", "2026-10-21T15:00:00Z")).await.unwrap();
     assert_eq!(store.next_release().await.unwrap(), Some(t("2026-10-21T15:00:00Z")));
-    assert!(store.take_due(t("2026-10-21T14:59:00Z")).await.unwrap().is_empty());
-    let due: Vec<String> = store.take_due(t("2026-10-22T15:00:00Z")).await.unwrap().into_iter().map(|n| n.key).collect();
-    assert_eq!(due, ["early", "late"]);
-    assert!(store.take_due(t("2026-10-23T15:00:00Z")).await.unwrap().is_empty());
+    assert!(store.take_due(t("2026-10-21T14:59:00Z"), 10).await.unwrap().is_empty());
+    let first: Vec<String> = store.take_due(t("2026-10-22T15:00:00Z"), 1).await.unwrap().into_iter().map(|n| n.key).collect();
+    assert_eq!(first, ["early"], "a page at a time, oldest first");
+    let rest: Vec<String> = store.take_due(t("2026-10-22T15:00:00Z"), 10).await.unwrap().into_iter().map(|n| n.key).collect();
+    assert_eq!(rest, ["late"]);
+    assert!(store.take_due(t("2026-10-23T15:00:00Z"), 10).await.unwrap().is_empty());
     assert_eq!(store.next_release().await.unwrap(), None);
 
     // Crosswalk: a mapping is found by its tracking code.

@@ -18,7 +18,9 @@ async fn the_dynamodb_store_keeps_the_contract() {
     let moto = Moto::start();
     let sdk = sdk_config(&moto.url()).await;
     let settings = provision(&sdk, "contract").await.unwrap();
-    let store = wmb_aws::dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &settings, aws_sdk_scheduler::Client::new(&sdk));
+    let mut store = wmb_aws::dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &settings, aws_sdk_scheduler::Client::new(&sdk));
+    // The contract's times are in October 2026: its clock too (a hold is filed two minutes ahead).
+    store.scheduling.now = std::sync::Arc::new(|| chrono::DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc));
     store_contract(&store).await;
     // Holding also scheduled the release of each bucket, once.
     let schedules = aws_sdk_scheduler::Client::new(&sdk).list_schedules().group_name(&settings.schedule_group).send().await.unwrap();

@@ -176,7 +176,7 @@ impl HoldQueue for DynamoStore {
 
     /// Every bucket due at `now` (a scan: for tests and operators; the release function reads
     /// the one bucket its schedule names).
-    async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
+    async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {
         let mut due: Vec<HeldItem> = vec![];
         let mut start = None;
         loop {
@@ -200,9 +200,10 @@ impl HoldQueue for DynamoStore {
                 break;
             }
         }
+        due.sort_by(|a, b| a.notification.release_at.cmp(&b.notification.release_at).then(a.notification.key.cmp(&b.notification.key)));
+        due.truncate(limit);
         self.forget_held(&due).await?;
-        let mut out: Vec<Notification> = due.into_iter().map(|h| h.notification).collect();
-        out.sort_by(|a, b| a.release_at.cmp(&b.release_at).then(a.key.cmp(&b.key)));
+        let out: Vec<Notification> = due.into_iter().map(|h| h.notification).collect();
         Ok(out)
     }
 

@@ -248,14 +248,17 @@ impl HoldQueue for SqliteStore {
         Ok(())
     }
 
-    async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
-        let rows: Vec<String> = self.with(|c| {
-            let mut q = c.prepare_cached("SELECT record FROM held WHERE release_at <= ?1 ORDER BY release_at, id")?;
-            let rows = q.query_map([now.timestamp()], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
-            c.prepare_cached("DELETE FROM held WHERE release_at <= ?1")?.execute([now.timestamp()])?;
+    async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let rows: Vec<(i64, String)> = self.with(|c| {
+            let mut q = c.prepare_cached("SELECT id, record FROM held WHERE release_at <= ?1 ORDER BY release_at, id LIMIT ?2")?;
+            let rows = q.query_map(params![now.timestamp(), limit.min(i64::MAX as usize) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+            let mut delete = c.prepare_cached("DELETE FROM held WHERE id = ?1")?;
+            for (id, _) in &rows {
+                delete.execute([id])?;
+            }
             Ok(rows)
         })?;
-        rows.iter().map(|j| from_json(j)).collect()
+        rows.iter().map(|(_, j)| from_json(j)).collect()
     }
 
     async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

@@ -151,12 +151,11 @@ impl HoldQueue for MemoryStore {
         self.with(|s| s.held.push(n.clone()));
         Ok(())
     }
-    async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
+    async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {
         Ok(self.with(|s| {
-            let (mut due, rest): (Vec<_>, Vec<_>) = s.held.drain(..).partition(|n| n.release_at <= now);
-            s.held = rest;
-            due.sort_by(|a, b| a.release_at.cmp(&b.release_at).then(a.key.cmp(&b.key)));
-            due
+            s.held.sort_by(|a, b| a.release_at.cmp(&b.release_at).then(a.key.cmp(&b.key)));
+            let due = s.held.iter().take_while(|n| n.release_at <= now).count().min(limit);
+            s.held.drain(..due).collect()
         }))
     }
     async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

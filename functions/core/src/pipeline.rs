@@ -85,6 +85,9 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::minutes(1i64 << attempts.min(6)).min(Duration::hours(1))
 }
 
+/// Held notifications taken at once by a release.
+const RELEASE_PAGE: usize = 1000;
+
 /// After this many passing failures a send is recorded as failed instead of retried again.
 pub const MAX_ATTEMPTS: u32 = 8;
 
@@ -450,22 +453,27 @@ where
         Ok(())
     }
 
-    /// Releases every held notification due at `now`.
+    /// Releases every held notification due at `now`, a page at a time.
     pub async fn release_due(&self, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
-        let due = self.store.take_due(now).await?;
-        let count = due.len();
-        let mut due = due.into_iter();
-        while let Some(n) = due.next() {
-            if let Err(e) = self.deliver(n.clone(), now, tally).await {
-                // Nothing taken is lost: this one and the rest wait for the next release (the
-                // ledger keeps a message that did go out from going again).
-                for waiting in std::iter::once(n).chain(due) {
-                    self.store.hold(&waiting).await?;
+        let mut count = 0;
+        loop {
+            let page = self.store.take_due(now, RELEASE_PAGE).await?;
+            if page.is_empty() {
+                return Ok(count);
+            }
+            count += page.len();
+            let mut due = page.into_iter();
+            while let Some(n) = due.next() {
+                if let Err(e) = self.deliver(n.clone(), now, tally).await {
+                    // Nothing taken is lost: this one and the rest wait for the next release (the
+                    // ledger keeps a message that did go out from going again).
+                    for waiting in std::iter::once(n).chain(due) {
+                        self.store.hold(&waiting).await?;
+                    }
+                    return Err(e);
                 }
-                return Err(e);
             }
         }
-        Ok(count)
     }
 
     /// Signs a voter up: match the roll, store the choices, confirm by SMS and email (never by

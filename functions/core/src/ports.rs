@@ -96,8 +96,9 @@ pub trait MessageLedger: Sync {
 /// Messages held until their release time (quiet hours, tracking start, settling).
 pub trait HoldQueue: Sync {
     fn hold(&self, n: &Notification) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Removes and returns everything due at or before `now`, oldest first.
-    fn take_due(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<Notification>, StoreError>> + Send;
+    /// Removes and returns up to `limit` of what is due at or before `now`, oldest first (a
+    /// morning's release is taken a page at a time: memory stays flat).
+    fn take_due(&self, now: DateTime<Utc>, limit: usize) -> impl Future<Output = Result<Vec<Notification>, StoreError>> + Send;
     fn next_release(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
 }
 
