@@ -45,7 +45,7 @@ fn notification(key: &str, release: &str) -> Notification {
 /// Every store port, as the pipeline uses them.
 pub async fn store_contract<S>(store: &S)
 where
-    S: VoterRoll + SubscriptionStore + JourneyStore + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex,
+    S: Store,
 {
     // Voter roll: a record replaces the one with its id; the identity finds every namesake.
     store.put_voter(&voter("CA1", "María")).await.unwrap();
@@ -60,6 +60,15 @@ where
     let mut found: Vec<String> = store.voters_by_identity(&key).await.unwrap().into_iter().map(|v| v.votecal_id).collect();
     found.sort();
     assert_eq!(found, ["CA1", "CA2"]);
+    // A roll upload writes what changed: the same rows again write nothing; the last of a
+    // VoteCal ID named twice wins.
+    let again = [voter("CA1", "María"), voter("CA2", "Maria")];
+    assert_eq!(store.put_voters(&again).await.unwrap(), 0);
+    let mut back = voter("CA3", "Ana");
+    back.county = CountyCode::parse("01").unwrap();
+    assert_eq!(store.put_voters(&[voter("CA4", "Eva"), moved.clone(), back.clone()]).await.unwrap(), 2);
+    assert_eq!(store.voter("CA3").await.unwrap(), Some(back));
+    assert!(store.voter("CA4").await.unwrap().is_some());
 
     // Subscriptions: the latest sign-up wins.
     let mut sub = Subscription {
@@ -98,6 +107,7 @@ where
     assert!(v2 > v1);
     assert!(matches!(store.put_journey(&j, Some(v1), 1).await, Err(StoreError::Conflict(_))), "a stale version conflicts");
     let read = store.journey("E", "CA1").await.unwrap().unwrap();
+    assert_eq!(store.recent_journey("E", "CA1").await.unwrap().as_ref(), Some(&read), "a recent read, once the write has settled");
     assert_eq!((read.value.clone(), read.version), (j.clone(), v2));
     let mut other = BallotJourney::new("F", "CA1", CountyCode::parse("19").unwrap());
     other.apply(BallotFact::Status { ballot_id: "B9".into(), code: StatusCode::Issued, at: t("2027-02-05T16:00:00Z") });

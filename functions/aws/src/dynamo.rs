@@ -42,9 +42,8 @@ pub struct JourneyItem {
     /// The election ID.
     pub sk: String,
     pub version: u64,
-    /// How many milestones this write decided: the stream's event source mapping passes only
-    /// records where it is above 0 (absent on items written before it existed: then the fan-out
-    /// works it out).
+    /// How many milestones this write decided: the stream's event source mapping drops records
+    /// where it is 0 (absent on items written before it existed: the fan-out works it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided: Option<u64>,
     pub journey: BallotJourney,
@@ -161,6 +160,30 @@ impl DynamoStore {
         out.item.map(from_item).transpose()
     }
 
+    /// Writes (puts or deletes), 25 to a request, retrying what DynamoDB leaves unprocessed.
+    pub(crate) async fn write_all(&self, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..8 {
+                let out = self.client.batch_write_item().request_items(table, pending).send().await.map_err(sdk_error)?;
+                pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+            if !pending.is_empty() {
+                return Err(unavailable(format!("{} writes left unprocessed after retries", pending.len())));
+            }
+        }
+        Ok(())
+    }
+
+    /// A put request of an item.
+    pub(crate) fn put_request<T: Serialize>(item: &T) -> Result<WriteRequest, StoreError> {
+        Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(to_item(item)?)).build().map_err(unavailable)?).build())
+    }
+
     /// An eventually consistent read (half a read unit per 4 KB).
     pub(crate) async fn get_recent<T: for<'de> Deserialize<'de>>(&self, table: &str, key: HashMap<String, AttributeValue>) -> Result<Option<T>, StoreError> {
         let out = self.client.get_item().table_name(table).set_key(Some(key)).consistent_read(false).send().await.map_err(sdk_error)?;
@@ -200,26 +223,11 @@ impl VoterRoll for DynamoStore {
             }
             changed.extend(chunk.iter().filter(|v| stored.get(&v.votecal_id) != Some(**v)));
         }
-        for chunk in changed.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|v| {
-                    let item = VoterItem { pk: v.votecal_id.clone(), identity: IdentityKey::of_voter(v).0, voter: (*v).clone() };
-                    Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(to_item(&item)?)).build().map_err(unavailable)?).build())
-                })
-                .collect::<Result<_, StoreError>>()?;
-            for attempt in 0..8 {
-                let out = self.client.batch_write_item().request_items(&self.tables.voters, requests.clone()).send().await.map_err(sdk_error)?;
-                requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.tables.voters)).unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-            if !requests.is_empty() {
-                return Err(unavailable("roll rows left unwritten after retries"));
-            }
-        }
+        let requests = changed
+            .iter()
+            .map(|v| Self::put_request(&VoterItem { pk: v.votecal_id.clone(), identity: IdentityKey::of_voter(v).0, voter: (*v).clone() }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.write_all(&self.tables.voters, requests).await?;
         Ok(changed.len())
     }
 

@@ -127,51 +127,41 @@ impl DynamoStore {
         page.items.unwrap_or_default().into_iter().map(from_item).collect()
     }
 
-    /// Deletes held items, 25 to a request, retrying what DynamoDB leaves unprocessed.
+    /// Deletes held items (25 to a request).
     pub async fn forget_held(&self, items: &[HeldItem]) -> Result<(), StoreError> {
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|h| {
-                    let key = HashMap::from([("pk".to_string(), s(&h.pk)), ("sk".to_string(), s(&h.sk))]);
-                    WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build().expect("key set")).build()
-                })
-                .collect();
-            for attempt in 0..8 {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.tables.held, requests.clone())
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.tables.held)).unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-            if !requests.is_empty() {
-                return Err(unavailable("held items left undeleted after retries"));
-            }
-        }
-        Ok(())
+        let requests = items
+            .iter()
+            .map(|h| {
+                let key = HashMap::from([("pk".to_string(), s(&h.pk)), ("sk".to_string(), s(&h.sk))]);
+                Ok(WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build().map_err(unavailable)?).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.write_all(&self.tables.held, requests).await
     }
 }
 
 impl HoldQueue for DynamoStore {
     async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
-        // Never in a minute whose schedule may be firing already.
-        let earliest = (self.scheduling.now)() + Duration::minutes(HOLD_LEAD_MINUTES);
-        let bucket = release_bucket(n.release_at.max(earliest));
-        let item = HeldItem {
-            pk: held_key(&bucket, hold_shard(&n.key)),
-            sk: format!("{}#{}", n.key, n.attempts),
-            notification: n.clone(),
-            expires_at: (n.release_at + Duration::days(30)).timestamp(),
-        };
-        self.client.put_item().table_name(&self.tables.held).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
-        self.ensure_schedule(&bucket).await
+        loop {
+            // Never in a minute whose schedule may be firing already.
+            let earliest = (self.scheduling.now)() + Duration::minutes(HOLD_LEAD_MINUTES);
+            let bucket = release_bucket(n.release_at.max(earliest));
+            let item = HeldItem {
+                pk: held_key(&bucket, hold_shard(&n.key)),
+                sk: format!("{}#{}", n.key, n.attempts),
+                notification: n.clone(),
+                expires_at: (n.release_at + Duration::days(30)).timestamp(),
+            };
+            self.client.put_item().table_name(&self.tables.held).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
+            self.ensure_schedule(&bucket).await?;
+            // Written well before its minute: the minute's schedule finds it. A write slowed by
+            // throttling past that holds it again, later (should both copies go out, the ledger
+            // sends one).
+            let due = parse_bucket(&bucket).ok_or_else(|| unavailable(format!("bad bucket {bucket}")))?;
+            if (self.scheduling.now)() + Duration::minutes(1) <= due {
+                return Ok(());
+            }
+        }
     }
 
     /// Every bucket due at `now` (a scan: for tests and operators; the release function reads

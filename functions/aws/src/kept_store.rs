@@ -8,11 +8,13 @@
 //!   `sk = <time>#<VoteCal ID>`), written before the subscription itself.
 //! - The roster: `state/roster.bin` in the bucket, sorted hashes of signed-up voters as of a time;
 //!   marks since then complete it. Built from the subscriptions table when missing or unreadable,
-//!   and rewritten with the marks merged in when over an hour old. When it cannot be had at all,
-//!   every row takes the journey path (fail open: nothing is missed, it only costs more).
+//!   and rewritten with the marks merged in when over an hour old. If it cannot be read or built,
+//!   the invocation fails and its file is retried (a roster is never guessed). A subscription
+//!   written other than through the functions (a table restore, an import) writes no mark:
+//!   delete `state/roster.bin` afterwards, and the next file rebuilds it from the table.
 
 use crate::dynamo::{from_item, s, sdk_error, to_item, unavailable, DynamoStore};
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -71,6 +73,13 @@ fn day_key(t: DateTime<Utc>) -> String {
 impl DynamoStore {
     fn now(&self) -> DateTime<Utc> {
         (self.scheduling.now)()
+    }
+
+    /// The partition of a voter's kept facts: the shard count is in the key, so facts kept
+    /// under another KEPT_SHARDS are never looked for in the wrong place (change it only
+    /// between elections: facts kept before are then found by no catch-up).
+    fn kept_key(&self, votecal_id: &str) -> String {
+        format!("kept#{}#{}", self.kept.shards, shard(votecal_id, self.kept.shards))
     }
 
     /// Forgets facts kept by an invocation that failed (its file is read again).
@@ -184,6 +193,8 @@ impl DynamoStore {
                 .client
                 .scan()
                 .table_name(&self.tables.subscriptions)
+                // Keys only (the template allows no other scan of this table).
+                .select(aws_sdk_dynamodb::types::Select::SpecificAttributes)
                 .projection_expression("pk")
                 .set_exclusive_start_key(start)
                 .send()
@@ -207,9 +218,9 @@ impl DynamoStore {
     pub async fn write_kept(&self, tag: &str) -> Result<Vec<KeptFact>, StoreError> {
         let facts = std::mem::take(&mut *self.kept.buffer.lock().map_err(unavailable)?);
         let Some(table) = &self.tables.kept else { return Ok(facts) };
-        let mut by_shard: BTreeMap<u32, Vec<&KeptFact>> = BTreeMap::new();
+        let mut by_shard: BTreeMap<String, Vec<&KeptFact>> = BTreeMap::new();
         for f in &facts {
-            by_shard.entry(shard(&f.votecal_id, self.kept.shards)).or_default().push(f);
+            by_shard.entry(self.kept_key(&f.votecal_id)).or_default().push(f);
         }
         let expires_at = (self.now() + Duration::days(KEEP_DAYS)).timestamp();
         let mut items = vec![];
@@ -220,7 +231,7 @@ impl DynamoStore {
             for f in group {
                 let json = f.to_line();
                 if size + json.len() > MAX_ITEM_BYTES && !pending.is_empty() {
-                    items.push(KeptItem { pk: format!("kept#{shard}"), sk: format!("{tag}#{part}"), facts: pending.join("\n"), expires_at });
+                    items.push(KeptItem { pk: shard.clone(), sk: format!("{tag}#{part}"), facts: pending.join("\n"), expires_at });
                     pending.clear();
                     size = 0;
                     part += 1;
@@ -228,25 +239,10 @@ impl DynamoStore {
                 size += json.len() + 1;
                 pending.push(json);
             }
-            items.push(KeptItem { pk: format!("kept#{shard}"), sk: format!("{tag}#{part}"), facts: pending.join("\n"), expires_at });
+            items.push(KeptItem { pk: shard, sk: format!("{tag}#{part}"), facts: pending.join("\n"), expires_at });
         }
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|i| Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(to_item(i)?)).build().map_err(unavailable)?).build()))
-                .collect::<Result<_, StoreError>>()?;
-            for attempt in 0..8 {
-                let out = self.client.batch_write_item().request_items(table, requests.clone()).send().await.map_err(sdk_error)?;
-                requests = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-            if !requests.is_empty() {
-                return Err(unavailable("kept facts left unwritten after retries"));
-            }
-        }
+        let requests = items.iter().map(Self::put_request).collect::<Result<Vec<_>, StoreError>>()?;
+        self.write_all(table, requests).await?;
         Ok(facts)
     }
 }
@@ -288,7 +284,10 @@ impl KeptFacts for DynamoStore {
                 .query()
                 .table_name(table)
                 .key_condition_expression("pk = :p")
-                .expression_attribute_values(":p", s(format!("kept#{}", shard(votecal_id, self.kept.shards))))
+                .expression_attribute_values(":p", s(self.kept_key(votecal_id)))
+                // Strongly consistent: a fact written just before the voter's mark must be seen
+                // (see wmb_core::kept on why no fact is missed).
+                .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -144,7 +144,12 @@ pub fn replay(mut journeys: Vec<BallotJourney>, kept: &[KeptFact]) -> Vec<(Ballo
 /// A stable 64-bit hash of a VoteCal ID (FNV-1a, then MurmurHash3's finalizer so that IDs
 /// differing in one digit spread over every shard): the roster's entries and the facts' shard.
 pub fn voter_hash(votecal_id: &str) -> u64 {
-    let mut h = votecal_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3));
+    stable_hash(votecal_id)
+}
+
+/// A 64-bit hash of any text that is the same in every build and on every machine.
+pub fn stable_hash(text: &str) -> u64 {
+    let mut h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3));
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;

@@ -23,6 +23,7 @@ pub mod optout;
 pub mod pacing;
 pub mod parts;
 pub mod pipeline;
+pub mod recording;
 pub mod ports;
 pub mod signup;
 pub mod sources;

@@ -5,10 +5,7 @@
 //! and release (held notifications that are due → deliver).
 
 use crate::election::Election;
-use crate::formats::{Participation, VbmStatus, VoterRecord};
-use crate::kept::{Change, KeptFact};
-use crate::lifecycle::{BallotFact, BallotJourney, MilestoneDecision, ScanEvent};
-use crate::usps::{Direction, ImbMapping, PieceScan};
+use crate::lifecycle::{BallotJourney, MilestoneDecision};
 use crate::notify::{message_values, milestone_key, plan_send, Notification, SendPlan};
 use crate::ports::*;
 use crate::signup::{match_voter, Refusal, SignupRequest, Subscription};
@@ -109,15 +106,6 @@ where
     D: Dispatcher,
     Q: NotificationQueue,
 {
-    pub async fn record_voter(&self, voter: &VoterRecord) -> Result<(), PipelineError> {
-        Ok(self.store.put_voter(voter).await?)
-    }
-
-    /// Records a batch of roll rows, writing only those that changed; returns how many did.
-    pub async fn record_voters(&self, voters: &[VoterRecord]) -> Result<usize, PipelineError> {
-        Ok(self.store.put_voters(voters).await?)
-    }
-
     pub(crate) fn election(&self, id: &str) -> Result<&'a Election, PipelineError> {
         self.elections.get(id).ok_or_else(|| PipelineError::UnknownElection(id.to_string()))
     }
@@ -153,101 +141,6 @@ where
                 Err(e) => return Err(e.into()),
             }
         }
-    }
-
-    /// Records what a row says: in the voter's journey if they may have signed up (returning the
-    /// journey and what it decided), otherwise kept for a later sign-up ([`crate::kept`]): None.
-    pub async fn record(&self, election_id: &str, votecal_id: &str, county: crate::county::CountyCode, change: Change) -> Result<Written, PipelineError> {
-        if !self.store.may_be_subscribed(votecal_id) {
-            let fact = KeptFact { election_id: election_id.to_string(), votecal_id: votecal_id.to_string(), county, change };
-            self.store.keep(fact).await?;
-            return Ok(None);
-        }
-        Ok(Some(self.update_journey(election_id, votecal_id, county, |j| change.apply_to(j)).await?))
-    }
-
-    /// Records one VBM status row (on AWS the ingest step; the stream fan-out then sends what
-    /// was decided).
-    pub async fn record_status(&self, row: &VbmStatus) -> Result<Written, PipelineError> {
-        self.election(&row.election_id)?;
-        let fact = BallotFact::Status { ballot_id: row.ballot_id.clone(), code: row.status, at: row.status_time };
-        self.record(&row.election_id, &row.votecal_id, row.county, Change::Fact(fact)).await
-    }
-
-    /// Records one participation history row.
-    pub async fn record_participation(&self, row: &Participation) -> Result<Written, PipelineError> {
-        self.election(&row.election_id)?;
-        let change = Change::Participation { method: row.method, at: row.time, active: row.active };
-        self.record(&row.election_id, &row.votecal_id, row.county, change).await
-    }
-
-    /// Records one piece scan in the voter's journey (see [`Self::apply_scan`]).
-    pub async fn record_scan(&self, scan: &PieceScan) -> Result<(ScanOutcome, Written), PipelineError> {
-        let Some(m) = self.store.mapping(&scan.tracking).await? else {
-            return Ok((ScanOutcome::UnknownImb, None));
-        };
-        let Ok(election) = self.election(&m.election_id) else {
-            return Ok((ScanOutcome::UnknownElection(m.election_id), None));
-        };
-        let uses = election.imb_use(m.county);
-        let used = match m.direction {
-            Direction::Outbound => uses.outbound(),
-            Direction::Inbound => uses.inbound(),
-        };
-        if !used {
-            return Ok((ScanOutcome::NotUsed, None));
-        }
-        let fact = BallotFact::Scan {
-            ballot_id: m.ballot_id.clone(),
-            scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
-        };
-        let written = self.record(&m.election_id, &m.votecal_id, m.county, Change::Fact(fact)).await?;
-        Ok((ScanOutcome::Applied, written))
-    }
-
-    /// Ingests one VBM status row, then fans out what it decided.
-    pub async fn apply_status(&self, row: &VbmStatus, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        match self.record_status(row).await? {
-            Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Ingests one participation history row, then fans out what it decided.
-    pub async fn apply_participation(&self, row: &Participation, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        match self.record_participation(row).await? {
-            Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Whether the voter roll places this voter in this county. A county's own file may only
-    /// touch its own voters: a row for anyone else is refused with one neutral reason.
-    pub async fn in_county(&self, votecal_id: &str, county: crate::county::CountyCode) -> Result<Result<(), String>, PipelineError> {
-        match self.store.voter(votecal_id).await? {
-            Some(v) if v.county == county => Ok(Ok(())),
-            _ => Ok(Err(format!("not a voter of county {county} on the voter roll"))),
-        }
-    }
-
-    /// Records a crosswalk row. A county maps only its own voters: the voter must be on the roll
-    /// in the row's county.
-    pub async fn record_mapping(&self, m: &ImbMapping) -> Result<Result<(), String>, PipelineError> {
-        if let Err(reason) = self.in_county(&m.votecal_id, m.county).await? {
-            return Ok(Err(reason));
-        }
-        self.store.put_mapping(m).await?;
-        Ok(Ok(()))
-    }
-
-    /// Ingests one piece scan: finds the envelope in the crosswalk and, where the county uses
-    /// IMbs for that direction, adds it to the voter's journey and fans out what it decides.
-    pub async fn apply_scan(&self, scan: &PieceScan, now: DateTime<Utc>, tally: &mut Tally) -> Result<ScanOutcome, PipelineError> {
-        let (outcome, written) = self.record_scan(scan).await?;
-        if let Some((journey, decided)) = written {
-            self.fan_out(&journey, &decided, now, tally).await?;
-        }
-        Ok(outcome)
     }
 
     /// Turns newly decided milestones into notifications on the voter's channels.
@@ -328,10 +221,15 @@ where
             None => None,
         };
         if let (Some(decision), Some(e)) = (&n.decision, election) {
-            let journey = self.store.recent_journey(e.id(), &n.votecal_id).await?;
-            if !journey.is_some_and(|j| j.value.still_current(decision)) {
-                tally.superseded += 1;
-                return Ok(());
+            // A cheap read first; before dropping the message, a read that cannot be stale (a
+            // catch-up's journey may have been written a moment ago).
+            let recent = self.store.recent_journey(e.id(), &n.votecal_id).await?;
+            if !recent.is_some_and(|j| j.value.still_current(decision)) {
+                let journey = self.store.journey(e.id(), &n.votecal_id).await?;
+                if !journey.is_some_and(|j| j.value.still_current(decision)) {
+                    tally.superseded += 1;
+                    return Ok(());
+                }
             }
         }
         // The subscription as it is now: an opt-out or a move while the message was held wins.

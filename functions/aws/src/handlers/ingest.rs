@@ -124,7 +124,7 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
     Ok(serde_json::to_value(outcomes)?)
 }
 
-async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
+pub(super) async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
     app.s3
         .get_object()
         .bucket(&job.bucket)
@@ -159,7 +159,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             let part_bytes = app.settings.ingest_part_bytes;
             if let Some(total) = total.filter(|t| *t > part_bytes && wmb_core::parts::splittable(kind, &head)) {
                 job.kind = Some(kind);
-                return split(app, job, &head, total, part_bytes).await;
+                return super::ingest_parts::split(app, job, &head, total, part_bytes).await;
             }
             kind
         }
@@ -175,21 +175,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     if matches!(kind, FileKind::Vbm | FileKind::Vph | FileKind::Scans) {
         app.store.refresh_roster(&app.s3, &job.bucket).await?;
     }
-    let (body, line_offset): (Box<dyn tokio::io::AsyncRead + Send + Unpin>, u64) = match job.part {
-        None => (Box::new(get_object(app, &job, None).await?.body.into_async_read()), 0),
-        Some(p) => {
-            use tokio::io::AsyncReadExt;
-            let header: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match p.header_len {
-                0 => Box::new(tokio::io::empty()),
-                n => Box::new(get_object(app, &job, Some(&format!("bytes=0-{}", n - 1))).await?.body.into_async_read()),
-            };
-            let range: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match p.end > p.start {
-                true => Box::new(get_object(app, &job, Some(&format!("bytes={}-{}", p.start, p.end - 1))).await?.body.into_async_read()),
-                false => Box::new(tokio::io::empty()),
-            };
-            (Box::new(header.chain(range)), p.line_offset())
-        }
-    };
+    let (body, line_offset) = super::ingest_parts::body(app, &job).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
     let (name, skip) = (job.key.clone(), job.skip);
     let parser = tokio::task::spawn_blocking(move || -> Result<(), String> {
@@ -252,7 +238,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     errors.sort_by_key(|e| e.line);
     // The facts kept for voters not signed up; then those of voters who signed up while this
     // chunk was read go to their journeys after all.
-    let tag = format!("{}#{}#{}#{}", started.format("%Y-%m-%dT%H:%M:%S%.3fZ"), job.key, job.part.map_or(0, |p| p.index), job.chunk);
+    // (The file named by a hash: a sort key holds at most 1,024 bytes, an S3 key as many.)
+    let tag = format!("{}#{:016x}#{}#{}", started.format("%Y-%m-%dT%H:%M:%S%.3fZ"), wmb_core::kept::stable_hash(&job.key), job.part.map_or(0, |p| p.index), job.chunk);
     let kept = app.store.write_kept(&tag).await?;
     if !kept.is_empty() {
         let joined = app.store.joined_since(started - chrono::Duration::minutes(wmb_core::kept::ROSTER_MARGIN_MINUTES)).await?;
@@ -447,36 +434,6 @@ async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome
     app.events.flush().await;
     tracing::warn!(key = %job.key, report = %report, "file set aside: it cannot be read");
     Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
-}
-
-/// Plans the parts of a large file and queues one job for each: the continuation queue's event
-/// source reads them in parallel. Each part writes its own report, `<file>.r007.errors.csv`.
-async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part_bytes: u64) -> Result<FileOutcome, BoxError> {
-    let kind = job.kind.ok_or("a file is split once its kind is known")?;
-    let body = get_object(app, &job, None).await?.body.into_async_read();
-    let (name, head_owned) = (job.key.clone(), head.to_vec());
-    let parts = tokio::task::spawn_blocking(move || wmb_core::parts::plan(&name, kind, &head_owned, tokio_util::io::SyncIoBridge::new(body), total, part_bytes)).await??;
-    let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, ..job.clone() }).collect();
-    let url = app
-        .settings
-        .ingest_continue_queue_url
-        .as_deref()
-        .ok_or("environment variable INGEST_CONTINUE_QUEUE_URL: is not set, and this file is read in parts")?;
-    for batch in jobs.chunks(10) {
-        let entries = batch
-            .iter()
-            .enumerate()
-            .map(|(i, j)| Ok(aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(serde_json::to_string(j)?).build()?))
-            .collect::<Result<Vec<_>, BoxError>>()?;
-        let out = app.queues.client.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await
-            .map_err(|e| format!("queueing the parts of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-        if !out.failed.is_empty() {
-            // The whole plan again on retry: a part queued twice is read twice, harmlessly.
-            return Err(format!("{} parts of {} could not be queued", out.failed.len(), job.key).into());
-        }
-    }
-    tracing::info!(key = %job.key, parts = parts.len(), bytes = total, "file split into parts, read in parallel");
-    Ok(FileOutcome { key: job.key, kind: Some(kind), accepted: 0, rejected: 0, kept: 0, complete: false, report: String::new() })
 }
 
 async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {

@@ -5,6 +5,7 @@ pub mod deliver;
 pub mod fanout;
 pub mod inbound_sms;
 pub mod ingest;
+mod ingest_parts;
 pub mod release;
 pub mod signup;
 

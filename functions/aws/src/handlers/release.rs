@@ -9,9 +9,8 @@ use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// What a release schedule sends: one bucket, or (the sweeper, every few minutes) "every bucket
-/// of the last N minutes", which releases anything held in a minute whose schedule had already
-/// fired when it was held.
+/// What a release schedule sends: one bucket; or, invoked by an operator (no schedule sends it),
+/// "every bucket of the last N minutes", to release minutes whose schedule was lost.
 #[derive(Debug, Deserialize, Serialize, Default)]
 pub struct ReleaseEvent {
     /// The release bucket, e.g. `2026-10-21T15:00Z`.
@@ -42,7 +41,7 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
         total.complete &= outcome.complete;
     }
     if total.released > 0 {
-        tracing::warn!(released = total.released, "the sweeper released messages whose schedule had already fired");
+        tracing::warn!(released = total.released, "the sweep released messages whose schedule was lost");
     }
     Ok(total)
 }
@@ -54,9 +53,10 @@ async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Con
     // The shards of the minute, eight at a time; each a page at a time: queued, then deleted (a
     // crash between the two re-queues the page on the next run; the ledger keeps those messages
     // from going out twice).
-    let results: Vec<Result<(usize, bool), BoxError>> = futures::stream::iter(0..HOLD_SHARDS)
-        .map(|shard| {
-            let key = held_key(&bucket, shard);
+    // (and the minute's unsharded key, where messages held before shards existed wait).
+    let keys: Vec<String> = (0..HOLD_SHARDS).map(|shard| held_key(&bucket, shard)).chain([bucket.clone()]).collect();
+    let results: Vec<Result<(usize, bool), BoxError>> = futures::stream::iter(keys)
+        .map(|key| {
             async move {
                 // A queue of its own: what one shard deletes must be what it put on the queues.
                 let queues = crate::queue::SqsQueues::new(app.queues.client.clone(), &app.settings);

@@ -1,0 +1,69 @@
+//! A large file in parts (see `wmb_core::parts`): the invocation its S3 event starts plans the
+//! parts and queues one job each; a part's job reads the file's header and then its own range.
+
+use super::ingest::{get_object, FileJob, FileOutcome};
+use crate::app::{App, BoxError};
+use wmb_core::formats::FileKind;
+
+/// What a job reads, and what to add to the line numbers a reader of it sees.
+pub(super) async fn body(app: &App, job: &FileJob) -> Result<(Box<dyn tokio::io::AsyncRead + Send + Unpin>, u64), BoxError> {
+    Ok(match job.part {
+        None => (Box::new(get_object(app, job, None).await?.body.into_async_read()), 0),
+        Some(p) => {
+            use tokio::io::AsyncReadExt;
+            let header: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match p.header_len {
+                0 => Box::new(tokio::io::empty()),
+                n => Box::new(get_object(app, job, Some(&format!("bytes=0-{}", n - 1))).await?.body.into_async_read()),
+            };
+            let range: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match p.end > p.start {
+                true => Box::new(get_object(app, job, Some(&format!("bytes={}-{}", p.start, p.end - 1))).await?.body.into_async_read()),
+                false => Box::new(tokio::io::empty()),
+            };
+            (Box::new(header.chain(range)), p.line_offset())
+        }
+    })
+}
+
+/// Plans the parts of a large file and queues one job for each: the continuation queue's event
+/// source reads them in parallel. Each part writes its own report, `<file>.r007.errors.csv`.
+pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part_bytes: u64) -> Result<FileOutcome, BoxError> {
+    let kind = job.kind.ok_or("a file is split once its kind is known")?;
+    // The roster, built once here if it is missing, rather than by every part at once.
+    if matches!(kind, FileKind::Vbm | FileKind::Vph | FileKind::Scans) {
+        app.store.refresh_roster(&app.s3, &job.bucket).await?;
+    }
+    let body = get_object(app, &job, None).await?.body.into_async_read();
+    let (name, head_owned) = (job.key.clone(), head.to_vec());
+    let parts = tokio::task::spawn_blocking(move || wmb_core::parts::plan(&name, kind, &head_owned, tokio_util::io::SyncIoBridge::new(body), total, part_bytes)).await??;
+    let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, ..job.clone() }).collect();
+    let url = app
+        .settings
+        .ingest_continue_queue_url
+        .as_deref()
+        .ok_or("environment variable INGEST_CONTINUE_QUEUE_URL: is not set, and this file is read in parts")?;
+    for batch in jobs.chunks(10) {
+        let mut entries = batch
+            .iter()
+            .enumerate()
+            .map(|(i, j)| Ok(aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(serde_json::to_string(j)?).build()?))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        // Only what failed is sent again (a part queued twice would be read twice: harmless,
+        // but its reports and counts would be doubled).
+        for attempt in 0..6 {
+            let out = app.queues.client.send_message_batch().queue_url(url).set_entries(Some(entries.clone())).send().await
+                .map_err(|e| format!("queueing the parts of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+            let failed: Vec<String> = out.failed.iter().map(|f| f.id.clone()).collect();
+            entries.retain(|e| failed.contains(&e.id));
+            if entries.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+        }
+        if !entries.is_empty() {
+            return Err(format!("{} parts of {} could not be queued", entries.len(), job.key).into());
+        }
+    }
+    tracing::info!(key = %job.key, parts = parts.len(), bytes = total, "file split into parts, read in parallel");
+    Ok(FileOutcome { key: job.key, kind: Some(kind), accepted: 0, rejected: 0, kept: 0, complete: false, report: String::new() })
+}
+
