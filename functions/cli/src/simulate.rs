@@ -245,20 +245,20 @@ pub async fn ingest_file(
                     return Ok(report);
                 }
             };
-            let mut scans = vec![];
-            let mut bad = vec![];
-            let read = read_scans(name, file, |r| match r {
-                Ok(l) => scans.push(l),
-                Err(e) => bad.push(e),
-            });
-            if let Err(e) = read {
-                report.file_error = Some(e.to_string());
-                return Ok(report);
-            }
-            for e in bad {
-                report.reject(e);
-            }
-            for l in scans {
+            // Read on a thread of its own and applied as they come: a feed of millions of scans
+            // is never held in memory. A header that does not match stops the file before its
+            // first row; a file that stops reading part-way keeps the rows read before.
+            let (tx, rx) = std::sync::mpsc::sync_channel(4096);
+            let owned = name.to_string();
+            let reader = std::thread::spawn(move || read_scans(&owned, file, |r| drop(tx.send(r))));
+            for r in rx {
+                let l = match r {
+                    Ok(l) => l,
+                    Err(e) => {
+                        report.reject(e);
+                        continue;
+                    }
+                };
                 match pipeline.apply_scan(&l.row, now, tally).await? {
                     ScanOutcome::Applied => report.accepted += 1,
                     ScanOutcome::NotUsed => {
@@ -268,6 +268,11 @@ pub async fn ingest_file(
                     ScanOutcome::UnknownImb => report.reject_field(l.line, "imb", format!("IMb {} is in no crosswalk", l.row.tracking)),
                     ScanOutcome::UnknownElection(id) => report.reject_field(l.line, "imb", unknown_election(&id)),
                 }
+            }
+            match reader.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => report.file_error = Some(e.to_string()),
+                Err(_) => report.file_error = Some(format!("{name}: the reader stopped")),
             }
         }
         FileKind::Signups => {
