@@ -167,29 +167,21 @@ impl HoldQueue for DynamoStore {
     /// Every bucket due at `now` (a scan: for tests and operators; the release function reads
     /// the one bucket its schedule names).
     async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {
-        let mut due: Vec<HeldItem> = vec![];
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.tables.held)
-                .filter_expression("pk <= :now")
-                // Every shard of every minute up to now ('~' sorts after the shard digits).
-                .expression_attribute_values(":now", s(format!("{}#~", now.format("%Y-%m-%dT%H:%MZ"))))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                due.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let items = self
+            .client
+            .scan()
+            .table_name(&self.tables.held)
+            .filter_expression("pk <= :now")
+            // Every shard of every minute up to now ('~' sorts after the shard digits).
+            .expression_attribute_values(":now", s(format!("{}#~", now.format("%Y-%m-%dT%H:%MZ"))))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error)?;
+        let mut due: Vec<HeldItem> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         due.sort_by(|a, b| a.notification.release_at.cmp(&b.notification.release_at).then(a.notification.key.cmp(&b.notification.key)));
         due.truncate(limit);
         self.forget_held(&due).await?;

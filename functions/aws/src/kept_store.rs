@@ -17,7 +17,7 @@ use crate::dynamo::{from_item, s, sdk_error, to_item, unavailable, DynamoStore};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use wmb_core::kept::{shard, KeptFact, Roster};
 use wmb_core::ports::{KeptFacts, StoreError};
@@ -109,29 +109,24 @@ impl DynamoStore {
         let mut out = BTreeSet::new();
         let mut day = since;
         while day.date_naive() <= now.date_naive() {
-            let mut start: Option<HashMap<String, AttributeValue>> = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(table)
-                    .key_condition_expression("pk = :d AND sk >= :t")
-                    .expression_attribute_values(":d", s(day_key(day)))
-                    .expression_attribute_values(":t", s(&from))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                for item in page.items.unwrap_or_default() {
-                    let mark: MarkItem = from_item(item)?;
-                    if let Some((_, id)) = mark.sk.split_once('#') {
-                        out.insert(id.to_string());
-                    }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
+            let marks = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :d AND sk >= :t")
+                .expression_attribute_values(":d", s(day_key(day)))
+                .expression_attribute_values(":t", s(&from))
+                .consistent_read(true)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(sdk_error)?;
+            for item in marks {
+                let mark: MarkItem = from_item(item)?;
+                if let Some((_, id)) = mark.sk.split_once('#') {
+                    out.insert(id.to_string());
                 }
             }
             day += Duration::days(1);
@@ -186,30 +181,26 @@ impl DynamoStore {
     /// Every VoteCal ID in the subscriptions table (a scan of the keys), as of the scan's start.
     async fn roster_from_subscriptions(&self) -> Result<Roster, StoreError> {
         let as_of = self.now();
-        let mut ids = vec![];
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.tables.subscriptions)
-                // Keys only (the template allows no other scan of this table).
-                .select(aws_sdk_dynamodb::types::Select::SpecificAttributes)
-                .projection_expression("pk")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                if let Some(AttributeValue::S(id)) = item.get("pk") {
-                    ids.push(id.clone());
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let keys = self
+            .client
+            .scan()
+            .table_name(&self.tables.subscriptions)
+            // Keys only (the template allows no other scan of this table).
+            .select(aws_sdk_dynamodb::types::Select::SpecificAttributes)
+            .projection_expression("pk")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error)?;
+        let ids: Vec<String> = keys
+            .into_iter()
+            .filter_map(|item| match item.get("pk") {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
         Ok(Roster::new(ids, as_of))
     }
 
@@ -276,34 +267,29 @@ impl KeptFacts for DynamoStore {
 
     async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<KeptFact>, StoreError> {
         let Some(table) = &self.tables.kept else { return Ok(vec![]) };
+        let items = self
+            .client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s(self.kept_key(votecal_id)))
+            // Strongly consistent: a fact written just before the voter's mark must be seen
+            // (see wmb_core::kept on why no fact is missed).
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error)?;
         let mut out = vec![];
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(table)
-                .key_condition_expression("pk = :p")
-                .expression_attribute_values(":p", s(self.kept_key(votecal_id)))
-                // Strongly consistent: a fact written just before the voter's mark must be seen
-                // (see wmb_core::kept on why no fact is missed).
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                let item: KeptItem = from_item(item)?;
-                for line in item.facts.lines() {
-                    let fact = KeptFact::from_line(line).ok_or_else(|| unavailable("a kept-facts item holds a line that is not a kept fact"))?;
-                    if fact.votecal_id == votecal_id {
-                        out.push(fact);
-                    }
+        for item in items {
+            let item: KeptItem = from_item(item)?;
+            for line in item.facts.lines() {
+                let fact = KeptFact::from_line(line).ok_or_else(|| unavailable("a kept-facts item holds a line that is not a kept fact"))?;
+                if fact.votecal_id == votecal_id {
+                    out.push(fact);
                 }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
             }
         }
         Ok(out)
