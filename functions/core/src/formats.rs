@@ -5,6 +5,7 @@
 //! are still read. Errors never quote a personal field's value (names, birth dates, phone
 //! numbers, email addresses): they name the field and say what is wrong.
 
+use crate::line_endings::LineEndings;
 use crate::county::CountyCode;
 use crate::election::valid_election_id;
 use crate::signup::SignupRequest;
@@ -178,44 +179,6 @@ pub fn detect_kind<R: Read>(file: &str, input: R) -> Result<FileKind, FileError>
         .byte_headers()
         .map_err(|e| FileError::Unreadable { file: file.to_string(), reason: e.to_string() })?;
     FileKind::from_header(header).ok_or_else(|| FileError::UnknownKind { file: file.to_string() })
-}
-
-/// Passes a file through, noting whether its first line ends with CR LF (what a Windows
-/// spreadsheet saves). The CSV reader places a record after a CR LF at the LF before it, one
-/// byte and one line early: [`LineEndings::record_start`] puts it where it is.
-pub(crate) struct LineEndings<R> {
-    inner: R,
-    /// Known once the first LF has passed.
-    crlf: Option<bool>,
-    last: u8,
-}
-
-impl<R> LineEndings<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        LineEndings { inner, crlf: None, last: 0 }
-    }
-
-    /// Where a record the CSV reader placed at `pos` starts: (byte, line).
-    pub(crate) fn record_start(&self, pos: &csv::Position) -> (u64, u64) {
-        let shift = (self.crlf == Some(true) && pos.byte() > 0) as u64;
-        (pos.byte() + shift, pos.line() + shift)
-    }
-}
-
-impl<R: Read> Read for LineEndings<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if self.crlf.is_none() {
-            for &b in &buf[..n] {
-                if b == b'\n' {
-                    self.crlf = Some(self.last == b'\r');
-                    break;
-                }
-                self.last = b;
-            }
-        }
-        Ok(n)
-    }
 }
 
 fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {

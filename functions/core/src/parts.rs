@@ -89,7 +89,7 @@ pub fn plan(file: &str, kind: FileKind, head: &[u8], input: impl Read, total: u6
             }
         }
         Some(Some(delimiter)) => {
-            let input = crate::formats::LineEndings::new(input);
+            let input = crate::line_endings::LineEndings::new(input);
             let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).buffer_capacity(1 << 16).from_reader(input);
             let mut record = csv::ByteRecord::new();
             let mut first = true;

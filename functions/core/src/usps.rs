@@ -242,7 +242,7 @@ pub fn read_scans<R: Read>(file: &str, input: R, mut each: impl FnMut(Result<Lin
             if names != SCAN_HEADER {
                 return Err(crate::formats::FileError::Header { file: file.to_string(), kind: "scans".into(), expected: SCAN_HEADER.join(",") });
             }
-            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(crate::formats::LineEndings::new(reader));
+            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(crate::line_endings::LineEndings::new(reader));
             let mut record = ByteRecord::new();
             loop {
                 match csv.read_byte_record(&mut record) {
