@@ -2,8 +2,8 @@
 //! each county. A TOML file, documented in events/README.md.
 
 use crate::county::CountyCode;
-use crate::time::{pacific_start_of_day, parse_date};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::time::{pacific_instant, pacific_start_of_day, parse_date};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -13,6 +13,35 @@ pub const DEFAULT_START_DAYS_BEFORE: i64 = 29;
 pub const DEFAULT_END_DAYS_AFTER: i64 = 30;
 /// The longest election name a message can carry and still fit the SMS budget.
 pub const MAX_NAME_CHARS: usize = 40;
+/// Days after election day of the default cure deadline: counties certify by E+30 (EC §15372)
+/// and the signature statement is due two days before they certify (EC §3019).
+pub const DEFAULT_CURE_DEADLINE_DAYS_AFTER: i64 = 28;
+/// The hour (Pacific) on the deadline day by which the statement is due: 5 p.m.
+pub const CURE_DEADLINE_HOUR: u32 = 17;
+
+/// The reminders an election sends (see [`crate::reminders`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    /// Days before election day that voters whose ballot has not come back get one reminder.
+    /// None: no return reminder (the Secretary of State decides, election by election).
+    pub return_days_before: Option<u32>,
+    /// The last day a ballot can be cured, unless the county sets its own. Default: E+28.
+    pub cure_deadline: Option<NaiveDate>,
+    /// Days before the cure deadline that a ballot still needing action gets a reminder.
+    #[serde(default = "default_cure_days")]
+    pub cure_days_before: Vec<u32>,
+}
+
+fn default_cure_days() -> Vec<u32> {
+    vec![7, 3, 1]
+}
+
+impl Default for ReminderSettings {
+    fn default() -> Self {
+        ReminderSettings { return_days_before: None, cure_deadline: None, cure_days_before: default_cure_days() }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,6 +90,8 @@ pub struct CountySettings {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub url: Option<String>,
+    /// The county's own cure deadline, when it differs from the election's.
+    pub cure_deadline: Option<NaiveDate>,
 }
 
 /// The election definition file, as written.
@@ -85,6 +116,8 @@ pub struct ElectionDefinition {
     pub default_contact: CountyContact,
     #[serde(default)]
     pub counties: BTreeMap<CountyCode, CountySettings>,
+    #[serde(default)]
+    pub reminders: ReminderSettings,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -139,6 +172,23 @@ impl Election {
             }
             _ => {}
         }
+        let r = &def.reminders;
+        let default_deadline = r.cure_deadline.unwrap_or(def.date + Duration::days(DEFAULT_CURE_DEADLINE_DAYS_AFTER));
+        let deadlines = std::iter::once(("reminders.cure_deadline".to_string(), default_deadline))
+            .chain(def.counties.iter().filter_map(|(c, s)| s.cure_deadline.map(|d| (format!("counties.{c}.cure_deadline"), d))));
+        for (field, deadline) in deadlines {
+            if deadline < def.date || deadline > end {
+                return Err(invalid(format!("{field} {deadline} must fall between election day and tracking_end ({end})")));
+            }
+        }
+        if let Some(bad) = r.cure_days_before.iter().find(|d| !(1..=30).contains(*d)) {
+            return Err(invalid(format!("reminders.cure_days_before: {bad} must be 1 to 30 days")));
+        }
+        if let Some(days) = r.return_days_before {
+            if days == 0 || def.date - Duration::days(days.into()) < start {
+                return Err(invalid(format!("reminders.return_days_before: {days} must be at least 1 and fall on or after tracking_start ({start})")));
+            }
+        }
         Ok(Election { tracking_start: start, tracking_end: end, def })
     }
 
@@ -188,6 +238,22 @@ impl Election {
             file: self.def.id.clone(),
             reason: format!("the election name makes these SMS longer than 3 segments: {}; shorten the name", list.join(", ")),
         })
+    }
+
+    /// The last day the county accepts a cure (the signature statement), by 5 p.m.
+    pub fn cure_deadline_date(&self, county: CountyCode) -> NaiveDate {
+        let county_own = self.def.counties.get(&county).and_then(|c| c.cure_deadline);
+        county_own.or(self.def.reminders.cure_deadline).unwrap_or(self.def.date + Duration::days(DEFAULT_CURE_DEADLINE_DAYS_AFTER))
+    }
+
+    /// The instant the cure deadline passes: 5 p.m. Pacific on its day.
+    pub fn cure_deadline(&self, county: CountyCode) -> DateTime<Utc> {
+        pacific_instant(self.cure_deadline_date(county), NaiveTime::from_hms_opt(CURE_DEADLINE_HOUR, 0, 0).expect("a valid hour"))
+    }
+
+    /// When polls close: 8 p.m. Pacific on election day (the last moment to drop a ballot off).
+    pub fn polls_close(&self) -> DateTime<Utc> {
+        pacific_instant(self.def.date, NaiveTime::from_hms_opt(20, 0, 0).expect("a valid hour"))
     }
 
     /// The county's contact details, each falling back to the default contact.
@@ -265,6 +331,35 @@ phone = "(800) 555-0119"
         let e = Election::from_toml("local.toml", &text).unwrap();
         assert!(e.is_enrolled(CountyCode::parse("01").unwrap()));
         assert!(!e.is_enrolled(CountyCode::parse("19").unwrap()));
+    }
+
+    #[test]
+    fn the_cure_deadline_is_e_plus_28_at_5_pm_unless_the_election_or_the_county_sets_one() {
+        let e = Election::from_toml("election.toml", SAMPLE).unwrap();
+        let la = CountyCode::parse("19").unwrap();
+        assert_eq!(e.cure_deadline_date(la), parse_date("2026-12-01").unwrap());
+        assert_eq!(e.cure_deadline(la), utc("2026-12-01T17:00:00-08:00"));
+        assert_eq!(e.def.reminders.cure_days_before, [7, 3, 1]);
+        assert_eq!(e.def.reminders.return_days_before, None, "no return reminder unless asked for");
+        let own = SAMPLE.replace("phone = \"(800) 555-0119\"", "phone = \"(800) 555-0119\"\ncure_deadline = \"2026-11-27\"")
+            + "[reminders]\ncure_deadline = \"2026-11-30\"\nreturn_days_before = 7\n";
+        let e = Election::from_toml("election.toml", &own).unwrap();
+        assert_eq!(e.cure_deadline_date(la), parse_date("2026-11-27").unwrap());
+        assert_eq!(e.cure_deadline_date(CountyCode::parse("01").unwrap()), parse_date("2026-11-30").unwrap());
+        assert_eq!(e.polls_close(), utc("2026-11-03T20:00:00-08:00"));
+    }
+
+    #[test]
+    fn reminder_settings_that_cannot_work_are_refused() {
+        let after_tracking = format!("{SAMPLE}[reminders]\ncure_deadline = \"2026-12-10\"\n");
+        let err = Election::from_toml("e.toml", &after_tracking).unwrap_err().to_string();
+        assert!(err.contains("reminders.cure_deadline") && err.contains("tracking_end"), "{err}");
+        let county_before = SAMPLE.replace("imb = \"both\"", "imb = \"both\"\ncure_deadline = \"2026-11-01\"");
+        assert!(Election::from_toml("e.toml", &county_before).unwrap_err().to_string().contains("counties.19.cure_deadline"));
+        let too_early = format!("{SAMPLE}[reminders]\nreturn_days_before = 40\n");
+        assert!(Election::from_toml("e.toml", &too_early).unwrap_err().to_string().contains("return_days_before"));
+        let zero = format!("{SAMPLE}[reminders]\ncure_days_before = [7, 0]\n");
+        assert!(Election::from_toml("e.toml", &zero).unwrap_err().to_string().contains("cure_days_before"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod pacing;
 pub mod parts;
 pub mod pipeline;
 pub mod recording;
+pub mod reminders;
 pub mod ports;
 pub mod signup;
 pub mod sources;

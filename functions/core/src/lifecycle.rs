@@ -103,6 +103,11 @@ impl BallotJourney {
         matches!(self.participation, Some((m, _, true)) if m.is_in_person())
     }
 
+    /// Whether another of the voter's ballots was issued after this one (it replaced it).
+    pub fn newer_ballot_than(&self, ballot_id: &str) -> bool {
+        self.other_issued(ballot_id, true)
+    }
+
     fn decided(&self, ballot_id: &str, milestone: Milestone) -> bool {
         self.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(ballot_id) && d.milestone == milestone)
     }

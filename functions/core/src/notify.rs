@@ -90,11 +90,12 @@ pub fn message_values(
     hours: NotificationHours,
 ) -> BTreeMap<&'static str, String> {
     let mut v = BTreeMap::new();
-    v.insert("county_name", county.name().to_string());
+    v.insert("county_name", t.county_name(county).to_string());
     if let Some(e) = election {
         let contact = e.contact(county);
         v.insert("election_name", e.name_in(lang.code()).to_string());
         v.insert("election_date", t.format_date(e.def.date));
+        v.insert("cure_deadline", t.format_date(e.cure_deadline_date(county)));
         v.insert("county_phone", contact.phone);
         v.insert("county_email", contact.email);
         v.insert("county_url", contact.url);

@@ -179,6 +179,7 @@ where
                 };
                 self.schedule(n, Some(election), &sub, decision.settle_until, now, tally).await?;
             }
+            self.plan_reminders(journey, decision, election, &sub, now, tally).await?;
         }
         Ok(())
     }
@@ -192,7 +193,8 @@ where
         now: DateTime<Utc>,
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
-        match plan_send(now, election, sub.hours, not_before) {
+        let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
+        match crate::reminders::within_limit(plan_send(now, election, sub.hours, not_before), now, limit) {
             SendPlan::Now => {
                 if self.queue.enqueue(&n).await? {
                     tally.queued += 1;
@@ -223,10 +225,11 @@ where
         if let (Some(decision), Some(e)) = (&n.decision, election) {
             // A cheap read first; before dropping the message, a read that cannot be stale (a
             // catch-up's journey may have been written a moment ago).
+            let worth = |j: Versioned<BallotJourney>| crate::reminders::still_worth_sending(&j.value, n.kind, decision);
             let recent = self.store.recent_journey(e.id(), &n.votecal_id).await?;
-            if !recent.is_some_and(|j| j.value.still_current(decision)) {
+            if !recent.is_some_and(worth) {
                 let journey = self.store.journey(e.id(), &n.votecal_id).await?;
-                if !journey.is_some_and(|j| j.value.still_current(decision)) {
+                if !journey.is_some_and(worth) {
                     tally.superseded += 1;
                     return Ok(());
                 }
@@ -245,13 +248,20 @@ where
             tally.moved_county += 1;
             return Ok(());
         }
-        // Re-check the hours and the window: a retry or a release may land outside them.
-        match plan_send(now, election, sub.hours, None) {
+        // Re-check the hours, the window and the message's own deadline: a retry or a release
+        // may land outside them.
+        let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
+        match crate::reminders::within_limit(plan_send(now, election, sub.hours, None), now, limit) {
             SendPlan::Now => {}
             SendPlan::HoldUntil(at) => {
                 n.release_at = at;
                 self.store.hold(&n).await?;
                 tally.held += 1;
+                return Ok(());
+            }
+            // A reminder past its deadline has nothing left to remind of: dropped, not failed.
+            SendPlan::TooLate if n.kind.is_reminder() => {
+                tally.superseded += 1;
                 return Ok(());
             }
             SendPlan::TooLate => {
@@ -287,6 +297,10 @@ where
         };
         if let Some(url) = &unsubscribe_url {
             values.insert("unsubscribe_url", url.clone());
+        }
+        // Where the voter changes their choices: the page, at the same address as the API.
+        if let (Channel::Email, Some(base)) = (n.channel, &self.access.public_url) {
+            values.insert("page_url", format!("{}/", base.trim_end_matches('/')));
         }
         let rendered = self.catalog.render(language, n.kind, n.channel, &values)?;
         let voice = match n.channel {

@@ -209,6 +209,10 @@ pub enum MessageKind {
     Undeliverable,
     Reissued,
     InPerson,
+    /// While a ballot still needs the voter's action: a reminder before the county's cure deadline.
+    CureReminder,
+    /// Before election day, to a voter whose ballot has not come back.
+    ReturnReminder,
     SignupConfirmation,
     /// A code that proves a new contact.
     VerificationCode,
@@ -225,7 +229,7 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 16] = [
+    pub const ALL: [MessageKind; 18] = [
         MessageKind::Outbound,
         MessageKind::Inbound,
         MessageKind::Received,
@@ -235,6 +239,8 @@ impl MessageKind {
         MessageKind::Undeliverable,
         MessageKind::Reissued,
         MessageKind::InPerson,
+        MessageKind::CureReminder,
+        MessageKind::ReturnReminder,
         MessageKind::SignupConfirmation,
         MessageKind::VerificationCode,
         MessageKind::AccountCode,
@@ -256,6 +262,8 @@ impl MessageKind {
             MessageKind::Undeliverable => "undeliverable",
             MessageKind::Reissued => "reissued",
             MessageKind::InPerson => "in_person",
+            MessageKind::CureReminder => "cure_reminder",
+            MessageKind::ReturnReminder => "return_reminder",
             MessageKind::SignupConfirmation => "signup_confirmation",
             MessageKind::VerificationCode => "verification_code",
             MessageKind::AccountCode => "account_code",
@@ -266,9 +274,22 @@ impl MessageKind {
         }
     }
 
+    /// The key, or the name the guidance and the README use for the message: `in_person`,
+    /// `InPerson`, `in-person` and "In Person" are the same message.
     pub fn parse(key: &str) -> Option<Self> {
-        let wanted = key.replace('-', "_").to_ascii_lowercase();
-        Self::ALL.into_iter().find(|m| m.key() == wanted)
+        let squash = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        let wanted = squash(key);
+        Self::ALL.into_iter().find(|m| squash(m.key()) == wanted)
+    }
+
+    /// Exactly the key (template files and prompt lists name messages by their key).
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// A reminder: planned ahead when its milestone is decided, checked again when it falls due.
+    pub fn is_reminder(self) -> bool {
+        matches!(self, MessageKind::CureReminder | MessageKind::ReturnReminder)
     }
 
     /// News about a ballot (a milestone), as opposed to messages about the service itself.
@@ -396,6 +417,15 @@ mod tests {
             assert_eq!(MessageKind::parse(m.key()), Some(m));
         }
         assert_eq!(MessageKind::parse("contact-county"), Some(MessageKind::ContactCounty));
+        // The names the guidance uses, as a user types them.
+        assert_eq!(MessageKind::parse("InPerson"), Some(MessageKind::InPerson));
+        assert_eq!(MessageKind::parse("NotAccepted"), Some(MessageKind::NotAccepted));
+        assert_eq!(MessageKind::parse("Contact County"), Some(MessageKind::ContactCounty));
+        assert_eq!(MessageKind::parse("cure reminder"), Some(MessageKind::CureReminder));
+        assert_eq!(MessageKind::parse("In-Person"), Some(MessageKind::InPerson));
+        assert_eq!(MessageKind::parse("accept"), None);
+        assert_eq!(MessageKind::parse(""), None);
+        assert!(MessageKind::from_key("InPerson").is_none(), "file keys stay exact");
     }
 }
 

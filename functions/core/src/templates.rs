@@ -73,13 +73,19 @@ pub struct DateFormat {
     pub date: String,
 }
 
-/// Texts around the messages: the sentence calls end with, the email footer, and the one-click
+/// Texts around the messages: the label every SMS starts with (who sends it), the introduction
+/// every call starts with (who calls) and the sentence it ends with, the email footer (why the
+/// voter gets it, how to change or stop it, how to reach the Secretary of State), and the one-click
 /// unsubscribe page.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebTexts {
+    pub sms_label: String,
+    pub voice_intro: String,
     pub voice_stop: String,
     pub email_footer: String,
+    pub email_change: String,
+    pub email_contact: String,
     pub unsubscribe_link: String,
     pub unsubscribe_title: String,
     pub unsubscribe_question: String,
@@ -89,10 +95,14 @@ pub struct WebTexts {
 }
 
 impl WebTexts {
-    pub fn all(&self) -> [(&'static str, &str); 8] {
+    pub fn all(&self) -> [(&'static str, &str); 12] {
         [
+            ("sms_label", &self.sms_label),
+            ("voice_intro", &self.voice_intro),
             ("voice_stop", &self.voice_stop),
             ("email_footer", &self.email_footer),
+            ("email_change", &self.email_change),
+            ("email_contact", &self.email_contact),
             ("unsubscribe_link", &self.unsubscribe_link),
             ("unsubscribe_title", &self.unsubscribe_title),
             ("unsubscribe_question", &self.unsubscribe_question),
@@ -112,6 +122,10 @@ pub struct LanguageTemplates {
     pub reasons: BTreeMap<String, String>,
     pub messages: BTreeMap<String, MessageTexts>,
     pub web: WebTexts,
+    /// County names as the language writes them, by county code; a county not listed keeps its
+    /// English name.
+    #[serde(default)]
+    pub counties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -216,6 +230,11 @@ impl LanguageTemplates {
         &self.messages[kind.key()]
     }
 
+    /// The county's name as this language writes it.
+    pub fn county_name(&self, county: crate::county::CountyCode) -> &str {
+        self.counties.get(&county.code()).map(String::as_str).unwrap_or(county.name())
+    }
+
     pub fn reason(&self, code: StatusCode) -> &str {
         self.reasons.get(code.as_str()).map(String::as_str).unwrap_or_default()
     }
@@ -242,7 +261,7 @@ impl LanguageTemplates {
                 placeholders(texts.part(part)).map_err(|e| invalid(format!("messages.{}.{}: {e}", kind.key(), part.key())))?;
             }
         }
-        if let Some(extra) = self.messages.keys().find(|k| MessageKind::parse(k).is_none()) {
+        if let Some(extra) = self.messages.keys().find(|k| MessageKind::from_key(k).is_none()) {
             return Err(invalid(format!("messages.{extra} is not a message this system sends")));
         }
         if let Some((key, _)) = self.web.all().into_iter().find(|(_, v)| v.trim().is_empty() || v.contains(['{', '}'])) {
@@ -251,6 +270,14 @@ impl LanguageTemplates {
         for code in StatusCode::ALL.into_iter().filter(|c| c.has_reason()) {
             if self.reasons.get(code.as_str()).is_none_or(|r| r.trim().is_empty()) {
                 return Err(invalid(format!("reasons.{} is missing", code.as_str())));
+            }
+        }
+        for (code, name) in &self.counties {
+            if crate::county::CountyCode::parse(code).is_none() {
+                return Err(invalid(format!("counties.{code} is not a county code 01-58")));
+            }
+            if name.trim().is_empty() || name.contains(['{', '}']) {
+                return Err(invalid(format!("counties.{code} is empty or has a placeholder")));
             }
         }
         Ok(())
@@ -309,9 +336,25 @@ impl Catalog {
         // about ballots end with how to stop them.
         let unsubscribe = values.get("unsubscribe_url");
         Ok(match channel {
-            Channel::Sms => Rendered { subject: None, text: fill(Part::Sms, false)?, html: None },
+            // Every text says who sends it, every call who calls.
+            Channel::Sms => {
+                let frame = format!("{} {}", t.web.sms_label, texts.sms);
+                let text = if sms_segments(&frame).0 == SmsEncoding::Gsm7 {
+                    // A GSM-7 text stays GSM-7: values get the GSM-7 form of their letters.
+                    let plain: BTreeMap<&str, String> = values.iter().map(|(k, v)| (*k, gsm7_fallback(v))).collect();
+                    substitute(&texts.sms, &plain, false).map_err(|name| TemplateError::MissingValue {
+                        lang: lang_code.into(),
+                        message: kind.key().into(),
+                        part: Part::Sms.key().into(),
+                        name,
+                    })?
+                } else {
+                    fill(Part::Sms, false)?
+                };
+                Rendered { subject: None, text: format!("{} {text}", t.web.sms_label), html: None }
+            }
             Channel::Voice => {
-                let mut text = fill(Part::Voice, false)?;
+                let mut text = format!("{} {}", t.web.voice_intro, fill(Part::Voice, false)?);
                 if !kind.is_code() {
                     text = format!("{text} {}", t.web.voice_stop);
                 }
@@ -320,18 +363,27 @@ impl Catalog {
             Channel::Email => {
                 let subject = fill(Part::EmailSubject, false)?;
                 let body = fill(Part::EmailHtml, true)?;
-                let mut text = fill(Part::EmailText, false)?;
-                let footer = match unsubscribe {
-                    Some(url) => {
-                        text = format!("{}\n\n--\n{}\n{}: {url}\n", text.trim_end(), t.web.email_footer, t.web.unsubscribe_link);
-                        format!(
-                            "<footer>\n<p>{} <a href=\"{}\">{}</a></p>\n</footer>\n",
-                            html_escape(&t.web.email_footer),
-                            html_escape(url),
-                            html_escape(&t.web.unsubscribe_link)
-                        )
+                let text = fill(Part::EmailText, false)?;
+                // The footer: why the voter gets it, where to change the choices, how to stop
+                // (the one-click link), and how to reach the Secretary of State.
+                let w = &t.web;
+                let links: Vec<(&str, &String)> = [(w.email_change.as_str(), values.get("page_url")), (w.unsubscribe_link.as_str(), unsubscribe)]
+                    .into_iter()
+                    .filter_map(|(label, url)| url.map(|u| (label, u)))
+                    .collect();
+                // A code goes to an address not yet proven: it has no footer ("you signed up").
+                let (text, footer) = if kind.is_code() {
+                    (text, String::new())
+                } else {
+                    let mut text = format!("{}\n\n--\n{}\n", text.trim_end(), w.email_footer);
+                    let mut footer = format!("<footer>\n<p>{}</p>\n", html_escape(&w.email_footer));
+                    for (label, url) in &links {
+                        text.push_str(&format!("{label}: {url}\n"));
+                        footer.push_str(&format!("<p><a href=\"{}\">{}</a></p>\n", html_escape(url), html_escape(label)));
                     }
-                    None => String::new(),
+                    text.push_str(&format!("{}\n", w.email_contact));
+                    footer.push_str(&format!("<p>{}</p>\n</footer>\n", html_escape(&w.email_contact)));
+                    (text, footer)
                 };
                 let html = format!(
                     "<!DOCTYPE html>\n<html lang=\"{lang_code}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -382,6 +434,38 @@ pub fn sms_segments(text: &str) -> (SmsEncoding, usize) {
     (encoding, segments)
 }
 
+/// The GSM-7 form of a value going into a GSM-7 text, so that one accented letter in an election
+/// name does not turn a whole Spanish text into UCS-2 (3 segments hold 459 GSM-7 characters but
+/// only 201 UCS-2 ones): letters outside GSM-7 lose their accents (`ó` → `o`; `é`, `ñ`, `ü` are
+/// GSM-7 and stay), typographic quotes and dashes become plain ones. Anything else stays as it is
+/// (and the election's names are checked against the budget when it is loaded).
+pub fn gsm7_fallback(value: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let in_gsm = |c: char| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c);
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if in_gsm(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\u{2018}' | '\u{2019}' | '\u{02BC}' => out.push('\''),
+            '\u{201C}' | '\u{201D}' => out.push('"'),
+            '\u{2013}' | '\u{2014}' => out.push('-'),
+            '\u{00A0}' => out.push(' '),
+            _ => {
+                let base: String = c.to_string().nfd().filter(|d| !unicode_normalization::char::is_combining_mark(*d)).collect();
+                if !base.is_empty() && base.chars().all(in_gsm) {
+                    out.push_str(&base);
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The placeholders of every (message, part) of a language, for comparing languages.
 pub fn placeholder_sets(t: &LanguageTemplates) -> BTreeMap<(String, &'static str), BTreeSet<String>> {
     let mut out = BTreeMap::new();
@@ -406,8 +490,10 @@ pub fn longest_values(catalog: &Catalog, lang: Language, election_name: &str) ->
     let mut v = BTreeMap::new();
     v.insert("election_name", election_name.to_string());
     v.insert("election_date", longest_date.clone());
-    v.insert("status_date", longest_date);
-    v.insert("county_name", "San Luis Obispo".to_string());
+    v.insert("status_date", longest_date.clone());
+    v.insert("cure_deadline", longest_date);
+    let longest_county = t.counties.values().map(String::as_str).chain(["San Luis Obispo"]).max_by_key(|n| n.encode_utf16().count()).unwrap_or_default();
+    v.insert("county_name", longest_county.to_string());
     v.insert("county_phone", "(805) 781-5228".to_string());
     v.insert("county_email", "elections-vote-by-mail@countyofsanluisobispo.example.gov".to_string());
     v.insert("county_url", "https://www.slocounty.ca.gov/departments/clerk-recorder/elections".to_string());
@@ -493,10 +579,29 @@ mod tests {
     fn an_election_name_that_breaks_the_sms_budget_is_found() {
         let c = Catalog::embedded().unwrap();
         assert!(election_sms_overflows(&c, |_| "2026 General Election".into()).is_empty());
-        let long_accented = "Elección General Estatal Consolidada 2026";
-        let over = election_sms_overflows(&c, |l| if l == Language::En { long_accented.into() } else { "x".into() });
-        assert!(!over.is_empty(), "an accented 40-letter name turns long English SMS into UCS-2");
+        // An accented 40-letter name keeps a GSM-7 text GSM-7 (its letters lose their accents there).
+        let long_accented = "Elección Primaria Estatal Consolidada 26";
+        assert!(election_sms_overflows(&c, |_| long_accented.into()).is_empty());
+        // A name in another script cannot: it turns long English SMS into UCS-2, and is found.
+        let other_script = "二〇二六年加利福尼亞州全州普選";
+        let over = election_sms_overflows(&c, |l| if l == Language::En { other_script.into() } else { "x".into() });
+        assert!(!over.is_empty(), "a name in another script turns long English SMS into UCS-2");
         assert!(over.iter().all(|(l, _, n)| *l == Language::En && *n > 3));
+    }
+
+    #[test]
+    fn values_in_a_gsm7_text_take_their_gsm7_form_and_emails_keep_every_accent() {
+        assert_eq!(gsm7_fallback("Elección General de 2026"), "Eleccion General de 2026");
+        assert_eq!(gsm7_fallback("Peña Ibáñez – “Núñez”’s"), "Peña Ibañez - \"Nuñez\"'s");
+        assert_eq!(gsm7_fallback("2026年普選"), "2026年普選", "no GSM-7 form: left as it is");
+        let c = Catalog::embedded().unwrap();
+        let mut v = longest_values(&c, Language::Es, "Elección General de 2026");
+        v.insert("election_name", "Elección General de 2026".into());
+        let sms = c.render(Language::Es, MessageKind::Outbound, Channel::Sms, &v).unwrap().text;
+        assert!(sms.contains("Eleccion General de 2026"), "{sms}");
+        assert_eq!(sms_segments(&sms).0, SmsEncoding::Gsm7);
+        let email = c.render(Language::Es, MessageKind::Outbound, Channel::Email, &v).unwrap();
+        assert!(email.subject.unwrap().contains("Elección General de 2026"));
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl VoicePlan {
     pub fn from_toml(file: &str, text: &str) -> Result<VoicePlan, VoicePlanError> {
         let plan: VoicePlan = toml::from_str(text).map_err(|e| VoicePlanError { file: file.into(), reason: e.to_string() })?;
         for (lang, prompts) in &plan.prompts {
-            if let Some(bad) = prompts.keys().find(|k| MessageKind::parse(k).is_none()) {
+            if let Some(bad) = prompts.keys().find(|k| MessageKind::from_key(k).is_none()) {
                 return Err(VoicePlanError { file: file.into(), reason: format!("prompts.{lang}.{bad} is not a message") });
             }
         }

@@ -164,3 +164,58 @@ fn the_parts_of_every_message_are_nonempty_in_every_language() {
         }
     }
 }
+
+#[test]
+fn every_text_and_call_says_who_sends_it_and_every_email_says_why_how_to_change_or_stop_and_whom_to_ask() {
+    let c = catalog();
+    let english = &c.language(Language::En).web;
+    assert!(english.sms_label.contains("Secretary of State") && english.voice_intro.contains("Secretary of State"));
+    for lang in Language::ALL {
+        let t = c.language(lang);
+        let mut values = wmb_core::templates::longest_values(&c, lang, "2026 General Election");
+        values.insert("page_url", "https://wheresmyballot.example.gov/".into());
+        values.insert("unsubscribe_url", "https://wheresmyballot.example.gov/unsubscribe?t=abc".into());
+        assert!(t.web.email_contact.contains("345-8683"), "{lang}: the footer gives the Secretary of State's number");
+        for kind in MessageKind::ALL {
+            let sms = c.render(lang, kind, Channel::Sms, &values).unwrap().text;
+            assert!(sms.starts_with(&format!("{} ", t.web.sms_label)), "{lang}/{kind}: an SMS starts with the label: {sms}");
+            assert_eq!(sms.matches(t.web.sms_label.as_str()).count(), 1, "{lang}/{kind}: the label once: {sms}");
+            let call = c.render(lang, kind, Channel::Voice, &values).unwrap().text;
+            assert!(call.starts_with(&format!("{} ", t.web.voice_intro)), "{lang}/{kind}: a call says who calls first: {call}");
+            let email = c.render(lang, kind, Channel::Email, &values).unwrap();
+            let (text, html) = (email.text, email.html.unwrap());
+            if kind.is_code() {
+                assert!(!text.contains(&t.web.email_footer), "{lang}/{kind}: a code goes to an address not yet proven, without 'you signed up'");
+                continue;
+            }
+            for part in [&t.web.email_footer, &t.web.email_contact] {
+                assert!(text.contains(part.as_str()), "{lang}/{kind}: the footer says {part}");
+            }
+            assert!(text.contains(&format!("{}: https://wheresmyballot.example.gov/\n", t.web.email_change)), "{lang}/{kind}: where to change the choices");
+            assert!(text.contains(&format!("{}: https://wheresmyballot.example.gov/unsubscribe?t=abc", t.web.unsubscribe_link)), "{lang}/{kind}: how to stop");
+            let footer = html.split("<footer>").nth(1).unwrap_or_else(|| panic!("{lang}/{kind}: an HTML footer"));
+            assert!(footer.contains("href=\"https://wheresmyballot.example.gov/\"") && footer.contains("unsubscribe?t=abc"), "{lang}/{kind}: {footer}");
+        }
+    }
+}
+
+#[test]
+fn county_names_are_written_in_the_voters_script_where_the_language_has_them() {
+    let c = catalog();
+    let la = wmb_core::CountyCode::parse("19").unwrap();
+    assert_eq!(c.language(Language::En).county_name(la), "Los Angeles");
+    let mut with_own_names = 0;
+    for lang in Language::ALL {
+        let t = c.language(lang);
+        for (code, name) in &t.counties {
+            let county = wmb_core::CountyCode::parse(code).unwrap();
+            assert_eq!(t.county_name(county), name);
+            let mut values = wmb_core::templates::longest_values(&c, lang, "2026 General Election");
+            values.insert("county_name", t.county_name(county).to_string());
+            let sms = c.render(lang, MessageKind::Accepted, Channel::Sms, &values).unwrap().text;
+            assert!(sms.contains(name.as_str()), "{lang}: {sms}");
+        }
+        with_own_names += usize::from(!t.counties.is_empty());
+    }
+    assert!(with_own_names >= 5, "the languages written in other scripts name counties in them");
+}

@@ -1,0 +1,402 @@
+//! Reminders: messages planned when a milestone is decided, held until they fall due, and checked
+//! against the journey again then, so only a voter who still needs one gets it.
+//!
+//! - **Cure reminders.** A ballot that needs the voter's action (Contact County: NVS, NMS, INF,
+//!   NID) gets a reminder on each of the election's `cure_days_before` (7, 3 and 1 days) before
+//!   the county's cure deadline, in the voter's hours, while it still needs action: a cure (the
+//!   ballot accepted or moved on to any other status), a new ballot, or an in-person vote stops
+//!   them, and none goes after the deadline (5 p.m. Pacific on its day).
+//! - **Return reminder.** When the election sets `return_days_before`, a voter whose ballot was
+//!   mailed gets one reminder that many days before election day if, by then, the ballot has not
+//!   come back: still only Issued (no In Review, Accepted, cancellation, return to sender…), no
+//!   inbound scan, no newer ballot, no vote recorded in person or by mail. None after the polls
+//!   close.
+//!
+//! A reminder falling within a day of the news that planned it is left out: the voter has just
+//! been told.
+
+use crate::election::Election;
+use crate::lifecycle::{BallotJourney, MilestoneDecision, UNKNOWN_BALLOT};
+use crate::notify::{Notification, SendPlan};
+use crate::pipeline::{Pipeline, PipelineError, Tally};
+use crate::ports::*;
+use crate::signup::Subscription;
+use crate::status::{Channel, Milestone, MessageKind, StatusCode};
+use crate::time::pacific_start_of_day;
+use chrono::{DateTime, Duration, Utc};
+
+/// A reminder planned for one ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    pub kind: MessageKind,
+    /// The start of the (Pacific) day it is for; the voter's hours decide the moment.
+    pub due: DateTime<Utc>,
+    /// Days before the deadline or election day: part of its at-most-once key.
+    pub days_before: u32,
+}
+
+/// The reminders a newly decided milestone plans.
+pub fn planned(election: &Election, journey: &BallotJourney, decision: &MilestoneDecision, now: DateTime<Utc>) -> Vec<Reminder> {
+    let soon = now + Duration::days(1);
+    let settings = &election.def.reminders;
+    let mut out = vec![];
+    match decision.milestone {
+        Milestone::ContactCounty => {
+            let deadline = election.cure_deadline_date(journey.county);
+            for &days in &settings.cure_days_before {
+                let due = pacific_start_of_day(deadline - Duration::days(days.into()));
+                if due > soon {
+                    out.push(Reminder { kind: MessageKind::CureReminder, due, days_before: days });
+                }
+            }
+        }
+        Milestone::Outbound | Milestone::Reissued => {
+            if let Some(days) = settings.return_days_before {
+                let due = pacific_start_of_day(election.def.date - Duration::days(days.into()));
+                if due > soon {
+                    out.push(Reminder { kind: MessageKind::ReturnReminder, due, days_before: days });
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The at-most-once key of a reminder: (election, voter, ballot, reminder and its day, channel).
+pub fn reminder_key(election_id: &str, votecal_id: &str, decision: &MilestoneDecision, reminder: &Reminder, channel: Channel) -> String {
+    format!(
+        "{election_id}#{votecal_id}#{}#{}-{}#{channel}",
+        decision.ballot_id.as_deref().unwrap_or("-"),
+        reminder.kind.key(),
+        reminder.days_before
+    )
+}
+
+/// The last moment a message of this kind is worth sending: the cure deadline for a cure
+/// reminder, the polls closing for a return reminder; none for other messages.
+pub fn send_by(kind: MessageKind, election: &Election, county: crate::county::CountyCode) -> Option<DateTime<Utc>> {
+    match kind {
+        MessageKind::CureReminder => Some(election.cure_deadline(county)),
+        MessageKind::ReturnReminder => Some(election.polls_close()),
+        _ => None,
+    }
+}
+
+/// A plan, with the message's own last moment applied: past it, it is too late.
+pub fn within_limit(plan: SendPlan, now: DateTime<Utc>, limit: Option<DateTime<Utc>>) -> SendPlan {
+    let at = match plan {
+        SendPlan::Now => now,
+        SendPlan::HoldUntil(at) => at,
+        SendPlan::TooLate => return plan,
+    };
+    match limit {
+        Some(limit) if at >= limit => SendPlan::TooLate,
+        _ => plan,
+    }
+}
+
+/// Whether a message is still worth sending, by the journey as it is now: ballot news while no
+/// newer news superseded it ([`BallotJourney::still_current`]); a reminder while the ballot still
+/// needs what it reminds of.
+pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision: &MilestoneDecision) -> bool {
+    if !journey.still_current(decision) && !kind.is_reminder() {
+        return false;
+    }
+    let ballot = match decision.ballot_id.as_deref() {
+        Some(UNKNOWN_BALLOT) | None => journey.latest_ballot(),
+        Some(b) => Some(b.to_string()),
+    };
+    let Some(ballot) = ballot else { return !kind.is_reminder() };
+    let Some(status) = journey.ballots.get(&ballot) else { return !kind.is_reminder() };
+    match kind {
+        MessageKind::CureReminder => {
+            status.status.milestone() == Milestone::ContactCounty && !journey.voted_in_person() && !journey.newer_ballot_than(&ballot)
+        }
+        MessageKind::ReturnReminder => {
+            let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);
+            let voted = journey.participation.as_ref().is_some_and(|(_, _, active)| *active);
+            status.status == StatusCode::Issued && !scanned_back && !voted && !journey.newer_ballot_than(&ballot)
+        }
+        _ => true,
+    }
+}
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: Store,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Holds the reminders a decided milestone plans, one per channel the voter chose.
+    pub(crate) async fn plan_reminders(
+        &self,
+        journey: &BallotJourney,
+        decision: &MilestoneDecision,
+        election: &Election,
+        sub: &Subscription,
+        now: DateTime<Utc>,
+        tally: &mut Tally,
+    ) -> Result<(), PipelineError> {
+        for reminder in planned(election, journey, decision, now) {
+            for (channel, _) in sub.channels() {
+                let n = Notification {
+                    key: reminder_key(&journey.election_id, &journey.votecal_id, decision, &reminder, channel),
+                    election_id: Some(journey.election_id.clone()),
+                    votecal_id: journey.votecal_id.clone(),
+                    county: journey.county,
+                    kind: reminder.kind,
+                    channel,
+                    decision: Some(decision.clone()),
+                    release_at: reminder.due,
+                    attempts: 0,
+                };
+                self.schedule(n, Some(election), sub, Some(reminder.due), now, tally).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{AccessKeys, SigningKey};
+    use crate::formats::{Participation, VbmStatus, VoterRecord, VoterStatus};
+    use crate::hours::NotificationHours;
+    use crate::memory::{MemoryStore, RecordingDispatcher};
+    use crate::status::{Language, ParticipationMethod};
+    use crate::templates::Catalog;
+    use crate::voice::VoicePlan;
+    use crate::CountyCode;
+    use std::collections::BTreeMap;
+
+    /// Election day 3 Nov 2026; cure deadline 1 Dec (E+28) at 5 p.m.; return reminder 7 days before.
+    const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n\
+        [reminders]\nreturn_days_before = 7\n";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn random() -> [u8; 16] {
+        [5; 16]
+    }
+
+    /// One voter of Los Angeles, signed up by text with the given hours; the pipeline delivers
+    /// inline and the scenario moves the clock on by releasing what is held.
+    struct Scenario {
+        store: MemoryStore,
+        sent: RecordingDispatcher,
+        elections: BTreeMap<String, Election>,
+        catalog: Catalog,
+        voice: VoicePlan,
+        keys: AccessKeys,
+    }
+
+    impl Scenario {
+        fn new(hours: NotificationHours) -> Scenario {
+            let s = Scenario {
+                store: MemoryStore::default(),
+                sent: RecordingDispatcher::default(),
+                elections: BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]),
+                catalog: Catalog::embedded().unwrap(),
+                voice: VoicePlan::default(),
+                keys: AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None },
+            };
+            let county = CountyCode::parse("19").unwrap();
+            futures::executor::block_on(async {
+                let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+                let voter = VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active };
+                s.store.put_voter(&voter).await.unwrap();
+                let sub = Subscription {
+                    votecal_id: "CA1".into(),
+                    county,
+                    language: Language::En,
+                    sms: Some("+13105550100".into()),
+                    email: None,
+                    voice: None,
+                    hours,
+                    signed_up_at: t("2026-09-01T12:00:00-07:00"),
+                    stopped: Default::default(),
+                    erase_after: None,
+                };
+                s.store.put_subscription(&sub).await.unwrap();
+            });
+            s
+        }
+
+        fn pipeline(&self) -> Pipeline<'_, MemoryStore, RecordingDispatcher> {
+            Pipeline { store: &self.store, dispatcher: &self.sent, queue: &Inline, catalog: &self.catalog, elections: &self.elections, voice: &self.voice, access: &self.keys }
+        }
+
+        /// A status row arrives at `now` (with what was held until then released first).
+        fn status(&self, ballot: &str, code: StatusCode, now: &str) {
+            let now = t(now);
+            self.until(now);
+            let row = VbmStatus { votecal_id: "CA1".into(), county: CountyCode::parse("19").unwrap(), election_id: "E".into(), ballot_id: ballot.into(), status: code, status_time: now - Duration::hours(1) };
+            futures::executor::block_on(self.pipeline().apply_status(&row, now, &mut Tally::default())).unwrap();
+        }
+
+        fn voted_in_person(&self, now: &str) {
+            let now = t(now);
+            self.until(now);
+            let row = Participation { votecal_id: "CA1".into(), county: CountyCode::parse("19").unwrap(), election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: now - Duration::hours(1), active: true };
+            futures::executor::block_on(self.pipeline().apply_participation(&row, now, &mut Tally::default())).unwrap();
+        }
+
+        /// Releases everything held up to `until`, in time order, as the release schedules would.
+        fn until(&self, until: DateTime<Utc>) {
+            futures::executor::block_on(async {
+                while let Some(next) = self.store.next_release().await.unwrap() {
+                    if next > until {
+                        break;
+                    }
+                    self.pipeline().release_due(next, &mut Tally::default()).await.unwrap();
+                }
+            });
+        }
+
+        /// What the voter got: (message, when, text).
+        fn received(&self) -> Vec<(MessageKind, DateTime<Utc>, String)> {
+            self.sent.sent.lock().unwrap().iter().map(|m| (m.kind, m.send_at, m.rendered.text.clone())).collect()
+        }
+
+        fn reminders(&self) -> Vec<(MessageKind, DateTime<Utc>)> {
+            self.received().into_iter().filter(|(k, _, _)| k.is_reminder()).map(|(k, at, _)| (k, at)).collect()
+        }
+
+        fn cure_reminders(&self) -> Vec<DateTime<Utc>> {
+            self.reminders().into_iter().filter(|(k, _)| *k == MessageKind::CureReminder).map(|(_, at)| at).collect()
+        }
+    }
+
+    const END: &str = "2026-12-31T00:00:00-08:00";
+
+    #[test]
+    fn a_ballot_needing_a_signature_gets_reminders_7_3_and_1_days_before_the_deadline_in_the_voters_hours() {
+        // GIVEN a voter whose hours are 18:00-21:00 and whose ballot is not signed (NVS) on 5 Nov
+        let s = Scenario::new(NotificationHours::parse("18:00", "21:00").unwrap());
+        s.status("B1", StatusCode::Issued, "2026-10-06T19:00:00-07:00");
+        s.status("B1", StatusCode::Nvs, "2026-11-05T18:30:00-08:00");
+        // WHEN nothing is cured and the clock runs past the deadline
+        s.until(t(END));
+        // THEN Contact County went at once, and a reminder on 24, 28 and 30 Nov at 18:00
+        assert_eq!(s.cure_reminders(), [t("2026-11-24T18:00:00-08:00"), t("2026-11-28T18:00:00-08:00"), t("2026-11-30T18:00:00-08:00")]);
+        let (_, _, text) = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::CureReminder).unwrap();
+        assert!(text.contains("December 1, 2026") && text.contains("not signed") && text.contains("(916) 657-2166"), "the deadline, the reason and the county's phone: {text}");
+        let contact = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::ContactCounty).unwrap();
+        assert!(contact.2.contains("until December 1, 2026"), "Contact County names the deadline: {}", contact.2);
+        assert_eq!(s.store.held_count(), 0);
+    }
+
+    #[test]
+    fn a_cure_stops_the_reminders() {
+        // GIVEN a signature mismatch on 5 Nov, cured (ACCEPTED) on 26 Nov
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("B1", StatusCode::Nms, "2026-11-05T10:00:00-08:00");
+        s.status("B1", StatusCode::Accepted, "2026-11-26T10:00:00-08:00");
+        s.until(t(END));
+        // THEN only the reminder before the cure went
+        assert_eq!(s.cure_reminders(), [t("2026-11-24T08:00:00-08:00")]);
+        assert!(s.received().iter().any(|(k, _, _)| *k == MessageKind::Accepted));
+    }
+
+    #[test]
+    fn a_new_ballot_or_an_in_person_vote_also_ends_the_cure_reminders() {
+        let reissued = Scenario::new(NotificationHours::default());
+        reissued.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        reissued.status("B1", StatusCode::Nid, "2026-10-20T10:00:00-07:00");
+        reissued.status("B2", StatusCode::Issued, "2026-10-21T10:00:00-07:00");
+        reissued.until(t(END));
+        assert!(reissued.cure_reminders().is_empty(), "{:?}", reissued.cure_reminders());
+
+        let in_person = Scenario::new(NotificationHours::default());
+        in_person.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        in_person.status("B1", StatusCode::Nvs, "2026-10-30T10:00:00-07:00");
+        in_person.voted_in_person("2026-11-03T12:00:00-08:00");
+        in_person.until(t(END));
+        assert!(in_person.cure_reminders().is_empty(), "{:?}", in_person.cure_reminders());
+    }
+
+    #[test]
+    fn no_cure_reminder_after_the_deadline_nor_within_a_day_of_the_news() {
+        // GIVEN an NVS that arrives on 29 Nov, and hours that open only after 5 p.m.
+        let s = Scenario::new(NotificationHours::parse("17:30", "20:00").unwrap());
+        s.status("B1", StatusCode::Issued, "2026-10-06T18:00:00-07:00");
+        s.status("B1", StatusCode::Nvs, "2026-11-29T18:00:00-08:00");
+        s.until(t(END));
+        // THEN the 7- and 3-day reminders are past, the 1-day one (30 Nov) is within a day of
+        // the Contact County message, and nothing goes on 1 Dec after 17:00
+        assert!(s.cure_reminders().is_empty(), "{:?}", s.cure_reminders());
+        assert!(s.received().iter().any(|(k, _, _)| *k == MessageKind::ContactCounty));
+        // AND with a deadline day whose hours open after 5 p.m., even a planned reminder is too late
+        let e = Election::from_toml("e", ELECTION).unwrap();
+        let la = CountyCode::parse("19").unwrap();
+        let plan = crate::notify::plan_send(t("2026-12-01T00:00:00-08:00"), Some(&e), NotificationHours::parse("17:30", "20:00").unwrap(), None);
+        assert_eq!(within_limit(plan, t("2026-12-01T00:00:00-08:00"), send_by(MessageKind::CureReminder, &e, la)), SendPlan::TooLate);
+    }
+
+    #[test]
+    fn the_return_reminder_goes_only_to_a_ballot_that_has_not_come_back() {
+        // A ballot mailed and never returned: one reminder on 27 Oct (E-7) at 08:00.
+        let unreturned = Scenario::new(NotificationHours::default());
+        unreturned.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        unreturned.until(t(END));
+        assert_eq!(unreturned.reminders(), [(MessageKind::ReturnReminder, t("2026-10-27T08:00:00-07:00"))]);
+        let (_, _, text) = unreturned.received().into_iter().find(|(k, _, _)| *k == MessageKind::ReturnReminder).unwrap();
+        assert!(text.contains("November 3, 2026") && text.contains("8 p.m."), "{text}");
+
+        // Returned before the reminder: nothing.
+        let returned = Scenario::new(NotificationHours::default());
+        returned.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        returned.status("B1", StatusCode::InReview, "2026-10-20T09:00:00-07:00");
+        returned.until(t(END));
+        assert!(returned.reminders().is_empty());
+
+        // Cancelled (and not replaced), or returned to sender: nothing.
+        for code in [StatusCode::Cld, StatusCode::Und] {
+            let s = Scenario::new(NotificationHours::default());
+            s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+            s.status("B1", code, "2026-10-15T09:00:00-07:00");
+            s.until(t(END));
+            assert!(s.reminders().is_empty(), "{code}: {:?}", s.reminders());
+        }
+
+        // Voted in person before the reminder: nothing.
+        let in_person = Scenario::new(NotificationHours::default());
+        in_person.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        in_person.voted_in_person("2026-10-24T12:00:00-07:00");
+        in_person.until(t(END));
+        assert!(in_person.reminders().is_empty());
+
+        // A replaced ballot: one reminder, about the new ballot.
+        let reissued = Scenario::new(NotificationHours::default());
+        reissued.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        reissued.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+        reissued.until(t(END));
+        assert_eq!(reissued.reminders(), [(MessageKind::ReturnReminder, t("2026-10-27T08:00:00-07:00"))]);
+        assert_eq!(reissued.sent.sent.lock().unwrap().iter().filter(|m| m.kind == MessageKind::ReturnReminder).map(|m| m.ballot_id.clone()).collect::<Vec<_>>(), [Some("B2".to_string())]);
+
+        // Mailed after the reminder date: the Outbound message is enough.
+        let late = Scenario::new(NotificationHours::default());
+        late.status("B1", StatusCode::Issued, "2026-10-29T09:00:00-07:00");
+        late.until(t(END));
+        assert!(late.reminders().is_empty());
+    }
+
+    #[test]
+    fn every_reminder_is_sent_at_most_once_whatever_is_replayed() {
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("B1", StatusCode::Nvs, "2026-11-05T10:00:00-08:00");
+        // The catch-up of a repeated sign-up plans the current milestones' reminders again.
+        let sub = futures::executor::block_on(s.store.subscription("CA1")).unwrap().unwrap();
+        futures::executor::block_on(s.pipeline().welcome(&sub, t("2026-11-06T10:00:00-08:00"), &mut Tally::default())).unwrap();
+        s.until(t(END));
+        assert_eq!(s.cure_reminders().len(), 3, "{:?}", s.cure_reminders());
+        assert_eq!(s.reminders().iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).count(), 1);
+    }
+}
