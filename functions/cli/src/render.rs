@@ -13,13 +13,19 @@ use wmb_core::CountyCode;
 /// The election used when none is given: the sample election in events/.
 pub const SAMPLE_ELECTION: &str = include_str!("../../../events/sample-election/election.toml");
 
+/// The milestone a message is about (a reminder: the one that planned it).
 fn milestone_of(kind: MessageKind) -> Option<Milestone> {
-    Milestone::ALL.into_iter().find(|m| MessageKind::from(*m) == kind)
+    match kind {
+        MessageKind::CureReminder => Some(Milestone::ContactCounty),
+        MessageKind::ReturnReminder => Some(Milestone::Outbound),
+        _ => Milestone::ALL.into_iter().find(|m| MessageKind::from(*m) == kind),
+    }
 }
 
 /// A status code that fits the message, for previews: the first code that triggers it.
 fn default_code(kind: MessageKind) -> Option<StatusCode> {
-    StatusCode::ALL.into_iter().find(|c| c.has_reason() && MessageKind::from(c.milestone()) == kind)
+    let milestone = milestone_of(kind)?;
+    StatusCode::ALL.into_iter().find(|c| c.has_reason() && c.milestone() == milestone)
 }
 
 pub struct Preview<'a> {

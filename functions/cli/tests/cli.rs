@@ -57,6 +57,11 @@ fn render_previews_a_message_with_the_countys_contact() {
     let text = stdout(&out);
     assert!(text.contains("Los Angeles"), "{text}");
     assert!(text.contains("segment"), "{text}");
+    // The guidance's own names for the messages work too
+    for name in ["InPerson", "NotAccepted", "Contact County", "cure-reminder"] {
+        let out = cli(&["render", "--lang", "km", "--message", name, "--channel", "voice", "--code", "NVS"]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let bad = cli(&["render", "--message", "lost"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--message 'lost'"));
