@@ -31,6 +31,10 @@ pub struct Notification {
     /// Delivery attempts so far that were throttled or failed for a passing reason.
     #[serde(default)]
     pub attempts: u32,
+    /// A reminder: how many days before its deadline (or election day) it was planned for, so
+    /// that one the election's settings no longer ask for is not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_days: Option<u32>,
 }
 
 /// The key that makes a milestone message at-most-once per (election, ballot, milestone, channel).

@@ -176,6 +176,7 @@ where
                     decision: Some(decision.clone()),
                     release_at: now,
                     attempts: 0,
+                    reminder_days: None,
                 };
                 self.schedule(n, Some(election), &sub, decision.settle_until, now, tally).await?;
             }
@@ -223,15 +224,26 @@ where
             None => None,
         };
         if let (Some(decision), Some(e)) = (&n.decision, election) {
+            if !crate::reminders::still_asked_for(e, n.kind, n.reminder_days) {
+                tally.superseded += 1;
+                return Ok(());
+            }
             // A cheap read first; before dropping the message, a read that cannot be stale (a
             // catch-up's journey may have been written a moment ago).
-            let worth = |j: Versioned<BallotJourney>| crate::reminders::still_worth_sending(&j.value, n.kind, decision);
-            let recent = self.store.recent_journey(e.id(), &n.votecal_id).await?;
-            if !recent.is_some_and(worth) {
-                let journey = self.store.journey(e.id(), &n.votecal_id).await?;
-                if !journey.is_some_and(worth) {
+            let worth = |j: &Versioned<BallotJourney>| crate::reminders::still_worth_sending(&j.value, n.kind, decision);
+            let mut current = self.store.recent_journey(e.id(), &n.votecal_id).await?.filter(worth);
+            if current.is_none() {
+                current = self.store.journey(e.id(), &n.votecal_id).await?.filter(worth);
+                if current.is_none() {
                     tally.superseded += 1;
                     return Ok(());
+                }
+            }
+            // A cure reminder gives the reason the ballot has now.
+            if let (MessageKind::CureReminder, Some(j)) = (n.kind, &current) {
+                let code = crate::reminders::current_code(&j.value, decision);
+                if let Some(d) = n.decision.as_mut() {
+                    d.code = code;
                 }
             }
         }

@@ -63,14 +63,44 @@ pub fn planned(election: &Election, journey: &BallotJourney, decision: &Mileston
     out
 }
 
-/// The at-most-once key of a reminder: (election, voter, ballot, reminder and its day, channel).
+/// The at-most-once key of a reminder: a cure reminder per (election, voter, ballot, day,
+/// channel); the return reminder per (election, voter, day, channel), whichever ballot planned it
+/// (a scan before any ballot id, then a re-issue, plan it twice: one goes).
 pub fn reminder_key(election_id: &str, votecal_id: &str, decision: &MilestoneDecision, reminder: &Reminder, channel: Channel) -> String {
-    format!(
-        "{election_id}#{votecal_id}#{}#{}-{}#{channel}",
-        decision.ballot_id.as_deref().unwrap_or("-"),
-        reminder.kind.key(),
-        reminder.days_before
-    )
+    let ballot = match reminder.kind {
+        MessageKind::ReturnReminder => "voter",
+        _ => decision.ballot_id.as_deref().unwrap_or("-"),
+    };
+    format!("{election_id}#{votecal_id}#{ballot}#{}-{}#{channel}", reminder.kind.key(), reminder.days_before)
+}
+
+/// Whether the election's settings, as they are now, still ask for this reminder (a reminder
+/// held for weeks is called off by changing them).
+pub fn still_asked_for(election: &Election, kind: MessageKind, days_before: Option<u32>) -> bool {
+    let r = &election.def.reminders;
+    match (kind, days_before) {
+        (MessageKind::CureReminder, Some(days)) => r.cure_days_before.contains(&days),
+        (MessageKind::ReturnReminder, Some(days)) => r.return_days_before == Some(days),
+        (k, _) => !k.is_reminder(),
+    }
+}
+
+/// The status code a cure reminder gives as its reason: the ballot's code now (an NVS that became
+/// an NMS is reminded as an NMS).
+pub fn current_code(journey: &BallotJourney, decision: &MilestoneDecision) -> Option<StatusCode> {
+    let ballot = decision.ballot_id.as_deref()?;
+    journey.ballots.get(ballot).map(|b| b.status).filter(|c| c.milestone() == Milestone::ContactCounty).or(decision.code)
+}
+
+/// Minutes after the opening of the voter's hours that a reminder goes: spread by the voter over
+/// the first four hours (or half the window, if shorter), so that a statewide reminder day does
+/// not fall due in one minute.
+pub fn spread(votecal_id: &str, hours: crate::hours::NotificationHours) -> Duration {
+    let open = hours.from.signed_duration_since(chrono::NaiveTime::MIN);
+    let close = hours.until.signed_duration_since(chrono::NaiveTime::MIN);
+    let window = if close > open { close - open } else { close - open + Duration::days(1) };
+    let span = (window.num_minutes() / 2).clamp(1, 240);
+    Duration::minutes((crate::kept::stable_hash(votecal_id) % span as u64) as i64)
 }
 
 /// The last moment a message of this kind is worth sending: the cure deadline for a cure
@@ -139,6 +169,7 @@ where
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
         for reminder in planned(election, journey, decision, now) {
+            let at = sub.hours.next_open(reminder.due) + spread(&journey.votecal_id, sub.hours);
             for (channel, _) in sub.channels() {
                 let n = Notification {
                     key: reminder_key(&journey.election_id, &journey.votecal_id, decision, &reminder, channel),
@@ -148,10 +179,11 @@ where
                     kind: reminder.kind,
                     channel,
                     decision: Some(decision.clone()),
-                    release_at: reminder.due,
+                    release_at: at,
                     attempts: 0,
+                    reminder_days: Some(reminder.days_before),
                 };
-                self.schedule(n, Some(election), sub, Some(reminder.due), now, tally).await?;
+                self.schedule(n, Some(election), sub, Some(at), now, tally).await?;
             }
         }
         Ok(())
@@ -274,6 +306,11 @@ mod tests {
 
     const END: &str = "2026-12-31T00:00:00-08:00";
 
+    /// When a reminder for the scenario's voter goes on a day whose hours open at `open`.
+    fn at_open(open: &str, hours: NotificationHours) -> DateTime<Utc> {
+        t(open) + spread("CA1", hours)
+    }
+
     #[test]
     fn a_ballot_needing_a_signature_gets_reminders_7_3_and_1_days_before_the_deadline_in_the_voters_hours() {
         // GIVEN a voter whose hours are 18:00-21:00 and whose ballot is not signed (NVS) on 5 Nov
@@ -283,7 +320,10 @@ mod tests {
         // WHEN nothing is cured and the clock runs past the deadline
         s.until(t(END));
         // THEN Contact County went at once, and a reminder on 24, 28 and 30 Nov at 18:00
-        assert_eq!(s.cure_reminders(), [t("2026-11-24T18:00:00-08:00"), t("2026-11-28T18:00:00-08:00"), t("2026-11-30T18:00:00-08:00")]);
+        let hours = NotificationHours::parse("18:00", "21:00").unwrap();
+        assert!(spread("CA1", hours) < Duration::minutes(90), "inside the first half of a 3-hour window");
+        let days = ["2026-11-24T18:00:00-08:00", "2026-11-28T18:00:00-08:00", "2026-11-30T18:00:00-08:00"];
+        assert_eq!(s.cure_reminders(), days.map(|d| at_open(d, hours)));
         let (_, _, text) = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::CureReminder).unwrap();
         assert!(text.contains("December 1, 2026") && text.contains("not signed") && text.contains("(916) 657-2166"), "the deadline, the reason and the county's phone: {text}");
         let contact = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::ContactCounty).unwrap();
@@ -300,7 +340,7 @@ mod tests {
         s.status("B1", StatusCode::Accepted, "2026-11-26T10:00:00-08:00");
         s.until(t(END));
         // THEN only the reminder before the cure went
-        assert_eq!(s.cure_reminders(), [t("2026-11-24T08:00:00-08:00")]);
+        assert_eq!(s.cure_reminders(), [at_open("2026-11-24T08:00:00-08:00", NotificationHours::default())]);
         assert!(s.received().iter().any(|(k, _, _)| *k == MessageKind::Accepted));
     }
 
@@ -345,7 +385,8 @@ mod tests {
         let unreturned = Scenario::new(NotificationHours::default());
         unreturned.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
         unreturned.until(t(END));
-        assert_eq!(unreturned.reminders(), [(MessageKind::ReturnReminder, t("2026-10-27T08:00:00-07:00"))]);
+        let morning = at_open("2026-10-27T08:00:00-07:00", NotificationHours::default());
+        assert_eq!(unreturned.reminders(), [(MessageKind::ReturnReminder, morning)]);
         let (_, _, text) = unreturned.received().into_iter().find(|(k, _, _)| *k == MessageKind::ReturnReminder).unwrap();
         assert!(text.contains("November 3, 2026") && text.contains("8 p.m."), "{text}");
 
@@ -377,7 +418,7 @@ mod tests {
         reissued.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
         reissued.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
         reissued.until(t(END));
-        assert_eq!(reissued.reminders(), [(MessageKind::ReturnReminder, t("2026-10-27T08:00:00-07:00"))]);
+        assert_eq!(reissued.reminders(), [(MessageKind::ReturnReminder, morning)]);
         assert_eq!(reissued.sent.sent.lock().unwrap().iter().filter(|m| m.kind == MessageKind::ReturnReminder).map(|m| m.ballot_id.clone()).collect::<Vec<_>>(), [Some("B2".to_string())]);
 
         // Mailed after the reminder date: the Outbound message is enough.
@@ -398,5 +439,56 @@ mod tests {
         s.until(t(END));
         assert_eq!(s.cure_reminders().len(), 3, "{:?}", s.cure_reminders());
         assert_eq!(s.reminders().iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).count(), 1);
+    }
+
+    #[test]
+    fn a_reminder_reminds_of_the_reason_the_ballot_has_now() {
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("B1", StatusCode::Nvs, "2026-11-05T10:00:00-08:00");
+        // The county finds the envelope signed after all, but the signature does not match
+        s.status("B1", StatusCode::Nms, "2026-11-10T10:00:00-08:00");
+        s.until(t(END));
+        let texts: Vec<String> = s.received().into_iter().filter(|(k, _, _)| *k == MessageKind::CureReminder).map(|(_, _, text)| text).collect();
+        assert_eq!(texts.len(), 3);
+        assert!(texts.iter().all(|t| t.contains("doesn't match") && !t.contains("not signed")), "{texts:?}");
+    }
+
+    #[test]
+    fn reminders_held_for_weeks_are_called_off_by_changing_the_elections_settings() {
+        let mut s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("B1", StatusCode::Nvs, "2026-10-20T10:00:00-07:00");
+        // WHEN the Secretary of State drops the return reminder and the 3-day cure reminder
+        let changed = ELECTION.replace("return_days_before = 7\n", "cure_days_before = [7, 1]\n");
+        s.elections.insert("E".into(), Election::from_toml("e", &changed).unwrap());
+        s.until(t(END));
+        // THEN the held ones that are no longer asked for are not sent
+        assert!(s.reminders().iter().all(|(k, _)| *k == MessageKind::CureReminder));
+        assert_eq!(s.cure_reminders().len(), 2, "{:?}", s.cure_reminders());
+    }
+
+    #[test]
+    fn a_voter_gets_one_return_reminder_even_when_two_news_of_a_mailed_ballot_planned_it() {
+        // A scan before any ballot id decides Outbound for "-"; a re-issue then decides Reissued
+        // for B2: both plan the return reminder, under one key.
+        let e = Election::from_toml("e", ELECTION).unwrap();
+        let j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+        let at = t("2026-10-06T09:00:00-07:00");
+        let decision = |ballot: &str, milestone| MilestoneDecision { ballot_id: Some(ballot.into()), milestone, code: None, status_time: at, settle_until: None };
+        let (scan, reissue) = (decision(UNKNOWN_BALLOT, Milestone::Outbound), decision("B2", Milestone::Reissued));
+        let key = |d: &MilestoneDecision| planned(&e, &j, d, at).iter().map(|r| reminder_key("E", "CA1", d, r, Channel::Sms)).collect::<Vec<_>>();
+        assert_eq!(key(&scan), key(&reissue));
+        assert_eq!(key(&scan).len(), 1);
+    }
+
+    #[test]
+    fn a_statewide_reminder_day_is_spread_over_the_morning_not_one_minute() {
+        let hours = NotificationHours::default();
+        let minutes: std::collections::BTreeSet<i64> = (0..10_000).map(|i| spread(&format!("CA{i:09}"), hours).num_minutes()).collect();
+        assert!(minutes.len() > 200 && minutes.iter().all(|m| (0..240).contains(m)), "{} distinct minutes", minutes.len());
+        // A short window keeps every reminder inside it
+        let short = NotificationHours::parse("18:00", "19:00").unwrap();
+        assert!((0..1000).all(|i| spread(&format!("CA{i}"), short) < Duration::minutes(30)));
     }
 }
