@@ -251,9 +251,10 @@ impl World {
     }
 }
 
-/// The stream filter of infra/template.yaml: `NewImage.decided.N` is anything but "0", or absent.
+/// The stream filter of infra/template.yaml: an insert or a change whose `NewImage.decided.N` is
+/// anything but "0", or absent (a TTL deletion passes neither pattern).
 fn decided_something(record: &serde_json::Value) -> bool {
-    record["dynamodb"]["NewImage"]["decided"]["N"].as_str() != Some("0")
+    matches!(record["eventName"].as_str(), Some("INSERT" | "MODIFY")) && record["dynamodb"]["NewImage"]["decided"]["N"].as_str() != Some("0")
 }
 
 /// What the local pipeline sends for the sample election.
@@ -318,6 +319,16 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     eprintln!("AWS requests by service for the sample election: {by_service:?}");
     eprintln!("by operation: {:?}", world.counter.by_operation());
     eprintln!("DynamoDB+SQS+Scheduler requests per delivered message: {:.2}", billable as f64 / delivered);
+
+    // AND what it stored about the voters expires 90 days after the election's tracking end
+    // (3 Dec 2026): the journey and the record of each message (README "Retention")
+    let ddb = &world.app.store.client;
+    let expires = at("2027-03-04T00:00:00-08:00").timestamp().to_string();
+    let key = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), aws_sdk_dynamodb::types::AttributeValue::S(v.to_string()))).collect::<std::collections::HashMap<_, _>>();
+    let journey = ddb.get_item().table_name(&world.app.settings.journeys_table).set_key(Some(key(&[("pk", "CA000000101"), ("sk", "2026-11-03-GEN")]))).send().await.unwrap().item.unwrap();
+    assert_eq!(journey["expires_at"].as_n().unwrap(), &expires);
+    let sent = ddb.get_item().table_name(&world.app.settings.ledger_table).set_key(Some(key(&[("pk", "2026-11-03-GEN#CA000000101#01-000101-1#outbound#sms")]))).send().await.unwrap().item.unwrap();
+    assert_eq!(sent["expires_at"].as_n().unwrap(), &expires);
 
     // WHEN every event of every kind is delivered again: the S3 events, the stream records,
     // the queue messages and the release schedules

@@ -95,6 +95,7 @@ impl App {
             aws_sdk_scheduler::Client::from_conf(client!(aws_sdk_scheduler).build()),
         );
         store.scheduling.now = store_clock;
+        store.expiry = wmb_core::retention::Expiry::new(elections.values());
         // Functions that never sign (ingest, fan-out, release) get a key of their own; the API,
         // inbound texts and email delivery check at start that SIGNING_KEY is set.
         let signing = match &settings.signing_key {

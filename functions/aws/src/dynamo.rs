@@ -3,7 +3,7 @@
 use crate::settings::Settings;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -13,8 +13,6 @@ use wmb_core::ports::*;
 use wmb_core::signup::{IdentityKey, Subscription};
 use wmb_core::usps::ImbMapping;
 
-/// How long a ledger entry is kept (TTL): past the end of any tracking window.
-const LEDGER_DAYS: i64 = 400;
 /// A claim older than this is taken to belong to a worker that died: another may send.
 const CLAIM_EXPIRY_SECONDS: i64 = 900;
 
@@ -47,6 +45,9 @@ pub struct JourneyItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided: Option<u64>,
     pub journey: BallotJourney,
+    /// TTL (`wmb_core::retention`): the election's tracking end plus 90 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,6 +127,8 @@ pub struct DynamoStore {
     pub scheduling: ReleaseScheduling,
     /// The roster of signed-up voters and the facts kept since the last write.
     pub kept: crate::kept_store::KeptState,
+    /// When each election's data expires (TTL), from the elections loaded at start.
+    pub expiry: wmb_core::retention::Expiry,
 }
 
 impl DynamoStore {
@@ -143,6 +146,7 @@ impl DynamoStore {
                 kept: s.kept_table.clone(),
             },
             kept: crate::kept_store::KeptState::new(s.kept_shards),
+            expiry: Default::default(),
             scheduling: ReleaseScheduling {
                 now: std::sync::Arc::new(Utc::now),
                 client: scheduler,
@@ -288,7 +292,8 @@ impl JourneyStore for DynamoStore {
 
     async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, decided: usize) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
-        let item = JourneyItem { pk: journey.votecal_id.clone(), sk: journey.election_id.clone(), version, decided: Some(decided as u64), journey: journey.clone() };
+        let expires_at = Some(self.expiry.of_election(&journey.election_id, self.now()).timestamp());
+        let item = JourneyItem { pk: journey.votecal_id.clone(), sk: journey.election_id.clone(), version, decided: Some(decided as u64), journey: journey.clone(), expires_at };
         let mut put = self.client.put_item().table_name(&self.tables.journeys).set_item(Some(to_item(&item)?));
         put = match expected {
             None => put.condition_expression("attribute_not_exists(pk)"),
@@ -324,7 +329,7 @@ impl MessageLedger for DynamoStore {
             state: "claimed".into(),
             claimed_at: now.timestamp(),
             outcome: None,
-            expires_at: (now + Duration::days(LEDGER_DAYS)).timestamp(),
+            expires_at: self.expiry.of_message(key, now).timestamp(),
         };
         let put = self
             .client

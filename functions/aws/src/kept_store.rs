@@ -71,7 +71,7 @@ fn day_key(t: DateTime<Utc>) -> String {
 }
 
 impl DynamoStore {
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         (self.scheduling.now)()
     }
 
@@ -213,9 +213,12 @@ impl DynamoStore {
         for f in &facts {
             by_shard.entry(self.kept_key(&f.votecal_id)).or_default().push(f);
         }
-        let expires_at = (self.now() + Duration::days(KEEP_DAYS)).timestamp();
+        let now = self.now();
+        // An item expires with the latest election among its facts (`wmb_core::retention`).
+        let expires = |facts: &[&KeptFact]| facts.iter().map(|f| self.expiry.of_election(&f.election_id, now)).max().unwrap_or(now).timestamp();
         let mut items = vec![];
         for (shard, group) in by_shard {
+            let expires_at = expires(&group);
             let mut part = 0;
             let mut pending: Vec<String> = vec![];
             let mut size = 0;

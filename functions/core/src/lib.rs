@@ -26,6 +26,7 @@ pub mod parts;
 pub mod pipeline;
 pub mod recording;
 pub mod reminders;
+pub mod retention;
 pub mod ports;
 pub mod signup;
 pub mod sources;
