@@ -320,6 +320,20 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     eprintln!("by operation: {:?}", world.counter.by_operation());
     eprintln!("DynamoDB+SQS+Scheduler requests per delivered message: {:.2}", billable as f64 / delivered);
 
+    // AND the functions' CloudWatch metrics (Embedded Metric Format, read back from their lines)
+    // count what the voters received, by channel and language, and the files and rows read
+    let emf = world.app.metrics.recent();
+    let sent = |filter: &[(&str, &str)]| wmb_aws::metrics::sum(&emf, "MessagesSent", filter) as usize;
+    assert_eq!(sent(&[]), expected_total, "every message sent is counted once");
+    assert_eq!(sent(&[("Channel", "sms")]), sms.values().sum::<usize>());
+    assert_eq!(sent(&[("Channel", "voice"), ("Language", "km")]), local.iter().filter(|m| m.channel == "voice" && m.language == "km").count());
+    assert!(wmb_aws::metrics::sum(&emf, "ProviderThrottles", &[("Channel", "sms")]) >= 10.0, "the throttled SMS attempts are counted");
+    assert_eq!(wmb_aws::metrics::sum(&emf, "RowsRejected", &[("Kind", "vbm")]), 5.0, "the vbm files' bad rows");
+    assert!(wmb_aws::metrics::sum(&emf, "ReleaseLagSeconds", &[]) >= 0.0 && emf.iter().any(|l| l.contains("ReleaseLagSeconds")));
+    for line in &emf {
+        assert!(!line.contains("CA0000") && !line.contains("@example") && !line.contains("+1"), "no voter in a metric: {line}");
+    }
+
     // AND what it stored about the voters expires 90 days after the election's tracking end
     // (3 Dec 2026): the journey and the record of each message (README "Retention")
     let ddb = &world.app.store.client;

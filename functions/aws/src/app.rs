@@ -41,6 +41,8 @@ pub struct App {
     pub store: DynamoStore,
     pub queues: SqsQueues,
     pub events: EventBus,
+    /// Counts for CloudWatch, in Embedded Metric Format on standard output.
+    pub metrics: crate::metrics::Metrics,
     pub s3: aws_sdk_s3::Client,
     pub catalog: Catalog,
     pub elections: BTreeMap<String, Election>,
@@ -109,6 +111,7 @@ impl App {
             store,
             queues: SqsQueues::new(aws_sdk_sqs::Client::from_conf(client!(aws_sdk_sqs).build()), &settings),
             events: EventBus::new(aws_sdk_eventbridge::Client::from_conf(client!(aws_sdk_eventbridge).build()), &settings.event_bus_name),
+            metrics: Default::default(),
             s3,
             catalog,
             elections,

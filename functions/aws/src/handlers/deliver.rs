@@ -47,10 +47,12 @@ impl Pacer {
     }
 }
 
-/// A dispatcher that waits its turn before each send (an SMS costs its segments).
+/// A dispatcher that waits its turn before each send (an SMS costs its segments), and notes
+/// what became of each send: (channel, language, "sent" | "throttled" | "failed").
 pub struct Paced<'a, D> {
     pub inner: &'a D,
     pub pacer: &'a Pacer,
+    pub sends: Mutex<Vec<(&'static str, &'static str, &'static str)>>,
 }
 
 impl<D: Dispatcher> Dispatcher for Paced<'_, D> {
@@ -60,12 +62,21 @@ impl<D: Dispatcher> Dispatcher for Paced<'_, D> {
             _ => 1.0,
         };
         self.pacer.wait(cost).await;
-        self.inner.dispatch(msg).await
+        let result = self.inner.dispatch(msg).await;
+        let outcome = match &result {
+            Ok(_) => "sent",
+            Err(DeliveryError::Throttled) => "throttled",
+            Err(_) => "failed",
+        };
+        if let Ok(mut sends) = self.sends.lock() {
+            sends.push((msg.channel.as_str(), msg.language.code(), outcome));
+        }
+        result
     }
 }
 
 pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BoxError> {
-    let paced = Paced { inner: sender, pacer };
+    let paced = Paced { inner: sender, pacer, sends: Mutex::new(vec![]) };
     let pipeline = app.pipeline(&paced);
     let mut tally = Tally::default();
     let mut response = SqsBatchResponse::default();
@@ -106,8 +117,16 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
     }
     // One event per invocation, with counts: no message key, no voter.
     if !outcomes.is_empty() {
-        let deliveries = counted(outcomes, |(channel, message, outcome), count| DeliveryCount { channel, message, outcome, count });
+        let deliveries = counted(outcomes.clone(), |(channel, message, outcome), count| DeliveryCount { channel, message, outcome, count });
         app.events.publish("MessagesDelivered", &MessagesDelivered { deliveries });
+    }
+    // Metrics: sends by channel and language, throttles by channel, and what became of each message.
+    let at = app.now().timestamp_millis();
+    let sends = paced.sends.lock().map(|s| s.clone()).unwrap_or_default();
+    app.metrics.emit_counts(at, &["Channel", "Language"], &[&["Channel"], &["Channel", "Language"]], "MessagesSent", sends.iter().filter(|s| s.2 == "sent").map(|s| (s.0, s.1)), |(c, l)| vec![c.to_string(), l.to_string()]);
+    app.metrics.emit_counts(at, &["Channel"], &[&["Channel"]], "ProviderThrottles", sends.iter().filter(|s| s.2 == "throttled").map(|s| s.0), |c| vec![c.to_string()]);
+    for (outcome, metric) in [("failed", "MessagesFailed"), ("held", "MessagesRetried"), ("skipped", "MessagesSkipped")] {
+        app.metrics.emit_counts(at, &["Channel"], &[&["Channel"]], metric, outcomes.iter().filter(|o| o.2 == outcome).map(|o| o.0), |c| vec![c.to_string()]);
     }
     app.events.flush().await;
     tracing::info!(sent = ?tally.sent, failed = tally.failed, retried = tally.retried, duplicates = tally.duplicates, superseded = tally.superseded, "delivery done");

@@ -8,6 +8,7 @@
 use crate::app::{App, BoxError, NoSends};
 use crate::dynamo::JourneyItem;
 use crate::events::{counted, MilestoneCount, MilestonesDecided};
+use crate::metrics::count;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::LambdaEvent;
@@ -67,7 +68,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
         app.events.publish(
             "MilestonesDecided",
             &MilestonesDecided {
-                milestones: counted(decided_here, |(county, milestone), count| MilestoneCount { county, milestone, count }),
+                milestones: counted(decided_here.clone(), |(county, milestone), count| MilestoneCount { county, milestone, count }),
                 queued: tally.queued,
                 held: tally.held,
                 too_late: tally.too_late,
@@ -77,6 +78,9 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
             },
         );
     }
+    let at = app.now().timestamp_millis();
+    app.metrics.emit_counts(at, &["Milestone"], &[&["Milestone"], &[]], "MilestonesDecided", decided_here.iter().map(|(_, m)| *m), |m| vec![m.to_string()]);
+    app.metrics.emit(at, &[], &[&[]], &[("MessagesQueued", count(tally.queued)), ("MessagesHeld", count(tally.held)), ("MessagesTooLate", count(tally.too_late))]);
     app.events.flush().await;
     tracing::info!(records = done, queued = tally.queued, held = tally.held, not_subscribed = tally.not_subscribed, "fan-out done");
     Ok(response)

@@ -10,6 +10,7 @@
 
 use crate::app::{App, BoxError, NoSends};
 use crate::events::FileIngested;
+use crate::metrics::count;
 use crate::s3io::{decode_key, report_key};
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -261,6 +262,12 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     app.events.publish(
         "FileIngested",
         &FileIngested { key: &job.key, kind: kind.as_str(), accepted: outcome.accepted, rejected: outcome.rejected, kept: outcome.kept, report: &report, complete },
+    );
+    app.metrics.emit(
+        app.now().timestamp_millis(),
+        &[("Kind", kind.as_str())],
+        &[&["Kind"], &[]],
+        &[("FilesIngested", count(complete.into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
     );
     app.queues.flush().await?;
     app.events.flush().await;

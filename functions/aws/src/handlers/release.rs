@@ -89,6 +89,11 @@ async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Con
         released += n;
         complete &= done;
     }
+    // How late the minute's messages left: the alarm on ReleaseLagSeconds watches the maximum.
+    if let Some(minute) = parse_bucket(&bucket) {
+        let lag = (app.now() - minute).num_milliseconds().max(0) as f64 / 1000.0;
+        app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("ReleaseLagSeconds", crate::metrics::seconds(lag)), ("MessagesReleased", crate::metrics::count(released as u64))]);
+    }
     if !complete {
         continue_later(app, &bucket, &context.invoked_function_arn).await?;
         tracing::info!(bucket = %bucket, released, "release continues under a new schedule");

@@ -57,6 +57,25 @@ pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Re
         }
         tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
     }
+    // Sign-ups asked for and refused (by the reason the caller is given: no personal value).
+    if req.method == "POST" && req.path == "/signup" {
+        let at = app.now().timestamp_millis();
+        if (200..300).contains(&answer.status) {
+            app.metrics.emit(at, &[], &[&[]], &[("SignupsRequested", crate::metrics::count(1))]);
+        } else {
+            // A refusal's reason is one of a few codes; a bad field is named, never its value.
+            let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
+            let reason = match body["status"].as_str() {
+                Some("refused") => body["reason"].as_str().unwrap_or("refused").to_string(),
+                Some("invalid") => format!("invalid_{}", body["field"].as_str().unwrap_or("request")),
+                _ => format!("http_{}", answer.status),
+            };
+            app.metrics.emit(at, &[("Reason", reason.as_str())], &[&["Reason"], &[]], &[("SignupsRefused", crate::metrics::count(1))]);
+        }
+    }
+    if tally.signups_accepted > 0 {
+        app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("SignupsAccepted", crate::metrics::count(tally.signups_accepted))]);
+    }
     tracing::info!(path = req.path, status = answer.status, queued = tally.queued, held = tally.held, "API answered");
     respond(&answer)
 }
