@@ -789,3 +789,25 @@ fn rows_by_roster(dir: &std::path::Path, roster: &wmb_core::kept::Roster) -> (u6
     let signed = ids.iter().filter(|id| roster.may_contain(id)).count() as u64;
     (signed, ids.len() as u64 - signed)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special_election_is_refused() {
+    // GIVEN the statewide sample election and a special election on 9 March 2027
+    let world = World::new("enrol", at("2026-11-20T09:00:00-08:00")).await;
+    let bucket = world.app.settings.bucket.clone();
+    let put = |key: &'static str, body: &'static str| world.s3.put_object().bucket(&bucket).key(key).body(body.as_bytes().to_vec().into()).send();
+    put("config/elections/2027-03-09-SPL.toml", "id = \"2027-03-09-SPL\"\nname = \"Special Election\"\ndate = \"2027-03-09\"\nkind = \"special\"\nenrolled = [\"01\"]\n[default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n").await.unwrap();
+    // WHEN Los Angeles asked 90 days before, San Diego 89 days before, and Alameda opts out of the statewide one
+    put("config/enrolments/2027-03-09-SPL/19.toml", "election_id = \"2027-03-09-SPL\"\ncounty = \"19\"\ndecision = \"enrol\"\nrequested = \"2026-12-09\"\nimb = \"both\"\nphone = \"(800) 555-0119\"\n").await.unwrap();
+    put("config/enrolments/2027-03-09-SPL/37.toml", "election_id = \"2027-03-09-SPL\"\ncounty = \"37\"\ndecision = \"enrol\"\nrequested = \"2026-12-10\"\n").await.unwrap();
+    put("config/enrolments/2026-11-03-GEN/01.toml", "election_id = \"2026-11-03-GEN\"\ncounty = \"01\"\ndecision = \"opt-out\"\nrequested = \"2026-09-01\"\n").await.unwrap();
+    // THEN the functions, at their next start, load the enrolments that keep the rules and leave out the late one
+    let (elections, _) = wmb_aws::s3io::load_config(&world.s3, &bucket, "config/", &world.app.catalog).await.unwrap();
+    let county = |c: &str| wmb_core::CountyCode::parse(c).unwrap();
+    let special = &elections["2027-03-09-SPL"];
+    assert!(special.is_enrolled(county("19")) && special.is_enrolled(county("01")));
+    assert_eq!((special.imb_use(county("19")), special.contact(county("19")).phone.as_str()), (wmb_core::election::ImbUse::Both, "(800) 555-0119"));
+    assert!(!special.is_enrolled(county("37")), "asked 89 days before: refused");
+    assert!(!elections["2026-11-03-GEN"].is_enrolled(county("01")), "a statewide election takes an opt-out");
+    assert!(elections["2026-11-03-GEN"].is_enrolled(county("37")));
+}

@@ -32,12 +32,41 @@ pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, ca
             break;
         }
     }
+    apply_enrolments(s3, bucket, prefix, &mut elections).await?;
     let key = format!("{prefix}voice-prompts.toml");
     let voice = match get_text(s3, bucket, &key).await? {
         Some(text) => VoicePlan::from_toml(&key, &text)?,
         None => VoicePlan::default(),
     };
     Ok((elections, voice))
+}
+
+/// Applies the counties' enrolment files (`config/enrolments/*.toml`, in key order) to their
+/// elections. A refused one is logged with its file, field and reason (a county office's
+/// details, no voter's) and left out: one county's late file does not stop the service.
+async fn apply_enrolments(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, elections: &mut BTreeMap<String, Election>) -> Result<(), BoxError> {
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(format!("{prefix}enrolments/"))
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| format!("listing s3://{bucket}/{prefix}enrolments/: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    let mut keys: Vec<String> = listed.into_iter().flat_map(|page| page.contents.unwrap_or_default()).filter_map(|o| o.key).filter(|k| k.ends_with(".toml")).collect();
+    keys.sort();
+    for key in keys {
+        let text = get_text(s3, bucket, &key).await?.ok_or_else(|| format!("s3://{bucket}/{key} vanished"))?;
+        let applied = wmb_core::enrolment::Enrolment::from_toml(&key, &text).and_then(|e| match elections.get_mut(&e.election_id) {
+            Some(election) => election.enrol(&key, &e),
+            None => Err(wmb_core::enrolment::EnrolmentError { file: key.clone(), field: "election_id".into(), reason: format!("'{}' is not a loaded election", e.election_id) }),
+        });
+        if let Err(e) = applied {
+            tracing::error!(file = %e.file, field = %e.field, reason = %e.reason, "enrolment refused");
+        }
+    }
+    Ok(())
 }
 
 /// An object's text, or None when there is no such object.

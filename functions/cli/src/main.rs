@@ -71,6 +71,15 @@ enum Command {
         #[arg(long)]
         crosswalk: Option<PathBuf>,
     },
+    /// Check counties' enrolment files against an election (the 90-day rule of special and local
+    /// elections, dates, fields) and show who takes part; exits 1 if any is refused.
+    Enrol {
+        /// The election definition.
+        #[arg(long)]
+        election: PathBuf,
+        /// Enrolment files (one county each), applied in order.
+        files: Vec<PathBuf>,
+    },
     /// Encode or decode an Intelligent Mail barcode (USPS-B-3200).
     Imb {
         #[command(subcommand)]
@@ -191,6 +200,24 @@ fn run() -> Result<ExitCode> {
             Ok(if result.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Imb { action } => Ok(imb_command(action)),
+        Command::Enrol { election, files } => {
+            let mut election = load_election(&election)?;
+            let mut refused = 0;
+            for file in &files {
+                let name = file.display().to_string();
+                let text = std::fs::read_to_string(file).with_context(|| format!("{name}: cannot be read"))?;
+                match wmb_core::enrolment::Enrolment::from_toml(&name, &text).and_then(|e| election.enrol(&name, &e).map(|_| e)) {
+                    Ok(e) => println!("{name}: county {} {}", e.county, if election.is_enrolled(e.county) { "takes part" } else { "does not take part" }),
+                    Err(err) => {
+                        eprintln!("{err}");
+                        refused += 1;
+                    }
+                }
+            }
+            let taking_part: Vec<String> = CountyCode::all().filter(|c| election.is_enrolled(*c)).map(|c| c.to_string()).collect();
+            println!("{}: {} counties take part: {}", election.id(), taking_part.len(), taking_part.join(" "));
+            Ok(if refused > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::Generate { voters, out, seed } => {
             generate::generate(&out, voters, seed)?;
             println!("wrote a synthetic statewide election of {voters} voters to {}", out.display());

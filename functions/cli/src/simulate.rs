@@ -72,7 +72,18 @@ pub struct ElectionFolder {
 pub fn load_folder(dir: &Path) -> Result<ElectionFolder> {
     let election_path = dir.join("election.toml");
     let text = std::fs::read_to_string(&election_path).with_context(|| format!("{}: cannot be read", election_path.display()))?;
-    let election = Election::from_toml(&election_path.display().to_string(), &text)?;
+    let mut election = Election::from_toml(&election_path.display().to_string(), &text)?;
+    // Counties' enrolment files, if the folder has them (`enrolments/*.toml`), in name order.
+    if let Ok(entries) = std::fs::read_dir(dir.join("enrolments")) {
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+        files.sort();
+        for file in files {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).with_context(|| format!("{name}: cannot be read"))?;
+            let enrolment = wmb_core::enrolment::Enrolment::from_toml(&name, &text)?;
+            election.enrol(&name, &enrolment)?;
+        }
+    }
     let catalog = Catalog::embedded()?;
     election.check_sms_budget(&catalog)?;
     let prompts_path = dir.join("voice-prompts.toml");

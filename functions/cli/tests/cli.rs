@@ -93,3 +93,22 @@ fn a_generated_statewide_election_checks_clean_and_runs_end_to_end() {
         .collect();
     assert!(languages.len() >= 5, "a realistic mix of languages: {languages:?}");
 }
+
+#[test]
+fn enrol_checks_counties_files_against_the_election_and_refuses_a_late_one_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let election = write("special.toml", "id = \"2027-03-09-SPL\"\nname = \"Special Election\"\ndate = \"2027-03-09\"\nkind = \"special\"\nenrolled = [\"01\"]\n[default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n");
+    let on_time = write("19.toml", "election_id = \"2027-03-09-SPL\"\ncounty = \"19\"\ndecision = \"enrol\"\nrequested = \"2026-12-09\"\n");
+    let late = write("37.toml", "election_id = \"2027-03-09-SPL\"\ncounty = \"37\"\ndecision = \"enrol\"\nrequested = \"2026-12-10\"\n");
+    let out = cli(&["enrol", "--election", &election, &on_time, &late]);
+    assert_eq!(out.status.code(), Some(1), "a refused enrolment fails the command");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("37.toml: requested: 2026-12-10 is 89 days before election day"), "{err}");
+    assert!(stdout(&out).contains("2 counties take part: 01 19"), "{}", stdout(&out));
+    assert!(cli(&["enrol", "--election", &election, &on_time]).status.success());
+}

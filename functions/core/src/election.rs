@@ -92,6 +92,8 @@ pub struct CountySettings {
     pub url: Option<String>,
     /// The county's own cure deadline, when it differs from the election's.
     pub cure_deadline: Option<NaiveDate>,
+    /// The county's own tracking start (its enrolment), not before the election's.
+    pub tracking_start: Option<NaiveDate>,
 }
 
 /// The election definition file, as written.
@@ -181,6 +183,11 @@ impl Election {
                 return Err(invalid(format!("{field} {deadline} must fall between election day and tracking_end ({end})")));
             }
         }
+        for (county, s) in &def.counties {
+            if let Some(own) = s.tracking_start.filter(|d| *d < start || *d > def.date) {
+                return Err(invalid(format!("counties.{county}.tracking_start {own} must fall between tracking_start ({start}) and election day")));
+            }
+        }
         if let Some(bad) = r.cure_days_before.iter().find(|d| !(1..=30).contains(*d)) {
             return Err(invalid(format!("reminders.cure_days_before: {bad} must be 1 to 30 days")));
         }
@@ -212,6 +219,12 @@ impl Election {
     /// The first instant messages may no longer go out: midnight after tracking_end.
     pub fn window_closes(&self) -> DateTime<Utc> {
         pacific_start_of_day(self.tracking_end + Duration::days(1))
+    }
+
+    /// The first instant messages may go out in a county: its own tracking start, if later.
+    pub fn county_window_opens(&self, county: CountyCode) -> DateTime<Utc> {
+        let own = self.def.counties.get(&county).and_then(|c| c.tracking_start).map(pacific_start_of_day);
+        own.map_or(self.window_opens(), |o| o.max(self.window_opens()))
     }
 
     pub fn in_window(&self, at: DateTime<Utc>) -> bool {

@@ -11,6 +11,7 @@ pub mod api;
 pub mod catchup;
 pub mod county;
 pub mod election;
+pub mod enrolment;
 pub mod formats;
 pub mod hours;
 pub mod imb;

@@ -195,6 +195,11 @@ where
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
         let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
+        // A county that starts tracking later than the election holds its messages until then.
+        let not_before = match election.map(|e| e.county_window_opens(n.county)) {
+            Some(opens) => Some(not_before.map_or(opens, |t| t.max(opens))),
+            None => not_before,
+        };
         match crate::reminders::within_limit(plan_send(now, election, sub.hours, not_before), now, limit) {
             SendPlan::Now => {
                 if self.queue.enqueue(&n).await? {
@@ -263,7 +268,8 @@ where
         // Re-check the hours, the window and the message's own deadline: a retry or a release
         // may land outside them.
         let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
-        match crate::reminders::within_limit(plan_send(now, election, sub.hours, None), now, limit) {
+        let not_before = election.map(|e| e.county_window_opens(n.county));
+        match crate::reminders::within_limit(plan_send(now, election, sub.hours, not_before), now, limit) {
             SendPlan::Now => {}
             SendPlan::HoldUntil(at) => {
                 n.release_at = at;
