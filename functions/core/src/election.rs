@@ -136,6 +136,32 @@ pub struct Election {
     pub tracking_end: NaiveDate,
 }
 
+/// Why a county contact detail cannot go into messages (it reaches every voter of the county:
+/// a `javascript:` link or a stray quote must never), or None when it can.
+pub fn contact_problem(field: &str, value: &str) -> Option<String> {
+    let printable = value.chars().all(|c| !c.is_control()) && !value.contains(['<', '>', '"', '\'', '`', '\\']);
+    let ok = match field {
+        "phone" => {
+            let digits = value.chars().filter(char::is_ascii_digit).count();
+            (7..=15).contains(&digits) && value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        }
+        "email" => match value.split_once('@') {
+            Some((local, domain)) => !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace) && value.matches('@').count() == 1,
+            None => false,
+        },
+        "url" => {
+            value.strip_prefix("https://").is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')) && !value.contains(char::is_whitespace)
+        }
+        _ => true,
+    };
+    (!(ok && printable)).then(|| match field {
+        "phone" => format!("'{value}' is not a phone number (7 to 15 digits, with spaces, +, -, ( ) or .)"),
+        "email" => format!("'{value}' is not an email address"),
+        "url" => format!("'{value}' is not an https:// address"),
+        _ => format!("'{value}' is not valid"),
+    })
+}
+
 /// Whether an election id is a short text id such as `2026-11-03-GEN`.
 pub fn valid_election_id(id: &[u8]) -> bool {
     !id.is_empty()
@@ -183,7 +209,18 @@ impl Election {
                 return Err(invalid(format!("{field} {deadline} must fall between election day and tracking_end ({end})")));
             }
         }
+        let d = &def.default_contact;
+        for (field, value) in [("phone", &d.phone), ("email", &d.email), ("url", &d.url)] {
+            if let Some(problem) = contact_problem(field, value) {
+                return Err(invalid(format!("default_contact.{field}: {problem}")));
+            }
+        }
         for (county, s) in &def.counties {
+            for (field, value) in [("phone", &s.phone), ("email", &s.email), ("url", &s.url)] {
+                if let Some(problem) = value.as_deref().and_then(|v| contact_problem(field, v)) {
+                    return Err(invalid(format!("counties.{county}.{field}: {problem}")));
+                }
+            }
             if let Some(own) = s.tracking_start.filter(|d| *d < start || *d > def.date) {
                 return Err(invalid(format!("counties.{county}.tracking_start {own} must fall between tracking_start ({start}) and election day")));
             }
@@ -385,5 +422,18 @@ phone = "(800) 555-0119"
         assert!(err.contains("99"), "{err}");
         let long_name = SAMPLE.replace("2026 General Election", &"x".repeat(41));
         assert!(Election::from_toml("e.toml", &long_name).unwrap_err().to_string().contains("name"));
+        // A county contact goes into every message of the county: it must be what it says it is
+        for (bad, field) in [
+            ("url = \"https://elections.example.gov\"", "javascript:alert(1)"),
+            ("url = \"https://elections.example.gov\"", "http://elections.example.gov"),
+            ("phone = \"(800) 555-0119\"", "call us"),
+            ("phone = \"(800) 555-0119\"", "(800) 555-0119\" onclick=\""),
+            ("email = \"elections@example.gov\"", "elections at example.gov"),
+        ] {
+            let key = bad.split(' ').next().unwrap();
+            let text = SAMPLE.replace(bad, &format!("{key} = {}", toml::Value::String(field.into())));
+            let err = Election::from_toml("e.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(&format!(".{key}: ")), "{field}: {err}");
+        }
     }
 }

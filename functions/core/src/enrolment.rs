@@ -98,6 +98,11 @@ impl Election {
                 return Err(refuse("tracking_start", format!("{start} must fall between the election's tracking start ({}) and election day", self.tracking_start)));
             }
         }
+        for (field, value) in [("phone", &e.phone), ("email", &e.email), ("url", &e.url)] {
+            if let Some(problem) = value.as_deref().and_then(|v| crate::election::contact_problem(field, v)) {
+                return Err(refuse(field, problem));
+            }
+        }
         if let Some(deadline) = e.cure_deadline {
             if deadline < date || deadline > self.tracking_end {
                 return Err(refuse("cure_deadline", format!("{deadline} must fall between election day and tracking_end ({})", self.tracking_end)));
@@ -191,6 +196,9 @@ mod tests {
         assert_eq!(e.enrol("19.toml", &early_start).unwrap_err().field, "tracking_start");
         let bad_deadline = enrolment("19", "enrol", "2026-11-01", "cure_deadline = \"2027-03-01\"\n");
         assert_eq!(e.enrol("19.toml", &bad_deadline).unwrap_err().field, "cure_deadline");
+        let bad_url = enrolment("19", "enrol", "2026-11-01", "url = \"javascript:alert(1)\"\n");
+        assert_eq!(e.enrol("19.toml", &bad_url).unwrap_err().field, "url");
+        assert!(!e.is_enrolled(CountyCode::parse("19").unwrap()), "a refused enrolment changes nothing");
         let err = Enrolment::from_toml("y.toml", "election_id = \"E\"\ncounty = \"99\"\ndecision = \"enrol\"\nrequested = \"2026-01-01\"\n").unwrap_err();
         assert!(err.to_string().starts_with("y.toml: "), "{err}");
         let err = Enrolment::from_toml("z.toml", "election_id = \"E\"\ncounty = \"19\"\ndecision = \"maybe\"\nrequested = \"2026-01-01\"\n").unwrap_err();
