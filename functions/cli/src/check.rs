@@ -242,7 +242,7 @@ fn check_vbm(
                 reject(report, RowError { line: line(), field: "election_id".into(), reason })?;
                 continue;
             }
-            let county = CountyCode::parse_bytes(record[1].trim_ascii()).expect("validated");
+            let county = CountyCode::parse_in_file(record[1].trim_ascii()).expect("validated");
             if !e.is_enrolled(county) {
                 report.accepted += 1;
                 report.not_enrolled += 1;

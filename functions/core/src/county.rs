@@ -40,6 +40,15 @@ impl CountyCode {
         }
     }
 
+    /// A county number as a county's file may give it: "01" to "58", or "1" to "9" (a
+    /// spreadsheet drops the leading zero of a number).
+    pub fn parse_in_file(b: &[u8]) -> Option<Self> {
+        match b {
+            [d @ b'1'..=b'9'] => Self::new(d - b'0'),
+            _ => Self::parse_bytes(b),
+        }
+    }
+
     pub fn number(self) -> u8 {
         self.0
     }

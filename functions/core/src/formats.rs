@@ -262,7 +262,7 @@ pub fn votecal_id(b: &[u8]) -> Result<&str, FieldError> {
 fn county(b: &[u8]) -> Result<CountyCode, FieldError> {
     let b = trim(b);
     // Quoted only when it looks like a code: a slipped column could put a name here.
-    CountyCode::parse_bytes(b).ok_or_else(|| {
+    CountyCode::parse_in_file(b).ok_or_else(|| {
         let shown = if b.len() <= 3 && b.iter().all(u8::is_ascii_alphanumeric) { format!("'{}' ", String::from_utf8_lossy(b)) } else { String::new() };
         FieldError::new("county_code", format!("{shown}is not a county number 01-58"))
     })
@@ -390,7 +390,8 @@ impl VbmStatus {
 
 fn status_code(b: &[u8]) -> Result<StatusCode, FieldError> {
     let b = trim(b);
-    StatusCode::parse_bytes(b).ok_or_else(|| {
+    // Counties type codes in any letter case: "nvs" is NVS.
+    StatusCode::parse_bytes(&b.to_ascii_uppercase()).ok_or_else(|| {
         FieldError::new("status_code", format!("'{}' is not a VBM ballot status code", String::from_utf8_lossy(b)))
     })
 }
@@ -478,6 +479,20 @@ mod tests {
     }
 
     const HEADER: &str = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n";
+
+    #[test]
+    fn a_spreadsheets_county_number_without_its_zero_and_codes_in_lower_case_are_read() {
+        let file = format!(
+            "{HEADER}CA1,1,2026-11-03-GEN,B1,issued,2026-10-06T09:15:00-07:00\n\
+             CA2,9,2026-11-03-GEN,B2,Nvs,2026-10-06T09:15:00-07:00\n\
+             CA3,0,2026-11-03-GEN,B3,INR,2026-10-06T09:15:00-07:00\n\
+             CA4,001,2026-11-03-GEN,B4,INR,2026-10-06T09:15:00-07:00\n"
+        );
+        let (ok, bad) = vbm(&file);
+        let got: Vec<_> = ok.iter().map(|l| (l.row.county.code(), l.row.status)).collect();
+        assert_eq!(got, [("01".to_string(), StatusCode::Issued), ("09".to_string(), StatusCode::Nvs)]);
+        assert_eq!(bad.iter().map(|e| (e.line, e.field.as_str())).collect::<Vec<_>>(), [(4, "county_code"), (5, "county_code")]);
+    }
 
     #[test]
     fn a_bad_row_is_reported_with_its_line_and_field_and_good_rows_survive() {

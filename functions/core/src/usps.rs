@@ -60,7 +60,7 @@ impl RowFormat for ImbMapping {
         }
         Ok(ImbMapping {
             tracking: tracking_code("imb", text(0, "imb")?)?,
-            county: CountyCode::parse(county_text)
+            county: CountyCode::parse_in_file(county_text.as_bytes())
                 .ok_or_else(|| FieldError::new("county_code", format!("'{county_text}' is not a county number 01-58")))?,
             votecal_id: votecal_id(&r[2])?.to_string(),
             election_id: election.to_string(),
