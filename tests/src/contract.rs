@@ -130,6 +130,13 @@ where
     store.release("k1").await.unwrap();
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Done, "releasing a done key changes nothing");
 
+    // Receipts: a sent message is found by the provider's id; one never sent is not.
+    assert_eq!(store.sent_key("p").await.unwrap().as_deref(), Some("k1"));
+    assert_eq!(store.sent_key("unknown").await.unwrap(), None);
+    let delivered = wmb_core::receipts::Delivery::Delivered { at: now };
+    store.record_delivery("k1", &delivered).await.unwrap();
+    store.record_delivery("k1", &delivered).await.unwrap();
+
     // Held messages: released when due, oldest first, each once.
     store.hold(&notification("late", "2026-10-22T15:00:00Z")).await.unwrap();
     store.hold(&notification("early", "2026-10-21T15:00:00Z")).await.unwrap();

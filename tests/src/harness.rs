@@ -236,9 +236,21 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         )
         .send()
         .await?;
-    for name in ["subscriptions", "ledger", "imb", "access"] {
+    for name in ["subscriptions", "imb", "access"] {
         table(name, false).send().await?;
     }
+    // The ledger, with its index of sent messages by the provider's id (for delivery receipts).
+    table("ledger", false)
+        .attribute_definitions(attr("provider_id"))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(wmb_aws::dynamo::BY_PROVIDER_INDEX)
+                .key_schema(key("provider_id", KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .build()?,
+        )
+        .send()
+        .await?;
     table("held", true).send().await?;
     table("kept", true).send().await?;
     table("journeys", true)
@@ -276,6 +288,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         release_dlq_arn: None,
         email_from: "notify@example.gov".into(),
         sms_origination_number: None,
+        ses_configuration_set: None,
         connect_instance_id: Some("instance".into()),
         connect_contact_flow_id: Some("flow".into()),
         connect_source_phone_number: Some("+18005550100".into()),

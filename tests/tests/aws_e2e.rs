@@ -121,14 +121,14 @@ impl World {
         let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
         let codes = ByChannel {
             sms: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None },
-            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into() },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None },
             voice: wmb_voice::MaybeVoice(None),
         };
         World {
             dir: dir.to_path_buf(),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             sms: Throttling { inner: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, every: 3, seen: AtomicU64::new(0), throttled: Mutex::default() },
-            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into() },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None },
             voice: wmb_voice::ConnectVoice { client: connect, instance_id: "i".into(), contact_flow_id: "f".into(), source_phone_number: "+18005550100".into() },
             calls,
             pacer: deliver::Pacer::new(10_000.0),

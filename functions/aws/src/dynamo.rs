@@ -59,7 +59,17 @@ pub struct LedgerItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<DeliveryOutcome>,
     pub expires_at: i64,
+    /// The provider's message id, once sent: the key of the `by_provider` index, where a
+    /// delivery receipt finds its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    /// How the message ended, by its receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<wmb_core::receipts::Delivery>,
 }
+
+/// The ledger's index of sent messages by the provider's message id.
+pub const BY_PROVIDER_INDEX: &str = "by_provider";
 
 #[derive(Serialize, Deserialize)]
 pub struct ImbItem {
@@ -322,6 +332,38 @@ impl JourneyStore for DynamoStore {
     }
 }
 
+impl wmb_core::ports::ReceiptLedger for DynamoStore {
+    async fn sent_key(&self, provider_id: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.ledger)
+            .index_name(BY_PROVIDER_INDEX)
+            .key_condition_expression("provider_id = :p")
+            .expression_attribute_values(":p", s(provider_id))
+            .limit(1)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.items.unwrap_or_default().into_iter().next().and_then(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<(), StoreError> {
+        let value = serde_dynamo::to_attribute_value(delivery).map_err(unavailable)?;
+        self.client
+            .update_item()
+            .table_name(&self.tables.ledger)
+            .key("pk", s(key))
+            .update_expression("SET receipt = :r")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":r", value)
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) { Ok(()) } else { Err(sdk_error(e)) })
+    }
+}
+
 impl MessageLedger for DynamoStore {
     async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, StoreError> {
         let item = LedgerItem {
@@ -330,6 +372,8 @@ impl MessageLedger for DynamoStore {
             claimed_at: now.timestamp(),
             outcome: None,
             expires_at: self.expiry.of_message(key, now).timestamp(),
+            provider_id: None,
+            receipt: None,
         };
         let put = self
             .client
@@ -357,17 +401,22 @@ impl MessageLedger for DynamoStore {
 
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
         let value = serde_dynamo::to_attribute_value(outcome).map_err(unavailable)?;
-        self.client
+        let mut update = self
+            .client
             .update_item()
             .table_name(&self.tables.ledger)
             .key("pk", s(key))
-            .update_expression("SET #s = :done, outcome = :o")
             .expression_attribute_names("#s", "state")
             .expression_attribute_values(":done", s("done"))
-            .expression_attribute_values(":o", value)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+            .expression_attribute_values(":o", value);
+        // A sent message is indexed by the provider's id, for its delivery receipt.
+        update = match outcome {
+            DeliveryOutcome::Sent { provider_id, .. } if !provider_id.is_empty() => {
+                update.update_expression("SET #s = :done, outcome = :o, provider_id = :p").expression_attribute_values(":p", s(provider_id))
+            }
+            _ => update.update_expression("SET #s = :done, outcome = :o"),
+        };
+        update.send().await.map_err(sdk_error)?;
         Ok(())
     }
 

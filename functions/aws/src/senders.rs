@@ -48,6 +48,8 @@ impl Dispatcher for SnsSms {
 pub struct SesEmail {
     pub client: aws_sdk_sesv2::Client,
     pub from: String,
+    /// Where SES publishes the message's delivery, bounce and complaint events.
+    pub configuration_set: Option<String>,
 }
 
 impl Dispatcher for SesEmail {
@@ -69,6 +71,7 @@ impl Dispatcher for SesEmail {
             .client
             .send_email()
             .from_email_address(&self.from)
+            .set_configuration_set_name(self.configuration_set.clone())
             .destination(Destination::builder().to_addresses(&msg.to).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
@@ -95,7 +98,7 @@ impl<V> ByChannel<V> {
     pub fn from_app(app: &App, voice: V) -> ByChannel<V> {
         ByChannel {
             sms: SnsSms { client: aws_sdk_sns::Client::new(&app.sdk), origination_number: app.settings.sms_origination_number.clone() },
-            email: SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone() },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() },
             voice,
         }
     }
@@ -133,7 +136,7 @@ impl ChannelSender {
                 if app.settings.public_api_url.is_none() {
                     return Err("environment variable PUBLIC_API_URL: is not set".into());
                 }
-                Ok(ChannelSender::Email(SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone() }))
+                Ok(ChannelSender::Email(SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() }))
             }
             _ => Err("environment variable CHANNEL: must be sms or email (voice has its own function)".into()),
         }
@@ -166,7 +169,7 @@ mod tests {
                 true
             })
             .then_output(|| aws_sdk_sesv2::operation::send_email::SendEmailOutput::builder().message_id("m-1").build());
-        let ses = SesEmail { client: mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, [&rule]), from: "notify@example.gov".into() };
+        let ses = SesEmail { client: mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, [&rule]), from: "notify@example.gov".into(), configuration_set: None };
         let msg = OutgoingMessage {
             key: "k".into(),
             votecal_id: "CA1".into(),

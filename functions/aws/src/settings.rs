@@ -30,6 +30,9 @@ pub struct Settings {
     pub release_dlq_arn: Option<String>,
     pub email_from: String,
     pub sms_origination_number: Option<String>,
+    /// The SES configuration set whose event destination publishes delivery, bounce and
+    /// complaint events (the receipts function reads them).
+    pub ses_configuration_set: Option<String>,
     pub connect_instance_id: Option<String>,
     pub connect_contact_flow_id: Option<String>,
     pub connect_source_phone_number: Option<String>,
@@ -84,6 +87,7 @@ impl Settings {
             release_dlq_arn: optional("RELEASE_DLQ_ARN"),
             email_from: optional("EMAIL_FROM").unwrap_or_default(),
             sms_origination_number: optional("SMS_ORIGINATION_NUMBER"),
+            ses_configuration_set: optional("SES_CONFIGURATION_SET"),
             connect_instance_id: optional("CONNECT_INSTANCE_ID"),
             connect_contact_flow_id: optional("CONNECT_CONTACT_FLOW_ID"),
             connect_source_phone_number: optional("CONNECT_SOURCE_PHONE_NUMBER"),

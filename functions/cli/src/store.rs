@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL, e
 CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kept (id INTEGER PRIMARY KEY AUTOINCREMENT, votecal_id TEXT NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS kept_voter ON kept(votecal_id, id);
+CREATE TABLE IF NOT EXISTS sent (provider_id TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, record TEXT NOT NULL);
 ";
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -210,11 +212,26 @@ impl MessageLedger for SqliteStore {
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
         let json = to_json(outcome)?;
         self.with(|c| c.prepare_cached("UPDATE ledger SET outcome = ?2 WHERE key = ?1")?.execute(params![key, json]))?;
+        if let DeliveryOutcome::Sent { provider_id, .. } = outcome {
+            self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO sent (provider_id, key) VALUES (?1, ?2)")?.execute(params![provider_id, key]))?;
+        }
         Ok(())
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.with(|c| c.prepare_cached("DELETE FROM ledger WHERE key = ?1 AND outcome IS NULL")?.execute([key]))?;
+        Ok(())
+    }
+}
+
+impl wmb_core::ports::ReceiptLedger for SqliteStore {
+    async fn sent_key(&self, provider_id: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| c.prepare_cached("SELECT key FROM sent WHERE provider_id = ?1")?.query_row([provider_id], |r| r.get(0)).optional())
+    }
+
+    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<(), StoreError> {
+        let json = to_json(delivery)?;
+        self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO deliveries (key, record) VALUES (?1, ?2)")?.execute(params![key, json]))?;
         Ok(())
     }
 }

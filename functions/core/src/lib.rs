@@ -25,6 +25,7 @@ pub mod optout;
 pub mod pacing;
 pub mod parts;
 pub mod pipeline;
+pub mod receipts;
 pub mod recording;
 pub mod reminders;
 pub mod retention;

@@ -22,6 +22,8 @@ struct State {
     counters: BTreeMap<String, (u64, DateTime<Utc>)>,
     contacts: BTreeMap<String, ContactEntry>,
     kept: Vec<crate::kept::KeptFact>,
+    sent_by_provider: BTreeMap<String, String>,
+    deliveries: BTreeMap<String, crate::receipts::Delivery>,
 }
 
 /// Every store port in memory.
@@ -38,6 +40,11 @@ impl MemoryStore {
     /// The ledger's outcome for a key, if completed.
     pub fn outcome(&self, key: &str) -> Option<DeliveryOutcome> {
         self.with(|s| s.ledger.get(key).cloned().flatten())
+    }
+
+    /// How the message ended, by its receipt.
+    pub fn delivery(&self, key: &str) -> Option<crate::receipts::Delivery> {
+        self.with(|s| s.deliveries.get(key).cloned())
     }
 
     pub fn held_count(&self) -> usize {
@@ -133,7 +140,12 @@ impl MessageLedger for MemoryStore {
         }))
     }
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
-        self.with(|s| s.ledger.insert(key.to_string(), Some(outcome.clone())));
+        self.with(|s| {
+            if let DeliveryOutcome::Sent { provider_id, .. } = outcome {
+                s.sent_by_provider.insert(provider_id.clone(), key.to_string());
+            }
+            s.ledger.insert(key.to_string(), Some(outcome.clone()))
+        });
         Ok(())
     }
     async fn release(&self, key: &str) -> Result<(), StoreError> {
@@ -142,6 +154,16 @@ impl MessageLedger for MemoryStore {
                 s.ledger.remove(key);
             }
         });
+        Ok(())
+    }
+}
+
+impl ReceiptLedger for MemoryStore {
+    async fn sent_key(&self, provider_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.with(|s| s.sent_by_provider.get(provider_id).cloned()))
+    }
+    async fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> Result<(), StoreError> {
+        self.with(|s| s.deliveries.insert(key.to_string(), delivery.clone()));
         Ok(())
     }
 }

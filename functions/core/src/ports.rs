@@ -93,6 +93,15 @@ pub trait MessageLedger: Sync {
     fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Delivery receipts in the ledger: a sent message is found by the provider's id, and how it
+/// ended is recorded beside it (see [`crate::receipts`]). [`MessageLedger::complete`] with
+/// [`DeliveryOutcome::Sent`] indexes the provider's id.
+pub trait ReceiptLedger: Sync {
+    /// The message key of the message the provider knows by this id, if the ledger has it.
+    fn sent_key(&self, provider_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// Messages held until their release time (quiet hours, tracking start, settling).
 pub trait HoldQueue: Sync {
     fn hold(&self, n: &Notification) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -215,6 +224,6 @@ pub trait ContactIndex: Sync {
 }
 
 /// Every store port: what the pipeline needs of its store.
-pub trait Store: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}
+pub trait Store: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + ReceiptLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}
 
-impl<T> Store for T where T: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}
+impl<T> Store for T where T: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + ReceiptLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}

@@ -1,0 +1,130 @@
+//! Delivery receipts: SES's events (delivery, bounce, complaint; published by the configuration
+//! set to an SNS topic) and SNS's SMS delivery status logs (a CloudWatch Logs subscription),
+//! translated into [`Receipt`]s for the core. Addresses in them are used to find whose contact
+//! it is and are never logged; what is logged and counted is the kind of outcome.
+
+use crate::app::{App, BoxError, NoSends};
+use crate::metrics::count;
+use aws_lambda_events::event::cloudwatch_logs::LogsEvent;
+use aws_lambda_events::event::sns::SnsEvent;
+use chrono::{DateTime, Utc};
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+use wmb_core::receipts::{Receipt, ReceiptOutcome};
+use wmb_core::status::Channel;
+
+/// The receipts in one SES event (as SES publishes it to SNS): one per recipient.
+pub fn ses_receipts(message: &str, now: DateTime<Utc>) -> Vec<Receipt> {
+    let Ok(e) = serde_json::from_str::<Value>(message) else { return vec![] };
+    let kind = e["eventType"].as_str().or(e["notificationType"].as_str()).unwrap_or_default();
+    let Some(id) = e["mail"]["messageId"].as_str() else { return vec![] };
+    let receipt = |address: &str, outcome: ReceiptOutcome| Receipt { channel: Channel::Email, provider_id: id.to_string(), address: address.to_string(), outcome, at: now };
+    let addresses = |list: &Value, field: Option<&str>| -> Vec<String> {
+        list.as_array().into_iter().flatten().filter_map(|r| field.map_or(r.as_str(), |f| r[f].as_str())).map(str::to_string).collect()
+    };
+    match kind {
+        "Delivery" => addresses(&e["delivery"]["recipients"], None).iter().map(|a| receipt(a, ReceiptOutcome::Delivered)).collect(),
+        "Bounce" => {
+            let hard = e["bounce"]["bounceType"].as_str() == Some("Permanent");
+            let reason = format!("bounce: {}/{}", e["bounce"]["bounceType"].as_str().unwrap_or("?"), e["bounce"]["bounceSubType"].as_str().unwrap_or("?"));
+            addresses(&e["bounce"]["bouncedRecipients"], Some("emailAddress")).iter().map(|a| receipt(a, ReceiptOutcome::Failed { reason: reason.clone(), stop: hard })).collect()
+        }
+        "Complaint" => addresses(&e["complaint"]["complainedRecipients"], Some("emailAddress"))
+            .iter()
+            .map(|a| receipt(a, ReceiptOutcome::Failed { reason: "complaint: the recipient marked it as spam".into(), stop: true }))
+            .collect(),
+        "Reject" | "RenderingFailure" => addresses(&e["mail"]["destination"], None)
+            .iter()
+            .map(|a| receipt(a, ReceiptOutcome::Failed { reason: kind.to_string(), stop: false }))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// The receipt in one SMS delivery status log line of SNS.
+pub fn sms_receipt(line: &str, now: DateTime<Utc>) -> Option<Receipt> {
+    let e: Value = serde_json::from_str(line).ok()?;
+    let id = e["notification"]["messageId"].as_str()?;
+    let to = e["delivery"]["destination"].as_str()?;
+    let outcome = match e["status"].as_str()? {
+        "SUCCESS" => ReceiptOutcome::Delivered,
+        _ => {
+            let response = e["delivery"]["providerResponse"].as_str().unwrap_or("delivery failed");
+            // A number that does not exist or said STOP to the carrier gets nothing more; a phone
+            // that is off or a carrier that is busy may work later.
+            let lower = response.to_ascii_lowercase();
+            let stop = ["opted out", "invalid phone number", "not a valid", "unknown subscriber", "landline"].iter().any(|p| lower.contains(p));
+            ReceiptOutcome::Failed { reason: format!("sms: {response}"), stop }
+        }
+    };
+    Some(Receipt { channel: Channel::Sms, provider_id: id.to_string(), address: to.to_string(), outcome, at: now })
+}
+
+/// An SNS event (SES receipts) or a CloudWatch Logs event (SMS receipts).
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<(), BoxError> {
+    let now = app.now();
+    let receipts: Vec<Receipt> = if event.payload.get("awslogs").is_some() {
+        let logs: LogsEvent = serde_json::from_value(event.payload)?;
+        logs.aws_logs.data.log_events.iter().filter_map(|l| sms_receipt(&l.message, now)).collect()
+    } else {
+        let sns: SnsEvent = serde_json::from_value(event.payload)?;
+        sns.records.iter().flat_map(|r| ses_receipts(&r.sns.message, now)).collect()
+    };
+    let pipeline = app.pipeline(&NoSends);
+    let (mut delivered, mut failed, mut stopped, mut unknown) = (0u64, 0u64, 0u64, 0u64);
+    for r in &receipts {
+        let result = pipeline.record_receipt(r).await?;
+        match (&r.outcome, result.recorded) {
+            (_, false) => unknown += 1,
+            (ReceiptOutcome::Delivered, true) => delivered += 1,
+            (ReceiptOutcome::Failed { .. }, true) => failed += 1,
+        }
+        stopped += result.stopped as u64;
+    }
+    let channel = receipts.first().map_or("-", |r| r.channel.as_str());
+    app.metrics.emit(
+        now.timestamp_millis(),
+        &[("Channel", channel)],
+        &[&["Channel"]],
+        &[("MessagesDelivered", count(delivered)), ("DeliveriesFailed", count(failed)), ("ChannelsStopped", count(stopped)), ("ReceiptsUnmatched", count(unknown))],
+    );
+    tracing::info!(receipts = receipts.len(), delivered, failed, stopped, unknown, "receipts recorded");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-10-06T19:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn ses_events_become_receipts_a_hard_bounce_and_a_complaint_stop_a_soft_bounce_does_not() {
+        let hard = r#"{"eventType":"Bounce","mail":{"messageId":"m-1","destination":["a@example.com"]},"bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"a@example.com"}]}}"#;
+        let r = ses_receipts(hard, now());
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].provider_id.as_str(), r[0].address.as_str()), ("m-1", "a@example.com"));
+        assert!(matches!(&r[0].outcome, ReceiptOutcome::Failed { stop: true, reason } if reason == "bounce: Permanent/General"));
+        let soft = hard.replace("Permanent", "Transient");
+        assert!(matches!(ses_receipts(&soft, now())[0].outcome, ReceiptOutcome::Failed { stop: false, .. }));
+        let complaint = r#"{"eventType":"Complaint","mail":{"messageId":"m-2"},"complaint":{"complainedRecipients":[{"emailAddress":"b@example.com"}]}}"#;
+        assert!(matches!(ses_receipts(complaint, now())[0].outcome, ReceiptOutcome::Failed { stop: true, .. }));
+        let delivery = r#"{"eventType":"Delivery","mail":{"messageId":"m-3"},"delivery":{"recipients":["c@example.com"]}}"#;
+        assert_eq!(ses_receipts(delivery, now())[0].outcome, ReceiptOutcome::Delivered);
+        assert!(ses_receipts("not json", now()).is_empty());
+        assert!(ses_receipts(r#"{"eventType":"Open","mail":{"messageId":"m"}}"#, now()).is_empty());
+    }
+
+    #[test]
+    fn sms_status_logs_become_receipts_and_only_a_dead_number_stops() {
+        let ok = r#"{"notification":{"messageId":"s-1","timestamp":"2026-10-06 19:00:00.000"},"delivery":{"destination":"+13105550100","providerResponse":"Message has been accepted by phone carrier"},"status":"SUCCESS"}"#;
+        assert_eq!(sms_receipt(ok, now()).unwrap().outcome, ReceiptOutcome::Delivered);
+        let opted = ok.replace("SUCCESS", "FAILURE").replace("Message has been accepted by phone carrier", "Phone number is opted out");
+        assert!(matches!(sms_receipt(&opted, now()).unwrap().outcome, ReceiptOutcome::Failed { stop: true, .. }));
+        let off = ok.replace("SUCCESS", "FAILURE").replace("Message has been accepted by phone carrier", "Phone is currently unreachable/unavailable");
+        assert!(matches!(sms_receipt(&off, now()).unwrap().outcome, ReceiptOutcome::Failed { stop: false, .. }));
+        assert!(sms_receipt("{}", now()).is_none());
+    }
+}

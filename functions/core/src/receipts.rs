@@ -1,0 +1,174 @@
+//! Delivery receipts: what the providers say became of a message after they took it (SES
+//! delivery, bounce and complaint events; SMS delivery status), recorded in the message ledger so
+//! each message ends as delivered, failed for good (with the reason) or unknown. A hard bounce, a
+//! complaint, or a number that is invalid or opted out stops that channel of every voter whose
+//! live contact it is (no more sends to it) until the voter proves a contact again: this keeps
+//! the bounce and complaint rates under SES's review thresholds.
+
+use crate::access::contact_name;
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::ports::*;
+use crate::status::Channel;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a provider reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiptOutcome {
+    Delivered,
+    /// Not delivered. `stop`: the address must get nothing more (a hard bounce, a complaint, an
+    /// invalid or opted-out number); otherwise a passing failure (a soft bounce).
+    Failed { reason: String, stop: bool },
+}
+
+/// One receipt: the provider's message id, the channel and address it went to (used to find
+/// whose contact it is, never stored or logged), and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub channel: Channel,
+    pub provider_id: String,
+    pub address: String,
+    pub outcome: ReceiptOutcome,
+    pub at: DateTime<Utc>,
+}
+
+/// How a message ended, as the ledger keeps it beside the send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "delivery", rename_all = "snake_case")]
+pub enum Delivery {
+    Delivered { at: DateTime<Utc> },
+    Failed { reason: String, at: DateTime<Utc> },
+}
+
+/// What recording a receipt did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceiptResult {
+    /// The message was found in the ledger and its delivery recorded.
+    pub recorded: bool,
+    /// Voters whose channel was stopped because of it.
+    pub stopped: usize,
+}
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: Store,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Records a receipt (again: the same receipt twice changes nothing) and stops the channel
+    /// of the voters whose live contact the address is, when the provider says it must get
+    /// nothing more.
+    pub async fn record_receipt(&self, r: &Receipt) -> Result<ReceiptResult, PipelineError> {
+        let mut result = ReceiptResult::default();
+        if let Some(key) = self.store.sent_key(&r.provider_id).await? {
+            let delivery = match &r.outcome {
+                ReceiptOutcome::Delivered => Delivery::Delivered { at: r.at },
+                ReceiptOutcome::Failed { reason, .. } => Delivery::Failed { reason: reason.clone(), at: r.at },
+            };
+            self.store.record_delivery(&key, &delivery).await?;
+            result.recorded = true;
+        }
+        if let ReceiptOutcome::Failed { stop: true, .. } = r.outcome {
+            let entry = self.store.contact(&contact_name(&self.access.signing, r.channel, &r.address)).await?;
+            for voter in entry.voters {
+                let Some(mut sub) = self.store.subscription(&voter).await? else { continue };
+                let same = sub.address(r.channel).is_some_and(|a| match r.channel {
+                    Channel::Email => a.eq_ignore_ascii_case(&r.address),
+                    _ => a == r.address,
+                });
+                if same && sub.stop(&[r.channel], r.at) {
+                    self.store.put_subscription(&sub).await?;
+                    result.stopped += 1;
+                }
+            }
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{AccessKeys, SigningKey};
+    use crate::election::Election;
+    use crate::formats::{VbmStatus, VoterRecord, VoterStatus};
+    use crate::memory::{MemoryStore, RecordingDispatcher};
+    use crate::pipeline::Tally;
+    use crate::signup::Subscription;
+    use crate::status::{Language, MessageKind, StatusCode};
+    use crate::templates::Catalog;
+    use crate::voice::VoicePlan;
+    use crate::CountyCode;
+    use std::collections::BTreeMap;
+
+    const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn random() -> [u8; 16] {
+        [7; 16]
+    }
+
+    #[test]
+    fn a_hard_bounce_is_recorded_and_stops_the_email_channel_and_a_delivery_is_recorded() {
+        futures::executor::block_on(async {
+            // GIVEN a voter signed up by email and text, sent Outbound on both
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+            store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
+            let sub = Subscription {
+                votecal_id: "CA1".into(),
+                county,
+                language: Language::En,
+                sms: Some("+13105550100".into()),
+                email: Some("Ann.Lee@example.com".into()),
+                voice: None,
+                hours: Default::default(),
+                signed_up_at: t("2026-09-01T12:00:00-07:00"),
+                stopped: Default::default(),
+                erase_after: None,
+            };
+            store.put_subscription(&sub).await.unwrap();
+            for (c, a) in [(Channel::Sms, "+13105550100"), (Channel::Email, "Ann.Lee@example.com")] {
+                store.link_contact(&contact_name(&keys.signing, c, a), "CA1", 5).await.unwrap();
+            }
+            let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+            let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let row = |status, at: &str| VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status, status_time: t(at) };
+            let now = t("2026-10-06T12:00:00-07:00");
+            p.apply_status(&row(StatusCode::Issued, "2026-10-06T09:00:00-07:00"), now, &mut Tally::default()).await.unwrap();
+            let outbound: Vec<(Channel, String, String)> = sent.sent.lock().unwrap().iter().enumerate().map(|(i, m)| (m.channel, m.key.clone(), format!("local-{}", i + 1))).collect();
+            assert_eq!(outbound.len(), 2);
+            let id_of = |c: Channel| outbound.iter().find(|o| o.0 == c).unwrap().clone();
+
+            // WHEN the text is delivered and the email bounces for good (the address in another case)
+            let (_, sms_key, sms_id) = id_of(Channel::Sms);
+            let (_, email_key, email_id) = id_of(Channel::Email);
+            let delivered = Receipt { channel: Channel::Sms, provider_id: sms_id, address: "+13105550100".into(), outcome: ReceiptOutcome::Delivered, at: now };
+            assert_eq!(p.record_receipt(&delivered).await.unwrap(), ReceiptResult { recorded: true, stopped: 0 });
+            let bounce = Receipt { channel: Channel::Email, provider_id: email_id, address: "ann.lee@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce: Permanent/General".into(), stop: true }, at: now };
+            assert_eq!(p.record_receipt(&bounce).await.unwrap(), ReceiptResult { recorded: true, stopped: 1 });
+            assert_eq!(p.record_receipt(&bounce).await.unwrap().stopped, 0, "the same receipt again changes nothing");
+
+            // THEN the ledger says how each ended, the email channel is stopped, the text goes on
+            assert_eq!(store.delivery(&sms_key), Some(Delivery::Delivered { at: now }));
+            assert!(matches!(store.delivery(&email_key), Some(Delivery::Failed { reason, .. }) if reason.contains("Permanent")));
+            let after = store.subscription("CA1").await.unwrap().unwrap();
+            assert_eq!((after.address(Channel::Email), after.address(Channel::Sms)), (None, Some("+13105550100")));
+            let later = t("2026-10-21T12:00:00-07:00");
+            p.apply_status(&row(StatusCode::InReview, "2026-10-20T09:00:00-07:00"), later, &mut Tally::default()).await.unwrap();
+            let received: Vec<Channel> = sent.sent.lock().unwrap().iter().filter(|m| m.kind == MessageKind::Received).map(|m| m.channel).collect();
+            assert_eq!(received, [Channel::Sms], "no more email to the bounced address");
+            // AND a receipt for a message the ledger does not know is not recorded, and a soft
+            // bounce stops nothing
+            let unknown = Receipt { channel: Channel::Sms, provider_id: "nope".into(), address: "+13105550100".into(), outcome: ReceiptOutcome::Failed { reason: "soft".into(), stop: false }, at: later };
+            assert_eq!(p.record_receipt(&unknown).await.unwrap(), ReceiptResult::default());
+        });
+    }
+}
