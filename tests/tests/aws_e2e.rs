@@ -811,3 +811,63 @@ async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special
     assert!(!elections["2026-11-03-GEN"].is_enrolled(county("01")), "a statewide election takes an opt-out");
     assert!(elections["2026-11-03-GEN"].is_enrolled(county("37")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_their_channel() {
+    // GIVEN Emily Chen, signed up by text, email and voice, sent Outbound on all three
+    let mut world = World::new("receipts", at("2026-09-20T06:00:00-07:00")).await;
+    for (kind, file, when) in [("voters", "voters.csv", "2026-09-20T06:00:00-07:00"), ("signups", "signups.csv", "2026-09-25T10:00:00-07:00"), ("vbm", "vbm-2026-10-06.csv", "2026-10-06T12:00:00-07:00")] {
+        world.release_until(at(when)).await;
+        world.arrive(kind, file, at(when)).await;
+    }
+    world.release_until(at("2026-10-06T12:05:00-07:00")).await;
+    let ddb = world.app.store.client.clone();
+    let ledger = |key: &str| {
+        let (ddb, table, key) = (ddb.clone(), world.app.settings.ledger_table.clone(), key.to_string());
+        async move { ddb.get_item().table_name(table).key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key)).send().await.unwrap().item.unwrap() }
+    };
+    let (email_key, sms_key) = ("2026-11-03-GEN#CA000000101#01-000101-1#outbound#email", "2026-11-03-GEN#CA000000101#01-000101-1#outbound#sms");
+    let provider_id = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| item["provider_id"].as_s().unwrap().clone();
+    let (email_id, sms_id) = (provider_id(&ledger(email_key).await), provider_id(&ledger(sms_key).await));
+
+    // WHEN SES reports a hard bounce of the email (the configuration set's SNS event) and SNS's
+    // delivery log says the phone number is opted out at the carrier
+    let ses = std::fs::read_to_string(repo_path("events/lambda/ses-bounce-sns.json")).unwrap().replace("MESSAGE_ID", &email_id);
+    let event: serde_json::Value = serde_json::from_str(&ses).unwrap();
+    wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event.clone(), Context::default())).await.unwrap();
+    let mut entry = aws_lambda_events::event::cloudwatch_logs::LogEntry::default();
+    entry.id = "1".into();
+    entry.timestamp = at("2026-10-06T12:00:10-07:00").timestamp_millis();
+    entry.message = serde_json::json!({"notification": {"messageId": sms_id, "timestamp": "2026-10-06 19:00:00.000"}, "delivery": {"destination": "+15105550101", "providerResponse": "Phone number is opted out", "smsType": "Transactional"}, "status": "FAILURE"}).to_string();
+    let mut logs = aws_lambda_events::event::cloudwatch_logs::LogsEvent::default();
+    logs.aws_logs.data.log_group = "sns/us-east-1/123456789012/DirectPublishToPhoneNumber/Failure".into();
+    logs.aws_logs.data.message_type = "DATA_MESSAGE".into();
+    logs.aws_logs.data.log_events = vec![entry];
+    let logs = serde_json::to_value(&logs).unwrap();
+    assert!(logs["awslogs"]["data"].is_string(), "delivered as CloudWatch Logs does: gzip, base64");
+    wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(logs, Context::default())).await.unwrap();
+    // (SNS delivers at least once: the same event again changes nothing)
+    wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+
+    // THEN each message ends in the ledger as failed for good, with the reason
+    assert_eq!(ledger(email_key).await["receipt"].as_m().unwrap()["reason"].as_s().unwrap(), "bounce: Permanent/General");
+    assert!(ledger(sms_key).await["receipt"].as_m().unwrap()["reason"].as_s().unwrap().contains("opted out"));
+    // AND the email and text channels are stopped; the calls go on
+    use wmb_core::ports::SubscriptionStore;
+    use wmb_core::status::Channel;
+    let sub = world.app.store.subscription("CA000000101").await.unwrap().unwrap();
+    assert_eq!((sub.address(Channel::Email), sub.address(Channel::Sms)), (None, None));
+    assert!(sub.address(Channel::Voice).is_some());
+    // AND her next news (Received, 21 Oct) goes by voice only
+    let before = sent_by_aws(&world);
+    world.arrive("vbm", "vbm-2026-10-20.csv", at("2026-10-20T23:45:00-07:00")).await;
+    world.release_until(at("2026-10-21T12:00:00-07:00")).await;
+    let after = sent_by_aws(&world);
+    let to = |m: &std::collections::BTreeMap<(String, String), usize>, who: &str| m.iter().filter(|((t, _), _)| t == who).map(|(_, n)| n).sum::<usize>();
+    assert_eq!(to(&after.0, "+15105550101"), to(&before.0, "+15105550101"), "no text to the dead number");
+    assert_eq!(after.1.keys().filter(|(t, _, _)| t == "emily.chen@example.com").count(), before.1.keys().filter(|(t, _, _)| t == "emily.chen@example.com").count(), "no email to the bounced address");
+    assert!(after.2.keys().filter(|(t, m, _)| t == "+15105550191" && m == "received").count() == 1, "the call goes on");
+    // AND the metrics count it
+    let emf = world.app.metrics.recent();
+    assert_eq!(wmb_aws::metrics::sum(&emf, "ChannelsStopped", &[]), 2.0);
+}

@@ -64,7 +64,8 @@ pub fn sms_receipt(line: &str, now: DateTime<Utc>) -> Option<Receipt> {
 pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<(), BoxError> {
     let now = app.now();
     let receipts: Vec<Receipt> = if event.payload.get("awslogs").is_some() {
-        let logs: LogsEvent = serde_json::from_value(event.payload)?;
+        // (Read from text: the event type's decoder of `awslogs.data` wants borrowed strings.)
+        let logs: LogsEvent = serde_json::from_str(&event.payload.to_string())?;
         logs.aws_logs.data.log_events.iter().filter_map(|l| sms_receipt(&l.message, now)).collect()
     } else {
         let sns: SnsEvent = serde_json::from_value(event.payload)?;
