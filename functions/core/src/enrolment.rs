@@ -18,7 +18,7 @@
 //! ```
 
 use crate::county::CountyCode;
-use crate::election::{CountySettings, Election, ElectionKind, ImbUse};
+use crate::election::{Election, ElectionKind, ImbUse};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
@@ -118,7 +118,7 @@ impl Election {
             (ElectionKind::Special | ElectionKind::Local, Decision::OptOut) => enrolled.retain(|c| *c != county),
             _ => {}
         }
-        let settings = self.def.counties.entry(county).or_insert_with(CountySettings::default);
+        let settings = self.def.counties.entry(county).or_default();
         if let Some(imb) = e.imb {
             settings.imb = imb;
         }
