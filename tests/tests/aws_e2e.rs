@@ -816,6 +816,7 @@ async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special
 async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_their_channel() {
     // GIVEN Emily Chen, signed up by text, email and voice, sent Outbound on all three
     let mut world = World::new("receipts", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0; // (no provider throttling here: the sample's test exercises it)
     for (kind, file, when) in [("voters", "voters.csv", "2026-09-20T06:00:00-07:00"), ("signups", "signups.csv", "2026-09-25T10:00:00-07:00"), ("vbm", "vbm-2026-10-06.csv", "2026-10-06T12:00:00-07:00")] {
         world.release_until(at(when)).await;
         world.arrive(kind, file, at(when)).await;
