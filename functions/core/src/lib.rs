@@ -31,6 +31,7 @@ pub mod reminders;
 pub mod retention;
 pub mod ports;
 pub mod signup;
+pub mod sms_budget;
 pub mod sources;
 pub mod status;
 pub mod stopping;
