@@ -268,3 +268,106 @@ fn the_sample_election_reminds_a_ballot_still_needing_action_and_only_ballots_no
     }
     Ok(())
 }
+
+/// Each voter's county at a moment: the roll, then the update's moves from when it arrived.
+fn county_at(voter: &str, at: DateTime<Utc>) -> Result<String> {
+    let update_at = DateTime::parse_from_rfc3339("2026-10-15T06:00:00-07:00")?.with_timezone(&Utc);
+    let mut county = None;
+    for (file, from) in [("voters.csv", DateTime::<Utc>::MIN_UTC), ("voters-update-2026-10-15.csv", update_at)] {
+        let mut r = csv::Reader::from_path(sample_dir().join(file))?;
+        for rec in r.records() {
+            let rec = rec?;
+            if &rec[0] == voter && at >= from {
+                county = Some(format!("{:0>2}", &rec[1]));
+            }
+        }
+    }
+    county.ok_or_else(|| anyhow::anyhow!("{voter} is not on the roll"))
+}
+
+#[test]
+fn each_county_gets_a_daily_summary_that_counts_what_its_voters_were_sent_and_each_file_a_summary() -> Result<()> {
+    // GIVEN the sample election replayed
+    let (out, summary, _outbox) = simulate(&sample_dir())?;
+    // WHEN the counties open their daily summaries (reports/<NN>/daily/<date>.csv)
+    let reports = out.path().join("reports");
+    let mut sent: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
+    let mut signups: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut files = 0;
+    for county in std::fs::read_dir(&reports)?.filter_map(|e| e.ok()).filter(|e| e.path().join("daily").is_dir()) {
+        for day in std::fs::read_dir(county.path().join("daily"))? {
+            files += 1;
+            let mut r = csv::Reader::from_path(day?.path())?;
+            assert_eq!(r.headers()?, vec!["date", "county", "what", "message", "channel", "count"]);
+            for rec in r.records() {
+                let rec = rec?;
+                assert_eq!(county.file_name().to_string_lossy(), &rec[1], "a county's folder holds only its own summary");
+                let count: u64 = rec[5].parse()?;
+                match &rec[2] {
+                    "messages_sent" => *sent.entry((rec[0].to_string(), rec[1].to_string(), rec[3].to_string(), rec[4].to_string())).or_default() += count,
+                    "signups" => *signups.entry((rec[0].to_string(), rec[1].to_string())).or_default() += count,
+                    "choices_changed" => {}
+                    other => panic!("the sample election has no {other}: every send succeeds and nobody stops"),
+                }
+            }
+        }
+    }
+    // THEN the messages each county's voters were sent, by day (Pacific), message and channel,
+    // are exactly those worked out by hand in expected-messages.csv
+    let mut expected: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
+    let mut r = csv::Reader::from_path(sample_dir().join("expected-messages.csv"))?;
+    for rec in r.records() {
+        let rec = rec?;
+        let at = DateTime::parse_from_rfc3339(&rec[4])?.with_timezone(&Utc);
+        let key = (wmb_core::time::pacific_date(at).to_string(), county_at(&rec[0], at)?, rec[1].to_string(), rec[3].to_string());
+        *expected.entry(key).or_default() += 1;
+    }
+    assert_eq!(sent, expected);
+    // AND the 25 sign-ups accepted from signups.csv are counted on the day the file came
+    assert_eq!(signups.iter().filter(|(k, _)| k.0 == "2026-09-25").map(|(_, n)| n).sum::<u64>(), 25);
+    assert_eq!(signups.values().sum::<u64>(), 25, "{signups:?}");
+    assert!(files >= expected.keys().map(|k| (&k.0, &k.1)).collect::<BTreeSet<_>>().len());
+    // AND each file's summary beside its error report counts its rows and what they decided
+    let vbm = std::fs::read_to_string(reports.join("vbm-2026-10-06.csv.summary.csv"))?;
+    let row = |what: &str, message: &str| -> u64 {
+        vbm.lines().find_map(|l| l.strip_prefix(&format!("{what},{message},"))).map_or(0, |n| n.parse().unwrap())
+    };
+    let report = summary.files.iter().find(|f| f.file == "vbm-2026-10-06.csv").unwrap();
+    assert_eq!((row("accepted", ""), row("rejected", ""), row("rows_read", "")), (37, report.rejected, 37 + report.rejected));
+    assert!(report.rejected > 0, "the sample's first status file has a bad row");
+    assert!(row("milestones", "outbound") > 0, "{vbm}");
+    let signups_file = std::fs::read_to_string(reports.join("signups.csv.summary.csv"))?;
+    assert!(signups_file.contains("\naccepted,,25\n") && signups_file.contains("\nrefused,,5\n") && signups_file.contains("\nrejected,,2\n"), "{signups_file}");
+    // AND nothing in any report names a voter or repeats a contact
+    let files: Vec<String> = ["voters.csv", "signups.csv"].iter().map(|f| std::fs::read_to_string(sample_dir().join(f))).collect::<Result<_, _>>()?;
+    let personal: BTreeSet<&str> = files
+        .iter()
+        .flat_map(|f| f.lines().skip(1))
+        .flat_map(|l| l.split(','))
+        .filter(|v| v.len() > 4 && !v.starts_with("CA0") && v.chars().any(|c| c.is_alphabetic() || c == '+' || c == '@'))
+        .filter(|v| !["ACTIVE", "INACTIVE", "CANCELED", "PENDING"].contains(v))
+        .collect();
+    assert!(personal.contains("Okafor") && personal.contains("+15105550101"), "the search looks for names and contacts");
+    for entry in walk(&reports)? {
+        let text = std::fs::read_to_string(&entry)?;
+        if entry.to_string_lossy().contains("summary") || entry.to_string_lossy().contains("daily") {
+            for p in &personal {
+                assert!(!text.contains(p), "{} repeats '{p}'", entry.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            out.extend(walk(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}

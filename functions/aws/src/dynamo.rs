@@ -348,19 +348,19 @@ impl wmb_core::ports::ReceiptLedger for DynamoStore {
         Ok(out.items.unwrap_or_default().into_iter().next().and_then(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()))
     }
 
-    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<(), StoreError> {
+    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<bool, StoreError> {
         let value = serde_dynamo::to_attribute_value(delivery).map_err(unavailable)?;
         self.client
             .update_item()
             .table_name(&self.tables.ledger)
             .key("pk", s(key))
             .update_expression("SET receipt = :r")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(receipt) OR receipt <> :r)")
             .expression_attribute_values(":r", value)
             .send()
             .await
-            .map(|_| ())
-            .or_else(|e| if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) { Ok(()) } else { Err(sdk_error(e)) })
+            .map(|_| true)
+            .or_else(|e| if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) { Ok(false) } else { Err(sdk_error(e)) })
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod access_store;
 pub mod app;
+pub mod county_days_store;
 pub mod dynamo;
 pub mod events;
 pub mod handlers;

@@ -88,6 +88,19 @@ pub fn decode_key(raw: &str) -> String {
 }
 
 /// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
+/// Writes a CSV a county opens (a report or a summary).
+pub async fn put_csv(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), crate::app::BoxError> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("text/csv; charset=utf-8")
+        .body(body.into())
+        .send()
+        .await
+        .map_err(|e| format!("writing s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
 pub fn report_key(key: &str, chunk: u32) -> String {
     let rest = key.strip_prefix("incoming/").unwrap_or(key);
     if chunk == 0 {

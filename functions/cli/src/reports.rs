@@ -3,6 +3,7 @@
 use anyhow::Result;
 use serde::Serialize;
 use std::path::Path;
+use wmb_core::file_summary::FileSummary;
 use wmb_core::formats::{FileKind, RowError};
 use wmb_core::signup::Refusal;
 
@@ -19,13 +20,15 @@ pub struct FileReport {
     pub not_used: u64,
     /// The whole file could not be read (bad header, unreadable): nothing in it was used.
     pub file_error: Option<String>,
+    /// Milestones the file decided, by message.
+    pub milestones: std::collections::BTreeMap<String, u64>,
     #[serde(skip)]
     pub errors: Vec<RowError>,
 }
 
 impl FileReport {
     pub fn new(file: &str, kind: FileKind) -> Self {
-        FileReport { file: file.to_string(), kind, accepted: 0, rejected: 0, refused: 0, not_used: 0, file_error: None, errors: vec![] }
+        FileReport { file: file.to_string(), kind, accepted: 0, rejected: 0, refused: 0, not_used: 0, file_error: None, milestones: Default::default(), errors: vec![] }
     }
 
     pub fn reject(&mut self, e: RowError) {
@@ -43,9 +46,20 @@ impl FileReport {
         self.errors.push(RowError { line, field: "signup".into(), reason: format!("refused ({code}): {}", refusal.advice()) });
     }
 
-    /// Writes `<dir>/<file>.errors.csv` (line,field,reason), header only when all is well.
+    /// Writes `<dir>/<file>.errors.csv` (line,field,reason), header only when all is well, and
+    /// `<dir>/<file>.summary.csv` beside it.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let name = self.file.replace(['/', '\\'], "_");
+        let summary = FileSummary {
+            accepted: self.accepted,
+            rejected: self.rejected,
+            refused: self.refused,
+            not_used: Some(self.not_used),
+            kept: None,
+            milestones: self.milestones.clone(),
+            unreadable: self.file_error.is_some(),
+        };
+        std::fs::write(dir.join(format!("{name}.summary.csv")), summary.to_csv())?;
         let mut w = csv::Writer::from_path(dir.join(format!("{name}.errors.csv")))?;
         w.write_record(["line", "field", "reason"])?;
         if let Some(e) = &self.file_error {

@@ -135,7 +135,7 @@ impl Server {
     /// A text a phone sends to the service's number (two-way SMS): STOP, START, HELP.
     pub fn text_in(&self, from: &str, body: &str, message_id: &str) -> Result<wmb_core::stopping::InboundOutcome> {
         let _one = self.lock.lock().expect("server lock");
-        let outcome = futures::executor::block_on(self.pipeline().inbound_text(from, body, message_id, self.clock.now()))?;
+        let outcome = futures::executor::block_on(self.pipeline().inbound_text(from, body, message_id, self.clock.now(), &mut wmb_core::pipeline::Tally::default()))?;
         self.outbox.flush()?;
         Ok(outcome)
     }

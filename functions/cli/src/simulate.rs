@@ -129,9 +129,11 @@ impl Simulation<'_> {
                 released?;
                 let path = self.dir.join(&arrival.path);
                 store.begin()?;
+                let before = tally.milestones.clone();
                 let report = ingest_file(&pipeline, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally).await;
                 store.commit()?;
-                let report = report?;
+                let mut report = report?;
+                report.milestones = tally.milestones.iter().map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0))).filter(|(_, n)| *n > 0).collect();
                 report.write(&self.out.join("reports"))?;
                 files.push(report);
             }
@@ -151,11 +153,25 @@ impl Simulation<'_> {
             tally,
         };
         std::fs::write(self.out.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
+        write_daily_summaries(&self.out.join("reports"), &summary.tally.county_days)?;
         Ok(summary)
     }
 }
 
 use wmb_core::ports::HoldQueue;
+
+/// Each county's summary of each day something happened for its voters, as the morning job
+/// writes them on AWS: `reports/<NN>/daily/<date>.csv`.
+pub fn write_daily_summaries(reports: &Path, days: &wmb_core::daily::CountyDays) -> Result<()> {
+    for (date, county, counts) in days.iter() {
+        let path = reports.join(wmb_core::daily::summary_path(date, county));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot be created", dir.display()))?;
+        }
+        std::fs::write(&path, wmb_core::daily::summary_csv(date, county, counts)).with_context(|| format!("{}: cannot be written", path.display()))?;
+    }
+    Ok(())
+}
 
 /// Releases everything held up to `until`, in time order, as the release schedules would.
 pub async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: &SqliteStore, until: DateTime<Utc>, tally: &mut Tally) -> Result<()> {

@@ -229,10 +229,10 @@ impl wmb_core::ports::ReceiptLedger for SqliteStore {
         self.with(|c| c.prepare_cached("SELECT key FROM sent WHERE provider_id = ?1")?.query_row([provider_id], |r| r.get(0)).optional())
     }
 
-    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<(), StoreError> {
+    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<bool, StoreError> {
         let json = to_json(delivery)?;
-        self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO deliveries (key, record) VALUES (?1, ?2)")?.execute(params![key, json]))?;
-        Ok(())
+        let changed = self.with(|c| c.prepare_cached("INSERT INTO deliveries (key, record) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET record = excluded.record WHERE record <> excluded.record")?.execute(params![key, json]))?;
+        Ok(changed > 0)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::access::{contact_name, CodeRefusal, CodeToSend, PendingChange, ChangeAction};
 use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
+use crate::daily::Counted;
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
@@ -235,8 +236,10 @@ where
             ChangeAction::View => {}
             ChangeAction::Stop { channels } => {
                 if let (true, Some(mut sub)) = (change.approved, current) {
+                    let before = sub.clone();
                     if sub.stop(channels, now) {
                         self.store.put_subscription(&sub).await?;
+                        tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
                     }
                 }
             }
@@ -261,6 +264,15 @@ where
                     }
                 }
                 self.store.put_subscription(&sub).await?;
+                // A first sign-up (or one after a full stop) is counted when its first contact
+                // goes live; a change, when it first applies (the contacts live are still those
+                // live before it).
+                let live_before: Vec<(Channel, String)> = current.as_ref().map(|c| c.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect()).unwrap_or_default();
+                if live_before.is_empty() && change.previous.is_empty() {
+                    tally.county_days.count(now, sub.county, Counted::SignedUp);
+                } else if !change.previous.is_empty() && live_before == change.previous {
+                    tally.county_days.count(now, sub.county, Counted::ChoicesChanged);
+                }
                 let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
                 if !change.previous.is_empty() && now_live != change.previous {
                     self.tell_previous_contacts(change, sub.language, now).await?;

@@ -198,8 +198,8 @@ where
             ("POST", "/verify") => self.answer_verify(req, now, tally, false).await,
             ("POST", "/ballot") => self.answer_ballot(req, now).await,
             ("POST", "/ballot/view") => self.answer_verify(req, now, tally, true).await,
-            ("GET", "/unsubscribe") => self.answer_unsubscribe(req, now, false).await,
-            ("POST", "/unsubscribe") => self.answer_unsubscribe(req, now, true).await,
+            ("GET", "/unsubscribe") => self.answer_unsubscribe(req, now, false, tally).await,
+            ("POST", "/unsubscribe") => self.answer_unsubscribe(req, now, true, tally).await,
             (_, "/signup" | "/optout" | "/verify" | "/ballot" | "/ballot/view") => Ok(invalid(405, "method", "use POST")),
             (_, "/unsubscribe") => Ok(invalid(405, "method", "use GET or POST")),
             _ => Ok(invalid(404, "path", "no such route")),
@@ -302,9 +302,9 @@ where
         })
     }
 
-    async fn answer_unsubscribe(&self, req: ApiRequest<'_>, now: DateTime<Utc>, stop: bool) -> Result<ApiAnswer, PipelineError> {
+    async fn answer_unsubscribe(&self, req: ApiRequest<'_>, now: DateTime<Utc>, stop: bool, tally: &mut Tally) -> Result<ApiAnswer, PipelineError> {
         let token = query_param(req.query, "token").unwrap_or_default();
-        let result = if stop { self.unsubscribe(token, now).await? } else { self.unsubscribe_language(token, now).await? };
+        let result = if stop { self.unsubscribe(token, now, tally).await? } else { self.unsubscribe_language(token, now).await? };
         Ok(match result {
             Ok(lang) => {
                 let web = &self.catalog.language(lang).web;

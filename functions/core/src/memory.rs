@@ -162,9 +162,8 @@ impl ReceiptLedger for MemoryStore {
     async fn sent_key(&self, provider_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self.with(|s| s.sent_by_provider.get(provider_id).cloned()))
     }
-    async fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> Result<(), StoreError> {
-        self.with(|s| s.deliveries.insert(key.to_string(), delivery.clone()));
-        Ok(())
+    async fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> Result<bool, StoreError> {
+        Ok(self.with(|s| s.deliveries.insert(key.to_string(), delivery.clone()).as_ref() != Some(delivery)))
     }
 }
 

@@ -4,6 +4,7 @@
 //! per chosen channel, sent now or held) → deliver (still current? claimed? render, send, record)
 //! and release (held notifications that are due → deliver).
 
+use crate::daily::{Counted, CountyDays};
 use crate::election::Election;
 use crate::lifecycle::{BallotJourney, MilestoneDecision};
 use crate::notify::{message_values, milestone_key, plan_send, Notification, SendPlan};
@@ -45,6 +46,9 @@ pub struct Tally {
     pub failed: u64,
     pub signups_accepted: u64,
     pub signups_refused: BTreeMap<String, u64>,
+    /// The counties' daily summaries (see [`crate::daily`]).
+    #[serde(skip)]
+    pub county_days: CountyDays,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -328,6 +332,7 @@ where
                     // Never a call in the wrong voice: recorded as failed, with the reason.
                     self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
                     tally.failed += 1;
+                    tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
                     return Ok(());
                 }
             },
@@ -360,10 +365,12 @@ where
                     }
                 }
                 *tally.sent.entry(n.channel.to_string()).or_default() += 1;
+                tally.county_days.count(now, n.county, Counted::Sent(n.kind, n.channel));
             }
             Err(DeliveryError::Permanent(reason)) => {
                 self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
                 tally.failed += 1;
+                tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
             }
             Err(e @ (DeliveryError::Throttled | DeliveryError::Temporary(_))) => {
                 self.store.release(&n.key).await?;
@@ -373,6 +380,7 @@ where
                     self.store.claim(&n.key, now).await?;
                     self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
                     tally.failed += 1;
+                    tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
                 } else {
                     n.release_at = now + retry_delay(n.attempts);
                     self.store.hold(&n).await?;
@@ -435,6 +443,11 @@ where
         self.index_contacts(old.as_ref(), &sub).await?;
         self.store.put_subscription(&sub).await?;
         tally.signups_accepted += 1;
+        match &old {
+            None => tally.county_days.count(now, sub.county, Counted::SignedUp),
+            Some(old) if !old.same_choices(&sub) => tally.county_days.count(now, sub.county, Counted::ChoicesChanged),
+            Some(_) => {}
+        }
         self.welcome(&sub, now, tally).await?;
         Ok(Ok(sub))
     }

@@ -99,7 +99,9 @@ pub trait MessageLedger: Sync {
 pub trait ReceiptLedger: Sync {
     /// The message key of the message the provider knows by this id, if the ledger has it.
     fn sent_key(&self, provider_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
-    fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records how the message ended; false when the ledger already said so (the same receipt
+    /// again) or has no such message.
+    fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Messages held until their release time (quiet hours, tracking start, settling).

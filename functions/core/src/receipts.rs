@@ -6,7 +6,8 @@
 //! the bounce and complaint rates under SES's review thresholds.
 
 use crate::access::contact_name;
-use crate::pipeline::{Pipeline, PipelineError};
+use crate::daily::Counted;
+use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::status::Channel;
 use chrono::{DateTime, Utc};
@@ -58,15 +59,23 @@ where
     /// Records a receipt (again: the same receipt twice changes nothing) and stops the channel
     /// of the voters whose live contact the address is, when the provider says it must get
     /// nothing more.
-    pub async fn record_receipt(&self, r: &Receipt) -> Result<ReceiptResult, PipelineError> {
+    pub async fn record_receipt(&self, r: &Receipt, tally: &mut Tally) -> Result<ReceiptResult, PipelineError> {
         let mut result = ReceiptResult::default();
         if let Some(key) = self.store.sent_key(&r.provider_id).await? {
             let delivery = match &r.outcome {
                 ReceiptOutcome::Delivered => Delivery::Delivered { at: r.at },
                 ReceiptOutcome::Failed { reason, .. } => Delivery::Failed { reason: reason.clone(), at: r.at },
             };
-            self.store.record_delivery(&key, &delivery).await?;
+            let first = self.store.record_delivery(&key, &delivery).await?;
             result.recorded = true;
+            // A failure is counted for the voter's county (the ledger key names the voter second;
+            // a code or a reply to a text names none and is not counted). The same receipt
+            // again is recorded again but counted once.
+            if let (true, ReceiptOutcome::Failed { .. }, Some(voter)) = (first, &r.outcome, key.split('#').nth(1)) {
+                if let Some(sub) = self.store.subscription(voter).await? {
+                    tally.county_days.count(r.at, sub.county, Counted::DeliveryFailed(r.channel));
+                }
+            }
         }
         if let ReceiptOutcome::Failed { stop: true, .. } = r.outcome {
             let entry = self.store.contact(&contact_name(&self.access.signing, r.channel, &r.address)).await?;
@@ -76,8 +85,10 @@ where
                     Channel::Email => a.eq_ignore_ascii_case(&r.address),
                     _ => a == r.address,
                 });
+                let before = sub.clone();
                 if same && sub.stop(&[r.channel], r.at) {
                     self.store.put_subscription(&sub).await?;
+                    tally.county_days.count_stops(r.at, &before, &sub, Counted::Suspended);
                     result.stopped += 1;
                 }
             }
@@ -151,10 +162,14 @@ mod tests {
             let (_, sms_key, sms_id) = id_of(Channel::Sms);
             let (_, email_key, email_id) = id_of(Channel::Email);
             let delivered = Receipt { channel: Channel::Sms, provider_id: sms_id, address: "+13105550100".into(), outcome: ReceiptOutcome::Delivered, at: now };
-            assert_eq!(p.record_receipt(&delivered).await.unwrap(), ReceiptResult { recorded: true, stopped: 0 });
+            assert_eq!(p.record_receipt(&delivered, &mut Tally::default()).await.unwrap(), ReceiptResult { recorded: true, stopped: 0 });
             let bounce = Receipt { channel: Channel::Email, provider_id: email_id, address: "ann.lee@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce: Permanent/General".into(), stop: true }, at: now };
-            assert_eq!(p.record_receipt(&bounce).await.unwrap(), ReceiptResult { recorded: true, stopped: 1 });
-            assert_eq!(p.record_receipt(&bounce).await.unwrap().stopped, 0, "the same receipt again changes nothing");
+            let mut counted = Tally::default();
+            assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap(), ReceiptResult { recorded: true, stopped: 1 });
+            assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap().stopped, 0, "the same receipt again changes nothing");
+            // AND the county's day counts the failed delivery and the suspended channel once
+            let day = counted.county_days.of(crate::time::pacific_date(now), county);
+            assert_eq!((day.get("delivery_failures//email"), day.get("suspended//email"), day.len()), (Some(&1), Some(&1), 2), "{day:?}");
 
             // THEN the ledger says how each ended, the email channel is stopped, the text goes on
             assert_eq!(store.delivery(&sms_key), Some(Delivery::Delivered { at: now }));
@@ -168,7 +183,7 @@ mod tests {
             // AND a receipt for a message the ledger does not know is not recorded, and a soft
             // bounce stops nothing
             let unknown = Receipt { channel: Channel::Sms, provider_id: "nope".into(), address: "+13105550100".into(), outcome: ReceiptOutcome::Failed { reason: "soft".into(), stop: false }, at: later };
-            assert_eq!(p.record_receipt(&unknown).await.unwrap(), ReceiptResult::default());
+            assert_eq!(p.record_receipt(&unknown, &mut Tally::default()).await.unwrap(), ReceiptResult::default());
         });
     }
 }

@@ -5,7 +5,8 @@
 use crate::access::contact_name;
 use crate::account::day;
 use crate::optout::{keyword, read_unsubscribe_token, Keyword, LinkError};
-use crate::pipeline::{Pipeline, PipelineError};
+use crate::daily::Counted;
+use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::signup::Subscription;
 use crate::status::{Channel, Language, MessageKind};
@@ -84,7 +85,7 @@ where
     /// acknowledged once; START starts them again; HELP (or any other text, at most once a day,
     /// never to a stopped phone) gets the program's help. Each inbound message is answered once
     /// however often it is delivered.
-    pub async fn inbound_text(&self, from: &str, body: &str, message_id: &str, now: DateTime<Utc>) -> Result<InboundOutcome, PipelineError> {
+    pub async fn inbound_text(&self, from: &str, body: &str, message_id: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<InboundOutcome, PipelineError> {
         let kw = keyword(body);
         let name = contact_name(&self.access.signing, Channel::Sms, from);
         let entry = self.store.contact(&name).await?;
@@ -101,8 +102,10 @@ where
         let reply = match kw {
             Some(Keyword::Stop) => {
                 for sub in &mut subs {
+                    let before = sub.clone();
                     if sub.stop(&[Channel::Sms], now) {
                         self.store.put_subscription(sub).await?;
+                        tally.county_days.count_stops(now, &before, sub, Counted::OptedOut);
                         changed += 1;
                     }
                 }
@@ -182,15 +185,17 @@ where
     /// One-click unsubscribe: stops email for the voter the link names, while the address it was
     /// sent to is still theirs (a link to an old address no longer gets email anyway). Doing it
     /// twice is doing it once.
-    pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>) -> Result<Result<Language, LinkError>, PipelineError> {
+    pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Language, LinkError>, PipelineError> {
         let (voter, tag) = match read_unsubscribe_token(&self.access.signing, token, now) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
         let Some(mut sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
         let for_this_address = sub.chosen(Channel::Email).is_some_and(|e| crate::optout::link_is_for(&self.access.signing, &tag, e));
+        let before = sub.clone();
         if for_this_address && sub.stop(&[Channel::Email], now) {
             self.store.put_subscription(&sub).await?;
+            tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
         }
         Ok(Ok(sub.language))
     }
@@ -288,8 +293,12 @@ mod tests {
             assert_eq!((tally.retried, sent.sent.lock().unwrap().len()), (1, 0), "held for its retry");
 
             // WHEN the voter texts STOP
-            let outcome = p.inbound_text(PHONE, "stop", "m-1", now).await.unwrap();
+            let mut counted = Tally::default();
+            let outcome = p.inbound_text(PHONE, "stop", "m-1", now, &mut counted).await.unwrap();
             assert_eq!((outcome.changed, outcome.replied), (1, Some(MessageKind::OptedOut)));
+            p.inbound_text(PHONE, "STOP", "m-2", now, &mut counted).await.unwrap();
+            let day = counted.county_days.of(crate::time::pacific_date(now), county);
+            assert_eq!(day.get("opt_outs//sms"), Some(&1), "one opt-out for the county however often STOP is texted: {day:?}");
 
             // THEN the queued text, the retry, a catch-up and anything held send nothing
             p.deliver(queued[0].clone(), now, &mut tally).await.unwrap();
@@ -327,7 +336,7 @@ mod tests {
             // GIVEN a voter signed up by a file (contacts proven elsewhere)
             p.signup(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
             // WHEN the phone texts STOP
-            let outcome = p.inbound_text(PHONE, "STOP", "m-1", t("2026-10-07T19:00:00Z")).await.unwrap();
+            let outcome = p.inbound_text(PHONE, "STOP", "m-1", t("2026-10-07T19:00:00Z"), &mut Tally::default()).await.unwrap();
             // THEN the file's voter is stopped too
             assert_eq!(outcome.changed, 1, "the file's sign-up is in the contact index");
             // AND the same file delivered again a day later does not undo the STOP

@@ -12,6 +12,7 @@ use crate::app::{App, BoxError, NoSends};
 use crate::events::FileIngested;
 use crate::metrics::count;
 use crate::s3io::{decode_key, report_key};
+use wmb_core::file_summary::{summary_name, FileSummary};
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::StreamExt;
@@ -249,7 +250,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             tracing::info!(adopted, "facts of voters who signed up while the file was read went to their journeys");
         }
     }
-    write_report(app, &job.bucket, &report, &errors).await?;
+    write_report(app, &job.bucket, &report, &errors, FileSummary { accepted: accepted.load(Ordering::Relaxed), kept: Some(kept.len() as u64), ..Default::default() }).await?;
     let outcome = FileOutcome {
         key: job.key.clone(),
         kind: Some(kind),
@@ -399,7 +400,9 @@ async fn handle_row(
         },
         Parsed::Signup(l) => {
             let mut tally = Tally::default();
-            match pipeline.signup(&l.row, now, &mut tally).await? {
+            let result = pipeline.signup(&l.row, now, &mut tally).await?;
+            app.store.add_county_days(&tally.county_days.take()).await;
+            match result {
                 Ok(_) => None,
                 Err(refusal) => Some(RowError { line: l.line, field: "signup".into(), reason: format!("refused: {}", refusal.advice()) }),
             }
@@ -407,30 +410,27 @@ async fn handle_row(
     })
 }
 
-async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError]) -> Result<(), BoxError> {
+/// The error report (`line,field,reason`) and the summary beside it.
+async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError], mut summary: FileSummary) -> Result<(), BoxError> {
     let mut w = csv::Writer::from_writer(vec![]);
     w.write_record(["line", "field", "reason"])?;
     for e in errors {
         w.write_record([e.line.to_string().as_str(), e.field.as_str(), e.reason.as_str()])?;
     }
     let body = w.into_inner().map_err(|e| e.to_string())?;
-    app.s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .content_type("text/csv; charset=utf-8")
-        .body(body.into())
-        .send()
-        .await
-        .map_err(|e| format!("writing s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    Ok(())
+    if !summary.unreadable {
+        summary.refused = errors.iter().filter(|e| e.field == "signup").count() as u64;
+        summary.rejected = errors.len() as u64 - summary.refused;
+    }
+    crate::s3io::put_csv(&app.s3, bucket, key, body).await?;
+    crate::s3io::put_csv(&app.s3, bucket, &summary_name(key), summary.to_csv().into_bytes()).await
 }
 
 /// A file that cannot be read at all: a report saying why, and the file moved to `rejected/`.
 async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome, BoxError> {
     let report = report_key(&job.key, 0);
     let errors = [RowError { line: 1, field: "file".into(), reason: reason.to_string() }];
-    write_report(app, &job.bucket, &report, &errors).await?;
+    write_report(app, &job.bucket, &report, &errors, FileSummary { unreadable: true, ..Default::default() }).await?;
     let aside = format!("rejected/{}", job.key.strip_prefix("incoming/").unwrap_or(&job.key));
     let source = format!("{}/{}", job.bucket, percent_encoding::utf8_percent_encode(&job.key, percent_encoding::NON_ALPHANUMERIC));
     app.s3.copy_object().bucket(&job.bucket).key(&aside).copy_source(source).send().await

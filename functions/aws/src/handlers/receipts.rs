@@ -73,8 +73,14 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<(), BoxError
     };
     let pipeline = app.pipeline(&NoSends);
     let (mut delivered, mut failed, mut stopped, mut unknown) = (0u64, 0u64, 0u64, 0u64);
+    let mut tally = wmb_core::pipeline::Tally::default();
     for r in &receipts {
-        let result = pipeline.record_receipt(r).await?;
+        let result = pipeline.record_receipt(r, &mut tally).await;
+        if result.is_err() {
+            // What was recorded before the failure is counted; the retried batch finds it done.
+            app.store.add_county_days(&tally.county_days.take()).await;
+        }
+        let result = result?;
         match (&r.outcome, result.recorded) {
             (_, false) => unknown += 1,
             (ReceiptOutcome::Delivered, true) => delivered += 1,
@@ -82,6 +88,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<(), BoxError
         }
         stopped += result.stopped as u64;
     }
+    app.store.add_county_days(&tally.county_days.take()).await;
     let channel = receipts.first().map_or("-", |r| r.channel.as_str());
     app.metrics.emit(
         now.timestamp_millis(),

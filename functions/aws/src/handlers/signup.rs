@@ -73,6 +73,7 @@ pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Re
             app.metrics.emit(at, &[("Reason", reason.as_str())], &[&["Reason"], &[]], &[("SignupsRefused", crate::metrics::count(1))]);
         }
     }
+    app.store.add_county_days(&tally.county_days.take()).await;
     if tally.signups_accepted > 0 {
         app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("SignupsAccepted", crate::metrics::count(tally.signups_accepted))]);
     }

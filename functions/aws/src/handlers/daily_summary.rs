@@ -1,0 +1,41 @@
+//! The counties' daily summaries: each morning a schedule asks for the Pacific day before, and
+//! each county enrolled in an election tracked that day (and any other with counts) gets
+//! `reports/<NN>/daily/<date>.csv`. Writing a day again rewrites the same files.
+
+use crate::app::{App, BoxError};
+use chrono::{Duration, NaiveDate};
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+use wmb_core::daily::{summary_csv, summary_path};
+use wmb_core::time::{pacific_date, pacific_start_of_day};
+use wmb_core::CountyCode;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DailySummaryEvent {
+    /// The day to summarise (default: yesterday, Pacific).
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DailySummaryOutcome {
+    pub date: NaiveDate,
+    pub files: usize,
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<DailySummaryEvent>) -> Result<DailySummaryOutcome, BoxError> {
+    let date = event.payload.date.unwrap_or_else(|| pacific_date(app.now()) - Duration::days(1));
+    let (start, end) = (pacific_start_of_day(date), pacific_start_of_day(date + Duration::days(1)));
+    let tracked = |c: CountyCode| app.elections.values().any(|e| e.is_enrolled(c) && e.county_window_opens(c) < end && e.window_closes() > start);
+    let all: Vec<CountyCode> = CountyCode::all().collect();
+    let counts = app.store.county_days(date, &all).await?;
+    let mut files = 0;
+    for county in all.into_iter().filter(|c| counts.contains_key(c) || tracked(*c)) {
+        let csv = summary_csv(date, county, &counts.get(&county).cloned().unwrap_or_default());
+        crate::s3io::put_csv(&app.s3, &app.settings.bucket, &format!("reports/{}", summary_path(date, county)), csv.into_bytes()).await?;
+        files += 1;
+    }
+    app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("DailySummariesWritten", crate::metrics::count(files as u64))]);
+    tracing::info!(%date, files, "daily summaries written");
+    Ok(DailySummaryOutcome { date, files })
+}
