@@ -259,9 +259,43 @@ fn decided_something(record: &serde_json::Value) -> bool {
 
 /// What the local pipeline sends for the sample election.
 fn local_outbox() -> Vec<OutboxLine> {
+    local_run().0
+}
+
+/// The local pipeline's outbox for the sample election, and its counties' daily summaries (by
+/// their path under reports/).
+fn local_run() -> (Vec<OutboxLine>, BTreeMap<String, String>) {
     let out = tempfile::tempdir().unwrap();
     ballot_tracking::simulate::Simulation { dir: &repo_path("events/sample-election"), out: out.path() }.run().unwrap();
-    std::fs::read_to_string(out.path().join("outbox.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    let outbox = std::fs::read_to_string(out.path().join("outbox.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut daily = BTreeMap::new();
+    for county in std::fs::read_dir(out.path().join("reports")).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().join("daily").is_dir()) {
+        for day in std::fs::read_dir(county.path().join("daily")).unwrap() {
+            let day = day.unwrap();
+            let path = format!("{}/daily/{}", county.file_name().to_string_lossy(), day.file_name().to_string_lossy());
+            daily.insert(path, std::fs::read_to_string(day.path()).unwrap());
+        }
+    }
+    (outbox, daily)
+}
+
+impl World {
+    /// Runs the morning job for each of these days (`NN/daily/<date>.csv` paths) and reads back
+    /// what it wrote at those paths.
+    async fn daily_summaries<'a>(&self, paths: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, String> {
+        let paths: Vec<&String> = paths.into_iter().collect();
+        let dates: std::collections::BTreeSet<&str> = paths.iter().filter_map(|p| p.rsplit('/').next()?.strip_suffix(".csv")).collect();
+        for date in dates {
+            let event = wmb_aws::handlers::daily_summary::DailySummaryEvent { date: Some(date.parse().unwrap()) };
+            wmb_aws::handlers::daily_summary::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("daily summary");
+        }
+        let mut got = BTreeMap::new();
+        for p in paths {
+            let text = wmb_aws::s3io::get_text(&self.s3, &self.app.settings.bucket, &format!("reports/{p}")).await.unwrap().unwrap_or_default();
+            got.insert(p.clone(), text);
+        }
+        got
+    }
 }
 
 fn counted<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
@@ -300,6 +334,12 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     assert_eq!(sms, local_sms, "SMS differ");
     assert_eq!(emails, local_email, "emails differ");
     assert_eq!(calls, local_calls, "voice calls differ");
+    // AND each county's daily summaries are those the local pipeline writes
+    let (_, local_daily) = local_run();
+    assert!(local_daily.len() > 20, "{local_daily:?}");
+    assert_eq!(world.daily_summaries(local_daily.keys()).await, local_daily, "daily summaries differ");
+    let summary = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-11-05.csv.summary.csv").await.unwrap().unwrap();
+    assert!(summary.contains("\nrejected,,2\n") && summary.contains("\nkept_until_signup,,"), "{summary}");
     // (as many as events/sample-election/expected-messages.csv lists: 145, reminders included)
     let expected_total = std::fs::read_to_string(repo_path("events/sample-election/expected-messages.csv")).unwrap().lines().skip(1).count();
     assert_eq!(sms.values().sum::<usize>() + emails.values().sum::<usize>() + calls.values().sum::<usize>(), expected_total);
@@ -368,6 +408,8 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     let extra_email: Vec<_> = emails2.iter().filter(|(k, n)| emails.get(*k) != Some(n)).map(|((to, subject, _), n)| (to, subject, n)).collect();
     let extra_calls: Vec<_> = calls2.iter().filter(|(k, n)| calls.get(*k) != Some(n)).collect();
     assert!(extra_sms.is_empty() && extra_email.is_empty() && extra_calls.is_empty(), "sent again: {extra_sms:?} {extra_email:?} {extra_calls:?}");
+    // AND nothing is counted twice in the counties' daily summaries
+    assert_eq!(world.daily_summaries(local_daily.keys()).await, local_daily, "daily summaries changed by the re-delivery");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -877,4 +919,11 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
     // AND the metrics count it
     let emf = world.app.metrics.recent();
     assert_eq!(wmb_aws::metrics::sum(&emf, "ChannelsStopped", &[]), 2.0);
+    // AND Alameda's summary of 6 October counts the two failed deliveries and the two stopped
+    // channels once each, though SNS delivered the bounce twice
+    let day = "01/daily/2026-10-06.csv".to_string();
+    let summary = world.daily_summaries([&day]).await.remove(&day).unwrap();
+    for row in ["delivery_failures,,email,1", "delivery_failures,,sms,1", "suspended,,email,1", "suspended,,sms,1"] {
+        assert!(summary.contains(&format!("2026-10-06,01,{row}\n")), "{row} in {summary}");
+    }
 }
