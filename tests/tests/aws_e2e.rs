@@ -852,6 +852,18 @@ async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special
     assert!(!special.is_enrolled(county("37")), "asked 89 days before: refused");
     assert!(!elections["2026-11-03-GEN"].is_enrolled(county("01")), "a statewide election takes an opt-out");
     assert!(elections["2026-11-03-GEN"].is_enrolled(county("37")));
+    // AND each enrolment is checked as it lands, with a report beside the counties' others
+    for key in ["config/enrolments/2027-03-09-SPL/19.toml", "config/enrolments/2027-03-09-SPL/37.toml"] {
+        ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default())).await.expect("enrolment checked");
+    }
+    let report = |key: &str| {
+        let (s3, bucket, key) = (world.s3.clone(), bucket.clone(), key.to_string());
+        async move { wmb_aws::s3io::get_text(&s3, &bucket, &key).await.unwrap().unwrap() }
+    };
+    assert_eq!(report("reports/config/enrolments/2027-03-09-SPL/19.toml.errors.csv").await, "line,field,reason\n");
+    let late = report("reports/config/enrolments/2027-03-09-SPL/37.toml.errors.csv").await;
+    assert!(late.starts_with("line,field,reason\n1,requested,2026-12-10 is 89 days before election day"), "{late}");
+    assert!(report("reports/config/enrolments/2027-03-09-SPL/37.toml.summary.csv").await.contains("\naccepted,,0\nrejected,,1\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,15 +58,20 @@ async fn apply_enrolments(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, e
     keys.sort();
     for key in keys {
         let text = get_text(s3, bucket, &key).await?.ok_or_else(|| format!("s3://{bucket}/{key} vanished"))?;
-        let applied = wmb_core::enrolment::Enrolment::from_toml(&key, &text).and_then(|e| match elections.get_mut(&e.election_id) {
-            Some(election) => election.enrol(&key, &e),
-            None => Err(wmb_core::enrolment::EnrolmentError { file: key.clone(), field: "election_id".into(), reason: format!("'{}' is not a loaded election", e.election_id) }),
-        });
-        if let Err(e) = applied {
+        if let Err(e) = apply_enrolment(&key, &text, elections) {
             tracing::error!(file = %e.file, field = %e.field, reason = %e.reason, "enrolment refused");
         }
     }
     Ok(())
+}
+
+/// Applies one enrolment file to the election it names, or says why it is refused.
+pub fn apply_enrolment(key: &str, text: &str, elections: &mut BTreeMap<String, Election>) -> Result<(), wmb_core::enrolment::EnrolmentError> {
+    let e = wmb_core::enrolment::Enrolment::from_toml(key, text)?;
+    match elections.get_mut(&e.election_id) {
+        Some(election) => election.enrol(key, &e),
+        None => Err(wmb_core::enrolment::EnrolmentError { file: key.to_string(), field: "election_id".into(), reason: format!("'{}' is not a loaded election", e.election_id) }),
+    }
 }
 
 /// An object's text, or None when there is no such object.

@@ -118,7 +118,12 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
     let mut outcomes = vec![];
     for record in s3.records {
         let (Some(bucket), Some(raw_key)) = (record.s3.bucket.name, record.s3.object.key) else { continue };
-        let job = FileJob { bucket, key: decode_key(&raw_key), version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None };
+        let key = decode_key(&raw_key);
+        if key.starts_with(&format!("{}enrolments/", app.settings.config_prefix)) {
+            outcomes.push(check_enrolment(app, &bucket, &key).await?);
+            continue;
+        }
+        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None };
         // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
         // it to the ingest dead-letter queue.
         outcomes.push(process(app, job, deadline).await?);
@@ -424,6 +429,26 @@ async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError], m
     }
     crate::s3io::put_csv(&app.s3, bucket, key, body).await?;
     crate::s3io::put_csv(&app.s3, bucket, &summary_name(key), summary.to_csv().into_bytes()).await
+}
+
+/// A county's enrolment file as it lands in `config/enrolments/`: checked against its election
+/// (the configuration as it is in the bucket now) and reported like any county file, at
+/// `reports/config/enrolments/<file>.errors.csv`. Each function applies it when it next starts.
+async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutcome, BoxError> {
+    let report = report_key(key, 0);
+    let text = crate::s3io::get_text(&app.s3, bucket, key).await?;
+    let (mut elections, _) = crate::s3io::load_config(&app.s3, bucket, &app.settings.config_prefix, &app.catalog).await?;
+    let refused = match text {
+        None => None, // deleted since: nothing to check
+        Some(text) => crate::s3io::apply_enrolment(key, &text, &mut elections).err(),
+    };
+    let errors: Vec<RowError> = refused.iter().map(|e| RowError { line: 1, field: e.field.clone(), reason: e.reason.clone() }).collect();
+    write_report(app, bucket, &report, &errors, FileSummary { accepted: u64::from(errors.is_empty()), ..Default::default() }).await?;
+    match &refused {
+        Some(e) => tracing::error!(file = %key, field = %e.field, reason = %e.reason, "enrolment refused"),
+        None => tracing::info!(file = %key, "enrolment accepted; each function applies it when it next starts"),
+    }
+    Ok(FileOutcome { key: key.to_string(), kind: None, accepted: u64::from(errors.is_empty()), rejected: errors.len() as u64, kept: 0, complete: true, report })
 }
 
 /// A file that cannot be read at all: a report saying why, and the file moved to `rejected/`.
