@@ -107,6 +107,9 @@ impl Bill {
                 let units = write_units(&request["Item"]);
                 self.write(table, units * index_copies(table));
             }
+            // (A sent message's ledger update sets provider_id, the key of the by_provider
+            // index: the index's copy is billed too.)
+            "UpdateItem" if table.ends_with("-ledger") && request["UpdateExpression"].as_str().is_some_and(|e| e.contains("provider_id =")) => self.write(table, 2.0),
             "UpdateItem" | "DeleteItem" => self.write(table, 1.0),
             "GetItem" => {
                 let size = item_size(&response["Item"]);
@@ -284,6 +287,10 @@ mod tests {
             &json!({}),
         );
         assert_eq!(bill.wru, 27.0);
+        // A sent message's record sets the key of the ledger's by_provider index: two units.
+        bill.add("DynamoDB", "UpdateItem", &json!({ "TableName": "p-ledger", "UpdateExpression": "SET #s = :done, outcome = :o, provider_id = :p" }), &json!({}));
+        bill.add("DynamoDB", "UpdateItem", &json!({ "TableName": "p-ledger", "UpdateExpression": "SET #s = :done, outcome = :o" }), &json!({}));
+        assert_eq!(bill.wru, 30.0);
     }
 
     #[test]

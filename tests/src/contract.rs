@@ -122,7 +122,7 @@ where
     let now = t("2026-10-21T15:00:00Z");
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Claimed);
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::InProgress);
-    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now }).await.unwrap();
+    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now, counted: None }).await.unwrap();
     assert_eq!(store.claim("k1", now + Duration::days(1)).await.unwrap(), Claim::Done);
     assert_eq!(store.claim("k2", now).await.unwrap(), Claim::Claimed);
     store.release("k2").await.unwrap();

@@ -1,5 +1,7 @@
 //! The counties' daily counts in the ledger table: one item per county and Pacific day
-//! (`daily#<date>#<NN>`), each counter an attribute added to atomically, once per invocation.
+//! (`daily#<date>#<NN>`), each counter an attribute added to atomically, once per invocation —
+//! for what is rare (sign-ups, stops, failed deliveries). Messages, which are many, are counted
+//! from the ledger's own outcomes by the morning job: a send costs no extra write.
 
 use crate::dynamo::{n, s, sdk_error, DynamoStore};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -45,6 +47,52 @@ impl DynamoStore {
                 }
             }
         }
+    }
+
+    /// The messages sent and failed on a Pacific day, by county, message and channel, from the
+    /// outcomes the ledger keeps (a parallel scan of the table, once a day).
+    pub async fn ledger_day_counts(&self, date: NaiveDate) -> Result<CountyDays, StoreError> {
+        const SEGMENTS: i32 = 8;
+        let (start, end) = (wmb_core::time::pacific_start_of_day(date), wmb_core::time::pacific_start_of_day(date + chrono::Duration::days(1)));
+        // (A second either side: a time with fractional seconds sorts before the same second's
+        // whole form. The exact day is checked on each item.)
+        let text = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let (from, to) = (text(start - chrono::Duration::seconds(1)), text(end + chrono::Duration::seconds(1)));
+        let segments = (0..SEGMENTS).map(|segment| {
+            let (from, to) = (from.clone(), to.clone());
+            async move {
+                let pages: Vec<_> = self
+                    .client
+                    .scan()
+                    .table_name(&self.tables.ledger)
+                    .segment(segment)
+                    .total_segments(SEGMENTS)
+                    .filter_expression("attribute_exists(outcome.counted) AND outcome.#at BETWEEN :from AND :to")
+                    .projection_expression("outcome")
+                    .expression_attribute_names("#at", "at")
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(to))
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(sdk_error)?;
+                let mut days = CountyDays::default();
+                for item in pages.into_iter().flat_map(|p| p.items.unwrap_or_default()) {
+                    let Some(value) = item.get("outcome") else { continue };
+                    let Ok(outcome) = serde_dynamo::from_attribute_value::<_, wmb_core::ports::DeliveryOutcome>(value.clone()) else { continue };
+                    if let Some((at, county, what)) = outcome.counted().filter(|(at, _, _)| wmb_core::time::pacific_date(*at) == date) {
+                        days.count(at, county, what);
+                    }
+                }
+                Ok::<_, StoreError>(days)
+            }
+        });
+        let mut all = CountyDays::default();
+        for days in futures::future::try_join_all(segments).await? {
+            all.merge(days);
+        }
+        Ok(all)
     }
 
     /// The counts of each of these counties on a day (a county with none is left out).

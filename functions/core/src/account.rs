@@ -309,8 +309,8 @@ where
                 unsubscribe_url: None,
             };
             let outcome = match self.dispatcher.dispatch(&msg).await {
-                Ok(provider_id) => DeliveryOutcome::Sent { provider_id, at: now },
-                Err(e) => DeliveryOutcome::Failed { reason: e.to_string(), at: now },
+                Ok(provider_id) => DeliveryOutcome::Sent { provider_id, at: now, counted: None },
+                Err(e) => DeliveryOutcome::Failed { reason: e.to_string(), at: now, counted: None },
             };
             self.store.complete(&key, &outcome).await?;
         }

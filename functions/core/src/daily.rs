@@ -36,6 +36,14 @@ pub enum Counted {
     DeliveryFailed(Channel),
 }
 
+/// What the ledger keeps with a message's outcome so its county's summary can count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessageTag {
+    pub county: CountyCode,
+    pub kind: MessageKind,
+    pub channel: Channel,
+}
+
 /// The rows every summary has, at zero on a quiet day.
 const ALWAYS: [&str; 2] = ["signups//", "choices_changed//"];
 
@@ -81,6 +89,16 @@ impl CountyDays {
         for c in Channel::ALL {
             if before.address(c).is_some() && after.address(c).is_none() {
                 self.count(at, after.county, as_count(c));
+            }
+        }
+    }
+
+    /// Adds another's counts to these.
+    pub fn merge(&mut self, other: CountyDays) {
+        for (day, counts) in other.days {
+            let mine = self.days.entry(day).or_default();
+            for (name, n) in counts {
+                *mine.entry(name).or_default() += n;
             }
         }
     }

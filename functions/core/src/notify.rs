@@ -37,6 +37,13 @@ pub struct Notification {
     pub reminder_days: Option<u32>,
 }
 
+impl Notification {
+    /// What its county's daily summary counts it as.
+    pub fn tag(&self) -> crate::daily::MessageTag {
+        crate::daily::MessageTag { county: self.county, kind: self.kind, channel: self.channel }
+    }
+}
+
 /// The key that makes a milestone message at-most-once per (election, ballot, milestone, channel).
 pub fn milestone_key(election_id: &str, votecal_id: &str, decision: &MilestoneDecision, channel: Channel) -> String {
     format!(

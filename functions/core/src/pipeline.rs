@@ -289,7 +289,7 @@ where
             SendPlan::TooLate => {
                 if self.store.claim(&n.key, now).await? == Claim::Claimed {
                     let reason = "the election's tracking window closed before it could be sent".to_string();
-                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
                 }
                 tally.too_late += 1;
                 return Ok(());
@@ -330,7 +330,7 @@ where
                 Ok(v) => Some(v),
                 Err(reason) => {
                     // Never a call in the wrong voice: recorded as failed, with the reason.
-                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
                     tally.failed += 1;
                     tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
                     return Ok(());
@@ -356,7 +356,7 @@ where
             Ok(provider_id) => {
                 // Sent: the record of it must not be lost, or the claim would expire and the
                 // message go out again. Retry the write here rather than fail the message.
-                let outcome = DeliveryOutcome::Sent { provider_id, at: now };
+                let outcome = DeliveryOutcome::Sent { provider_id, at: now, counted: Some(n.tag()) };
                 let mut attempt = 0;
                 while let Err(e) = self.store.complete(&n.key, &outcome).await {
                     attempt += 1;
@@ -368,7 +368,7 @@ where
                 tally.county_days.count(now, n.county, Counted::Sent(n.kind, n.channel));
             }
             Err(DeliveryError::Permanent(reason)) => {
-                self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
                 tally.failed += 1;
                 tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
             }
@@ -378,7 +378,7 @@ where
                 if n.attempts >= MAX_ATTEMPTS {
                     let reason = format!("gave up after {} attempts: {e}", n.attempts);
                     self.store.claim(&n.key, now).await?;
-                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now }).await?;
+                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
                     tally.failed += 1;
                     tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
                 } else {

@@ -70,8 +70,30 @@ pub trait KeptFacts: Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum DeliveryOutcome {
-    Sent { provider_id: String, at: DateTime<Utc> },
-    Failed { reason: String, at: DateTime<Utc> },
+    Sent {
+        provider_id: String,
+        at: DateTime<Utc>,
+        /// What a county's daily summary counts it as (ballot news, reminders, confirmations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counted: Option<crate::daily::MessageTag>,
+    },
+    Failed {
+        reason: String,
+        at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counted: Option<crate::daily::MessageTag>,
+    },
+}
+
+impl DeliveryOutcome {
+    /// How a county's daily summary counts it, if it does.
+    pub fn counted(&self) -> Option<(DateTime<Utc>, crate::CountyCode, crate::daily::Counted)> {
+        match self {
+            DeliveryOutcome::Sent { at, counted: Some(t), .. } => Some((*at, t.county, crate::daily::Counted::Sent(t.kind, t.channel))),
+            DeliveryOutcome::Failed { at, counted: Some(t), .. } => Some((*at, t.county, crate::daily::Counted::SendFailed(t.kind, t.channel))),
+            _ => None,
+        }
+    }
 }
 
 /// Claim state of a message key.

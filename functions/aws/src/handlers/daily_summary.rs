@@ -1,6 +1,8 @@
 //! The counties' daily summaries: each morning a schedule asks for the Pacific day before, and
 //! each county enrolled in an election tracked that day (and any other with counts) gets
-//! `reports/<NN>/daily/<date>.csv`. Writing a day again rewrites the same files.
+//! `reports/<NN>/daily/<date>.csv`: sign-ups, stops and failed deliveries from the counts the
+//! functions added, messages sent and failed from the ledger. Writing a day again rewrites the
+//! same files.
 
 use crate::app::{App, BoxError};
 use chrono::{Duration, NaiveDate};
@@ -28,7 +30,14 @@ pub async fn handle(app: &App, event: LambdaEvent<DailySummaryEvent>) -> Result<
     let (start, end) = (pacific_start_of_day(date), pacific_start_of_day(date + Duration::days(1)));
     let tracked = |c: CountyCode| app.elections.values().any(|e| e.is_enrolled(c) && e.county_window_opens(c) < end && e.window_closes() > start);
     let all: Vec<CountyCode> = CountyCode::all().collect();
-    let counts = app.store.county_days(date, &all).await?;
+    // Sign-ups, stops and failed deliveries as the functions counted them; messages from the ledger.
+    let mut counts = app.store.county_days(date, &all).await?;
+    for (_, county, messages) in app.store.ledger_day_counts(date).await?.iter() {
+        let mine = counts.entry(county).or_default();
+        for (name, n) in messages {
+            *mine.entry(name.clone()).or_default() += n;
+        }
+    }
     let mut files = 0;
     for county in all.into_iter().filter(|c| counts.contains_key(c) || tracked(*c)) {
         let csv = summary_csv(date, county, &counts.get(&county).cloned().unwrap_or_default());

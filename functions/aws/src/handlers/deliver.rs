@@ -128,7 +128,7 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
     for (outcome, metric) in [("failed", "MessagesFailed"), ("held", "MessagesRetried"), ("skipped", "MessagesSkipped")] {
         app.metrics.emit_counts(at, &["Channel"], &[&["Channel"]], metric, outcomes.iter().filter(|o| o.2 == outcome).map(|o| o.0), |c| vec![c.to_string()]);
     }
-    app.store.add_county_days(&tally.county_days.take()).await;
+    // (The messages' counts for the counties' summaries are in their ledger outcomes.)
     app.events.flush().await;
     tracing::info!(sent = ?tally.sent, failed = tally.failed, retried = tally.retried, duplicates = tally.duplicates, superseded = tally.superseded, "delivery done");
     Ok(response)

@@ -209,11 +209,13 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     });
     // Roll rows are compared with the roll a batch at a time: only changed ones are written.
     let roll: Mutex<Vec<VoterRecord>> = Mutex::new(vec![]);
+    // Sign-ups from a signups file, for the counties' daily summaries: added once per chunk.
+    let counted: Mutex<wmb_core::daily::CountyDays> = Mutex::default();
     rows.for_each_concurrent(CONCURRENCY, |parsed| {
         consumed.fetch_add(1, Ordering::Relaxed);
-        let (pipeline, errors, accepted, roll) = (&pipeline, &errors, &accepted, &roll);
+        let (pipeline, errors, accepted, roll, counted) = (&pipeline, &errors, &accepted, &roll, &counted);
         async move {
-            match handle_row(pipeline, app, scope, parsed.shifted(line_offset), now, roll).await {
+            match handle_row(pipeline, app, scope, parsed.shifted(line_offset), now, roll, counted).await {
                 Ok(None) => {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -223,6 +225,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
     })
     .await;
+    app.store.add_county_days(&counted.into_inner().expect("counted")).await;
     let rest = std::mem::take(&mut *roll.lock().expect("roll"));
     if let Err(e) = pipeline.record_voters(&rest).await {
         return Err(format!("{} roll rows of {} could not be stored: {e}", rest.len(), job.key).into());
@@ -362,6 +365,7 @@ async fn handle_row(
     parsed: Parsed,
     now: chrono::DateTime<chrono::Utc>,
     roll: &Mutex<Vec<VoterRecord>>,
+    counted: &Mutex<wmb_core::daily::CountyDays>,
 ) -> Result<Option<RowError>, BoxError> {
     let unknown = |line: u64, id: &str| Some(RowError { line, field: "election_id".into(), reason: format!("election '{id}' is not defined") });
     Ok(match parsed {
@@ -406,7 +410,7 @@ async fn handle_row(
         Parsed::Signup(l) => {
             let mut tally = Tally::default();
             let result = pipeline.signup(&l.row, now, &mut tally).await?;
-            app.store.add_county_days(&tally.county_days.take()).await;
+            counted.lock().expect("counted").merge(tally.county_days.take());
             match result {
                 Ok(_) => None,
                 Err(refusal) => Some(RowError { line: l.line, field: "signup".into(), reason: format!("refused: {}", refusal.advice()) }),
