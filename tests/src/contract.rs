@@ -158,7 +158,12 @@ where
         ballot_id: None,
         direction: Direction::Outbound,
     };
-    store.put_mapping(&m).await.unwrap();
+    assert!(store.put_mapping(&m).await.unwrap());
+    assert!(store.put_mapping(&m).await.unwrap(), "the same county's mapping again is written");
+    assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m.clone()));
+    // ... and another county cannot take the envelope over
+    let hijack = ImbMapping { county: CountyCode::parse("37").unwrap(), votecal_id: "CA9".into(), ..m.clone() };
+    assert!(!store.put_mapping(&hijack).await.unwrap());
     assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m));
     assert_eq!(store.mapping("00700123456000110002").await.unwrap(), None);
 

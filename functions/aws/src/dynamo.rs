@@ -440,10 +440,23 @@ impl MessageLedger for DynamoStore {
 }
 
 impl ImbCrosswalk for DynamoStore {
-    async fn put_mapping(&self, m: &ImbMapping) -> Result<(), StoreError> {
+    async fn put_mapping(&self, m: &ImbMapping) -> Result<bool, StoreError> {
         let item = ImbItem { pk: m.tracking.clone(), mapping: m.clone() };
-        self.client.put_item().table_name(&self.tables.imb).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
-        Ok(())
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.tables.imb)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(pk) OR #m.county = :county")
+            .expression_attribute_names("#m", "mapping")
+            .expression_attribute_values(":county", s(m.county.code()))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 
     async fn mapping(&self, tracking: &str) -> Result<Option<ImbMapping>, StoreError> {

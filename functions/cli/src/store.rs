@@ -285,13 +285,18 @@ impl HoldQueue for SqliteStore {
 }
 
 impl ImbCrosswalk for SqliteStore {
-    async fn put_mapping(&self, m: &wmb_core::usps::ImbMapping) -> Result<(), StoreError> {
+    async fn put_mapping(&self, m: &wmb_core::usps::ImbMapping) -> Result<bool, StoreError> {
         let record = to_json(m)?;
-        self.with(|c| {
-            c.prepare_cached("INSERT INTO imb (tracking, record) VALUES (?1, ?2) ON CONFLICT(tracking) DO UPDATE SET record = excluded.record")?
-                .execute(params![m.tracking, record])
+        let county = m.county.code();
+        let changed = self.with(|c| {
+            c.prepare_cached(
+                "INSERT INTO imb (tracking, record) VALUES (?1, ?2) ON CONFLICT(tracking) DO UPDATE SET record = excluded.record \
+                 WHERE json_extract(record, '$.county') = ?3",
+            )?
+            .execute(params![m.tracking, record, county])
         })?;
-        Ok(())
+        // (An unchanged row counts as written: SQLite reports the update.)
+        Ok(changed > 0)
     }
 
     async fn mapping(&self, tracking: &str) -> Result<Option<wmb_core::usps::ImbMapping>, StoreError> {

@@ -185,9 +185,14 @@ impl HoldQueue for MemoryStore {
 }
 
 impl ImbCrosswalk for MemoryStore {
-    async fn put_mapping(&self, m: &crate::usps::ImbMapping) -> Result<(), StoreError> {
-        self.with(|s| s.imb.insert(m.tracking.clone(), m.clone()));
-        Ok(())
+    async fn put_mapping(&self, m: &crate::usps::ImbMapping) -> Result<bool, StoreError> {
+        Ok(self.with(|s| {
+            if s.imb.get(&m.tracking).is_some_and(|old| old.county != m.county) {
+                return false;
+            }
+            s.imb.insert(m.tracking.clone(), m.clone());
+            true
+        }))
     }
     async fn mapping(&self, tracking: &str) -> Result<Option<crate::usps::ImbMapping>, StoreError> {
         Ok(self.with(|s| s.imb.get(tracking).cloned()))

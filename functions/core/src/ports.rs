@@ -177,7 +177,9 @@ pub trait Dispatcher: Sync {
 
 /// The print vendors' crosswalks: which voter's envelope carries which IMb.
 pub trait ImbCrosswalk: Sync {
-    fn put_mapping(&self, mapping: &ImbMapping) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes the mapping unless the tracking code is another county's envelope (false): a county
+    /// (or a vendor's row for it) can never take over another county's mail pieces.
+    fn put_mapping(&self, mapping: &ImbMapping) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// The mapping of a 20-digit tracking code.
     fn mapping(&self, tracking: &str) -> impl Future<Output = Result<Option<ImbMapping>, StoreError>> + Send;
 }

@@ -106,7 +106,9 @@ where
         if let Err(reason) = self.in_county(&m.votecal_id, m.county).await? {
             return Ok(Err(reason));
         }
-        self.store.put_mapping(m).await?;
+        if !self.store.put_mapping(m).await? {
+            return Ok(Err(format!("IMb {} is another county's envelope: its mapping is not changed", m.tracking)));
+        }
         Ok(Ok(()))
     }
 
