@@ -444,3 +444,37 @@ pub async fn next_schedule(sdk: &aws_config::SdkConfig, group: &str) -> Result<O
     let far = chrono::DateTime::parse_from_rfc3339("2100-01-01T00:00:00Z")?.with_timezone(&chrono::Utc);
     Ok(due_schedules(sdk, group, far).await?.first().map(|(_, at, _)| *at))
 }
+
+/// The functions' log lines, captured as Lambda would write them (JSON, INFO and above) for the
+/// whole test process: a test reads what was logged and searches it for personal data.
+pub mod logs {
+    use std::io::Write;
+    use std::sync::{Mutex, Once};
+
+    static LINES: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+    struct Capture;
+
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            LINES.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Starts capturing (once per process).
+    pub fn capture() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let _ = tracing_subscriber::fmt().json().with_max_level(tracing::Level::INFO).with_writer(|| Capture).try_init();
+        });
+    }
+
+    /// What was logged since the last call.
+    pub fn take() -> String {
+        String::from_utf8_lossy(&std::mem::take(&mut *LINES.lock().unwrap())).into_owned()
+    }
+}

@@ -315,7 +315,10 @@ fn sent_by_aws(world: &World) -> Sent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twice() {
-    // GIVEN the sample election's files arriving in S3 as its timeline says
+    // GIVEN the sample election's files arriving in S3 as its timeline says (the functions' logs
+    // captured as Lambda writes them)
+    wmb_tests::harness::logs::capture();
+    wmb_tests::harness::logs::take();
     let mut world = World::new("e2e", at("2026-09-20T06:00:00-07:00")).await;
     world.replay_sample().await;
     let (sms, emails, calls) = sent_by_aws(&world);
@@ -410,6 +413,38 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     assert!(extra_sms.is_empty() && extra_email.is_empty() && extra_calls.is_empty(), "sent again: {extra_sms:?} {extra_email:?} {extra_calls:?}");
     // AND nothing is counted twice in the counties' daily summaries
     assert_eq!(world.daily_summaries(local_daily.keys()).await, local_daily, "daily summaries changed by the re-delivery");
+
+    // AND no log line of any function names a voter, a birth date, a phone or an email address
+    let logs = wmb_tests::harness::logs::take();
+    assert!(logs.contains("file ingested") && logs.contains("delivery done") && logs.lines().count() > 100, "the functions' logs were captured");
+    let personal = personal_values();
+    assert!(personal.len() > 150, "{personal:?}");
+    let found: Vec<&String> = personal.iter().filter(|v| logs.contains(v.as_str())).collect();
+    assert!(found.is_empty(), "personal data in the logs: {found:?}");
+}
+
+/// Every name, birth date, phone number and email address of the sample election's voters, in
+/// the forms a log could repeat them (a phone as typed and in E.164).
+fn personal_values() -> std::collections::BTreeSet<String> {
+    let mut values = std::collections::BTreeSet::new();
+    for (file, columns) in [("voters.csv", &["first_name", "last_name", "date_of_birth"][..]), ("voters-update-2026-10-15.csv", &["first_name", "last_name", "date_of_birth"][..]), ("signups.csv", &["first_name", "last_name", "date_of_birth", "sms", "email", "voice"][..])] {
+        let mut r = csv::Reader::from_path(repo_path(&format!("events/sample-election/{file}"))).unwrap();
+        let header = r.headers().unwrap().clone();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            for c in columns {
+                let i = header.iter().position(|h| h == *c).unwrap();
+                let v = rec[i].trim();
+                if v.len() >= 3 {
+                    values.insert(v.to_string());
+                    if let Some(digits) = v.strip_prefix('+') {
+                        values.insert(digits.to_string());
+                    }
+                }
+            }
+        }
+    }
+    values
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -312,7 +312,7 @@ impl JourneyStore for DynamoStore {
         match put.send().await {
             Ok(_) => Ok(version),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                Err(StoreError::Conflict(format!("journey {}/{}", journey.election_id, journey.votecal_id)))
+                Err(StoreError::Conflict(format!("a journey in {} changed meanwhile", journey.election_id)))
             }
             Err(e) => Err(sdk_error(e)),
         }

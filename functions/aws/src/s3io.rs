@@ -93,6 +93,13 @@ pub fn decode_key(raw: &str) -> String {
 }
 
 /// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
+/// A file as the logs name it: its folder and a hash of its name (a county chooses its file
+/// names, and one could carry a voter's name or id; the report beside the file has the name).
+pub fn log_name(key: &str) -> String {
+    let folder = key.rsplit_once('/').map_or("", |(f, _)| f);
+    format!("{folder}/#{:016x}", wmb_core::kept::stable_hash(key))
+}
+
 /// Writes a CSV a county opens (a report or a summary).
 pub async fn put_csv(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), crate::app::BoxError> {
     s3.put_object()

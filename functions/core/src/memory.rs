@@ -103,7 +103,7 @@ impl JourneyStore for MemoryStore {
             let key = (journey.election_id.clone(), journey.votecal_id.clone());
             let current = s.journeys.get(&key).map(|(_, v)| *v);
             if current != expected {
-                return Err(StoreError::Conflict(format!("journey {}/{}", key.0, key.1)));
+                return Err(StoreError::Conflict(format!("a journey in {} changed meanwhile", key.0)));
             }
             let next = current.unwrap_or(0) + 1;
             s.journeys.insert(key, (journey.clone(), next));

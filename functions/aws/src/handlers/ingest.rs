@@ -283,9 +283,9 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     if !complete {
         let next = FileJob { skip: job.skip + consumed.into_inner(), chunk: job.chunk + 1, ..job };
         continue_later(app, &next).await?;
-        tracing::info!(key = %next.key, skip = next.skip, chunk = next.chunk, "file continues in a new invocation");
+        tracing::info!(file = %crate::s3io::log_name(&next.key), skip = next.skip, chunk = next.chunk, "file continues in a new invocation");
     }
-    tracing::info!(key = %outcome.key, accepted = outcome.accepted, rejected = outcome.rejected, complete, "file ingested");
+    tracing::info!(file = %crate::s3io::log_name(&outcome.key), accepted = outcome.accepted, rejected = outcome.rejected, complete, "file ingested");
     Ok(outcome)
 }
 
@@ -449,8 +449,8 @@ async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutco
     let errors: Vec<RowError> = refused.iter().map(|e| RowError { line: 1, field: e.field.clone(), reason: e.reason.clone() }).collect();
     write_report(app, bucket, &report, &errors, FileSummary { accepted: u64::from(errors.is_empty()), ..Default::default() }).await?;
     match &refused {
-        Some(e) => tracing::error!(file = %key, field = %e.field, reason = %e.reason, "enrolment refused"),
-        None => tracing::info!(file = %key, "enrolment accepted; each function applies it when it next starts"),
+        Some(e) => tracing::error!(file = %crate::s3io::log_name(key), field = %e.field, reason = %e.reason, "enrolment refused"),
+        None => tracing::info!(file = %crate::s3io::log_name(key), "enrolment accepted; each function applies it when it next starts"),
     }
     Ok(FileOutcome { key: key.to_string(), kind: None, accepted: u64::from(errors.is_empty()), rejected: errors.len() as u64, kept: 0, complete: true, report })
 }
@@ -468,7 +468,7 @@ async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome
         .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
     app.events.publish("FileIngested", &FileIngested { key: &job.key, kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &report, complete: false });
     app.events.flush().await;
-    tracing::warn!(key = %job.key, report = %report, "file set aside: it cannot be read");
+    tracing::warn!(file = %crate::s3io::log_name(&job.key), "file set aside: it cannot be read");
     Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
 }
 

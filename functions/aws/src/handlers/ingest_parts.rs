@@ -63,7 +63,7 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
             return Err(format!("{} parts of {} could not be queued", entries.len(), job.key).into());
         }
     }
-    tracing::info!(key = %job.key, parts = parts.len(), bytes = total, "file split into parts, read in parallel");
+    tracing::info!(file = %crate::s3io::log_name(&job.key), parts = parts.len(), bytes = total, "file split into parts, read in parallel");
     Ok(FileOutcome { key: job.key, kind: Some(kind), accepted: 0, rejected: 0, kept: 0, complete: false, report: String::new() })
 }
 
