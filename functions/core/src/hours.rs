@@ -1,7 +1,7 @@
 //! Notification hours: the part of the day, Pacific time, when a voter agreed to be contacted.
 
 use crate::time::{pacific_instant, PACIFIC};
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -59,8 +59,19 @@ impl NotificationHours {
         let local_date = at.with_timezone(&PACIFIC).date_naive();
         for day in 0..3 {
             let date = local_date + Duration::days(day);
-            let open = pacific_instant(date, self.from);
-            if open >= at {
+            // Where the window can open that day: at its opening on the clock, once, or twice
+            // in the hour the clocks repeat (01:30 comes again an hour later on the fall-back
+            // day); and when the clocks go back into it (23:00–01:30 opens again at 02:00 PDT,
+            // which becomes 01:00 PST). A window that lies wholly in the hour the clocks skip
+            // (02:00–03:00 on the spring-forward day) does not open that day: its opening maps
+            // to 03:00, outside it.
+            let later = |t: NaiveTime| match PACIFIC.from_local_datetime(&date.and_time(t)) {
+                chrono::LocalResult::Ambiguous(_, late) => Some(late.with_timezone(&Utc)),
+                _ => None,
+            };
+            let clocks_back = (0..24).filter_map(|h| NaiveTime::from_hms_opt(h, 0, 0)).find_map(later);
+            let candidates = [Some(pacific_instant(date, self.from)), later(self.from), clocks_back];
+            if let Some(open) = candidates.into_iter().flatten().filter(|open| *open >= at && self.contains(*open)).min() {
                 return open;
             }
         }
@@ -141,6 +152,55 @@ mod tests {
         assert!(night_owl.contains(utc("2026-10-20T23:30:00-07:00")));
         assert!(night_owl.contains(utc("2026-10-21T00:30:00-07:00")));
         assert_eq!(night_owl.next_open(utc("2026-10-21T09:00:00-07:00")), utc("2026-10-21T18:00:00-07:00"));
+    }
+
+    #[test]
+    fn every_window_opens_at_its_first_minute_on_every_dst_day_of_2026_to_2030() {
+        // Window shapes: the default, a short day, overnight (both ways across midnight), any
+        // time (equal ends), and ends inside the skipped spring hour and the repeated autumn one.
+        let windows = [
+            ("08:00", "20:00"),
+            ("09:00", "17:00"),
+            ("22:00", "06:00"),
+            ("18:00", "01:00"),
+            ("09:00", "09:00"),
+            ("02:30", "10:00"),
+            ("02:00", "03:00"),
+            ("02:30", "03:00"),
+            ("01:30", "05:00"),
+            ("01:00", "02:00"),
+            ("20:00", "02:30"),
+            ("23:00", "01:30"),
+        ];
+        let mut checked = 0;
+        for year in 2026..=2030 {
+            // The second Sunday of March and the first of November (US rules since 2007).
+            let sunday = |month: u32, nth: u32| {
+                let first = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap();
+                let offset = (7 - chrono::Datelike::weekday(&first).num_days_from_sunday()) % 7;
+                first + Duration::days(i64::from(offset + 7 * (nth - 1)))
+            };
+            for day in [sunday(3, 2), sunday(11, 1)] {
+                let start = crate::time::pacific_start_of_day(day - Duration::days(1));
+                for (from, until) in windows {
+                    let hours = NotificationHours::parse(from, until).unwrap();
+                    // Minute by minute over five days, whether the window holds each minute;
+                    // then, from the last back, the first minute it holds at or after each.
+                    let minutes: Vec<DateTime<Utc>> = (0..5 * 24 * 60).map(|m| start + Duration::minutes(m)).collect();
+                    let mut first_open = vec![None; minutes.len() + 1];
+                    for i in (0..minutes.len()).rev() {
+                        first_open[i] = if hours.contains(minutes[i]) { Some(minutes[i]) } else { first_open[i + 1] };
+                    }
+                    // Every minute from the day before the change to the day after.
+                    for (i, at) in minutes.iter().take(3 * 24 * 60).enumerate() {
+                        let got = hours.next_open(*at);
+                        assert_eq!(Some(got), first_open[i], "{hours} at {at} ({day})");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 10 * 12 * 3 * 24 * 60);
     }
 
     #[test]
