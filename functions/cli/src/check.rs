@@ -1,6 +1,7 @@
 //! `check`: validate one county file on its own and say what it would trigger. Streams, so a
 //! statewide file is checked in flat memory.
 
+use wmb_core::line_endings::LineEndings;
 use anyhow::{Context, Result};
 use csv::ByteRecord;
 use serde::Serialize;
@@ -198,7 +199,8 @@ fn check_vbm(
     report: &mut CheckReport,
     reject: &mut impl FnMut(&mut CheckReport, RowError) -> Result<()>,
 ) -> Result<()> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 17).from_reader(file);
+    // (Through LineEndings: a Windows spreadsheet's CR LF file gets its rows' true line numbers.)
+    let mut reader = csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 17).from_reader(LineEndings::new(file));
     reader.byte_headers()?;
     let mut record = ByteRecord::new();
     let mut journey = BallotJourney::new("check", "check", CountyCode::new(1).expect("01"));
@@ -210,7 +212,7 @@ fn check_vbm(
             Ok(true) => {}
             Err(e) => {
                 report.rows += 1;
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| reader.get_ref().record_start(p).1);
                 reject(report, RowError { line, field: "row".into(), reason: format!("unreadable CSV: {e}") })?;
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
@@ -222,7 +224,7 @@ fn check_vbm(
             continue;
         }
         report.rows += 1;
-        let line = || record.position().map_or(0, |p| p.line());
+        let line = || record.position().map_or(0, |p| reader.get_ref().record_start(p).1);
         if record.len() != width {
             let e = RowError { line: line(), field: "row".into(), reason: format!("expected {width} fields, found {}", record.len()) };
             reject(report, e)?;

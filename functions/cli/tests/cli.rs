@@ -112,3 +112,23 @@ fn enrol_checks_counties_files_against_the_election_and_refuses_a_late_one_namin
     assert!(stdout(&out).contains("2 counties take part: 01 19"), "{}", stdout(&out));
     assert!(cli(&["enrol", "--election", &election, &on_time]).status.success());
 }
+
+#[test]
+fn check_reports_a_windows_spreadsheets_rows_at_the_lines_the_county_sees() {
+    // A CR LF file (what a Windows spreadsheet saves) with a quoted line break: `check` used to
+    // call the first data row line 1.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vbm.csv");
+    std::fs::write(
+        &path,
+        "votecal_id,county_code,election_id,ballot_id,status_code,status_time\r\n\
+         CA1,19,2026-11-03-GEN,B1,XX,2026-10-06T09:00:00-07:00\r\n\
+         CA2,19,2026-11-03-GEN,\"B\r\n2\",ISSUED,2026-10-06T09:00:00-07:00\r\n\
+         CA3,19,2026-11-03-GEN,B3,ISSUED,bad\r\n",
+    )
+    .unwrap();
+    let text = stdout(&cli(&["check", path.to_str().unwrap()]));
+    for line in ["line 2: status_code:", "line 3: ballot_id:", "line 5: status_time:"] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+}

@@ -20,7 +20,7 @@ pub mod imb;
 pub mod journey_view;
 pub mod kept;
 pub mod lifecycle;
-mod line_endings;
+pub mod line_endings;
 pub mod memory;
 pub mod notify;
 pub mod optout;

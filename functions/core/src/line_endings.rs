@@ -6,7 +6,7 @@ use std::io::Read;
 /// Passes a file through, noting whether its first line ends with CR LF (what a Windows
 /// spreadsheet saves). The CSV reader places a record after a CR LF at the LF before it, one
 /// byte and one line early: [`LineEndings::record_start`] puts it where it is.
-pub(crate) struct LineEndings<R> {
+pub struct LineEndings<R> {
     inner: R,
     /// Known once the first LF has passed.
     crlf: Option<bool>,
@@ -14,12 +14,12 @@ pub(crate) struct LineEndings<R> {
 }
 
 impl<R> LineEndings<R> {
-    pub(crate) fn new(inner: R) -> Self {
+    pub fn new(inner: R) -> Self {
         LineEndings { inner, crlf: None, last: 0 }
     }
 
     /// Where a record the CSV reader placed at `pos` starts: (byte, line).
-    pub(crate) fn record_start(&self, pos: &csv::Position) -> (u64, u64) {
+    pub fn record_start(&self, pos: &csv::Position) -> (u64, u64) {
         let shift = (self.crlf == Some(true) && pos.byte() > 0) as u64;
         (pos.byte() + shift, pos.line() + shift)
     }

@@ -1,0 +1,59 @@
+//! County files as counties really send them: what a Windows spreadsheet saves (CR LF, a byte
+//! order mark), a file with only its header or nothing at all, a huge field, a quoted line break,
+//! bytes that are not UTF-8. Each bad row is reported on its own line; every good row is kept.
+
+use wmb_core::formats::{read_rows, RowError, VbmStatus};
+
+const HEADER: &str = "votecal_id,county_code,election_id,ballot_id,status_code,status_time";
+
+fn read(bytes: &[u8]) -> Result<(Vec<(u64, String)>, Vec<RowError>), String> {
+    let rows = read_rows::<_, VbmStatus>("19/vbm.csv", bytes).map_err(|e| e.to_string())?;
+    let (mut ok, mut bad) = (vec![], vec![]);
+    for r in rows {
+        match r {
+            Ok(l) => ok.push((l.line, l.row.votecal_id)),
+            Err(e) => bad.push(e),
+        }
+    }
+    Ok((ok, bad))
+}
+
+fn row(id: &str, ballot: &str) -> String {
+    format!("{id},19,2026-11-03-GEN,{ballot},ISSUED,2026-10-06T09:15:00-07:00")
+}
+
+#[test]
+fn a_windows_spreadsheets_file_crlf_and_a_byte_order_mark_reports_rows_at_their_true_lines() {
+    // GIVEN a file saved by a Windows spreadsheet: BOM, CR LF, a bad row, a quoted line break
+    let file = format!("\u{feff}{HEADER}\r\n{}\r\nCA2,19,2026-11-03-GEN,B2,LOST,2026-10-06T09:15:00-07:00\r\n{}\r\n{}\r\n", row("CA1", "B1"), "CA3,19,2026-11-03-GEN,\"B\r\n3\",ISSUED,2026-10-06T09:15:00-07:00", row("CA4", "B4"));
+    let (ok, bad) = read(file.as_bytes()).unwrap();
+    // THEN the rows are where a county's spreadsheet shows them (the header is line 1)
+    assert_eq!(ok, [(2, "CA1".to_string()), (6, "CA4".to_string())]);
+    assert_eq!(bad.iter().map(|e| (e.line, e.field.as_str())).collect::<Vec<_>>(), [(3, "status_code"), (4, "ballot_id")]);
+    // AND the same file with LF endings reports the same lines
+    let lf = file.replace("\r\n", "\n");
+    let (ok_lf, bad_lf) = read(lf.as_bytes()).unwrap();
+    assert_eq!(ok_lf, ok);
+    assert_eq!(bad_lf.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4]);
+}
+
+#[test]
+fn a_file_with_only_its_header_has_no_rows_and_an_empty_file_says_why_it_is_not_read() {
+    assert_eq!(read(format!("{HEADER}\n").as_bytes()).unwrap(), (vec![], vec![]));
+    assert_eq!(read(HEADER.as_bytes()).unwrap(), (vec![], vec![]), "no final line break");
+    let empty = read(b"").unwrap_err();
+    assert!(empty.starts_with("19/vbm.csv: line 1:"), "{empty}");
+}
+
+#[test]
+fn a_megabyte_field_and_bytes_that_are_not_utf8_reject_their_row_only() {
+    let huge = "B".repeat(1 << 20);
+    let mut file = format!("{HEADER}\n{}\n{}\n", row("CA1", &huge), row("CA2", "B2")).into_bytes();
+    file.extend_from_slice(b"CA3,19,2026-11-03-GEN,B\xff3,ISSUED,2026-10-06T09:15:00-07:00\n");
+    file.extend_from_slice(format!("{}\n", row("CA4", "B4")).as_bytes());
+    let (ok, bad) = read(&file).unwrap();
+    assert_eq!(ok, [(3, "CA2".to_string()), (5, "CA4".to_string())]);
+    assert_eq!(bad.iter().map(|e| (e.line, e.field.as_str())).collect::<Vec<_>>(), [(2, "ballot_id"), (4, "ballot_id")]);
+    // The report names the field and what is wrong, never repeating the megabyte.
+    assert!(bad.iter().all(|e| e.reason.len() < 200), "{:?}", bad.iter().map(|e| e.reason.len()).collect::<Vec<_>>());
+}
