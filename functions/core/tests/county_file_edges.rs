@@ -6,7 +6,10 @@ use wmb_core::formats::{read_rows, RowError, VbmStatus};
 
 const HEADER: &str = "votecal_id,county_code,election_id,ballot_id,status_code,status_time";
 
-fn read(bytes: &[u8]) -> Result<(Vec<(u64, String)>, Vec<RowError>), String> {
+/// The good rows (line, VoteCal ID) and the rejected ones.
+type Read = (Vec<(u64, String)>, Vec<RowError>);
+
+fn read(bytes: &[u8]) -> Result<Read, String> {
     let rows = read_rows::<_, VbmStatus>("19/vbm.csv", bytes).map_err(|e| e.to_string())?;
     let (mut ok, mut bad) = (vec![], vec![]);
     for r in rows {
