@@ -129,6 +129,14 @@ where
     assert_eq!(store.claim("k2", now).await.unwrap(), Claim::Claimed);
     store.release("k1").await.unwrap();
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Done, "releasing a done key changes nothing");
+    // A claim never completed (its worker died between claiming and recording) is another
+    // worker's after CLAIM_EXPIRY_MINUTES, and not a minute before; done is done for ever.
+    let expiry = Duration::minutes(wmb_core::ports::CLAIM_EXPIRY_MINUTES);
+    assert_eq!(store.claim("k3", now).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim("k3", now + expiry - Duration::minutes(1)).await.unwrap(), Claim::InProgress);
+    assert_eq!(store.claim("k3", now + expiry + Duration::minutes(1)).await.unwrap(), Claim::Claimed, "the crashed worker's claim expired");
+    assert_eq!(store.claim("k3", now + expiry + Duration::minutes(2)).await.unwrap(), Claim::InProgress, "the new claim holds");
+    assert_eq!(store.claim("k1", now + Duration::days(30)).await.unwrap(), Claim::Done);
 
     // Receipts: a sent message is found by the provider's id; one never sent is not.
     assert_eq!(store.sent_key("p").await.unwrap().as_deref(), Some("k1"));

@@ -14,7 +14,7 @@ use wmb_core::signup::{IdentityKey, Subscription};
 use wmb_core::usps::ImbMapping;
 
 /// A claim older than this is taken to belong to a worker that died: another may send.
-const CLAIM_EXPIRY_SECONDS: i64 = 900;
+const CLAIM_EXPIRY_SECONDS: i64 = wmb_core::ports::CLAIM_EXPIRY_MINUTES * 60;
 
 #[derive(Serialize, Deserialize)]
 pub struct VoterItem {

@@ -197,9 +197,14 @@ impl JourneyStore for SqliteStore {
 impl MessageLedger for SqliteStore {
     async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, StoreError> {
         self.with(|c| {
+            // New, or claimed by a worker that never finished within the expiry: this caller's.
+            let stale = now.timestamp() - wmb_core::ports::CLAIM_EXPIRY_MINUTES * 60;
             let inserted = c
-                .prepare_cached("INSERT OR IGNORE INTO ledger (key, claimed_at, outcome) VALUES (?1, ?2, NULL)")?
-                .execute(params![key, now.timestamp()])?;
+                .prepare_cached(
+                    "INSERT INTO ledger (key, claimed_at, outcome) VALUES (?1, ?2, NULL) \
+                     ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at WHERE outcome IS NULL AND claimed_at < ?3",
+                )?
+                .execute(params![key, now.timestamp(), stale])?;
             if inserted == 1 {
                 return Ok(Claim::Claimed);
             }

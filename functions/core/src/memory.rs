@@ -15,7 +15,8 @@ struct State {
     voters: BTreeMap<String, VoterRecord>,
     subscriptions: BTreeMap<String, Subscription>,
     journeys: BTreeMap<(String, String), (BallotJourney, u64)>,
-    ledger: BTreeMap<String, Option<DeliveryOutcome>>,
+    /// Each key's claim time and, once done, its outcome.
+    ledger: BTreeMap<String, (DateTime<Utc>, Option<DeliveryOutcome>)>,
     held: Vec<Notification>,
     imb: BTreeMap<String, crate::usps::ImbMapping>,
     changes: BTreeMap<String, (crate::access::PendingChange, u64)>,
@@ -39,7 +40,7 @@ impl MemoryStore {
 
     /// The ledger's outcome for a key, if completed.
     pub fn outcome(&self, key: &str) -> Option<DeliveryOutcome> {
-        self.with(|s| s.ledger.get(key).cloned().flatten())
+        self.with(|s| s.ledger.get(key).and_then(|(_, o)| o.clone()))
     }
 
     /// How the message ended, by its receipt.
@@ -129,14 +130,15 @@ impl KeptFacts for MemoryStore {
 }
 
 impl MessageLedger for MemoryStore {
-    async fn claim(&self, key: &str, _now: DateTime<Utc>) -> Result<Claim, StoreError> {
+    async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, StoreError> {
         Ok(self.with(|s| match s.ledger.get(key) {
-            None => {
-                s.ledger.insert(key.to_string(), None);
+            Some((_, Some(_))) => Claim::Done,
+            Some((at, None)) if now - *at < chrono::Duration::minutes(CLAIM_EXPIRY_MINUTES) => Claim::InProgress,
+            // New, or claimed by a worker that never finished (it crashed): this caller's now.
+            _ => {
+                s.ledger.insert(key.to_string(), (now, None));
                 Claim::Claimed
             }
-            Some(None) => Claim::InProgress,
-            Some(Some(_)) => Claim::Done,
         }))
     }
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
@@ -144,13 +146,14 @@ impl MessageLedger for MemoryStore {
             if let DeliveryOutcome::Sent { provider_id, .. } = outcome {
                 s.sent_by_provider.insert(provider_id.clone(), key.to_string());
             }
-            s.ledger.insert(key.to_string(), Some(outcome.clone()))
+            let at = s.ledger.get(key).map(|(at, _)| *at).unwrap_or(DateTime::<Utc>::MIN_UTC);
+            s.ledger.insert(key.to_string(), (at, Some(outcome.clone())))
         });
         Ok(())
     }
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.with(|s| {
-            if matches!(s.ledger.get(key), Some(None)) {
+            if matches!(s.ledger.get(key), Some((_, None))) {
                 s.ledger.remove(key);
             }
         });

@@ -107,6 +107,10 @@ pub enum Claim {
     InProgress,
 }
 
+/// A claim not completed within this time is taken to be a worker that died mid-send: another
+/// may claim the message (every store; the at-least-once window the README's Reliability states).
+pub const CLAIM_EXPIRY_MINUTES: i64 = 15;
+
 /// The message ledger: at most one send per key, whatever is delivered twice.
 pub trait MessageLedger: Sync {
     fn claim(&self, key: &str, now: DateTime<Utc>) -> impl Future<Output = Result<Claim, StoreError>> + Send;
