@@ -55,7 +55,48 @@ fn the_sample_election_sends_exactly_the_expected_messages_at_the_expected_times
     assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
     assert_eq!(summary.still_held, 0);
     assert!(summary.failed_sends.is_empty());
+    // AND each goes to the contact the voter gave for that channel, in the language they chose,
+    // as signups.csv says (read here on its own: a row names its voter by VoteCal ID, or by the
+    // birth date and ZIP only one voter on the roll has)
+    let chosen = choices_in_signups()?;
+    for m in &outbox {
+        let Some((language, contacts)) = chosen.get(&m.voter_id) else { panic!("{} signed up in no row", m.voter_id) };
+        assert_eq!(&m.language, language, "{} {} {}", m.voter_id, m.message, m.channel);
+        assert_eq!(contacts.get(m.channel.as_str()), Some(&m.to), "{} {} {}", m.voter_id, m.message, m.channel);
+    }
     Ok(())
+}
+
+/// What each voter chose in signups.csv: language, and contact by channel (phones in E.164).
+fn choices_in_signups() -> Result<BTreeMap<String, (String, BTreeMap<&'static str, String>)>> {
+    let mut by_birth_and_zip: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut roll = csv::Reader::from_path(sample_dir().join("voters.csv"))?;
+    for rec in roll.records() {
+        let rec = rec?;
+        by_birth_and_zip.entry((rec[4].to_string(), rec[5].to_string())).or_default().push(rec[0].to_string());
+    }
+    let phone = |p: &str| {
+        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() == 10 { format!("+1{digits}") } else { format!("+{digits}") }
+    };
+    let mut chosen = BTreeMap::new();
+    let mut signups = csv::Reader::from_path(sample_dir().join("signups.csv"))?;
+    for rec in signups.records() {
+        let rec = rec?;
+        let voter = match (&rec[4], by_birth_and_zip.get(&(rec[2].to_string(), rec[3].to_string()))) {
+            (id, _) if !id.is_empty() => id.to_string(),
+            (_, Some(one)) if one.len() == 1 => one[0].clone(),
+            _ => continue,
+        };
+        let mut contacts = BTreeMap::new();
+        for (channel, i) in [("sms", 6), ("email", 7), ("voice", 8)] {
+            if !rec[i].is_empty() {
+                contacts.insert(channel, if channel == "email" { rec[i].to_string() } else { phone(&rec[i]) });
+            }
+        }
+        chosen.insert(voter, (rec[5].to_string(), contacts));
+    }
+    Ok(chosen)
 }
 
 #[test]
