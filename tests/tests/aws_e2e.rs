@@ -20,14 +20,24 @@ use wmb_tests::harness::*;
 
 type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
 
-/// Throttles the first attempt of every third message: throttled sends must be retried later,
-/// never lost.
+/// A provider that fails the first attempt of every n-th message (throttling by default, or a
+/// 5xx): failed sends must be retried later, never lost and never doubled.
 struct Throttling<D> {
     inner: D,
-    /// Throttle the first attempt of every n-th message (0: never).
+    /// Fail the first attempt of every n-th message (0: never).
     every: u64,
+    /// The failure: a throttle, or a passing error such as a 5xx.
+    fault: DeliveryError,
     seen: AtomicU64,
+    /// The messages failed (key) and when.
     throttled: Mutex<Vec<String>>,
+    failed_at: Mutex<Vec<(String, DateTime<Utc>)>>,
+}
+
+impl<D> Throttling<D> {
+    fn new(inner: D, every: u64, fault: DeliveryError) -> Self {
+        Throttling { inner, every, fault, seen: AtomicU64::new(0), throttled: Mutex::default(), failed_at: Mutex::default() }
+    }
 }
 
 impl<D: Dispatcher> Dispatcher for Throttling<D> {
@@ -36,7 +46,8 @@ impl<D: Dispatcher> Dispatcher for Throttling<D> {
         let first_time = !self.throttled.lock().unwrap().contains(&msg.key);
         if self.every > 0 && n.is_multiple_of(self.every) && first_time {
             self.throttled.lock().unwrap().push(msg.key.clone());
-            return Err(DeliveryError::Throttled);
+            self.failed_at.lock().unwrap().push((msg.key.clone(), msg.send_at));
+            return Err(self.fault.clone());
         }
         self.inner.dispatch(msg).await
     }
@@ -53,8 +64,8 @@ struct World {
     s3: aws_sdk_s3::Client,
     counter: RequestCounter,
     sms: Throttling<SnsSms>,
-    email: SesEmail,
-    voice: wmb_voice::ConnectVoice,
+    email: Throttling<SesEmail>,
+    voice: Throttling<wmb_voice::ConnectVoice>,
     calls: Calls,
     pacer: deliver::Pacer,
     stream_log: Vec<serde_json::Value>,
@@ -127,9 +138,13 @@ impl World {
         World {
             dir: dir.to_path_buf(),
             sqs: aws_sdk_sqs::Client::new(&sdk),
-            sms: Throttling { inner: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, every: 3, seen: AtomicU64::new(0), throttled: Mutex::default() },
-            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None },
-            voice: wmb_voice::ConnectVoice { client: connect, instance_id: "i".into(), contact_flow_id: "f".into(), source_phone_number: "+18005550100".into() },
+            sms: Throttling::new(SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, 3, DeliveryError::Throttled),
+            email: Throttling::new(SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None }, 0, DeliveryError::Throttled),
+            voice: Throttling::new(
+                wmb_voice::ConnectVoice { client: connect, instance_id: "i".into(), contact_flow_id: "f".into(), source_phone_number: "+18005550100".into() },
+                0,
+                DeliveryError::Throttled,
+            ),
             calls,
             pacer: deliver::Pacer::new(10_000.0),
             moto,
@@ -309,6 +324,27 @@ fn counted<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, us
 /// What went out: SMS (to, text), emails (to, subject, HTML) and calls (to, message, voice), counted.
 type Sent = (BTreeMap<(String, String), usize>, BTreeMap<(String, String, String), usize>, BTreeMap<(String, String, String), usize>);
 
+/// What the local pipeline's outbox holds, in the same shape.
+fn sent_locally(local: &[OutboxLine]) -> Sent {
+    let sms = counted(local.iter().filter(|m| m.channel == "sms").map(|m| (m.to.clone(), m.body.clone())));
+    let email = counted(local.iter().filter(|m| m.channel == "email").map(|m| (m.to.clone(), m.subject.clone().unwrap(), m.html.clone().unwrap())));
+    let calls = counted(local.iter().filter(|m| m.channel == "voice").map(|m| {
+        let how = match m.voice.clone().unwrap() {
+            wmb_core::voice::VoiceRendering::Prompt { prompt } => prompt,
+            wmb_core::voice::VoiceRendering::Polly { voice_id, .. } => voice_id,
+        };
+        (m.to.clone(), m.message.clone(), how)
+    }));
+    (sms, email, calls)
+}
+
+/// Messages lost (expected, not sent) and duplicated (sent more often than expected).
+fn lost_and_duplicated<K: Ord>(expected: &BTreeMap<K, usize>, sent: &BTreeMap<K, usize>) -> (usize, usize) {
+    let lost = expected.iter().map(|(k, n)| n.saturating_sub(sent.get(k).copied().unwrap_or(0))).sum();
+    let duplicated = sent.iter().map(|(k, n)| n.saturating_sub(expected.get(k).copied().unwrap_or(0))).sum();
+    (lost, duplicated)
+}
+
 fn sent_by_aws(world: &World) -> Sent {
     (counted(world.moto.sms()), counted(world.moto.emails()), counted(world.calls.lock().unwrap().clone()))
 }
@@ -325,15 +361,7 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
 
     // THEN every SMS, email and call is the one the local pipeline sends, once
     let local = local_outbox();
-    let local_sms = counted(local.iter().filter(|m| m.channel == "sms").map(|m| (m.to.clone(), m.body.clone())));
-    let local_email = counted(local.iter().filter(|m| m.channel == "email").map(|m| (m.to.clone(), m.subject.clone().unwrap(), m.html.clone().unwrap())));
-    let local_calls = counted(local.iter().filter(|m| m.channel == "voice").map(|m| {
-        let how = match m.voice.clone().unwrap() {
-            wmb_core::voice::VoiceRendering::Prompt { prompt } => prompt,
-            wmb_core::voice::VoiceRendering::Polly { voice_id, .. } => voice_id,
-        };
-        (m.to.clone(), m.message.clone(), how)
-    }));
+    let (local_sms, local_email, local_calls) = sent_locally(&local);
     assert_eq!(sms, local_sms, "SMS differ");
     assert_eq!(emails, local_email, "emails differ");
     assert_eq!(calls, local_calls, "voice calls differ");
@@ -973,4 +1001,73 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
     for row in ["delivery_failures,,email,1", "delivery_failures,,sms,1", "suspended,,email,1", "suspended,,sms,1"] {
         assert!(summary.contains(&format!("2026-10-06,01,{row}\n")), "{row} in {summary}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_that_throttle_and_fail_with_5xx_on_every_channel_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with SNS throttling the first attempt of every third text, SES
+    // answering the first attempt of every second email with a 503, and Connect every second call
+    // with a 500
+    let mut world = World::new("faults", at("2026-09-20T06:00:00-07:00")).await;
+    (world.email.every, world.email.fault) = (2, DeliveryError::Temporary("503 Service Unavailable".into()));
+    (world.voice.every, world.voice.fault) = (2, DeliveryError::Temporary("500 InternalServiceException".into()));
+    // WHEN its files arrive and every retry falls due
+    world.replay_sample().await;
+    world.release_until(at("2027-01-01T00:00:00Z")).await;
+    // THEN nothing is lost and nothing is sent twice, on any channel
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    let results = [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))];
+    let injected = [world.sms.failed_at.lock().unwrap().clone(), world.email.failed_at.lock().unwrap().clone(), world.voice.failed_at.lock().unwrap().clone()];
+    for ((channel, (lost, duplicated)), faults) in results.iter().zip(&injected) {
+        eprintln!("{channel}: {} faults injected, {lost} lost, {duplicated} duplicated", faults.len());
+        assert!(faults.len() >= 10, "{channel}: the faults were exercised");
+        assert_eq!((*lost, *duplicated), (0, 0), "{channel}");
+    }
+    // AND each failed message went out on a later attempt, a retry delay (a minute or more) after
+    // its failure, and is recorded as sent in the ledger
+    let ddb = world.app.store.client.clone();
+    for (key, failed_at) in injected.iter().flatten() {
+        let item = ddb.get_item().table_name(&world.app.settings.ledger_table).key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key.clone())).send().await.unwrap().item.unwrap();
+        let outcome: wmb_core::ports::DeliveryOutcome = serde_dynamo::from_attribute_value(item["outcome"].clone()).unwrap();
+        match outcome {
+            wmb_core::ports::DeliveryOutcome::Sent { at, .. } => assert!(at >= *failed_at + chrono::Duration::minutes(1), "{key}: sent at {at}, failed at {failed_at}"),
+            other => panic!("{key} not sent: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cut_short_then_sent_whole_then_again_under_another_name_loses_nothing_and_doubles_nothing() {
+    // GIVEN the sample election, but its first status file arrives cut off in the middle of a
+    // row, then whole half an hour later, then once more under another name
+    let dir = tempfile::tempdir().unwrap();
+    let sample = repo_path("events/sample-election");
+    for entry in std::fs::read_dir(&sample).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let whole = std::fs::read(sample.join("vbm-2026-10-06.csv")).unwrap();
+    std::fs::write(dir.path().join("vbm-2026-10-06-cut.csv"), &whole[..whole.len() * 2 / 3]).unwrap();
+    std::fs::write(dir.path().join("vbm-2026-10-06-again.csv"), &whole).unwrap();
+    let timeline = std::fs::read_to_string(sample.join("timeline.csv")).unwrap().replace(
+        "2026-10-06T12:00:00-07:00,vbm,vbm-2026-10-06.csv",
+        "2026-10-06T12:00:00-07:00,vbm,vbm-2026-10-06-cut.csv\n2026-10-06T12:30:00-07:00,vbm,vbm-2026-10-06.csv\n2026-10-06T13:00:00-07:00,vbm,vbm-2026-10-06-again.csv",
+    );
+    assert!(timeline.contains("-cut.csv"));
+    std::fs::write(dir.path().join("timeline.csv"), timeline).unwrap();
+    let mut world = World::of("cut", at("2026-09-20T06:00:00-07:00"), dir.path()).await;
+    world.sms.every = 0;
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    // THEN every voter gets what the sample's voters get, once: nothing lost, nothing doubled
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("{channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+    // AND the cut file's report names its broken last row
+    let report = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-10-06-cut.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.lines().count() >= 2, "{report}");
 }
