@@ -67,8 +67,11 @@ fn the_sample_election_sends_exactly_the_expected_messages_at_the_expected_times
     Ok(())
 }
 
+/// A voter's language and contact by channel.
+type Choices = (String, BTreeMap<&'static str, String>);
+
 /// What each voter chose in signups.csv: language, and contact by channel (phones in E.164).
-fn choices_in_signups() -> Result<BTreeMap<String, (String, BTreeMap<&'static str, String>)>> {
+fn choices_in_signups() -> Result<BTreeMap<String, Choices>> {
     let mut by_birth_and_zip: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut roll = csv::Reader::from_path(sample_dir().join("voters.csv"))?;
     for rec in roll.records() {
