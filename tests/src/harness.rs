@@ -97,6 +97,20 @@ pub struct RequestCounter {
     /// Called before each request goes out (service, operation, request body): a test's way to
     /// make something happen at an exact point of a handler's work.
     pub hook: HookSlot,
+    /// Fault injection: every n-th DynamoDB request (0: none) is answered with a
+    /// ProvisionedThroughputExceededException and does nothing, as DynamoDB's own throttling.
+    pub throttle_dynamodb_every: Arc<AtomicU64>,
+    dynamodb_seen: Arc<AtomicU64>,
+    /// How many requests were throttled so.
+    pub dynamodb_throttled: Arc<AtomicU64>,
+}
+
+/// Marks an attempt the injector throttled.
+#[derive(Debug, Clone)]
+struct Throttled;
+
+impl aws_smithy_types::config_bag::Storable for Throttled {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
 }
 
 /// A test's hook on outgoing requests (see [`RequestCounter::hook`]).
@@ -128,6 +142,45 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         "RequestCounter"
     }
 
+    /// A throttled attempt must change nothing: it is turned into a harmless ListTables before it
+    /// leaves, and its answer into DynamoDB's throttling error (the SDK retries it).
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        // (The marker may be left from this operation's previous attempt.)
+        cfg.interceptor_state().unset::<Throttled>();
+        let every = self.throttle_dynamodb_every.load(Ordering::Relaxed);
+        let dynamodb = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>().is_some_and(|m| m.service() == "DynamoDB");
+        if every == 0 || !dynamodb || !(self.dynamodb_seen.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(every) {
+            return Ok(());
+        }
+        let request = context.request_mut();
+        request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.ListTables");
+        request.headers_mut().insert("content-length", "2");
+        *request.body_mut() = aws_smithy_types::body::SdkBody::from("{}");
+        cfg.interceptor_state().store_put(Throttled);
+        self.dynamodb_throttled.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if cfg.load::<Throttled>().is_some() {
+            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected by the test"}"#;
+            let mut response = aws_smithy_runtime_api::http::Response::new(aws_smithy_runtime_api::http::StatusCode::try_from(400u16).unwrap(), aws_smithy_types::body::SdkBody::from(body));
+            response.headers_mut().insert("content-type", "application/x-amz-json-1.0");
+            *context.response_mut() = response;
+        }
+        Ok(())
+    }
+
     fn read_before_transmit(
         &self,
         context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
@@ -154,6 +207,9 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if cfg.load::<Throttled>().is_some() {
+            return Ok(()); // (AWS does not bill a throttled request)
+        }
         if let Some(f) = cfg.load::<InFlight>() {
             let response = context.response().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
             self.bill.lock().unwrap().add(&f.service, &f.operation, &f.request, &response);

@@ -1071,3 +1071,24 @@ async fn a_file_cut_short_then_sent_whole_then_again_under_another_name_loses_no
     let report = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-10-06-cut.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.lines().count() >= 2, "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_throttling_every_functions_requests_loses_nothing_and_doubles_nothing() {
+    // GIVEN the sample election, with every 25th DynamoDB request of every function throttled
+    // (ProvisionedThroughputExceededException: the request does nothing; the SDK retries it)
+    let mut world = World::new("ddbthrottle", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0;
+    world.counter.throttle_dynamodb_every.store(25, Ordering::Relaxed);
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    world.counter.throttle_dynamodb_every.store(0, Ordering::Relaxed);
+    // THEN nothing is lost and nothing is sent twice
+    let throttled = world.counter.dynamodb_throttled.load(Ordering::Relaxed);
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("{throttled} DynamoDB requests throttled; {channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+    assert!(throttled >= 50, "the throttling was exercised: {throttled}");
+}
