@@ -6,3 +6,4 @@ pub mod billing;
 pub mod contract;
 pub mod harness;
 pub mod scenario;
+pub mod world;

@@ -1,0 +1,408 @@
+//! The moto "world" the end-to-end tests run the Lambdas in: the emulator, the handlers with
+//! their clients, the stream read as the event source mapping reads it, the queues drained by the
+//! delivery handlers, the release schedules fired by hand, and providers that fail on purpose.
+
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use ballot_tracking::outbox::OutboxLine;
+use chrono::{DateTime, Utc};
+use lambda_runtime::{Context, LambdaEvent};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use wmb_aws::app::{App, AppOptions};
+use wmb_aws::handlers::{deliver, fanout, ingest, release};
+use wmb_aws::senders::{ByChannel, SesEmail, SnsSms};
+use crate::scenario::{Answer, Email, VoterService};
+use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
+use crate::harness::*;
+
+pub type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A provider that fails the first attempt of every n-th message (throttling by default, or a
+/// 5xx): failed sends must be retried later, never lost and never doubled.
+pub struct Throttling<D> {
+    pub inner: D,
+    /// Fail the first attempt of every n-th message (0: never).
+    pub every: u64,
+    /// The failure: a throttle, or a passing error such as a 5xx.
+    pub fault: DeliveryError,
+    pub seen: AtomicU64,
+    /// The messages failed (key) and when.
+    pub throttled: Mutex<Vec<String>>,
+    pub failed_at: Mutex<Vec<(String, DateTime<Utc>)>>,
+}
+
+impl<D> Throttling<D> {
+    pub fn new(inner: D, every: u64, fault: DeliveryError) -> Self {
+        Throttling { inner, every, fault, seen: AtomicU64::new(0), throttled: Mutex::default(), failed_at: Mutex::default() }
+    }
+}
+
+impl<D: Dispatcher> Dispatcher for Throttling<D> {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        let n = self.seen.fetch_add(1, Ordering::Relaxed);
+        let first_time = !self.throttled.lock().unwrap().contains(&msg.key);
+        if self.every > 0 && n.is_multiple_of(self.every) && first_time {
+            self.throttled.lock().unwrap().push(msg.key.clone());
+            self.failed_at.lock().unwrap().push((msg.key.clone(), msg.send_at));
+            return Err(self.fault.clone());
+        }
+        self.inner.dispatch(msg).await
+    }
+}
+
+pub struct World {
+    /// The election's folder (its files, timeline and configuration).
+    pub dir: std::path::PathBuf,
+    pub moto: Moto,
+    pub sdk: aws_config::SdkConfig,
+    pub app: App,
+    pub stream: StreamReader,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub counter: RequestCounter,
+    pub sms: Throttling<SnsSms>,
+    pub email: Throttling<SesEmail>,
+    pub voice: Throttling<wmb_voice::ConnectVoice>,
+    pub calls: Calls,
+    pub pacer: deliver::Pacer,
+    pub stream_log: Vec<serde_json::Value>,
+    pub delivered_bodies: Vec<(String, String)>,
+    pub s3_events: Vec<serde_json::Value>,
+    /// What the API sends at once (codes), and answers texts with.
+    pub codes: ByChannel<wmb_voice::MaybeVoice>,
+    pub answers: Vec<Answer>,
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+pub fn source_of(kind: &str) -> &'static str {
+    match kind {
+        "signups" => "sos",
+        "imb" => "vendor",
+        "scans" => "usps",
+        _ => "votecal",
+    }
+}
+
+impl World {
+    pub async fn new(prefix: &str, start: DateTime<Utc>) -> World {
+        Self::of(prefix, start, &repo_path("events/sample-election")).await
+    }
+
+    pub async fn of(prefix: &str, start: DateTime<Utc>, dir: &std::path::Path) -> World {
+        Self::with(prefix, start, dir, |_| {}).await
+    }
+
+    /// A world whose functions run with settings changed by `tweak`.
+    pub async fn with(prefix: &str, start: DateTime<Utc>, dir: &std::path::Path, tweak: impl FnOnce(&mut wmb_aws::settings::Settings)) -> World {
+        let moto = Moto::start();
+        let sdk = sdk_config(&moto.url()).await;
+        let mut settings = provision(&sdk, prefix).await.expect("resources created");
+        tweak(&mut settings);
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        for (file, key) in [("election.toml", "config/elections/2026-11-03-GEN.toml"), ("voice-prompts.toml", "config/voice-prompts.toml")] {
+            let Ok(body) = std::fs::read(dir.join(file)) else { continue };
+            s3.put_object().bucket(&settings.bucket).key(key).body(body.into()).send().await.unwrap();
+        }
+        let counter = RequestCounter::default();
+        let options = AppOptions {
+            interceptor: Some(aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(counter.clone())),
+            fixed_clock: Some(start),
+        };
+        let app = App::new(settings.clone(), sdk.clone(), options).await.expect("app built");
+        let stream = StreamReader::new(&sdk, &settings.journeys_table).await.unwrap();
+        let calls: Calls = Arc::default();
+        let recorded = calls.clone();
+        let rule = mock!(aws_sdk_connect::Client::start_outbound_voice_contact)
+            .match_requests(move |r| {
+                let a = r.attributes().cloned().unwrap_or_default();
+                let how = a.get("wmb_prompt").or(a.get("wmb_voice")).cloned().unwrap_or_default();
+                recorded.lock().unwrap().push((r.destination_phone_number().unwrap_or_default().to_string(), a.get("wmb_message").cloned().unwrap_or_default(), how));
+                true
+            })
+            .sequence()
+            .output(|| aws_sdk_connect::operation::start_outbound_voice_contact::StartOutboundVoiceContactOutput::builder().contact_id("c").build())
+            .repeatedly()
+            .build();
+        let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
+        let codes = ByChannel {
+            sms: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None },
+            voice: wmb_voice::MaybeVoice(None),
+        };
+        World {
+            dir: dir.to_path_buf(),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            sms: Throttling::new(SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, 3, DeliveryError::Throttled),
+            email: Throttling::new(SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None }, 0, DeliveryError::Throttled),
+            voice: Throttling::new(
+                wmb_voice::ConnectVoice { client: connect, instance_id: "i".into(), contact_flow_id: "f".into(), source_phone_number: "+18005550100".into() },
+                0,
+                DeliveryError::Throttled,
+            ),
+            calls,
+            pacer: deliver::Pacer::new(10_000.0),
+            moto,
+            sdk,
+            app,
+            stream,
+            s3,
+            counter,
+            stream_log: vec![],
+            delivered_bodies: vec![],
+            s3_events: vec![],
+            codes,
+            answers: vec![],
+        }
+    }
+
+    /// Whether the store knows anything of the voter's ballot: a journey (signed up) or facts kept
+    /// for a later sign-up.
+    pub async fn knows(&self, votecal_id: &str) -> bool {
+        !self.app.pipeline(&wmb_aws::app::NoSends).current_journeys(votecal_id).await.unwrap().is_empty()
+    }
+
+    /// A file arrives: uploaded, and the ingest function invoked with its S3 event.
+    pub async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+        self.app.set_now(when);
+        let body = std::fs::read(self.dir.join(file)).unwrap();
+        let key = format!("incoming/{}/{kind}/{file}", source_of(kind));
+        self.s3.put_object().bucket(&self.app.settings.bucket).key(&key).body(body.clone().into()).send().await.unwrap();
+        let event = s3_event(&self.app.settings.bucket, &key, body.len());
+        self.s3_events.push(event.clone());
+        ingest::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("ingest");
+        self.pump().await;
+    }
+
+    /// What AWS does between the functions: stream → fan-out, queues → delivery.
+    pub async fn pump(&mut self) {
+        loop {
+            // The parts of a large file (and continuations), one message an invocation.
+            let continued = self.app.settings.ingest_continue_queue_url.clone().unwrap();
+            for (event, handles) in receive_all(&self.sqs, &continued).await.unwrap() {
+                for record in event["Records"].as_array().unwrap() {
+                    let one = serde_json::json!({ "Records": [record] });
+                    self.counter.add_unseen(|b| b.sqs += 2.0);
+                    let response = ingest::handle(&self.app, LambdaEvent::new(one, Context::default())).await.expect("ingest of a part");
+                    assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(0), "{response}");
+                }
+                for (_, h) in handles {
+                    self.sqs.delete_message().queue_url(&continued).receipt_handle(h).send().await.unwrap();
+                }
+            }
+            let records = self.stream.read().await.unwrap();
+            // The event source mapping's filter (infra/template.yaml): only writes that decided
+            // a milestone reach the fan-out.
+            let passed: Vec<serde_json::Value> = records.iter().filter(|r| decided_something(r)).cloned().collect();
+            for chunk in passed.chunks(100) {
+                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
+                let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
+                assert!(response.batch_item_failures.is_empty(), "fan-out reported failures");
+            }
+            self.stream_log.extend(records.iter().cloned());
+            let mut delivered = 0;
+            for channel in ["sms", "email", "voice"] {
+                let url = self.app.queues.url(wmb_core::Channel::parse(channel).unwrap()).to_string();
+                for (event, handles) in receive_all(&self.sqs, &url).await.unwrap() {
+                    // What the event source bills: a receive and a batch delete per batch.
+                    self.counter.add_unseen(|b| b.sqs += 2.0);
+                    for record in event["Records"].as_array().unwrap() {
+                        self.delivered_bodies.push((channel.to_string(), record["body"].as_str().unwrap().to_string()));
+                    }
+                    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event).unwrap();
+                    let ctx = || LambdaEvent::new(event.clone(), Context::default());
+                    let response = match channel {
+                        "sms" => deliver::handle(&self.app, &self.sms, &self.pacer, ctx()).await,
+                        "email" => deliver::handle(&self.app, &self.email, &self.pacer, ctx()).await,
+                        _ => deliver::handle(&self.app, &self.voice, &self.pacer, ctx()).await,
+                    }
+                    .expect("delivery");
+                    let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+                    assert!(failed.is_empty(), "delivery reported failures: {failed:?}");
+                    for (_, handle) in handles {
+                        self.sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.unwrap();
+                        delivered += 1;
+                    }
+                }
+            }
+            if records.is_empty() && delivered == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Fires every release schedule due by `until`, in time order, as EventBridge Scheduler would.
+    pub async fn release_until(&mut self, until: DateTime<Utc>) {
+        let group = self.app.settings.schedule_group.clone();
+        loop {
+            let due = due_schedules(&self.sdk, &group, until).await.unwrap();
+            let Some((name, when, input)) = due.into_iter().next() else { return };
+            self.app.set_now(when.max(self.app.now()));
+            let event: release::ReleaseEvent = serde_json::from_str(&input).unwrap();
+            self.counter.add_unseen(|b| b.scheduler += 1.0);
+            release::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("release");
+            // ActionAfterCompletion DELETE: the schedule is gone once it has run.
+            aws_sdk_scheduler::Client::new(&self.sdk).delete_schedule().group_name(&group).name(&name).send().await.unwrap();
+            self.pump().await;
+        }
+    }
+
+    /// The whole sample election, file by file, as its timeline says.
+    pub async fn replay_sample(&mut self) {
+        let mut timeline = csv::Reader::from_path(self.dir.join("timeline.csv")).unwrap();
+        let mut arrivals: Vec<(DateTime<Utc>, String, String)> =
+            timeline.records().map(|r| r.unwrap()).map(|r| (at(&r[0]), r[1].to_string(), r[2].to_string())).collect();
+        arrivals.sort_by_key(|a| a.0);
+        for (when, kind, file) in arrivals {
+            self.release_until(when).await;
+            self.arrive(&kind, &file, when).await;
+        }
+        self.release_until(at("2027-01-01T00:00:00Z")).await;
+    }
+}
+
+/// The stream filter of infra/template.yaml: an insert or a change whose `NewImage.decided.N` is
+/// anything but "0", or absent (a TTL deletion passes neither pattern).
+pub fn decided_something(record: &serde_json::Value) -> bool {
+    matches!(record["eventName"].as_str(), Some("INSERT" | "MODIFY")) && record["dynamodb"]["NewImage"]["decided"]["N"].as_str() != Some("0")
+}
+
+/// What the local pipeline sends for the sample election.
+pub fn local_outbox() -> Vec<OutboxLine> {
+    local_run().0
+}
+
+/// The local pipeline's outbox for the sample election, and its counties' daily summaries (by
+/// their path under reports/).
+pub fn local_run() -> (Vec<OutboxLine>, BTreeMap<String, String>) {
+    let out = tempfile::tempdir().unwrap();
+    ballot_tracking::simulate::Simulation { dir: &repo_path("events/sample-election"), out: out.path() }.run().unwrap();
+    let outbox = std::fs::read_to_string(out.path().join("outbox.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut daily = BTreeMap::new();
+    for county in std::fs::read_dir(out.path().join("reports")).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().join("daily").is_dir()) {
+        for day in std::fs::read_dir(county.path().join("daily")).unwrap() {
+            let day = day.unwrap();
+            let path = format!("{}/daily/{}", county.file_name().to_string_lossy(), day.file_name().to_string_lossy());
+            daily.insert(path, std::fs::read_to_string(day.path()).unwrap());
+        }
+    }
+    (outbox, daily)
+}
+
+impl World {
+    /// Runs the morning job for each of these days (`NN/daily/<date>.csv` paths) and reads back
+    /// what it wrote at those paths.
+    pub async fn daily_summaries<'a>(&self, paths: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, String> {
+        let paths: Vec<&String> = paths.into_iter().collect();
+        let dates: std::collections::BTreeSet<&str> = paths.iter().filter_map(|p| p.rsplit('/').next()?.strip_suffix(".csv")).collect();
+        for date in dates {
+            let event = wmb_aws::handlers::daily_summary::DailySummaryEvent { date: Some(date.parse().unwrap()) };
+            wmb_aws::handlers::daily_summary::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("daily summary");
+        }
+        let mut got = BTreeMap::new();
+        for p in paths {
+            let text = wmb_aws::s3io::get_text(&self.s3, &self.app.settings.bucket, &format!("reports/{p}")).await.unwrap().unwrap_or_default();
+            got.insert(p.clone(), text);
+        }
+        got
+    }
+}
+
+pub fn counted<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
+    let mut m = BTreeMap::new();
+    for i in items {
+        *m.entry(i).or_default() += 1;
+    }
+    m
+}
+
+/// What went out: SMS (to, text), emails (to, subject, HTML) and calls (to, message, voice), counted.
+pub type Sent = (BTreeMap<(String, String), usize>, BTreeMap<(String, String, String), usize>, BTreeMap<(String, String, String), usize>);
+
+/// What the local pipeline's outbox holds, in the same shape.
+pub fn sent_locally(local: &[OutboxLine]) -> Sent {
+    let sms = counted(local.iter().filter(|m| m.channel == "sms").map(|m| (m.to.clone(), m.body.clone())));
+    let email = counted(local.iter().filter(|m| m.channel == "email").map(|m| (m.to.clone(), m.subject.clone().unwrap(), m.html.clone().unwrap())));
+    let calls = counted(local.iter().filter(|m| m.channel == "voice").map(|m| {
+        let how = match m.voice.clone().unwrap() {
+            wmb_core::voice::VoiceRendering::Prompt { prompt } => prompt,
+            wmb_core::voice::VoiceRendering::Polly { voice_id, .. } => voice_id,
+        };
+        (m.to.clone(), m.message.clone(), how)
+    }));
+    (sms, email, calls)
+}
+
+/// Messages lost (expected, not sent) and duplicated (sent more often than expected).
+pub fn lost_and_duplicated<K: Ord>(expected: &BTreeMap<K, usize>, sent: &BTreeMap<K, usize>) -> (usize, usize) {
+    let lost = expected.iter().map(|(k, n)| n.saturating_sub(sent.get(k).copied().unwrap_or(0))).sum();
+    let duplicated = sent.iter().map(|(k, n)| n.saturating_sub(expected.get(k).copied().unwrap_or(0))).sum();
+    (lost, duplicated)
+}
+
+pub fn sent_by_aws(world: &World) -> Sent {
+    (counted(world.moto.sms()), counted(world.moto.emails()), counted(world.calls.lock().unwrap().clone()))
+}
+
+impl VoterService for World {
+    async fn call(&mut self, method: &str, path: &str, query: &str, body: &str) -> Answer {
+        let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
+        event["body"] = body.into();
+        event["rawPath"] = path.into();
+        event["rawQueryString"] = query.into();
+        event["routeKey"] = format!("{method} {path}").into();
+        event["requestContext"]["http"]["method"] = method.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event");
+        let response = wmb_aws::handlers::signup::handle(&self.app, &self.codes, request).await.expect("the API answers");
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let body = match response.body() {
+            lambda_http::Body::Text(t) => t.clone(),
+            other => String::from_utf8_lossy(other.as_ref()).into_owned(),
+        };
+        let answer = Answer { method: method.into(), path: path.into(), status: response.status().as_u16(), content_type, body };
+        self.answers.push(answer.clone());
+        answer
+    }
+
+    async fn text_in(&mut self, from: &str, body: &str, message_id: &str) {
+        let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/inbound-sms-sns.json")).unwrap()).unwrap();
+        let mut message: serde_json::Value = serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        message["originationNumber"] = from.into();
+        message["messageBody"] = body.into();
+        message["inboundMessageId"] = message_id.into();
+        event["Records"][0]["Sns"]["Message"] = message.to_string().into();
+        let event: aws_lambda_events::event::sns::SnsEvent = serde_json::from_value(event).unwrap();
+        wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default())).await.expect("inbound text handled");
+    }
+
+    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+        World::arrive(self, kind, file, when).await;
+    }
+
+    async fn settle(&mut self, until: DateTime<Utc>) {
+        self.pump().await;
+        self.release_until(until).await;
+        self.app.set_now(until.max(self.app.now()));
+        self.pump().await;
+    }
+
+    fn set_now(&mut self, when: DateTime<Utc>) {
+        self.app.set_now(when);
+    }
+
+    fn texts_to(&self, phone: &str) -> Vec<String> {
+        self.moto.sms().into_iter().filter(|(to, _)| to == phone).map(|(_, m)| m).collect()
+    }
+
+    fn emails_to(&self, address: &str) -> Vec<Email> {
+        self.moto.emails().into_iter().filter(|(to, _, _)| to == address).map(|(_, subject, html)| Email { subject, html, list_unsubscribe: None }).collect()
+    }
+
+    fn answers(&self) -> Vec<Answer> {
+        self.answers.clone()
+    }
+}

@@ -1,0 +1,98 @@
+//! Faults injected into the Lambdas' run on moto, each counted as messages lost and messages
+//! sent twice against the local pipeline's outbox: providers that throttle or fail with a 5xx,
+//! DynamoDB throttling every function, and a county file cut short then sent again.
+
+use std::sync::atomic::Ordering;
+use wmb_core::ports::DeliveryError;
+use wmb_tests::harness::*;
+use wmb_tests::world::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_that_throttle_and_fail_with_5xx_on_every_channel_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with SNS throttling the first attempt of every third text, SES
+    // answering the first attempt of every second email with a 503, and Connect every second call
+    // with a 500
+    let mut world = World::new("faults", at("2026-09-20T06:00:00-07:00")).await;
+    (world.email.every, world.email.fault) = (2, DeliveryError::Temporary("503 Service Unavailable".into()));
+    (world.voice.every, world.voice.fault) = (2, DeliveryError::Temporary("500 InternalServiceException".into()));
+    // WHEN its files arrive and every retry falls due
+    world.replay_sample().await;
+    world.release_until(at("2027-01-01T00:00:00Z")).await;
+    // THEN nothing is lost and nothing is sent twice, on any channel
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    let results = [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))];
+    let injected = [world.sms.failed_at.lock().unwrap().clone(), world.email.failed_at.lock().unwrap().clone(), world.voice.failed_at.lock().unwrap().clone()];
+    for ((channel, (lost, duplicated)), faults) in results.iter().zip(&injected) {
+        eprintln!("{channel}: {} faults injected, {lost} lost, {duplicated} duplicated", faults.len());
+        assert!(faults.len() >= 10, "{channel}: the faults were exercised");
+        assert_eq!((*lost, *duplicated), (0, 0), "{channel}");
+    }
+    // AND each failed message went out on a later attempt, a retry delay (a minute or more) after
+    // its failure, and is recorded as sent in the ledger
+    let ddb = world.app.store.client.clone();
+    for (key, failed_at) in injected.iter().flatten() {
+        let item = ddb.get_item().table_name(&world.app.settings.ledger_table).key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key.clone())).send().await.unwrap().item.unwrap();
+        let outcome: wmb_core::ports::DeliveryOutcome = serde_dynamo::from_attribute_value(item["outcome"].clone()).unwrap();
+        match outcome {
+            wmb_core::ports::DeliveryOutcome::Sent { at, .. } => assert!(at >= *failed_at + chrono::Duration::minutes(1), "{key}: sent at {at}, failed at {failed_at}"),
+            other => panic!("{key} not sent: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cut_short_then_sent_whole_then_again_under_another_name_loses_nothing_and_doubles_nothing() {
+    // GIVEN the sample election, but its first status file arrives cut off in the middle of a
+    // row, then whole half an hour later, then once more under another name
+    let dir = tempfile::tempdir().unwrap();
+    let sample = repo_path("events/sample-election");
+    for entry in std::fs::read_dir(&sample).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let whole = std::fs::read(sample.join("vbm-2026-10-06.csv")).unwrap();
+    std::fs::write(dir.path().join("vbm-2026-10-06-cut.csv"), &whole[..whole.len() * 2 / 3]).unwrap();
+    std::fs::write(dir.path().join("vbm-2026-10-06-again.csv"), &whole).unwrap();
+    let timeline = std::fs::read_to_string(sample.join("timeline.csv")).unwrap().replace(
+        "2026-10-06T12:00:00-07:00,vbm,vbm-2026-10-06.csv",
+        "2026-10-06T12:00:00-07:00,vbm,vbm-2026-10-06-cut.csv\n2026-10-06T12:30:00-07:00,vbm,vbm-2026-10-06.csv\n2026-10-06T13:00:00-07:00,vbm,vbm-2026-10-06-again.csv",
+    );
+    assert!(timeline.contains("-cut.csv"));
+    std::fs::write(dir.path().join("timeline.csv"), timeline).unwrap();
+    let mut world = World::of("cut", at("2026-09-20T06:00:00-07:00"), dir.path()).await;
+    world.sms.every = 0;
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    // THEN every voter gets what the sample's voters get, once: nothing lost, nothing doubled
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("{channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+    // AND the cut file's report names its broken last row
+    let report = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-10-06-cut.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.lines().count() >= 2, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_throttling_every_functions_requests_loses_nothing_and_doubles_nothing() {
+    // GIVEN the sample election, with every 25th DynamoDB request of every function throttled
+    // (ProvisionedThroughputExceededException: the request does nothing; the SDK retries it)
+    let mut world = World::new("ddbthrottle", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0;
+    world.counter.throttle_dynamodb_every.store(25, Ordering::Relaxed);
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    world.counter.throttle_dynamodb_every.store(0, Ordering::Relaxed);
+    // THEN nothing is lost and nothing is sent twice
+    let throttled = world.counter.dynamodb_throttled.load(Ordering::Relaxed);
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("{throttled} DynamoDB requests throttled; {channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+    assert!(throttled >= 50, "the throttling was exercised: {throttled}");
+}
