@@ -72,6 +72,10 @@ pub struct World {
     /// What the API sends at once (codes), and answers texts with.
     pub codes: ByChannel<wmb_voice::MaybeVoice>,
     pub answers: Vec<Answer>,
+    /// Fault injection: each release schedule fires this much after its time (at most until the
+    /// next thing happens), and, if set, twice.
+    pub schedules_late_by: chrono::Duration,
+    pub schedules_fire_twice: bool,
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -156,6 +160,8 @@ impl World {
             s3_events: vec![],
             codes,
             answers: vec![],
+            schedules_late_by: chrono::Duration::zero(),
+            schedules_fire_twice: false,
         }
     }
 
@@ -240,10 +246,12 @@ impl World {
         loop {
             let due = due_schedules(&self.sdk, &group, until).await.unwrap();
             let Some((name, when, input)) = due.into_iter().next() else { return };
-            self.app.set_now(when.max(self.app.now()));
-            let event: release::ReleaseEvent = serde_json::from_str(&input).unwrap();
-            self.counter.add_unseen(|b| b.scheduler += 1.0);
-            release::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("release");
+            self.app.set_now((when + self.schedules_late_by).min(until).max(when).max(self.app.now()));
+            for _ in 0..if self.schedules_fire_twice { 2 } else { 1 } {
+                let event: release::ReleaseEvent = serde_json::from_str(&input).unwrap();
+                self.counter.add_unseen(|b| b.scheduler += 1.0);
+                release::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("release");
+            }
             // ActionAfterCompletion DELETE: the schedule is gone once it has run.
             aws_sdk_scheduler::Client::new(&self.sdk).delete_schedule().group_name(&group).name(&name).send().await.unwrap();
             self.pump().await;

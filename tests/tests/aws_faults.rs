@@ -96,3 +96,25 @@ async fn dynamodb_throttling_every_functions_requests_loses_nothing_and_doubles_
     }
     assert!(throttled >= 50, "the throttling was exercised: {throttled}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_schedules_that_fire_two_hours_late_and_twice_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with every release schedule firing two hours after its time
+    // (or when the next file arrives, if sooner) and then firing again
+    let mut world = World::new("latetwice", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0;
+    world.schedules_late_by = chrono::Duration::hours(2);
+    world.schedules_fire_twice = true;
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    // THEN every message still goes out, once: late, never lost, never doubled
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("late and twice; {channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+    // AND the release lag metric shows how late they left
+    let lag = wmb_aws::metrics::sum(&world.app.metrics.recent(), "ReleaseLagSeconds", &[]);
+    assert!(lag > 3600.0, "release lag counted: {lag}");
+}
