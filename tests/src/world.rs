@@ -76,6 +76,9 @@ pub struct World {
     /// next thing happens), and, if set, twice.
     pub schedules_late_by: chrono::Duration,
     pub schedules_fire_twice: bool,
+    /// Fault injection: each stream batch is handled, then again whole and again in halves, as
+    /// the event source mapping does after an error with BisectBatchOnFunctionError.
+    pub stream_batches_retried_and_bisected: bool,
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -162,6 +165,7 @@ impl World {
             answers: vec![],
             schedules_late_by: chrono::Duration::zero(),
             schedules_fire_twice: false,
+            stream_batches_retried_and_bisected: false,
         }
     }
 
@@ -204,9 +208,13 @@ impl World {
             // a milestone reach the fan-out.
             let passed: Vec<serde_json::Value> = records.iter().filter(|r| decided_something(r)).cloned().collect();
             for chunk in passed.chunks(100) {
-                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
-                let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
-                assert!(response.batch_item_failures.is_empty(), "fan-out reported failures");
+                let half = chunk.len().div_ceil(2);
+                let retries: Vec<&[serde_json::Value]> = if self.stream_batches_retried_and_bisected { vec![chunk, &chunk[..half], &chunk[half..]] } else { vec![] };
+                for batch in std::iter::once(chunk).chain(retries).filter(|b| !b.is_empty()) {
+                    let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": batch })).unwrap();
+                    let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
+                    assert!(response.batch_item_failures.is_empty(), "fan-out reported failures");
+                }
             }
             self.stream_log.extend(records.iter().cloned());
             let mut delivered = 0;

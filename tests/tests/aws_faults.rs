@@ -118,3 +118,21 @@ async fn release_schedules_that_fire_two_hours_late_and_twice_lose_nothing_and_d
     let lag = wmb_aws::metrics::sum(&world.app.metrics.recent(), "ReleaseLagSeconds", &[]);
     assert!(lag > 3600.0, "release lag counted: {lag}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_batches_handled_again_whole_and_in_halves_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with every batch of journey changes handed to the fan-out, then
+    // again whole, then again in halves (the event source mapping's retry and bisection)
+    let mut world = World::new("bisect", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0;
+    world.stream_batches_retried_and_bisected = true;
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    // THEN nothing is lost and nothing is sent twice
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("bisected; {channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+}
