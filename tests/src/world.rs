@@ -79,6 +79,9 @@ pub struct World {
     /// Fault injection: each stream batch is handled, then again whole and again in halves, as
     /// the event source mapping does after an error with BisectBatchOnFunctionError.
     pub stream_batches_retried_and_bisected: bool,
+    /// Fault injection: each queue batch and each release schedule is handled by two workers at
+    /// once (SQS and Scheduler delivering again while the first is still at work).
+    pub raced: bool,
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -166,6 +169,7 @@ impl World {
             schedules_late_by: chrono::Duration::zero(),
             schedules_fire_twice: false,
             stream_batches_retried_and_bisected: false,
+            raced: false,
         }
     }
 
@@ -228,12 +232,21 @@ impl World {
                     }
                     let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event).unwrap();
                     let ctx = || LambdaEvent::new(event.clone(), Context::default());
-                    let response = match channel {
-                        "sms" => deliver::handle(&self.app, &self.sms, &self.pacer, ctx()).await,
-                        "email" => deliver::handle(&self.app, &self.email, &self.pacer, ctx()).await,
-                        _ => deliver::handle(&self.app, &self.voice, &self.pacer, ctx()).await,
-                    }
-                    .expect("delivery");
+                    let worker = || async {
+                        match channel {
+                            "sms" => deliver::handle(&self.app, &self.sms, &self.pacer, ctx()).await,
+                            "email" => deliver::handle(&self.app, &self.email, &self.pacer, ctx()).await,
+                            _ => deliver::handle(&self.app, &self.voice, &self.pacer, ctx()).await,
+                        }
+                        .expect("delivery")
+                    };
+                    let response = if self.raced {
+                        let (first, second) = futures::join!(worker(), worker());
+                        assert!(second.batch_item_failures.is_empty(), "the second worker reported failures");
+                        first
+                    } else {
+                        worker().await
+                    };
                     let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
                     assert!(failed.is_empty(), "delivery reported failures: {failed:?}");
                     for (_, handle) in handles {
@@ -256,9 +269,14 @@ impl World {
             let Some((name, when, input)) = due.into_iter().next() else { return };
             self.app.set_now((when + self.schedules_late_by).min(until).max(when).max(self.app.now()));
             for _ in 0..if self.schedules_fire_twice { 2 } else { 1 } {
-                let event: release::ReleaseEvent = serde_json::from_str(&input).unwrap();
                 self.counter.add_unseen(|b| b.scheduler += 1.0);
-                release::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("release");
+                let fire = || release::handle(&self.app, LambdaEvent::new(serde_json::from_str::<release::ReleaseEvent>(&input).unwrap(), Context::default()));
+                if self.raced {
+                    let (first, second) = futures::join!(fire(), fire());
+                    (first.expect("release"), second.expect("release, again at once"));
+                } else {
+                    fire().await.expect("release");
+                }
             }
             // ActionAfterCompletion DELETE: the schedule is gone once it has run.
             aws_sdk_scheduler::Client::new(&self.sdk).delete_schedule().group_name(&group).name(&name).send().await.unwrap();

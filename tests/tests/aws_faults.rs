@@ -136,3 +136,26 @@ async fn stream_batches_handled_again_whole_and_in_halves_lose_nothing_and_doubl
         assert_eq!(result, (0, 0), "{channel}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_at_once_on_every_queue_batch_and_every_schedule_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with every queue batch and every release schedule handled by two
+    // workers at the same time (a redelivery while the first is still sending)
+    let mut world = World::new("raced", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0;
+    world.raced = true;
+    // WHEN it is all replayed through the Lambdas
+    world.replay_sample().await;
+    // THEN nothing is lost and nothing is sent twice
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("raced; {channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
+    // AND the race was real: for every message sent, the other worker found it taken or done
+    let emf = world.app.metrics.recent();
+    let (sent, skipped) = (wmb_aws::metrics::sum(&emf, "MessagesSent", &[]), wmb_aws::metrics::sum(&emf, "MessagesSkipped", &[]));
+    eprintln!("raced: {sent} sent, {skipped} skipped by the other worker or its retry");
+    assert!(sent >= 140.0 && skipped >= sent, "{sent} sent, {skipped} skipped");
+}
