@@ -273,7 +273,8 @@ impl World {
                 let fire = || release::handle(&self.app, LambdaEvent::new(serde_json::from_str::<release::ReleaseEvent>(&input).unwrap(), Context::default()));
                 if self.raced {
                     let (first, second) = futures::join!(fire(), fire());
-                    (first.expect("release"), second.expect("release, again at once"));
+                    first.expect("release");
+                    second.expect("release, again at once");
                 } else {
                     fire().await.expect("release");
                 }
