@@ -1,6 +1,7 @@
 //! The template's access rules as a county and the cloud team rely on them, read from
 //! infra/template.yaml: a county's role writes only its own `incoming/<county>/` and reads only
-//! its own reports; nobody but the deployer writes `config/`.
+//! its own reports; nobody but the deployer writes `config/`; the data key's administrators do not
+//! use it, and it is used only through the AWS services that keep data under it.
 
 use serde_yaml_ng::Value;
 
@@ -24,6 +25,54 @@ fn list(v: &Value) -> Vec<String> {
         Value::Null => vec![],
         one => vec![text(one)],
     }
+}
+
+/// Whether an IAM action pattern (`*` wildcards, case-insensitive) matches an action or a name.
+fn matches(pattern: &str, action: &str) -> bool {
+    let (pattern, action) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = action.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(*part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(*part);
+        } else {
+            match rest.find(*part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty()
+}
+
+/// The KMS actions that use a key (or hand its use to someone else).
+const KEY_USE: [&str; 8] = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:CreateGrant",
+];
+
+fn data_key_policy(t: &Value) -> Vec<Value> {
+    t["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"].as_sequence().unwrap().clone()
+}
+
+/// The KMS actions a policy allows on the data key through SQS.
+fn data_key_through_sqs(statements: &[Value]) -> Vec<String> {
+    statements
+        .iter()
+        .filter(|s| text(&s["Condition"]["StringEquals"]["kms:ViaService"]) == "sqs.${AWS::Region}.amazonaws.com" && text(&s["Resource"]).contains("DataKey.Arn"))
+        .flat_map(|s| list(&s["Action"]))
+        .collect()
 }
 
 #[test]
@@ -91,4 +140,109 @@ fn a_flood_on_the_public_api_cannot_take_the_concurrency_the_senders_need() {
     assert!(reserved.contains("ReserveSignupConcurrency") && reserved.contains("SignupConcurrency"), "{reserved}");
     assert_eq!(text(&t["Parameters"]["SignupConcurrency"]["Default"]).trim(), "50");
     assert!(text(&t["Conditions"]["ReserveSignupConcurrency"]).contains("SignupConcurrency"));
+}
+
+#[test]
+fn the_data_keys_administrators_do_not_use_it_and_nobody_decrypts_outside_a_service() {
+    // Administration (KeyAdministratorArns, else the account root) without any use of the key;
+    // use by the account's IAM principals only through the services (kms:ViaService), by service
+    // principals only for this account's resources. No kms:* anywhere: nobody, an administrator
+    // included, can call Decrypt on the key directly.
+    let t = template();
+    let statements = data_key_policy(&t);
+    let admin = statements.iter().find(|s| text(&s["Sid"]) == "KeyAdministration").expect("a key administration statement");
+    let admins = text(&admin["Principal"]["AWS"]);
+    assert!(admins.contains("KeyAdministratorArns") && admins.contains(":root"), "{admins}");
+    for s in &statements {
+        assert_eq!(text(&s["Effect"]), "Allow");
+        let sid = text(&s["Sid"]);
+        let actions = list(&s["Action"]);
+        assert!(!actions.iter().any(|a| a == "*" || a.eq_ignore_ascii_case("kms:*")), "{sid}: {actions:?}");
+        let uses: Vec<&str> = KEY_USE.iter().copied().filter(|u| actions.iter().any(|a| matches(a, u))).collect();
+        if sid == "KeyAdministration" {
+            assert!(uses.is_empty(), "the administrators may {uses:?}");
+            continue;
+        }
+        if uses.is_empty() {
+            continue;
+        }
+        let condition = &s["Condition"];
+        if !s["Principal"]["AWS"].is_null() {
+            assert_eq!(text(&s["Principal"]["AWS"]), "arn:${AWS::Partition}:iam::${AWS::AccountId}:root", "{sid}");
+            let via = list(&condition["StringEquals"]["kms:ViaService"]);
+            assert!(!via.is_empty() && via.iter().all(|v| v.ends_with(".${AWS::Region}.amazonaws.com")), "{sid}: {via:?}");
+            assert_eq!(text(&condition["StringEquals"]["kms:CallerAccount"]), "AWS::AccountId", "{sid}");
+        } else {
+            assert!(!s["Principal"]["Service"].is_null(), "{sid}: a service or the account root only");
+            let named = serde_yaml_ng::to_string(condition).unwrap();
+            assert!(!condition.is_null() && named.contains("AWS::AccountId"), "{sid} is not held to this account: {named}");
+        }
+        if uses.contains(&"kms:CreateGrant") {
+            assert_eq!(condition["Bool"]["kms:GrantIsForAWSResource"].as_bool(), Some(true), "{sid}: grants only for AWS resources");
+        }
+    }
+}
+
+#[test]
+fn every_queue_log_group_topic_and_the_bus_are_on_the_data_key() {
+    // The same key as the tables and the bucket (DataKey, or the one in VoterDataKmsKeyArn), and
+    // CloudWatch Logs may use it for every log group.
+    let t = template();
+    let logs = data_key_policy(&t).into_iter().find(|s| text(&s["Principal"]["Service"]).starts_with("logs.")).expect("a statement for CloudWatch Logs");
+    let groups: Vec<String> = list(&logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]).iter().map(|a| a.split("log-group:").nth(1).unwrap_or_default().to_string()).collect();
+    let mut counts = std::collections::HashMap::new();
+    for (name, r) in t["Resources"].as_mapping().unwrap() {
+        let (name, kind, p) = (text(name), text(&r["Type"]), &r["Properties"]);
+        let key = match kind.as_str() {
+            "AWS::SQS::Queue" => {
+                assert!(p["SqsManagedSseEnabled"].is_null(), "{name}");
+                &p["KmsMasterKeyId"]
+            }
+            "AWS::Logs::LogGroup" => {
+                let group = text(&p["LogGroupName"]);
+                assert!(groups.iter().any(|g| matches(g, &group)), "CloudWatch Logs may not use the key for {group}: {groups:?}");
+                &p["KmsKeyId"]
+            }
+            "AWS::SNS::Topic" => &p["KmsMasterKeyId"],
+            "AWS::Events::EventBus" => &p["KmsKeyIdentifier"],
+            _ => continue,
+        };
+        let named = text(key);
+        assert!(named.contains("CreateDataKey") && named.contains("DataKey.Arn") && named.contains("VoterDataKmsKeyArn"), "{name} is not on the data key: {named}");
+        *counts.entry(kind).or_insert(0) += 1;
+    }
+    assert!(counts["AWS::SQS::Queue"] >= 14 && counts["AWS::Logs::LogGroup"] >= 14 && counts["AWS::SNS::Topic"] >= 3, "{counts:?}");
+    assert_eq!(counts["AWS::Events::EventBus"], 1);
+}
+
+#[test]
+fn whoever_sends_to_or_reads_a_queue_may_use_the_data_key_through_sqs() {
+    // A function that reads a queue (an SQS event) needs Decrypt; one that sends (its own
+    // SendMessage, or Lambda's on-failure destinations, sent under its role) GenerateDataKey too;
+    // and so does SchedulerRole, under which Scheduler sends the schedules' dead letters.
+    let t = template();
+    let mut functions = 0;
+    for (name, r) in t["Resources"].as_mapping().unwrap() {
+        if text(&r["Type"]) != "AWS::Serverless::Function" {
+            continue;
+        }
+        functions += 1;
+        let (name, p) = (text(name), &r["Properties"]);
+        let statements = p["Policies"][0]["Statement"].as_sequence().unwrap();
+        let events: Vec<&Value> = p["Events"].as_mapping().map(|m| m.values().collect()).unwrap_or_default();
+        let reads = events.iter().any(|e| text(&e["Type"]) == "SQS");
+        let sends = statements.iter().any(|s| list(&s["Action"]).iter().any(|a| a == "sqs:SendMessage"))
+            || text(&p["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"]) == "SQS"
+            || events.iter().any(|e| text(&e["Properties"]["DestinationConfig"]["OnFailure"]["Type"]) == "SQS");
+        let granted = data_key_through_sqs(statements);
+        if reads || sends {
+            assert!(granted.iter().any(|a| a == "kms:Decrypt"), "{name}: {granted:?}");
+        }
+        if sends {
+            assert!(granted.iter().any(|a| a == "kms:GenerateDataKey"), "{name}: {granted:?}");
+        }
+    }
+    assert!(functions >= 10, "{functions}");
+    let scheduler = data_key_through_sqs(t["Resources"]["SchedulerRolePolicy"]["Properties"]["PolicyDocument"]["Statement"].as_sequence().unwrap());
+    assert!(scheduler.iter().any(|a| a == "kms:GenerateDataKey") && scheduler.iter().any(|a| a == "kms:Decrypt"), "{scheduler:?}");
 }
