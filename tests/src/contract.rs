@@ -178,6 +178,66 @@ where
     access_contract(store).await;
 }
 
+/// How a store releases a minute's held messages: the pipeline takes what is due a page at a time
+/// (the embedded stores); the release function reads each shard of the minute a page at a time
+/// and deletes what it queued (DynamoDB).
+pub trait ReleasePath {
+    fn release_minute(&self, minute: DateTime<Utc>, page: usize) -> impl std::future::Future<Output = Vec<Notification>>;
+}
+
+/// The pipeline's release path: `take_due` a page at a time until nothing is due.
+pub struct ByTakeDue<'a, S>(pub &'a S);
+
+impl<S: HoldQueue> ReleasePath for ByTakeDue<'_, S> {
+    async fn release_minute(&self, minute: DateTime<Utc>, page: usize) -> Vec<Notification> {
+        let mut out = Vec::new();
+        loop {
+            let taken = self.0.take_due(minute, page).await.unwrap();
+            assert!(taken.len() <= page, "a page at most");
+            if taken.is_empty() {
+                return out;
+            }
+            out.extend(taken);
+        }
+    }
+}
+
+/// Holding and releasing, as the release path of each store does it: nothing early, each
+/// message once however often it was held (as last written), a retry (its next attempt) apart from the first,
+/// a morning of many messages released a page at a time.
+pub async fn release_contract<S: HoldQueue, R: ReleasePath>(store: &S, release: &R) {
+    let morning = "2026-10-27T15:00:00Z";
+    let later = "2026-10-27T16:00:00Z";
+    let keys: Vec<String> = (0..40).map(|i| format!("E#CA{i:03}#B#accepted#sms")).collect();
+    for key in &keys {
+        store.hold(&notification(key, morning)).await.unwrap();
+    }
+    // (a stream record delivered twice holds the same message again)
+    store.hold(&notification(&keys[0], morning)).await.unwrap();
+    store.hold(&notification(&keys[1], morning)).await.unwrap();
+    // (planned again for the same minute, with something changed: the last written is held)
+    store.hold(&Notification { reminder_days: Some(3), ..notification(&keys[2], morning) }).await.unwrap();
+    for key in &keys[..5] {
+        store.hold(&notification(&format!("{key}:later"), later)).await.unwrap();
+    }
+    let retry = Notification { attempts: 1, ..notification(&keys[0], later) };
+    store.hold(&retry).await.unwrap();
+
+    assert!(release.release_minute(t(morning) - Duration::minutes(1), 7).await.is_empty(), "nothing before its minute");
+    let released = release.release_minute(t(morning), 7).await;
+    assert_eq!(released.iter().find(|n| n.key == keys[2]).map(|n| n.reminder_days), Some(Some(3)), "held as last written");
+    let mut first: Vec<String> = released.into_iter().map(|n| n.key).collect();
+    first.sort();
+    assert_eq!(first, keys, "every message of the morning, each once");
+    assert!(release.release_minute(t(morning), 7).await.is_empty(), "released once");
+    let mut second: Vec<(String, u32)> = release.release_minute(t(later), 7).await.into_iter().map(|n| (n.key, n.attempts)).collect();
+    second.sort();
+    let mut expected: Vec<(String, u32)> = keys[..5].iter().map(|k| (format!("{k}:later"), 0)).chain([(keys[0].clone(), 1)]).collect();
+    expected.sort();
+    assert_eq!(second, expected, "the later minute, with the retry");
+    assert_eq!(store.next_release().await.unwrap(), None, "nothing left held");
+}
+
 fn fixed_random() -> [u8; 16] {
     [7; 16]
 }

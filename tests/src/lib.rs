@@ -4,6 +4,7 @@
 
 pub mod billing;
 pub mod contract;
+pub mod golden;
 pub mod harness;
 pub mod scenario;
 pub mod world;

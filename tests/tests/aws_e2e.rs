@@ -1,8 +1,9 @@
 //! The Lambdas end to end on a local AWS emulator (moto): county files uploaded to S3, the
 //! ingest handler invoked with the S3 events, the journeys' stream records handed to the fan-out
 //! handler, the channel queues drained by the delivery handlers, the release schedules fired by
-//! hand (moto does not fire them), and what moto recorded as sent compared with what the local
-//! pipeline sends for the same election. Connect, which moto lacks, is mocked.
+//! hand (moto does not fire them), and what moto recorded as sent compared with what the sample
+//! election's golden files expect (and the local pipeline sends). Connect, which moto lacks, is
+//! mocked.
 
 use ballot_tracking::outbox::OutboxLine;
 use chrono::{DateTime, Utc};
@@ -24,12 +25,16 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     world.replay_sample().await;
     let (sms, emails, calls) = sent_by_aws(&world);
 
-    // THEN every SMS, email and call is the one the local pipeline sends, once
+    // THEN every SMS, email and call is the one events/sample-election/expected-bodies.txt
+    // gives, word for word, once (the local pipeline's test holds its outbox to the same file)
+    let (golden_sms, golden_email, golden_calls) = wmb_tests::golden::by_provider(&wmb_tests::golden::expected());
+    let hashed = |emails: &BTreeMap<(String, String, String), usize>| -> BTreeMap<(String, String, String), usize> {
+        emails.iter().map(|((to, subject, html), n)| ((to.clone(), subject.clone(), wmb_tests::golden::sha256_hex(html)), *n)).collect()
+    };
+    assert_eq!(sms, golden_sms, "SMS differ");
+    assert_eq!(hashed(&emails), golden_email, "emails differ");
+    assert_eq!(calls, golden_calls, "voice calls differ");
     let local = local_outbox();
-    let (local_sms, local_email, local_calls) = sent_locally(&local);
-    assert_eq!(sms, local_sms, "SMS differ");
-    assert_eq!(emails, local_email, "emails differ");
-    assert_eq!(calls, local_calls, "voice calls differ");
     // AND each county's daily summaries are those the local pipeline writes
     let (_, local_daily) = local_run();
     assert!(local_daily.len() > 20, "{local_daily:?}");
@@ -47,6 +52,16 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     assert!(report.contains("14,status_time,") && report.contains("18,ballot_id,is empty"), "{report}");
     let scans = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/usps/scans/iv-scans-2026-10-06.jsonl.errors.csv").await.unwrap().unwrap();
     assert!(scans.contains("6,imb,IMb 00700123456000999001 is in no crosswalk"), "{scans}");
+    // (every rejected row of every file, with the line, field and reason expected-rejects.csv gives)
+    let mut rejected = std::collections::BTreeSet::new();
+    let mut timeline = csv::Reader::from_path(repo_path("events/sample-election/timeline.csv")).unwrap();
+    for arrival in timeline.records().map(|r| r.unwrap()) {
+        let key = format!("reports/{}/{}/{}.errors.csv", source_of(&arrival[1]), &arrival[1], &arrival[2]);
+        if let Some(report) = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, &key).await.unwrap() {
+            rejected.extend(wmb_tests::golden::rejects_in_report(&arrival[2], &report));
+        }
+    }
+    assert_eq!(rejected, wmb_tests::golden::expected_rejects(), "the counties' reports of rejected rows");
 
     // Cost: AWS requests (beyond the sends themselves) per delivered message
     let delivered = expected_total as f64;

@@ -1,16 +1,20 @@
 //! The same port contract against every store: in memory, SQLite (local pipeline), DynamoDB.
 
-use wmb_tests::contract::store_contract;
+use wmb_tests::contract::{release_contract, store_contract, ByTakeDue, ReleasePath};
 use wmb_tests::harness::{provision, sdk_config, Moto};
 
 #[tokio::test]
 async fn the_in_memory_store_keeps_the_contract() {
     store_contract(&wmb_core::memory::MemoryStore::default()).await;
+    let store = wmb_core::memory::MemoryStore::default();
+    release_contract(&store, &ByTakeDue(&store)).await;
 }
 
 #[tokio::test]
 async fn the_local_pipelines_sqlite_store_keeps_the_contract() {
     store_contract(&ballot_tracking::store::SqliteStore::in_memory().unwrap()).await;
+    let store = ballot_tracking::store::SqliteStore::in_memory().unwrap();
+    release_contract(&store, &ByTakeDue(&store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,4 +31,28 @@ async fn the_dynamodb_store_keeps_the_contract() {
     let mut names: Vec<String> = schedules.schedules.into_iter().filter_map(|s| s.name).collect();
     names.sort();
     assert_eq!(names, ["release-2026-10-21T1500Z", "release-2026-10-22T1500Z"]);
+    // The release function's path (each shard of the minute a page at a time) keeps the same
+    // contract as the embedded stores' take_due.
+    release_contract(&store, &ByShardPages(&store)).await;
+}
+
+/// The release function's path: every key of the minute's bucket, a page at a time, each page
+/// deleted once read.
+struct ByShardPages<'a>(&'a wmb_aws::dynamo::DynamoStore);
+
+impl ReleasePath for ByShardPages<'_> {
+    async fn release_minute(&self, minute: chrono::DateTime<chrono::Utc>, page: usize) -> Vec<wmb_core::notify::Notification> {
+        let mut out = Vec::new();
+        for key in wmb_aws::held_store::keys_of_bucket(&wmb_aws::held_store::release_bucket(minute)) {
+            loop {
+                let items = self.0.held_page(&key, page as i32).await.unwrap();
+                if items.is_empty() {
+                    break;
+                }
+                self.0.forget_held(&items).await.unwrap();
+                out.extend(items.into_iter().map(|h| h.notification));
+            }
+        }
+        out
+    }
 }

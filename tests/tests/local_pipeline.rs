@@ -7,6 +7,7 @@ use ballot_tracking::simulate::{Simulation, Summary};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use wmb_tests::golden::Golden;
 
 fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sample-election")
@@ -55,6 +56,15 @@ fn the_sample_election_sends_exactly_the_expected_messages_at_the_expected_times
     assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
     assert_eq!(summary.still_held, 0);
     assert!(summary.failed_sends.is_empty());
+    // AND each one says what expected-bodies.txt says, word for word: recipient, language,
+    // subject, text (dates of status and deadlines included), the email's HTML and the call's voice
+    let golden: Vec<Golden> = outbox.iter().map(Golden::of).collect();
+    wmb_tests::golden::check(&golden);
+    let golden_keys: BTreeSet<MessageId> = wmb_tests::golden::expected().iter().map(|g| {
+        let (v, m, b, c, at) = g.key.clone();
+        (v, m, b, c, DateTime::parse_from_rfc3339(&at).unwrap().with_timezone(&Utc))
+    }).collect();
+    assert_eq!(golden_keys, expected, "expected-bodies.txt and expected-messages.csv list the same messages");
     // AND each goes to the contact the voter gave for that channel, in the language they chose,
     // as signups.csv says (read here on its own: a row names its voter by VoteCal ID, or by the
     // birth date and ZIP only one voter on the roll has)
@@ -149,23 +159,24 @@ fn messages_are_complete_in_the_voters_language_and_name_the_county_contact_when
 #[test]
 fn every_bad_row_is_reported_with_its_line_and_field_and_the_good_rows_are_kept() -> Result<()> {
     let (out, summary, _outbox) = simulate(&sample_dir())?;
-    let mut expected: BTreeSet<(String, u64, String)> = BTreeSet::new();
-    let mut r = csv::Reader::from_path(sample_dir().join("expected-rejects.csv"))?;
-    for rec in r.records() {
-        let rec = rec?;
-        expected.insert((rec[0].to_string(), rec[1].parse()?, rec[2].to_string()));
-    }
+    // (each with the reason the county reads, as expected-rejects.csv gives it)
+    let expected = wmb_tests::golden::expected_rejects();
     let mut got = BTreeSet::new();
     for f in &summary.files {
         assert!(f.file_error.is_none(), "{} was not read", f.file);
-        let mut r = csv::Reader::from_path(out.path().join("reports").join(format!("{}.errors.csv", f.file)))?;
-        for rec in r.records() {
-            let rec = rec?;
-            assert!(!rec[2].is_empty(), "a reason is given");
-            got.insert((f.file.clone(), rec[0].parse()?, rec[1].to_string()));
+        let report = std::fs::read_to_string(out.path().join("reports").join(format!("{}.errors.csv", f.file)))?;
+        for reject in wmb_tests::golden::rejects_in_report(&f.file, &report) {
+            assert!(!reject.3.is_empty(), "a reason is given");
+            got.insert(reject);
         }
     }
-    assert_eq!(got, expected);
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
+    // AND the run's summary (each file's counts, the milestones, messages by channel, holds,
+    // duplicates suppressed, sign-ups refused by reason) is the one in expected-summary.json
+    let now = serde_json::to_string_pretty(&summary)? + "\n";
+    wmb_tests::golden::check_text("events/sample-election/expected-summary.json", &now, "\n    {");
     let accepted: BTreeMap<&str, u64> = summary.files.iter().map(|f| (f.file.as_str(), f.accepted)).collect();
     assert_eq!(accepted["voters.csv"], 40);
     assert_eq!(accepted["vbm-2026-10-06.csv"], 37, "the good rows around a bad one are all used");

@@ -48,6 +48,12 @@ pub fn held_key(bucket: &str, shard: u32) -> String {
     format!("{bucket}#{shard:02}")
 }
 
+/// Every partition key a bucket's notifications may be held under: its shards, and the bare
+/// minute (where notifications held before shards existed wait).
+pub fn keys_of_bucket(bucket: &str) -> Vec<String> {
+    (0..HOLD_SHARDS).map(|shard| held_key(bucket, shard)).chain([bucket.to_string()]).collect()
+}
+
 /// The shard a notification is held in.
 pub fn hold_shard(key: &str) -> u32 {
     wmb_core::kept::shard(key, HOLD_SHARDS)

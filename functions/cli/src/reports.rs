@@ -42,8 +42,7 @@ impl FileReport {
 
     pub fn refuse(&mut self, line: u64, refusal: Refusal) {
         self.refused += 1;
-        let code = serde_json::to_value(refusal).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        self.errors.push(RowError { line, field: "signup".into(), reason: format!("refused ({code}): {}", refusal.advice()) });
+        self.errors.push(RowError { line, field: "signup".into(), reason: refusal.report_reason() });
     }
 
     /// Writes `<dir>/<file>.errors.csv` (line,field,reason), header only when all is well, and

@@ -24,8 +24,9 @@ CREATE TABLE IF NOT EXISTS journeys (election_id TEXT NOT NULL, votecal_id TEXT 
     record TEXT NOT NULL, PRIMARY KEY (election_id, votecal_id));
 CREATE INDEX IF NOT EXISTS journeys_voter ON journeys(votecal_id);
 CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL, outcome TEXT);
-CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT, release_at INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT, release_at INTEGER NOT NULL, attempt_key TEXT NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS held_release ON held(release_at, id);
+CREATE UNIQUE INDEX IF NOT EXISTS held_once ON held(release_at, attempt_key);
 CREATE TABLE IF NOT EXISTS imb (tracking TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS changes (id TEXT PRIMARY KEY, version INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL);
@@ -266,7 +267,10 @@ impl KeptFacts for SqliteStore {
 impl HoldQueue for SqliteStore {
     async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
         let json = to_json(n)?;
-        self.with(|c| c.prepare_cached("INSERT INTO held (release_at, record) VALUES (?1, ?2)")?.execute(params![n.release_at.timestamp(), json]))?;
+        // Held again for the same minute (a record delivered twice, or planned again): held
+        // once, as last written (as DynamoDB's put of the same item does).
+        let attempt_key = format!("{}#{}", n.key, n.attempts);
+        self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO held (release_at, attempt_key, record) VALUES (?1, ?2, ?3)")?.execute(params![n.release_at.timestamp(), attempt_key, json]))?;
         Ok(())
     }
 

@@ -172,7 +172,12 @@ impl ReceiptLedger for MemoryStore {
 
 impl HoldQueue for MemoryStore {
     async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
-        self.with(|s| s.held.push(n.clone()));
+        // Held again for the same minute (a record delivered twice, or planned again): held
+        // once, as last written (as DynamoDB's put of the same item does).
+        self.with(|s| match s.held.iter_mut().find(|h| h.key == n.key && h.attempts == n.attempts && h.release_at == n.release_at) {
+            Some(same) => *same = n.clone(),
+            None => s.held.push(n.clone()),
+        });
         Ok(())
     }
     async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {

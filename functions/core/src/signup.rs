@@ -381,6 +381,14 @@ pub enum Refusal {
 pub const MIN_MINUTES_BETWEEN_CHANGES: i64 = 10;
 
 impl Refusal {
+    /// The reason a file's report gives for a refused sign-up row: the refusal's code, then the
+    /// advice (`refused (not_active): Your voter registration is not active. ...`). The same
+    /// in the local pipeline's reports and ingest's.
+    pub fn report_reason(self) -> String {
+        let code = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        format!("refused ({code}): {}", self.advice())
+    }
+
     /// What the voter is told. Says nothing about any voter record.
     pub fn advice(self) -> String {
         match self {

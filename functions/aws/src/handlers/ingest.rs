@@ -413,7 +413,7 @@ async fn handle_row(
             counted.lock().expect("counted").merge(tally.county_days.take());
             match result {
                 Ok(_) => None,
-                Err(refusal) => Some(RowError { line: l.line, field: "signup".into(), reason: format!("refused: {}", refusal.advice()) }),
+                Err(refusal) => Some(RowError { line: l.line, field: "signup".into(), reason: refusal.report_reason() }),
             }
         }
     })

@@ -3,7 +3,7 @@
 //! for one invocation continues under a new schedule a minute later.
 
 use crate::app::{App, BoxError};
-use crate::held_store::{held_key, parse_bucket, schedule_name, HOLD_SHARDS};
+use crate::held_store::{keys_of_bucket, parse_bucket, schedule_name};
 use futures::StreamExt;
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,7 @@ async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Con
     // crash between the two re-queues the page on the next run; the ledger keeps those messages
     // from going out twice).
     // (and the minute's unsharded key, where messages held before shards existed wait).
-    let keys: Vec<String> = (0..HOLD_SHARDS).map(|shard| held_key(&bucket, shard)).chain([bucket.clone()]).collect();
+    let keys = keys_of_bucket(&bucket);
     let results: Vec<Result<(usize, bool), BoxError>> = futures::stream::iter(keys)
         .map(|key| {
             async move {
