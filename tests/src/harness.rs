@@ -103,11 +103,24 @@ pub struct RequestCounter {
     dynamodb_seen: Arc<AtomicU64>,
     /// How many requests were throttled so.
     pub dynamodb_throttled: Arc<AtomicU64>,
+    /// Fault injection: one DynamoDB request in n (0: none) fails for good: it does nothing and
+    /// is answered with an error the SDK does not retry, as a request whose retries ran out.
+    pub fail_dynamodb_every: Arc<AtomicU64>,
+    /// How many requests failed so.
+    pub dynamodb_failed: Arc<AtomicU64>,
 }
 
-/// Marks an attempt the injector throttled.
+/// A fixed scramble of a count (SplitMix64's finaliser).
+fn spread(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Marks an attempt the injector throttled (true) or failed for good (false).
 #[derive(Debug, Clone)]
-struct Throttled;
+struct Throttled(bool);
 
 impl aws_smithy_types::config_bag::Storable for Throttled {
     type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
@@ -152,17 +165,28 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
         // (The marker may be left from this operation's previous attempt.)
         cfg.interceptor_state().unset::<Throttled>();
-        let every = self.throttle_dynamodb_every.load(Ordering::Relaxed);
+        let (throttle, fail) = (self.throttle_dynamodb_every.load(Ordering::Relaxed), self.fail_dynamodb_every.load(Ordering::Relaxed));
         let dynamodb = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>().is_some_and(|m| m.service() == "DynamoDB");
-        if every == 0 || !dynamodb || !(self.dynamodb_seen.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(every) {
+        if !dynamodb || throttle + fail == 0 {
+            return Ok(());
+        }
+        let seen = self.dynamodb_seen.fetch_add(1, Ordering::Relaxed) + 1;
+        // Throttling hits every n-th request; failures one request in n, spread by a fixed hash of
+        // the count (a retry is not doomed to meet its failure at the same step again).
+        let hit = if throttle > 0 { seen.is_multiple_of(throttle) } else { spread(seen).is_multiple_of(fail) };
+        if !hit {
             return Ok(());
         }
         let request = context.request_mut();
         request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.ListTables");
         request.headers_mut().insert("content-length", "2");
         *request.body_mut() = aws_smithy_types::body::SdkBody::from("{}");
-        cfg.interceptor_state().store_put(Throttled);
-        self.dynamodb_throttled.fetch_add(1, Ordering::Relaxed);
+        cfg.interceptor_state().store_put(Throttled(throttle > 0));
+        if throttle > 0 {
+            self.dynamodb_throttled.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.dynamodb_failed.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 
@@ -172,8 +196,12 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        if cfg.load::<Throttled>().is_some() {
-            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected by the test"}"#;
+        if let Some(Throttled(throttled)) = cfg.load::<Throttled>() {
+            let body = if *throttled {
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected by the test"}"#
+            } else {
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"injected by the test: a request that failed for good"}"#
+            };
             let mut response = aws_smithy_runtime_api::http::Response::new(aws_smithy_runtime_api::http::StatusCode::try_from(400u16).unwrap(), aws_smithy_types::body::SdkBody::from(body));
             response.headers_mut().insert("content-type", "application/x-amz-json-1.0");
             *context.response_mut() = response;
@@ -208,7 +236,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
         if cfg.load::<Throttled>().is_some() {
-            return Ok(()); // (AWS does not bill a throttled request)
+            return Ok(()); // (AWS does not bill a throttled or failed request)
         }
         if let Some(f) = cfg.load::<InFlight>() {
             let response = context.response().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();

@@ -82,6 +82,12 @@ pub struct World {
     /// Fault injection: each queue batch and each release schedule is handled by two workers at
     /// once (SQS and Scheduler delivering again while the first is still at work).
     pub raced: bool,
+    /// Fault injection: one DynamoDB request in n of the fan-out and the deliverers (0: none)
+    /// fails for good; their batch failure reports are honoured as the event sources do (the
+    /// stream retries from the record named, SQS hands the named messages out again).
+    pub fail_dynamodb_every_in_batches: u64,
+    /// Failures the fan-out and the deliverers reported, in that order.
+    pub reported_failures: (usize, usize),
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -170,6 +176,8 @@ impl World {
             schedules_fire_twice: false,
             stream_batches_retried_and_bisected: false,
             raced: false,
+            fail_dynamodb_every_in_batches: 0,
+            reported_failures: (0, 0),
         }
     }
 
@@ -215,9 +223,20 @@ impl World {
                 let half = chunk.len().div_ceil(2);
                 let retries: Vec<&[serde_json::Value]> = if self.stream_batches_retried_and_bisected { vec![chunk, &chunk[..half], &chunk[half..]] } else { vec![] };
                 for batch in std::iter::once(chunk).chain(retries).filter(|b| !b.is_empty()) {
-                    let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": batch })).unwrap();
-                    let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
-                    assert!(response.batch_item_failures.is_empty(), "fan-out reported failures");
+                    let mut batch = batch.to_vec();
+                    for attempt in 0.. {
+                        assert!(attempt < 100, "fan-out never got through its batch");
+                        let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": batch })).unwrap();
+                        self.faults_in_batches(true);
+                        let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
+                        self.faults_in_batches(false);
+                        let Some(failed) = response.batch_item_failures.first() else { break };
+                        assert!(self.fail_dynamodb_every_in_batches > 0, "fan-out reported failures");
+                        self.reported_failures.0 += 1;
+                        // The stream hands the batch out again from the record that failed.
+                        let from = batch.iter().position(|r| r["dynamodb"]["SequenceNumber"].as_str() == failed.item_identifier.as_deref()).expect("the failure names a record of the batch");
+                        batch.drain(..from);
+                    }
                 }
             }
             self.stream_log.extend(records.iter().cloned());
@@ -240,6 +259,7 @@ impl World {
                         }
                         .expect("delivery")
                     };
+                    self.faults_in_batches(true);
                     let response = if self.raced {
                         let (first, second) = futures::join!(worker(), worker());
                         assert!(second.batch_item_failures.is_empty(), "the second worker reported failures");
@@ -247,10 +267,17 @@ impl World {
                     } else {
                         worker().await
                     };
+                    self.faults_in_batches(false);
                     let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
-                    assert!(failed.is_empty(), "delivery reported failures: {failed:?}");
-                    for (_, handle) in handles {
-                        self.sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.unwrap();
+                    assert!(failed.is_empty() || self.fail_dynamodb_every_in_batches > 0, "delivery reported failures: {failed:?}");
+                    self.reported_failures.1 += failed.len();
+                    for (id, handle) in handles {
+                        if failed.contains(&id) {
+                            // Not deleted: SQS hands it out again once its visibility ends (now).
+                            self.sqs.change_message_visibility().queue_url(&url).receipt_handle(handle).visibility_timeout(0).send().await.unwrap();
+                        } else {
+                            self.sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.unwrap();
+                        }
                         delivered += 1;
                     }
                 }
@@ -283,6 +310,12 @@ impl World {
             aws_sdk_scheduler::Client::new(&self.sdk).delete_schedule().group_name(&group).name(&name).send().await.unwrap();
             self.pump().await;
         }
+    }
+
+    /// Turns the injected DynamoDB failures of the fan-out and the deliverers on or off.
+    fn faults_in_batches(&self, on: bool) {
+        let every = if on { self.fail_dynamodb_every_in_batches } else { 0 };
+        self.counter.fail_dynamodb_every.store(every, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The whole sample election, file by file, as its timeline says.

@@ -1,6 +1,8 @@
 //! Faults injected into the Lambdas' run on moto, each counted as messages lost and messages
 //! sent twice against the local pipeline's outbox: providers that throttle or fail with a 5xx,
-//! DynamoDB throttling every function, and a county file cut short then sent again.
+//! DynamoDB throttling every function, DynamoDB failures reported in batches, schedules late and
+//! twice, stream batches retried and bisected, two workers at once, and a county file cut short
+//! then sent again.
 
 use std::sync::atomic::Ordering;
 use wmb_core::ports::DeliveryError;
@@ -95,6 +97,30 @@ async fn dynamodb_throttling_every_functions_requests_loses_nothing_and_doubles_
         assert_eq!(result, (0, 0), "{channel}");
     }
     assert!(throttled >= 50, "the throttling was exercised: {throttled}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_requests_that_fail_for_good_in_fanout_and_delivery_are_reported_by_batch_and_lose_nothing() {
+    // GIVEN the sample election, with one DynamoDB request in 9 of the fan-out and the
+    // deliverers failing for good (the SDK does not retry it: as when its retries ran out)
+    let mut world = World::new("batchfail", at("2026-09-20T06:00:00-07:00")).await;
+    world.sms.every = 0;
+    world.fail_dynamodb_every_in_batches = 9;
+    // WHEN it is all replayed through the Lambdas, each function reporting what failed in its
+    // batch and the event sources handing exactly that out again (the stream from the record
+    // named, SQS the messages named)
+    world.replay_sample().await;
+    // THEN failures were reported by both, and nothing is lost and nothing is sent twice
+    let failed = world.counter.dynamodb_failed.load(Ordering::Relaxed);
+    let (fanout, delivery) = world.reported_failures;
+    eprintln!("{failed} DynamoDB requests failed; reported in batches: fan-out {fanout}, delivery {delivery}");
+    assert!(fanout >= 5 && delivery >= 5, "both reported failures: fan-out {fanout}, delivery {delivery}");
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        eprintln!("failed for good in batches; {channel}: lost and duplicated {result:?}");
+        assert_eq!(result, (0, 0), "{channel}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
