@@ -37,6 +37,10 @@ enum Command {
         /// Where outbox.jsonl, reports/ and summary.json go (default: out/<folder name>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the outbox zstd-compressed, as outbox.jsonl.zst (a statewide run's outbox is
+        /// tens of gigabytes as plain text).
+        #[arg(long)]
+        compress: bool,
     },
     /// Serve the voters' API (sign up, codes, stop, unsubscribe) on this machine, with an election
     /// folder's files loaded (all but its sign-ups: voters sign up here).
@@ -143,9 +147,10 @@ fn load_election(path: &PathBuf) -> Result<Election> {
 
 fn run() -> Result<ExitCode> {
     match Cli::parse().command {
-        Command::Simulate { dir, out } => {
+        Command::Simulate { dir, out, compress } => {
             let out = out.unwrap_or_else(|| simulate::default_out(&dir));
-            let summary = simulate::Simulation { dir: &dir, out: &out }.run()?;
+            let outbox = if compress { simulate::OUTBOX_ZST } else { simulate::OUTBOX };
+            let summary = simulate::Simulation { dir: &dir, out: &out }.run_writing(outbox)?;
             println!("election {}: {} files", summary.election_id, summary.files.len());
             for f in &summary.files {
                 let status = match &f.file_error {
@@ -170,7 +175,7 @@ fn run() -> Result<ExitCode> {
                 "held for quiet hours: {}, superseded before release: {}, duplicates suppressed: {}, not signed up: {}, moved county: {}, county not enrolled: {}, failed: {}",
                 t.held, t.superseded, t.duplicates, t.not_subscribed, t.moved_county, t.not_enrolled, t.failed
             );
-            println!("wrote {}/outbox.jsonl, {}/reports/, {}/summary.json", out.display(), out.display(), out.display());
+            println!("wrote {}/{outbox}, {}/reports/, {}/summary.json", out.display(), out.display(), out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { dir, port, out, at, web } => {

@@ -1,10 +1,15 @@
 //! The outbox: what SES, SNS and Connect would have been asked to send, one JSON line each.
+//!
+//! Lines are written on a thread of their own (serialized there, and compressed there when the
+//! outbox is `outbox.jsonl.zst`), so a large replay's writing runs on the second core.
 
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
+use std::thread::JoinHandle;
 use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
 
 /// One line of `outbox.jsonl`.
@@ -32,19 +37,126 @@ pub struct OutboxLine {
     pub list_unsubscribe: Option<String>,
 }
 
+/// Lines handed to the writer at a time.
+const BATCH: usize = 256;
+
+enum Job {
+    Lines(Vec<OutboxLine>),
+    /// Everything before this is written through to the file; the answer says whether it was.
+    Flush(SyncSender<std::io::Result<()>>),
+}
+
+struct Pending {
+    lines: Vec<OutboxLine>,
+    count: u64,
+    jobs: Option<SyncSender<Job>>,
+    writer: Option<JoinHandle<std::io::Result<()>>>,
+}
+
 pub struct Outbox {
-    out: Mutex<(BufWriter<File>, u64)>,
+    state: Mutex<Pending>,
+}
+
+/// Where the lines go: the file as it is, or a zstd stream (`*.zst`).
+enum Sink {
+    Plain(BufWriter<File>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<File>>),
+}
+
+impl Sink {
+    fn out(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Plain(w) => w,
+            Sink::Zstd(w) => w,
+        }
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(mut w) => w.flush(),
+            Sink::Zstd(w) => w.finish()?.flush(),
+        }
+    }
+}
+
+fn write_lines(mut sink: Sink, jobs: Receiver<Job>) -> std::io::Result<()> {
+    let mut failed: Option<std::io::Error> = None;
+    for job in jobs {
+        match job {
+            Job::Lines(lines) => {
+                if failed.is_some() {
+                    continue;
+                }
+                for line in &lines {
+                    let written = serde_json::to_writer(sink.out(), line).map_err(std::io::Error::other).and_then(|()| sink.out().write_all(b"\n"));
+                    if let Err(e) = written {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            Job::Flush(answer) => {
+                let flushed = match &failed {
+                    Some(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                    None => sink.out().flush(),
+                };
+                let _ = answer.send(flushed);
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => sink.finish(),
+    }
 }
 
 impl Outbox {
+    /// An outbox at `path`; a name ending in `.zst` is written zstd-compressed (a statewide
+    /// replay's outbox is tens of gigabytes as plain text, a tenth of that compressed).
     pub fn create(path: &Path) -> std::io::Result<Outbox> {
-        Ok(Outbox { out: Mutex::new((BufWriter::new(File::create(path)?), 0)) })
+        let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let sink = if path.extension().is_some_and(|x| x == "zst") {
+            Sink::Zstd(zstd::stream::write::Encoder::new(file, 3)?)
+        } else {
+            Sink::Plain(file)
+        };
+        let (jobs, receiver) = sync_channel(64);
+        let writer = std::thread::Builder::new().name("outbox".into()).spawn(move || write_lines(sink, receiver))?;
+        Ok(Outbox { state: Mutex::new(Pending { lines: Vec::with_capacity(BATCH), count: 0, jobs: Some(jobs), writer: Some(writer) }) })
     }
 
+    /// Writes everything dispatched so far through to the file; the number of lines so far.
     pub fn flush(&self) -> std::io::Result<u64> {
-        let mut g = self.out.lock().expect("outbox poisoned");
-        g.0.flush()?;
-        Ok(g.1)
+        let mut g = self.state.lock().expect("outbox poisoned");
+        let lines = std::mem::take(&mut g.lines);
+        let (answer, flushed) = sync_channel(1);
+        let jobs = g.jobs.as_ref().ok_or_else(|| std::io::Error::other("the outbox is finished"))?;
+        let gone = || std::io::Error::other("the outbox's writer stopped");
+        jobs.send(Job::Lines(lines)).map_err(|_| gone())?;
+        jobs.send(Job::Flush(answer)).map_err(|_| gone())?;
+        flushed.recv().map_err(|_| gone())??;
+        Ok(g.count)
+    }
+
+    /// Writes the rest and closes the file (a zstd stream gets its end); the number of lines.
+    pub fn finish(&self) -> std::io::Result<u64> {
+        let count = self.flush()?;
+        let mut g = self.state.lock().expect("outbox poisoned");
+        g.jobs = None;
+        if let Some(writer) = g.writer.take() {
+            writer.join().map_err(|_| std::io::Error::other("the outbox's writer panicked"))??;
+        }
+        Ok(count)
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        if let Ok(g) = self.state.get_mut() {
+            if g.writer.is_some() {
+                let _ = self.finish();
+            }
+        }
     }
 }
 
@@ -66,10 +178,15 @@ impl Dispatcher for Outbox {
             voice: msg.voice.clone(),
             list_unsubscribe: msg.unsubscribe_url.clone(),
         };
-        let json = serde_json::to_string(&line).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-        let mut g = self.out.lock().expect("outbox poisoned");
-        writeln!(g.0, "{json}").map_err(|e| DeliveryError::Temporary(e.to_string()))?;
-        g.1 += 1;
-        Ok(format!("outbox-{}", g.1))
+        let mut g = self.state.lock().expect("outbox poisoned");
+        g.lines.push(line);
+        g.count += 1;
+        let id = format!("outbox-{}", g.count);
+        if g.lines.len() >= BATCH {
+            let lines = std::mem::replace(&mut g.lines, Vec::with_capacity(BATCH));
+            let jobs = g.jobs.as_ref().ok_or_else(|| DeliveryError::Temporary("the outbox is finished".into()))?;
+            jobs.send(Job::Lines(lines)).map_err(|_| DeliveryError::Temporary("the outbox's writer stopped".into()))?;
+        }
+        Ok(id)
     }
 }

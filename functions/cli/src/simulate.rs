@@ -101,7 +101,7 @@ pub fn fresh_store(out: &Path) -> Result<SqliteStore> {
     for stale in [db.clone(), out.join("state.db-wal"), out.join("state.db-shm")] {
         let _ = std::fs::remove_file(stale);
     }
-    Ok(SqliteStore::open(&db)?)
+    Ok(SqliteStore::open_scratch(&db)?)
 }
 
 pub struct Simulation<'a> {
@@ -109,12 +109,23 @@ pub struct Simulation<'a> {
     pub out: &'a Path,
 }
 
+/// The outbox's file name; `--compress` writes it zstd-compressed.
+pub const OUTBOX: &str = "outbox.jsonl";
+pub const OUTBOX_ZST: &str = "outbox.jsonl.zst";
+
 impl Simulation<'_> {
+    /// Runs the election with its outbox in `outbox.jsonl`.
     pub fn run(&self) -> Result<Summary> {
+        self.run_writing(OUTBOX)
+    }
+
+    /// Runs the election with its outbox in `out/<outbox>` (zstd-compressed if it ends `.zst`).
+    pub fn run_writing(&self, outbox: &str) -> Result<Summary> {
         let ElectionFolder { election, catalog, voice } = load_folder(self.dir)?;
         let timeline = read_timeline(self.dir)?;
         let store = fresh_store(self.out)?;
-        let outbox = Outbox::create(&self.out.join("outbox.jsonl"))?;
+        let _ = std::fs::remove_file(self.out.join(if outbox == OUTBOX { OUTBOX_ZST } else { OUTBOX }));
+        let outbox = Outbox::create(&self.out.join(outbox))?;
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
         let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
         let pipeline = Pipeline { store: &store, dispatcher: &outbox, queue: &wmb_core::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
@@ -147,7 +158,7 @@ impl Simulation<'_> {
         let summary = Summary {
             election_id: election.id().to_string(),
             files,
-            messages_in_outbox: outbox.flush()?,
+            messages_in_outbox: outbox.finish()?,
             still_held: store.held_count()?,
             failed_sends: store.failures()?,
             tally,

@@ -14,27 +14,27 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
 
+// Tables keyed by text are WITHOUT ROWID (one b-tree, not a table and its key's index). Row ids
+// of `held` and `kept` only order rows of one key: no AUTOINCREMENT bookkeeping on each insert.
 const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-CREATE TABLE IF NOT EXISTS voters (votecal_id TEXT PRIMARY KEY, identity TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS voters (votecal_id TEXT PRIMARY KEY, identity TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS voters_identity ON voters(identity);
-CREATE TABLE IF NOT EXISTS subscriptions (votecal_id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subscriptions (votecal_id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journeys (election_id TEXT NOT NULL, votecal_id TEXT NOT NULL, version INTEGER NOT NULL,
-    record TEXT NOT NULL, PRIMARY KEY (election_id, votecal_id));
+    record TEXT NOT NULL, PRIMARY KEY (election_id, votecal_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS journeys_voter ON journeys(votecal_id);
-CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL, outcome TEXT);
-CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT, release_at INTEGER NOT NULL, attempt_key TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL, outcome TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY, release_at INTEGER NOT NULL, attempt_key TEXT NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS held_release ON held(release_at, id);
 CREATE UNIQUE INDEX IF NOT EXISTS held_once ON held(release_at, attempt_key);
-CREATE TABLE IF NOT EXISTS imb (tracking TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS changes (id TEXT PRIMARY KEY, version INTEGER NOT NULL, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS kept (id INTEGER PRIMARY KEY AUTOINCREMENT, votecal_id TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS imb (tracking TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (id TEXT PRIMARY KEY, version INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kept (id INTEGER PRIMARY KEY, votecal_id TEXT NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS kept_voter ON kept(votecal_id, id);
-CREATE TABLE IF NOT EXISTS sent (provider_id TEXT PRIMARY KEY, key TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (provider_id TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
 ";
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -52,6 +52,22 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, St
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(unavailable)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    /// A store rebuilt from an election folder on every start (`simulate`, `serve`): nothing in
+    /// it outlives a crash of the run that writes it, so it is written without a journal or
+    /// flushes to disk, with a page cache of 256 MiB (a bound: memory stays flat however many
+    /// voters the store holds on disk).
+    pub fn open_scratch(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
+             PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }

@@ -86,12 +86,22 @@ fn a_generated_statewide_election_checks_clean_and_runs_end_to_end() {
     let sent: u64 = summary["tally"]["sent"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert!(sent > 1000, "{summary}");
     assert_eq!(summary["still_held"], 0);
-    let languages: std::collections::BTreeSet<String> = std::fs::read_to_string(sim_out.join("outbox.jsonl"))
-        .unwrap()
+    let outbox = std::fs::read_to_string(sim_out.join("outbox.jsonl")).unwrap();
+    let languages: std::collections::BTreeSet<String> = outbox
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["language"].as_str().unwrap().to_string())
         .collect();
     assert!(languages.len() >= 5, "a realistic mix of languages: {languages:?}");
+
+    // `--compress` writes the same messages, zstd-compressed, and no plain outbox beside them.
+    let sim = cli(&["simulate", data.to_str().unwrap(), "--out", sim_out.to_str().unwrap(), "--compress"]);
+    assert!(sim.status.success(), "{}", String::from_utf8_lossy(&sim.stderr));
+    let plain = std::fs::read(sim_out.join("outbox.jsonl")).err().map(|e| e.kind());
+    assert_eq!(plain, Some(std::io::ErrorKind::NotFound), "the plain outbox of the earlier run is removed");
+    let compressed = std::fs::read(sim_out.join("outbox.jsonl.zst")).unwrap();
+    let text = String::from_utf8(zstd::decode_all(&compressed[..]).unwrap()).unwrap();
+    assert_eq!(text, outbox);
+    assert!(compressed.len() * 5 < text.len(), "{} bytes compressed from {}", compressed.len(), text.len());
 }
 
 #[test]

@@ -16,14 +16,52 @@ pub enum SmsEncoding {
 const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{000C}";
 
+/// How many septets a character takes in GSM-7: 1 in the basic table, 2 in the extension
+/// table, None outside GSM-7. ASCII (nearly every character of an English text) is answered
+/// from a table built from the two alphabets above; the rest are looked up in them.
+fn gsm7_septets(c: char) -> Option<usize> {
+    const ASCII: [u8; 128] = {
+        let mut table = [0u8; 128];
+        let (basic, extension) = (GSM7_BASIC.as_bytes(), GSM7_EXTENSION.as_bytes());
+        let mut i = 0;
+        while i < basic.len() {
+            if basic[i] < 128 {
+                table[basic[i] as usize] = 1;
+            }
+            i += 1;
+        }
+        let mut i = 0;
+        while i < extension.len() {
+            if extension[i] < 128 {
+                table[extension[i] as usize] = 2;
+            }
+            i += 1;
+        }
+        table
+    };
+    if c.is_ascii() {
+        return match ASCII[c as usize] {
+            0 => None,
+            n => Some(n as usize),
+        };
+    }
+    if GSM7_BASIC.contains(c) {
+        Some(1)
+    } else if GSM7_EXTENSION.contains(c) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
 /// Counts the segments an SMS takes, as carriers count them: GSM-7 (extension-table characters
 /// take two septets; 160 septets in one segment, 153 per segment when split) when every character
 /// is in the GSM-7 alphabet, otherwise UCS-2 (70 UTF-16 units, 67 per segment when split). A
 /// character is never split across segments.
 pub fn sms_segments(text: &str) -> (SmsEncoding, usize) {
-    let gsm = text.chars().all(|c| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c));
-    let (encoding, costs, single, multi): (_, Vec<usize>, usize, usize) = if gsm {
-        (SmsEncoding::Gsm7, text.chars().map(|c| if GSM7_EXTENSION.contains(c) { 2 } else { 1 }).collect(), 160, 153)
+    let gsm: Option<Vec<usize>> = text.chars().map(gsm7_septets).collect();
+    let (encoding, costs, single, multi): (_, Vec<usize>, usize, usize) = if let Some(septets) = gsm {
+        (SmsEncoding::Gsm7, septets, 160, 153)
     } else {
         (SmsEncoding::Ucs2, text.chars().map(char::len_utf16).collect(), 70, 67)
     };
@@ -49,7 +87,7 @@ pub fn sms_segments(text: &str) -> (SmsEncoding, usize) {
 /// (and the election's names are checked against the budget when it is loaded).
 pub fn gsm7_fallback(value: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let in_gsm = |c: char| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c);
+    let in_gsm = |c: char| gsm7_septets(c).is_some();
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         if in_gsm(c) {
@@ -162,6 +200,18 @@ mod tests {
         assert_eq!(sms_segments(&"ก".repeat(202)), (SmsEncoding::Ucs2, 4));
         // A typographic apostrophe is not GSM-7.
         assert_eq!(sms_segments("Where’s My Ballot").0, SmsEncoding::Ucs2);
+    }
+
+    #[test]
+    fn the_ascii_table_says_what_the_alphabets_say() {
+        // Every ASCII character, and a few others, as the two alphabets above list them.
+        for c in (0u8..128).map(char::from).chain(['£', 'é', '€', 'Δ', 'á', '’', 'ก']) {
+            let listed = if GSM7_BASIC.contains(c) { Some(1) } else if GSM7_EXTENSION.contains(c) { Some(2) } else { None };
+            assert_eq!(gsm7_septets(c), listed, "{c:?}");
+        }
+        assert_eq!(gsm7_septets('`'), None);
+        assert_eq!(gsm7_septets('['), Some(2));
+        assert_eq!(gsm7_septets('\n'), Some(1));
     }
 
     #[test]
