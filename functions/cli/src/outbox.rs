@@ -1,14 +1,18 @@
 //! The outbox: what SES, SNS and Connect would have been asked to send, one JSON line each.
 //!
 //! Lines are written on a thread of their own (serialized there, and compressed there when the
-//! outbox is `outbox.jsonl.zst`), so a large replay's writing runs on the second core.
+//! outbox is `outbox.jsonl.zst`), so a large replay's writing runs on the second core. Once a
+//! write fails, every later dispatch is refused (a temporary failure the ledger records), and
+//! `flush` and `finish` return the error: `simulate` then fails rather than report messages it
+//! could not write.
 
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
 
@@ -55,6 +59,8 @@ struct Pending {
 
 pub struct Outbox {
     state: Mutex<Pending>,
+    /// Set by the writer when a write fails.
+    failed: Arc<AtomicBool>,
 }
 
 /// Where the lines go: the file as it is, or a zstd stream (`*.zst`).
@@ -79,7 +85,7 @@ impl Sink {
     }
 }
 
-fn write_lines(mut sink: Sink, jobs: Receiver<Job>) -> std::io::Result<()> {
+fn write_lines(mut sink: Sink, jobs: Receiver<Job>, flag: Arc<AtomicBool>) -> std::io::Result<()> {
     let mut failed: Option<std::io::Error> = None;
     for job in jobs {
         match job {
@@ -90,6 +96,7 @@ fn write_lines(mut sink: Sink, jobs: Receiver<Job>) -> std::io::Result<()> {
                 for line in &lines {
                     let written = serde_json::to_writer(sink.out(), line).map_err(std::io::Error::other).and_then(|()| sink.out().write_all(b"\n"));
                     if let Err(e) = written {
+                        flag.store(true, Ordering::SeqCst);
                         failed = Some(e);
                         break;
                     }
@@ -98,7 +105,7 @@ fn write_lines(mut sink: Sink, jobs: Receiver<Job>) -> std::io::Result<()> {
             Job::Flush(answer) => {
                 let flushed = match &failed {
                     Some(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
-                    None => sink.out().flush(),
+                    None => sink.out().flush().inspect_err(|_| flag.store(true, Ordering::SeqCst)),
                 };
                 let _ = answer.send(flushed);
             }
@@ -121,13 +128,19 @@ impl Outbox {
             Sink::Plain(file)
         };
         let (jobs, receiver) = sync_channel(64);
-        let writer = std::thread::Builder::new().name("outbox".into()).spawn(move || write_lines(sink, receiver))?;
-        Ok(Outbox { state: Mutex::new(Pending { lines: Vec::with_capacity(BATCH), count: 0, jobs: Some(jobs), writer: Some(writer) }) })
+        let failed = Arc::new(AtomicBool::new(false));
+        let flag = failed.clone();
+        let writer = std::thread::Builder::new().name("outbox".into()).spawn(move || write_lines(sink, receiver, flag))?;
+        let state = Pending { lines: Vec::with_capacity(BATCH), count: 0, jobs: Some(jobs), writer: Some(writer) };
+        Ok(Outbox { state: Mutex::new(state), failed })
     }
 
     /// Writes everything dispatched so far through to the file; the number of lines so far.
     pub fn flush(&self) -> std::io::Result<u64> {
         let mut g = self.state.lock().expect("outbox poisoned");
+        if g.jobs.is_none() {
+            return Err(std::io::Error::other("the outbox is finished"));
+        }
         let lines = std::mem::take(&mut g.lines);
         let (answer, flushed) = sync_channel(1);
         let jobs = g.jobs.as_ref().ok_or_else(|| std::io::Error::other("the outbox is finished"))?;
@@ -179,6 +192,9 @@ impl Dispatcher for Outbox {
             list_unsubscribe: msg.unsubscribe_url.clone(),
         };
         let mut g = self.state.lock().expect("outbox poisoned");
+        if g.jobs.is_none() || self.failed.load(Ordering::SeqCst) {
+            return Err(DeliveryError::Temporary("the outbox cannot be written".into()));
+        }
         g.lines.push(line);
         g.count += 1;
         let id = format!("outbox-{}", g.count);

@@ -15,7 +15,8 @@ pub struct SqliteStore {
 }
 
 // Tables keyed by text are WITHOUT ROWID (one b-tree, not a table and its key's index). Row ids
-// of `held` and `kept` only order rows of one key: no AUTOINCREMENT bookkeeping on each insert.
+// of `held` and `kept` only order rows (a new one is above every row still there): no
+// AUTOINCREMENT bookkeeping on each insert.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS voters (votecal_id TEXT PRIMARY KEY, identity TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS voters_identity ON voters(identity);
@@ -58,13 +59,14 @@ impl SqliteStore {
     }
 
     /// A store rebuilt from an election folder on every start (`simulate`, `serve`): nothing in
-    /// it outlives a crash of the run that writes it, so it is written without a journal or
-    /// flushes to disk, with a page cache of 256 MiB (a bound: memory stays flat however many
-    /// voters the store holds on disk).
+    /// it outlives a crash of the run that writes it, so it is written without a rollback
+    /// journal or flushes to disk, with a page cache of 256 MiB. (A journal in memory instead
+    /// would hold every page a file's transaction changes: memory growing with the store.) No
+    /// statement here writes more than one row, and an error ends `simulate`.
     pub fn open_scratch(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
              PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;",
         )
         .map_err(unavailable)?;
