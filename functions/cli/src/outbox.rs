@@ -119,7 +119,7 @@ fn write_lines(mut sink: Sink, jobs: Receiver<Job>, flag: Arc<AtomicBool>) -> st
 
 impl Outbox {
     /// An outbox at `path`; a name ending in `.zst` is written zstd-compressed (a statewide
-    /// replay's outbox is tens of gigabytes as plain text, a tenth of that compressed).
+    /// replay's outbox is tens of gigabytes as plain text, about a twentieth of that compressed).
     pub fn create(path: &Path) -> std::io::Result<Outbox> {
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let sink = if path.extension().is_some_and(|x| x == "zst") {
@@ -138,17 +138,15 @@ impl Outbox {
     /// Writes everything dispatched so far through to the file; the number of lines so far.
     pub fn flush(&self) -> std::io::Result<u64> {
         let mut g = self.state.lock().expect("outbox poisoned");
-        if g.jobs.is_none() {
-            return Err(std::io::Error::other("the outbox is finished"));
-        }
-        let lines = std::mem::take(&mut g.lines);
+        let Pending { lines, count, jobs, .. } = &mut *g;
+        let jobs = jobs.as_ref().ok_or_else(|| std::io::Error::other("the outbox is finished"))?;
+        let lines = std::mem::take(lines);
         let (answer, flushed) = sync_channel(1);
-        let jobs = g.jobs.as_ref().ok_or_else(|| std::io::Error::other("the outbox is finished"))?;
         let gone = || std::io::Error::other("the outbox's writer stopped");
         jobs.send(Job::Lines(lines)).map_err(|_| gone())?;
         jobs.send(Job::Flush(answer)).map_err(|_| gone())?;
         flushed.recv().map_err(|_| gone())??;
-        Ok(g.count)
+        Ok(*count)
     }
 
     /// Writes the rest and closes the file (a zstd stream gets its end); the number of lines.
