@@ -62,6 +62,25 @@ impl Bill {
             / 1e6
     }
 
+    /// This bill and another, added up.
+    pub fn plus(&self, other: &Bill) -> Bill {
+        let mut sum = self.clone();
+        sum.wru += other.wru;
+        sum.rru += other.rru;
+        sum.sqs += other.sqs;
+        sum.events += other.events;
+        sum.scheduler += other.scheduler;
+        sum.s3_put += other.s3_put;
+        sum.s3_get += other.s3_get;
+        for (table, units) in &other.wru_by_table {
+            *sum.wru_by_table.entry(table.clone()).or_default() += units;
+        }
+        for (table, units) in &other.rru_by_table {
+            *sum.rru_by_table.entry(table.clone()).or_default() += units;
+        }
+        sum
+    }
+
     fn write(&mut self, table: &str, units: f64) {
         self.wru += units;
         *self.wru_by_table.entry(short(table)).or_default() += units;

@@ -6,5 +6,6 @@ pub mod billing;
 pub mod contract;
 pub mod golden;
 pub mod harness;
+pub mod receipts;
 pub mod scenario;
 pub mod world;

@@ -49,6 +49,10 @@ impl<D: Dispatcher> Dispatcher for Throttling<D> {
         }
         self.inner.dispatch(msg).await
     }
+
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+        self.inner.receipts_name_the_message(msg)
+    }
 }
 
 pub struct World {

@@ -68,7 +68,6 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     let by_service = world.counter.by_service();
     let billable: u64 = ["DynamoDB", "SQS", "Scheduler"].iter().map(|s| by_service.get(*s).copied().unwrap_or(0)).sum();
     eprintln!("AWS requests by service for the sample election: {by_service:?}");
-    eprintln!("by operation: {:?}", world.counter.by_operation());
     eprintln!("DynamoDB+SQS+Scheduler requests per delivered message: {:.2}", billable as f64 / delivered);
 
     // AND the functions' CloudWatch metrics (Embedded Metric Format, read back from their lines)
@@ -349,6 +348,14 @@ async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_b
     // WHEN the election's files arrive as its timeline says, through the Lambda handlers
     world.replay_sample().await;
     let (sms, emails, calls) = sent_by_aws(&world);
+    // AND every text and email delivered, as SES's events and SNS's delivery logs report it
+    let sends = world.counter.bill();
+    eprintln!("by operation, sending: {:?}", world.counter.by_operation());
+    let sent = wmb_tests::receipts::sent_texts_and_emails(&world).await;
+    world.counter.reset();
+    wmb_tests::receipts::all_delivered(&world, &sent).await;
+    eprintln!("by operation, receipts of {} texts and emails: {:?}", sent.len(), world.counter.by_operation());
+    let receipts = world.counter.bill();
 
     // THEN every voter gets what the local pipeline sends them, once
     let out = tempfile::tempdir().unwrap();
@@ -363,8 +370,9 @@ async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_b
     assert!(delivered > cost_voters() as f64 / 2.0, "a fifth of the voters, about four messages each: {delivered}");
 
     // AND what AWS bills for it, per delivered message (beyond the sends themselves)
-    let bill = world.counter.bill();
+    let bill = sends.plus(&receipts);
     let per = |x: f64| x / delivered;
+    eprintln!("of which receipts: {:.2} WRU + {:.2} RRU per message", per(receipts.wru), per(receipts.rru));
     eprintln!("the roll's first load: {:.2} write units per voter", first_load.wru / cost_voters() as f64);
     // Per row, for the statewide model: rows of voters signed up (journeys) and of the others
     // (kept), told apart by the roster the functions built.
@@ -379,7 +387,6 @@ async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_b
     );
     assert!(kept_rows > 3 * journey_rows, "most rows are of voters who never signed up");
     assert!(bill.wru_by_table.get("kept").copied().unwrap_or(0.0) < 0.25 * kept_rows as f64, "a kept row costs a fraction of a write");
-    eprintln!("by operation: {:?}", world.counter.by_operation());
     eprintln!("write units by table: {:?}; read units by table: {:?}", bill.wru_by_table, bill.rru_by_table);
     eprintln!(
         "{} voters, {delivered} messages; per message: {:.2} billable requests = {:.2} WRU + {:.2} RRU + {:.2} SQS + {:.2} events + {:.2} Scheduler + {:.3} S3 PUT + {:.3} S3 GET; ${:.2} per million messages",
@@ -555,6 +562,16 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
     // GIVEN Emily Chen, signed up by text, email and voice, sent Outbound on all three
     let mut world = World::new("receipts", at("2026-09-20T06:00:00-07:00")).await;
     world.sms.every = 0; // (no provider throttling here: the sample's test exercises it)
+    // (the tags each email goes to SES with, as SES hands them back in its events: read from
+    // the requests the email sender makes)
+    let email_tags: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let (seen, watch) = (email_tags.clone(), RequestCounter::default());
+    *watch.hook.0.lock().unwrap() = Some(Box::new(move |_service: &str, operation: &str, request: &serde_json::Value| {
+        if operation == "SendEmail" {
+            seen.lock().unwrap().extend(request["EmailTags"].as_array().into_iter().flatten().filter(|t| t["Name"] == "wmb-message").filter_map(|t| t["Value"].as_str().map(str::to_string)));
+        }
+    }));
+    world.email.inner.client = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&world.sdk).interceptor(watch).build());
     for (kind, file, when) in [("voters", "voters.csv", "2026-09-20T06:00:00-07:00"), ("signups", "signups.csv", "2026-09-25T10:00:00-07:00"), ("vbm", "vbm-2026-10-06.csv", "2026-10-06T12:00:00-07:00")] {
         world.release_until(at(when)).await;
         world.arrive(kind, file, at(when)).await;
@@ -566,30 +583,21 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
         async move { ddb.get_item().table_name(table).key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key)).send().await.unwrap().item.unwrap() }
     };
     let (email_key, sms_key) = ("2026-11-03-GEN#CA000000101#01-000101-1#outbound#email", "2026-11-03-GEN#CA000000101#01-000101-1#outbound#sms");
-    let provider_id = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| item["provider_id"].as_s().unwrap().clone();
-    let (email_id, sms_id) = (provider_id(&ledger(email_key).await), provider_id(&ledger(sms_key).await));
+    // (a text is found by the provider's id, indexed; an email by the tag it was sent with, its
+    // provider id kept in its outcome only)
+    let sms_id = ledger(sms_key).await["provider_id"].as_s().unwrap().clone();
+    let email = ledger(email_key).await;
+    assert!(email.get("provider_id").is_none(), "an email is not indexed by the provider's id");
+    let email_id = email["outcome"].as_m().unwrap()["provider_id"].as_s().unwrap().clone();
+    let email_tag = email_tags.lock().unwrap().iter().find(|t| wmb_core::receipts::key_from_tag(t).as_deref() == Some(email_key)).cloned().expect("the email was tagged with its key");
 
     // WHEN SES reports a hard bounce of the email (the configuration set's SNS event) and SNS's
     // delivery log says the phone number is opted out at the carrier
-    let ses = std::fs::read_to_string(repo_path("events/lambda/ses-bounce-sns.json")).unwrap().replace("MESSAGE_ID", &email_id);
+    let ses = std::fs::read_to_string(repo_path("events/lambda/ses-bounce-sns.json")).unwrap().replace("MESSAGE_ID", &email_id).replace("MESSAGE_TAG", &email_tag);
     let event: serde_json::Value = serde_json::from_str(&ses).unwrap();
     wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event.clone(), Context::default())).await.unwrap();
-    let mut entry = aws_lambda_events::event::cloudwatch_logs::LogEntry::default();
-    entry.id = "1".into();
-    entry.timestamp = at("2026-10-06T12:00:10-07:00").timestamp_millis();
-    entry.message = serde_json::json!({"notification": {"messageId": sms_id, "timestamp": "2026-10-06 19:00:00.000"}, "delivery": {"destination": "+15105550101", "providerResponse": "Phone number is opted out", "smsType": "Transactional"}, "status": "FAILURE"}).to_string();
-    let mut logs = aws_lambda_events::event::cloudwatch_logs::LogsEvent::default();
-    logs.aws_logs.data.log_group = "sns/us-east-1/123456789012/DirectPublishToPhoneNumber/Failure".into();
-    logs.aws_logs.data.message_type = "DATA_MESSAGE".into();
-    logs.aws_logs.data.log_events = vec![entry];
-    let mut logs = serde_json::to_value(&logs).unwrap();
-    // As CloudWatch Logs delivers it: gzip, then base64 with its padding (the event type's own
-    // serializer leaves the padding off, which its decoder, like Lambda's real events, expects).
-    let mut data = logs["awslogs"]["data"].as_str().unwrap().to_string();
-    while data.len() % 4 != 0 {
-        data.push('=');
-    }
-    logs["awslogs"]["data"] = data.into();
+    let dead = wmb_tests::receipts::sms_status(&sms_id, "+15105550101", false, "Phone number is opted out");
+    let logs = wmb_tests::receipts::sms_status_logs(&[dead], at("2026-10-06T12:00:10-07:00").timestamp_millis());
     wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(logs, Context::default())).await.unwrap();
     // (SNS delivers at least once: the same event again changes nothing)
     wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();

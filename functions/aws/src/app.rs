@@ -155,4 +155,8 @@ impl wmb_core::ports::Dispatcher for NoSends {
     async fn dispatch(&self, _msg: &wmb_core::ports::OutgoingMessage) -> Result<String, wmb_core::ports::DeliveryError> {
         Err(wmb_core::ports::DeliveryError::Permanent("this function does not send; the message should have been queued".into()))
     }
+
+    fn receipts_name_the_message(&self, _msg: &wmb_core::ports::OutgoingMessage) -> bool {
+        false
+    }
 }

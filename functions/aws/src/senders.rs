@@ -23,6 +23,11 @@ pub struct SnsSms {
 }
 
 impl Dispatcher for SnsSms {
+    /// False: SNS names a text by its own id only.
+    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
+        false
+    }
+
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
         let string = |v: &str| MessageAttributeValue::builder().data_type("String").string_value(v).build().expect("type set");
         let mut publish = self
@@ -67,11 +72,15 @@ impl Dispatcher for SesEmail {
             message = message.headers(header("List-Unsubscribe", format!("<{url}>"))).headers(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
         }
         let message = message.build();
+        // The ledger key as a tag: SES returns it with the message's delivery, bounce and
+        // complaint events, and the receipt finds the message by it.
+        let tags = wmb_core::receipts::key_tag(&msg.key).map(|v| vec![aws_sdk_sesv2::types::MessageTag::builder().name(wmb_core::receipts::KEY_TAG).value(v).build().expect("name and value set")]);
         let sent = self
             .client
             .send_email()
             .from_email_address(&self.from)
             .set_configuration_set_name(self.configuration_set.clone())
+            .set_email_tags(tags)
             .destination(Destination::builder().to_addresses(&msg.to).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
@@ -83,6 +92,10 @@ impl Dispatcher for SesEmail {
                 Err(classify(code.as_deref(), format!("SES: {}", code.as_deref().unwrap_or("request failed"))))
             }
         }
+    }
+
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+        wmb_core::receipts::key_tag(&msg.key).is_some()
     }
 }
 
@@ -110,6 +123,14 @@ impl<V: Dispatcher> Dispatcher for ByChannel<V> {
             Channel::Sms => self.sms.dispatch(msg).await,
             Channel::Email => self.email.dispatch(msg).await,
             Channel::Voice => self.voice.dispatch(msg).await,
+        }
+    }
+
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+        match msg.channel {
+            Channel::Sms => self.sms.receipts_name_the_message(msg),
+            Channel::Email => self.email.receipts_name_the_message(msg),
+            Channel::Voice => self.voice.receipts_name_the_message(msg),
         }
     }
 }
@@ -150,6 +171,13 @@ impl Dispatcher for ChannelSender {
             ChannelSender::Email(e) => e.dispatch(msg).await,
         }
     }
+
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+        match self {
+            ChannelSender::Sms(s) => s.receipts_name_the_message(msg),
+            ChannelSender::Email(e) => e.receipts_name_the_message(msg),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,19 +187,20 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     #[tokio::test]
-    async fn an_email_carries_the_one_click_unsubscribe_headers_of_rfc_8058() {
+    async fn an_email_carries_the_one_click_unsubscribe_headers_of_rfc_8058_and_its_ledger_key_as_a_tag() {
         let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let record = seen.clone();
         let rule = mock!(aws_sdk_sesv2::Client::send_email)
             .match_requests(move |r| {
                 let headers = r.content().and_then(|c| c.simple()).map(|m| m.headers().to_vec()).unwrap_or_default();
                 record.lock().unwrap().extend(headers.into_iter().map(|h| (h.name().to_string(), h.value().to_string())));
+                record.lock().unwrap().extend(r.email_tags().iter().map(|t| (t.name().to_string(), t.value().to_string())));
                 true
             })
             .then_output(|| aws_sdk_sesv2::operation::send_email::SendEmailOutput::builder().message_id("m-1").build());
         let ses = SesEmail { client: mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, [&rule]), from: "notify@example.gov".into(), configuration_set: None };
         let msg = OutgoingMessage {
-            key: "k".into(),
+            key: "E#CA1#B1#accepted#email".into(),
             votecal_id: "CA1".into(),
             election_id: None,
             ballot_id: None,
@@ -189,9 +218,11 @@ mod tests {
             *seen.lock().unwrap(),
             [
                 ("List-Unsubscribe".to_string(), "<https://api.example.gov/unsubscribe?token=abc.def>".to_string()),
-                ("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string())
+                ("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string()),
+                ("wmb-message".to_string(), "E_CA1_B1_accepted_email".to_string())
             ]
         );
+        assert!(ses.receipts_name_the_message(&msg), "its receipts find it by that tag");
     }
 
     #[test]

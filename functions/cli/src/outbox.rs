@@ -172,6 +172,11 @@ impl Drop for Outbox {
 }
 
 impl Dispatcher for Outbox {
+    /// False: the outbox has no receipts.
+    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
+        false
+    }
+
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
         let line = OutboxLine {
             voter_id: msg.votecal_id.clone(),

@@ -309,7 +309,7 @@ where
                 unsubscribe_url: None,
             };
             let outcome = match self.dispatcher.dispatch(&msg).await {
-                Ok(provider_id) => DeliveryOutcome::Sent { provider_id, at: now, counted: None },
+                Ok(provider_id) => self.sent(&msg, provider_id, now, None),
                 Err(e) => DeliveryOutcome::Failed { reason: e.to_string(), at: now, counted: None },
             };
             self.store.complete(&key, &outcome).await?;

@@ -143,7 +143,7 @@ impl MessageLedger for MemoryStore {
     }
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
         self.with(|s| {
-            if let DeliveryOutcome::Sent { provider_id, .. } = outcome {
+            if let DeliveryOutcome::Sent { provider_id, named_by_receipts: false, .. } = outcome {
                 s.sent_by_provider.insert(provider_id.clone(), key.to_string());
             }
             let at = s.ledger.get(key).map(|(at, _)| *at).unwrap_or(DateTime::<Utc>::MIN_UTC);
@@ -267,6 +267,11 @@ pub struct RecordingDispatcher {
 }
 
 impl Dispatcher for RecordingDispatcher {
+    /// False: found by its ids, as a text.
+    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
+        false
+    }
+
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
         if let Some(e) = self.failures.lock().expect("poisoned").pop() {
             return Err(e);

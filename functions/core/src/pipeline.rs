@@ -155,20 +155,23 @@ where
         let election = self.election(&journey.election_id)?;
         for decision in decided {
             *tally.milestones.entry(MessageKind::from(decision.milestone).key().to_string()).or_default() += 1;
-            if !election.is_enrolled(journey.county) {
-                tally.not_enrolled += 1;
-                continue;
-            }
-            let Some(sub) = self.store.subscription(&journey.votecal_id).await? else {
-                tally.not_subscribed += 1;
-                continue;
-            };
-            // A voter who moved county must sign up again there (the roll says where they are now).
-            let roll_county = self.store.voter(&journey.votecal_id).await?.map(|v| v.county);
-            if sub.county != journey.county || roll_county.is_some_and(|c| c != sub.county) {
-                tally.moved_county += 1;
-                continue;
-            }
+        }
+        if !election.is_enrolled(journey.county) {
+            tally.not_enrolled += decided.len() as u64;
+            return Ok(());
+        }
+        // The subscription and the roll, read once for every milestone this write decided.
+        let Some(sub) = self.store.subscription(&journey.votecal_id).await? else {
+            tally.not_subscribed += decided.len() as u64;
+            return Ok(());
+        };
+        // A voter who moved county must sign up again there (the roll says where they are now).
+        let roll_county = self.store.voter(&journey.votecal_id).await?.map(|v| v.county);
+        if sub.county != journey.county || roll_county.is_some_and(|c| c != sub.county) {
+            tally.moved_county += decided.len() as u64;
+            return Ok(());
+        }
+        for decision in decided {
             for (channel, _) in sub.channels() {
                 let n = Notification {
                     key: milestone_key(&journey.election_id, &journey.votecal_id, decision, channel),
@@ -187,6 +190,12 @@ where
             self.plan_reminders(journey, decision, election, &sub, now, tally).await?;
         }
         Ok(())
+    }
+
+    /// The ledger's record of a message the provider took.
+    pub(crate) fn sent(&self, msg: &OutgoingMessage, provider_id: String, at: DateTime<Utc>, counted: Option<crate::daily::MessageTag>) -> DeliveryOutcome {
+        let named_by_receipts = self.dispatcher.receipts_name_the_message(msg);
+        DeliveryOutcome::Sent { provider_id, at, counted, named_by_receipts }
     }
 
     pub(crate) async fn schedule(
@@ -356,7 +365,7 @@ where
             Ok(provider_id) => {
                 // Sent: the record of it must not be lost, or the claim would expire and the
                 // message go out again. Retry the write here rather than fail the message.
-                let outcome = DeliveryOutcome::Sent { provider_id, at: now, counted: Some(n.tag()) };
+                let outcome = self.sent(&msg, provider_id, now, Some(n.tag()));
                 let mut attempt = 0;
                 while let Err(e) = self.store.complete(&n.key, &outcome).await {
                     attempt += 1;

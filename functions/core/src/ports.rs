@@ -76,6 +76,10 @@ pub enum DeliveryOutcome {
         /// What a county's daily summary counts it as (ballot news, reminders, confirmations).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         counted: Option<crate::daily::MessageTag>,
+        /// The provider hands the message's key back with its receipts (see
+        /// [`Dispatcher::receipts_name_the_message`]): the ledger need not index the provider's id.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        named_by_receipts: bool,
     },
     Failed {
         reason: String,
@@ -119,9 +123,10 @@ pub trait MessageLedger: Sync {
     fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Delivery receipts in the ledger: a sent message is found by the provider's id, and how it
-/// ended is recorded beside it (see [`crate::receipts`]). [`MessageLedger::complete`] with
-/// [`DeliveryOutcome::Sent`] indexes the provider's id.
+/// Delivery receipts in the ledger: a sent message is found by its key when the receipt names it,
+/// or else by the provider's id, and how it ended is recorded beside it (see [`crate::receipts`]).
+/// [`MessageLedger::complete`] with [`DeliveryOutcome::Sent`] indexes the provider's id unless
+/// the receipts name the message.
 pub trait ReceiptLedger: Sync {
     /// The message key of the message the provider knows by this id, if the ledger has it.
     fn sent_key(&self, provider_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
@@ -177,6 +182,10 @@ pub enum DeliveryError {
 pub trait Dispatcher: Sync {
     /// Sends one message; returns the provider's message id.
     fn dispatch(&self, msg: &OutgoingMessage) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+    /// True when the provider's delivery receipts for this message will carry its key (SES
+    /// returns the tags an email was sent with, see [`crate::receipts::key_tag`]): the ledger
+    /// then need not find it by the provider's id. (No default: a wrapper must pass it on.)
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool;
 }
 
 /// The print vendors' crosswalks: which voter's envelope carries which IMb.

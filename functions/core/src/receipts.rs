@@ -22,15 +22,37 @@ pub enum ReceiptOutcome {
     Failed { reason: String, stop: bool },
 }
 
-/// One receipt: the provider's message id, the channel and address it went to (used to find
-/// whose contact it is, never stored or logged), and what became of it.
+/// One receipt: the provider's message id (and the message's key, when the provider hands it
+/// back), the channel and address it went to (used to find whose contact it is, never stored or
+/// logged), and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
     pub channel: Channel,
     pub provider_id: String,
+    /// The ledger key, read back from the message's tag ([`key_from_tag`]); None: the ledger
+    /// finds the message by the provider's id.
+    pub key: Option<String>,
     pub address: String,
     pub outcome: ReceiptOutcome,
     pub at: DateTime<Utc>,
+}
+
+/// The name of the tag an email is sent with that carries its ledger key: SES returns it with
+/// every event of the message, so an email's receipt finds its message without an index.
+pub const KEY_TAG: &str = "wmb-message";
+
+/// The ledger key as a tag value (SES allows letters, digits, `_` and `-`, up to 256): `#`
+/// becomes `_`. None for a key that would not come back unchanged; such a message is found by
+/// the provider's id instead.
+pub fn key_tag(key: &str) -> Option<String> {
+    let fits = key.len() <= 256 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'#');
+    fits.then(|| key.replace('#', "_"))
+}
+
+/// The ledger key a tag value carries (the inverse of [`key_tag`]); None for anything else.
+pub fn key_from_tag(tag: &str) -> Option<String> {
+    let fits = !tag.is_empty() && tag.len() <= 256 && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    fits.then(|| tag.replace('_', "#"))
 }
 
 /// How a message ended, as the ledger keeps it beside the send.
@@ -61,7 +83,11 @@ where
     /// nothing more.
     pub async fn record_receipt(&self, r: &Receipt, tally: &mut Tally) -> Result<ReceiptResult, PipelineError> {
         let mut result = ReceiptResult::default();
-        if let Some(key) = self.store.sent_key(&r.provider_id).await? {
+        let key = match &r.key {
+            Some(key) => Some(key.clone()),
+            None => self.store.sent_key(&r.provider_id).await?,
+        };
+        if let Some(key) = key {
             let delivery = match &r.outcome {
                 ReceiptOutcome::Delivered => Delivery::Delivered { at: r.at },
                 ReceiptOutcome::Failed { reason, .. } => Delivery::Failed { reason: reason.clone(), at: r.at },
@@ -160,10 +186,13 @@ mod tests {
 
             // WHEN the text is delivered and the email bounces for good (the address in another case)
             let (_, sms_key, sms_id) = id_of(Channel::Sms);
-            let (_, email_key, email_id) = id_of(Channel::Email);
-            let delivered = Receipt { channel: Channel::Sms, provider_id: sms_id, address: "+13105550100".into(), outcome: ReceiptOutcome::Delivered, at: now };
+            let (_, email_key, _) = id_of(Channel::Email);
+            let delivered = Receipt { channel: Channel::Sms, provider_id: sms_id, key: None, address: "+13105550100".into(), outcome: ReceiptOutcome::Delivered, at: now };
             assert_eq!(p.record_receipt(&delivered, &mut Tally::default()).await.unwrap(), ReceiptResult { recorded: true, stopped: 0 });
-            let bounce = Receipt { channel: Channel::Email, provider_id: email_id, address: "ann.lee@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce: Permanent/General".into(), stop: true }, at: now };
+            // (SES names the message by its tag: found by its key, not by an id the ledger has
+            // not indexed)
+            let tag = key_tag(&email_key).unwrap();
+            let bounce = Receipt { channel: Channel::Email, provider_id: "not-indexed".into(), key: key_from_tag(&tag), address: "ann.lee@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce: Permanent/General".into(), stop: true }, at: now };
             let mut counted = Tally::default();
             assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap(), ReceiptResult { recorded: true, stopped: 1 });
             assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap().stopped, 0, "the same receipt again changes nothing");
@@ -182,8 +211,22 @@ mod tests {
             assert_eq!(received, [Channel::Sms], "no more email to the bounced address");
             // AND a receipt for a message the ledger does not know is not recorded, and a soft
             // bounce stops nothing
-            let unknown = Receipt { channel: Channel::Sms, provider_id: "nope".into(), address: "+13105550100".into(), outcome: ReceiptOutcome::Failed { reason: "soft".into(), stop: false }, at: later };
+            let unknown = Receipt { channel: Channel::Sms, provider_id: "nope".into(), key: None, address: "+13105550100".into(), outcome: ReceiptOutcome::Failed { reason: "soft".into(), stop: false }, at: later };
             assert_eq!(p.record_receipt(&unknown, &mut Tally::default()).await.unwrap(), ReceiptResult::default());
         });
+    }
+
+    #[test]
+    fn a_ledger_key_comes_back_from_its_tag_unchanged_and_a_key_that_would_not_is_not_tagged() {
+        for key in ["2026-11-03-GEN#CA000000101#01-000101-1#outbound#email", "signup#CA1#1790000000#email", "E#CA1#B1#cure-3#email"] {
+            let tag = key_tag(key).unwrap();
+            assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{tag}");
+            assert_eq!(key_from_tag(&tag).as_deref(), Some(key));
+        }
+        assert_eq!(key_tag("E_1#CA1#B1#outbound#email"), None, "an underscore would come back as #");
+        assert_eq!(key_tag("E 1#CA1"), None);
+        assert_eq!(key_tag(&"x".repeat(257)), None);
+        assert_eq!(key_from_tag("a b"), None);
+        assert_eq!(key_from_tag(""), None);
     }
 }

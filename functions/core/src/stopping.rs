@@ -160,7 +160,7 @@ where
             unsubscribe_url: None,
         };
         match self.dispatcher.dispatch(&msg).await {
-            Ok(provider_id) => self.store.complete(&key, &DeliveryOutcome::Sent { provider_id, at: now, counted: None }).await?,
+            Ok(provider_id) => self.store.complete(&key, &self.sent(&msg, provider_id, now, None)).await?,
             Err(e) => {
                 // Let the redelivery answer: the claim is given back.
                 self.store.release(&key).await?;

@@ -70,6 +70,11 @@ fn classify(code: Option<&str>) -> DeliveryError {
 }
 
 impl Dispatcher for ConnectVoice {
+    /// False: calls have no receipts.
+    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
+        false
+    }
+
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
         let attributes = call_attributes(msg)?;
         let out = self
@@ -119,6 +124,10 @@ impl Dispatcher for MaybeVoice {
             Some(v) => v.dispatch(msg).await,
             None => Err(DeliveryError::Permanent("voice calls are not configured (CONNECT_INSTANCE_ID)".into())),
         }
+    }
+
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+        self.0.as_ref().is_some_and(|v| v.receipts_name_the_message(msg))
     }
 }
 

@@ -73,6 +73,10 @@ impl<D: Dispatcher> Dispatcher for Paced<'_, D> {
         }
         result
     }
+
+    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+        self.inner.receipts_name_the_message(msg)
+    }
 }
 
 pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BoxError> {

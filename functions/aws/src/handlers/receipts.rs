@@ -18,7 +18,9 @@ pub fn ses_receipts(message: &str, now: DateTime<Utc>) -> Vec<Receipt> {
     let Ok(e) = serde_json::from_str::<Value>(message) else { return vec![] };
     let kind = e["eventType"].as_str().or(e["notificationType"].as_str()).unwrap_or_default();
     let Some(id) = e["mail"]["messageId"].as_str() else { return vec![] };
-    let receipt = |address: &str, outcome: ReceiptOutcome| Receipt { channel: Channel::Email, provider_id: id.to_string(), address: address.to_string(), outcome, at: now };
+    // The ledger key the email was tagged with (SES returns each tag as a list of values).
+    let key = e["mail"]["tags"][wmb_core::receipts::KEY_TAG][0].as_str().and_then(wmb_core::receipts::key_from_tag);
+    let receipt = |address: &str, outcome: ReceiptOutcome| Receipt { channel: Channel::Email, provider_id: id.to_string(), key: key.clone(), address: address.to_string(), outcome, at: now };
     let addresses = |list: &Value, field: Option<&str>| -> Vec<String> {
         list.as_array().into_iter().flatten().filter_map(|r| field.map_or(r.as_str(), |f| r[f].as_str())).map(str::to_string).collect()
     };
@@ -57,7 +59,7 @@ pub fn sms_receipt(line: &str, now: DateTime<Utc>) -> Option<Receipt> {
             ReceiptOutcome::Failed { reason: format!("sms: {response}"), stop }
         }
     };
-    Some(Receipt { channel: Channel::Sms, provider_id: id.to_string(), address: to.to_string(), outcome, at: now })
+    Some(Receipt { channel: Channel::Sms, provider_id: id.to_string(), key: None, address: to.to_string(), outcome, at: now })
 }
 
 /// An SNS event (SES receipts) or a CloudWatch Logs event (SMS receipts).
@@ -113,7 +115,7 @@ mod tests {
         let hard = r#"{"eventType":"Bounce","mail":{"messageId":"m-1","destination":["a@example.com"]},"bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"a@example.com"}]}}"#;
         let r = ses_receipts(hard, now());
         assert_eq!(r.len(), 1);
-        assert_eq!((r[0].provider_id.as_str(), r[0].address.as_str()), ("m-1", "a@example.com"));
+        assert_eq!((r[0].provider_id.as_str(), r[0].address.as_str(), r[0].key.as_deref()), ("m-1", "a@example.com", None));
         assert!(matches!(&r[0].outcome, ReceiptOutcome::Failed { stop: true, reason } if reason == "bounce: Permanent/General"));
         let soft = hard.replace("Permanent", "Transient");
         assert!(matches!(ses_receipts(&soft, now())[0].outcome, ReceiptOutcome::Failed { stop: false, .. }));
@@ -121,6 +123,9 @@ mod tests {
         assert!(matches!(ses_receipts(complaint, now())[0].outcome, ReceiptOutcome::Failed { stop: true, .. }));
         let delivery = r#"{"eventType":"Delivery","mail":{"messageId":"m-3"},"delivery":{"recipients":["c@example.com"]}}"#;
         assert_eq!(ses_receipts(delivery, now())[0].outcome, ReceiptOutcome::Delivered);
+        // An email sent with its ledger key's tag names its message
+        let tagged = r#"{"eventType":"Delivery","mail":{"messageId":"m-4","tags":{"ses:configuration-set":["wmb"],"wmb-message":["E_CA1_B1_outbound_email"]}},"delivery":{"recipients":["c@example.com"]}}"#;
+        assert_eq!(ses_receipts(tagged, now())[0].key.as_deref(), Some("E#CA1#B1#outbound#email"));
         assert!(ses_receipts("not json", now()).is_empty());
         assert!(ses_receipts(r#"{"eventType":"Open","mail":{"messageId":"m"}}"#, now()).is_empty());
     }
