@@ -122,7 +122,7 @@ where
     let now = t("2026-10-21T15:00:00Z");
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Claimed);
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::InProgress);
-    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now, counted: None, named_by_receipts: false }).await.unwrap();
+    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now, counted: None, indexed: true }).await.unwrap();
     assert_eq!(store.claim("k1", now + Duration::days(1)).await.unwrap(), Claim::Done);
     assert_eq!(store.claim("k2", now).await.unwrap(), Claim::Claimed);
     store.release("k2").await.unwrap();
@@ -143,7 +143,7 @@ where
     assert_eq!(store.sent_key("p").await.unwrap().as_deref(), Some("k1"));
     assert_eq!(store.sent_key("unknown").await.unwrap(), None);
     assert_eq!(store.claim("k4", now).await.unwrap(), Claim::Claimed);
-    store.complete("k4", &DeliveryOutcome::Sent { provider_id: "p4".into(), at: now, counted: None, named_by_receipts: true }).await.unwrap();
+    store.complete("k4", &DeliveryOutcome::Sent { provider_id: "p4".into(), at: now, counted: None, indexed: false }).await.unwrap();
     assert_eq!(store.sent_key("p4").await.unwrap(), None);
     assert_eq!(store.claim("k4", now).await.unwrap(), Claim::Done);
     let delivered = wmb_core::receipts::Delivery::Delivered { at: now };

@@ -50,8 +50,8 @@ impl<D: Dispatcher> Dispatcher for Throttling<D> {
         self.inner.dispatch(msg).await
     }
 
-    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
-        self.inner.receipts_name_the_message(msg)
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool {
+        self.inner.receipts_find_it_by_id(msg)
     }
 }
 

@@ -156,7 +156,7 @@ impl wmb_core::ports::Dispatcher for NoSends {
         Err(wmb_core::ports::DeliveryError::Permanent("this function does not send; the message should have been queued".into()))
     }
 
-    fn receipts_name_the_message(&self, _msg: &wmb_core::ports::OutgoingMessage) -> bool {
+    fn receipts_find_it_by_id(&self, _msg: &wmb_core::ports::OutgoingMessage) -> bool {
         false
     }
 }

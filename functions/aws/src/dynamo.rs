@@ -409,10 +409,10 @@ impl MessageLedger for DynamoStore {
             .expression_attribute_names("#s", "state")
             .expression_attribute_values(":done", s("done"))
             .expression_attribute_values(":o", value);
-        // A sent message is indexed by the provider's id, for its delivery receipt (unless the
-        // receipt names the message: an email's tag).
+        // A sent text is indexed by the provider's id, for its delivery receipt (an email's
+        // receipt names it by its tag; no receipts of calls are read).
         update = match outcome {
-            DeliveryOutcome::Sent { provider_id, named_by_receipts: false, .. } if !provider_id.is_empty() => {
+            DeliveryOutcome::Sent { provider_id, indexed: true, .. } if !provider_id.is_empty() => {
                 update.update_expression("SET #s = :done, outcome = :o, provider_id = :p").expression_attribute_values(":p", s(provider_id))
             }
             _ => update.update_expression("SET #s = :done, outcome = :o"),

@@ -23,9 +23,9 @@ pub struct SnsSms {
 }
 
 impl Dispatcher for SnsSms {
-    /// False: SNS names a text by its own id only.
-    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
-        false
+    /// True: SNS's delivery logs name a text by SNS's message id only.
+    fn receipts_find_it_by_id(&self, _msg: &OutgoingMessage) -> bool {
+        true
     }
 
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
@@ -94,8 +94,10 @@ impl Dispatcher for SesEmail {
         }
     }
 
-    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
-        wmb_core::receipts::key_tag(&msg.key).is_some()
+    /// False: SES's events carry the email's tag, its ledger key (true only for a key that
+    /// cannot be a tag).
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool {
+        wmb_core::receipts::key_tag(&msg.key).is_none()
     }
 }
 
@@ -126,11 +128,11 @@ impl<V: Dispatcher> Dispatcher for ByChannel<V> {
         }
     }
 
-    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool {
         match msg.channel {
-            Channel::Sms => self.sms.receipts_name_the_message(msg),
-            Channel::Email => self.email.receipts_name_the_message(msg),
-            Channel::Voice => self.voice.receipts_name_the_message(msg),
+            Channel::Sms => self.sms.receipts_find_it_by_id(msg),
+            Channel::Email => self.email.receipts_find_it_by_id(msg),
+            Channel::Voice => self.voice.receipts_find_it_by_id(msg),
         }
     }
 }
@@ -172,10 +174,10 @@ impl Dispatcher for ChannelSender {
         }
     }
 
-    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool {
         match self {
-            ChannelSender::Sms(s) => s.receipts_name_the_message(msg),
-            ChannelSender::Email(e) => e.receipts_name_the_message(msg),
+            ChannelSender::Sms(s) => s.receipts_find_it_by_id(msg),
+            ChannelSender::Email(e) => e.receipts_find_it_by_id(msg),
         }
     }
 }
@@ -222,7 +224,7 @@ mod tests {
                 ("wmb-message".to_string(), "E_CA1_B1_accepted_email".to_string())
             ]
         );
-        assert!(ses.receipts_name_the_message(&msg), "its receipts find it by that tag");
+        assert!(!ses.receipts_find_it_by_id(&msg), "its receipts find it by that tag, not by SES's id");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod generate;
 pub mod outbox;
+pub mod read_ahead;
 pub mod render;
 pub mod reports;
 pub mod serve;

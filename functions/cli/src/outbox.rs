@@ -172,8 +172,8 @@ impl Drop for Outbox {
 }
 
 impl Dispatcher for Outbox {
-    /// False: the outbox has no receipts.
-    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
+    /// False: no receipts come to the outbox: nothing to index.
+    fn receipts_find_it_by_id(&self, _msg: &OutgoingMessage) -> bool {
         false
     }
 

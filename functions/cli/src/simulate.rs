@@ -1,6 +1,7 @@
 //! `simulate`: replay an election folder through the pipeline on a virtual clock.
 
 use crate::outbox::Outbox;
+use crate::read_ahead::ReadAhead;
 use crate::reports::FileReport;
 use crate::store::SqliteStore;
 use anyhow::{bail, Context, Result};
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use wmb_core::election::Election;
-use wmb_core::formats::{read_rows, FileKind, Participation, RowFormat, VbmStatus, VoterRecord};
+use wmb_core::formats::{read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
 use wmb_core::pipeline::{Pipeline, ScanOutcome, Tally};
 use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::signup::SignupRequest;
@@ -195,10 +196,12 @@ pub async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: 
     Ok(())
 }
 
-fn open_rows<T: RowFormat>(path: &Path, name: &str) -> Result<wmb_core::formats::Rows<File, T>, wmb_core::formats::FileError> {
+/// A county file's rows, read and parsed on a thread of their own while the pipeline applies
+/// the rows before (its header is checked here first).
+fn open_rows<T: RowFormat + Send + 'static>(path: &Path, name: &str) -> Result<ReadAhead<Result<Line<T>, RowError>>, wmb_core::formats::FileError> {
     let file = File::open(path)
         .map_err(|e| wmb_core::formats::FileError::Unreadable { file: name.to_string(), reason: e.to_string() })?;
-    read_rows::<_, T>(name, file)
+    Ok(ReadAhead::new(read_rows::<_, T>(name, file)?))
 }
 
 /// Reads one county file into the pipeline; bad rows go to the file's report.

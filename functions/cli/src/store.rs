@@ -236,7 +236,7 @@ impl MessageLedger for SqliteStore {
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
         let json = to_json(outcome)?;
         self.with(|c| c.prepare_cached("UPDATE ledger SET outcome = ?2 WHERE key = ?1")?.execute(params![key, json]))?;
-        if let DeliveryOutcome::Sent { provider_id, named_by_receipts: false, .. } = outcome {
+        if let DeliveryOutcome::Sent { provider_id, indexed: true, .. } = outcome {
             self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO sent (provider_id, key) VALUES (?1, ?2)")?.execute(params![provider_id, key]))?;
         }
         Ok(())

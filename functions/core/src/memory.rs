@@ -143,7 +143,7 @@ impl MessageLedger for MemoryStore {
     }
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
         self.with(|s| {
-            if let DeliveryOutcome::Sent { provider_id, named_by_receipts: false, .. } = outcome {
+            if let DeliveryOutcome::Sent { provider_id, indexed: true, .. } = outcome {
                 s.sent_by_provider.insert(provider_id.clone(), key.to_string());
             }
             let at = s.ledger.get(key).map(|(at, _)| *at).unwrap_or(DateTime::<Utc>::MIN_UTC);
@@ -267,9 +267,9 @@ pub struct RecordingDispatcher {
 }
 
 impl Dispatcher for RecordingDispatcher {
-    /// False: found by its ids, as a text.
-    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
-        false
+    /// True: its receipts name a message by its id, as SNS's do a text.
+    fn receipts_find_it_by_id(&self, _msg: &OutgoingMessage) -> bool {
+        true
     }
 
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {

@@ -194,8 +194,8 @@ where
 
     /// The ledger's record of a message the provider took.
     pub(crate) fn sent(&self, msg: &OutgoingMessage, provider_id: String, at: DateTime<Utc>, counted: Option<crate::daily::MessageTag>) -> DeliveryOutcome {
-        let named_by_receipts = self.dispatcher.receipts_name_the_message(msg);
-        DeliveryOutcome::Sent { provider_id, at, counted, named_by_receipts }
+        let indexed = self.dispatcher.receipts_find_it_by_id(msg);
+        DeliveryOutcome::Sent { provider_id, at, counted, indexed }
     }
 
     pub(crate) async fn schedule(

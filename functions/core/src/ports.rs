@@ -76,10 +76,10 @@ pub enum DeliveryOutcome {
         /// What a county's daily summary counts it as (ballot news, reminders, confirmations).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         counted: Option<crate::daily::MessageTag>,
-        /// The provider hands the message's key back with its receipts (see
-        /// [`Dispatcher::receipts_name_the_message`]): the ledger need not index the provider's id.
+        /// The ledger indexes the provider's id: the message's receipts will name it by that id
+        /// only (see [`Dispatcher::receipts_find_it_by_id`]).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        named_by_receipts: bool,
+        indexed: bool,
     },
     Failed {
         reason: String,
@@ -125,8 +125,8 @@ pub trait MessageLedger: Sync {
 
 /// Delivery receipts in the ledger: a sent message is found by its key when the receipt names it,
 /// or else by the provider's id, and how it ended is recorded beside it (see [`crate::receipts`]).
-/// [`MessageLedger::complete`] with [`DeliveryOutcome::Sent`] indexes the provider's id unless
-/// the receipts name the message.
+/// [`MessageLedger::complete`] with [`DeliveryOutcome::Sent`] indexes the provider's id when the
+/// outcome says `indexed`.
 pub trait ReceiptLedger: Sync {
     /// The message key of the message the provider knows by this id, if the ledger has it.
     fn sent_key(&self, provider_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
@@ -182,10 +182,11 @@ pub enum DeliveryError {
 pub trait Dispatcher: Sync {
     /// Sends one message; returns the provider's message id.
     fn dispatch(&self, msg: &OutgoingMessage) -> impl Future<Output = Result<String, DeliveryError>> + Send;
-    /// True when the provider's delivery receipts for this message will carry its key (SES
-    /// returns the tags an email was sent with, see [`crate::receipts::key_tag`]): the ledger
-    /// then need not find it by the provider's id. (No default: a wrapper must pass it on.)
-    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool;
+    /// True when delivery receipts will come for this message naming it only by the provider's
+    /// id (SNS's texts): the ledger then indexes that id. False when they carry its key (SES
+    /// returns the tags an email was sent with, see [`crate::receipts::key_tag`]) or when no
+    /// receipts come (calls, the local outbox). (No default: a wrapper must pass it on.)
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool;
 }
 
 /// The print vendors' crosswalks: which voter's envelope carries which IMb.

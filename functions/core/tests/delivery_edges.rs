@@ -140,7 +140,7 @@ fn two_workers_with_one_message_send_it_once() {
         assert!(w.sent.sent.lock().unwrap().is_empty());
         assert_eq!(tally.retried, 1);
         // AND once A has recorded its send, B's retry finds it done
-        w.store.complete(&n.key, &DeliveryOutcome::Sent { provider_id: "A".into(), at: now, counted: None, named_by_receipts: false }).await.unwrap();
+        w.store.complete(&n.key, &DeliveryOutcome::Sent { provider_id: "A".into(), at: now, counted: None, indexed: true }).await.unwrap();
         w.release_all(&mut tally, 5).await;
         assert!(w.sent.sent.lock().unwrap().is_empty(), "B never sends it");
         assert_eq!(tally.duplicates, 1);

@@ -70,8 +70,8 @@ fn classify(code: Option<&str>) -> DeliveryError {
 }
 
 impl Dispatcher for ConnectVoice {
-    /// False: calls have no receipts.
-    fn receipts_name_the_message(&self, _msg: &OutgoingMessage) -> bool {
+    /// False: no receipts of calls are read (the ledger records the call as placed).
+    fn receipts_find_it_by_id(&self, _msg: &OutgoingMessage) -> bool {
         false
     }
 
@@ -126,8 +126,8 @@ impl Dispatcher for MaybeVoice {
         }
     }
 
-    fn receipts_name_the_message(&self, msg: &OutgoingMessage) -> bool {
-        self.0.as_ref().is_some_and(|v| v.receipts_name_the_message(msg))
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool {
+        self.0.as_ref().is_some_and(|v| v.receipts_find_it_by_id(msg))
     }
 }
 
