@@ -146,9 +146,15 @@ where
     store.complete("k4", &DeliveryOutcome::Sent { provider_id: "p4".into(), at: now, counted: None, indexed: false }).await.unwrap();
     assert_eq!(store.sent_key("p4").await.unwrap(), None);
     assert_eq!(store.claim("k4", now).await.unwrap(), Claim::Done);
+    // A receipt is recorded once, and only against a send the ledger holds under that id.
+    use wmb_core::ports::Recorded;
     let delivered = wmb_core::receipts::Delivery::Delivered { at: now };
-    store.record_delivery("k1", &delivered).await.unwrap();
-    store.record_delivery("k1", &delivered).await.unwrap();
+    assert_eq!(store.record_delivery("k1", "p", &delivered).await.unwrap(), Recorded::New);
+    assert_eq!(store.record_delivery("k1", "p", &delivered).await.unwrap(), Recorded::Again);
+    assert_eq!(store.record_delivery("k4", "p4", &delivered).await.unwrap(), Recorded::New, "found by its key, not indexed");
+    assert_eq!(store.record_delivery("k4", "p", &delivered).await.unwrap(), Recorded::Unknown, "another send's id");
+    assert_eq!(store.record_delivery("never-sent", "p", &delivered).await.unwrap(), Recorded::Unknown);
+    assert_eq!(store.record_delivery("k2", "p", &delivered).await.unwrap(), Recorded::Unknown, "claimed, never sent");
 
     // Held messages: released when due, oldest first, each once.
     store.hold(&notification("late", "2026-10-22T15:00:00Z")).await.unwrap();

@@ -348,19 +348,35 @@ impl wmb_core::ports::ReceiptLedger for DynamoStore {
         Ok(out.items.unwrap_or_default().into_iter().next().and_then(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()))
     }
 
-    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<bool, StoreError> {
+    async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &wmb_core::receipts::Delivery) -> Result<Recorded, StoreError> {
         let value = serde_dynamo::to_attribute_value(delivery).map_err(unavailable)?;
-        self.client
+        let update = self
+            .client
             .update_item()
             .table_name(&self.tables.ledger)
             .key("pk", s(key))
             .update_expression("SET receipt = :r")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(receipt) OR receipt <> :r)")
+            // Only a message sent under this provider id: a key read from a receipt is checked
+            // against the send it names.
+            .condition_expression("#o.#p = :p AND (attribute_not_exists(receipt) OR receipt <> :r)")
+            .expression_attribute_names("#o", "outcome")
+            .expression_attribute_names("#p", "provider_id")
+            .expression_attribute_values(":p", s(provider_id))
             .expression_attribute_values(":r", value)
             .send()
-            .await
-            .map(|_| true)
-            .or_else(|e| if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) { Ok(false) } else { Err(sdk_error(e)) })
+            .await;
+        match update {
+            Ok(_) => Ok(Recorded::New),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                // The same receipt again, or no such send (rare: one read to tell them apart).
+                let item: Option<LedgerItem> = self.get(&self.tables.ledger, HashMap::from([("pk".into(), s(key))])).await?;
+                Ok(match item {
+                    Some(i) if i.outcome.as_ref().is_some_and(|o| o.sent_as(provider_id)) => Recorded::Again,
+                    _ => Recorded::Unknown,
+                })
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 }
 

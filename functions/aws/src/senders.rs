@@ -221,7 +221,7 @@ mod tests {
             [
                 ("List-Unsubscribe".to_string(), "<https://api.example.gov/unsubscribe?token=abc.def>".to_string()),
                 ("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string()),
-                ("wmb-message".to_string(), "E_CA1_B1_accepted_email".to_string())
+                ("wmb-message".to_string(), "E_hCA1_hB1_haccepted_hemail".to_string())
             ]
         );
         assert!(!ses.receipts_find_it_by_id(&msg), "its receipts find it by that tag, not by SES's id");

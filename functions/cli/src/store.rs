@@ -253,10 +253,18 @@ impl wmb_core::ports::ReceiptLedger for SqliteStore {
         self.with(|c| c.prepare_cached("SELECT key FROM sent WHERE provider_id = ?1")?.query_row([provider_id], |r| r.get(0)).optional())
     }
 
-    async fn record_delivery(&self, key: &str, delivery: &wmb_core::receipts::Delivery) -> Result<bool, StoreError> {
+    async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &wmb_core::receipts::Delivery) -> Result<Recorded, StoreError> {
+        let outcome: Option<Option<String>> = self.with(|c| c.prepare_cached("SELECT outcome FROM ledger WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional())?;
+        let sent = match outcome.flatten() {
+            Some(json) => from_json::<DeliveryOutcome>(&json)?.sent_as(provider_id),
+            None => false,
+        };
+        if !sent {
+            return Ok(Recorded::Unknown);
+        }
         let json = to_json(delivery)?;
         let changed = self.with(|c| c.prepare_cached("INSERT INTO deliveries (key, record) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET record = excluded.record WHERE record <> excluded.record")?.execute(params![key, json]))?;
-        Ok(changed > 0)
+        Ok(if changed > 0 { Recorded::New } else { Recorded::Again })
     }
 }
 

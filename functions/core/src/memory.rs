@@ -165,8 +165,16 @@ impl ReceiptLedger for MemoryStore {
     async fn sent_key(&self, provider_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self.with(|s| s.sent_by_provider.get(provider_id).cloned()))
     }
-    async fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> Result<bool, StoreError> {
-        Ok(self.with(|s| s.deliveries.insert(key.to_string(), delivery.clone()).as_ref() != Some(delivery)))
+    async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &crate::receipts::Delivery) -> Result<Recorded, StoreError> {
+        Ok(self.with(|s| {
+            if !s.ledger.get(key).and_then(|(_, o)| o.as_ref()).is_some_and(|o| o.sent_as(provider_id)) {
+                Recorded::Unknown
+            } else if s.deliveries.insert(key.to_string(), delivery.clone()).as_ref() == Some(delivery) {
+                Recorded::Again
+            } else {
+                Recorded::New
+            }
+        }))
     }
 }
 

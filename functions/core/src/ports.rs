@@ -130,9 +130,27 @@ pub trait MessageLedger: Sync {
 pub trait ReceiptLedger: Sync {
     /// The message key of the message the provider knows by this id, if the ledger has it.
     fn sent_key(&self, provider_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
-    /// Records how the message ended; false when the ledger already said so (the same receipt
-    /// again) or has no such message.
-    fn record_delivery(&self, key: &str, delivery: &crate::receipts::Delivery) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records how the message ended, if the ledger holds it as sent under this provider id (a
+    /// key read from a receipt is checked against the send it names).
+    fn record_delivery(&self, key: &str, provider_id: &str, delivery: &crate::receipts::Delivery) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+}
+
+/// What recording a delivery receipt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Recorded now.
+    New,
+    /// The ledger said so already (the same receipt again).
+    Again,
+    /// No message was sent under that key and provider id.
+    Unknown,
+}
+
+impl DeliveryOutcome {
+    /// True when this is a send the provider knows by this id.
+    pub fn sent_as(&self, id: &str) -> bool {
+        matches!(self, DeliveryOutcome::Sent { provider_id, .. } if provider_id == id)
+    }
 }
 
 /// Messages held until their release time (quiet hours, tracking start, settling).

@@ -41,18 +41,38 @@ pub struct Receipt {
 /// every event of the message, so an email's receipt finds its message without an index.
 pub const KEY_TAG: &str = "wmb-message";
 
-/// The ledger key as a tag value (SES allows letters, digits, `_` and `-`, up to 256): `#`
-/// becomes `_`. None for a key that would not come back unchanged; such a message is found by
-/// the provider's id instead.
+/// The ledger key as a tag value (SES allows letters, digits, `_` and `-`, up to 256
+/// characters): `_` escapes, `#` is written `_h` and `_` itself `_u`. None for a key with any
+/// other character, or too long; such a message is found by the provider's id instead.
 pub fn key_tag(key: &str) -> Option<String> {
-    let fits = key.len() <= 256 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'#');
-    fits.then(|| key.replace('#', "_"))
+    let mut tag = String::with_capacity(key.len() + 8);
+    for c in key.chars() {
+        match c {
+            '#' => tag.push_str("_h"),
+            '_' => tag.push_str("_u"),
+            c if c.is_ascii_alphanumeric() || c == '-' => tag.push(c),
+            _ => return None,
+        }
+    }
+    (tag.len() <= 256).then_some(tag)
 }
 
 /// The ledger key a tag value carries (the inverse of [`key_tag`]); None for anything else.
 pub fn key_from_tag(tag: &str) -> Option<String> {
-    let fits = !tag.is_empty() && tag.len() <= 256 && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    fits.then(|| tag.replace('_', "#"))
+    let mut key = String::with_capacity(tag.len());
+    let mut chars = tag.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '_' => key.push(match chars.next()? {
+                'h' => '#',
+                'u' => '_',
+                _ => return None,
+            }),
+            c if c.is_ascii_alphanumeric() || c == '-' => key.push(c),
+            _ => return None,
+        }
+    }
+    (!key.is_empty() && tag.len() <= 256).then_some(key)
 }
 
 /// How a message ended, as the ledger keeps it beside the send.
@@ -92,8 +112,9 @@ where
                 ReceiptOutcome::Delivered => Delivery::Delivered { at: r.at },
                 ReceiptOutcome::Failed { reason, .. } => Delivery::Failed { reason: reason.clone(), at: r.at },
             };
-            let first = self.store.record_delivery(&key, &delivery).await?;
-            result.recorded = true;
+            let recorded = self.store.record_delivery(&key, &r.provider_id, &delivery).await?;
+            result.recorded = recorded != Recorded::Unknown;
+            let first = recorded == Recorded::New;
             // A failure is counted for the voter's county (the ledger key names the voter second;
             // a code or a reply to a text names none and is not counted). The same receipt
             // again is recorded again but counted once.
@@ -186,13 +207,15 @@ mod tests {
 
             // WHEN the text is delivered and the email bounces for good (the address in another case)
             let (_, sms_key, sms_id) = id_of(Channel::Sms);
-            let (_, email_key, _) = id_of(Channel::Email);
+            let (_, email_key, email_id) = id_of(Channel::Email);
             let delivered = Receipt { channel: Channel::Sms, provider_id: sms_id, key: None, address: "+13105550100".into(), outcome: ReceiptOutcome::Delivered, at: now };
             assert_eq!(p.record_receipt(&delivered, &mut Tally::default()).await.unwrap(), ReceiptResult { recorded: true, stopped: 0 });
-            // (SES names the message by its tag: found by its key, not by an id the ledger has
-            // not indexed)
+            // (SES names the message by its tag; a tag that names another send than SES's id is
+            // not recorded, nor does it stop anything by itself)
             let tag = key_tag(&email_key).unwrap();
-            let bounce = Receipt { channel: Channel::Email, provider_id: "not-indexed".into(), key: key_from_tag(&tag), address: "ann.lee@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce: Permanent/General".into(), stop: true }, at: now };
+            let forged = Receipt { channel: Channel::Email, provider_id: "another-send".into(), key: key_from_tag(&tag), address: "someone@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce".into(), stop: false }, at: now };
+            assert_eq!(p.record_receipt(&forged, &mut Tally::default()).await.unwrap(), ReceiptResult::default());
+            let bounce = Receipt { channel: Channel::Email, provider_id: email_id, key: key_from_tag(&tag), address: "ann.lee@example.com".into(), outcome: ReceiptOutcome::Failed { reason: "bounce: Permanent/General".into(), stop: true }, at: now };
             let mut counted = Tally::default();
             assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap(), ReceiptResult { recorded: true, stopped: 1 });
             assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap().stopped, 0, "the same receipt again changes nothing");
@@ -218,15 +241,30 @@ mod tests {
 
     #[test]
     fn a_ledger_key_comes_back_from_its_tag_unchanged_and_a_key_that_would_not_is_not_tagged() {
-        for key in ["2026-11-03-GEN#CA000000101#01-000101-1#outbound#email", "signup#CA1#1790000000#email", "E#CA1#B1#cure-3#email"] {
+        use crate::notify::milestone_key;
+        use crate::reminders::{reminder_key, Reminder};
+        let at = t("2026-10-06T12:00:00-07:00");
+        let decision = |milestone, ballot: &str| crate::lifecycle::MilestoneDecision { milestone, ballot_id: Some(ballot.into()), code: None, status_time: at, settle_until: None };
+        let nms = decision(crate::status::Milestone::ContactCounty, "19-000101-1");
+        let keys = [
+            milestone_key("2026-11-03-GEN", "CA000000101", &decision(crate::status::Milestone::Outbound, "01-000101-1"), Channel::Email),
+            milestone_key("2026-11-03-GEN", "CA000000101", &decision(crate::status::Milestone::NotAccepted, "01-000101-1"), Channel::Email),
+            reminder_key("2027_SPECIAL", "CA1", &nms, &Reminder { kind: MessageKind::CureReminder, due: at, days_before: 3 }, Channel::Email),
+            "signup#CA1#1790000000#email".to_string(),
+            // (a code's key carries a change id in URL-safe base64: '-' and '_')
+            "code#Zm9v_YmFy-YmF6_#email".to_string(),
+        ];
+        for key in &keys {
             let tag = key_tag(key).unwrap();
             assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{tag}");
-            assert_eq!(key_from_tag(&tag).as_deref(), Some(key));
+            assert_eq!(key_from_tag(&tag).as_deref(), Some(key.as_str()));
         }
-        assert_eq!(key_tag("E_1#CA1#B1#outbound#email"), None, "an underscore would come back as #");
-        assert_eq!(key_tag("E 1#CA1"), None);
+        assert!(keys[2].contains("cure_reminder") && keys[2].starts_with("2027_SPECIAL#"), "{}", keys[2]);
+        assert_eq!(key_tag("E 1#CA1"), None, "a space cannot be a tag's");
         assert_eq!(key_tag(&"x".repeat(257)), None);
-        assert_eq!(key_from_tag("a b"), None);
-        assert_eq!(key_from_tag(""), None);
+        assert_eq!(key_tag(&"#".repeat(129)), None, "too long once escaped");
+        for bad in ["a b", "", "a_", "a_x", "a#b"] {
+            assert_eq!(key_from_tag(bad), None, "{bad}");
+        }
     }
 }

@@ -18,8 +18,9 @@ pub fn ses_receipts(message: &str, now: DateTime<Utc>) -> Vec<Receipt> {
     let Ok(e) = serde_json::from_str::<Value>(message) else { return vec![] };
     let kind = e["eventType"].as_str().or(e["notificationType"].as_str()).unwrap_or_default();
     let Some(id) = e["mail"]["messageId"].as_str() else { return vec![] };
-    // The ledger key the email was tagged with (SES returns each tag as a list of values).
-    let key = e["mail"]["tags"][wmb_core::receipts::KEY_TAG][0].as_str().and_then(wmb_core::receipts::key_from_tag);
+    // The ledger key the email was tagged with (SES returns each tag as a list of values); only
+    // an email's key is taken.
+    let key = e["mail"]["tags"][wmb_core::receipts::KEY_TAG][0].as_str().and_then(wmb_core::receipts::key_from_tag).filter(|k| k.ends_with("#email"));
     let receipt = |address: &str, outcome: ReceiptOutcome| Receipt { channel: Channel::Email, provider_id: id.to_string(), key: key.clone(), address: address.to_string(), outcome, at: now };
     let addresses = |list: &Value, field: Option<&str>| -> Vec<String> {
         list.as_array().into_iter().flatten().filter_map(|r| field.map_or(r.as_str(), |f| r[f].as_str())).map(str::to_string).collect()
@@ -124,8 +125,10 @@ mod tests {
         let delivery = r#"{"eventType":"Delivery","mail":{"messageId":"m-3"},"delivery":{"recipients":["c@example.com"]}}"#;
         assert_eq!(ses_receipts(delivery, now())[0].outcome, ReceiptOutcome::Delivered);
         // An email sent with its ledger key's tag names its message
-        let tagged = r#"{"eventType":"Delivery","mail":{"messageId":"m-4","tags":{"ses:configuration-set":["wmb"],"wmb-message":["E_CA1_B1_outbound_email"]}},"delivery":{"recipients":["c@example.com"]}}"#;
-        assert_eq!(ses_receipts(tagged, now())[0].key.as_deref(), Some("E#CA1#B1#outbound#email"));
+        let tagged = r#"{"eventType":"Delivery","mail":{"messageId":"m-4","tags":{"ses:configuration-set":["wmb"],"wmb-message":["E_hCA1_hB1_hnot_uaccepted_hemail"]}},"delivery":{"recipients":["c@example.com"]}}"#;
+        assert_eq!(ses_receipts(tagged, now())[0].key.as_deref(), Some("E#CA1#B1#not_accepted#email"));
+        // (a tag that names no email is not taken)
+        assert_eq!(ses_receipts(&tagged.replace("_hemail", "_hsms"), now())[0].key, None);
         assert!(ses_receipts("not json", now()).is_empty());
         assert!(ses_receipts(r#"{"eventType":"Open","mail":{"messageId":"m"}}"#, now()).is_empty());
     }
