@@ -29,6 +29,7 @@ pub mod parts;
 pub mod pipeline;
 pub mod receipts;
 pub mod recording;
+pub mod refusal;
 pub mod reminders;
 pub mod retention;
 pub mod ports;
