@@ -54,7 +54,7 @@ pub fn key_tag(key: &str) -> Option<String> {
             _ => return None,
         }
     }
-    (tag.len() <= 256).then_some(tag)
+    (!tag.is_empty() && tag.len() <= 256).then_some(tag)
 }
 
 /// The ledger key a tag value carries (the inverse of [`key_tag`]); None for anything else.
@@ -251,8 +251,8 @@ mod tests {
             milestone_key("2026-11-03-GEN", "CA000000101", &decision(crate::status::Milestone::NotAccepted, "01-000101-1"), Channel::Email),
             reminder_key("2027_SPECIAL", "CA1", &nms, &Reminder { kind: MessageKind::CureReminder, due: at, days_before: 3 }, Channel::Email),
             "signup#CA1#1790000000#email".to_string(),
-            // (a code's key carries a change id in URL-safe base64: '-' and '_')
-            "code#Zm9v_YmFy-YmF6_#email".to_string(),
+            // (a code's key: a change id in URL-safe base64, '-' and '_', and the contact's place)
+            "code#Zm9v_YmFy-YmF6_#0".to_string(),
         ];
         for key in &keys {
             let tag = key_tag(key).unwrap();
@@ -261,6 +261,7 @@ mod tests {
         }
         assert!(keys[2].contains("cure_reminder") && keys[2].starts_with("2027_SPECIAL#"), "{}", keys[2]);
         assert_eq!(key_tag("E 1#CA1"), None, "a space cannot be a tag's");
+        assert_eq!(key_tag(""), None);
         assert_eq!(key_tag(&"x".repeat(257)), None);
         assert_eq!(key_tag(&"#".repeat(129)), None, "too long once escaped");
         for bad in ["a b", "", "a_", "a_x", "a#b"] {

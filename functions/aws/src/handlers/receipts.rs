@@ -18,10 +18,14 @@ pub fn ses_receipts(message: &str, now: DateTime<Utc>) -> Vec<Receipt> {
     let Ok(e) = serde_json::from_str::<Value>(message) else { return vec![] };
     let kind = e["eventType"].as_str().or(e["notificationType"].as_str()).unwrap_or_default();
     let Some(id) = e["mail"]["messageId"].as_str() else { return vec![] };
-    // The ledger key the email was tagged with (SES returns each tag as a list of values); only
-    // an email's key is taken.
-    let key = e["mail"]["tags"][wmb_core::receipts::KEY_TAG][0].as_str().and_then(wmb_core::receipts::key_from_tag).filter(|k| k.ends_with("#email"));
-    let receipt = |address: &str, outcome: ReceiptOutcome| Receipt { channel: Channel::Email, provider_id: id.to_string(), key: key.clone(), address: address.to_string(), outcome, at: now };
+    // The ledger key the email was tagged with (SES returns each tag as a list of values; the
+    // ledger records a receipt only against a send under SES's id, whatever the tag says).
+    let key = e["mail"]["tags"][wmb_core::receipts::KEY_TAG][0].as_str().and_then(wmb_core::receipts::key_from_tag);
+    // When SES says it happened (the same event delivered again is the same receipt), else when
+    // the email was sent, else now.
+    let stamp = |v: &Value| v.as_str().and_then(|t| wmb_core::time::parse_rfc3339(t.as_bytes()));
+    let at = stamp(&e[kind.to_ascii_lowercase()]["timestamp"]).or_else(|| stamp(&e["mail"]["timestamp"])).unwrap_or(now);
+    let receipt = |address: &str, outcome: ReceiptOutcome| Receipt { channel: Channel::Email, provider_id: id.to_string(), key: key.clone(), address: address.to_string(), outcome, at };
     let addresses = |list: &Value, field: Option<&str>| -> Vec<String> {
         list.as_array().into_iter().flatten().filter_map(|r| field.map_or(r.as_str(), |f| r[f].as_str())).map(str::to_string).collect()
     };
@@ -60,7 +64,13 @@ pub fn sms_receipt(line: &str, now: DateTime<Utc>) -> Option<Receipt> {
             ReceiptOutcome::Failed { reason: format!("sms: {response}"), stop }
         }
     };
-    Some(Receipt { channel: Channel::Sms, provider_id: id.to_string(), key: None, address: to.to_string(), outcome, at: now })
+    // When SNS published it (UTC, `2026-10-06 19:00:00.000`): the same line again is the same
+    // receipt.
+    let at = e["notification"]["timestamp"]
+        .as_str()
+        .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").ok())
+        .map_or(now, |t| t.and_utc());
+    Some(Receipt { channel: Channel::Sms, provider_id: id.to_string(), key: None, address: to.to_string(), outcome, at })
 }
 
 /// An SNS event (SES receipts) or a CloudWatch Logs event (SMS receipts).
@@ -113,7 +123,7 @@ mod tests {
 
     #[test]
     fn ses_events_become_receipts_a_hard_bounce_and_a_complaint_stop_a_soft_bounce_does_not() {
-        let hard = r#"{"eventType":"Bounce","mail":{"messageId":"m-1","destination":["a@example.com"]},"bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"a@example.com"}]}}"#;
+        let hard = r#"{"eventType":"Bounce","mail":{"messageId":"m-1","destination":["a@example.com"],"timestamp":"2026-10-06T19:00:00.000Z"},"bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"a@example.com"}],"timestamp":"2026-10-06T19:00:05.000Z"}}"#;
         let r = ses_receipts(hard, now());
         assert_eq!(r.len(), 1);
         assert_eq!((r[0].provider_id.as_str(), r[0].address.as_str(), r[0].key.as_deref()), ("m-1", "a@example.com", None));
@@ -127,8 +137,12 @@ mod tests {
         // An email sent with its ledger key's tag names its message
         let tagged = r#"{"eventType":"Delivery","mail":{"messageId":"m-4","tags":{"ses:configuration-set":["wmb"],"wmb-message":["E_hCA1_hB1_hnot_uaccepted_hemail"]}},"delivery":{"recipients":["c@example.com"]}}"#;
         assert_eq!(ses_receipts(tagged, now())[0].key.as_deref(), Some("E#CA1#B1#not_accepted#email"));
-        // (a tag that names no email is not taken)
-        assert_eq!(ses_receipts(&tagged.replace("_hemail", "_hsms"), now())[0].key, None);
+        // (a code's key names the contact's place, not the channel: taken too, the ledger checks it)
+        let code = tagged.replace("E_hCA1_hB1_hnot_uaccepted_hemail", "code_hAbC_ud-9_h0");
+        assert_eq!(ses_receipts(&code, now())[0].key.as_deref(), Some("code#AbC_d-9#0"));
+        // AND a receipt is dated when SES says it happened, so the same event again is the same
+        assert_eq!(r[0].at, DateTime::parse_from_rfc3339("2026-10-06T19:00:05Z").unwrap().with_timezone(&Utc));
+        assert_eq!(ses_receipts(delivery, now())[0].at, now(), "no time given: now");
         assert!(ses_receipts("not json", now()).is_empty());
         assert!(ses_receipts(r#"{"eventType":"Open","mail":{"messageId":"m"}}"#, now()).is_empty());
     }
@@ -137,6 +151,7 @@ mod tests {
     fn sms_status_logs_become_receipts_and_only_a_dead_number_stops() {
         let ok = r#"{"notification":{"messageId":"s-1","timestamp":"2026-10-06 19:00:00.000"},"delivery":{"destination":"+13105550100","providerResponse":"Message has been accepted by phone carrier"},"status":"SUCCESS"}"#;
         assert_eq!(sms_receipt(ok, now()).unwrap().outcome, ReceiptOutcome::Delivered);
+        assert_eq!(sms_receipt(ok, DateTime::<Utc>::MIN_UTC).unwrap().at, now(), "dated when SNS published it");
         let opted = ok.replace("SUCCESS", "FAILURE").replace("Message has been accepted by phone carrier", "Phone number is opted out");
         assert!(matches!(sms_receipt(&opted, now()).unwrap().outcome, ReceiptOutcome::Failed { stop: true, .. }));
         let off = ok.replace("SUCCESS", "FAILURE").replace("Message has been accepted by phone carrier", "Phone is currently unreachable/unavailable");
