@@ -90,6 +90,11 @@ pub enum DeliveryOutcome {
 }
 
 impl DeliveryOutcome {
+    /// True when this is a send the provider knows by this id.
+    pub fn sent_as(&self, id: &str) -> bool {
+        matches!(self, DeliveryOutcome::Sent { provider_id, .. } if provider_id == id)
+    }
+
     /// How a county's daily summary counts it, if it does.
     pub fn counted(&self) -> Option<(DateTime<Utc>, crate::CountyCode, crate::daily::Counted)> {
         match self {
@@ -144,13 +149,6 @@ pub enum Recorded {
     Again,
     /// No message was sent under that key and provider id.
     Unknown,
-}
-
-impl DeliveryOutcome {
-    /// True when this is a send the provider knows by this id.
-    pub fn sent_as(&self, id: &str) -> bool {
-        matches!(self, DeliveryOutcome::Sent { provider_id, .. } if provider_id == id)
-    }
 }
 
 /// Messages held until their release time (quiet hours, tracking start, settling).
