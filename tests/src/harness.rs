@@ -508,10 +508,21 @@ pub async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<(se
 /// The schedules in a group that are due at `now`: (name, target input).
 pub async fn due_schedules(sdk: &aws_config::SdkConfig, group: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>, String)>, BoxError> {
     let client = aws_sdk_scheduler::Client::new(sdk);
-    let list = client.list_schedules().group_name(group).send().await?;
+    // Every page: moto lists 50 a page, newest first, so a single page left an older schedule
+    // unfired while newer ones (a statewide day's reminders) were due later; it then fired
+    // days late.
+    let mut names = vec![];
+    let mut token = None;
+    loop {
+        let page = client.list_schedules().group_name(group).set_next_token(token).send().await?;
+        names.extend(page.schedules.into_iter().filter_map(|s| s.name));
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
     let mut due = vec![];
-    for s in list.schedules {
-        let Some(name) = s.name else { continue };
+    for name in names {
         let detail = client.get_schedule().group_name(group).name(&name).send().await?;
         let expression = detail.schedule_expression.unwrap_or_default();
         let at = expression.trim_start_matches("at(").trim_end_matches(')');
