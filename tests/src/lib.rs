@@ -6,6 +6,8 @@ pub mod billing;
 pub mod contract;
 pub mod golden;
 pub mod harness;
+pub mod logs;
 pub mod receipts;
 pub mod scenario;
+pub mod schedules;
 pub mod world;

@@ -369,14 +369,20 @@ impl wmb_core::ports::ReceiptLedger for DynamoStore {
             Ok(_) => Ok(Recorded::New),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 // The same receipt again, or no such send (rare: one read to tell them apart).
-                let item: Option<LedgerItem> = self.get(&self.tables.ledger, HashMap::from([("pk".into(), s(key))])).await?;
-                Ok(match item {
+                Ok(match self.ledger_item(key).await? {
                     Some(i) if i.outcome.as_ref().is_some_and(|o| o.sent_as(provider_id)) => Recorded::Again,
                     _ => Recorded::Unknown,
                 })
             }
             Err(e) => Err(sdk_error(e)),
         }
+    }
+}
+
+impl DynamoStore {
+    /// A message's ledger record, read strongly (after a conditional write failed, to tell why).
+    async fn ledger_item(&self, key: &str) -> Result<Option<LedgerItem>, StoreError> {
+        self.get(&self.tables.ledger, HashMap::from([("pk".into(), s(key))])).await
     }
 }
 
@@ -405,8 +411,7 @@ impl MessageLedger for DynamoStore {
         match put {
             Ok(_) => Ok(Claim::Claimed),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                let existing: Option<LedgerItem> = self.get(&self.tables.ledger, HashMap::from([("pk".into(), s(key))])).await?;
-                Ok(match existing {
+                Ok(match self.ledger_item(key).await? {
                     Some(i) if i.state == "done" => Claim::Done,
                     _ => Claim::InProgress,
                 })
