@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod check;
 pub mod generate;
+pub mod lane_threads;
+pub mod lanes;
 pub mod outbox;
 pub mod read_ahead;
 pub mod render;

@@ -59,6 +59,8 @@ struct Pending {
 
 pub struct Outbox {
     state: Mutex<Pending>,
+    /// What a line's id starts with: `outbox-`, or `outbox-<k>-` in lane k of several.
+    ids: String,
     /// Set by the writer when a write fails.
     failed: Arc<AtomicBool>,
 }
@@ -121,6 +123,12 @@ impl Outbox {
     /// An outbox at `path`; a name ending in `.zst` is written zstd-compressed (a statewide
     /// replay's outbox is tens of gigabytes as plain text, about a twentieth of that compressed).
     pub fn create(path: &Path) -> std::io::Result<Outbox> {
+        Outbox::create_lane(path, 0, 1)
+    }
+
+    /// The outbox of lane `lane` of `lanes` (`lanes.rs`): its ids name the lane when there are
+    /// several.
+    pub fn create_lane(path: &Path, lane: usize, lanes: usize) -> std::io::Result<Outbox> {
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let sink = if path.extension().is_some_and(|x| x == "zst") {
             Sink::Zstd(zstd::stream::write::Encoder::new(file, 3)?)
@@ -132,7 +140,8 @@ impl Outbox {
         let flag = failed.clone();
         let writer = std::thread::Builder::new().name("outbox".into()).spawn(move || write_lines(sink, receiver, flag))?;
         let state = Pending { lines: Vec::with_capacity(BATCH), count: 0, jobs: Some(jobs), writer: Some(writer) };
-        Ok(Outbox { state: Mutex::new(state), failed })
+        let ids = if lanes > 1 { format!("outbox-{lane}-") } else { "outbox-".to_string() };
+        Ok(Outbox { state: Mutex::new(state), ids, failed })
     }
 
     /// Writes everything dispatched so far through to the file; the number of lines so far.
@@ -200,7 +209,7 @@ impl Dispatcher for Outbox {
         }
         g.lines.push(line);
         g.count += 1;
-        let id = format!("outbox-{}", g.count);
+        let id = format!("{}{}", self.ids, g.count);
         if g.lines.len() >= BATCH {
             let lines = std::mem::replace(&mut g.lines, Vec::with_capacity(BATCH));
             let jobs = g.jobs.as_ref().ok_or_else(|| DeliveryError::Temporary("the outbox is finished".into()))?;

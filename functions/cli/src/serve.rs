@@ -84,7 +84,7 @@ impl Server {
     /// Sends what is due by `until` (held for quiet hours, retries), as release schedules would.
     pub fn release_until(&self, until: DateTime<Utc>) -> Result<()> {
         let mut tally = self.tally.lock().expect("tally");
-        futures::executor::block_on(release_until(&self.pipeline(), &self.store, until, &mut tally))?;
+        futures::executor::block_on(release_until(&self.pipeline(), until, &mut tally))?;
         self.outbox.flush()?;
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! `simulate`: replay an election folder through the pipeline on a virtual clock.
 
+use crate::lane_threads::{in_lanes, Lanes};
 use crate::outbox::Outbox;
 use crate::read_ahead::ReadAhead;
 use crate::reports::FileReport;
@@ -97,9 +98,14 @@ pub fn load_folder(dir: &Path) -> Result<ElectionFolder> {
 
 /// A fresh embedded store in `out` (an earlier run's file is removed), with `out/reports/`.
 pub fn fresh_store(out: &Path) -> Result<SqliteStore> {
+    fresh_store_at(out, "state.db")
+}
+
+/// A fresh embedded store `out/<name>` (an earlier run's file is removed), with `out/reports/`.
+pub fn fresh_store_at(out: &Path, name: &str) -> Result<SqliteStore> {
     std::fs::create_dir_all(out.join("reports")).with_context(|| format!("{}: cannot be created", out.display()))?;
-    let db = out.join("state.db");
-    for stale in [db.clone(), out.join("state.db-wal"), out.join("state.db-shm")] {
+    let db = out.join(name);
+    for stale in [db.clone(), out.join(format!("{name}-wal")), out.join(format!("{name}-shm"))] {
         let _ = std::fs::remove_file(stale);
     }
     Ok(SqliteStore::open_scratch(&db)?)
@@ -122,55 +128,96 @@ impl Simulation<'_> {
 
     /// Runs the election with its outbox in `out/<outbox>` (zstd-compressed if it ends `.zst`).
     pub fn run_writing(&self, outbox: &str) -> Result<Summary> {
+        self.run_in_lanes(outbox, 1)
+    }
+
+    /// Runs the election on `lanes` stores split by voter (`lanes.rs`), files of a row a voter
+    /// applied on a thread a lane. One lane writes `state.db` and `out/<outbox>`; more write
+    /// `state.<k>.db` and `outbox.<k>.jsonl[.zst]`, each lane's messages in its own order.
+    pub fn run_in_lanes(&self, outbox: &str, lanes: usize) -> Result<Summary> {
+        let lanes = lanes.max(1);
         let ElectionFolder { election, catalog, voice } = load_folder(self.dir)?;
         let timeline = read_timeline(self.dir)?;
-        let store = fresh_store(self.out)?;
-        let _ = std::fs::remove_file(self.out.join(if outbox == OUTBOX { OUTBOX_ZST } else { OUTBOX }));
-        let outbox = Outbox::create(&self.out.join(outbox))?;
+        remove_earlier_runs(self.out)?;
+        let stores = (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.db", k, lanes))).collect::<Result<Vec<_>>>()?;
+        let outboxes = (0..lanes).map(|k| Outbox::create_lane(&self.out.join(lane_file(outbox, k, lanes)), k, lanes)).collect::<std::io::Result<Vec<_>>>()?;
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
         let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
-        let pipeline = Pipeline { store: &store, dispatcher: &outbox, queue: &wmb_core::ports::Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
+        let ctx = Lanes { stores: &stores, outboxes: &outboxes, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
+        // Each release and each file is one transaction a lane (far faster on disk).
+        let each = |f: fn(&SqliteStore) -> Result<(), wmb_core::ports::StoreError>| stores.iter().try_for_each(f);
         let mut tally = Tally::default();
         let mut files = vec![];
-        futures::executor::block_on(async {
-            for arrival in &timeline {
-                // Each release and each file is one transaction (far faster on disk).
-                store.begin()?;
-                let released = release_until(&pipeline, &store, arrival.at, &mut tally).await;
-                store.commit()?;
-                released?;
-                let path = self.dir.join(&arrival.path);
-                store.begin()?;
-                let before = tally.milestones.clone();
-                let report = ingest_file(&pipeline, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally).await;
-                store.commit()?;
-                let mut report = report?;
-                report.milestones = tally.milestones.iter().map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0))).filter(|(_, n)| *n > 0).collect();
-                report.write(&self.out.join("reports"))?;
-                files.push(report);
-            }
-            // Run the clock on until nothing is held.
-            store.begin()?;
-            let released = release_until(&pipeline, &store, DateTime::<Utc>::MAX_UTC, &mut tally).await;
-            store.commit()?;
+        for arrival in &timeline {
+            each(SqliteStore::begin)?;
+            let released = ctx.release_until(arrival.at, &mut tally);
+            each(SqliteStore::commit)?;
             released?;
-            anyhow::Ok(())
-        })?;
-        let summary = Summary {
-            election_id: election.id().to_string(),
-            files,
-            messages_in_outbox: outbox.finish()?,
-            still_held: store.held_count()?,
-            failed_sends: store.failures()?,
-            tally,
-        };
+            let path = self.dir.join(&arrival.path);
+            each(SqliteStore::begin)?;
+            if defers_indexes(arrival.kind) {
+                each(SqliteStore::defer_indexes)?;
+            }
+            let before = tally.milestones.clone();
+            let report = if in_lanes(arrival.kind) {
+                ctx.ingest(&path, &arrival.path, arrival.kind, arrival.at, &mut tally)
+            } else {
+                ctx.with_pipeline(0, |p| futures::executor::block_on(ingest_file(p, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally)))
+            };
+            each(SqliteStore::commit)?;
+            let mut report = report?;
+            report.milestones = tally.milestones.iter().map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0))).filter(|(_, n)| *n > 0).collect();
+            report.write(&self.out.join("reports"))?;
+            files.push(report);
+        }
+        // Run the clock on until nothing is held.
+        each(SqliteStore::begin)?;
+        let released = ctx.release_until(DateTime::<Utc>::MAX_UTC, &mut tally);
+        each(SqliteStore::commit)?;
+        released?;
+        let mut messages_in_outbox = 0;
+        let mut still_held = 0;
+        let mut failed_sends = vec![];
+        for (store, outbox) in stores.iter().zip(&outboxes) {
+            messages_in_outbox += outbox.finish()?;
+            still_held += store.held_count()?;
+            failed_sends.extend(store.failures()?);
+        }
+        failed_sends.sort();
+        let summary = Summary { election_id: election.id().to_string(), files, messages_in_outbox, still_held, failed_sends, tally };
         std::fs::write(self.out.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
         write_daily_summaries(&self.out.join("reports"), &summary.tally.county_days)?;
         Ok(summary)
     }
 }
 
-use wmb_core::ports::HoldQueue;
+/// A lane's file: the name itself for one lane, `state.<k>.db` and `outbox.<k>.jsonl` for more.
+pub fn lane_file(name: &str, lane: usize, lanes: usize) -> String {
+    match (lanes, name.split_once('.')) {
+        (1, _) | (_, None) => name.to_string(),
+        (_, Some((stem, rest))) => format!("{stem}.{lane}.{rest}"),
+    }
+}
+
+/// An earlier run's store and outbox files in `out`, whatever its lanes: removed.
+fn remove_earlier_runs(out: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(out) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if (name.starts_with("state.") && name.contains(".db")) || (name.starts_with("outbox.") && name.contains(".jsonl")) {
+            std::fs::remove_file(entry.path()).with_context(|| format!("{}: cannot be removed", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Files that write a row a voter (the roll, statuses, scans) leave the indexes only sign-ups
+/// read to be built after them (store.rs, `defer_indexes`).
+pub fn defers_indexes(kind: FileKind) -> bool {
+    matches!(kind, FileKind::Voters | FileKind::Vbm | FileKind::Vph | FileKind::Scans)
+}
+
+use wmb_core::ports::{Dispatcher, Store};
 
 /// Each county's summary of each day something happened for its voters, as the morning job
 /// writes them on AWS: `reports/<NN>/daily/<date>.csv`.
@@ -186,8 +233,8 @@ pub fn write_daily_summaries(reports: &Path, days: &wmb_core::daily::CountyDays)
 }
 
 /// Releases everything held up to `until`, in time order, as the release schedules would.
-pub async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: &SqliteStore, until: DateTime<Utc>, tally: &mut Tally) -> Result<()> {
-    while let Some(next) = store.next_release().await? {
+pub async fn release_until<S: Store, D: Dispatcher>(pipeline: &Pipeline<'_, S, D>, until: DateTime<Utc>, tally: &mut Tally) -> Result<()> {
+    while let Some(next) = pipeline.store.next_release().await? {
         if next > until {
             break;
         }
@@ -198,15 +245,15 @@ pub async fn release_until(pipeline: &Pipeline<'_, SqliteStore, Outbox>, store: 
 
 /// A county file's rows, read and parsed on a thread of their own while the pipeline applies
 /// the rows before (its header is checked here first).
-fn open_rows<T: RowFormat + Send + 'static>(path: &Path, name: &str) -> Result<ReadAhead<Result<Line<T>, RowError>>, wmb_core::formats::FileError> {
+pub(crate) fn open_rows<T: RowFormat + Send + 'static>(path: &Path, name: &str) -> Result<ReadAhead<Result<Line<T>, RowError>>, wmb_core::formats::FileError> {
     let file = File::open(path)
         .map_err(|e| wmb_core::formats::FileError::Unreadable { file: name.to_string(), reason: e.to_string() })?;
     Ok(ReadAhead::new(read_rows::<_, T>(name, file)?))
 }
 
 /// Reads one county file into the pipeline; bad rows go to the file's report.
-pub async fn ingest_file(
-    pipeline: &Pipeline<'_, SqliteStore, Outbox>,
+pub async fn ingest_file<S: Store, D: Dispatcher>(
+    pipeline: &Pipeline<'_, S, D>,
     elections: &BTreeMap<String, Election>,
     path: &Path,
     name: &str,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
@@ -12,6 +13,36 @@ use wmb_core::signup::{IdentityKey, Subscription};
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// The secondary indexes only reads need; see [`SqliteStore::defer_indexes`].
+    late: [LateIndex; 2],
+}
+
+/// A secondary index that a file of many rows may leave out: built once after the file, it is
+/// one sort of its rows; kept up to date, it is an insert at a random place for every row (most
+/// of them pages the cache no longer holds, once the store outgrows it).
+struct LateIndex {
+    create: &'static str,
+    drop: &'static str,
+    /// Whether the index is there now (changed only under the connection's lock).
+    built: AtomicBool,
+}
+
+const KEPT_BY_VOTER: usize = 0;
+const VOTERS_BY_IDENTITY: usize = 1;
+
+fn late_indexes() -> [LateIndex; 2] {
+    [
+        LateIndex {
+            create: "CREATE INDEX IF NOT EXISTS kept_voter ON kept(votecal_id, id)",
+            drop: "DROP INDEX IF EXISTS kept_voter",
+            built: AtomicBool::new(true),
+        },
+        LateIndex {
+            create: "CREATE INDEX IF NOT EXISTS voters_identity ON voters(identity)",
+            drop: "DROP INDEX IF EXISTS voters_identity",
+            built: AtomicBool::new(true),
+        },
+    ]
 }
 
 // Tables keyed by text are WITHOUT ROWID (one b-tree, not a table and its key's index). Row ids
@@ -19,7 +50,6 @@ pub struct SqliteStore {
 // AUTOINCREMENT bookkeeping on each insert.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS voters (votecal_id TEXT PRIMARY KEY, identity TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS voters_identity ON voters(identity);
 CREATE TABLE IF NOT EXISTS subscriptions (votecal_id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journeys (election_id TEXT NOT NULL, votecal_id TEXT NOT NULL, version INTEGER NOT NULL,
     record TEXT NOT NULL, PRIMARY KEY (election_id, votecal_id)) WITHOUT ROWID;
@@ -33,7 +63,6 @@ CREATE TABLE IF NOT EXISTS changes (id TEXT PRIMARY KEY, version INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kept (id INTEGER PRIMARY KEY, votecal_id TEXT NOT NULL, record TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS kept_voter ON kept(votecal_id, id);
 CREATE TABLE IF NOT EXISTS sent (provider_id TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
 ";
@@ -54,8 +83,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").map_err(unavailable)?;
-        conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        SqliteStore::with_schema(conn)
     }
 
     /// A store rebuilt from an election folder on every start (`simulate`, `serve`): nothing in
@@ -67,17 +95,49 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.execute_batch(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
-             PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;",
+             PRAGMA cache_size = -262144;",
         )
         .map_err(unavailable)?;
-        conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        SqliteStore::with_schema(conn)
     }
 
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_in_memory().map_err(unavailable)?;
+        SqliteStore::with_schema(conn)
+    }
+
+    fn with_schema(conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        let late = late_indexes();
+        for index in &late {
+            conn.execute_batch(index.create).map_err(unavailable)?;
+        }
+        Ok(SqliteStore { conn: Mutex::new(conn), late })
+    }
+
+    /// Before a file of many rows (the roll, status files, scans): drops the indexes only reads
+    /// need (kept facts by voter, the roll by identity). The first read that needs one builds it
+    /// again, from all the rows at once; a store that is never read that way never builds it.
+    pub fn defer_indexes(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            for index in &self.late {
+                if index.built.load(Ordering::SeqCst) {
+                    c.execute_batch(index.drop)?;
+                    index.built.store(false, Ordering::SeqCst);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The index a read needs, built if a file left it out (called under the lock).
+    fn ensure_index(&self, c: &Connection, which: usize) -> rusqlite::Result<()> {
+        let index = &self.late[which];
+        if !index.built.load(Ordering::SeqCst) {
+            c.execute_batch(index.create)?;
+            index.built.store(true, Ordering::SeqCst);
+        }
+        Ok(())
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -146,6 +206,7 @@ impl VoterRoll for SqliteStore {
 
     async fn voters_by_identity(&self, key: &IdentityKey) -> Result<Vec<VoterRecord>, StoreError> {
         let rows: Vec<String> = self.with(|c| {
+            self.ensure_index(c, VOTERS_BY_IDENTITY)?;
             let mut q = c.prepare_cached("SELECT record FROM voters WHERE identity = ?1 ORDER BY votecal_id")?;
             let rows = q.query_map([&key.0], |r| r.get(0))?.collect::<Result<Vec<_>, _>>();
             rows
@@ -282,6 +343,7 @@ impl KeptFacts for SqliteStore {
 
     async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<wmb_core::kept::KeptFact>, StoreError> {
         let rows: Vec<String> = self.with(|c| {
+            self.ensure_index(c, KEPT_BY_VOTER)?;
             let mut q = c.prepare_cached("SELECT record FROM kept WHERE votecal_id = ?1 ORDER BY id")?;
             let rows = q.query_map([votecal_id], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)

@@ -51,6 +51,38 @@ pub struct Tally {
     pub county_days: CountyDays,
 }
 
+impl Tally {
+    /// Adds another's counts to these (the local replay's lanes each count their own voters).
+    pub fn merge(&mut self, other: Tally) {
+        fn add(mine: &mut BTreeMap<String, u64>, theirs: BTreeMap<String, u64>) {
+            for (k, n) in theirs {
+                *mine.entry(k).or_default() += n;
+            }
+        }
+        // Every field named: a new one does not compile until it is merged too.
+        let Tally { milestones, sent, held, queued, superseded, duplicates, too_late, not_enrolled, not_subscribed, moved_county, retried, failed, signups_accepted, signups_refused, county_days } = other;
+        add(&mut self.milestones, milestones);
+        add(&mut self.sent, sent);
+        add(&mut self.signups_refused, signups_refused);
+        for (mine, theirs) in [
+            (&mut self.held, held),
+            (&mut self.queued, queued),
+            (&mut self.superseded, superseded),
+            (&mut self.duplicates, duplicates),
+            (&mut self.too_late, too_late),
+            (&mut self.not_enrolled, not_enrolled),
+            (&mut self.not_subscribed, not_subscribed),
+            (&mut self.moved_county, moved_county),
+            (&mut self.retried, retried),
+            (&mut self.failed, failed),
+            (&mut self.signups_accepted, signups_accepted),
+        ] {
+            *mine += theirs;
+        }
+        self.county_days.merge(county_days);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]

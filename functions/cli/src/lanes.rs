@@ -1,0 +1,239 @@
+//! Lanes: the replay's store split by voter into several SQLite files, so that files of a row a
+//! voter (the roll, status files) are applied on as many threads as there are lanes.
+//!
+//! Every record goes to one lane, chosen from its own key: a voter's roll entry, subscription,
+//! journeys, kept facts, held messages and outbox lines by the VoteCal ID; a ledger entry by its
+//! message key's second part (the VoteCal ID in every key of a voter's message:
+//! `<election>#<id>#…`, `signup#<id>#…`; so a lane's thread claims in its own store); a
+//! crosswalk entry by its IMb; counters, contacts and pending changes by their keys. So the lanes together answer every question as one store would, whichever thread asks:
+//! the roll by identity asks every lane; releases take only the lane's own held messages (a
+//! lane's thread releases them). Threads in lanes never touch the same voter, and the records
+//! shared between voters (counters, contacts, pending changes, the crosswalk) are only written
+//! by sign-ups and crosswalk files, which run on one thread.
+
+use crate::outbox::Outbox;
+use crate::store::SqliteStore;
+use chrono::{DateTime, Utc};
+use wmb_core::access::PendingChange;
+use wmb_core::formats::VoterRecord;
+use wmb_core::lifecycle::BallotJourney;
+use wmb_core::notify::Notification;
+use wmb_core::ports::*;
+use wmb_core::signup::{IdentityKey, Subscription};
+
+/// The lane of a key among `n`: FNV-1a, fixed, so a key is in the same lane on every run.
+pub fn lane_of(key: &str, n: usize) -> usize {
+    if n <= 1 {
+        return 0;
+    }
+    (wmb_core::notify::fnv1a(key.as_bytes()) % n as u64) as usize
+}
+
+/// The part of a message key that chooses its ledger entry's lane: the second (see above).
+fn ledger_part(key: &str) -> &str {
+    key.split('#').nth(1).unwrap_or(key)
+}
+
+/// All lanes' stores and outboxes, seen from one lane (whose held messages it releases).
+#[derive(Clone, Copy)]
+pub struct Lane<'a> {
+    pub stores: &'a [SqliteStore],
+    pub outboxes: &'a [Outbox],
+    pub own: usize,
+}
+
+impl<'a> Lane<'a> {
+    fn of(&self, key: &str) -> &'a SqliteStore {
+        &self.stores[lane_of(key, self.stores.len())]
+    }
+}
+
+impl VoterRoll for Lane<'_> {
+    async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
+        self.of(&voter.votecal_id).put_voter(voter).await
+    }
+
+    async fn put_voters(&self, voters: &[VoterRecord]) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for v in voters {
+            written += self.of(&v.votecal_id).put_voters(std::slice::from_ref(v)).await?;
+        }
+        Ok(written)
+    }
+
+    async fn voter(&self, votecal_id: &str) -> Result<Option<VoterRecord>, StoreError> {
+        self.of(votecal_id).voter(votecal_id).await
+    }
+
+    /// Every lane's matches, in VoteCal ID order (as one store gives them).
+    async fn voters_by_identity(&self, key: &IdentityKey) -> Result<Vec<VoterRecord>, StoreError> {
+        let mut all = vec![];
+        for store in self.stores {
+            all.extend(store.voters_by_identity(key).await?);
+        }
+        all.sort_by(|a, b| a.votecal_id.cmp(&b.votecal_id));
+        Ok(all)
+    }
+}
+
+impl SubscriptionStore for Lane<'_> {
+    async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
+        self.of(&sub.votecal_id).put_subscription(sub).await
+    }
+
+    async fn subscription(&self, votecal_id: &str) -> Result<Option<Subscription>, StoreError> {
+        self.of(votecal_id).subscription(votecal_id).await
+    }
+}
+
+impl JourneyStore for Lane<'_> {
+    async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        self.of(votecal_id).journey(election_id, votecal_id).await
+    }
+
+    async fn recent_journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
+        self.of(votecal_id).recent_journey(election_id, votecal_id).await
+    }
+
+    async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, decided: usize) -> Result<u64, StoreError> {
+        self.of(&journey.votecal_id).put_journey(journey, expected, decided).await
+    }
+
+    async fn journeys_of_voter(&self, votecal_id: &str) -> Result<Vec<BallotJourney>, StoreError> {
+        self.of(votecal_id).journeys_of_voter(votecal_id).await
+    }
+}
+
+impl KeptFacts for Lane<'_> {
+    fn may_be_subscribed(&self, votecal_id: &str) -> bool {
+        self.of(votecal_id).may_be_subscribed(votecal_id)
+    }
+
+    async fn keep(&self, fact: wmb_core::kept::KeptFact) -> Result<(), StoreError> {
+        let store = self.of(&fact.votecal_id);
+        store.keep(fact).await
+    }
+
+    async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<wmb_core::kept::KeptFact>, StoreError> {
+        self.of(votecal_id).kept_facts(votecal_id).await
+    }
+}
+
+impl MessageLedger for Lane<'_> {
+    async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, StoreError> {
+        self.of(ledger_part(key)).claim(key, now).await
+    }
+
+    async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
+        self.of(ledger_part(key)).complete(key, outcome).await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.of(ledger_part(key)).release(key).await
+    }
+}
+
+impl ReceiptLedger for Lane<'_> {
+    async fn sent_key(&self, provider_id: &str) -> Result<Option<String>, StoreError> {
+        for store in self.stores {
+            if let Some(key) = store.sent_key(provider_id).await? {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &wmb_core::receipts::Delivery) -> Result<Recorded, StoreError> {
+        self.of(ledger_part(key)).record_delivery(key, provider_id, delivery).await
+    }
+}
+
+impl HoldQueue for Lane<'_> {
+    async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
+        self.of(&n.votecal_id).hold(n).await
+    }
+
+    /// This lane's own: each lane's thread releases its voters' messages.
+    async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        self.stores[self.own].take_due(now, limit).await
+    }
+
+    async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.stores[self.own].next_release().await
+    }
+}
+
+impl ImbCrosswalk for Lane<'_> {
+    async fn put_mapping(&self, mapping: &wmb_core::usps::ImbMapping) -> Result<bool, StoreError> {
+        self.of(&mapping.tracking).put_mapping(mapping).await
+    }
+
+    async fn mapping(&self, tracking: &str) -> Result<Option<wmb_core::usps::ImbMapping>, StoreError> {
+        self.of(tracking).mapping(tracking).await
+    }
+}
+
+impl PendingChanges for Lane<'_> {
+    async fn change(&self, id: &str) -> Result<Option<Versioned<PendingChange>>, StoreError> {
+        self.of(id).change(id).await
+    }
+
+    async fn put_change(&self, change: &PendingChange, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.of(&change.id).put_change(change, expected).await
+    }
+}
+
+impl Counters for Lane<'_> {
+    async fn bump(&self, key: &str, expires_at: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.of(key).bump(key, expires_at).await
+    }
+
+    async fn count(&self, key: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.of(key).count(key, now).await
+    }
+}
+
+impl ContactIndex for Lane<'_> {
+    async fn contact(&self, name: &str) -> Result<ContactEntry, StoreError> {
+        self.of(name).contact(name).await
+    }
+
+    async fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> Result<bool, StoreError> {
+        self.of(name).link_contact(name, votecal_id, max).await
+    }
+
+    async fn unlink_contact(&self, name: &str, votecal_id: &str) -> Result<(), StoreError> {
+        self.of(name).unlink_contact(name, votecal_id).await
+    }
+
+    async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
+        self.of(name).set_sms_stopped(name, stopped).await
+    }
+}
+
+impl Dispatcher for Lane<'_> {
+    fn receipts_find_it_by_id(&self, _msg: &OutgoingMessage) -> bool {
+        false
+    }
+
+    /// To the outbox of the voter's lane.
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        self.outboxes[lane_of(&msg.votecal_id, self.outboxes.len())].dispatch(msg).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_keeps_its_lane_and_keys_spread_over_the_lanes() {
+        assert_eq!(lane_of("CA123", 1), 0);
+        assert_eq!(lane_of("CA123", 2), lane_of("CA123", 2));
+        let mut counts = [0usize; 2];
+        for i in 0..10_000 {
+            counts[lane_of(&format!("CA{i:09}"), 2)] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 4_500), "{counts:?}");
+    }
+}
