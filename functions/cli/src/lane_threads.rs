@@ -5,11 +5,13 @@ use crate::lanes::{lane_of, Lane};
 use crate::outbox::Outbox;
 use crate::reports::FileReport;
 use crate::store::SqliteStore;
-use anyhow::{anyhow, Result};
+use crate::simulate::{accept, ElectionRow};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use wmb_core::access::AccessKeys;
 use wmb_core::election::Election;
 use wmb_core::formats::{FileKind, Participation, VbmStatus, VoterRecord};
@@ -44,9 +46,9 @@ impl Lanes<'_> {
         self.stores.len()
     }
 
-    /// `f` with the pipeline seen from lane `own`.
-    pub fn with_pipeline<R>(&self, own: usize, f: impl FnOnce(&Pipeline<'_, Lane<'_>, Lane<'_>>) -> R) -> R {
-        let lane = Lane { stores: self.stores, outboxes: self.outboxes, own };
+    /// `f` with the pipeline seen from lane `own` (or from none: see `Lane`).
+    pub fn with_pipeline<R>(&self, own: impl Into<Option<usize>>, f: impl FnOnce(&Pipeline<'_, Lane<'_>, Lane<'_>>) -> R) -> R {
+        let lane = Lane { stores: self.stores, outboxes: self.outboxes, own: own.into() };
         let pipeline = Pipeline { store: &lane, dispatcher: &lane, queue: &Inline, catalog: self.catalog, elections: self.elections, voice: self.voice, access: self.access };
         f(&pipeline)
     }
@@ -60,7 +62,7 @@ impl Lanes<'_> {
         let f = &f;
         std::thread::scope(|s| {
             let threads: Vec<_> = (0..self.count()).map(|k| std::thread::Builder::new().name(format!("lane {k}")).spawn_scoped(s, move || f(k))).collect::<Result<_, _>>()?;
-            threads.into_iter().map(|t| t.join().map_err(|_| anyhow!("a lane's thread panicked"))?).collect()
+            join_all(threads)
         })
     }
 
@@ -78,22 +80,26 @@ impl Lanes<'_> {
 
     /// A file of a row a voter, its rows read on one thread and applied on their voters' lanes.
     /// Rows the file's format refuses, and statuses of elections not defined, go to the report
-    /// as they do on one thread.
+    /// as they do on one thread (`simulate::accept`). A lane that fails stops the file: the
+    /// others take no more rows, and its error (or panic) is the answer.
     pub fn ingest(&self, path: &Path, name: &str, kind: FileKind, now: DateTime<Utc>, tally: &mut Tally) -> Result<FileReport> {
         let mut report = FileReport::new(name, kind);
-        let unknown_election = |id: &str| format!("election '{id}' is not defined");
-        let lanes = self.count();
+        let stop = AtomicBool::new(false);
         let tallies = std::thread::scope(|s| -> Result<Vec<Tally>> {
             let mut senders = vec![];
             let mut threads = vec![];
-            for k in 0..lanes {
+            for k in 0..self.count() {
                 let (tx, rx) = sync_channel::<Vec<Row>>(WAITING);
                 senders.push(tx);
+                let stop = &stop;
                 let work = move || -> Result<Tally> {
                     let mut mine = Tally::default();
-                    self.with_pipeline(k, |p| {
+                    let applied = self.with_pipeline(k, |p| {
                         futures::executor::block_on(async {
                             for rows in rx {
+                                if stop.load(Ordering::Relaxed) {
+                                    break;
+                                }
                                 for row in rows {
                                     match row {
                                         Row::Voter(v) => p.record_voter(&v).await?,
@@ -104,80 +110,103 @@ impl Lanes<'_> {
                             }
                             anyhow::Ok(())
                         })
-                    })?;
-                    Ok(mine)
+                    });
+                    if applied.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    applied.map(|()| mine)
                 };
                 threads.push(std::thread::Builder::new().name(format!("lane {k}")).spawn_scoped(s, work)?);
             }
-            let mut batches: Vec<Vec<Row>> = (0..lanes).map(|_| Vec::with_capacity(BATCH)).collect();
-            // A lane that stopped (its error is the answer) takes no more rows.
-            let send = |lane: usize, row: Row, batches: &mut Vec<Vec<Row>>| {
-                batches[lane].push(row);
-                if batches[lane].len() >= BATCH {
-                    let full = std::mem::replace(&mut batches[lane], Vec::with_capacity(BATCH));
-                    return senders[lane].send(full).is_ok();
-                }
-                true
-            };
-            let mut going = true;
-            macro_rules! route {
-                ($t:ty, $variant:ident, $election:expr) => {
-                    match crate::simulate::open_rows::<$t>(path, name) {
-                        Err(e) => report.file_error = Some(e.to_string()),
-                        Ok(rows) => {
-                            for row in rows {
-                                match row {
-                                    Err(e) => report.reject(e),
-                                    Ok(l) if ($election)(&l.row).is_some_and(|id: &str| !self.elections.contains_key(id)) => {
-                                        report.reject_field(l.line, "election_id", unknown_election(($election)(&l.row).unwrap_or_default()))
-                                    }
-                                    Ok(l) => {
-                                        report.accepted += 1;
-                                        let lane = lane_of(&l.row.votecal_id, lanes);
-                                        if !send(lane, Row::$variant(l.row), &mut batches) {
-                                            going = false;
-                                            break;
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                };
-            }
-            match kind {
-                FileKind::Voters => route!(VoterRecord, Voter, no_election),
-                FileKind::Vbm => route!(VbmStatus, Status, status_election),
-                FileKind::Vph => route!(Participation, Participation, participation_election),
+            let routed = match kind {
+                FileKind::Voters => self.route(path, name, &mut report, Row::Voter, &senders, &stop),
+                FileKind::Vbm => self.route(path, name, &mut report, Row::Status, &senders, &stop),
+                FileKind::Vph => self.route(path, name, &mut report, Row::Participation, &senders, &stop),
                 _ => unreachable!("only files of a row a voter go to the lanes"),
-            }
-            if going {
-                for (lane, rest) in batches.into_iter().enumerate() {
-                    let _ = senders[lane].send(rest);
-                }
-            }
+            };
             drop(senders);
-            threads.into_iter().map(|t| t.join().map_err(|_| anyhow!("a lane's thread panicked"))?).collect()
+            let tallies = join_all(threads)?;
+            routed.map(|()| tallies)
         })?;
         tallies.into_iter().for_each(|t| tally.merge(t));
         Ok(report)
+    }
+
+    /// Reads a file's rows and hands each accepted one to its voter's lane, a batch at a time.
+    fn route<T: LaneRow>(&self, path: &Path, name: &str, report: &mut FileReport, wrap: fn(T) -> Row, senders: &[SyncSender<Vec<Row>>], stop: &AtomicBool) -> Result<()> {
+        let rows = match crate::simulate::open_rows::<T>(path, name) {
+            Ok(rows) => rows,
+            Err(e) => {
+                report.file_error = Some(e.to_string());
+                return Ok(());
+            }
+        };
+        let mut batches: Vec<Vec<Row>> = senders.iter().map(|_| Vec::with_capacity(BATCH)).collect();
+        for row in rows {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let Some(l) = accept(report, self.elections, row) else { continue };
+            let lane = lane_of(l.row.voter(), senders.len());
+            batches[lane].push(wrap(l.row));
+            if batches[lane].len() >= BATCH {
+                let full = std::mem::replace(&mut batches[lane], Vec::with_capacity(BATCH));
+                // A lane that stopped takes no more rows; its error is the answer.
+                if senders[lane].send(full).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        for (lane, rest) in batches.into_iter().enumerate() {
+            let _ = senders[lane].send(rest);
+        }
+        Ok(())
+    }
+}
+
+/// The threads' answers in lane order: the first error, or a lane's panic passed on as it was.
+fn join_all<T>(threads: Vec<std::thread::ScopedJoinHandle<'_, Result<T>>>) -> Result<Vec<T>> {
+    let mut out = vec![];
+    let mut first_error = None;
+    for t in threads {
+        match t.join() {
+            Ok(Ok(v)) => out.push(v),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// A row a lane applies: a roll, status or participation row, with its voter.
+trait LaneRow: ElectionRow + wmb_core::formats::RowFormat + Send + 'static {
+    fn voter(&self) -> &str;
+}
+
+impl LaneRow for VoterRecord {
+    fn voter(&self) -> &str {
+        &self.votecal_id
+    }
+}
+
+impl LaneRow for VbmStatus {
+    fn voter(&self) -> &str {
+        &self.votecal_id
+    }
+}
+
+impl LaneRow for Participation {
+    fn voter(&self) -> &str {
+        &self.votecal_id
     }
 }
 
 /// Whether a file's rows go to the lanes (a row a voter, nothing shared between voters).
 pub fn in_lanes(kind: FileKind) -> bool {
     matches!(kind, FileKind::Voters | FileKind::Vbm | FileKind::Vph)
-}
-
-/// The election a row is for: none for the roll.
-fn no_election(_: &VoterRecord) -> Option<&str> {
-    None
-}
-
-fn status_election(row: &VbmStatus) -> Option<&str> {
-    Some(&row.election_id)
-}
-
-fn participation_election(row: &Participation) -> Option<&str> {
-    Some(&row.election_id)
 }

@@ -3,13 +3,17 @@
 //!
 //! Every record goes to one lane, chosen from its own key: a voter's roll entry, subscription,
 //! journeys, kept facts, held messages and outbox lines by the VoteCal ID; a ledger entry by its
-//! message key's second part (the VoteCal ID in every key of a voter's message:
-//! `<election>#<id>#…`, `signup#<id>#…`; so a lane's thread claims in its own store); a
-//! crosswalk entry by its IMb; counters, contacts and pending changes by their keys. So the lanes together answer every question as one store would, whichever thread asks:
-//! the roll by identity asks every lane; releases take only the lane's own held messages (a
-//! lane's thread releases them). Threads in lanes never touch the same voter, and the records
-//! shared between voters (counters, contacts, pending changes, the crosswalk) are only written
-//! by sign-ups and crosswalk files, which run on one thread.
+//! message key's second `#` part (the VoteCal ID in every key of a milestone, reminder or
+//! sign-up message: `<election>#<id>#…`, `signup#<id>#…`, so a lane's thread claims in its own
+//! store; a code's key has its change there, which `simulate` never sends); a crosswalk entry by
+//! its IMb; counters, contacts and pending changes by their keys. The roll by identity asks every
+//! lane and sorts the answers as one store does. Held messages are taken from the lane the view
+//! belongs to (`own`: a lane's thread releases its own voters' messages), or from every lane in
+//! turn for a view of none.
+//!
+//! Lane threads never touch the same voter, and the records shared between voters (counters,
+//! contacts, pending changes, the crosswalk) are only written by sign-up and crosswalk files,
+//! which `simulate` applies on one thread.
 
 use crate::outbox::Outbox;
 use crate::store::SqliteStore;
@@ -34,12 +38,13 @@ fn ledger_part(key: &str) -> &str {
     key.split('#').nth(1).unwrap_or(key)
 }
 
-/// All lanes' stores and outboxes, seen from one lane (whose held messages it releases).
+/// All lanes' stores and outboxes, seen from one lane (whose held messages it releases) or from
+/// none (`own: None`: every lane's).
 #[derive(Clone, Copy)]
 pub struct Lane<'a> {
     pub stores: &'a [SqliteStore],
     pub outboxes: &'a [Outbox],
-    pub own: usize,
+    pub own: Option<usize>,
 }
 
 impl<'a> Lane<'a> {
@@ -153,13 +158,32 @@ impl HoldQueue for Lane<'_> {
         self.of(&n.votecal_id).hold(n).await
     }
 
-    /// This lane's own: each lane's thread releases its voters' messages.
+    /// This lane's own (each lane's thread releases its voters' messages); for a view of none,
+    /// the first lane's that has any due.
     async fn take_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Notification>, StoreError> {
-        self.stores[self.own].take_due(now, limit).await
+        if let Some(own) = self.own {
+            return self.stores[own].take_due(now, limit).await;
+        }
+        for store in self.stores {
+            let due = store.take_due(now, limit).await?;
+            if !due.is_empty() {
+                return Ok(due);
+            }
+        }
+        Ok(vec![])
     }
 
     async fn next_release(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.stores[self.own].next_release().await
+        if let Some(own) = self.own {
+            return self.stores[own].next_release().await;
+        }
+        let mut next: Option<DateTime<Utc>> = None;
+        for store in self.stores {
+            if let Some(at) = store.next_release().await? {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        Ok(next)
     }
 }
 
@@ -211,14 +235,20 @@ impl ContactIndex for Lane<'_> {
     }
 }
 
+impl<'a> Lane<'a> {
+    fn outbox(&self, msg: &OutgoingMessage) -> &'a Outbox {
+        &self.outboxes[lane_of(&msg.votecal_id, self.outboxes.len())]
+    }
+}
+
+/// Each message to the outbox of its voter's lane.
 impl Dispatcher for Lane<'_> {
-    fn receipts_find_it_by_id(&self, _msg: &OutgoingMessage) -> bool {
-        false
+    fn receipts_find_it_by_id(&self, msg: &OutgoingMessage) -> bool {
+        self.outbox(msg).receipts_find_it_by_id(msg)
     }
 
-    /// To the outbox of the voter's lane.
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
-        self.outboxes[lane_of(&msg.votecal_id, self.outboxes.len())].dispatch(msg).await
+        self.outbox(msg).dispatch(msg).await
     }
 }
 

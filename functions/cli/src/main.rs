@@ -2,8 +2,8 @@
 //! outbox instead of SES/SNS/Connect, and a virtual clock — plus file checking, synthetic
 //! data, template previews and the benchmark.
 
-/// The replay allocates and frees small records on its reader, pipeline and outbox threads;
-/// glibc's allocator spent about a sixth of its time on that.
+/// The replay allocates and frees small records on its reader, lane and outbox threads; with
+/// glibc's allocator a sixth of its time went to that.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -46,8 +46,9 @@ enum Command {
         /// tens of gigabytes as plain text).
         #[arg(long)]
         compress: bool,
-        /// Split the store by voter into this many lanes, each applied on a thread of its own
-        /// (one a core): `state.<k>.db` and `outbox.<k>.jsonl` for each lane.
+        /// Split the store by voter into this many lanes, each applied on a thread of its own (as
+        /// many as the machine has cores; their page caches share 512 MiB): `state.<k>.db` and
+        /// `outbox.<k>.jsonl` for each lane, the same messages and reports as one lane.
         #[arg(long, default_value_t = 1)]
         lanes: usize,
     },
@@ -161,7 +162,7 @@ fn run() -> Result<ExitCode> {
             let outbox = if compress { simulate::OUTBOX_ZST } else { simulate::OUTBOX };
             let summary = simulate::Simulation { dir: &dir, out: &out }.run_in_lanes(outbox, lanes)?;
             println!("election {}: {} files", summary.election_id, summary.files.len());
-            for f in &summary.files {
+            for (i, f) in summary.files.iter().enumerate() {
                 let status = match &f.file_error {
                     Some(e) => format!("NOT READ: {e}"),
                     None if f.not_used > 0 => format!(
@@ -173,7 +174,8 @@ fn run() -> Result<ExitCode> {
                     }
                     None => format!("{} accepted, {} rejected", f.accepted, f.rejected),
                 };
-                println!("  {:<34} {:<8} {status}", f.file, f.kind.as_str());
+                let took = summary.seconds.get(i).map(|s| format!(" ({s:.1} s)")).unwrap_or_default();
+                println!("  {:<34} {:<8} {status}{took}", f.file, f.kind.as_str());
             }
             let t = &summary.tally;
             let sent: Vec<String> = t.sent.iter().map(|(k, v)| format!("{k} {v}")).collect();

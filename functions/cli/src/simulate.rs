@@ -4,7 +4,7 @@ use crate::lane_threads::{in_lanes, Lanes};
 use crate::outbox::Outbox;
 use crate::read_ahead::ReadAhead;
 use crate::reports::FileReport;
-use crate::store::SqliteStore;
+use crate::store::{ReadIndex, SqliteStore};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -61,6 +61,10 @@ pub struct Summary {
     pub still_held: u64,
     pub failed_sends: Vec<(String, String)>,
     pub tally: Tally,
+    /// Seconds each file took (the releases before it included), in the files' order: printed,
+    /// not written (a second run would differ).
+    #[serde(skip)]
+    pub seconds: Vec<f64>,
 }
 
 /// What a run on an election folder needs: the election, the templates (checked against the
@@ -98,17 +102,18 @@ pub fn load_folder(dir: &Path) -> Result<ElectionFolder> {
 
 /// A fresh embedded store in `out` (an earlier run's file is removed), with `out/reports/`.
 pub fn fresh_store(out: &Path) -> Result<SqliteStore> {
-    fresh_store_at(out, "state.db")
+    fresh_store_at(out, "state.db", 256)
 }
 
-/// A fresh embedded store `out/<name>` (an earlier run's file is removed), with `out/reports/`.
-pub fn fresh_store_at(out: &Path, name: &str) -> Result<SqliteStore> {
+/// A fresh embedded store `out/<name>` with a page cache of `cache_mib` MiB (an earlier run's
+/// file is removed), with `out/reports/`.
+pub fn fresh_store_at(out: &Path, name: &str, cache_mib: usize) -> Result<SqliteStore> {
     std::fs::create_dir_all(out.join("reports")).with_context(|| format!("{}: cannot be created", out.display()))?;
     let db = out.join(name);
     for stale in [db.clone(), out.join(format!("{name}-wal")), out.join(format!("{name}-shm"))] {
         let _ = std::fs::remove_file(stale);
     }
-    Ok(SqliteStore::open_scratch(&db)?)
+    Ok(SqliteStore::open_scratch_with_cache(&db, cache_mib)?)
 }
 
 pub struct Simulation<'a> {
@@ -139,7 +144,9 @@ impl Simulation<'_> {
         let ElectionFolder { election, catalog, voice } = load_folder(self.dir)?;
         let timeline = read_timeline(self.dir)?;
         remove_earlier_runs(self.out)?;
-        let stores = (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.db", k, lanes))).collect::<Result<Vec<_>>>()?;
+        // One lane's page cache is 256 MiB; more share 512 MiB, at least 64 each.
+        let cache_mib = if lanes == 1 { 256 } else { (512 / lanes).max(64) };
+        let stores = (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.db", k, lanes), cache_mib)).collect::<Result<Vec<_>>>()?;
         let outboxes = (0..lanes).map(|k| Outbox::create_lane(&self.out.join(lane_file(outbox, k, lanes)), k, lanes)).collect::<std::io::Result<Vec<_>>>()?;
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
         let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
@@ -148,27 +155,30 @@ impl Simulation<'_> {
         let each = |f: fn(&SqliteStore) -> Result<(), wmb_core::ports::StoreError>| stores.iter().try_for_each(f);
         let mut tally = Tally::default();
         let mut files = vec![];
+        let mut seconds = vec![];
         for arrival in &timeline {
+            let started = std::time::Instant::now();
             each(SqliteStore::begin)?;
             let released = ctx.release_until(arrival.at, &mut tally);
             each(SqliteStore::commit)?;
             released?;
             let path = self.dir.join(&arrival.path);
             each(SqliteStore::begin)?;
-            if defers_indexes(arrival.kind) {
-                each(SqliteStore::defer_indexes)?;
+            if let Some(index) = index_left_out(arrival.kind) {
+                stores.iter().try_for_each(|s| s.defer_index(index))?;
             }
             let before = tally.milestones.clone();
             let report = if in_lanes(arrival.kind) {
                 ctx.ingest(&path, &arrival.path, arrival.kind, arrival.at, &mut tally)
             } else {
-                ctx.with_pipeline(0, |p| futures::executor::block_on(ingest_file(p, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally)))
+                ctx.with_pipeline(None, |p| futures::executor::block_on(ingest_file(p, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally)))
             };
             each(SqliteStore::commit)?;
             let mut report = report?;
             report.milestones = tally.milestones.iter().map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0))).filter(|(_, n)| *n > 0).collect();
             report.write(&self.out.join("reports"))?;
             files.push(report);
+            seconds.push(started.elapsed().as_secs_f64());
         }
         // Run the clock on until nothing is held.
         each(SqliteStore::begin)?;
@@ -184,7 +194,7 @@ impl Simulation<'_> {
             failed_sends.extend(store.failures()?);
         }
         failed_sends.sort();
-        let summary = Summary { election_id: election.id().to_string(), files, messages_in_outbox, still_held, failed_sends, tally };
+        let summary = Summary { election_id: election.id().to_string(), files, messages_in_outbox, still_held, failed_sends, tally, seconds };
         std::fs::write(self.out.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
         write_daily_summaries(&self.out.join("reports"), &summary.tally.county_days)?;
         Ok(summary)
@@ -211,10 +221,14 @@ fn remove_earlier_runs(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Files that write a row a voter (the roll, statuses, scans) leave the indexes only sign-ups
-/// read to be built after them (store.rs, `defer_indexes`).
-pub fn defers_indexes(kind: FileKind) -> bool {
-    matches!(kind, FileKind::Voters | FileKind::Vbm | FileKind::Vph | FileKind::Scans)
+/// The index only sign-ups read that a file of many rows of its table leaves to be built after
+/// it (store.rs, `defer_index`): the roll's by identity, or the kept facts' by voter.
+pub fn index_left_out(kind: FileKind) -> Option<ReadIndex> {
+    match kind {
+        FileKind::Voters => Some(ReadIndex::VotersByIdentity),
+        FileKind::Vbm | FileKind::Vph | FileKind::Scans => Some(ReadIndex::KeptByVoter),
+        FileKind::Signups | FileKind::Imb => None,
+    }
 }
 
 use wmb_core::ports::{Dispatcher, Store};
@@ -251,6 +265,45 @@ pub(crate) fn open_rows<T: RowFormat + Send + 'static>(path: &Path, name: &str) 
     Ok(ReadAhead::new(read_rows::<_, T>(name, file)?))
 }
 
+/// A row of the roll, a status file or a participation file, and the election it is for.
+pub(crate) trait ElectionRow {
+    fn election(&self) -> Option<&str>;
+}
+
+impl ElectionRow for VoterRecord {
+    fn election(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl ElectionRow for VbmStatus {
+    fn election(&self) -> Option<&str> {
+        Some(&self.election_id)
+    }
+}
+
+impl ElectionRow for Participation {
+    fn election(&self) -> Option<&str> {
+        Some(&self.election_id)
+    }
+}
+
+/// A row to apply, counted as accepted; or, in the report, a row the file's format refuses or
+/// one for an election not defined.
+pub(crate) fn accept<T: ElectionRow>(report: &mut FileReport, elections: &BTreeMap<String, Election>, row: Result<Line<T>, RowError>) -> Option<Line<T>> {
+    match row {
+        Err(e) => report.reject(e),
+        Ok(l) => match l.row.election() {
+            Some(id) if !elections.contains_key(id) => report.reject_field(l.line, "election_id", format!("election '{id}' is not defined")),
+            _ => {
+                report.accepted += 1;
+                return Some(l);
+            }
+        },
+    }
+    None
+}
+
 /// Reads one county file into the pipeline; bad rows go to the file's report.
 pub async fn ingest_file<S: Store, D: Dispatcher>(
     pipeline: &Pipeline<'_, S, D>,
@@ -276,41 +329,23 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
     }
     match kind {
         FileKind::Voters => {
-            for row in rows_or_report!(VoterRecord) {
-                match row {
-                    Ok(l) => {
-                        pipeline.record_voter(&l.row).await?;
-                        report.accepted += 1;
-                    }
-                    Err(e) => report.reject(e),
+            for l in rows_or_report!(VoterRecord) {
+                if let Some(l) = accept(&mut report, elections, l) {
+                    pipeline.record_voter(&l.row).await?;
                 }
             }
         }
         FileKind::Vbm => {
-            for row in rows_or_report!(VbmStatus) {
-                match row {
-                    Ok(l) if !elections.contains_key(&l.row.election_id) => {
-                        report.reject_field(l.line, "election_id", unknown_election(&l.row.election_id))
-                    }
-                    Ok(l) => {
-                        pipeline.apply_status(&l.row, now, tally).await?;
-                        report.accepted += 1;
-                    }
-                    Err(e) => report.reject(e),
+            for l in rows_or_report!(VbmStatus) {
+                if let Some(l) = accept(&mut report, elections, l) {
+                    pipeline.apply_status(&l.row, now, tally).await?;
                 }
             }
         }
         FileKind::Vph => {
-            for row in rows_or_report!(Participation) {
-                match row {
-                    Ok(l) if !elections.contains_key(&l.row.election_id) => {
-                        report.reject_field(l.line, "election_id", unknown_election(&l.row.election_id))
-                    }
-                    Ok(l) => {
-                        pipeline.apply_participation(&l.row, now, tally).await?;
-                        report.accepted += 1;
-                    }
-                    Err(e) => report.reject(e),
+            for l in rows_or_report!(Participation) {
+                if let Some(l) = accept(&mut report, elections, l) {
+                    pipeline.apply_participation(&l.row, now, tally).await?;
                 }
             }
         }

@@ -27,8 +27,14 @@ struct LateIndex {
     built: AtomicBool,
 }
 
-const KEPT_BY_VOTER: usize = 0;
-const VOTERS_BY_IDENTITY: usize = 1;
+/// The indexes a file of many rows may leave out (see [`SqliteStore::defer_index`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadIndex {
+    /// Kept facts by voter: read when a voter signs up; written by status and scan files.
+    KeptByVoter = 0,
+    /// The roll by identity: read by sign-ups; written by the roll.
+    VotersByIdentity = 1,
+}
 
 fn late_indexes() -> [LateIndex; 2] {
     [
@@ -67,7 +73,7 @@ CREATE TABLE IF NOT EXISTS sent (provider_id TEXT PRIMARY KEY, key TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
 ";
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
@@ -92,11 +98,17 @@ impl SqliteStore {
     /// would hold every page a file's transaction changes: memory growing with the store.) No
     /// statement here writes more than one row, and an error ends `simulate`.
     pub fn open_scratch(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_scratch_with_cache(path, 256)
+    }
+
+    /// A scratch store with a page cache of `mib` MiB (the lanes of a replay share 512).
+    pub fn open_scratch_with_cache(path: &Path, mib: usize) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(unavailable)?;
-        conn.execute_batch(
+        conn.execute_batch(&format!(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
-             PRAGMA cache_size = -262144;",
-        )
+             PRAGMA cache_size = -{};",
+            mib * 1024
+        ))
         .map_err(unavailable)?;
         SqliteStore::with_schema(conn)
     }
@@ -115,29 +127,36 @@ impl SqliteStore {
         Ok(SqliteStore { conn: Mutex::new(conn), late })
     }
 
-    /// Before a file of many rows (the roll, status files, scans): drops the indexes only reads
-    /// need (kept facts by voter, the roll by identity). The first read that needs one builds it
-    /// again, from all the rows at once; a store that is never read that way never builds it.
-    pub fn defer_indexes(&self) -> Result<(), StoreError> {
+    /// Before a file that writes many rows of the index's table (the roll; status and scan
+    /// files): drops an index only sign-ups read. The first read that needs it builds it again,
+    /// from all the rows at once (a sort, spilling to a temporary file past the page cache's
+    /// size); a store never read that way never builds it.
+    pub fn defer_index(&self, which: ReadIndex) -> Result<(), StoreError> {
+        let index = &self.late[which as usize];
         self.with(|c| {
-            for index in &self.late {
-                if index.built.load(Ordering::SeqCst) {
-                    c.execute_batch(index.drop)?;
-                    index.built.store(false, Ordering::SeqCst);
-                }
+            if index.built.load(Ordering::SeqCst) {
+                c.execute_batch(index.drop)?;
+                index.built.store(false, Ordering::SeqCst);
             }
             Ok(())
         })
     }
 
     /// The index a read needs, built if a file left it out (called under the lock).
-    fn ensure_index(&self, c: &Connection, which: usize) -> rusqlite::Result<()> {
-        let index = &self.late[which];
+    fn ensure_index(&self, c: &Connection, which: ReadIndex) -> rusqlite::Result<()> {
+        let index = &self.late[which as usize];
         if !index.built.load(Ordering::SeqCst) {
             c.execute_batch(index.create)?;
             index.built.store(true, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// `f` under the connection's lock, for steps that read and write (store errors of its own
+    /// pass through as they are).
+    pub(crate) fn with_lock<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        f(&conn)
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -206,7 +225,7 @@ impl VoterRoll for SqliteStore {
 
     async fn voters_by_identity(&self, key: &IdentityKey) -> Result<Vec<VoterRecord>, StoreError> {
         let rows: Vec<String> = self.with(|c| {
-            self.ensure_index(c, VOTERS_BY_IDENTITY)?;
+            self.ensure_index(c, ReadIndex::VotersByIdentity)?;
             let mut q = c.prepare_cached("SELECT record FROM voters WHERE identity = ?1 ORDER BY votecal_id")?;
             let rows = q.query_map([&key.0], |r| r.get(0))?.collect::<Result<Vec<_>, _>>();
             rows
@@ -343,7 +362,7 @@ impl KeptFacts for SqliteStore {
 
     async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<wmb_core::kept::KeptFact>, StoreError> {
         let rows: Vec<String> = self.with(|c| {
-            self.ensure_index(c, KEPT_BY_VOTER)?;
+            self.ensure_index(c, ReadIndex::KeptByVoter)?;
             let mut q = c.prepare_cached("SELECT record FROM kept WHERE votecal_id = ?1 ORDER BY id")?;
             let rows = q.query_map([votecal_id], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)

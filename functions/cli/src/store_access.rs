@@ -1,7 +1,7 @@
 //! The embedded store's side of "voters in control": pending changes, abuse counters and the
 //! contact index, on the same SQLite file (tables in `store.rs`'s schema).
 
-use crate::store::{from_json, to_json, SqliteStore};
+use crate::store::{from_json, to_json, unavailable, SqliteStore};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use wmb_core::access::PendingChange;
@@ -52,16 +52,18 @@ impl Counters for SqliteStore {
 
 impl SqliteStore {
     fn update_contact(&self, name: &str, f: impl FnOnce(&mut ContactEntry) -> bool) -> Result<bool, StoreError> {
-        // One connection behind a lock: read, change and write are one step.
-        let json: Option<String> = self.with(|c| c.prepare_cached("SELECT record FROM contacts WHERE name = ?1")?.query_row([name], |r| r.get(0)).optional())?;
-        let mut entry: ContactEntry = json.map(|j| from_json(&j)).transpose()?.unwrap_or_default();
-        let result = f(&mut entry);
-        let record = to_json(&entry)?;
-        self.with(|c| {
-            c.prepare_cached("INSERT INTO contacts (name, record) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET record = excluded.record")?
-                .execute(params![name, record])
-        })?;
-        Ok(result)
+        // Read, change and write under one hold of the connection's lock: one step, whichever
+        // thread asks.
+        self.with_lock(|c| {
+            let read = || c.prepare_cached("SELECT record FROM contacts WHERE name = ?1")?.query_row([name], |r| r.get(0)).optional();
+            let json: Option<String> = read().map_err(unavailable)?;
+            let mut entry: ContactEntry = json.map(|j| from_json(&j)).transpose()?.unwrap_or_default();
+            let result = f(&mut entry);
+            let record = to_json(&entry)?;
+            let write = || c.prepare_cached("INSERT INTO contacts (name, record) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET record = excluded.record")?.execute(params![name, record]);
+            write().map_err(unavailable)?;
+            Ok(result)
+        })
     }
 }
 
