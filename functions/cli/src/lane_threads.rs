@@ -1,5 +1,6 @@
-//! The replay's lanes at work: releases and files of a row a voter (the roll, status files,
-//! participation) applied on a thread a lane, each to its own voters; the rest on one thread.
+//! The replay's lanes at work: releases, and files of a row a voter (the roll, status files,
+//! participation, sign-ups), applied on a thread a lane, each to its own voters; crosswalks and
+//! scans on one thread.
 
 use crate::lanes::{lane_of, Lane};
 use crate::outbox::Outbox;
@@ -15,6 +16,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use wmb_core::access::AccessKeys;
 use wmb_core::election::Election;
 use wmb_core::formats::{FileKind, Participation, VbmStatus, VoterRecord};
+use wmb_core::signup::{Refusal, SignupRequest};
 use wmb_core::pipeline::{Pipeline, Tally};
 use wmb_core::ports::Inline;
 use wmb_core::templates::Catalog;
@@ -39,7 +41,13 @@ enum Row {
     Voter(VoterRecord),
     Status(VbmStatus),
     Participation(Participation),
+    /// A sign-up, matched to its voter on the roll by the thread that reads the file.
+    Signup { line: u64, request: SignupRequest, voter: VoterRecord },
 }
+
+/// What a lane did with a file's rows: its counts, and the sign-ups it refused (a change of
+/// choices too soon after the last), by line.
+type LaneDone = (Tally, Vec<(u64, Refusal)>);
 
 impl Lanes<'_> {
     pub fn count(&self) -> usize {
@@ -80,20 +88,23 @@ impl Lanes<'_> {
 
     /// A file of a row a voter, its rows read on one thread and applied on their voters' lanes.
     /// Rows the file's format refuses, and statuses of elections not defined, go to the report
-    /// as they do on one thread (`simulate::accept`). A lane that fails stops the file: the
-    /// others take no more rows, and its error (or panic) is the answer.
+    /// as they do on one thread (`simulate::accept`); sign-ups are matched to the roll on the
+    /// reading thread (the roll is every lane's) and signed up on the voter's lane, in the
+    /// file's order for each voter. A lane that fails stops the file: the others take no more
+    /// rows, and its error (or panic) is the answer.
     pub fn ingest(&self, path: &Path, name: &str, kind: FileKind, now: DateTime<Utc>, tally: &mut Tally) -> Result<FileReport> {
         let mut report = FileReport::new(name, kind);
         let stop = AtomicBool::new(false);
-        let tallies = std::thread::scope(|s| -> Result<Vec<Tally>> {
+        let done = std::thread::scope(|s| -> Result<Vec<LaneDone>> {
             let mut senders = vec![];
             let mut threads = vec![];
             for k in 0..self.count() {
                 let (tx, rx) = sync_channel::<Vec<Row>>(WAITING);
                 senders.push(tx);
                 let stop = &stop;
-                let work = move || -> Result<Tally> {
+                let work = move || -> Result<LaneDone> {
                     let mut mine = Tally::default();
+                    let mut refused = vec![];
                     let applied = self.with_pipeline(k, |p| {
                         futures::executor::block_on(async {
                             for rows in rx {
@@ -105,6 +116,11 @@ impl Lanes<'_> {
                                         Row::Voter(v) => p.record_voter(&v).await?,
                                         Row::Status(s) => p.apply_status(&s, now, &mut mine).await?,
                                         Row::Participation(r) => p.apply_participation(&r, now, &mut mine).await?,
+                                        Row::Signup { line, request, voter } => {
+                                            if let Err(refusal) = p.signup_matched(&request, &voter, now, &mut mine).await? {
+                                                refused.push((line, refusal));
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -114,26 +130,35 @@ impl Lanes<'_> {
                     if applied.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
-                    applied.map(|()| mine)
+                    applied.map(|()| (mine, refused))
                 };
                 threads.push(std::thread::Builder::new().name(format!("lane {k}")).spawn_scoped(s, work)?);
             }
+            let mut batches = Batches { rows: senders.iter().map(|_| Vec::with_capacity(BATCH)).collect(), senders: &senders, stop: &stop };
             let routed = match kind {
-                FileKind::Voters => self.route(path, name, &mut report, Row::Voter, &senders, &stop),
-                FileKind::Vbm => self.route(path, name, &mut report, Row::Status, &senders, &stop),
-                FileKind::Vph => self.route(path, name, &mut report, Row::Participation, &senders, &stop),
-                _ => unreachable!("only files of a row a voter go to the lanes"),
+                FileKind::Voters => self.route(path, name, &mut report, Row::Voter, &mut batches),
+                FileKind::Vbm => self.route(path, name, &mut report, Row::Status, &mut batches),
+                FileKind::Vph => self.route(path, name, &mut report, Row::Participation, &mut batches),
+                FileKind::Signups => self.route_signups(path, name, &mut report, tally, &mut batches),
+                FileKind::Imb | FileKind::Scans => unreachable!("crosswalks and scans are not read in lanes"),
             };
+            batches.finish();
             drop(senders);
-            let tallies = join_all(threads)?;
-            routed.map(|()| tallies)
+            let done = join_all(threads)?;
+            routed.map(|()| done)
         })?;
-        tallies.into_iter().for_each(|t| tally.merge(t));
+        for (mine, refused) in done {
+            tally.merge(mine);
+            for (line, refusal) in refused {
+                report.accepted -= 1;
+                report.refuse(line, refusal);
+            }
+        }
         Ok(report)
     }
 
-    /// Reads a file's rows and hands each accepted one to its voter's lane, a batch at a time.
-    fn route<T: LaneRow>(&self, path: &Path, name: &str, report: &mut FileReport, wrap: fn(T) -> Row, senders: &[SyncSender<Vec<Row>>], stop: &AtomicBool) -> Result<()> {
+    /// Reads a file's rows and hands each accepted one to its voter's lane.
+    fn route<T: LaneRow>(&self, path: &Path, name: &str, report: &mut FileReport, wrap: fn(T) -> Row, batches: &mut Batches) -> Result<()> {
         let rows = match crate::simulate::open_rows::<T>(path, name) {
             Ok(rows) => rows,
             Err(e) => {
@@ -141,26 +166,79 @@ impl Lanes<'_> {
                 return Ok(());
             }
         };
-        let mut batches: Vec<Vec<Row>> = senders.iter().map(|_| Vec::with_capacity(BATCH)).collect();
         for row in rows {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
             let Some(l) = accept(report, self.elections, row) else { continue };
-            let lane = lane_of(l.row.voter(), senders.len());
-            batches[lane].push(wrap(l.row));
-            if batches[lane].len() >= BATCH {
-                let full = std::mem::replace(&mut batches[lane], Vec::with_capacity(BATCH));
-                // A lane that stopped takes no more rows; its error is the answer.
-                if senders[lane].send(full).is_err() {
-                    return Ok(());
-                }
+            let lane = lane_of(l.row.voter(), self.count());
+            if !batches.push(lane, wrap(l.row)) {
+                break;
             }
-        }
-        for (lane, rest) in batches.into_iter().enumerate() {
-            let _ = senders[lane].send(rest);
         }
         Ok(())
+    }
+
+    /// Reads a sign-up file, matches each request to the roll (refusals to the report and the
+    /// count), and hands the matched ones to their voters' lanes.
+    fn route_signups(&self, path: &Path, name: &str, report: &mut FileReport, tally: &mut Tally, batches: &mut Batches) -> Result<()> {
+        let rows = match crate::simulate::open_rows::<SignupRequest>(path, name) {
+            Ok(rows) => rows,
+            Err(e) => {
+                report.file_error = Some(e.to_string());
+                return Ok(());
+            }
+        };
+        self.with_pipeline(None, |p| {
+            futures::executor::block_on(async {
+                for row in rows {
+                    let l = match row {
+                        Ok(l) => l,
+                        Err(e) => {
+                            report.reject(e);
+                            continue;
+                        }
+                    };
+                    match p.match_signup(&l.row, tally).await? {
+                        Err(refusal) => report.refuse(l.line, refusal),
+                        Ok(voter) => {
+                            report.accepted += 1;
+                            let lane = lane_of(&voter.votecal_id, self.count());
+                            if !batches.push(lane, Row::Signup { line: l.line, request: l.row, voter }) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+    }
+}
+
+/// Rows waiting to go to each lane, sent a batch at a time.
+struct Batches<'s> {
+    rows: Vec<Vec<Row>>,
+    senders: &'s [SyncSender<Vec<Row>>],
+    stop: &'s AtomicBool,
+}
+
+impl Batches<'_> {
+    /// False once a lane has stopped: it takes no more rows, and its error is the answer.
+    fn push(&mut self, lane: usize, row: Row) -> bool {
+        if self.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.rows[lane].push(row);
+        if self.rows[lane].len() >= BATCH {
+            let full = std::mem::replace(&mut self.rows[lane], Vec::with_capacity(BATCH));
+            return self.senders[lane].send(full).is_ok();
+        }
+        true
+    }
+
+    /// The last rows of each lane.
+    fn finish(self) {
+        for (lane, rest) in self.rows.into_iter().enumerate() {
+            let _ = self.senders[lane].send(rest);
+        }
     }
 }
 
@@ -206,7 +284,8 @@ impl LaneRow for Participation {
     }
 }
 
-/// Whether a file's rows go to the lanes (a row a voter, nothing shared between voters).
+/// Whether a file's rows go to the lanes: the roll, statuses and participation (a row a voter),
+/// and sign-ups (matched first). Crosswalks and scans are read on one thread.
 pub fn in_lanes(kind: FileKind) -> bool {
-    matches!(kind, FileKind::Voters | FileKind::Vbm | FileKind::Vph)
+    matches!(kind, FileKind::Voters | FileKind::Vbm | FileKind::Vph | FileKind::Signups)
 }

@@ -13,6 +13,7 @@ pub mod county;
 pub mod daily;
 pub mod election;
 pub mod enrolment;
+pub mod file_signups;
 pub mod file_summary;
 pub mod formats;
 pub mod hours;

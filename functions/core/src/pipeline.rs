@@ -9,7 +9,7 @@ use crate::election::Election;
 use crate::lifecycle::{BallotJourney, MilestoneDecision};
 use crate::notify::{message_values, milestone_key, plan_send, Notification, SendPlan};
 use crate::ports::*;
-use crate::signup::{match_voter, Refusal, SignupRequest, Subscription};
+use crate::signup::Subscription;
 use crate::status::{Channel, MessageKind};
 use crate::templates::Catalog;
 use crate::voice::VoicePlan;
@@ -453,43 +453,5 @@ where
                 }
             }
         }
-    }
-
-    /// Signs a voter up: match the roll, store the choices, confirm by SMS and email (never by
-    /// voice) inside the voter's hours, and tell the voter where their ballot already is in any election being tracked.
-    pub async fn signup(&self, request: &SignupRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
-        let candidates = self.store.voters_by_identity(&request.identity()).await?;
-        let voter = match match_voter(request, &candidates) {
-            Ok(v) => v,
-            Err(refusal) => {
-                *tally.signups_refused.entry(format!("{refusal:?}")).or_default() += 1;
-                return Ok(Err(refusal));
-            }
-        };
-        let mut sub = Subscription::from_request(request, voter, now);
-        let old = self.store.subscription(&sub.votecal_id).await?;
-        // Stops stand: the same address again keeps its stop, and a phone that texted STOP is
-        // not texted because a file names it.
-        self.keep_stops(old.as_ref(), &mut sub, now).await?;
-        // The same choices again (a repeated request) keep their sign-up time, so the
-        // confirmation, keyed by it, is not sent twice.
-        if let Some(old) = &old {
-            if old.same_choices(&sub) {
-                sub.signed_up_at = old.signed_up_at;
-            } else if now - old.signed_up_at < chrono::Duration::minutes(crate::signup::MIN_MINUTES_BETWEEN_CHANGES) {
-                *tally.signups_refused.entry("TryLater".into()).or_default() += 1;
-                return Ok(Err(Refusal::TryLater));
-            }
-        }
-        self.index_contacts(old.as_ref(), &sub).await?;
-        self.store.put_subscription(&sub).await?;
-        tally.signups_accepted += 1;
-        match &old {
-            None => tally.county_days.count(now, sub.county, Counted::SignedUp),
-            Some(old) if !old.same_choices(&sub) => tally.county_days.count(now, sub.county, Counted::ChoicesChanged),
-            Some(_) => {}
-        }
-        self.welcome(&sub, now, tally).await?;
-        Ok(Ok(sub))
     }
 }

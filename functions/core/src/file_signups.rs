@@ -1,0 +1,70 @@
+//! Sign-ups from a file (a county's or VoteCal's `signups` file): match the roll, store the
+//! choices, and welcome the voter. The two halves are apart so that the local replay's lanes can
+//! match on one thread (the roll, shared by all) and sign up on the voter's own.
+
+use crate::daily::Counted;
+use crate::formats::VoterRecord;
+use crate::pipeline::{Pipeline, PipelineError, Tally};
+use crate::ports::*;
+use crate::signup::{match_identity, Refusal, SignupRequest, Subscription};
+use chrono::{DateTime, Utc};
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: Store,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Signs a voter up: match the roll, store the choices, confirm by SMS and email (never by
+    /// voice) inside the voter's hours, and tell the voter where their ballot already is in any
+    /// election being tracked.
+    pub async fn signup(&self, request: &SignupRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
+        match self.match_signup(request, tally).await? {
+            Ok(voter) => self.signup_matched(request, &voter, now, tally).await,
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    /// The voter on the roll a sign-up is for, or why none is (counted as refused).
+    pub async fn match_signup(&self, request: &SignupRequest, tally: &mut Tally) -> Result<Result<VoterRecord, Refusal>, PipelineError> {
+        let key = request.identity();
+        let candidates = self.store.voters_by_identity(&key).await?;
+        match match_identity(&key, request.votecal_id.as_deref(), &candidates) {
+            Ok(v) => Ok(Ok(v.clone())),
+            Err(refusal) => {
+                *tally.signups_refused.entry(format!("{refusal:?}")).or_default() += 1;
+                Ok(Err(refusal))
+            }
+        }
+    }
+
+    /// Signs up the voter a request matched: the choices stored (stops kept, a change too soon
+    /// refused), the contacts indexed, and the welcome.
+    pub async fn signup_matched(&self, request: &SignupRequest, voter: &VoterRecord, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
+        let mut sub = Subscription::from_request(request, voter, now);
+        let old = self.store.subscription(&sub.votecal_id).await?;
+        // Stops stand: the same address again keeps its stop, and a phone that texted STOP is
+        // not texted because a file names it.
+        self.keep_stops(old.as_ref(), &mut sub, now).await?;
+        // The same choices again (a repeated request) keep their sign-up time, so the
+        // confirmation, keyed by it, is not sent twice.
+        if let Some(old) = &old {
+            if old.same_choices(&sub) {
+                sub.signed_up_at = old.signed_up_at;
+            } else if now - old.signed_up_at < chrono::Duration::minutes(crate::signup::MIN_MINUTES_BETWEEN_CHANGES) {
+                *tally.signups_refused.entry("TryLater".into()).or_default() += 1;
+                return Ok(Err(Refusal::TryLater));
+            }
+        }
+        self.index_contacts(old.as_ref(), &sub).await?;
+        self.store.put_subscription(&sub).await?;
+        tally.signups_accepted += 1;
+        match &old {
+            None => tally.county_days.count(now, sub.county, Counted::SignedUp),
+            Some(old) if !old.same_choices(&sub) => tally.county_days.count(now, sub.county, Counted::ChoicesChanged),
+            Some(_) => {}
+        }
+        self.welcome(&sub, now, tally).await?;
+        Ok(Ok(sub))
+    }
+}
