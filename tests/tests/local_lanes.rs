@@ -100,6 +100,49 @@ fn sign_ups_after_the_status_files_catch_up_from_every_lane_as_on_one() -> Resul
 }
 
 #[test]
+fn a_change_too_soon_and_a_household_phone_in_a_sign_up_file_come_out_as_on_one_lane() -> Result<()> {
+    // GIVEN the sample election's sign-up file with, at its end, Emily Chen again with new
+    // choices (a change minutes after her sign-up: refused, try later) and two active voters of
+    // the roll who had not signed up, signing up with Emily's phone (a household)
+    let dir = tempfile::tempdir()?;
+    for entry in std::fs::read_dir(sample_dir())? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
+    }
+    let mut signups = std::fs::read_to_string(sample_dir().join("signups.csv"))?;
+    let name = |first: &str, last: &str| {
+        let n = |s: &str| wmb_core::signup::normalize_name(s.trim_matches('"'));
+        format!("{}|{}", n(first), n(last))
+    };
+    let signed_up: Vec<String> = signups.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()).map(|f| name(f[0], f[1])).collect();
+    signups.push_str("Emily,Chen,1985-03-14,94612,,es,+15105550101,,,,\n");
+    let roll = std::fs::read_to_string(sample_dir().join("voters.csv"))?;
+    let others: Vec<Vec<&str>> = roll
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[6] == "ACTIVE" && !signed_up.contains(&name(f[2], f[3])))
+        .take(2)
+        .collect();
+    assert_eq!(others.len(), 2, "two active voters not signed up");
+    for f in &others {
+        signups.push_str(&format!("{},{},{},{},,en,+15105550101,,,,\n", f[2], f[3], f[4], f[5]));
+    }
+    std::fs::write(dir.path().join("signups.csv"), signups)?;
+    // WHEN it is replayed on one lane and on three
+    let one = run(dir.path(), 1)?;
+    let three = run(dir.path(), 3)?;
+    // THEN the change is refused at its line on both, the household's two new voters are told
+    // on Emily's phone, and everything else agrees
+    let errors = String::from_utf8(one.reports[Path::new("reports/signups.csv.errors.csv")].clone())?;
+    assert!(errors.contains("refused (try_later)"), "{errors}");
+    let to_the_phone = one.lines.iter().filter(|l| l.contains("\"to\":\"+15105550101\"") && l.contains("signup_confirmation")).count();
+    assert!(to_the_phone >= 3, "Emily's and the household's confirmations: {to_the_phone}\n{errors}");
+    assert_same(&one, &three);
+    Ok(())
+}
+
+#[test]
 fn a_generated_election_in_two_lanes_sends_and_reports_what_one_lane_does() -> Result<()> {
     // GIVEN a generated election of 3,000 voters (a fifth signed up, IMb scans, four status
     // rows a ballot, cure reminders)

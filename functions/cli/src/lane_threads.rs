@@ -154,6 +154,7 @@ impl Lanes<'_> {
                 report.refuse(line, refusal);
             }
         }
+        report.errors.sort_by_key(|e| e.line);
         Ok(report)
     }
 

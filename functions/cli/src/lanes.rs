@@ -11,9 +11,13 @@
 //! belongs to (`own`: a lane's thread releases its own voters' messages), or from every lane in
 //! turn for a view of none.
 //!
-//! Lane threads never touch the same voter, and the records shared between voters (counters,
-//! contacts, pending changes, the crosswalk) are only written by sign-up and crosswalk files,
-//! which `simulate` applies on one thread.
+//! Lane threads never touch the same voter. What voters share: the roll by identity is only
+//! read while lanes run (sign-ups are matched on the reading thread; the roll is written by roll
+//! files, a voter's row in the voter's lane); a contact's entry (a household's phone) is linked
+//! by each voter's sign-up, read, changed and written under its lane's lock, so its set of voters
+//! is the same as on one thread (their order in the entry may differ: only inbound texts read
+//! it, and `simulate` has none); counters and pending changes belong to the API, and the
+//! crosswalk to crosswalk and scan files, which run on one thread.
 
 use crate::outbox::Outbox;
 use crate::store::SqliteStore;
