@@ -10,6 +10,16 @@ fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sample-election")
 }
 
+/// A folder with the sample election's files, to change before a run.
+fn copy_of_sample() -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    for entry in std::fs::read_dir(sample_dir())? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
+    }
+    Ok(dir)
+}
+
 /// What a run leaves for voters and counties: every outbox line (in order within its lane's
 /// file, the files' lines sorted together), `summary.json`, and every report file by path.
 struct Outcome {
@@ -76,11 +86,7 @@ fn the_sample_election_in_three_lanes_sends_and_reports_what_one_lane_does() -> 
 fn sign_ups_after_the_status_files_catch_up_from_every_lane_as_on_one() -> Result<()> {
     // GIVEN the sample election with its sign-ups arriving after the October status files, so
     // each voter's news waits in their lane's kept facts until they sign up
-    let dir = tempfile::tempdir()?;
-    for entry in std::fs::read_dir(sample_dir())? {
-        let entry = entry?;
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
-    }
+    let dir = copy_of_sample()?;
     let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
     let late: String = timeline
         .lines()
@@ -104,11 +110,7 @@ fn a_change_too_soon_and_a_household_phone_in_a_sign_up_file_come_out_as_on_one_
     // GIVEN the sample election's sign-up file with, at its end, Emily Chen again with new
     // choices (a change minutes after her sign-up: refused, try later) and two active voters of
     // the roll who had not signed up, signing up with Emily's phone (a household)
-    let dir = tempfile::tempdir()?;
-    for entry in std::fs::read_dir(sample_dir())? {
-        let entry = entry?;
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
-    }
+    let dir = copy_of_sample()?;
     let mut signups = std::fs::read_to_string(sample_dir().join("signups.csv"))?;
     let name = |first: &str, last: &str| {
         let n = |s: &str| wmb_core::signup::normalize_name(s.trim_matches('"'));

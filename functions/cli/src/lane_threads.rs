@@ -160,13 +160,7 @@ impl Lanes<'_> {
 
     /// Reads a file's rows and hands each accepted one to its voter's lane.
     fn route<T: LaneRow>(&self, path: &Path, name: &str, report: &mut FileReport, wrap: fn(T) -> Row, batches: &mut Batches) -> Result<()> {
-        let rows = match crate::simulate::open_rows::<T>(path, name) {
-            Ok(rows) => rows,
-            Err(e) => {
-                report.file_error = Some(e.to_string());
-                return Ok(());
-            }
-        };
+        let Some(rows) = crate::simulate::open_or_report::<T>(path, name, report) else { return Ok(()) };
         for row in rows {
             let Some(l) = accept(report, self.elections, row) else { continue };
             let lane = lane_of(l.row.voter(), self.count());
@@ -180,13 +174,7 @@ impl Lanes<'_> {
     /// Reads a sign-up file, matches each request to the roll (refusals to the report and the
     /// count), and hands the matched ones to their voters' lanes.
     fn route_signups(&self, path: &Path, name: &str, report: &mut FileReport, tally: &mut Tally, batches: &mut Batches) -> Result<()> {
-        let rows = match crate::simulate::open_rows::<SignupRequest>(path, name) {
-            Ok(rows) => rows,
-            Err(e) => {
-                report.file_error = Some(e.to_string());
-                return Ok(());
-            }
-        };
+        let Some(rows) = crate::simulate::open_or_report::<SignupRequest>(path, name, report) else { return Ok(()) };
         self.with_pipeline(None, |p| {
             futures::executor::block_on(async {
                 for row in rows {

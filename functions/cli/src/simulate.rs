@@ -259,10 +259,16 @@ pub async fn release_until<S: Store, D: Dispatcher>(pipeline: &Pipeline<'_, S, D
 
 /// A county file's rows, read and parsed on a thread of their own while the pipeline applies
 /// the rows before (its header is checked here first).
-pub(crate) fn open_rows<T: RowFormat + Send + 'static>(path: &Path, name: &str) -> Result<ReadAhead<Result<Line<T>, RowError>>, wmb_core::formats::FileError> {
+fn open_rows<T: RowFormat + Send + 'static>(path: &Path, name: &str) -> Result<ReadAhead<Result<Line<T>, RowError>>, wmb_core::formats::FileError> {
     let file = File::open(path)
         .map_err(|e| wmb_core::formats::FileError::Unreadable { file: name.to_string(), reason: e.to_string() })?;
     Ok(ReadAhead::new(read_rows::<_, T>(name, file)?))
+}
+
+/// A county file's rows as [`open_rows`] reads them, or, when the file cannot be used at all (no
+/// file, a bad header), none, with the reason in the file's report.
+pub(crate) fn open_or_report<T: RowFormat + Send + 'static>(path: &Path, name: &str, report: &mut FileReport) -> Option<ReadAhead<Result<Line<T>, RowError>>> {
+    open_rows::<T>(path, name).inspect_err(|e| report.file_error = Some(e.to_string())).ok()
 }
 
 /// A row of the roll, a status file or a participation file, and the election it is for.
@@ -318,12 +324,9 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
     let unknown_election = |id: &str| format!("election '{id}' is not defined");
     macro_rules! rows_or_report {
         ($t:ty) => {
-            match open_rows::<$t>(path, name) {
-                Ok(rows) => rows,
-                Err(e) => {
-                    report.file_error = Some(e.to_string());
-                    return Ok(report);
-                }
+            match open_or_report::<$t>(path, name, &mut report) {
+                Some(rows) => rows,
+                None => return Ok(report),
             }
         };
     }
