@@ -145,6 +145,28 @@ fn a_change_too_soon_and_a_household_phone_in_a_sign_up_file_come_out_as_on_one_
 }
 
 #[test]
+fn an_envelope_another_county_maps_again_stays_with_the_first_county_in_lanes_as_on_one() -> Result<()> {
+    // GIVEN the sample election's crosswalk with, at its end, San Diego's return envelope of Ana
+    // Torres (county 37) mapped again by Alameda (county 19) to one of its own voters
+    let dir = copy_of_sample()?;
+    let mut crosswalk = std::fs::read_to_string(sample_dir().join("imb-crosswalk.csv"))?;
+    let lines = crosswalk.lines().count();
+    crosswalk.push_str("00708123456000120002,19,CA000000110,2026-11-03-GEN,19-000110-1,inbound\n");
+    std::fs::write(dir.path().join("imb-crosswalk.csv"), crosswalk)?;
+    // WHEN it is replayed on one lane and on three (the crosswalk's rows and the scans on
+    // their lanes)
+    let one = run(dir.path(), 1)?;
+    let three = run(dir.path(), 3)?;
+    // THEN the new row is refused at its line, the first county keeps the envelope, and every
+    // message and report agrees
+    let errors = String::from_utf8(one.reports[Path::new("reports/imb-crosswalk.csv.errors.csv")].clone())?;
+    let refused = format!("{},votecal_id,IMb 00708123456000120002 is another county's envelope", lines + 1);
+    assert!(errors.lines().any(|l| l.starts_with(&refused)), "{errors}");
+    assert_same(&one, &three);
+    Ok(())
+}
+
+#[test]
 fn a_generated_election_in_two_lanes_sends_and_reports_what_one_lane_does() -> Result<()> {
     // GIVEN a generated election of 3,000 voters (a fifth signed up, IMb scans, four status
     // rows a ballot, cure reminders)

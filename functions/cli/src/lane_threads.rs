@@ -1,12 +1,13 @@
-//! The replay's lanes at work: releases, and files of a row a voter (the roll, status files,
-//! participation, sign-ups), applied on a thread a lane, each to its own voters; crosswalks and
-//! scans on one thread.
+//! The replay's lanes at work: releases, and every county file, its rows applied on a thread a
+//! lane: the roll, status, participation and sign-up files and scans on their voters' lanes,
+//! crosswalk rows on their IMbs' (sign-ups and scans found first: `lane_lookups.rs`).
 
+use crate::lane_lookups::{Ask, Found};
 use crate::lanes::{lane_of, Lane};
 use crate::outbox::Outbox;
 use crate::reports::FileReport;
-use crate::store::SqliteStore;
 use crate::simulate::{accept, ElectionRow};
+use crate::store::SqliteStore;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -15,11 +16,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use wmb_core::access::AccessKeys;
 use wmb_core::election::Election;
-use wmb_core::formats::{FileKind, Participation, VbmStatus, VoterRecord};
-use wmb_core::signup::{Refusal, SignupRequest};
+use wmb_core::formats::{FileKind, Participation, RowError, VbmStatus, VoterRecord};
 use wmb_core::pipeline::{Pipeline, Tally};
 use wmb_core::ports::Inline;
+use wmb_core::signup::{Refusal, SignupRequest};
 use wmb_core::templates::Catalog;
+use wmb_core::usps::{ImbMapping, PieceScan};
 use wmb_core::voice::VoicePlan;
 
 /// Everything a lane's pipeline is made of.
@@ -33,21 +35,34 @@ pub struct Lanes<'a> {
 }
 
 /// Rows handed to a lane at a time, and batches waiting for it at most.
-const BATCH: usize = 512;
-const WAITING: usize = 8;
+pub(crate) const BATCH: usize = 512;
+const WAITING: usize = 16;
 
 /// One row for a lane.
-enum Row {
+pub(crate) enum Row {
     Voter(VoterRecord),
     Status(VbmStatus),
     Participation(Participation),
+    /// A crosswalk row, on the lane of its IMb.
+    Mapping { line: u64, mapping: ImbMapping },
     /// A sign-up, matched to its voter on the roll by the thread that reads the file.
     Signup { line: u64, request: SignupRequest, voter: VoterRecord },
+    /// A scan of an envelope the crosswalk names (found by the thread that reads the file), on
+    /// its voter's lane.
+    Scan { scan: PieceScan, envelope: ImbMapping },
+    /// Keys to look up in the lane's own part of the store; the answers go back to the reading
+    /// thread, with the lane's number.
+    Lookup { ask: Ask, answer: SyncSender<(usize, Found)> },
 }
 
-/// What a lane did with a file's rows: its counts, and the sign-ups it refused (a change of
-/// choices too soon after the last), by line.
-type LaneDone = (Tally, Vec<(u64, Refusal)>);
+/// What a lane did with a file's rows: its counts, the sign-ups it refused (a change of choices
+/// too soon after the last) and the crosswalk rows it rejected, by line.
+#[derive(Default)]
+struct LaneDone {
+    tally: Tally,
+    refused: Vec<(u64, Refusal)>,
+    rejected: Vec<RowError>,
+}
 
 impl Lanes<'_> {
     pub fn count(&self) -> usize {
@@ -86,12 +101,12 @@ impl Lanes<'_> {
         Ok(())
     }
 
-    /// A file of a row a voter, its rows read on one thread and applied on their voters' lanes.
-    /// Rows the file's format refuses, and statuses of elections not defined, go to the report
-    /// as they do on one thread (`simulate::accept`); sign-ups are matched to the roll on the
-    /// reading thread (the roll is every lane's) and signed up on the voter's lane, in the
-    /// file's order for each voter. A lane that fails stops the file: the others take no more
-    /// rows, and its error (or panic) is the answer.
+    /// A county file, its rows read on one thread and applied on their lanes, in the file's
+    /// order for each voter (each IMb, for a crosswalk). Rows the file's format refuses, and
+    /// statuses of elections not defined, go to the report as they do on one thread
+    /// (`simulate::accept`); sign-ups are matched to the roll, and scans to the crosswalk, on
+    /// the reading thread from what the lanes look up (`lane_lookups.rs`). A lane that fails
+    /// stops the file: the others take no more rows, and its error (or panic) is the answer.
     pub fn ingest(&self, path: &Path, name: &str, kind: FileKind, now: DateTime<Utc>, tally: &mut Tally) -> Result<FileReport> {
         let mut report = FileReport::new(name, kind);
         let stop = AtomicBool::new(false);
@@ -103,8 +118,7 @@ impl Lanes<'_> {
                 senders.push(tx);
                 let stop = &stop;
                 let work = move || -> Result<LaneDone> {
-                    let mut mine = Tally::default();
-                    let mut refused = vec![];
+                    let mut done = LaneDone::default();
                     let applied = self.with_pipeline(k, |p| {
                         futures::executor::block_on(async {
                             for rows in rx {
@@ -114,12 +128,23 @@ impl Lanes<'_> {
                                 for row in rows {
                                     match row {
                                         Row::Voter(v) => p.record_voter(&v).await?,
-                                        Row::Status(s) => p.apply_status(&s, now, &mut mine).await?,
-                                        Row::Participation(r) => p.apply_participation(&r, now, &mut mine).await?,
-                                        Row::Signup { line, request, voter } => {
-                                            if let Err(refusal) = p.signup_matched(&request, &voter, now, &mut mine).await? {
-                                                refused.push((line, refusal));
+                                        Row::Status(s) => p.apply_status(&s, now, &mut done.tally).await?,
+                                        Row::Participation(r) => p.apply_participation(&r, now, &mut done.tally).await?,
+                                        Row::Mapping { line, mapping } => {
+                                            if let Err(reason) = p.record_mapping(&mapping).await? {
+                                                done.rejected.push(RowError { line, field: "votecal_id".into(), reason });
                                             }
+                                        }
+                                        Row::Signup { line, request, voter } => {
+                                            if let Err(refusal) = p.signup_matched(&request, &voter, now, &mut done.tally).await? {
+                                                done.refused.push((line, refusal));
+                                            }
+                                        }
+                                        Row::Scan { scan, envelope } => p.apply_mapped_scan(&scan, &envelope, now, &mut done.tally).await?,
+                                        Row::Lookup { ask, answer } => {
+                                            let found = self.look_up(k, &ask).await?;
+                                            // The reading thread may have stopped on a lane's error.
+                                            let _ = answer.send((k, found));
                                         }
                                     }
                                 }
@@ -130,7 +155,7 @@ impl Lanes<'_> {
                     if applied.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
-                    applied.map(|()| (mine, refused))
+                    applied.map(|()| done)
                 };
                 threads.push(std::thread::Builder::new().name(format!("lane {k}")).spawn_scoped(s, work)?);
             }
@@ -140,18 +165,23 @@ impl Lanes<'_> {
                 FileKind::Vbm => self.route(path, name, &mut report, Row::Status, &mut batches),
                 FileKind::Vph => self.route(path, name, &mut report, Row::Participation, &mut batches),
                 FileKind::Signups => self.route_signups(path, name, &mut report, tally, &mut batches),
-                FileKind::Imb | FileKind::Scans => unreachable!("crosswalks and scans are not read in lanes"),
+                FileKind::Imb => self.route_mappings(path, name, &mut report, &mut batches),
+                FileKind::Scans => self.route_scans(path, name, &mut report, &mut batches),
             };
             batches.finish();
             drop(senders);
             let done = join_all(threads)?;
             routed.map(|()| done)
         })?;
-        for (mine, refused) in done {
-            tally.merge(mine);
-            for (line, refusal) in refused {
+        for lane in done {
+            tally.merge(lane.tally);
+            for (line, refusal) in lane.refused {
                 report.accepted -= 1;
                 report.refuse(line, refusal);
+            }
+            for e in lane.rejected {
+                report.accepted -= 1;
+                report.reject(e);
             }
         }
         report.errors.sort_by_key(|e| e.line);
@@ -171,39 +201,29 @@ impl Lanes<'_> {
         Ok(())
     }
 
-    /// Reads a sign-up file, matches each request to the roll (refusals to the report and the
-    /// count), and hands the matched ones to their voters' lanes.
-    fn route_signups(&self, path: &Path, name: &str, report: &mut FileReport, tally: &mut Tally, batches: &mut Batches) -> Result<()> {
-        let Some(rows) = crate::simulate::open_or_report::<SignupRequest>(path, name, report) else { return Ok(()) };
-        self.with_pipeline(None, |p| {
-            futures::executor::block_on(async {
-                for row in rows {
-                    let l = match row {
-                        Ok(l) => l,
-                        Err(e) => {
-                            report.reject(e);
-                            continue;
-                        }
-                    };
-                    match p.match_signup(&l.row, tally).await? {
-                        Err(refusal) => report.refuse(l.line, refusal),
-                        Ok(voter) => {
-                            report.accepted += 1;
-                            let lane = lane_of(&voter.votecal_id, self.count());
-                            if !batches.push(lane, Row::Signup { line: l.line, request: l.row, voter }) {
-                                break;
-                            }
-                        }
+    /// Reads a crosswalk and hands each row to the lane of its IMb (where its voter's county is
+    /// checked on the roll, which the file does not change): a tracking code's rows stay in the
+    /// file's order, so the first county to map an envelope keeps it.
+    fn route_mappings(&self, path: &Path, name: &str, report: &mut FileReport, batches: &mut Batches) -> Result<()> {
+        let Some(rows) = crate::simulate::open_or_report::<ImbMapping>(path, name, report) else { return Ok(()) };
+        for row in rows {
+            match row {
+                Err(e) => report.reject(e),
+                Ok(l) => {
+                    report.accepted += 1;
+                    let lane = lane_of(&l.row.tracking, self.count());
+                    if !batches.push(lane, Row::Mapping { line: l.line, mapping: l.row }) {
+                        break;
                     }
                 }
-                Ok(())
-            })
-        })
+            }
+        }
+        Ok(())
     }
 }
 
 /// Rows waiting to go to each lane, sent a batch at a time.
-struct Batches<'s> {
+pub(crate) struct Batches<'s> {
     rows: Vec<Vec<Row>>,
     senders: &'s [SyncSender<Vec<Row>>],
     stop: &'s AtomicBool,
@@ -211,7 +231,7 @@ struct Batches<'s> {
 
 impl Batches<'_> {
     /// False once a lane has stopped: it takes no more rows, and its error is the answer.
-    fn push(&mut self, lane: usize, row: Row) -> bool {
+    pub(crate) fn push(&mut self, lane: usize, row: Row) -> bool {
         if self.stop.load(Ordering::Relaxed) {
             return false;
         }
@@ -221,6 +241,11 @@ impl Batches<'_> {
             return self.senders[lane].send(full).is_ok();
         }
         true
+    }
+
+    /// `row` to `lane` ahead of the rows still waiting for it (false once a lane has stopped).
+    pub(crate) fn send_now(&mut self, lane: usize, row: Row) -> bool {
+        !self.stop.load(Ordering::Relaxed) && self.senders[lane].send(vec![row]).is_ok()
     }
 
     /// The last rows of each lane.
@@ -271,10 +296,4 @@ impl LaneRow for Participation {
     fn voter(&self) -> &str {
         &self.votecal_id
     }
-}
-
-/// Whether a file's rows go to the lanes: the roll, statuses and participation (a row a voter),
-/// and sign-ups (matched first). Crosswalks and scans are read on one thread.
-pub fn in_lanes(kind: FileKind) -> bool {
-    matches!(kind, FileKind::Voters | FileKind::Vbm | FileKind::Vph | FileKind::Signups)
 }

@@ -1,5 +1,5 @@
-//! Lanes: the replay's store split by voter into several SQLite files, so that files of a row a
-//! voter (the roll, status files) are applied on as many threads as there are lanes.
+//! Lanes: the replay's store split by voter into several SQLite files, so that county files are
+//! applied on as many threads as there are lanes.
 //!
 //! Every record goes to one lane, chosen from its own key: a voter's roll entry, subscription,
 //! journeys, kept facts, held messages and outbox lines by the VoteCal ID; a ledger entry by its
@@ -12,12 +12,14 @@
 //! turn for a view of none.
 //!
 //! Lane threads never touch the same voter. What voters share: the roll by identity is only
-//! read while lanes run (sign-ups are matched on the reading thread; the roll is written by roll
-//! files, a voter's row in the voter's lane); a contact's entry (a household's phone) is linked
-//! by each voter's sign-up, read, changed and written under its lane's lock, so its set of voters
-//! is the same as on one thread (their order in the entry may differ: only inbound texts read
-//! it, and `simulate` has none); counters and pending changes belong to the API, and the
-//! crosswalk to crosswalk and scan files, which run on one thread.
+//! read while lanes run (each lane looks sign-ups up in its own part for the reading thread,
+//! which matches them: `lane_lookups.rs`; the roll is written by roll files, a voter's row in the
+//! voter's lane); a contact's entry (a household's phone) is linked by each voter's sign-up,
+//! read, changed and written under its lane's lock, so its set of voters is the same as on one
+//! thread (their order in the entry may differ: only inbound texts read it, and `simulate` has
+//! none); counters and pending changes belong to the API. A crosswalk row is recorded on its
+//! IMb's lane (reading its voter's roll entry, which no lane writes then), so an IMb's rows keep
+//! the file's order; a scan file only reads the crosswalk.
 
 use crate::outbox::Outbox;
 use crate::store::SqliteStore;

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod generate;
 pub mod lane_threads;
+mod lane_lookups;
 pub mod lanes;
 pub mod outbox;
 pub mod read_ahead;

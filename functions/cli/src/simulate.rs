@@ -1,6 +1,6 @@
 //! `simulate`: replay an election folder through the pipeline on a virtual clock.
 
-use crate::lane_threads::{in_lanes, Lanes};
+use crate::lane_threads::Lanes;
 use crate::outbox::Outbox;
 use crate::read_ahead::ReadAhead;
 use crate::reports::FileReport;
@@ -151,29 +151,26 @@ impl Simulation<'_> {
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
         let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
         let ctx = Lanes { stores: &stores, outboxes: &outboxes, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
-        // Each release and each file is one transaction a lane (far faster on disk).
-        let each = |f: fn(&SqliteStore) -> Result<(), wmb_core::ports::StoreError>| stores.iter().try_for_each(f);
+        // Each release and each file is one transaction a lane (far faster on disk), begun and
+        // committed on a thread a lane: a commit writes out the pages the lane changed.
+        let each = |f: &(dyn Fn(&SqliteStore) -> Result<(), wmb_core::ports::StoreError> + Sync)| ctx.in_each(|k| Ok(f(&stores[k])?)).map(drop);
         let mut tally = Tally::default();
         let mut files = vec![];
         let mut seconds = vec![];
         for arrival in &timeline {
             let started = std::time::Instant::now();
-            each(SqliteStore::begin)?;
+            each(&SqliteStore::begin)?;
             let released = ctx.release_until(arrival.at, &mut tally);
-            each(SqliteStore::commit)?;
+            each(&SqliteStore::commit)?;
             released?;
             let path = self.dir.join(&arrival.path);
-            each(SqliteStore::begin)?;
+            each(&SqliteStore::begin)?;
             if let Some(index) = index_left_out(arrival.kind) {
-                stores.iter().try_for_each(|s| s.defer_index(index))?;
+                each(&|s| s.defer_index(index))?;
             }
             let before = tally.milestones.clone();
-            let report = if in_lanes(arrival.kind) {
-                ctx.ingest(&path, &arrival.path, arrival.kind, arrival.at, &mut tally)
-            } else {
-                ctx.with_pipeline(None, |p| futures::executor::block_on(ingest_file(p, &elections, &path, &arrival.path, arrival.kind, arrival.at, &mut tally)))
-            };
-            each(SqliteStore::commit)?;
+            let report = ctx.ingest(&path, &arrival.path, arrival.kind, arrival.at, &mut tally);
+            each(&SqliteStore::commit)?;
             let mut report = report?;
             report.milestones = tally.milestones.iter().map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0))).filter(|(_, n)| *n > 0).collect();
             report.write(&self.out.join("reports"))?;
@@ -181,9 +178,9 @@ impl Simulation<'_> {
             seconds.push(started.elapsed().as_secs_f64());
         }
         // Run the clock on until nothing is held.
-        each(SqliteStore::begin)?;
+        each(&SqliteStore::begin)?;
         let released = ctx.release_until(DateTime::<Utc>::MAX_UTC, &mut tally);
-        each(SqliteStore::commit)?;
+        each(&SqliteStore::commit)?;
         released?;
         let mut messages_in_outbox = 0;
         let mut still_held = 0;
@@ -310,6 +307,19 @@ pub(crate) fn accept<T: ElectionRow>(report: &mut FileReport, elections: &BTreeM
     None
 }
 
+/// A scan's outcome in its file's report.
+pub(crate) fn report_scan(report: &mut FileReport, line: u64, tracking: &str, outcome: ScanOutcome) {
+    match outcome {
+        ScanOutcome::Applied => report.accepted += 1,
+        ScanOutcome::NotUsed => {
+            report.accepted += 1;
+            report.not_used += 1;
+        }
+        ScanOutcome::UnknownImb => report.reject_field(line, "imb", format!("IMb {tracking} is in no crosswalk")),
+        ScanOutcome::UnknownElection(id) => report.reject_field(line, "imb", format!("election '{id}' is not defined")),
+    }
+}
+
 /// Reads one county file into the pipeline; bad rows go to the file's report.
 pub async fn ingest_file<S: Store, D: Dispatcher>(
     pipeline: &Pipeline<'_, S, D>,
@@ -321,7 +331,6 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
     tally: &mut Tally,
 ) -> Result<FileReport> {
     let mut report = FileReport::new(name, kind);
-    let unknown_election = |id: &str| format!("election '{id}' is not defined");
     macro_rules! rows_or_report {
         ($t:ty) => {
             match open_or_report::<$t>(path, name, &mut report) {
@@ -385,15 +394,8 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
                         continue;
                     }
                 };
-                match pipeline.apply_scan(&l.row, now, tally).await? {
-                    ScanOutcome::Applied => report.accepted += 1,
-                    ScanOutcome::NotUsed => {
-                        report.accepted += 1;
-                        report.not_used += 1;
-                    }
-                    ScanOutcome::UnknownImb => report.reject_field(l.line, "imb", format!("IMb {} is in no crosswalk", l.row.tracking)),
-                    ScanOutcome::UnknownElection(id) => report.reject_field(l.line, "imb", unknown_election(&id)),
-                }
+                let outcome = pipeline.apply_scan(&l.row, now, tally).await?;
+                report_scan(&mut report, l.line, &l.row.tracking, outcome);
             }
             match reader.join() {
                 Ok(Ok(())) => {}

@@ -6,7 +6,7 @@ use crate::daily::Counted;
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
-use crate::signup::{match_identity, Refusal, SignupRequest, Subscription};
+use crate::signup::{match_identity, IdentityKey, Refusal, SignupRequest, Subscription};
 use chrono::{DateTime, Utc};
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -29,13 +29,7 @@ where
     pub async fn match_signup(&self, request: &SignupRequest, tally: &mut Tally) -> Result<Result<VoterRecord, Refusal>, PipelineError> {
         let key = request.identity();
         let candidates = self.store.voters_by_identity(&key).await?;
-        match match_identity(&key, request.votecal_id.as_deref(), &candidates) {
-            Ok(v) => Ok(Ok(v.clone())),
-            Err(refusal) => {
-                *tally.signups_refused.entry(format!("{refusal:?}")).or_default() += 1;
-                Ok(Err(refusal))
-            }
-        }
+        Ok(match_among(request, &key, &candidates, tally))
     }
 
     /// Signs up the voter a request matched: the choices stored (stops kept, a change too soon
@@ -66,5 +60,18 @@ where
         }
         self.welcome(&sub, now, tally).await?;
         Ok(Ok(sub))
+    }
+}
+
+/// The voter a sign-up is for among the roll's entries under its identity key (`key`, the
+/// request's own), or why none is (counted as refused): the decision of `match_signup`, for a
+/// caller that looked the key up itself.
+pub fn match_among(request: &SignupRequest, key: &IdentityKey, candidates: &[VoterRecord], tally: &mut Tally) -> Result<VoterRecord, Refusal> {
+    match match_identity(key, request.votecal_id.as_deref(), candidates) {
+        Ok(v) => Ok(v.clone()),
+        Err(refusal) => {
+            *tally.signups_refused.entry(format!("{refusal:?}")).or_default() += 1;
+            Err(refusal)
+        }
     }
 }

@@ -53,11 +53,21 @@ where
 
     /// Records one piece scan in the voter's journey (see [`Self::apply_scan`]).
     pub async fn record_scan(&self, scan: &PieceScan) -> Result<(ScanOutcome, Written), PipelineError> {
-        let Some(m) = self.store.mapping(&scan.tracking).await? else {
-            return Ok((ScanOutcome::UnknownImb, None));
+        let mapping = self.store.mapping(&scan.tracking).await?;
+        match self.scan_use(mapping) {
+            Err(outcome) => Ok((outcome, None)),
+            Ok(m) => Ok((ScanOutcome::Applied, self.record_mapped_scan(scan, &m).await?)),
+        }
+    }
+
+    /// The envelope a scan is of, from the crosswalk's entry for its IMb (`None`: no entry),
+    /// if the scan is to be recorded; otherwise why not.
+    pub fn scan_use(&self, mapping: Option<ImbMapping>) -> Result<ImbMapping, ScanOutcome> {
+        let Some(m) = mapping else {
+            return Err(ScanOutcome::UnknownImb);
         };
         let Ok(election) = self.election(&m.election_id) else {
-            return Ok((ScanOutcome::UnknownElection(m.election_id), None));
+            return Err(ScanOutcome::UnknownElection(m.election_id));
         };
         let uses = election.imb_use(m.county);
         let used = match m.direction {
@@ -65,14 +75,27 @@ where
             Direction::Inbound => uses.inbound(),
         };
         if !used {
-            return Ok((ScanOutcome::NotUsed, None));
+            return Err(ScanOutcome::NotUsed);
         }
+        Ok(m)
+    }
+
+    /// Records a scan of the envelope `m` (one [`Self::scan_use`] let through) in its voter's
+    /// journey.
+    pub async fn record_mapped_scan(&self, scan: &PieceScan, m: &ImbMapping) -> Result<Written, PipelineError> {
         let fact = BallotFact::Scan {
             ballot_id: m.ballot_id.clone(),
             scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
         };
-        let written = self.record(&m.election_id, &m.votecal_id, m.county, Change::Fact(fact)).await?;
-        Ok((ScanOutcome::Applied, written))
+        self.record(&m.election_id, &m.votecal_id, m.county, Change::Fact(fact)).await
+    }
+
+    /// [`Self::record_mapped_scan`], then fans out what it decided.
+    pub async fn apply_mapped_scan(&self, scan: &PieceScan, m: &ImbMapping, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        match self.record_mapped_scan(scan, m).await? {
+            Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
+            None => Ok(()),
+        }
     }
 
     /// Ingests one VBM status row, then fans out what it decided.
