@@ -118,6 +118,7 @@ impl Lanes<'_> {
                 senders.push(tx);
                 let stop = &stop;
                 let work = move || -> Result<LaneDone> {
+                    let _panic_stops = PanicStops(stop);
                     let mut done = LaneDone::default();
                     let applied = self.with_pipeline(k, |p| {
                         futures::executor::block_on(async {
@@ -219,6 +220,18 @@ impl Lanes<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Stops the file when a lane's thread ends in a panic, as an error does (the panic itself is
+/// passed on when the threads join).
+struct PanicStops<'a>(&'a AtomicBool);
+
+impl Drop for PanicStops<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
     }
 }
 

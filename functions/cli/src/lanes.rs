@@ -11,7 +11,8 @@
 //! belongs to (`own`: a lane's thread releases its own voters' messages), or from every lane in
 //! turn for a view of none.
 //!
-//! Lane threads never touch the same voter. What voters share: the roll by identity is only
+//! Lane threads never apply rows of the same voter (a crosswalk row's lane reads its voter's
+//! roll entry, wherever it is). What voters share: the roll by identity is only
 //! read while lanes run (each lane looks sign-ups up in its own part for the reading thread,
 //! which matches them: `lane_lookups.rs`; the roll is written by roll files, a voter's row in the
 //! voter's lane); a contact's entry (a household's phone) is linked by each voter's sign-up,

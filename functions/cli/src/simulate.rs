@@ -182,13 +182,15 @@ impl Simulation<'_> {
         let released = ctx.release_until(DateTime::<Utc>::MAX_UTC, &mut tally);
         each(&SqliteStore::commit)?;
         released?;
+        // Each lane's outbox closed and its store read for the summary, on a thread a lane.
+        let ends = ctx.in_each(|k| Ok((outboxes[k].finish()?, stores[k].held_count()?, stores[k].failures()?)))?;
         let mut messages_in_outbox = 0;
         let mut still_held = 0;
         let mut failed_sends = vec![];
-        for (store, outbox) in stores.iter().zip(&outboxes) {
-            messages_in_outbox += outbox.finish()?;
-            still_held += store.held_count()?;
-            failed_sends.extend(store.failures()?);
+        for (messages, held, failures) in ends {
+            messages_in_outbox += messages;
+            still_held += held;
+            failed_sends.extend(failures);
         }
         failed_sends.sort();
         let summary = Summary { election_id: election.id().to_string(), files, messages_in_outbox, still_held, failed_sends, tally, seconds };

@@ -121,7 +121,7 @@ impl SqliteStore {
     fn with_schema(conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         // Every statement the store prepares stays prepared (rusqlite keeps 16 by default, and
-        // the store has about 35: past 16, each use would prepare one again).
+        // the store has about 30: past 16, each use would prepare one again).
         conn.set_prepared_statement_cache_capacity(64);
         let late = late_indexes();
         for index in &late {

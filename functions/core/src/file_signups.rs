@@ -1,6 +1,7 @@
 //! Sign-ups from a file (a county's or VoteCal's `signups` file): match the roll, store the
-//! choices, and welcome the voter. The two halves are apart so that the local replay's lanes can
-//! match on one thread (the roll, shared by all) and sign up on the voter's own.
+//! choices, and welcome the voter. The halves are apart so that the local replay can match a
+//! request on the thread that reads the file, from what every lane's part of the roll holds
+//! under its identity key (`match_among`), and sign it up on the voter's lane.
 
 use crate::daily::Counted;
 use crate::formats::VoterRecord;

@@ -58,7 +58,7 @@ impl KeptFact {
     pub fn to_line(&self) -> String {
         let head = [esc(&self.votecal_id), esc(&self.election_id), self.county.code()];
         let tail: Vec<String> = match &self.change {
-            Change::Fact(BallotFact::Status { ballot_id, code, at }) => vec!["S".into(), esc(ballot_id), code.as_str().into(), at.timestamp().to_string()],
+            Change::Fact(BallotFact::Status { ballot_id, code, at }) => vec!["S".into(), esc(ballot_id), code.as_str().into(), instant(at)],
             Change::Fact(BallotFact::Scan { ballot_id, scan }) => vec![
                 "N".into(),
                 ballot_id.as_deref().map(esc).unwrap_or_default(),
@@ -66,7 +66,7 @@ impl KeptFact {
                     Direction::Outbound => "o".into(),
                     Direction::Inbound => "i".into(),
                 },
-                scan.at.timestamp().to_string(),
+                instant(&scan.at),
                 esc(&scan.event_code),
                 esc(&scan.facility_zip),
             ],
@@ -78,7 +78,7 @@ impl KeptFact {
                     ParticipationMethod::Mail => "VBM",
                 }
                 .into(),
-                at.timestamp().to_string(),
+                instant(at),
                 if *active { "1".into() } else { "0".into() },
             ],
         };
@@ -88,7 +88,11 @@ impl KeptFact {
     /// Reads [`KeptFact::to_line`]'s form back; None if it is not one.
     pub fn from_line(line: &str) -> Option<KeptFact> {
         let f: Vec<String> = line.split('|').map(unesc).collect();
-        let time = |s: &str| s.parse::<i64>().ok().and_then(|t| DateTime::from_timestamp(t, 0));
+        let time = |s: &str| {
+            let (secs, nanos) = s.split_once('.').unwrap_or((s, "0"));
+            let nanos = if nanos.len() == 9 || nanos == "0" { nanos.parse::<u32>().ok()? } else { return None };
+            DateTime::from_timestamp(secs.parse::<i64>().ok()?, nanos)
+        };
         let change = match (f.get(3).map(String::as_str), f.len()) {
             (Some("S"), 7) => Change::Fact(BallotFact::Status { ballot_id: f[4].clone(), code: crate::status::StatusCode::parse(&f[5])?, at: time(&f[6])? }),
             (Some("N"), 9) => Change::Fact(BallotFact::Scan {
@@ -108,6 +112,15 @@ impl KeptFact {
             _ => return None,
         };
         Some(KeptFact { votecal_id: f[0].clone(), election_id: f[1].clone(), county: CountyCode::parse(&f[2])?, change })
+    }
+}
+
+/// An instant as Unix seconds, with nine digits of fraction when it has one (a county file's
+/// time may carry a fraction, and two statuses a fraction apart keep their order).
+fn instant(at: &DateTime<Utc>) -> String {
+    match at.timestamp_subsec_nanos() {
+        0 => at.timestamp().to_string(),
+        nanos => format!("{}.{nanos:09}", at.timestamp()),
     }
 }
 
@@ -292,6 +305,14 @@ mod tests {
             assert_eq!(KeptFact::from_line(&line).as_ref(), Some(f), "{line}");
         }
         assert_eq!(facts[0].to_line(), "CA000000110|2026-11-03-GEN|19|S|B1|ISSUED|1791208800");
+        // A fraction of a second is kept: two statuses a fraction apart stay in their order.
+        let in_review = status("CA1", StatusCode::InReview, "2026-10-20T10:00:00.2Z");
+        let accepted = status("CA1", StatusCode::Accepted, "2026-10-20T10:00:00.8Z");
+        assert!(in_review.to_line().ends_with("|1792490400.200000000"), "{}", in_review.to_line());
+        for f in [&in_review, &accepted] {
+            assert_eq!(KeptFact::from_line(&f.to_line()).as_ref(), Some(f));
+        }
+        assert_eq!(KeptFact::from_line("CA1|E|19|S|B1|ISSUED|1.5"), None, "a fraction has nine digits");
         assert_eq!(KeptFact::from_line("CA1|E|19|S|B1|NOPE|1"), None);
     }
 

@@ -413,7 +413,7 @@ mod tests {
     fn a_phone_is_judged_as_libphonenumbers_own_questions_judge_it() {
         use phonenumber::{country, metadata::DATABASE, Type};
         let asked_one_by_one = |p: &str| {
-            let number = phonenumber::parse(None, p).unwrap();
+            let Ok(number) = phonenumber::parse(None, p) else { return false };
             number.is_valid()
                 && number.country().id() == Some(country::Id::US)
                 && !matches!(number.number_type(&DATABASE), Type::PremiumRate | Type::SharedCost | Type::Voip | Type::Pager | Type::Uan | Type::Voicemail)
@@ -421,9 +421,9 @@ mod tests {
         let (mut valid, mut refused) = (0, 0);
         // Every area code, with exchanges and lines spread over their range: the US, Canada,
         // the Caribbean, toll-free, premium, personal and unassigned codes.
-        for area in 100..1000 {
+        for area in 0..1000 {
             for (exchange, line) in [(200, 0), (555, 123), (212, 9999), (911, 4567), (987, 5309), (100, 1)] {
-                let p = format!("+1{area}{exchange}{line:04}");
+                let p = format!("+1{area:03}{exchange}{line:04}");
                 let judged = valid_phone(&p);
                 assert_eq!(judged, asked_one_by_one(&p), "{p}");
                 if judged { valid += 1 } else { refused += 1 }
