@@ -34,6 +34,7 @@ pub mod refusal;
 pub mod reminders;
 pub mod retention;
 pub mod ports;
+pub mod phone;
 pub mod signup;
 pub mod sms_budget;
 pub mod sources;

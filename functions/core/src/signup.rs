@@ -63,21 +63,7 @@ pub struct SignupRequest {
     pub hours: NotificationHours,
 }
 
-/// A US phone number in E.164 form, judged by libphonenumber's numbering plan: `+1` numbers of
-/// Canada and the Caribbean are refused (carriers bill them as international: SMS pumping), and
-/// so are premium-rate numbers and numbers no US carrier could hold.
-pub fn valid_phone(p: &str) -> bool {
-    use phonenumber::{country, metadata::DATABASE, Type};
-    if !p.starts_with("+1") || p.len() != 12 || !p[1..].bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let Ok(number) = phonenumber::parse(None, p) else { return false };
-    // The region whose plan holds the number (`is_valid` and `country()` find it again each),
-    // then its type there: valid is a type other than unknown. Half the work of asking each.
-    let Some(region) = number.metadata(&DATABASE) else { return false };
-    region.id() == country::Id::US.as_ref()
-        && !matches!(number.number_type(&DATABASE), Type::Unknown | Type::PremiumRate | Type::SharedCost | Type::Voip | Type::Pager | Type::Uan | Type::Voicemail)
-}
+pub use crate::phone::valid_phone;
 
 /// A plausible email address: one '@', something before it, a dotted domain after, no spaces.
 pub fn valid_email(e: &str) -> bool {
@@ -408,29 +394,6 @@ impl Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_phone_is_judged_as_libphonenumbers_own_questions_judge_it() {
-        use phonenumber::{country, metadata::DATABASE, Type};
-        let asked_one_by_one = |p: &str| {
-            let Ok(number) = phonenumber::parse(None, p) else { return false };
-            number.is_valid()
-                && number.country().id() == Some(country::Id::US)
-                && !matches!(number.number_type(&DATABASE), Type::PremiumRate | Type::SharedCost | Type::Voip | Type::Pager | Type::Uan | Type::Voicemail)
-        };
-        let (mut valid, mut refused) = (0, 0);
-        // Every area code, with exchanges and lines spread over their range: the US, Canada,
-        // the Caribbean, toll-free, premium, personal and unassigned codes.
-        for area in 0..1000 {
-            for (exchange, line) in [(200, 0), (555, 123), (212, 9999), (911, 4567), (987, 5309), (100, 1)] {
-                let p = format!("+1{area:03}{exchange}{line:04}");
-                let judged = valid_phone(&p);
-                assert_eq!(judged, asked_one_by_one(&p), "{p}");
-                if judged { valid += 1 } else { refused += 1 }
-            }
-        }
-        assert!(valid > 1000 && refused > 1000, "both verdicts are exercised: {valid} valid, {refused} refused");
-    }
 
     fn voter(id: &str, first: &str, last: &str, status: VoterStatus) -> VoterRecord {
         VoterRecord {
