@@ -6,6 +6,7 @@
 
 use crate::lane_threads::{Batches, Lanes, Row, BATCH};
 use crate::lanes::lane_of;
+use crate::read_ahead::ScanFeed;
 use crate::reports::FileReport;
 use anyhow::Result;
 use std::collections::VecDeque;
@@ -18,7 +19,7 @@ use wmb_core::formats::{Line, RowError, VoterRecord};
 use wmb_core::pipeline::{ScanOutcome, Tally};
 use wmb_core::ports::{ImbCrosswalk, StoreError, VoterRoll};
 use wmb_core::signup::{IdentityKey, SignupRequest};
-use wmb_core::usps::{read_scans, ImbMapping, PieceScan};
+use wmb_core::usps::{ImbMapping, PieceScan};
 
 /// Batches of rows whose keys the lanes look up ahead of the one being decided.
 const LOOKUPS_AHEAD: usize = 8;
@@ -70,7 +71,7 @@ impl Lanes<'_> {
         Ok(())
     }
 
-    /// Reads a scan feed (on a thread of its own: a feed is never held in memory), finds each
+    /// Reads a scan feed (on a thread of its own: `ScanFeed`), finds each
     /// scan's envelope in the crosswalk (the lanes look each batch's IMbs up ahead; a scan file
     /// does not change the crosswalk), and hands the scans to be recorded to their voters' lanes.
     /// A header that does not match stops the file before its first row; a file that stops
@@ -83,12 +84,10 @@ impl Lanes<'_> {
                 return Ok(());
             }
         };
-        let (tx, rx) = sync_channel(4096);
-        let owned = name.to_string();
-        let reader = std::thread::spawn(move || read_scans(&owned, file, |r| drop(tx.send(r))));
+        let (records, feed) = ScanFeed::start(name, file);
         let ask = |chunk: &[Line<PieceScan>]| Ask::Envelopes(chunk.iter().map(|l| l.row.tracking.clone()).collect());
         self.with_pipeline(None, |p| {
-            self.look_ahead(rx, report, batches, ask, |chunk, _, found, report, batches| {
+            self.look_ahead(records, report, batches, ask, |chunk, _, found, report, batches| {
                 let mut found: Vec<Vec<Option<ImbMapping>>> = found.into_iter().map(|f| match f {
                     Found::Envelopes(v) => v,
                     Found::Voters(_) => unreachable!("scans ask for envelopes"),
@@ -109,11 +108,9 @@ impl Lanes<'_> {
                 true
             })
         });
-        // The channel is closed: a reader not done yet reads on to the end, sending nowhere.
-        match reader.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => report.file_error = Some(e.to_string()),
-            Err(_) => report.file_error = Some(format!("{name}: the reader stopped")),
+        // The records are dropped: a reader not done yet (a lane stopped) stops reading.
+        if let Some(e) = feed.finish() {
+            report.file_error = Some(e);
         }
         Ok(())
     }

@@ -3,8 +3,14 @@
 //! leaving its own thread to the pipeline. Memory stays flat: at most [`BATCHES_IN_FLIGHT`]
 //! batches wait.
 
+use std::fs::File;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use wmb_core::formats::{FileError, Line, RowError};
+use wmb_core::usps::{read_scans, PieceScan};
 
 /// Items sent to the caller at a time.
 pub const BATCH: usize = 512;
@@ -72,6 +78,58 @@ impl<T> Iterator for ReadAhead<T> {
                 }
             }
         }
+    }
+}
+
+/// A scan feed read and parsed on a thread of its own, each record sent as it is read (a feed of
+/// millions of scans is never held in memory). Should the caller stop taking records (drop the
+/// receiver), the reader stops at its next block of the file: a stopped replay does not parse
+/// the rest of a statewide feed first.
+pub struct ScanFeed {
+    reader: JoinHandle<Result<(), FileError>>,
+    name: String,
+}
+
+impl ScanFeed {
+    /// The feed's records, and the reader to [`ScanFeed::finish`] once they are taken or dropped.
+    pub fn start(name: &str, file: File) -> (Receiver<Result<Line<PieceScan>, RowError>>, ScanFeed) {
+        let (tx, records) = sync_channel(4096);
+        let stopped = Arc::new(AtomicBool::new(false));
+        let input = UntilStopped { inner: file, stopped: stopped.clone() };
+        let owned = name.to_string();
+        let reader = std::thread::spawn(move || {
+            read_scans(&owned, input, |r| {
+                if tx.send(r).is_err() {
+                    stopped.store(true, Ordering::Relaxed);
+                }
+            })
+        });
+        (records, ScanFeed { reader, name: name.to_string() })
+    }
+
+    /// Why the feed could not be read to its end, if it could not (a header that does not
+    /// match: no record; a file that stops part-way: the records before it were sent).
+    pub fn finish(self) -> Option<String> {
+        match self.reader.join() {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("{}: the reader stopped", self.name)),
+        }
+    }
+}
+
+/// A file that reads as ended once `stopped` is set.
+struct UntilStopped {
+    inner: File,
+    stopped: Arc<AtomicBool>,
+}
+
+impl Read for UntilStopped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stopped.load(Ordering::Relaxed) {
+            return Ok(0);
+        }
+        self.inner.read(buf)
     }
 }
 

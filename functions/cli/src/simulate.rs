@@ -2,7 +2,7 @@
 
 use crate::lane_threads::Lanes;
 use crate::outbox::Outbox;
-use crate::read_ahead::ReadAhead;
+use crate::read_ahead::{ReadAhead, ScanFeed};
 use crate::reports::FileReport;
 use crate::store::{ReadIndex, SqliteStore};
 use anyhow::{bail, Context, Result};
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use wmb_core::election::Election;
 use wmb_core::formats::{read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
 use wmb_core::pipeline::{Pipeline, ScanOutcome, Tally};
-use wmb_core::usps::{read_scans, ImbMapping};
+use wmb_core::usps::ImbMapping;
 use wmb_core::signup::SignupRequest;
 use wmb_core::templates::Catalog;
 use wmb_core::voice::VoicePlan;
@@ -382,13 +382,11 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
                     return Ok(report);
                 }
             };
-            // Read on a thread of its own and applied as they come: a feed of millions of scans
-            // is never held in memory. A header that does not match stops the file before its
-            // first row; a file that stops reading part-way keeps the rows read before.
-            let (tx, rx) = std::sync::mpsc::sync_channel(4096);
-            let owned = name.to_string();
-            let reader = std::thread::spawn(move || read_scans(&owned, file, |r| drop(tx.send(r))));
-            for r in rx {
+            // Read on a thread of its own and applied as they come. A header that does not match
+            // stops the file before its first row; a file that stops reading part-way keeps the
+            // rows read before.
+            let (records, feed) = ScanFeed::start(name, file);
+            for r in records {
                 let l = match r {
                     Ok(l) => l,
                     Err(e) => {
@@ -399,10 +397,8 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
                 let outcome = pipeline.apply_scan(&l.row, now, tally).await?;
                 report_scan(&mut report, l.line, &l.row.tracking, outcome);
             }
-            match reader.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => report.file_error = Some(e.to_string()),
-                Err(_) => report.file_error = Some(format!("{name}: the reader stopped")),
+            if let Some(e) = feed.finish() {
+                report.file_error = Some(e);
             }
         }
         FileKind::Signups => {
