@@ -58,6 +58,11 @@ fn run(dir: &Path, lanes: usize) -> Result<Outcome> {
     Ok(Outcome { lines, summary, reports })
 }
 
+/// The errors report of `file` in a run.
+fn errors_of(outcome: &Outcome, file: &str) -> Result<String> {
+    Ok(String::from_utf8(outcome.reports[&Path::new("reports").join(format!("{file}.errors.csv"))].clone())?)
+}
+
 fn assert_same(one: &Outcome, many: &Outcome) {
     assert!(!one.lines.is_empty(), "the election sends messages");
     assert_eq!(one.lines.len(), many.lines.len(), "as many messages");
@@ -136,7 +141,7 @@ fn a_change_too_soon_and_a_household_phone_in_a_sign_up_file_come_out_as_on_one_
     let three = run(dir.path(), 3)?;
     // THEN the change is refused at its line on both, the household's two new voters are told
     // on Emily's phone, and everything else agrees
-    let errors = String::from_utf8(one.reports[Path::new("reports/signups.csv.errors.csv")].clone())?;
+    let errors = errors_of(&one, "signups.csv")?;
     assert!(errors.contains("refused (try_later)"), "{errors}");
     let to_the_phone = one.lines.iter().filter(|l| l.contains("\"to\":\"+15105550101\"") && l.contains("signup_confirmation")).count();
     assert!(to_the_phone >= 3, "Emily's and the household's confirmations: {to_the_phone}\n{errors}");
@@ -159,7 +164,7 @@ fn an_envelope_another_county_maps_again_stays_with_the_first_county_in_lanes_as
     let three = run(dir.path(), 3)?;
     // THEN the new row is refused at its line, the first county keeps the envelope, and every
     // message and report agrees
-    let errors = String::from_utf8(one.reports[Path::new("reports/imb-crosswalk.csv.errors.csv")].clone())?;
+    let errors = errors_of(&one, "imb-crosswalk.csv")?;
     let refused = format!("{},votecal_id,IMb 00708123456000120002 is another county's envelope", lines + 1);
     assert!(errors.lines().any(|l| l.starts_with(&refused)), "{errors}");
     assert_same(&one, &three);

@@ -10,7 +10,6 @@ use crate::read_ahead::ScanFeed;
 use crate::reports::FileReport;
 use anyhow::Result;
 use std::collections::VecDeque;
-use std::fs::File;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
@@ -77,14 +76,13 @@ impl Lanes<'_> {
     /// A header that does not match stops the file before its first row; a file that stops
     /// reading part-way keeps the rows read before.
     pub(crate) fn route_scans(&self, path: &Path, name: &str, report: &mut FileReport, batches: &mut Batches) -> Result<()> {
-        let file = match File::open(path) {
-            Ok(f) => f,
+        let (records, feed) = match ScanFeed::open(path, name) {
+            Ok(feed) => feed,
             Err(e) => {
-                report.file_error = Some(format!("{name}: cannot be read: {e}"));
+                report.file_error = Some(e);
                 return Ok(());
             }
         };
-        let (records, feed) = ScanFeed::start(name, file);
         let ask = |chunk: &[Line<PieceScan>]| Ask::Envelopes(chunk.iter().map(|l| l.row.tracking.clone()).collect());
         self.with_pipeline(None, |p| {
             self.look_ahead(records, report, batches, ask, |chunk, _, found, report, batches| {

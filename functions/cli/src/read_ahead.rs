@@ -81,6 +81,9 @@ impl<T> Iterator for ReadAhead<T> {
     }
 }
 
+/// A scan feed's records as its reader sends them: each scan, or why its line was refused.
+pub type ScanRecords = Receiver<Result<Line<PieceScan>, RowError>>;
+
 /// A scan feed read and parsed on a thread of its own, each record sent as it is read (a feed of
 /// millions of scans is never held in memory). Should the caller stop taking records (drop the
 /// receiver), the reader stops at its next block of the file: a stopped replay does not parse
@@ -91,8 +94,15 @@ pub struct ScanFeed {
 }
 
 impl ScanFeed {
+    /// The feed at `path` (called `name` in reports), as [`ScanFeed::start`] reads it, or why it
+    /// cannot be read, for the file's report.
+    pub fn open(path: &std::path::Path, name: &str) -> Result<(ScanRecords, ScanFeed), String> {
+        let file = File::open(path).map_err(|e| format!("{name}: cannot be read: {e}"))?;
+        Ok(ScanFeed::start(name, file))
+    }
+
     /// The feed's records, and the reader to [`ScanFeed::finish`] once they are taken or dropped.
-    pub fn start(name: &str, file: File) -> (Receiver<Result<Line<PieceScan>, RowError>>, ScanFeed) {
+    pub fn start(name: &str, file: File) -> (ScanRecords, ScanFeed) {
         let (tx, records) = sync_channel(4096);
         let stopped = Arc::new(AtomicBool::new(false));
         let input = UntilStopped { inner: file, stopped: stopped.clone() };

@@ -375,17 +375,16 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
             }
         }
         FileKind::Scans => {
-            let file = match File::open(path) {
-                Ok(f) => f,
-                Err(e) => {
-                    report.file_error = Some(format!("{name}: cannot be read: {e}"));
-                    return Ok(report);
-                }
-            };
             // Read on a thread of its own and applied as they come. A header that does not match
             // stops the file before its first row; a file that stops reading part-way keeps the
             // rows read before.
-            let (records, feed) = ScanFeed::start(name, file);
+            let (records, feed) = match ScanFeed::open(path, name) {
+                Ok(feed) => feed,
+                Err(e) => {
+                    report.file_error = Some(e);
+                    return Ok(report);
+                }
+            };
             for r in records {
                 let l = match r {
                     Ok(l) => l,

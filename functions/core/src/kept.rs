@@ -88,9 +88,13 @@ impl KeptFact {
     /// Reads [`KeptFact::to_line`]'s form back; None if it is not one.
     pub fn from_line(line: &str) -> Option<KeptFact> {
         let f: Vec<String> = line.split('|').map(unesc).collect();
+        // Whole seconds, or seconds and nine digits of fraction (`instant`).
         let time = |s: &str| {
-            let (secs, nanos) = s.split_once('.').unwrap_or((s, "0"));
-            let nanos = if nanos.len() == 9 || nanos == "0" { nanos.parse::<u32>().ok()? } else { return None };
+            let (secs, nanos) = match s.split_once('.') {
+                None => (s, 0),
+                Some((secs, fraction)) if fraction.len() == 9 => (secs, fraction.parse::<u32>().ok()?),
+                Some(_) => return None,
+            };
             DateTime::from_timestamp(secs.parse::<i64>().ok()?, nanos)
         };
         let change = match (f.get(3).map(String::as_str), f.len()) {
