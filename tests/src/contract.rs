@@ -43,6 +43,22 @@ fn notification(key: &str, release: &str) -> Notification {
     }
 }
 
+/// A sign-up in Los Angeles, in Spanish, by text.
+pub fn subscription(votecal_id: &str) -> Subscription {
+    Subscription {
+        votecal_id: votecal_id.into(),
+        county: CountyCode::parse("19").unwrap(),
+        language: Language::Es,
+        sms: Some("+13105550123".into()),
+        email: None,
+        voice: None,
+        hours: Default::default(),
+        signed_up_at: t("2026-09-25T10:00:00Z"),
+        stopped: Default::default(),
+        erase_after: None,
+    }
+}
+
 /// Every store port, as the pipeline uses them.
 pub async fn store_contract<S>(store: &S)
 where
@@ -72,18 +88,7 @@ where
     assert!(store.voter("CA4").await.unwrap().is_some());
 
     // Subscriptions: the latest sign-up wins.
-    let mut sub = Subscription {
-        votecal_id: "CA1".into(),
-        county: CountyCode::parse("19").unwrap(),
-        language: Language::Es,
-        sms: Some("+13105550123".into()),
-        email: None,
-        voice: None,
-        hours: Default::default(),
-        signed_up_at: t("2026-09-25T10:00:00Z"),
-        stopped: Default::default(),
-        erase_after: None,
-    };
+    let mut sub = subscription("CA1");
     store.put_subscription(&sub).await.unwrap();
     sub.language = Language::Vi;
     store.put_subscription(&sub).await.unwrap();

@@ -17,6 +17,31 @@ async fn the_local_pipelines_sqlite_store_keeps_the_contract() {
     release_contract(&store, &ByTakeDue(&store)).await;
 }
 
+/// The replay's scratch store answers "certainly not signed up" from a filter of its own: it
+/// keeps the contract, never takes a voter who signed up for one who has not (also when its file
+/// is opened again), and still tells apart the voters who never did.
+#[tokio::test]
+async fn the_replays_scratch_store_keeps_the_contract_and_never_forgets_a_sign_up() {
+    use ballot_tracking::store::SqliteStore;
+    use wmb_core::ports::{KeptFacts, SubscriptionStore};
+    let dir = tempfile::tempdir().unwrap();
+    store_contract(&SqliteStore::open_scratch(&dir.path().join("contract.db")).unwrap()).await;
+    let path = dir.path().join("state.db");
+    let signed_up: Vec<String> = (0..2_000).map(|i| format!("CA1{i:08}")).collect();
+    let strangers: Vec<String> = (0..20_000).map(|i| format!("CA2{i:08}")).collect();
+    {
+        let store = SqliteStore::open_scratch(&path).unwrap();
+        for id in &signed_up {
+            store.put_subscription(&wmb_tests::contract::subscription(id)).await.unwrap();
+        }
+        assert!(signed_up.iter().all(|id| store.may_be_subscribed(id)));
+        assert!(strangers.iter().all(|id| !store.may_be_subscribed(id)));
+    }
+    let again = SqliteStore::open_scratch(&path).unwrap();
+    assert!(signed_up.iter().all(|id| again.may_be_subscribed(id)), "a voter who signed up before the store was opened again");
+    assert!(strangers.iter().all(|id| !again.may_be_subscribed(id)));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dynamodb_store_keeps_the_contract() {
     let moto = Moto::start();

@@ -27,6 +27,8 @@ use wmb_core::voice::VoicePlan;
 /// Everything a lane's pipeline is made of.
 pub struct Lanes<'a> {
     pub stores: &'a [SqliteStore],
+    /// The contact index's stores (`Lane::contacts`).
+    pub contacts: &'a [SqliteStore],
     pub outboxes: &'a [Outbox],
     pub catalog: &'a Catalog,
     pub elections: &'a BTreeMap<String, Election>,
@@ -71,7 +73,7 @@ impl Lanes<'_> {
 
     /// `f` with the pipeline seen from lane `own` (or from none: see `Lane`).
     pub fn with_pipeline<R>(&self, own: impl Into<Option<usize>>, f: impl FnOnce(&Pipeline<'_, Lane<'_>, Lane<'_>>) -> R) -> R {
-        let lane = Lane { stores: self.stores, outboxes: self.outboxes, own: own.into() };
+        let lane = Lane { stores: self.stores, contacts: self.contacts, outboxes: self.outboxes, own: own.into() };
         let pipeline = Pipeline { store: &lane, dispatcher: &lane, queue: &Inline, catalog: self.catalog, elections: self.elections, voice: self.voice, access: self.access };
         f(&pipeline)
     }

@@ -6,7 +6,9 @@
 //! message key's second `#` part (the VoteCal ID in every key of a milestone, reminder or
 //! sign-up message: `<election>#<id>#…`, `signup#<id>#…`, so a lane's thread claims in its own
 //! store; a code's key has its change there, which `simulate` never sends); a crosswalk entry by
-//! its IMb; counters, contacts and pending changes by their keys. The roll by identity asks every
+//! its IMb; counters and pending changes by their keys; contacts by their names, in stores of
+//! their own (`contacts`: a household's phone is linked by voters of every lane, and an entry in
+//! a lane's own store would hold that lane's lock against the others). The roll by identity asks every
 //! lane and sorts the answers as one store does. Held messages are taken from the lane the view
 //! belongs to (`own`: a lane's thread releases its own voters' messages), or from every lane in
 //! turn for a view of none.
@@ -16,7 +18,7 @@
 //! read while lanes run (each lane looks sign-ups up in its own part for the reading thread,
 //! which matches them: `lane_lookups.rs`; the roll is written by roll files, a voter's row in the
 //! voter's lane); a contact's entry (a household's phone) is linked by each voter's sign-up,
-//! read, changed and written under its lane's lock, so its set of voters is the same as on one
+//! read, changed and written under its contact store's lock, so its set of voters is the same as on one
 //! thread (their order in the entry may differ: only inbound texts read it, and `simulate` has
 //! none); counters and pending changes belong to the API. A crosswalk row is recorded on its
 //! IMb's lane (reading its voter's roll entry, which no lane writes then), so an IMb's rows keep
@@ -50,6 +52,8 @@ fn ledger_part(key: &str) -> &str {
 #[derive(Clone, Copy)]
 pub struct Lane<'a> {
     pub stores: &'a [SqliteStore],
+    /// The contact index's stores: `stores` itself for one lane.
+    pub contacts: &'a [SqliteStore],
     pub outboxes: &'a [Outbox],
     pub own: Option<usize>,
 }
@@ -224,21 +228,27 @@ impl Counters for Lane<'_> {
     }
 }
 
+impl<'a> Lane<'a> {
+    fn contacts_of(&self, name: &str) -> &'a SqliteStore {
+        &self.contacts[lane_of(name, self.contacts.len())]
+    }
+}
+
 impl ContactIndex for Lane<'_> {
     async fn contact(&self, name: &str) -> Result<ContactEntry, StoreError> {
-        self.of(name).contact(name).await
+        self.contacts_of(name).contact(name).await
     }
 
     async fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> Result<bool, StoreError> {
-        self.of(name).link_contact(name, votecal_id, max).await
+        self.contacts_of(name).link_contact(name, votecal_id, max).await
     }
 
     async fn unlink_contact(&self, name: &str, votecal_id: &str) -> Result<(), StoreError> {
-        self.of(name).unlink_contact(name, votecal_id).await
+        self.contacts_of(name).unlink_contact(name, votecal_id).await
     }
 
     async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
-        self.of(name).set_sms_stopped(name, stopped).await
+        self.contacts_of(name).set_sms_stopped(name, stopped).await
     }
 }
 

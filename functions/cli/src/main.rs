@@ -47,8 +47,9 @@ enum Command {
         #[arg(long)]
         compress: bool,
         /// Split the store by voter into this many lanes, each applied on a thread of its own (as
-        /// many as the machine has cores; their page caches share 512 MiB): `state.<k>.db` and
-        /// `outbox.<k>.jsonl` for each lane, the same messages and reports as one lane.
+        /// many as the machine has cores; their page caches share 512 MiB): `state.<k>.db`,
+        /// `state.<k>.contacts.db` and `outbox.<k>.jsonl` for each lane, the same messages and
+        /// reports as one lane.
         #[arg(long, default_value_t = 1)]
         lanes: usize,
     },

@@ -147,13 +147,24 @@ impl Simulation<'_> {
         // One lane's page cache is 256 MiB; more share 512 MiB, at least 64 each.
         let cache_mib = if lanes == 1 { 256 } else { (512 / lanes).max(64) };
         let stores = (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.db", k, lanes), cache_mib)).collect::<Result<Vec<_>>>()?;
+        // More lanes keep the contact index in stores of its own (`lanes.rs`), 32 MiB of cache each.
+        let contact_stores = if lanes == 1 { vec![] } else { (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.contacts.db", k, lanes), 32)).collect::<Result<Vec<_>>>()? };
+        let contacts = if lanes == 1 { &stores } else { &contact_stores };
         let outboxes = (0..lanes).map(|k| Outbox::create_lane(&self.out.join(lane_file(outbox, k, lanes)), k, lanes)).collect::<std::io::Result<Vec<_>>>()?;
         let elections = BTreeMap::from([(election.id().to_string(), election.clone())]);
         let access = crate::local_access(wmb_core::access::LOCAL_PUBLIC_URL);
-        let ctx = Lanes { stores: &stores, outboxes: &outboxes, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
-        // Each release and each file is one transaction a lane (far faster on disk), begun and
-        // committed on a thread a lane: a commit writes out the pages the lane changed.
-        let each = |f: &(dyn Fn(&SqliteStore) -> Result<(), wmb_core::ports::StoreError> + Sync)| ctx.in_each(|k| Ok(f(&stores[k])?)).map(drop);
+        let ctx = Lanes { stores: &stores, contacts, outboxes: &outboxes, catalog: &catalog, elections: &elections, voice: &voice, access: &access };
+        // Each release and each file is one transaction a lane's store and contact store (far
+        // faster on disk), begun and committed on a thread a lane: a commit writes out the pages
+        // the lane changed.
+        let each = |f: &(dyn Fn(&SqliteStore) -> Result<(), wmb_core::ports::StoreError> + Sync)| {
+            ctx.in_each(|k| {
+                f(&stores[k])?;
+                contact_stores.get(k).map(f).transpose()?;
+                Ok(())
+            })
+            .map(drop)
+        };
         let mut tally = Tally::default();
         let mut files = vec![];
         let mut seconds = vec![];
@@ -200,7 +211,8 @@ impl Simulation<'_> {
     }
 }
 
-/// A lane's file: the name itself for one lane, `state.<k>.db` and `outbox.<k>.jsonl` for more.
+/// A lane's file: the name itself for one lane, `state.<k>.db`, `state.<k>.contacts.db` and
+/// `outbox.<k>.jsonl` for more.
 pub fn lane_file(name: &str, lane: usize, lanes: usize) -> String {
     match (lanes, name.split_once('.')) {
         (1, _) | (_, None) => name.to_string(),
