@@ -230,7 +230,7 @@ impl VoterRoll for SqliteStore {
     }
 
     async fn put_voter(&self, voter: &VoterRecord) -> Result<(), StoreError> {
-        let record = to_json(voter)?;
+        let record = crate::voter_line::to_line(voter);
         let identity = IdentityKey::of_voter(voter).0;
         self.with(|c| {
             c.prepare_cached("INSERT INTO voters (votecal_id, identity, record) VALUES (?1, ?2, ?3)
@@ -241,21 +241,26 @@ impl VoterRoll for SqliteStore {
     }
 
     async fn voter(&self, id: &str) -> Result<Option<VoterRecord>, StoreError> {
-        let json: Option<String> = self.with(|c| {
+        let line: Option<String> = self.with(|c| {
             c.prepare_cached("SELECT record FROM voters WHERE votecal_id = ?1")?.query_row([id], |r| r.get(0)).optional()
         })?;
-        json.map(|j| from_json(&j)).transpose()
+        line.map(|line| voter_from_line(id, &line)).transpose()
     }
 
     async fn voters_by_identity(&self, key: &IdentityKey) -> Result<Vec<VoterRecord>, StoreError> {
-        let rows: Vec<String> = self.with(|c| {
+        let rows: Vec<(String, String)> = self.with(|c| {
             self.ensure_index(c, ReadIndex::VotersByIdentity)?;
-            let mut q = c.prepare_cached("SELECT record FROM voters WHERE identity = ?1 ORDER BY votecal_id")?;
-            let rows = q.query_map([&key.0], |r| r.get(0))?.collect::<Result<Vec<_>, _>>();
+            let mut q = c.prepare_cached("SELECT votecal_id, record FROM voters WHERE identity = ?1 ORDER BY votecal_id")?;
+            let rows = q.query_map([&key.0], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>();
             rows
         })?;
-        rows.iter().map(|j| from_json(j)).collect()
+        rows.iter().map(|(id, line)| voter_from_line(id, line)).collect()
     }
+}
+
+/// A roll entry as the store keeps it (`voter_line.rs`).
+fn voter_from_line(votecal_id: &str, line: &str) -> Result<VoterRecord, StoreError> {
+    crate::voter_line::from_line(votecal_id, line).ok_or_else(|| unavailable("a roll entry cannot be read"))
 }
 
 impl SubscriptionStore for SqliteStore {
