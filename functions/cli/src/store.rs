@@ -1,6 +1,7 @@
 //! The embedded store of the local pipeline: every store port on one SQLite file.
 
 use chrono::{DateTime, Utc};
+use crate::store_recent::Recent;
 use fastbloom::AtomicBloomFilter;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -22,6 +23,9 @@ pub struct SqliteStore {
     /// rows of voters who never signed up cost no query. Only where no other process writes the
     /// file (a scratch store is opened exclusively); a shared store always asks the table.
     signed_up: Option<AtomicBloomFilter>,
+    /// A scratch store's last journey and subscription, as values (`store_recent.rs`); locked
+    /// only under `conn`'s lock.
+    recent: Option<Mutex<Recent>>,
 }
 
 /// The Bloom filter's size and hashes (see `SqliteStore::signed_up`).
@@ -130,7 +134,8 @@ impl SqliteStore {
     }
 
     /// The store on `conn` with its tables; `exclusive`: no other process writes it, so the
-    /// filter of signed-up voters can answer for the table (filled from it here).
+    /// filter of signed-up voters (filled from the table here) and the last journey and
+    /// subscription can answer for the tables.
     fn with_schema(conn: Connection, exclusive: bool) -> Result<SqliteStore, StoreError> {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         // Every statement the store prepares stays prepared (rusqlite keeps 16 by default, and
@@ -148,7 +153,8 @@ impl SqliteStore {
                 filter.insert(id.map_err(unavailable)?.as_str());
             }
         }
-        Ok(SqliteStore { conn: Mutex::new(conn), late, signed_up })
+        let recent = exclusive.then(|| Mutex::new(Recent::default()));
+        Ok(SqliteStore { conn: Mutex::new(conn), late, signed_up, recent })
     }
 
     /// Before a file that writes many rows of the index's table (the roll; status and scan
@@ -181,6 +187,14 @@ impl SqliteStore {
     pub(crate) fn with_lock<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let conn = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
         f(&conn)
+    }
+
+    /// `f` on the last journey and subscription, where the store keeps them (call it only
+    /// under the connection's lock).
+    fn with_recent<T>(&self, f: impl FnOnce(&mut Recent) -> T) -> Option<T> {
+        let recent = self.recent.as_ref()?;
+        let mut recent = recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Some(f(&mut recent))
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -270,19 +284,29 @@ impl SubscriptionStore for SqliteStore {
             // Before the row: a filter that holds a voter the table does not only costs a query.
             filter.insert(sub.votecal_id.as_str());
         }
-        self.with(|c| {
+        self.with_lock(|c| {
             c.prepare_cached("INSERT INTO subscriptions (votecal_id, record) VALUES (?1, ?2)
-                 ON CONFLICT(votecal_id) DO UPDATE SET record = excluded.record")?
-                .execute(params![sub.votecal_id, record])
-        })?;
-        Ok(())
+                 ON CONFLICT(votecal_id) DO UPDATE SET record = excluded.record")
+                .and_then(|mut q| q.execute(params![sub.votecal_id, record]))
+                .map_err(unavailable)?;
+            self.with_recent(|r| r.keep_subscription(sub.clone()));
+            Ok(())
+        })
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        let json: Option<String> = self.with(|c| {
-            c.prepare_cached("SELECT record FROM subscriptions WHERE votecal_id = ?1")?.query_row([id], |r| r.get(0)).optional()
-        })?;
-        json.map(|j| from_json(&j)).transpose()
+        self.with_lock(|c| {
+            if let Some(sub) = self.with_recent(|r| r.subscription(id)).flatten() {
+                return Ok(Some(sub));
+            }
+            let json: Option<String> =
+                c.prepare_cached("SELECT record FROM subscriptions WHERE votecal_id = ?1").and_then(|mut q| q.query_row([id], |r| r.get(0)).optional()).map_err(unavailable)?;
+            let sub: Option<Subscription> = json.map(|j| from_json(&j)).transpose()?;
+            if let Some(sub) = &sub {
+                self.with_recent(|r| r.keep_subscription(sub.clone()));
+            }
+            Ok(sub)
+        })
     }
 }
 
@@ -292,28 +316,41 @@ impl JourneyStore for SqliteStore {
     }
 
     async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
-        let row: Option<(String, i64)> = self.with(|c| {
-            c.prepare_cached("SELECT record, version FROM journeys WHERE election_id = ?1 AND votecal_id = ?2")?
-                .query_row([election_id, votecal_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })?;
-        row.map(|(j, v)| Ok(Versioned { value: from_json(&j)?, version: v as u64 })).transpose()
+        self.with_lock(|c| {
+            if let Some(kept) = self.with_recent(|r| r.journey(election_id, votecal_id)).flatten() {
+                return Ok(Some(kept));
+            }
+            let row: Option<(String, i64)> = c
+                .prepare_cached("SELECT record, version FROM journeys WHERE election_id = ?1 AND votecal_id = ?2")
+                .and_then(|mut q| q.query_row([election_id, votecal_id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .map_err(unavailable)?;
+            let journey = row.map(|(j, v)| Ok::<_, StoreError>(Versioned { value: from_json(&j)?, version: v as u64 })).transpose()?;
+            if let Some(j) = &journey {
+                self.with_recent(|r| r.keep_journey(j.clone()));
+            }
+            Ok(journey)
+        })
     }
 
     async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, _decided: usize) -> Result<u64, StoreError> {
         let record = to_json(journey)?;
-        let changed = self.with(|c| match expected {
-            None => c
-                .prepare_cached("INSERT OR IGNORE INTO journeys (election_id, votecal_id, version, record) VALUES (?1, ?2, 1, ?3)")?
-                .execute(params![journey.election_id, journey.votecal_id, record]),
-            Some(v) => c
-                .prepare_cached("UPDATE journeys SET version = version + 1, record = ?3 WHERE election_id = ?1 AND votecal_id = ?2 AND version = ?4")?
-                .execute(params![journey.election_id, journey.votecal_id, record, v as i64]),
-        })?;
-        if changed == 0 {
-            return Err(StoreError::Conflict(format!("journey {}/{}", journey.election_id, journey.votecal_id)));
-        }
-        Ok(expected.map_or(1, |v| v + 1))
+        self.with_lock(|c| {
+            let changed = match expected {
+                None => c
+                    .prepare_cached("INSERT OR IGNORE INTO journeys (election_id, votecal_id, version, record) VALUES (?1, ?2, 1, ?3)")
+                    .and_then(|mut q| q.execute(params![journey.election_id, journey.votecal_id, record])),
+                Some(v) => c
+                    .prepare_cached("UPDATE journeys SET version = version + 1, record = ?3 WHERE election_id = ?1 AND votecal_id = ?2 AND version = ?4")
+                    .and_then(|mut q| q.execute(params![journey.election_id, journey.votecal_id, record, v as i64])),
+            }
+            .map_err(unavailable)?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!("journey {}/{}", journey.election_id, journey.votecal_id)));
+            }
+            let version = expected.map_or(1, |v| v + 1);
+            self.with_recent(|r| r.keep_journey(Versioned { value: journey.clone(), version }));
+            Ok(version)
+        })
     }
 
     async fn journeys_of_voter(&self, votecal_id: &str) -> Result<Vec<BallotJourney>, StoreError> {
