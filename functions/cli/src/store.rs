@@ -6,7 +6,7 @@ use fastbloom::AtomicBloomFilter;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
 use wmb_core::notify::Notification;
@@ -14,18 +14,28 @@ use wmb_core::ports::*;
 use wmb_core::signup::{IdentityKey, Subscription};
 
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Mutex<Locked>,
     /// The secondary indexes only reads need; see [`SqliteStore::defer_indexes`].
     late: [LateIndex; 2],
     /// A scratch store's signed-up voters, as a Bloom filter of fixed size (16 MiB: at 5 M
     /// sign-ups in one store, one voter in about 2,700 not signed up is taken for one who may
     /// be): `may_be_subscribed` asks the table only when the filter holds the voter, so most
     /// rows of voters who never signed up cost no query. Only where no other process writes the
-    /// file (a scratch store is opened exclusively); a shared store always asks the table.
-    signed_up: Option<AtomicBloomFilter>,
-    /// A scratch store's last journey and subscription, as values (`store_recent.rs`); locked
-    /// only under `conn`'s lock.
-    recent: Option<Mutex<Recent>>,
+    /// file (a scratch store is opened exclusively); a shared store always asks the table. The
+    /// filter is made at the first sign-up: a store no one signed up in (a lane's contact store)
+    /// has none, and answers that no one did.
+    signed_up: Option<OnceLock<AtomicBloomFilter>>,
+}
+
+/// What the connection's lock guards: the connection and, in a scratch store, its last journey
+/// and subscription as values (`store_recent.rs`).
+struct Locked {
+    conn: Connection,
+    recent: Option<Recent>,
+}
+
+fn new_signed_up_filter() -> AtomicBloomFilter {
+    AtomicBloomFilter::with_num_bits(SIGNED_UP_BITS).seed(&1).hashes(SIGNED_UP_HASHES)
 }
 
 /// The Bloom filter's size and hashes (see `SqliteStore::signed_up`).
@@ -145,16 +155,16 @@ impl SqliteStore {
         for index in &late {
             conn.execute_batch(index.create).map_err(unavailable)?;
         }
-        let signed_up = exclusive.then(|| AtomicBloomFilter::with_num_bits(SIGNED_UP_BITS).seed(&1).hashes(SIGNED_UP_HASHES));
+        let signed_up = exclusive.then(OnceLock::new);
         if let Some(filter) = &signed_up {
             let mut q = conn.prepare("SELECT votecal_id FROM subscriptions").map_err(unavailable)?;
             let ids = q.query_map([], |r| r.get::<_, String>(0)).map_err(unavailable)?;
             for id in ids {
-                filter.insert(id.map_err(unavailable)?.as_str());
+                filter.get_or_init(new_signed_up_filter).insert(id.map_err(unavailable)?.as_str());
             }
         }
-        let recent = exclusive.then(|| Mutex::new(Recent::default()));
-        Ok(SqliteStore { conn: Mutex::new(conn), late, signed_up, recent })
+        let recent = exclusive.then(Recent::default);
+        Ok(SqliteStore { conn: Mutex::new(Locked { conn, recent }), late, signed_up })
     }
 
     /// Before a file that writes many rows of the index's table (the roll; status and scan
@@ -185,21 +195,21 @@ impl SqliteStore {
     /// `f` under the connection's lock, for steps that read and write (store errors of its own
     /// pass through as they are).
     pub(crate) fn with_lock<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
-        f(&conn)
+        let locked = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        f(&locked.conn)
     }
 
-    /// `f` on the last journey and subscription, where the store keeps them (call it only
-    /// under the connection's lock).
-    fn with_recent<T>(&self, f: impl FnOnce(&mut Recent) -> T) -> Option<T> {
-        let recent = self.recent.as_ref()?;
-        let mut recent = recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Some(f(&mut recent))
+    /// `f` under the connection's lock, with the last journey and subscription where the store
+    /// keeps them.
+    fn with_recent<T>(&self, f: impl FnOnce(&Connection, Option<&mut Recent>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut locked = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        let Locked { conn, recent } = &mut *locked;
+        f(conn, recent.as_mut())
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
-        f(&conn).map_err(unavailable)
+        let locked = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        f(&locked.conn).map_err(unavailable)
     }
 
     /// Groups the writes of one file into one transaction (much faster on disk).
@@ -282,28 +292,30 @@ impl SubscriptionStore for SqliteStore {
         let record = to_json(sub)?;
         if let Some(filter) = &self.signed_up {
             // Before the row: a filter that holds a voter the table does not only costs a query.
-            filter.insert(sub.votecal_id.as_str());
+            filter.get_or_init(new_signed_up_filter).insert(sub.votecal_id.as_str());
         }
-        self.with_lock(|c| {
+        self.with_recent(|c, recent| {
             c.prepare_cached("INSERT INTO subscriptions (votecal_id, record) VALUES (?1, ?2)
                  ON CONFLICT(votecal_id) DO UPDATE SET record = excluded.record")
                 .and_then(|mut q| q.execute(params![sub.votecal_id, record]))
                 .map_err(unavailable)?;
-            self.with_recent(|r| r.keep_subscription(sub.clone()));
+            if let Some(recent) = recent {
+                recent.keep_subscription(sub.clone());
+            }
             Ok(())
         })
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        self.with_lock(|c| {
-            if let Some(sub) = self.with_recent(|r| r.subscription(id)).flatten() {
+        self.with_recent(|c, mut recent| {
+            if let Some(sub) = recent.as_ref().and_then(|r| r.subscription(id)) {
                 return Ok(Some(sub));
             }
             let json: Option<String> =
                 c.prepare_cached("SELECT record FROM subscriptions WHERE votecal_id = ?1").and_then(|mut q| q.query_row([id], |r| r.get(0)).optional()).map_err(unavailable)?;
             let sub: Option<Subscription> = json.map(|j| from_json(&j)).transpose()?;
-            if let Some(sub) = &sub {
-                self.with_recent(|r| r.keep_subscription(sub.clone()));
+            if let (Some(recent), Some(sub)) = (recent.as_mut(), &sub) {
+                recent.keep_subscription(sub.clone());
             }
             Ok(sub)
         })
@@ -316,8 +328,8 @@ impl JourneyStore for SqliteStore {
     }
 
     async fn journey(&self, election_id: &str, votecal_id: &str) -> Result<Option<Versioned<BallotJourney>>, StoreError> {
-        self.with_lock(|c| {
-            if let Some(kept) = self.with_recent(|r| r.journey(election_id, votecal_id)).flatten() {
+        self.with_recent(|c, mut recent| {
+            if let Some(kept) = recent.as_ref().and_then(|r| r.journey(election_id, votecal_id)) {
                 return Ok(Some(kept));
             }
             let row: Option<(String, i64)> = c
@@ -325,8 +337,8 @@ impl JourneyStore for SqliteStore {
                 .and_then(|mut q| q.query_row([election_id, votecal_id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .map_err(unavailable)?;
             let journey = row.map(|(j, v)| Ok::<_, StoreError>(Versioned { value: from_json(&j)?, version: v as u64 })).transpose()?;
-            if let Some(j) = &journey {
-                self.with_recent(|r| r.keep_journey(j.clone()));
+            if let (Some(recent), Some(j)) = (recent.as_mut(), &journey) {
+                recent.keep_journey(j.clone());
             }
             Ok(journey)
         })
@@ -334,7 +346,7 @@ impl JourneyStore for SqliteStore {
 
     async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, _decided: usize) -> Result<u64, StoreError> {
         let record = to_json(journey)?;
-        self.with_lock(|c| {
+        self.with_recent(|c, recent| {
             let changed = match expected {
                 None => c
                     .prepare_cached("INSERT OR IGNORE INTO journeys (election_id, votecal_id, version, record) VALUES (?1, ?2, 1, ?3)")
@@ -348,7 +360,9 @@ impl JourneyStore for SqliteStore {
                 return Err(StoreError::Conflict(format!("journey {}/{}", journey.election_id, journey.votecal_id)));
             }
             let version = expected.map_or(1, |v| v + 1);
-            self.with_recent(|r| r.keep_journey(Versioned { value: journey.clone(), version }));
+            if let Some(recent) = recent {
+                recent.keep_journey(Versioned { value: journey.clone(), version });
+            }
             Ok(version)
         })
     }
@@ -420,7 +434,7 @@ impl wmb_core::ports::ReceiptLedger for SqliteStore {
 
 impl KeptFacts for SqliteStore {
     fn may_be_subscribed(&self, votecal_id: &str) -> bool {
-        if self.signed_up.as_ref().is_some_and(|filter| !filter.contains(votecal_id)) {
+        if self.signed_up.as_ref().is_some_and(|filter| filter.get().is_none_or(|f| !f.contains(votecal_id))) {
             return false;
         }
         // When the store cannot answer, the row takes the journey path.

@@ -128,11 +128,20 @@ fn instant(at: &DateTime<Utc>) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
+/// A field of a `|`-separated line (kept facts here; the local store's roll entries): `%`, `|`
+/// and line breaks escaped as `%25`, `%7C` and `%0A`.
+pub fn esc(s: &str) -> String {
+    if !s.contains(['%', '|', '\n']) {
+        return s.to_string();
+    }
     s.replace('%', "%25").replace('|', "%7C").replace('\n', "%0A")
 }
 
-fn unesc(s: &str) -> String {
+/// A field [`esc`] wrote, as it was.
+pub fn unesc(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
     s.replace("%0A", "\n").replace("%7C", "|").replace("%25", "%")
 }
 
