@@ -15,6 +15,7 @@ pub mod serve;
 pub mod simulate;
 pub mod store;
 pub mod store_access;
+mod store_ledger;
 mod store_recent;
 mod voter_line;
 
