@@ -42,16 +42,10 @@ pub fn from_line(votecal_id: &str, line: &str) -> Option<VoterRecord> {
     })
 }
 
-/// `YYYY-MM-DD` read directly (every date of birth a county sends); any other form as chrono
-/// reads what it wrote.
+/// `YYYY-MM-DD` (every date of birth a county file can give); any other form as chrono reads
+/// what it wrote.
 fn date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10) {
-        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
-        return NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?);
-    }
-    s.parse().ok()
+    wmb_core::time::parse_date(s).or_else(|| s.parse().ok())
 }
 
 #[cfg(test)]
@@ -79,7 +73,8 @@ mod tests {
             let line = to_line(&v);
             assert_eq!(from_line(&v.votecal_id, &line).as_ref(), Some(&v), "{line}");
         }
-        // Years a county file could give (its dates are read by chrono's `%Y`), however unlikely.
+        // Years outside 1000 to 9999 (a county file's dates have four digits; the store reads
+        // any date the roll entry holds).
         for year in [905, 1, 0, -1, -2024, 10_000, 262_000] {
             let mut odd = voter("Ana", "Li", VoterStatus::Active);
             odd.date_of_birth = NaiveDate::from_ymd_opt(year, 1, 2).unwrap();

@@ -90,12 +90,16 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Parses `YYYY-MM-DD`.
+/// Parses `YYYY-MM-DD`: ten characters, digits where the form has them (chrono's `%Y` alone
+/// would also take a sign, `-001-01-01`).
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 10 {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
         return None;
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    let number = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
 }
 
 /// The instant a Pacific wall-clock time happens on a date. In the spring-forward gap the clock
@@ -162,6 +166,16 @@ mod tests {
             "2026-10-06T09:15:00-07:00 ",
         ] {
             assert_eq!(parse_rfc3339(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_date_is_read_only_in_its_own_form() {
+        assert_eq!(parse_date("1966-03-16"), NaiveDate::from_ymd_opt(1966, 3, 16));
+        assert_eq!(parse_date("2028-02-29"), NaiveDate::from_ymd_opt(2028, 2, 29));
+        assert_eq!(parse_date("0905-01-02"), NaiveDate::from_ymd_opt(905, 1, 2));
+        for s in ["-001-01-01", "+001-01-01", "2026-02-30", "2026-13-01", "2026-1-011", " 2026-1-01", "2026/01/01", "2026-01-1x", "20260-1-01", "2026-01-01 ", "", "１９６６-03-16"] {
+            assert_eq!(parse_date(s), None, "{s}");
         }
     }
 
