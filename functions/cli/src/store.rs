@@ -6,7 +6,7 @@ use fastbloom::AtomicBloomFilter;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
 use wmb_core::notify::Notification;
@@ -195,20 +195,24 @@ impl SqliteStore {
     /// `f` under the connection's lock, for steps that read and write (store errors of its own
     /// pass through as they are).
     pub(crate) fn with_lock<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let locked = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        let locked = self.locked()?;
         f(&locked.conn)
+    }
+
+    fn locked(&self) -> Result<MutexGuard<'_, Locked>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))
     }
 
     /// `f` under the connection's lock, with the last journey and subscription where the store
     /// keeps them.
     fn with_recent<T>(&self, f: impl FnOnce(&Connection, Option<&mut Recent>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut locked = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        let mut locked = self.locked()?;
         let Locked { conn, recent } = &mut *locked;
         f(conn, recent.as_mut())
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let locked = self.conn.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        let locked = self.locked()?;
         f(&locked.conn).map_err(unavailable)
     }
 
