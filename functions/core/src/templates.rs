@@ -161,7 +161,17 @@ pub fn placeholders(text: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn substitute(text: &str, values: &BTreeMap<&str, String>, escape_html: bool) -> Result<String, String> {
+/// How a value is written into a text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Plain,
+    /// Escaped for HTML.
+    Html,
+    /// In the GSM-7 form of its letters (a GSM-7 text stays GSM-7).
+    Gsm7,
+}
+
+fn substitute(text: &str, values: &BTreeMap<&str, String>, form: Form) -> Result<String, String> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -170,10 +180,10 @@ fn substitute(text: &str, values: &BTreeMap<&str, String>, escape_html: bool) ->
         let close = after.find('}').ok_or_else(|| "unclosed".to_string())?;
         let name = &after[..close];
         let value = values.get(name).ok_or_else(|| name.to_string())?;
-        if escape_html {
-            out.push_str(&html_escape(value));
-        } else {
-            out.push_str(value);
+        match form {
+            Form::Plain => out.push_str(value),
+            Form::Html => push_html_escaped(&mut out, value),
+            Form::Gsm7 => out.push_str(&gsm7_fallback(value)),
         }
         rest = &after[close + 1..];
     }
@@ -183,17 +193,24 @@ fn substitute(text: &str, values: &BTreeMap<&str, String>, escape_html: bool) ->
 
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    push_html_escaped(&mut out, s);
     out
+}
+
+fn push_html_escaped(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// A message ready to send on one channel.
@@ -218,13 +235,30 @@ pub struct Catalog {
 impl LanguageTemplates {
     /// Formats a date as this language writes it.
     pub fn format_date(&self, date: NaiveDate) -> String {
-        let month = self.format.months.get(date.month0() as usize).cloned().unwrap_or_default();
-        self.format
-            .date
-            .replace("{month_num}", &date.month().to_string())
-            .replace("{month}", &month)
-            .replace("{day}", &date.day().to_string())
-            .replace("{year}", &date.year().to_string())
+        use std::fmt::Write;
+        const PARTS: [&str; 4] = ["{month_num}", "{month}", "{day}", "{year}"];
+        let month = self.format.months.get(date.month0() as usize).map(String::as_str).unwrap_or_default();
+        let mut out = String::with_capacity(self.format.date.len() + month.len());
+        let mut rest = self.format.date.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            rest = &rest[open..];
+            let Some(part) = PARTS.iter().position(|p| rest.starts_with(p)) else {
+                out.push('{');
+                rest = &rest[1..];
+                continue;
+            };
+            // Written into a String, which cannot fail.
+            let _ = match part {
+                0 => write!(out, "{}", date.month()),
+                1 => write!(out, "{month}"),
+                2 => write!(out, "{}", date.day()),
+                _ => write!(out, "{}", date.year()),
+            };
+            rest = &rest[PARTS[part].len()..];
+        }
+        out.push_str(rest);
+        out
     }
 
     pub fn message(&self, kind: MessageKind) -> &MessageTexts {
@@ -326,7 +360,7 @@ impl Catalog {
         let texts = t.message(kind);
         let lang_code = if self.has(lang) { lang.code() } else { "en" };
         let fill = |part: Part, html: bool| {
-            substitute(texts.part(part), values, html).map_err(|name| TemplateError::MissingValue {
+            substitute(texts.part(part), values, if html { Form::Html } else { Form::Plain }).map_err(|name| TemplateError::MissingValue {
                 lang: lang_code.into(),
                 message: kind.key().into(),
                 part: part.key().into(),
@@ -342,8 +376,7 @@ impl Catalog {
                 let frame = format!("{} {}", t.web.sms_label, texts.sms);
                 let text = if sms_segments(&frame).0 == SmsEncoding::Gsm7 {
                     // A GSM-7 text stays GSM-7: values get the GSM-7 form of their letters.
-                    let plain: BTreeMap<&str, String> = values.iter().map(|(k, v)| (*k, gsm7_fallback(v))).collect();
-                    substitute(&texts.sms, &plain, false).map_err(|name| TemplateError::MissingValue {
+                    substitute(&texts.sms, values, Form::Gsm7).map_err(|name| TemplateError::MissingValue {
                         lang: lang_code.into(),
                         message: kind.key().into(),
                         part: Part::Sms.key().into(),
@@ -429,7 +462,34 @@ mod tests {
     fn html_values_are_escaped() {
         let mut v = BTreeMap::new();
         v.insert("county_name", "<b>&</b>".to_string());
-        assert_eq!(substitute("<p>{county_name}</p>", &v, true).unwrap(), "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>");
-        assert_eq!(substitute("{nope}", &v, false).unwrap_err(), "nope");
+        v.insert("reason", "\"Tom's\" ballot".to_string());
+        assert_eq!(substitute("<p>{county_name}</p>", &v, Form::Html).unwrap(), "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>");
+        assert_eq!(substitute("<p title=\"{reason}\">", &v, Form::Html).unwrap(), "<p title=\"&quot;Tom&#39;s&quot; ballot\">");
+        assert_eq!(html_escape("plain, nothing to escape"), "plain, nothing to escape");
+        assert_eq!(substitute("{nope}", &v, Form::Plain).unwrap_err(), "nope");
+    }
+
+    #[test]
+    fn a_gsm7_text_gets_the_gsm7_form_of_each_value_it_uses() {
+        let mut v = BTreeMap::new();
+        v.insert("county_name", "San Jos\u{e9} \u{2019}s \u{0175}".to_string());
+        assert_eq!(substitute("{county_name}!", &v, Form::Gsm7).unwrap(), "San Jos\u{e9} 's w!");
+        assert_eq!(substitute("{county_name}!", &v, Form::Plain).unwrap(), "San Jos\u{e9} \u{2019}s \u{0175}!");
+    }
+
+    #[test]
+    fn dates_are_written_as_each_language_writes_them() {
+        let c = Catalog::embedded().unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        for (lang, expected) in [
+            (Language::En, "November 3, 2026"),
+            (Language::Es, "3 de noviembre de 2026"),
+            (Language::Ja, "2026年11月3日"),
+            (Language::Ko, "2026년 11월 3일"),
+            (Language::Vi, "3/11/2026"),
+        ] {
+            assert_eq!(c.language(lang).format_date(date), expected, "{lang}");
+        }
+        assert_eq!(c.language(Language::En).format_date(NaiveDate::from_ymd_opt(905, 1, 31).unwrap()), "January 31, 905");
     }
 }
