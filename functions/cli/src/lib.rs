@@ -16,6 +16,7 @@ pub mod simulate;
 pub mod store;
 pub mod store_access;
 mod store_ledger;
+mod outcome_line;
 mod store_recent;
 mod voter_line;
 

@@ -2,7 +2,8 @@
 //! provider's id of a send whose receipts name only that (`sent`), and the receipts recorded
 //! against the send they name (tables in `store.rs`'s schema).
 
-use crate::store::{from_json, to_json, SqliteStore};
+use crate::outcome_line;
+use crate::store::{to_json, unavailable, SqliteStore};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use wmb_core::ports::*;
@@ -11,17 +12,22 @@ impl SqliteStore {
     /// Failed sends with their reasons, for the summary.
     pub fn failures(&self) -> Result<Vec<(String, String)>, StoreError> {
         let rows = self.with(|c| {
-            let mut q = c.prepare("SELECT key, outcome FROM ledger WHERE outcome LIKE '%\"failed\"%' ORDER BY key")?;
+            let mut q = c.prepare("SELECT key, outcome FROM ledger WHERE outcome LIKE 'f|%' ORDER BY key")?;
             let rows = q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>();
             rows
         })?;
         rows.into_iter()
-            .map(|(k, o)| match from_json::<DeliveryOutcome>(&o)? {
+            .map(|(k, o)| match read_outcome(&o)? {
                 DeliveryOutcome::Failed { reason, .. } => Ok((k, reason)),
                 DeliveryOutcome::Sent { .. } => Ok((k, String::new())),
             })
             .collect()
     }
+}
+
+/// A send's outcome as the ledger keeps it (`outcome_line.rs`).
+fn read_outcome(line: &str) -> Result<DeliveryOutcome, StoreError> {
+    outcome_line::from_line(line).ok_or_else(|| unavailable("a message's outcome in the ledger cannot be read"))
 }
 
 impl MessageLedger for SqliteStore {
@@ -45,8 +51,8 @@ impl MessageLedger for SqliteStore {
     }
 
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
-        let json = to_json(outcome)?;
-        self.with(|c| c.prepare_cached("UPDATE ledger SET outcome = ?2 WHERE key = ?1")?.execute(params![key, json]))?;
+        let line = outcome_line::to_line(outcome);
+        self.with(|c| c.prepare_cached("UPDATE ledger SET outcome = ?2 WHERE key = ?1")?.execute(params![key, line]))?;
         if let DeliveryOutcome::Sent { provider_id, indexed: true, .. } = outcome {
             self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO sent (provider_id, key) VALUES (?1, ?2)")?.execute(params![provider_id, key]))?;
         }
@@ -67,7 +73,7 @@ impl wmb_core::ports::ReceiptLedger for SqliteStore {
     async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &wmb_core::receipts::Delivery) -> Result<Recorded, StoreError> {
         let outcome: Option<Option<String>> = self.with(|c| c.prepare_cached("SELECT outcome FROM ledger WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional())?;
         let sent = match outcome.flatten() {
-            Some(json) => from_json::<DeliveryOutcome>(&json)?.sent_as(provider_id),
+            Some(line) => read_outcome(&line)?.sent_as(provider_id),
             None => false,
         };
         if !sent {
