@@ -82,7 +82,8 @@ fn push_at(out: &mut String, at: &DateTime<Utc>) {
 
 fn read_at(text: &str) -> Option<DateTime<Utc>> {
     let (secs, nanos) = match text.split_once('.') {
-        Some((s, n)) if n.len() == 9 && n.bytes().all(|b| b.is_ascii_digit()) => (s, n.parse().ok()?),
+        // Ten digits: a leap second (chrono counts it as a second billion nanoseconds).
+        Some((s, n)) if (9..=10).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()) => (s, n.parse().ok()?),
         Some(_) => return None,
         None => (text, 0),
     };
@@ -106,6 +107,11 @@ mod tests {
             DeliveryOutcome::Sent { provider_id: String::new(), at: at("1969-12-31T23:59:59.5Z"), counted: None, indexed: false },
             DeliveryOutcome::Failed { reason: "the number | opted out, 100%".into(), at: at("2026-10-01T07:00:00Z"), counted: Some(tag) },
             DeliveryOutcome::Failed { reason: String::new(), at: at("2026-10-01T07:00:00.123456789Z"), counted: None },
+            DeliveryOutcome::Failed {
+                reason: "a leap second".into(),
+                at: chrono::NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_nano_opt(23, 59, 59, 1_250_000_000).unwrap().and_utc(),
+                counted: None,
+            },
         ];
         for o in &outcomes {
             let line = to_line(o);

@@ -148,8 +148,8 @@ impl Simulation<'_> {
         let cache_mib = if lanes == 1 { 256 } else { (512 / lanes).max(64) };
         let stores = (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.db", k, lanes), cache_mib)).collect::<Result<Vec<_>>>()?;
         // More lanes keep the contact index in stores of its own (`lanes.rs`), sharing 256 MiB of
-        // cache: statewide, a lane's contact store (about 200 MB) stays in it, so linking a
-        // contact at a random place reads and spills no page.
+        // cache (at least 32 MiB each): statewide, two lanes' contact stores are about 200 MB
+        // each, so most contacts a sign-up links at a random place are in the cache.
         let contact_cache_mib = (256 / lanes).max(32);
         let contact_stores = if lanes == 1 { vec![] } else { (0..lanes).map(|k| fresh_store_at(self.out, &lane_file("state.contacts.db", k, lanes), contact_cache_mib)).collect::<Result<Vec<_>>>()? };
         let contacts = if lanes == 1 { &stores } else { &contact_stores };

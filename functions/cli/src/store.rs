@@ -126,7 +126,7 @@ impl SqliteStore {
         SqliteStore::open_scratch_with_cache(path, 256)
     }
 
-    /// A scratch store with a page cache of `mib` MiB (the lanes of a replay share 512).
+    /// A scratch store with a page cache of `mib` MiB (the lanes of a replay share 512, and their contact stores 256).
     pub fn open_scratch_with_cache(path: &Path, mib: usize) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.execute_batch(&format!(
@@ -457,5 +457,39 @@ impl ImbCrosswalk for SqliteStore {
         let json: Option<String> =
             self.with(|c| c.prepare_cached("SELECT record FROM imb WHERE tracking = ?1")?.query_row([tracking], |r| r.get(0)).optional())?;
         json.map(|j| from_json(&j)).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wmb_core::formats::VoterStatus;
+
+    fn voter(id: &str, first: &str) -> VoterRecord {
+        VoterRecord {
+            votecal_id: id.into(),
+            county: wmb_core::CountyCode::parse("19").unwrap(),
+            first_name: first.into(),
+            last_name: "Garcia".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
+            zip: "90012".into(),
+            status: VoterStatus::Active,
+        }
+    }
+
+    #[test]
+    fn a_voter_whose_identity_shares_the_hash_is_not_found_by_it() {
+        let store = SqliteStore::in_memory().unwrap();
+        use futures::executor::block_on as block;
+        for v in [voter("CA1", "Maria"), voter("CA2", "Ana"), voter("CA3", "MARÍA")] {
+            block(store.put_voter(&v)).unwrap();
+        }
+        // As if Ana's identity hashed as Maria's does.
+        let maria = IdentityKey::of_voter(&voter("CA9", "Maria"));
+        store.with(|c| c.execute("UPDATE voters SET identity_hash = ?1 WHERE votecal_id = 'CA2'", [identity_hash(&maria)])).unwrap();
+        let found: Vec<String> = block(store.voters_by_identity(&maria)).unwrap().into_iter().map(|v| v.votecal_id).collect();
+        assert_eq!(found, ["CA1", "CA3"]);
+        let ana = IdentityKey::of_voter(&voter("CA9", "Ana"));
+        assert!(block(store.voters_by_identity(&ana)).unwrap().is_empty());
     }
 }

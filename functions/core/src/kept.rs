@@ -131,9 +131,8 @@ impl KeptFact {
     }
 }
 
-/// An instant as Unix seconds, with nine digits of fraction when it has one (a county file's
-/// time may carry a fraction, and two statuses a fraction apart keep their order).
-/// `|` and the instant: whole seconds since 1970, with nanoseconds only when there are any.
+/// `|` and an instant as Unix seconds, with nine digits of fraction when it has one (a county
+/// file's time may carry a fraction, and two statuses a fraction apart keep their order).
 fn push_instant(out: &mut String, at: &DateTime<Utc>) {
     use std::fmt::Write;
     // Written into a String, which cannot fail.
