@@ -4,16 +4,16 @@
 //! - a send: `s|<at>|<provider id>|<indexed: 1 or 0>|<tag>`
 //! - a failure: `f|<at>|<reason>|<tag>`
 //!
-//! `<at>` is whole seconds since 1970, with `.` and nine digits of nanoseconds when there are
-//! any; `<tag>` (what a county's daily summary counts) is `<county>|<kind>|<channel>`, or empty.
+//! `<at>` is whole seconds since 1970, with a fraction when there is one
+//! (`wmb_core::time::push_unix`); `<tag>` (what a county's daily summary counts) is `<county>|<kind>|<channel>`, or empty.
 //! Text fields are escaped as kept facts' are (`wmb_core::kept::esc`).
 
-use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use wmb_core::daily::MessageTag;
 use wmb_core::kept::{push_esc, unesc};
 use wmb_core::ports::DeliveryOutcome;
 use wmb_core::status::{Channel, MessageKind};
+use wmb_core::time::{parse_unix, push_unix};
 use wmb_core::CountyCode;
 
 pub fn to_line(outcome: &DeliveryOutcome) -> String {
@@ -21,7 +21,7 @@ pub fn to_line(outcome: &DeliveryOutcome) -> String {
     let counted = match outcome {
         DeliveryOutcome::Sent { provider_id, at, counted, indexed } => {
             out.push_str("s|");
-            push_at(&mut out, at);
+            push_unix(&mut out, at);
             out.push('|');
             push_esc(&mut out, provider_id);
             out.push_str(if *indexed { "|1" } else { "|0" });
@@ -29,7 +29,7 @@ pub fn to_line(outcome: &DeliveryOutcome) -> String {
         }
         DeliveryOutcome::Failed { reason, at, counted } => {
             out.push_str("f|");
-            push_at(&mut out, at);
+            push_unix(&mut out, at);
             out.push('|');
             push_esc(&mut out, reason);
             counted
@@ -60,7 +60,7 @@ pub fn from_line(line: &str) -> Option<DeliveryOutcome> {
     match fields.as_slice() {
         ["s", at, provider_id, indexed, rest @ ..] => Some(DeliveryOutcome::Sent {
             provider_id: unesc(provider_id),
-            at: read_at(at)?,
+            at: parse_unix(at)?,
             counted: tag(rest)?,
             indexed: match *indexed {
                 "1" => true,
@@ -68,31 +68,15 @@ pub fn from_line(line: &str) -> Option<DeliveryOutcome> {
                 _ => return None,
             },
         }),
-        ["f", at, reason, rest @ ..] => Some(DeliveryOutcome::Failed { reason: unesc(reason), at: read_at(at)?, counted: tag(rest)? }),
+        ["f", at, reason, rest @ ..] => Some(DeliveryOutcome::Failed { reason: unesc(reason), at: parse_unix(at)?, counted: tag(rest)? }),
         _ => None,
     }
-}
-
-fn push_at(out: &mut String, at: &DateTime<Utc>) {
-    let _ = match at.timestamp_subsec_nanos() {
-        0 => write!(out, "{}", at.timestamp()),
-        nanos => write!(out, "{}.{nanos:09}", at.timestamp()),
-    };
-}
-
-fn read_at(text: &str) -> Option<DateTime<Utc>> {
-    let (secs, nanos) = match text.split_once('.') {
-        // Ten digits: a leap second (chrono counts it as a second billion nanoseconds).
-        Some((s, n)) if (9..=10).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()) => (s, n.parse().ok()?),
-        Some(_) => return None,
-        None => (text, 0),
-    };
-    DateTime::from_timestamp(secs.parse().ok()?, nanos)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -63,7 +63,7 @@ impl SigningKey {
 
     /// A short stable name for a value (hex, 128 bits): a counter's or the contact index's key.
     pub fn name(&self, purpose: &str, value: &str) -> String {
-        hex(&self.mac(&[purpose.as_bytes(), value.as_bytes()])[..16])
+        hex::encode(&self.mac(&[purpose.as_bytes(), value.as_bytes()])[..16])
     }
 }
 
@@ -121,13 +121,7 @@ pub fn change_id_from(random: [u8; 16]) -> String {
 }
 
 fn code_hash(keys: &SigningKey, change_id: &str, code: &str) -> String {
-    hex(&keys.mac(&[b"code", change_id.as_bytes(), code.trim().as_bytes()]))
-}
-
-/// Lower-case hex, two digits a byte (a contact's name is made for every text sent).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [DIGITS[(b >> 4) as usize] as char, DIGITS[(b & 15) as usize] as char]).collect()
+    hex::encode(keys.mac(&[b"code", change_id.as_bytes(), code.trim().as_bytes()]))
 }
 
 /// What a change does once approved.

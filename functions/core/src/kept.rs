@@ -100,15 +100,7 @@ impl KeptFact {
     /// Reads [`KeptFact::to_line`]'s form back; None if it is not one.
     pub fn from_line(line: &str) -> Option<KeptFact> {
         let f: Vec<String> = line.split('|').map(unesc).collect();
-        // Whole seconds, or seconds and nine digits of fraction (`instant`).
-        let time = |s: &str| {
-            let (secs, nanos) = match s.split_once('.') {
-                None => (s, 0),
-                Some((secs, fraction)) if fraction.len() == 9 => (secs, fraction.parse::<u32>().ok()?),
-                Some(_) => return None,
-            };
-            DateTime::from_timestamp(secs.parse::<i64>().ok()?, nanos)
-        };
+        let time = crate::time::parse_unix;
         let change = match (f.get(3).map(String::as_str), f.len()) {
             (Some("S"), 7) => Change::Fact(BallotFact::Status { ballot_id: f[4].clone(), code: crate::status::StatusCode::parse(&f[5])?, at: time(&f[6])? }),
             (Some("N"), 9) => Change::Fact(BallotFact::Scan {
@@ -131,15 +123,10 @@ impl KeptFact {
     }
 }
 
-/// `|` and an instant as Unix seconds, with nine digits of fraction when it has one (a county
-/// file's time may carry a fraction, and two statuses a fraction apart keep their order).
+/// `|` and an instant (a county file's time may carry a fraction: `time::push_unix`).
 fn push_instant(out: &mut String, at: &DateTime<Utc>) {
-    use std::fmt::Write;
-    // Written into a String, which cannot fail.
-    let _ = match at.timestamp_subsec_nanos() {
-        0 => write!(out, "|{}", at.timestamp()),
-        nanos => write!(out, "|{}.{nanos:09}", at.timestamp()),
-    };
+    out.push('|');
+    crate::time::push_unix(out, at);
 }
 
 /// A field of a `|`-separated line (kept facts here; the local store's roll entries): `%`, `|`

@@ -130,6 +130,28 @@ pub fn pacific_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&PACIFIC).date_naive()
 }
 
+/// An instant as the compact stored lines write it (kept facts, the local ledger): Unix seconds,
+/// with `.` and nine digits of fraction when it has one (ten for a leap second, which chrono
+/// counts as a second billion nanoseconds), so two instants a fraction apart keep their order.
+pub fn push_unix(out: &mut String, at: &DateTime<Utc>) {
+    use std::fmt::Write;
+    // Written into a String, which cannot fail.
+    let _ = match at.timestamp_subsec_nanos() {
+        0 => write!(out, "{}", at.timestamp()),
+        nanos => write!(out, "{}.{nanos:09}", at.timestamp()),
+    };
+}
+
+/// [`push_unix`]'s form read back; None if the text is not one.
+pub fn parse_unix(text: &str) -> Option<DateTime<Utc>> {
+    let (secs, nanos) = match text.split_once('.') {
+        None => (text, 0),
+        Some((secs, fraction)) if (9..=10).contains(&fraction.len()) && fraction.bytes().all(|b| b.is_ascii_digit()) => (secs, fraction.parse().ok()?),
+        Some(_) => return None,
+    };
+    DateTime::from_timestamp(secs.parse().ok()?, nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
