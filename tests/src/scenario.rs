@@ -68,6 +68,8 @@ const EMILY_EMAIL: &str = "emily.chen@example.com";
 const STRANGER_PHONE: &str = "+19165550199";
 const STRANGER_EMAIL: &str = "someone.else@example.net";
 const HOUSEHOLD_PHONE: &str = "+15105550160";
+const WEI_PHONE: &str = "+16265550112";
+const WEI_EMAIL: &str = "wei.zhang@example.com";
 
 fn emily(sms: &str, email: &str) -> String {
     serde_json::json!({"first_name": "Emily", "last_name": "Chen", "date_of_birth": "03-14-1985", "zip": "94612", "language": "en", "sms": sms, "email": email})
@@ -298,6 +300,24 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     let a = s.call("POST", "/signup", "", &twins.to_string()).await;
     assert_eq!((a.status, a.reason()), (422, "needs_votecal_id".into()), "{}", a.body);
     assert!(a.json()["advice"].as_str().unwrap().contains("(916) 654-1141"));
+
+    // Wei proves his phone, texts STOP, then proves his email with the code of the same sign-up:
+    // the email goes live, and the STOP stands (a code entered later is no new consent)
+    s.set_now(at("2026-11-13T12:00:00-08:00"));
+    let wei = serde_json::json!({"first_name": "Wei", "last_name": "Zhang", "date_of_birth": "04-03-1976", "zip": "91801", "language": "en", "sms": WEI_PHONE, "email": WEI_EMAIL});
+    let change = sign_up(s, &wei.to_string()).await;
+    let (phone_code, email_code) = (code_in(&s.texts_to(WEI_PHONE)[0]), code_in(&s.emails_to(WEI_EMAIL)[0].subject));
+    let a = s.call("POST", "/verify", "", &verify(&change, &phone_code)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    s.settle(at("2026-11-13T12:02:00-08:00")).await;
+    assert!(s.texts_to(WEI_PHONE).iter().any(|t| t.contains("Msg & data rates may apply")), "his phone is confirmed");
+    s.text_in(WEI_PHONE, "STOP", "in-wei").await;
+    let texts = s.texts_to(WEI_PHONE).len();
+    let a = s.call("POST", "/verify", "", &verify(&change, &email_code)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    s.settle(at("2026-11-13T12:10:00-08:00")).await;
+    assert_eq!(s.texts_to(WEI_PHONE).len(), texts, "nothing texted after STOP: {:?}", s.texts_to(WEI_PHONE));
+    assert!(s.emails_to(WEI_EMAIL).len() >= 2, "the email is confirmed: {:?}", s.emails_to(WEI_EMAIL).iter().map(|e| &e.subject).collect::<Vec<_>>());
 
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;

@@ -246,3 +246,43 @@ fn whoever_sends_to_or_reads_a_queue_may_use_the_data_key_through_sqs() {
     let scheduler = data_key_through_sqs(t["Resources"]["SchedulerRolePolicy"]["Properties"]["PolicyDocument"]["Statement"].as_sequence().unwrap());
     assert!(scheduler.iter().any(|a| a == "kms:GenerateDataKey") && scheduler.iter().any(|a| a == "kms:Decrypt"), "{scheduler:?}");
 }
+
+/// The statements of a function's inline policies.
+fn statements_of(function: &Value) -> Vec<Value> {
+    function["Properties"]["Policies"].as_sequence().into_iter().flatten().filter_map(|p| p["Statement"].as_sequence()).flatten().cloned().collect()
+}
+
+#[test]
+fn every_function_that_names_contacts_gets_the_access_table_and_the_signing_key() {
+    // A function whose code needs the contact index and the signing key at start
+    // (`require_access`), and the email deliverer (the API checks its links), gets both from the
+    // template, and may read the contact index. The end-to-end tests give every function every
+    // setting, so only this test sees a function the template leaves without them: a signups
+    // file, for one, names its contacts in the index, with the key every other function uses.
+    let t = template();
+    let mut checked = vec![];
+    for (name, f) in t["Resources"].as_mapping().unwrap() {
+        if text(&f["Type"]) != "AWS::Serverless::Function" {
+            continue;
+        }
+        let name = text(name);
+        let binary = text(&f["Metadata"]["BuildProperties"]["Binary"]);
+        let main = std::fs::read_to_string(format!("{}/../functions/{binary}/src/main.rs", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let vars = &f["Properties"]["Environment"]["Variables"];
+        let reads_index = main.contains("require_access()");
+        if !reads_index && text(&vars["CHANNEL"]) != "email" {
+            continue;
+        }
+        assert!(text(&vars["ACCESS_TABLE"]).contains("AccessTable"), "{name}: ACCESS_TABLE");
+        assert!(text(&vars["SIGNING_KEY"]).contains("SigningKeySecret"), "{name}: SIGNING_KEY");
+        if reads_index {
+            let reads = statements_of(f).iter().any(|s| {
+                text(&s["Effect"]) == "Allow" && text(&s["Resource"]).contains("AccessTable.Arn") && list(&s["Action"]).iter().any(|a| matches(a, "dynamodb:GetItem"))
+            });
+            assert!(reads, "{name} may not read the contact index");
+        }
+        checked.push(name);
+    }
+    checked.sort();
+    assert_eq!(checked, ["DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
+}

@@ -98,8 +98,9 @@ impl App {
         );
         store.scheduling.now = store_clock;
         store.expiry = wmb_core::retention::Expiry::new(elections.values());
-        // Functions that never sign (ingest, fan-out, release) get a key of their own; the API,
-        // inbound texts and email delivery check at start that SIGNING_KEY is set.
+        // Functions that never sign or name a contact (fan-out, release, voice and text
+        // delivery) get a key of their own; the API, inbound texts, receipts, ingest (signups
+        // files) and email delivery check at start that SIGNING_KEY is set.
         let signing = match &settings.signing_key {
             Some(k) => wmb_core::access::SigningKey::new(k.as_bytes()).ok_or("environment variable SIGNING_KEY: is shorter than 16 characters")?,
             None => wmb_core::access::SigningKey::new(&os_random()).expect("16 bytes"),

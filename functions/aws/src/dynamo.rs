@@ -319,12 +319,15 @@ impl JourneyStore for DynamoStore {
     }
 
     async fn journeys_of_voter(&self, votecal_id: &str) -> Result<Vec<BallotJourney>, StoreError> {
+        // Strongly consistent, as the kept facts are read: a catch-up right after a journey's
+        // write (whose fan-out saw the subscription before this sign-up) must tell its news.
         let out = self
             .client
             .query()
             .table_name(&self.tables.journeys)
             .key_condition_expression("pk = :v")
             .expression_attribute_values(":v", s(votecal_id))
+            .consistent_read(true)
             .send()
             .await
             .map_err(sdk_error)?;

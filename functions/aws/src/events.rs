@@ -70,12 +70,15 @@ impl EventBus {
 
 #[derive(Serialize)]
 pub struct FileIngested<'a> {
-    pub key: &'a str,
+    /// The file as the logs name it (`s3io::log_name`: its folder and a hash of its name; a
+    /// county chooses its file names, and one could carry a voter's name).
+    pub file: &'a str,
     pub kind: &'a str,
     pub accepted: u64,
     pub rejected: u64,
     /// Rows of voters not signed up, kept for a later sign-up.
     pub kept: u64,
+    /// Its report, named the same way (the report lies beside the file's name under reports/).
     pub report: &'a str,
     pub complete: bool,
 }

@@ -245,6 +245,20 @@ where
             }
             ChangeAction::Choices { .. } => {
                 let Some(mut sub) = change.applied_choices(current.as_ref()) else { return Ok(()) };
+                // A stop made after the change was asked for stands (a code entered later is no
+                // new consent), and a phone that texted STOP starts again only by START.
+                if let Some(current) = &current {
+                    sub.keep_stops_since(current, change.created_at);
+                }
+                if let Some(phone) = sub.address(Channel::Sms) {
+                    if self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?.sms_stopped {
+                        sub.stop(&[Channel::Sms], now);
+                    }
+                }
+                if sub.channels().is_empty() {
+                    // Nothing would be live (as `applied_choices` answers): nothing changes.
+                    return Ok(());
+                }
                 let keys = &self.access.signing;
                 for (c, a) in sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect::<Vec<_>>() {
                     if !self.store.link_contact(&contact_name(keys, c, &a), &sub.votecal_id, MAX_VOTERS_PER_CONTACT).await? {
@@ -275,7 +289,7 @@ where
                 }
                 let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
                 if !change.previous.is_empty() && now_live != change.previous {
-                    self.tell_previous_contacts(change, sub.language, now).await?;
+                    self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
                 }
                 self.welcome(&sub, now, tally).await?;
             }
@@ -285,9 +299,13 @@ where
 
     /// Tells the contacts live before a change, once each, that the contacts changed (without
     /// saying what they are now).
-    async fn tell_previous_contacts(&self, change: &PendingChange, language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
+    async fn tell_previous_contacts(&self, change: &PendingChange, current: Option<&Subscription>, language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
         for (c, address) in change.previous.iter().filter(|(c, _)| *c != Channel::Voice) {
             let key = format!("changed#{}#{c}", change.id);
+            // Not to an address stopped since the change was asked for.
+            if current.is_some_and(|s| s.chosen(*c) == Some(address.as_str()) && s.stopped.get(*c).is_some()) {
+                continue;
+            }
             if *c == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, address)).await?.sms_stopped {
                 continue;
             }

@@ -115,8 +115,11 @@ pub enum ScanOutcome {
 
 /// The backoff before retrying a throttled or failed send: 1, 2, 4 … minutes, at most an hour.
 pub fn retry_delay(attempts: u32) -> Duration {
-    Duration::minutes(1i64 << attempts.min(6)).min(Duration::hours(1))
+    Duration::minutes(1i64 << attempts.min(RETRY_DELAY_STEPS)).min(Duration::hours(1))
 }
+
+/// Attempts after which the backoff stops growing (64 minutes, cut to the hour).
+const RETRY_DELAY_STEPS: u32 = 6;
 
 /// Held notifications taken at once by a release.
 const RELEASE_PAGE: usize = 1000;
@@ -415,7 +418,13 @@ where
             }
             Err(e @ (DeliveryError::Throttled | DeliveryError::Temporary(_))) => {
                 self.store.release(&n.key).await?;
-                n.attempts += 1;
+                // A throttle is the provider's "not now" (a full quota of calls, say): it backs
+                // off to the longest delay but never gives up; the message's window
+                // (`plan_send`) ends it. Passing failures count towards giving up.
+                n.attempts = match e {
+                    DeliveryError::Throttled => (n.attempts + 1).min(RETRY_DELAY_STEPS),
+                    _ => n.attempts + 1,
+                };
                 if n.attempts >= MAX_ATTEMPTS {
                     let reason = format!("gave up after {} attempts: {e}", n.attempts);
                     self.store.claim(&n.key, now).await?;

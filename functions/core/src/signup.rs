@@ -320,9 +320,16 @@ impl Subscription {
     /// Keeps the stops of an earlier subscription on the channels whose address did not change
     /// (a sign-up file delivered again must not undo a STOP).
     pub fn keep_stops_of(&mut self, old: &Subscription) {
+        self.keep_stops_since(old, DateTime::<Utc>::MIN_UTC);
+    }
+
+    /// Keeps the stops an earlier subscription got at or after `since` on the channels whose
+    /// address did not change: a change of choices asked for before a STOP or an unsubscribe,
+    /// and completed with a code after it, is no new consent to that address.
+    pub fn keep_stops_since(&mut self, old: &Subscription, since: DateTime<Utc>) {
         for c in Channel::ALL {
             if self.chosen(c).is_some() && self.chosen(c) == old.chosen(c) {
-                if let Some(at) = old.stopped.get(c) {
+                if let Some(at) = old.stopped.get(c).filter(|at| *at >= since) {
                     *self.stopped.slot(c) = Some(at);
                 }
             }

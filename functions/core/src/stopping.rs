@@ -182,22 +182,38 @@ where
         Ok(Ok(self.store.subscription(&voter).await?.map_or(Language::En, |s| s.language)))
     }
 
-    /// One-click unsubscribe: stops email for the voter the link names, while the address it was
-    /// sent to is still theirs (a link to an old address no longer gets email anyway). Doing it
-    /// twice is doing it once.
+    /// One-click unsubscribe: stops email to the address the link was sent to, while it is still
+    /// the address of the voter the link names (a link to an old address no longer gets email
+    /// anyway), for that voter and every other voter whose email it is (a household's shared
+    /// inbox said stop, as a shared phone's STOP does). Doing it twice is doing it once.
     pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Language, LinkError>, PipelineError> {
         let (voter, tag) = match read_unsubscribe_token(&self.access.signing, token, now) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        let Some(mut sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
-        let for_this_address = sub.chosen(Channel::Email).is_some_and(|e| crate::optout::link_is_for(&self.access.signing, &tag, e));
-        let before = sub.clone();
-        if for_this_address && sub.stop(&[Channel::Email], now) {
-            self.store.put_subscription(&sub).await?;
-            tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
+        let Some(sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
+        let language = sub.language;
+        let Some(address) = sub.chosen(Channel::Email).filter(|e| crate::optout::link_is_for(&self.access.signing, &tag, e)).map(str::to_string) else {
+            return Ok(Ok(language));
+        };
+        let mut voters = vec![voter.clone()];
+        for v in self.store.contact(&contact_name(&self.access.signing, Channel::Email, &address)).await?.voters {
+            if !voters.contains(&v) {
+                voters.push(v);
+            }
         }
-        Ok(Ok(sub.language))
+        for v in &voters {
+            let Some(mut sub) = self.live_subscription(v, now).await? else { continue };
+            if !sub.chosen(Channel::Email).is_some_and(|e| e.eq_ignore_ascii_case(&address)) {
+                continue;
+            }
+            let before = sub.clone();
+            if sub.stop(&[Channel::Email], now) {
+                self.store.put_subscription(&sub).await?;
+                tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
+            }
+        }
+        Ok(Ok(language))
     }
 }
 
@@ -344,6 +360,42 @@ mod tests {
             assert_eq!(store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
             let after_stop: Vec<MessageKind> = sent.sent.lock().unwrap().iter().map(|m| m.kind).skip_while(|k| *k != MessageKind::OptedOut).collect();
             assert_eq!(after_stop, [MessageKind::OptedOut], "nothing after the acknowledgement");
+        });
+    }
+    #[test]
+    fn a_households_shared_inbox_that_unsubscribes_gets_no_more_email_for_any_of_its_voters() {
+        futures::executor::block_on(async {
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            for (id, first, dob) in [("CA1", "Ann", (1980, 5, 17)), ("CA2", "Ben", (1978, 2, 3))] {
+                let date_of_birth = chrono::NaiveDate::from_ymd_opt(dob.0, dob.1, dob.2).unwrap();
+                let voter = VoterRecord { votecal_id: id.into(), county, first_name: first.into(), last_name: "Lee".into(), date_of_birth, zip: "90012".into(), status: VoterStatus::Active };
+                store.put_voter(&voter).await.unwrap();
+            }
+            let elections = BTreeMap::new();
+            let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let mut tally = Tally::default();
+            // GIVEN two voters of one household signed up with one inbox, and a third address
+            let inbox = "Lees@example.com";
+            for (first, dob) in [("Ann", "1980-05-17"), ("Ben", "1978-02-03")] {
+                let row = SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", "", inbox, "", "", "").unwrap();
+                p.signup(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            }
+            // WHEN the inbox follows the unsubscribe link of an email about Ann's ballot
+            let url = crate::optout::unsubscribe_url("https://example.gov", &keys.signing, "CA1", "lees@example.com", t("2026-10-07T19:00:00Z"));
+            let token = url.split_once("token=").unwrap().1;
+            p.unsubscribe(token, t("2026-10-07T19:05:00Z"), &mut tally).await.unwrap().unwrap();
+            // THEN neither voter's news goes to that inbox any more
+            for id in ["CA1", "CA2"] {
+                assert_eq!(store.subscription(id).await.unwrap().unwrap().address(Channel::Email), None, "{id}");
+            }
+            // AND a link to an address the voter no longer has stops nothing
+            let old = crate::optout::unsubscribe_url("https://example.gov", &keys.signing, "CA2", "old@example.com", t("2026-10-07T19:00:00Z"));
+            let before = store.subscription("CA2").await.unwrap();
+            p.unsubscribe(old.split_once("token=").unwrap().1, t("2026-10-07T19:06:00Z"), &mut tally).await.unwrap().unwrap();
+            assert_eq!(store.subscription("CA2").await.unwrap(), before);
         });
     }
 }

@@ -1,5 +1,5 @@
 //! Delivery at its edges: a provider that keeps failing (retried up to the limit, then recorded
-//! as given up), and two workers with one message (one sends; a worker that dies mid-send is
+//! as given up) or keeps throttling (retried until it takes the message), and two workers with one message (one sends; a worker that dies mid-send is
 //! taken over once its claim expires: the at-least-once window).
 
 use chrono::{DateTime, Duration, Utc};
@@ -123,6 +123,27 @@ fn a_provider_that_keeps_failing_is_retried_up_to_the_limit_then_the_message_is_
         w.pipeline().deliver(n, now + Duration::hours(4), &mut tally).await.unwrap();
         assert!(w.sent.sent.lock().unwrap().is_empty());
         assert_eq!(tally.duplicates, 1);
+    });
+}
+
+#[test]
+fn a_provider_that_keeps_throttling_is_retried_past_the_limit_and_the_message_goes_once_it_lets_it() {
+    futures::executor::block_on(async {
+        let now = t("2026-10-06T10:00:00-07:00");
+        let (w, n) = World::new(now).await;
+        // GIVEN the SMS provider answers "slow down" to twice as many attempts as a failing one gets
+        let throttles = 2 * MAX_ATTEMPTS as usize;
+        *w.sent.failures.lock().unwrap() = vec![DeliveryError::Throttled; throttles];
+        let mut tally = Tally::default();
+        // WHEN the message is delivered and every retry falls due
+        w.pipeline().deliver(n.clone(), now, &mut tally).await.unwrap();
+        w.release_all(&mut tally, 100).await;
+        // THEN it was retried through every throttle and sent once, when the provider took it
+        assert!(w.sent.failures.lock().unwrap().is_empty());
+        assert_eq!((tally.retried, tally.failed), (throttles as u64, 0));
+        assert_eq!(w.sent.sent.lock().unwrap().len(), 1, "sent once");
+        assert!(matches!(w.store.outcome(&n.key), Some(DeliveryOutcome::Sent { .. })));
+        assert_eq!(w.store.held_count(), 0);
     });
 }
 

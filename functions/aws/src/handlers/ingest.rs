@@ -11,7 +11,7 @@
 use crate::app::{App, BoxError, NoSends};
 use crate::events::FileIngested;
 use crate::metrics::count;
-use crate::s3io::{decode_key, report_key};
+use crate::s3io::{decode_key, log_name, report_key};
 use wmb_core::file_summary::{summary_name, FileSummary};
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -140,7 +140,7 @@ pub(super) async fn get_object(app: &App, job: &FileJob, range: Option<&str>) ->
         .set_range(range.map(str::to_string))
         .send()
         .await
-        .map_err(|e| format!("reading s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)).into())
+        .map_err(|e| format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into())
 }
 
 /// Processes one file, or as much of it as the invocation allows.
@@ -228,7 +228,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     app.store.add_county_days(&counted.into_inner().expect("counted")).await;
     let rest = std::mem::take(&mut *roll.lock().expect("roll"));
     if let Err(e) = pipeline.record_voters(&rest).await {
-        return Err(format!("{} roll rows of {} could not be stored: {e}", rest.len(), job.key).into());
+        return Err(format!("{} roll rows of {} could not be stored: {e}", rest.len(), log_name(&job.key)).into());
     }
     // Stopped for time with rows left: continue later. Otherwise the file is done (a parse
     // error that stopped it is in the report; continuing would only meet it again).
@@ -240,7 +240,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     // A row that could not be stored (the store failed) must not be lost: fail the invocation
     // so the file is retried (every write is idempotent).
     if errors.iter().any(|e| e.line == 0) {
-        return Err(format!("{} rows of {} could not be stored", errors.iter().filter(|e| e.line == 0).count(), job.key).into());
+        return Err(format!("{} rows of {} could not be stored", errors.iter().filter(|e| e.line == 0).count(), log_name(&job.key)).into());
     }
     if let (Err(e), false) = (&parse_result, stopped_for_time) {
         errors.push(RowError { line: 1, field: "file".into(), reason: format!("reading stopped: {e}") });
@@ -270,7 +270,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     };
     app.events.publish(
         "FileIngested",
-        &FileIngested { key: &job.key, kind: kind.as_str(), accepted: outcome.accepted, rejected: outcome.rejected, kept: outcome.kept, report: &report, complete },
+        &FileIngested { file: &log_name(&job.key), kind: kind.as_str(), accepted: outcome.accepted, rejected: outcome.rejected, kept: outcome.kept, report: &log_name(&report), complete },
     );
     app.metrics.emit(
         app.now().timestamp_millis(),
@@ -283,9 +283,9 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     if !complete {
         let next = FileJob { skip: job.skip + consumed.into_inner(), chunk: job.chunk + 1, ..job };
         continue_later(app, &next).await?;
-        tracing::info!(file = %crate::s3io::log_name(&next.key), skip = next.skip, chunk = next.chunk, "file continues in a new invocation");
+        tracing::info!(file = %log_name(&next.key), skip = next.skip, chunk = next.chunk, "file continues in a new invocation");
     }
-    tracing::info!(file = %crate::s3io::log_name(&outcome.key), accepted = outcome.accepted, rejected = outcome.rejected, complete, "file ingested");
+    tracing::info!(file = %log_name(&outcome.key), accepted = outcome.accepted, rejected = outcome.rejected, complete, "file ingested");
     Ok(outcome)
 }
 
@@ -449,8 +449,8 @@ async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutco
     let errors: Vec<RowError> = refused.iter().map(|e| RowError { line: 1, field: e.field.clone(), reason: e.reason.clone() }).collect();
     write_report(app, bucket, &report, &errors, FileSummary { accepted: u64::from(errors.is_empty()), ..Default::default() }).await?;
     match &refused {
-        Some(e) => tracing::error!(file = %crate::s3io::log_name(key), field = %e.field, reason = %e.reason, "enrolment refused"),
-        None => tracing::info!(file = %crate::s3io::log_name(key), "enrolment accepted; each function applies it when it next starts"),
+        Some(e) => tracing::error!(file = %log_name(key), field = %e.field, reason = %e.reason, "enrolment refused"),
+        None => tracing::info!(file = %log_name(key), "enrolment accepted; each function applies it when it next starts"),
     }
     Ok(FileOutcome { key: key.to_string(), kind: None, accepted: u64::from(errors.is_empty()), rejected: errors.len() as u64, kept: 0, complete: true, report })
 }
@@ -463,12 +463,12 @@ async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome
     let aside = format!("rejected/{}", job.key.strip_prefix("incoming/").unwrap_or(&job.key));
     let source = format!("{}/{}", job.bucket, percent_encoding::utf8_percent_encode(&job.key, percent_encoding::NON_ALPHANUMERIC));
     app.s3.copy_object().bucket(&job.bucket).key(&aside).copy_source(source).send().await
-        .map_err(|e| format!("setting aside s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        .map_err(|e| format!("setting aside s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
     app.s3.delete_object().bucket(&job.bucket).key(&job.key).send().await
-        .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, job.key, aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    app.events.publish("FileIngested", &FileIngested { key: &job.key, kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &report, complete: false });
+        .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    app.events.publish("FileIngested", &FileIngested { file: &log_name(&job.key), kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &log_name(&report), complete: false });
     app.events.flush().await;
-    tracing::warn!(file = %crate::s3io::log_name(&job.key), "file set aside: it cannot be read");
+    tracing::warn!(file = %log_name(&job.key), "file set aside: it cannot be read");
     Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
 }
 
@@ -479,6 +479,6 @@ async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {
         .as_deref()
         .ok_or("environment variable INGEST_CONTINUE_QUEUE_URL: is not set, and this file needs more than one invocation")?;
     app.queues.client.send_message().queue_url(url).message_body(serde_json::to_string(job)?).send().await
-        .map_err(|e| format!("queueing the continuation of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        .map_err(|e| format!("queueing the continuation of {}: {}", log_name(&job.key), aws_sdk_sqs::error::DisplayErrorContext(e)))?;
     Ok(())
 }

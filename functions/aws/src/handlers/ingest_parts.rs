@@ -51,7 +51,7 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
         // but its reports and counts would be doubled).
         for attempt in 0..6 {
             let out = app.queues.client.send_message_batch().queue_url(url).set_entries(Some(entries.clone())).send().await
-                .map_err(|e| format!("queueing the parts of {}: {}", job.key, aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+                .map_err(|e| format!("queueing the parts of {}: {}", crate::s3io::log_name(&job.key), aws_sdk_sqs::error::DisplayErrorContext(e)))?;
             let failed: Vec<String> = out.failed.iter().map(|f| f.id.clone()).collect();
             entries.retain(|e| failed.contains(&e.id));
             if entries.is_empty() {
@@ -60,7 +60,7 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
             tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
         }
         if !entries.is_empty() {
-            return Err(format!("{} parts of {} could not be queued", entries.len(), job.key).into());
+            return Err(format!("{} parts of {} could not be queued", entries.len(), crate::s3io::log_name(&job.key)).into());
         }
     }
     tracing::info!(file = %crate::s3io::log_name(&job.key), parts = parts.len(), bytes = total, "file split into parts, read in parallel");
