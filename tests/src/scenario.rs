@@ -321,6 +321,20 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     assert_eq!((a.status, a.reason()), (422, "needs_votecal_id".into()), "{}", a.body);
     assert!(a.json()["advice"].as_str().unwrap().contains("(916) 654-1141"));
 
+    // Asking again and again tells a stranger nothing: a signed-up voter's proven phone gets at
+    // most five codes a day, and the requests past them are answered as for one who never signed up
+    let emily_who = serde_json::json!({"first_name": "Emily", "last_name": "Chen", "date_of_birth": "03-14-1985", "zip": "94612"}).to_string();
+    let samuel_who = serde_json::json!({"first_name": "Samuel", "last_name": "Wright", "date_of_birth": "1947-06-28", "zip": "94501"}).to_string();
+    let before = s.texts_to(EMILY_PHONE).len();
+    for slot in 0..7 {
+        s.set_now(at("2026-11-14T09:00:00-08:00") + chrono::Duration::minutes(10 * slot));
+        for who in [&emily_who, &samuel_who] {
+            let a = s.call("POST", "/ballot", "", who).await;
+            assert_eq!((a.status, a.json()["status"].as_str()), (202, Some("codes_sent")), "request {slot}: {}", a.body);
+        }
+    }
+    assert_eq!(s.texts_to(EMILY_PHONE).len(), before + 5, "five codes a day to her phone, then none");
+
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;
     assert_eq!(a.status, 405);

@@ -84,19 +84,25 @@ where
         Ok(Ok(voter))
     }
 
-    /// Counts a code for each contact a change sends to; refuses the change when one has had
-    /// its codes for the day.
-    async fn count_codes(&self, change: &PendingChange, now: DateTime<Utc>) -> Result<Result<(), Refused>, PipelineError> {
+    /// Counts a code for each contact a change sends to. A contact the caller typed that has had
+    /// its codes for the day refuses the change; one of the voter's own proven contacts that has
+    /// is skipped (returned), and the answer stays the same: refusing would tell a stranger who
+    /// asks again and again that the voter signed up, since a voter who did not has no contacts
+    /// to count.
+    async fn count_codes(&self, change: &PendingChange, now: DateTime<Utc>) -> Result<Result<Vec<usize>, Refused>, PipelineError> {
         let (today, day_end) = day(now);
-        for t in &change.targets {
+        let mut skipped = vec![];
+        for (i, t) in change.targets.iter().enumerate() {
             let key = format!("codes#{}#{today}", contact_name(&self.access.signing, t.via, &t.address));
             if self.store.bump(&key, day_end).await? > MAX_CODES_PER_CONTACT_PER_DAY {
-                // The field is named only for a contact the caller typed: naming one of the
-                // voter's own contacts would tell a stranger how the voter is reached.
-                return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: t.proves.then_some(t.via) }));
+                if !t.proves {
+                    skipped.push(i);
+                    continue;
+                }
+                return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
             }
         }
-        Ok(Ok(()))
+        Ok(Ok(skipped))
     }
 
     /// Sends a change's codes at once (a voter is waiting for them: no quiet hours, no queue). A
@@ -189,10 +195,12 @@ where
     }
 
     async fn open_change(&self, change: PendingChange, codes: Vec<CodeToSend>, language: Language, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
-        if let Err(r) = self.count_codes(&change, now).await? {
-            return Ok(Err(r));
-        }
+        let over_limit = match self.count_codes(&change, now).await? {
+            Ok(skipped) => skipped,
+            Err(r) => return Ok(Err(r)),
+        };
         self.store.put_change(&change, None).await?;
+        let codes: Vec<CodeToSend> = codes.into_iter().filter(|c| !over_limit.contains(&c.target)).collect();
         self.send_codes(&change, &codes, language, now).await?;
         Ok(Ok(ChangeTicket { change_id: change.id.clone(), expires_in_seconds: (change.expires_at - now).num_seconds() }))
     }
