@@ -387,6 +387,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         // The local key and base URL, so the Lambdas' unsubscribe links match the local pipeline's.
         signing_key: Some(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap()),
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),
+        origin_header_secret: None,
     })
 }
 

@@ -286,3 +286,17 @@ fn every_function_that_names_contacts_gets_the_access_table_and_the_signing_key(
     checked.sort();
     assert_eq!(checked, ["DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
 }
+
+#[test]
+fn only_a_request_through_cloudfront_can_name_the_client_the_api_counts() {
+    // CloudFront sends the API a secret header with every request, and the API function gets
+    // the same secret: it believes CloudFront-Viewer-Address only next to it.
+    let t = template();
+    let origins = t["Resources"]["PageDistribution"]["Properties"]["DistributionConfig"]["Origins"].as_sequence().unwrap().clone();
+    let api = origins.iter().find(|o| text(&o["Id"]) == "HttpApi").expect("the API origin");
+    let header = api["OriginCustomHeaders"].as_sequence().and_then(|h| h.iter().find(|h| text(&h["HeaderName"]) == "X-Wmb-Origin")).expect("the origin header");
+    let secret = "{{resolve:secretsmanager:${OriginHeaderSecret}:SecretString}}";
+    assert_eq!(text(&header["HeaderValue"]), secret);
+    assert_eq!(text(&t["Resources"]["SignupFunction"]["Properties"]["Environment"]["Variables"]["ORIGIN_HEADER_SECRET"]), secret);
+    assert_eq!(text(&t["Resources"]["OriginHeaderSecret"]["Type"]), "AWS::SecretsManager::Secret");
+}

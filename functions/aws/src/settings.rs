@@ -52,6 +52,8 @@ pub struct Settings {
     pub signing_key: Option<String>,
     /// The API's public base URL: the unsubscribe links in emails point there.
     pub public_api_url: Option<String>,
+    /// The secret CloudFront sends the API in its origin header (the API function only).
+    pub origin_header_secret: Option<String>,
 }
 
 fn required(name: &'static str) -> Result<String, SettingsError> {
@@ -104,6 +106,7 @@ impl Settings {
             },
             signing_key: optional("SIGNING_KEY"),
             public_api_url: optional("PUBLIC_API_URL"),
+            origin_header_secret: optional("ORIGIN_HEADER_SECRET"),
         })
     }
 

@@ -17,12 +17,23 @@ fn respond(a: &ApiAnswer) -> Result<Response<Body>, BoxError> {
         .body(Body::from(a.body.clone()))?)
 }
 
+/// The header CloudFront adds to every request it passes to the API, with the stack's secret
+/// (`ORIGIN_HEADER_SECRET`): only a request that carries it came through CloudFront.
+const ORIGIN_HEADER: &str = "x-wmb-origin";
+
 /// The client's address: behind CloudFront, the viewer's (`CloudFront-Viewer-Address`,
-/// `ip:port`), else as API Gateway saw it. (A caller of the execute-api URL itself could set
-/// that header; the per-identity limits hold whatever it says.)
-fn client_address(request: &Request) -> String {
-    if let Some(viewer) = request.headers().get("cloudfront-viewer-address").and_then(|v| v.to_str().ok()) {
-        return viewer.rsplit_once(':').map_or(viewer, |(ip, _)| ip).to_string();
+/// `ip:port`), else as API Gateway saw it. The viewer header is believed only next to the
+/// origin header's secret: a caller of the execute-api URL itself could set it to anything, and
+/// the per-client limits would count nobody.
+fn client_address(request: &Request, origin_secret: Option<&str>) -> String {
+    let from_cloudfront = match (origin_secret, request.headers().get(ORIGIN_HEADER)) {
+        (Some(secret), Some(given)) => same_secret(secret.as_bytes(), given.as_bytes()),
+        _ => false,
+    };
+    if from_cloudfront {
+        if let Some(viewer) = request.headers().get("cloudfront-viewer-address").and_then(|v| v.to_str().ok()) {
+            return viewer.rsplit_once(':').map_or(viewer, |(ip, _)| ip).to_string();
+        }
     }
     match request.request_context_ref() {
         Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone().unwrap_or_default(),
@@ -30,8 +41,13 @@ fn client_address(request: &Request) -> String {
     }
 }
 
+/// Equal, compared in full whatever differs first.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Result<Response<Body>, BoxError> {
-    let client = client_address(&request);
+    let client = client_address(&request, app.settings.origin_header_secret.as_deref());
     let query = request.uri().query().unwrap_or_default().to_string();
     let req = ApiRequest { method: request.method().as_str(), path: request.uri().path(), query: &query, body: request.body().as_ref(), client: &client };
     let pipeline = app.pipeline(codes);
@@ -79,4 +95,33 @@ pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Re
     }
     tracing::info!(path = req.path, status = answer.status, queued = tally.queued, held = tally.held, "API answered");
     respond(&answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An API Gateway HTTP API request from `source` with the given headers.
+    fn request(source: &str, headers: &[(&str, &str)]) -> Request {
+        let mut event: serde_json::Value = serde_json::from_str(include_str!("../../../../events/lambda/signup-apigw.json")).unwrap();
+        event["requestContext"]["http"]["sourceIp"] = source.into();
+        event["headers"] = serde_json::Value::Object(headers.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect());
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_viewer_address_counts_only_on_a_request_that_came_through_cloudfront() {
+        let secret = Some("s3cret-origin-value-0123456789");
+        let viewer = ("cloudfront-viewer-address", "203.0.113.9:52311");
+        // Through CloudFront: the viewer's address
+        let through = request("130.176.1.1", &[viewer, (ORIGIN_HEADER, "s3cret-origin-value-0123456789")]);
+        assert_eq!(client_address(&through, secret), "203.0.113.9");
+        // Straight to the execute-api URL with a viewer header of the caller's choosing: the caller's own address
+        let forged = request("198.51.100.7", &[viewer]);
+        assert_eq!(client_address(&forged, secret), "198.51.100.7");
+        let guessed = request("198.51.100.7", &[viewer, (ORIGIN_HEADER, "s3cret-origin-value-0123456780")]);
+        assert_eq!(client_address(&guessed, secret), "198.51.100.7");
+        // A stack without the secret believes no viewer header
+        assert_eq!(client_address(&through, None), "130.176.1.1");
+    }
 }
