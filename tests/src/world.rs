@@ -92,6 +92,11 @@ pub struct World {
     pub fail_dynamodb_every_in_batches: u64,
     /// Failures the fan-out and the deliverers reported, in that order.
     pub reported_failures: (usize, usize),
+    /// Fault injection: one delivery invocation in n (0: none) starts with seconds to spare
+    /// before its deadline, as a batch that waited long on its pacing would.
+    pub deliveries_out_of_time_every: usize,
+    /// Delivery invocations so far.
+    pub deliveries: usize,
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -182,6 +187,8 @@ impl World {
             raced: false,
             fail_dynamodb_every_in_batches: 0,
             reported_failures: (0, 0),
+            deliveries_out_of_time_every: 0,
+            deliveries: 0,
         }
     }
 
@@ -254,7 +261,13 @@ impl World {
                         self.delivered_bodies.push((channel.to_string(), record["body"].as_str().unwrap().to_string()));
                     }
                     let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event).unwrap();
-                    let ctx = || LambdaEvent::new(event.clone(), Context::default());
+                    self.deliveries += 1;
+                    let mut context = Context::default();
+                    if self.deliveries_out_of_time_every > 0 && self.deliveries % self.deliveries_out_of_time_every == 0 {
+                        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+                        context.deadline = now + 5_000;
+                    }
+                    let ctx = || LambdaEvent::new(event.clone(), context.clone());
                     let worker = || async {
                         match channel {
                             "sms" => deliver::handle(&self.app, &self.sms, &self.pacer, ctx()).await,

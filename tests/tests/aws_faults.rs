@@ -1,8 +1,8 @@
 //! Faults injected into the Lambdas' run on moto, each counted as messages lost and messages
 //! sent twice against the local pipeline's outbox: providers that throttle or fail with a 5xx,
 //! DynamoDB throttling every function, DynamoDB failures reported in batches, schedules late and
-//! twice, stream batches retried and bisected, two workers at once, and a county file cut short
-//! then sent again.
+//! twice, stream batches retried and bisected, two workers at once, delivery batches out of time,
+//! and a county file cut short then sent again.
 
 use std::sync::atomic::Ordering;
 use wmb_core::ports::DeliveryError;
@@ -184,4 +184,30 @@ async fn two_workers_at_once_on_every_queue_batch_and_every_schedule_lose_nothin
     let (sent, skipped) = (wmb_aws::metrics::sum(&emf, "MessagesSent", &[]), wmb_aws::metrics::sum(&emf, "MessagesSkipped", &[]));
     eprintln!("raced: {sent} sent, {skipped} skipped by the other worker or its retry");
     assert!(sent >= 140.0 && skipped >= sent, "{sent} sent, {skipped} skipped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_batches_that_run_out_of_time_put_their_messages_back_and_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with every second delivery batch starting five seconds before
+    // its deadline (a channel's rate spread over many instances makes a batch of ten that slow)
+    let mut world = World::new("late", at("2026-09-20T06:00:00-07:00")).await;
+    world.deliveries_out_of_time_every = 2;
+    // WHEN its files arrive and every schedule falls due
+    world.replay_sample().await;
+    world.release_until(at("2027-01-01T00:00:00Z")).await;
+    // THEN those batches sent nothing and reported no failure (no receive counted against a
+    // message), and every message went out once, later
+    assert!(world.deliveries >= 20, "{} delivery batches", world.deliveries);
+    assert_eq!(world.reported_failures.1, 0);
+    let mut seen = std::collections::HashMap::new();
+    for body in &world.delivered_bodies {
+        *seen.entry(body).or_insert(0) += 1;
+    }
+    let put_back = seen.values().filter(|n| **n > 1).count();
+    assert!(put_back >= 10, "messages handed out again as they were: {put_back}");
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, (lost, duplicated)) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        assert_eq!((lost, duplicated), (0, 0), "{channel}");
+    }
 }

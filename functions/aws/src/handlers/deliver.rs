@@ -13,7 +13,7 @@ use std::time::Instant;
 use wmb_core::notify::Notification;
 use wmb_core::pacing::TokenBucket;
 use wmb_core::pipeline::Tally;
-use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
+use wmb_core::ports::{DeliveryError, Dispatcher, NotificationQueue, OutgoingMessage};
 use wmb_core::status::Channel;
 use wmb_core::templates::sms_segments;
 
@@ -79,14 +79,25 @@ impl<D: Dispatcher> Dispatcher for Paced<'_, D> {
     }
 }
 
+/// Time kept back at the end of an invocation (the function's timeout is 60 s): a message not
+/// started by then goes back to its queue.
+const STOP_MARGIN: std::time::Duration = std::time::Duration::from_secs(15);
+
 pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BoxError> {
     let paced = Paced { inner: sender, pacer, sends: Mutex::new(vec![]) };
     let pipeline = app.pipeline(&paced);
     let mut tally = Tally::default();
     let mut response = SqsBatchResponse::default();
     let mut outcomes: Vec<(&'static str, &'static str, &'static str)> = vec![];
+    let deadline = event.context.deadline;
+    let out_of_time = || deadline > 0 && super::time_left(deadline) < STOP_MARGIN;
+    let mut put_back = vec![];
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
+        if out_of_time() {
+            put_back.push(message);
+            continue;
+        }
         let span = tracing::info_span!("message", message_id = %id);
         let _guard = span.enter();
         let before = tally.clone();
@@ -113,9 +124,29 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "delivery failed; SQS retries the message");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
+                response.batch_item_failures.push(failure_of(id));
+            }
+        }
+    }
+    // Messages a slow batch (a channel's share of its rate spread thin) had no time for go back
+    // to their queue as new messages, acknowledged here: reported as failures they would count a
+    // receive each time, and the fifth would send them to the dead-letter queue unsent. The
+    // ledger keeps any from going twice.
+    let mut requeued = vec![];
+    for message in put_back {
+        let id = message.message_id.clone().unwrap_or_default();
+        let notification: Option<Notification> = message.body.as_deref().and_then(|b| serde_json::from_str(b).ok());
+        match notification {
+            Some(n) if app.queues.enqueue(&n).await.is_ok() => requeued.push(id),
+            _ => response.batch_item_failures.push(failure_of(id)),
+        }
+    }
+    if !requeued.is_empty() {
+        match app.queues.flush().await {
+            Ok(_) => tracing::info!(messages = requeued.len(), "out of time: messages put back on their queue"),
+            Err(e) => {
+                tracing::error!(error = %e, "out of time, and the queue refused them: SQS retries them");
+                response.batch_item_failures.extend(requeued.into_iter().map(failure_of));
             }
         }
     }
@@ -136,4 +167,10 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
     app.events.flush().await;
     tracing::info!(sent = ?tally.sent, failed = tally.failed, retried = tally.retried, duplicates = tally.duplicates, superseded = tally.superseded, "delivery done");
     Ok(response)
+}
+
+fn failure_of(message_id: String) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = message_id;
+    failure
 }
