@@ -97,6 +97,11 @@ pub struct World {
     pub deliveries_out_of_time_every: usize,
     /// Delivery invocations so far.
     pub deliveries: usize,
+    /// Fault injection: one DynamoDB request in n of the release function (0: none) fails for
+    /// good. A release that answers with an error is retried twice, as Lambda retries an
+    /// asynchronous invocation, then left to the dead-letter queue (counted here).
+    pub fail_dynamodb_every_in_releases: u64,
+    pub releases_to_dead_letters: usize,
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -189,6 +194,8 @@ impl World {
             reported_failures: (0, 0),
             deliveries_out_of_time_every: 0,
             deliveries: 0,
+            fail_dynamodb_every_in_releases: 0,
+            releases_to_dead_letters: 0,
         }
     }
 
@@ -319,6 +326,19 @@ impl World {
                     let (first, second) = futures::join!(fire(), fire());
                     first.expect("release");
                     second.expect("release, again at once");
+                } else if self.fail_dynamodb_every_in_releases > 0 {
+                    self.counter.fail_dynamodb_every.store(self.fail_dynamodb_every_in_releases, std::sync::atomic::Ordering::Relaxed);
+                    let mut ok = false;
+                    for _ in 0..3 {
+                        if fire().await.is_ok() {
+                            ok = true;
+                            break;
+                        }
+                    }
+                    self.counter.fail_dynamodb_every.store(0, std::sync::atomic::Ordering::Relaxed);
+                    if !ok {
+                        self.releases_to_dead_letters += 1;
+                    }
                 } else {
                     fire().await.expect("release");
                 }

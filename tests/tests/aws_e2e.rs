@@ -108,7 +108,7 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
         let url = world.app.queues.url(wmb_core::Channel::parse(&channel).unwrap()).to_string();
         world.sqs.send_message().queue_url(url).message_body(body).send().await.unwrap();
     }
-    release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-21T15:00Z".into()), sweep_minutes: None }, Context::default())).await.expect("release again");
+    release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-21T15:00Z".into()), sweep_minutes: None, retry: None }, Context::default())).await.expect("release again");
     world.pump().await;
     world.release_until(at("2027-01-01T00:00:00Z")).await;
     // THEN nobody gets anything a second time
@@ -309,7 +309,7 @@ async fn a_message_due_in_seconds_is_held_in_a_minute_whose_schedule_has_not_fir
     }
     assert!(per_key.len() >= 24 && per_key.values().all(|&n| n <= 20), "{per_key:?}");
     // AND one schedule releases every shard of the minute
-    let outcome = release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-07T15:00Z".into()), sweep_minutes: None }, Context::default())).await.unwrap();
+    let outcome = release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-07T15:00Z".into()), sweep_minutes: None, retry: None }, Context::default())).await.unwrap();
     assert_eq!(outcome, release::ReleaseOutcome { released: 200, complete: true });
     let left: Vec<_> = ddb.scan().table_name(&world.app.settings.held_table).send().await.unwrap().items.unwrap_or_default().into_iter().filter(|i| i["pk"].as_s().unwrap().starts_with("2026-10-07T15:00Z")).collect();
     assert!(left.is_empty(), "{:?}", left.iter().map(|i| (i["pk"].as_s().unwrap().clone(), i["sk"].as_s().unwrap().clone())).collect::<Vec<_>>());
@@ -320,7 +320,7 @@ async fn a_message_due_in_seconds_is_held_in_a_minute_whose_schedule_has_not_fir
     let item = wmb_aws::held_store::HeldItem { pk, sk: format!("{}#0", n.key), notification: n, expires_at: 0 };
     ddb.put_item().table_name(&world.app.settings.held_table).set_item(Some(serde_dynamo::to_item(&item).unwrap())).send().await.unwrap();
     world.app.set_now(at("2026-10-06T13:05:00-07:00"));
-    let event = release::ReleaseEvent { bucket: None, sweep_minutes: Some(30) };
+    let event = release::ReleaseEvent { bucket: None, sweep_minutes: Some(30), retry: None };
     let outcome = release::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
     assert_eq!(outcome.released, 1);
 }

@@ -211,3 +211,21 @@ async fn delivery_batches_that_run_out_of_time_put_their_messages_back_and_lose_
         assert_eq!((lost, duplicated), (0, 0), "{channel}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_whose_dynamodb_requests_fail_run_again_on_their_own_and_lose_nothing_and_double_nothing() {
+    // GIVEN the sample election, with one DynamoDB request in 40 of every release failing for good
+    // (a morning's release runs 33 shard queries and a delete a page: most runs meet one)
+    let mut world = World::new("relfail", at("2026-09-20T06:00:00-07:00")).await;
+    world.fail_dynamodb_every_in_releases = 40;
+    // WHEN its files arrive and every schedule falls due
+    world.replay_sample().await;
+    world.release_until(at("2027-01-01T00:00:00Z")).await;
+    // THEN no release was left to the dead-letter queue, and every message went out once
+    assert_eq!(world.releases_to_dead_letters, 0);
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, (lost, duplicated)) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        assert_eq!((lost, duplicated), (0, 0), "{channel}");
+    }
+}

@@ -18,7 +18,15 @@ pub struct ReleaseEvent {
     pub bucket: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_minutes: Option<i64>,
+    /// A release run again after a failure: the how-manyth time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u32>,
 }
+
+/// Times a failed release runs again under a schedule of its own, 1, 2, 4, 8, then 15 minutes
+/// apart (about 1 h 40 min in all), before the error goes to Lambda's own two retries and the
+/// dead-letter queue (and its alarm).
+const RELEASE_RETRIES: u32 = 10;
 
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
 pub struct ReleaseOutcome {
@@ -29,14 +37,14 @@ pub struct ReleaseOutcome {
 pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<ReleaseOutcome, BoxError> {
     let (payload, context) = (event.payload, event.context);
     if let Some(bucket) = payload.bucket {
-        return release_bucket(app, bucket, &context).await;
+        return release_bucket(app, bucket, payload.retry.unwrap_or(0), &context).await;
     }
     let minutes = payload.sweep_minutes.ok_or("a release event names a bucket or sweep_minutes")?;
     let now = app.now();
     let mut total = ReleaseOutcome { released: 0, complete: true };
     for m in (0..=minutes).rev() {
         let bucket = crate::held_store::release_bucket(now - chrono::Duration::minutes(m + 1));
-        let outcome = release_bucket(app, bucket, &context).await?;
+        let outcome = release_bucket(app, bucket, 0, &context).await?;
         total.released += outcome.released;
         total.complete &= outcome.complete;
     }
@@ -46,7 +54,7 @@ pub async fn handle(app: &App, event: LambdaEvent<ReleaseEvent>) -> Result<Relea
     Ok(total)
 }
 
-async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Context) -> Result<ReleaseOutcome, BoxError> {
+async fn release_bucket(app: &App, bucket: String, retry: u32, context: &lambda_runtime::Context) -> Result<ReleaseOutcome, BoxError> {
     parse_bucket(&bucket).ok_or_else(|| format!("'{bucket}' is not a release bucket"))?;
     let deadline = context.deadline;
     let out_of_time = || deadline > 0 && super::time_left(deadline) < Duration::from_secs(30);
@@ -84,10 +92,27 @@ async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Con
         .await;
     let mut released = 0;
     let mut complete = true;
+    let mut failed = None;
     for r in results {
-        let (n, done) = r?;
-        released += n;
-        complete &= done;
+        match r {
+            Ok((n, done)) => {
+                released += n;
+                complete &= done;
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
+    // A shard that failed (DynamoDB or SQS throttled through the SDK's retries at 08:00, say)
+    // is released again by a schedule of its own, backing off: Lambda's own two retries come
+    // within two minutes, and would leave the minute's messages to an operator's sweep.
+    if let Some(e) = failed {
+        if retry < RELEASE_RETRIES {
+            let after = chrono::Duration::minutes((1i64 << retry.min(4)).min(15));
+            continue_later(app, &bucket, &context.invoked_function_arn, after, Some(retry + 1)).await?;
+            tracing::warn!(bucket = %bucket, released, retry = retry + 1, error = %e, "release failed in part; it runs again under a new schedule");
+            return Ok(ReleaseOutcome { released, complete: false });
+        }
+        return Err(e);
     }
     // How late the minute's messages left: the alarm on ReleaseLagSeconds watches the maximum.
     if let Some(minute) = parse_bucket(&bucket) {
@@ -95,7 +120,7 @@ async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Con
         app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("ReleaseLagSeconds", crate::metrics::seconds(lag)), ("MessagesReleased", crate::metrics::count(released as u64))]);
     }
     if !complete {
-        continue_later(app, &bucket, &context.invoked_function_arn).await?;
+        continue_later(app, &bucket, &context.invoked_function_arn, chrono::Duration::minutes(1), None).await?;
         tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
     } else {
         tracing::info!(bucket = %bucket, released, "release done");
@@ -103,20 +128,21 @@ async fn release_bucket(app: &App, bucket: String, context: &lambda_runtime::Con
     Ok(ReleaseOutcome { released, complete })
 }
 
-async fn continue_later(app: &App, bucket: &str, own_arn: &str) -> Result<(), BoxError> {
+async fn continue_later(app: &App, bucket: &str, own_arn: &str, after: chrono::Duration, retry: Option<u32>) -> Result<(), BoxError> {
     let sch = &app.store.scheduling;
-    let at = app.now() + chrono::Duration::minutes(1);
+    let at = app.now() + after;
     let name = format!("{}-c{}", schedule_name(bucket), at.timestamp());
     let mut target = aws_sdk_scheduler::types::Target::builder()
         .arn(own_arn)
         .role_arn(&sch.role_arn)
-        .input(serde_json::to_string(&ReleaseEvent { bucket: Some(bucket.to_string()), sweep_minutes: None })?)
+        .input(serde_json::to_string(&ReleaseEvent { bucket: Some(bucket.to_string()), sweep_minutes: None, retry })?)
         .retry_policy(aws_sdk_scheduler::types::RetryPolicy::builder().maximum_retry_attempts(185).maximum_event_age_in_seconds(86_400).build());
     if let Some(dlq) = &sch.dlq_arn {
         target = target.dead_letter_config(aws_sdk_scheduler::types::DeadLetterConfig::builder().arn(dlq).build());
     }
     let target = target.build()?;
-    sch.client
+    let created = sch
+        .client
         .create_schedule()
         .name(name)
         .group_name(&sch.group)
@@ -126,6 +152,11 @@ async fn continue_later(app: &App, bucket: &str, own_arn: &str) -> Result<(), Bo
         .action_after_completion(aws_sdk_scheduler::types::ActionAfterCompletion::Delete)
         .target(target)
         .send()
-        .await?;
-    Ok(())
+        .await;
+    match created {
+        Ok(_) => Ok(()),
+        // Another worker on the same minute (a schedule fired twice) scheduled it already.
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_conflict_exception()) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
