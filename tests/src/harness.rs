@@ -388,6 +388,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         signing_key: Some(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap()),
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),
         origin_header_secret: None,
+        config_max_age_seconds: 60,
     })
 }
 

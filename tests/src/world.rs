@@ -202,7 +202,8 @@ impl World {
     /// Whether the store knows anything of the voter's ballot: a journey (signed up) or facts kept
     /// for a later sign-up.
     pub async fn knows(&self, votecal_id: &str) -> bool {
-        !self.app.pipeline(&wmb_aws::app::NoSends).current_journeys(votecal_id).await.unwrap().is_empty()
+        let config = self.app.config().await;
+        !self.app.pipeline(&config, &wmb_aws::app::NoSends).current_journeys(votecal_id).await.unwrap().is_empty()
     }
 
     /// A file arrives: uploaded, and the ingest function invoked with its S3 event.
@@ -270,7 +271,7 @@ impl World {
                     let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event).unwrap();
                     self.deliveries += 1;
                     let mut context = Context::default();
-                    if self.deliveries_out_of_time_every > 0 && self.deliveries % self.deliveries_out_of_time_every == 0 {
+                    if self.deliveries_out_of_time_every > 0 && self.deliveries.is_multiple_of(self.deliveries_out_of_time_every) {
                         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
                         context.deadline = now + 5_000;
                     }

@@ -361,7 +361,8 @@ async fn a_voter_who_signs_up_while_a_file_is_read_still_hears_about_their_ballo
                     hours: Default::default(),
                 };
                 let mut tally = wmb_core::pipeline::Tally::default();
-                api.pipeline(&wmb_aws::app::NoSends).signup(&request, now, &mut tally).await.unwrap().expect("signed up");
+                let config = api.config().await;
+                api.pipeline(&config, &wmb_aws::app::NoSends).signup(&request, now, &mut tally).await.unwrap().expect("signed up");
                 api.queues.flush().await.unwrap();
             })
         })
@@ -433,7 +434,7 @@ async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special
     put("config/enrolments/2027-03-09-SPL/19.toml", "election_id = \"2027-03-09-SPL\"\ncounty = \"19\"\ndecision = \"enrol\"\nrequested = \"2026-12-09\"\nimb = \"both\"\nphone = \"(800) 555-0119\"\n").await.unwrap();
     put("config/enrolments/2027-03-09-SPL/37.toml", "election_id = \"2027-03-09-SPL\"\ncounty = \"37\"\ndecision = \"enrol\"\nrequested = \"2026-12-10\"\n").await.unwrap();
     put("config/enrolments/2026-11-03-GEN/01.toml", "election_id = \"2026-11-03-GEN\"\ncounty = \"01\"\ndecision = \"opt-out\"\nrequested = \"2026-09-01\"\n").await.unwrap();
-    // THEN the functions, at their next start, load the enrolments that keep the rules and leave out the late one
+    // THEN the functions, when they next read config/, load the enrolments that keep the rules and leave out the late one
     let (elections, _) = wmb_aws::s3io::load_config(&world.s3, &bucket, "config/", &world.app.catalog).await.unwrap();
     let county = |c: &str| wmb_core::CountyCode::parse(c).unwrap();
     let special = &elections["2027-03-09-SPL"];
@@ -454,4 +455,29 @@ async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special
     let late = report("reports/config/enrolments/2027-03-09-SPL/37.toml.errors.csv").await;
     assert!(late.starts_with("line,field,reason\n1,requested,2026-12-10 is 89 days before election day"), "{late}");
     assert!(report("reports/config/enrolments/2027-03-09-SPL/37.toml.summary.csv").await.contains("\naccepted,,0\nrejected,,1\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_election_defined_after_the_functions_started_reaches_them_without_a_restart() {
+    // GIVEN functions that started before the sample election was defined (they read config/
+    // again once it is older than CONFIG_MAX_AGE_SECONDS: a minute, here at once)
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo_path("events/sample-election")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "election.toml" {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut world = World::with("lateconfig", at("2026-09-20T06:00:00-07:00"), dir.path(), |s| s.config_max_age_seconds = 0).await;
+    assert!(world.app.config().await.elections.is_empty());
+    // WHEN the deployer uploads its definition, and its files arrive
+    let definition = std::fs::read(repo_path("events/sample-election/election.toml")).unwrap();
+    world.s3.put_object().bucket(&world.app.settings.bucket).key("config/elections/2026-11-03-GEN.toml").body(definition.into()).send().await.unwrap();
+    world.replay_sample().await;
+    // THEN every message goes out, as the local pipeline sends them
+    let (sms, emails, calls) = sent_by_aws(&world);
+    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
+    for (channel, (lost, duplicated)) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
+        assert_eq!((lost, duplicated), (0, 0), "{channel}");
+    }
 }

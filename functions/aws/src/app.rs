@@ -1,11 +1,13 @@
 //! Everything a function needs, built once per cold start: clients, settings, the templates,
-//! the election definitions and the voice plan (from `config/` in the bucket).
+//! and the configuration (the election definitions, the counties' enrolments and the voice plan,
+//! from `config/` in the bucket), which is read again once it is a minute old.
 
 use crate::dynamo::DynamoStore;
 use crate::events::EventBus;
 use crate::queue::SqsQueues;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use wmb_core::election::Election;
 use wmb_core::templates::Catalog;
 use wmb_core::voice::VoicePlan;
@@ -45,10 +47,18 @@ pub struct App {
     pub metrics: crate::metrics::Metrics,
     pub s3: aws_sdk_s3::Client,
     pub catalog: Catalog,
-    pub elections: BTreeMap<String, Election>,
-    pub voice: VoicePlan,
+    /// The configuration, and when it was read.
+    config: std::sync::RwLock<(std::time::Instant, Arc<Config>)>,
     pub access: wmb_core::access::AccessKeys,
 }
+
+/// What `config/` in the bucket says: the elections (with the counties' enrolments applied) and
+/// the voice plan.
+pub struct Config {
+    pub elections: BTreeMap<String, Election>,
+    pub voice: VoicePlan,
+}
+
 
 /// Random bytes from the operating system (codes and change ids).
 pub fn os_random() -> [u8; 16] {
@@ -115,8 +125,7 @@ impl App {
             metrics: Default::default(),
             s3,
             catalog,
-            elections,
-            voice,
+            config: std::sync::RwLock::new((std::time::Instant::now(), Arc::new(Config { elections, voice }))),
             settings,
             sdk,
         })
@@ -134,15 +143,42 @@ impl App {
         }
     }
 
-    /// The core's pipeline over these adapters, with a dispatcher for the channel being sent.
-    pub fn pipeline<'a, D: wmb_core::ports::Dispatcher>(&'a self, dispatcher: &'a D) -> wmb_core::pipeline::Pipeline<'a, DynamoStore, D, SqsQueues> {
+    /// The configuration for an invocation: as read, or read again when over a minute old. If
+    /// the bucket cannot be read then, the one held serves another minute (and the error is
+    /// logged).
+    pub async fn config(&self) -> Arc<Config> {
+        let (read_at, held) = {
+            let c = self.config.read().expect("config lock");
+            (c.0, c.1.clone())
+        };
+        // An election defined or a county enrolled reaches every warm instance within this
+        // (`CONFIG_MAX_AGE_SECONDS`, a minute: before, only at an instance's next start, and one
+        // started earlier took a newly enrolled county's news for a county's not enrolled). A
+        // few S3 requests a minute for each busy instance.
+        if read_at.elapsed() < std::time::Duration::from_secs(self.settings.config_max_age_seconds) {
+            return held;
+        }
+        let fresh = match crate::s3io::load_config(&self.s3, &self.settings.bucket, &self.settings.config_prefix, &self.catalog).await {
+            Ok((elections, voice)) => Arc::new(Config { elections, voice }),
+            Err(e) => {
+                tracing::error!(error = %e, "the configuration could not be read again; the one held serves on");
+                held
+            }
+        };
+        *self.config.write().expect("config lock") = (std::time::Instant::now(), fresh.clone());
+        fresh
+    }
+
+    /// The core's pipeline over these adapters, with the invocation's configuration and a
+    /// dispatcher for the channel being sent.
+    pub fn pipeline<'a, D: wmb_core::ports::Dispatcher>(&'a self, config: &'a Config, dispatcher: &'a D) -> wmb_core::pipeline::Pipeline<'a, DynamoStore, D, SqsQueues> {
         wmb_core::pipeline::Pipeline {
             store: &self.store,
             dispatcher,
             queue: &self.queues,
             catalog: &self.catalog,
-            elections: &self.elections,
-            voice: &self.voice,
+            elections: &config.elections,
+            voice: &config.voice,
             access: &self.access,
         }
     }

@@ -54,6 +54,9 @@ pub struct Settings {
     pub public_api_url: Option<String>,
     /// The secret CloudFront sends the API in its origin header (the API function only).
     pub origin_header_secret: Option<String>,
+    /// How old the configuration from `config/` may grow before it is read again
+    /// (CONFIG_MAX_AGE_SECONDS, default 60).
+    pub config_max_age_seconds: u64,
 }
 
 fn required(name: &'static str) -> Result<String, SettingsError> {
@@ -107,6 +110,10 @@ impl Settings {
             signing_key: optional("SIGNING_KEY"),
             public_api_url: optional("PUBLIC_API_URL"),
             origin_header_secret: optional("ORIGIN_HEADER_SECRET"),
+            config_max_age_seconds: match optional("CONFIG_MAX_AGE_SECONDS") {
+                None => 60,
+                Some(v) => v.parse().map_err(|_| SettingsError { name: "CONFIG_MAX_AGE_SECONDS", problem: "is not a whole number of seconds" })?,
+            },
         })
     }
 

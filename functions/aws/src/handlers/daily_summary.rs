@@ -28,7 +28,8 @@ pub struct DailySummaryOutcome {
 pub async fn handle(app: &App, event: LambdaEvent<DailySummaryEvent>) -> Result<DailySummaryOutcome, BoxError> {
     let date = event.payload.date.unwrap_or_else(|| pacific_date(app.now()) - Duration::days(1));
     let (start, end) = (pacific_start_of_day(date), pacific_start_of_day(date + Duration::days(1)));
-    let tracked = |c: CountyCode| app.elections.values().any(|e| e.is_enrolled(c) && e.county_window_opens(c) < end && e.window_closes() > start);
+    let config = app.config().await;
+    let tracked = |c: CountyCode| config.elections.values().any(|e| e.is_enrolled(c) && e.county_window_opens(c) < end && e.window_closes() > start);
     let all: Vec<CountyCode> = CountyCode::all().collect();
     // Sign-ups, stops and failed deliveries as the functions counted them; messages from the ledger.
     let mut counts = app.store.county_days(date, &all).await?;

@@ -85,7 +85,8 @@ const STOP_MARGIN: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BoxError> {
     let paced = Paced { inner: sender, pacer, sends: Mutex::new(vec![]) };
-    let pipeline = app.pipeline(&paced);
+    let config = app.config().await;
+    let pipeline = app.pipeline(&config, &paced);
     let mut tally = Tally::default();
     let mut response = SqsBatchResponse::default();
     let mut outcomes: Vec<(&'static str, &'static str, &'static str)> = vec![];

@@ -23,7 +23,8 @@ fn image(item: serde_dynamo::Item) -> Result<Option<JourneyItem>, BoxError> {
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, BoxError> {
-    let pipeline = app.pipeline(&NoSends);
+    let config = app.config().await;
+    let pipeline = app.pipeline(&config, &NoSends);
     let mut tally = Tally::default();
     let mut response = DynamoDbEventResponse::default();
     let mut done = 0usize;

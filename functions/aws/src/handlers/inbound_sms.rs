@@ -25,7 +25,8 @@ pub async fn handle<D: Dispatcher>(app: &App, replies: &D, event: LambdaEvent<Sn
         let text: InboundText = serde_json::from_str(&record.sns.message).map_err(|_| "an inbound SMS notification is not the expected JSON")?;
         // Without the provider's id, the SNS message id makes the answer once-only.
         let id = if text.inbound_message_id.is_empty() { record.sns.message_id.clone() } else { text.inbound_message_id.clone() };
-        let outcome = app.pipeline(replies).inbound_text(&text.origination_number, &text.message_body, &id, app.now(), &mut tally).await;
+        let config = app.config().await;
+        let outcome = app.pipeline(&config, replies).inbound_text(&text.origination_number, &text.message_body, &id, app.now(), &mut tally).await;
         // (What changed before a failure is counted; the retried text finds it done.)
         app.store.add_county_days(&tally.county_days.take()).await;
         let outcome = outcome?;

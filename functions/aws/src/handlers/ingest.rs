@@ -192,7 +192,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let accepted = AtomicU64::new(0);
     let consumed = AtomicU64::new(0);
     let errors: Mutex<Vec<RowError>> = Mutex::new(vec![]);
-    let pipeline = app.pipeline(&NoSends);
+    let config = app.config().await;
+    let pipeline = app.pipeline(&config, &NoSends);
     let now = app.now();
     let out_of_time = || deadline > 0 && super::time_left(deadline) < SAFETY_MARGIN;
     // Every invocation takes at least one row, so a file always makes progress.
@@ -215,7 +216,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         consumed.fetch_add(1, Ordering::Relaxed);
         let (pipeline, errors, accepted, roll, counted) = (&pipeline, &errors, &accepted, &roll, &counted);
         async move {
-            match handle_row(pipeline, app, scope, parsed.shifted(line_offset), now, roll, counted).await {
+            match handle_row(pipeline, scope, parsed.shifted(line_offset), now, roll, counted).await {
                 Ok(None) => {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -337,7 +338,6 @@ fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, 
 /// a county's folder, a voter the roll does not place in that county, an undefined election.
 async fn refuse(
     pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
-    app: &App,
     scope: Option<CountyCode>,
     (county, votecal_id, election_id): (CountyCode, &str, &str),
     line: u64,
@@ -350,7 +350,7 @@ async fn refuse(
             return Ok(Some(RowError { line, field: "votecal_id".into(), reason }));
         }
     }
-    if !app.elections.contains_key(election_id) {
+    if !pipeline.elections.contains_key(election_id) {
         return Ok(Some(RowError { line, field: "election_id".into(), reason: format!("election '{election_id}' is not defined") }));
     }
     Ok(None)
@@ -360,7 +360,6 @@ async fn refuse(
 /// failed (the file is retried).
 async fn handle_row(
     pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
-    app: &App,
     scope: Option<CountyCode>,
     parsed: Parsed,
     now: chrono::DateTime<chrono::Utc>,
@@ -384,14 +383,14 @@ async fn handle_row(
                 None
             }
         },
-        Parsed::Vbm(l) => match refuse(pipeline, app, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
+        Parsed::Vbm(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
             Some(e) => Some(e),
             None => {
                 pipeline.record_status(&l.row).await?;
                 None
             }
         },
-        Parsed::Vph(l) => match refuse(pipeline, app, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
+        Parsed::Vph(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
             Some(e) => Some(e),
             None => {
                 pipeline.record_participation(&l.row).await?;
@@ -437,7 +436,7 @@ async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError], m
 
 /// A county's enrolment file as it lands in `config/enrolments/`: checked against its election
 /// (the configuration as it is in the bucket now) and reported like any county file, at
-/// `reports/config/enrolments/<file>.errors.csv`. Each function applies it when it next starts.
+/// `reports/config/enrolments/<file>.errors.csv`. Every function applies it within a minute (`App::config`).
 async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutcome, BoxError> {
     let report = report_key(key, 0);
     let text = crate::s3io::get_text(&app.s3, bucket, key).await?;
@@ -450,7 +449,7 @@ async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutco
     write_report(app, bucket, &report, &errors, FileSummary { accepted: u64::from(errors.is_empty()), ..Default::default() }).await?;
     match &refused {
         Some(e) => tracing::error!(file = %log_name(key), field = %e.field, reason = %e.reason, "enrolment refused"),
-        None => tracing::info!(file = %log_name(key), "enrolment accepted; each function applies it when it next starts"),
+        None => tracing::info!(file = %log_name(key), "enrolment accepted; every function applies it within a minute"),
     }
     Ok(FileOutcome { key: key.to_string(), kind: None, accepted: u64::from(errors.is_empty()), rejected: errors.len() as u64, kept: 0, complete: true, report })
 }

@@ -84,7 +84,8 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<(), BoxError
         let sns: SnsEvent = serde_json::from_value(event.payload)?;
         sns.records.iter().flat_map(|r| ses_receipts(&r.sns.message, now)).collect()
     };
-    let pipeline = app.pipeline(&NoSends);
+    let config = app.config().await;
+    let pipeline = app.pipeline(&config, &NoSends);
     let (mut delivered, mut failed, mut stopped, mut unknown) = (0u64, 0u64, 0u64, 0u64);
     let mut tally = wmb_core::pipeline::Tally::default();
     for r in &receipts {

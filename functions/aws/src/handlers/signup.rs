@@ -50,7 +50,8 @@ pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Re
     let client = client_address(&request, app.settings.origin_header_secret.as_deref());
     let query = request.uri().query().unwrap_or_default().to_string();
     let req = ApiRequest { method: request.method().as_str(), path: request.uri().path(), query: &query, body: request.body().as_ref(), client: &client };
-    let pipeline = app.pipeline(codes);
+    let config = app.config().await;
+    let pipeline = app.pipeline(&config, codes);
     let mut tally = Tally::default();
     let answer = pipeline.answer(req, app.now(), &mut tally).await;
     if let Some(e) = &answer.error {
