@@ -300,3 +300,15 @@ fn only_a_request_through_cloudfront_can_name_the_client_the_api_counts() {
     assert_eq!(text(&t["Resources"]["SignupFunction"]["Properties"]["Environment"]["Variables"]["ORIGIN_HEADER_SECRET"]), secret);
     assert_eq!(text(&t["Resources"]["OriginHeaderSecret"]["Type"]), "AWS::SecretsManager::Secret");
 }
+
+#[test]
+fn the_fan_out_never_gives_up_a_record_the_stream_still_holds() {
+    // A journey write's milestone is announced only from its stream record: a record that fails is
+    // retried until the stream drops it (24 h), and an alarm calls when the fan-out is an hour behind.
+    let t = template();
+    let stream = &t["Resources"]["FanoutFunction"]["Properties"]["Events"]["Stream"]["Properties"];
+    assert_eq!(text(&stream["MaximumRetryAttempts"]).trim(), "-1");
+    assert_eq!(text(&stream["MaximumRecordAgeInSeconds"]).trim(), "86400");
+    let alarm = &t["Resources"]["FanoutIteratorAgeAlarm"]["Properties"];
+    assert_eq!((text(&alarm["MetricName"]).as_str(), text(&alarm["Threshold"]).trim()), ("IteratorAge", "3600000"));
+}
