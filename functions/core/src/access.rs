@@ -11,8 +11,9 @@ use crate::signup::Subscription;
 use crate::status::Channel;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
+
+pub use crate::keys::{client_network, contact_name, AccessKeys, SigningKey, LOCAL_PUBLIC_URL, LOCAL_SIGNING_KEY};
 
 /// How long a code works.
 pub const CODE_MINUTES: i64 = 15;
@@ -32,81 +33,9 @@ pub const MAX_WRONG_CODES_PER_CLIENT: u64 = 30;
 /// Requests (sign-up, change, stop) per voter in one 10-minute window.
 pub const MAX_REQUESTS_PER_VOTER: u64 = 2;
 
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
-
-/// The service's secret key: hashes codes, signs unsubscribe links, and names contacts and
-/// identities in counters without holding them.
-#[derive(Clone)]
-pub struct SigningKey(Vec<u8>);
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKey(..)")
-    }
-}
-
-impl SigningKey {
-    /// A key of at least 16 bytes.
-    pub fn new(bytes: &[u8]) -> Option<SigningKey> {
-        (bytes.len() >= 16).then(|| SigningKey(bytes.to_vec()))
-    }
-
-    /// HMAC-SHA-256 over the parts, each followed by a 0 byte (no ambiguity between parts).
-    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut m = <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        for p in parts {
-            m.update(p);
-            m.update(&[0]);
-        }
-        m.finalize().into_bytes().into()
-    }
-
-    /// A short stable name for a value (hex, 128 bits): a counter's or the contact index's key.
-    pub fn name(&self, purpose: &str, value: &str) -> String {
-        hex::encode(&self.mac(&[purpose.as_bytes(), value.as_bytes()])[..16])
-    }
-}
-
-/// What the core needs to hand out codes and links: the key, randomness from the adapter (the
-/// core has none of its own), and the public base URL of the API (for unsubscribe links).
-pub struct AccessKeys {
-    pub signing: SigningKey,
-    pub random: fn() -> [u8; 16],
-    pub public_url: Option<String>,
-}
-
-/// The key of `ballot-tracking simulate` and `serve` on this machine (and of the tests that
-/// compare the Lambdas with them). Never for a deployment: the SAM template generates its own.
-pub const LOCAL_SIGNING_KEY: &[u8] = b"ballot-tracking on this machine only: not a secret";
-/// Where `ballot-tracking serve` listens by default: the base of local unsubscribe links.
-pub const LOCAL_PUBLIC_URL: &str = "http://127.0.0.1:8080";
-
-/// A contact as the index and counters name it: a phone is one contact whether it gets texts or
-/// calls; an email address is compared without case.
-pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> String {
-    match channel {
-        Channel::Sms | Channel::Voice => keys.name("phone", address),
-        Channel::Email => keys.name("email", &address.to_lowercase()),
-    }
-}
-
 fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
     let phone = |c: Channel| c != Channel::Email;
     phone(a.0) == phone(b.0) && a.1.eq_ignore_ascii_case(b.1)
-}
-
-/// The part of a client's address that limits count against: an IPv4 address whole, an IPv6
-/// address by its /64 network (one subscriber line holds a whole /64, and could otherwise try
-/// from a fresh address each time).
-pub fn client_network(address: &str) -> String {
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
-        Err(_) => address.to_string(),
-    }
 }
 
 /// A six-digit code from random bytes (the modulo bias of 2^64 mod 10^6 is negligible).
@@ -164,6 +93,10 @@ pub struct PendingChange {
     pub wrong_codes: u32,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// A code was entered and what it applies has not yet all been done (the store failed
+    /// between them): the same code, entered again, finishes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub applying: bool,
 }
 
 /// A code that goes out: the target's index in the change, and the code itself (never stored).
@@ -212,6 +145,7 @@ impl PendingChange {
             wrong_codes: 0,
             created_at: now,
             expires_at: now + Duration::minutes(CODE_MINUTES),
+            applying: false,
         }
     }
 
@@ -294,6 +228,7 @@ impl PendingChange {
                 if t.approves {
                     self.approved = true;
                 }
+                self.applying = true;
                 Ok(())
             }
             None => {
@@ -301,6 +236,17 @@ impl PendingChange {
                 Err(CodeRefusal::WrongCode)
             }
         }
+    }
+
+    /// Whether `code` is one already entered for this change while what it applies is not yet
+    /// all done (a failure came between): entering it again, before the change expires,
+    /// finishes it. Once done, a used code is a wrong code again.
+    pub fn unfinished_by(&self, keys: &SigningKey, code: &str, now: DateTime<Utc>) -> bool {
+        if !self.applying || now >= self.expires_at {
+            return false;
+        }
+        let hash = code_hash(keys, &self.id, code);
+        self.targets.iter().any(|t| t.used && t.hash == hash)
     }
 
     /// The voter's subscription once this change of choices applies, given the one live now:
@@ -484,15 +430,9 @@ mod tests {
     }
 
     #[test]
-    fn contact_names_hide_the_contact_and_treat_a_phone_as_one_contact() {
-        let k = SigningKey::new(b"0123456789abcdef").unwrap();
-        assert_eq!(contact_name(&k, Channel::Sms, "+19165550100"), contact_name(&k, Channel::Voice, "+19165550100"));
-        assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
-        assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
+    fn codes_are_six_digits_and_change_ids_carry_128_bits() {
         assert_eq!(code_from([0; 16]), "000000");
-        assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"), "one /64, one client");
-        assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
-        assert_eq!(client_network("198.51.100.7"), "198.51.100.7");
+        assert_eq!(code_from([255; 16]).len(), 6);
         assert_eq!(change_id_from([0; 16]).len(), 22);
     }
 }

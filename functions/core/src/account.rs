@@ -211,23 +211,29 @@ where
     pub async fn enter_code(&self, change_id: &str, code: &str, view: bool, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<PendingChange, CodeRefusal>, PipelineError> {
         // The code is used up (or counted wrong) by a conditional write first, so parallel
         // guesses cannot each try a code against the same state; only then does it apply.
-        let change = loop {
+        let (mut change, version, again) = loop {
             let Some(stored) = self.store.change(change_id).await? else { return Ok(Err(CodeRefusal::Expired)) };
             let mut change = stored.value;
             if (change.action == ChangeAction::View) != view {
                 return Ok(Err(CodeRefusal::WrongCode));
             }
+            // The code was used up, then the store failed before its change was all applied
+            // (the voter was told to try again): entering it again finishes the change.
+            if change.unfinished_by(&self.access.signing, code, now) {
+                break (change, stored.version, true);
+            }
             let before = change.clone();
             let result = change.enter_code(&self.access.signing, code, now);
+            let mut version = stored.version;
             if change != before {
                 match self.store.put_change(&change, Some(stored.version)).await {
-                    Ok(_) => {}
+                    Ok(v) => version = v,
                     Err(StoreError::Conflict(_)) => continue,
                     Err(e) => return Err(e.into()),
                 }
             }
             match result {
-                Ok(()) => break change,
+                Ok(()) => break (change, version, false),
                 Err(r) => return Ok(Err(r)),
             }
         };
@@ -235,11 +241,19 @@ where
         if change.stale(current.as_ref()) {
             return Ok(Err(CodeRefusal::Expired));
         }
-        self.apply_change(&change, current, now, tally).await?;
+        self.apply_change(&change, current, again, now, tally).await?;
+        // Done: the code is used up for good. (If this write fails or loses a race, entering the
+        // code again applies the same change again, which sends nothing twice.)
+        change.applying = false;
+        match self.store.put_change(&change, Some(version)).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(Ok(change))
     }
 
-    async fn apply_change(&self, change: &PendingChange, current: Option<Subscription>, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+    /// Applies a change whose code was entered (`again`: entered once more, to finish it).
+    async fn apply_change(&self, change: &PendingChange, current: Option<Subscription>, again: bool, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         match &change.action {
             ChangeAction::View => {}
             ChangeAction::Stop { channels } => {
@@ -275,6 +289,11 @@ where
                     }
                 }
                 if current.as_ref() == Some(&sub) {
+                    // Nothing to change; a change finished again (its code entered once more
+                    // after a failure) still owes the welcome, which sends nothing twice.
+                    if again {
+                        self.welcome(&sub, now, tally).await?;
+                    }
                     return Ok(());
                 }
                 if let Some(old) = &current {

@@ -20,6 +20,7 @@ pub mod hours;
 pub mod imb;
 pub mod journey_view;
 pub mod kept;
+pub mod keys;
 pub mod lifecycle;
 pub mod line_endings;
 pub mod memory;

@@ -31,9 +31,16 @@ struct State {
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Reads of kept facts still to fail (tests: a store that fails in the middle of a step).
+    failing_kept_reads: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
+    /// The next `n` reads of kept facts fail as an unavailable store would.
+    pub fn fail_kept_reads(&self, n: usize) {
+        self.failing_kept_reads.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().expect("memory store poisoned"))
     }
@@ -125,6 +132,10 @@ impl KeptFacts for MemoryStore {
         Ok(())
     }
     async fn kept_facts(&self, votecal_id: &str) -> Result<Vec<crate::kept::KeptFact>, StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.failing_kept_reads.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(StoreError::Unavailable("kept facts cannot be read now".into()));
+        }
         Ok(self.with(|s| s.kept.iter().filter(|f| f.votecal_id == votecal_id).cloned().collect()))
     }
 }

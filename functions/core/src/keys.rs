@@ -1,0 +1,93 @@
+//! The service's secret key and the names it gives: contacts and identities are named in the
+//! contact index and the abuse counters by keyed hashes, never held as they are.
+
+use crate::status::Channel;
+use hmac::{KeyInit, Mac};
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// The service's secret key: hashes codes, signs unsubscribe links, and names contacts and
+/// identities in counters without holding them.
+#[derive(Clone)]
+pub struct SigningKey(Vec<u8>);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(..)")
+    }
+}
+
+impl SigningKey {
+    /// A key of at least 16 bytes.
+    pub fn new(bytes: &[u8]) -> Option<SigningKey> {
+        (bytes.len() >= 16).then(|| SigningKey(bytes.to_vec()))
+    }
+
+    /// HMAC-SHA-256 over the parts, each followed by a 0 byte (no ambiguity between parts).
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        for p in parts {
+            m.update(p);
+            m.update(&[0]);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    /// A short stable name for a value (hex, 128 bits): a counter's or the contact index's key.
+    pub fn name(&self, purpose: &str, value: &str) -> String {
+        hex::encode(&self.mac(&[purpose.as_bytes(), value.as_bytes()])[..16])
+    }
+}
+
+/// What the core needs to hand out codes and links: the key, randomness from the adapter (the
+/// core has none of its own), and the public base URL of the API (for unsubscribe links).
+pub struct AccessKeys {
+    pub signing: SigningKey,
+    pub random: fn() -> [u8; 16],
+    pub public_url: Option<String>,
+}
+
+/// The key of `ballot-tracking simulate` and `serve` on this machine (and of the tests that
+/// compare the Lambdas with them). Never for a deployment: the SAM template generates its own.
+pub const LOCAL_SIGNING_KEY: &[u8] = b"ballot-tracking on this machine only: not a secret";
+/// Where `ballot-tracking serve` listens by default: the base of local unsubscribe links.
+pub const LOCAL_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// A contact as the index and counters name it: a phone is one contact whether it gets texts or
+/// calls; an email address is compared without case.
+pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> String {
+    match channel {
+        Channel::Sms | Channel::Voice => keys.name("phone", address),
+        Channel::Email => keys.name("email", &address.to_lowercase()),
+    }
+}
+
+/// The part of a client's address that limits count against: an IPv4 address whole, an IPv6
+/// address by its /64 network (one subscriber line holds a whole /64, and could otherwise try
+/// from a fresh address each time).
+pub fn client_network(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_names_hide_the_contact_and_treat_a_phone_as_one_contact() {
+        let k = SigningKey::new(b"0123456789abcdef").unwrap();
+        assert_eq!(contact_name(&k, Channel::Sms, "+19165550100"), contact_name(&k, Channel::Voice, "+19165550100"));
+        assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
+        assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
+        assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"), "one /64, one client");
+        assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
+        assert_eq!(client_network("198.51.100.7"), "198.51.100.7");
+    }
+}

@@ -1,0 +1,70 @@
+//! Entering a code when the store fails part-way through what it applies: the voter is asked to
+//! try again, and the same code then finishes the change (the confirmation and the ballot's news
+//! so far go out once); once finished, the code is used up.
+
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use wmb_core::access::{AccessKeys, CodeRefusal, SigningKey};
+use wmb_core::election::Election;
+use wmb_core::formats::{VbmStatus, VoterRecord, VoterStatus};
+use wmb_core::memory::{MemoryStore, RecordingDispatcher};
+use wmb_core::pipeline::{Pipeline, Tally};
+use wmb_core::ports::*;
+use wmb_core::signup::SignupRequest;
+use wmb_core::status::{MessageKind, StatusCode};
+use wmb_core::templates::Catalog;
+use wmb_core::voice::VoicePlan;
+use wmb_core::CountyCode;
+
+const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+    [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
+const PHONE: &str = "+13105550100";
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn random() -> [u8; 16] {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static NEXT: AtomicU8 = AtomicU8::new(1);
+    [NEXT.fetch_add(1, Ordering::Relaxed); 16]
+}
+
+#[test]
+fn a_code_whose_change_failed_part_way_finishes_it_when_entered_again_and_only_then_is_used_up() {
+    futures::executor::block_on(async {
+        let store = MemoryStore::default();
+        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+        let county = CountyCode::parse("19").unwrap();
+        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
+        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+        let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+        let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let mut tally = Tally::default();
+        // GIVEN Ann's ballot mailed before she signs up, and her sign-up's code texted to her phone
+        let mailed = VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status: StatusCode::Issued, status_time: t("2026-10-05T16:00:00Z") };
+        p.apply_status(&mailed, t("2026-10-05T17:00:00Z"), &mut tally).await.unwrap();
+        let now = t("2026-10-06T19:00:00Z");
+        let request = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+        let ticket = p.request_signup(&request, "198.51.100.7", now).await.unwrap().unwrap();
+        let texts = |kind: MessageKind| sent.sent.lock().unwrap().iter().filter(|m| m.kind == kind).count();
+        let code = {
+            let sent = sent.sent.lock().unwrap();
+            let text = &sent.iter().find(|m| m.kind == MessageKind::VerificationCode).unwrap().rendered.text;
+            text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
+        };
+        // WHEN she enters it and the store fails while her ballot's news so far is gathered
+        store.fail_kept_reads(1);
+        assert!(p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.is_err(), "the store failed: try again");
+        assert_eq!(texts(MessageKind::Outbound), 0);
+        // THEN the same code, entered again, finishes it: her ballot's news goes out, once
+        let again = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
+        assert!(again.is_ok(), "{again:?}");
+        assert_eq!((texts(MessageKind::SignupConfirmation), texts(MessageKind::Outbound)), (1, 1));
+        // AND now it is used up
+        let third = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
+        assert_eq!(third.err(), Some(CodeRefusal::WrongCode));
+        assert_eq!((texts(MessageKind::SignupConfirmation), texts(MessageKind::Outbound)), (1, 1), "nothing twice");
+    });
+}
