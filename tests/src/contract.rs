@@ -39,6 +39,7 @@ fn notification(key: &str, release: &str) -> Notification {
         decision: None,
         release_at: t(release),
         attempts: 0,
+        throttled: 0,
         reminder_days: None,
     }
 }

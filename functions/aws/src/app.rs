@@ -107,7 +107,7 @@ impl App {
             aws_sdk_scheduler::Client::from_conf(client!(aws_sdk_scheduler).build()),
         );
         store.scheduling.now = store_clock;
-        store.expiry = wmb_core::retention::Expiry::new(elections.values());
+        store.expiry = std::sync::RwLock::new(Arc::new(wmb_core::retention::Expiry::new(elections.values())));
         // Functions that never sign or name a contact (fan-out, release, voice and text
         // delivery) get a key of their own; the API, inbound texts, receipts, ingest (signups
         // files) and email delivery check at start that SIGNING_KEY is set.
@@ -159,7 +159,12 @@ impl App {
             return held;
         }
         let fresh = match crate::s3io::load_config(&self.s3, &self.settings.bucket, &self.settings.config_prefix, &self.catalog).await {
-            Ok((elections, voice)) => Arc::new(Config { elections, voice }),
+            Ok((elections, voice)) => {
+                if let Ok(mut expiry) = self.store.expiry.write() {
+                    *expiry = Arc::new(wmb_core::retention::Expiry::new(elections.values()));
+                }
+                Arc::new(Config { elections, voice })
+            }
             Err(e) => {
                 tracing::error!(error = %e, "the configuration could not be read again; the one held serves on");
                 held

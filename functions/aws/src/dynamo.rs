@@ -137,8 +137,16 @@ pub struct DynamoStore {
     pub scheduling: ReleaseScheduling,
     /// The roster of signed-up voters and the facts kept since the last write.
     pub kept: crate::kept_store::KeptState,
-    /// When each election's data expires (TTL), from the elections loaded at start.
-    pub expiry: wmb_core::retention::Expiry,
+    /// When each election's data expires (TTL), from the elections of the configuration last
+    /// read (`App::config` renews it).
+    pub expiry: std::sync::RwLock<std::sync::Arc<wmb_core::retention::Expiry>>,
+}
+
+impl DynamoStore {
+    /// The expiry rules of the configuration last read.
+    pub fn expiry(&self) -> std::sync::Arc<wmb_core::retention::Expiry> {
+        self.expiry.read().map(|e| e.clone()).unwrap_or_default()
+    }
 }
 
 impl DynamoStore {
@@ -302,7 +310,7 @@ impl JourneyStore for DynamoStore {
 
     async fn put_journey(&self, journey: &BallotJourney, expected: Option<u64>, decided: usize) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
-        let expires_at = Some(self.expiry.of_election(&journey.election_id, self.now()).timestamp());
+        let expires_at = Some(self.expiry().of_election(&journey.election_id, self.now()).timestamp());
         let item = JourneyItem { pk: journey.votecal_id.clone(), sk: journey.election_id.clone(), version, decided: Some(decided as u64), journey: journey.clone(), expires_at };
         let mut put = self.client.put_item().table_name(&self.tables.journeys).set_item(Some(to_item(&item)?));
         put = match expected {
@@ -396,7 +404,7 @@ impl MessageLedger for DynamoStore {
             state: "claimed".into(),
             claimed_at: now.timestamp(),
             outcome: None,
-            expires_at: self.expiry.of_message(key, now).timestamp(),
+            expires_at: self.expiry().of_message(key, now).timestamp(),
             provider_id: None,
             receipt: None,
         };

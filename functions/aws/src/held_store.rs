@@ -154,7 +154,7 @@ impl HoldQueue for DynamoStore {
             let bucket = release_bucket(n.release_at.max(earliest));
             let item = HeldItem {
                 pk: held_key(&bucket, hold_shard(&n.key)),
-                sk: format!("{}#{}", n.key, n.attempts),
+                sk: format!("{}#{}", n.key, n.tries()),
                 notification: n.clone(),
                 expires_at: (n.release_at + Duration::days(30)).timestamp(),
             };

@@ -215,7 +215,8 @@ impl DynamoStore {
         }
         let now = self.now();
         // An item expires with the latest election among its facts (`wmb_core::retention`).
-        let expires = |facts: &[&KeptFact]| facts.iter().map(|f| self.expiry.of_election(&f.election_id, now)).max().unwrap_or(now).timestamp();
+        let expiry = self.expiry();
+        let expires = |facts: &[&KeptFact]| facts.iter().map(|f| expiry.of_election(&f.election_id, now)).max().unwrap_or(now).timestamp();
         let mut items = vec![];
         for (shard, group) in by_shard {
             let expires_at = expires(&group);

@@ -99,4 +99,8 @@ impl NotificationQueue for SqsQueues {
         }
         Ok(true)
     }
+
+    async fn flush_queued(&self) -> Result<(), StoreError> {
+        self.flush().await.map(|_| ())
+    }
 }

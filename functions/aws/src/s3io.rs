@@ -79,10 +79,10 @@ pub async fn get_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Resul
     match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
             let bytes = out.body.collect().await?.into_bytes();
-            Ok(Some(String::from_utf8(bytes.to_vec()).map_err(|_| format!("s3://{bucket}/{key} is not UTF-8"))?))
+            Ok(Some(String::from_utf8(bytes.to_vec()).map_err(|_| format!("s3://{bucket}/{} is not UTF-8", error_name(key)))?))
         }
         Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
-        Err(e) => Err(format!("reading s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)).into()),
+        Err(e) => Err(format!("reading s3://{bucket}/{}: {}", error_name(key), aws_sdk_s3::error::DisplayErrorContext(e)).into()),
     }
 }
 
@@ -93,6 +93,15 @@ pub fn decode_key(raw: &str) -> String {
 }
 
 /// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
+/// A key as an error names it: a county's file, its report or its set-aside copy by
+/// [`log_name`]; the deployer's configuration as it is.
+pub fn error_name(key: &str) -> String {
+    match ["incoming/", "reports/", "rejected/"].iter().any(|p| key.starts_with(p)) {
+        true => log_name(key),
+        false => key.to_string(),
+    }
+}
+
 /// A file as the logs name it: its folder and a hash of its name (a county chooses its file
 /// names, and one could carry a voter's name or id; the report beside the file has the name).
 pub fn log_name(key: &str) -> String {
@@ -109,7 +118,7 @@ pub async fn put_csv(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec
         .body(body.into())
         .send()
         .await
-        .map_err(|e| format!("writing s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        .map_err(|e| format!("writing s3://{bucket}/{}: {}", error_name(key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
     Ok(())
 }
 

@@ -414,7 +414,7 @@ impl HoldQueue for SqliteStore {
         let json = to_json(n)?;
         // Held again for the same minute (a record delivered twice, or planned again): held
         // once, as last written (as DynamoDB's put of the same item does).
-        let attempt_key = format!("{}#{}", n.key, n.attempts);
+        let attempt_key = format!("{}#{}", n.key, n.tries());
         self.with(|c| c.prepare_cached("INSERT OR REPLACE INTO held (release_at, attempt_key, record) VALUES (?1, ?2, ?3)")?.execute(params![n.release_at.timestamp(), attempt_key, json]))?;
         Ok(())
     }

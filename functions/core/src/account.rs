@@ -199,6 +199,11 @@ where
             Ok(skipped) => skipped,
             Err(r) => return Ok(Err(r)),
         };
+        // A contact sent no code has no code that works: guessing one is no way past the limit.
+        let mut change = change;
+        for &i in &over_limit {
+            change.targets[i].hash.clear();
+        }
         self.store.put_change(&change, None).await?;
         let codes: Vec<CodeToSend> = codes.into_iter().filter(|c| !over_limit.contains(&c.target)).collect();
         self.send_codes(&change, &codes, language, now).await?;
@@ -242,8 +247,11 @@ where
             return Ok(Err(CodeRefusal::Expired));
         }
         self.apply_change(&change, current, again, now, tally).await?;
-        // Done: the code is used up for good. (If this write fails or loses a race, entering the
-        // code again applies the same change again, which sends nothing twice.)
+        // What the change queued (the confirmation, the catch-up) is on its queue before the
+        // code is used up for good: if it cannot be, the voter is asked to try again, and the
+        // same code finishes it. (If the write below fails or loses a race, entering the code
+        // again applies the same change again, which sends nothing twice.)
+        self.queue.flush_queued().await?;
         change.applying = false;
         match self.store.put_change(&change, Some(version)).await {
             Ok(_) | Err(StoreError::Conflict(_)) => {}
@@ -290,8 +298,12 @@ where
                 }
                 if current.as_ref() == Some(&sub) {
                     // Nothing to change; a change finished again (its code entered once more
-                    // after a failure) still owes the welcome, which sends nothing twice.
+                    // after a failure) still owes its notices and welcome, which send nothing twice.
                     if again {
+                        let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
+                        if !change.previous.is_empty() && now_live != change.previous {
+                            self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
+                        }
                         self.welcome(&sub, now, tally).await?;
                     }
                     return Ok(());

@@ -36,6 +36,7 @@ where
                 decision: None,
                 release_at: now,
                 attempts: 0,
+                throttled: 0,
                 reminder_days: None,
             };
             // Like every message, the confirmation respects the hours the voter chose.

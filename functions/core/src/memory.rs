@@ -193,7 +193,7 @@ impl HoldQueue for MemoryStore {
     async fn hold(&self, n: &Notification) -> Result<(), StoreError> {
         // Held again for the same minute (a record delivered twice, or planned again): held
         // once, as last written (as DynamoDB's put of the same item does).
-        self.with(|s| match s.held.iter_mut().find(|h| h.key == n.key && h.attempts == n.attempts && h.release_at == n.release_at) {
+        self.with(|s| match s.held.iter_mut().find(|h| h.key == n.key && h.tries() == n.tries() && h.release_at == n.release_at) {
             Some(same) => *same = n.clone(),
             None => s.held.push(n.clone()),
         });

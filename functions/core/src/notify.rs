@@ -28,16 +28,30 @@ pub struct Notification {
     pub decision: Option<MilestoneDecision>,
     /// When it may be sent.
     pub release_at: DateTime<Utc>,
-    /// Delivery attempts so far that were throttled or failed for a passing reason.
+    /// Delivery attempts so far that failed for a passing reason.
     #[serde(default)]
     pub attempts: u32,
+    /// Delivery attempts so far that the provider throttled (they back off, and give up only
+    /// after [`crate::pipeline::MAX_THROTTLES`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled: u32,
     /// A reminder: how many days before its deadline (or election day) it was planned for, so
     /// that one the election's settings no longer ask for is not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_days: Option<u32>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Notification {
+    /// Tries so far that did not go through, throttled or failed: a held retry is told apart
+    /// from the hold before it by this.
+    pub fn tries(&self) -> u32 {
+        self.attempts + self.throttled
+    }
+
     /// What its county's daily summary counts it as.
     pub fn tag(&self) -> crate::daily::MessageTag {
         crate::daily::MessageTag { county: self.county, kind: self.kind, channel: self.channel }

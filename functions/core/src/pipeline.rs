@@ -115,17 +115,18 @@ pub enum ScanOutcome {
 
 /// The backoff before retrying a throttled or failed send: 1, 2, 4 … minutes, at most an hour.
 pub fn retry_delay(attempts: u32) -> Duration {
-    Duration::minutes(1i64 << attempts.min(RETRY_DELAY_STEPS)).min(Duration::hours(1))
+    Duration::minutes(1i64 << attempts.min(6)).min(Duration::hours(1))
 }
-
-/// Attempts after which the backoff stops growing (64 minutes, cut to the hour).
-const RETRY_DELAY_STEPS: u32 = 6;
 
 /// Held notifications taken at once by a release.
 const RELEASE_PAGE: usize = 1000;
 
 /// After this many passing failures a send is recorded as failed instead of retried again.
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// After this many throttled attempts (backing off to an hour: about two days) a send is
+/// recorded as failed: a message with no election (a confirmation) has no window to end it.
+pub const MAX_THROTTLES: u32 = 48;
 
 pub struct Pipeline<'a, S, D, Q = Inline> {
     pub store: &'a S,
@@ -218,6 +219,7 @@ where
                     decision: Some(decision.clone()),
                     release_at: now,
                     attempts: 0,
+                    throttled: 0,
                     reminder_days: None,
                 };
                 self.schedule(n, Some(election), &sub, decision.settle_until, now, tally).await?;
@@ -346,7 +348,7 @@ where
                 return Ok(());
             }
             Claim::InProgress => {
-                n.release_at = now + retry_delay(n.attempts);
+                n.release_at = now + retry_delay(n.tries());
                 self.store.hold(&n).await?;
                 tally.retried += 1;
                 return Ok(());
@@ -419,20 +421,23 @@ where
             Err(e @ (DeliveryError::Throttled | DeliveryError::Temporary(_))) => {
                 self.store.release(&n.key).await?;
                 // A throttle is the provider's "not now" (a full quota of calls, say): it backs
-                // off to the longest delay but never gives up; the message's window
-                // (`plan_send`) ends it. Passing failures count towards giving up.
-                n.attempts = match e {
-                    DeliveryError::Throttled => (n.attempts + 1).min(RETRY_DELAY_STEPS),
-                    _ => n.attempts + 1,
-                };
-                if n.attempts >= MAX_ATTEMPTS {
-                    let reason = format!("gave up after {} attempts: {e}", n.attempts);
+                // off like a failure but counts apart, and is given up only after about two
+                // days of hourly tries (or when the message's window ends, `plan_send`).
+                match e {
+                    DeliveryError::Throttled => n.throttled += 1,
+                    _ => n.attempts += 1,
+                }
+                if n.attempts >= MAX_ATTEMPTS || n.throttled >= MAX_THROTTLES {
+                    let reason = match e {
+                        DeliveryError::Throttled => format!("gave up after {} throttled attempts", n.throttled),
+                        _ => format!("gave up after {} attempts: {e}", n.attempts),
+                    };
                     self.store.claim(&n.key, now).await?;
                     self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
                     tally.failed += 1;
                     tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
                 } else {
-                    n.release_at = now + retry_delay(n.attempts);
+                    n.release_at = now + retry_delay(n.tries());
                     self.store.hold(&n).await?;
                     tally.retried += 1;
                 }

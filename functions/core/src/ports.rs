@@ -219,6 +219,11 @@ pub trait ImbCrosswalk: Sync {
 pub trait NotificationQueue: Sync {
     /// Queues the notification; `Ok(false)` means "not queued: deliver it here and now".
     fn enqueue(&self, n: &Notification) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Makes sure everything queued so far is on its queue (a queue that buffers sends it now).
+    fn flush_queued(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// No queue: notifications due now are delivered inline (the local pipeline).

@@ -181,6 +181,7 @@ where
                     decision: Some(decision.clone()),
                     release_at: at,
                     attempts: 0,
+                    throttled: 0,
                     reminder_days: Some(reminder.days_before),
                 };
                 self.schedule(n, Some(election), sub, Some(at), now, tally).await?;

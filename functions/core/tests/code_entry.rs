@@ -11,7 +11,7 @@ use wmb_core::memory::{MemoryStore, RecordingDispatcher};
 use wmb_core::pipeline::{Pipeline, Tally};
 use wmb_core::ports::*;
 use wmb_core::signup::SignupRequest;
-use wmb_core::status::{MessageKind, StatusCode};
+use wmb_core::status::{Channel, MessageKind, StatusCode};
 use wmb_core::templates::Catalog;
 use wmb_core::voice::VoicePlan;
 use wmb_core::CountyCode;
@@ -66,5 +66,40 @@ fn a_code_whose_change_failed_part_way_finishes_it_when_entered_again_and_only_t
         let third = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
         assert_eq!(third.err(), Some(CodeRefusal::WrongCode));
         assert_eq!((texts(MessageKind::SignupConfirmation), texts(MessageKind::Outbound)), (1, 1), "nothing twice");
+    });
+}
+
+#[test]
+fn an_email_unsubscribed_between_two_codes_of_one_sign_up_stays_unsubscribed() {
+    futures::executor::block_on(async {
+        let store = MemoryStore::default();
+        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+        let county = CountyCode::parse("19").unwrap();
+        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
+        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+        let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+        let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let mut tally = Tally::default();
+        // GIVEN Ann's sign-up with a phone and an email, and a code sent to each
+        let now = t("2026-10-06T19:00:00Z");
+        let request = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "ann@example.com", "", "", "").unwrap();
+        let ticket = p.request_signup(&request, "198.51.100.7", now).await.unwrap().unwrap();
+        let code_to = |channel: Channel| {
+            let sent = sent.sent.lock().unwrap();
+            let m = sent.iter().find(|m| m.kind == MessageKind::VerificationCode && m.channel == channel).unwrap();
+            let text = if channel == Channel::Email { m.rendered.subject.clone().unwrap() } else { m.rendered.text.clone() };
+            text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
+        };
+        let (phone_code, email_code) = (code_to(Channel::Sms), code_to(Channel::Email));
+        // WHEN she proves the email, unsubscribes it from the link of its confirmation, and then
+        // enters the phone's code
+        p.enter_code(&ticket.change_id, &email_code, false, now, &mut tally).await.unwrap().unwrap();
+        let link = wmb_core::optout::unsubscribe_url("https://example.gov", &keys.signing, "CA1", "ann@example.com", now);
+        p.unsubscribe(link.split_once("token=").unwrap().1, now + chrono::Duration::minutes(2), &mut tally).await.unwrap().unwrap();
+        p.enter_code(&ticket.change_id, &phone_code, false, now + chrono::Duration::minutes(3), &mut tally).await.unwrap().unwrap();
+        // THEN the phone is live and the email stays stopped: the code was no new consent to it
+        let sub = store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (Some(PHONE), None));
     });
 }

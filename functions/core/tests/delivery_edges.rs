@@ -10,7 +10,7 @@ use wmb_core::election::Election;
 use wmb_core::formats::{VbmStatus, VoterRecord, VoterStatus};
 use wmb_core::memory::{MemoryStore, RecordingDispatcher};
 use wmb_core::notify::Notification;
-use wmb_core::pipeline::{Pipeline, Tally, MAX_ATTEMPTS};
+use wmb_core::pipeline::{Pipeline, Tally, MAX_ATTEMPTS, MAX_THROTTLES};
 use wmb_core::ports::*;
 use wmb_core::signup::Subscription;
 use wmb_core::status::{Language, StatusCode};
@@ -143,6 +143,27 @@ fn a_provider_that_keeps_throttling_is_retried_past_the_limit_and_the_message_go
         assert_eq!((tally.retried, tally.failed), (throttles as u64, 0));
         assert_eq!(w.sent.sent.lock().unwrap().len(), 1, "sent once");
         assert!(matches!(w.store.outcome(&n.key), Some(DeliveryOutcome::Sent { .. })));
+        assert_eq!(w.store.held_count(), 0);
+    });
+}
+
+#[test]
+fn a_provider_that_never_stops_throttling_is_given_up_after_about_two_days_of_hourly_tries() {
+    futures::executor::block_on(async {
+        let now = t("2026-10-06T10:00:00-07:00");
+        let (w, n) = World::new(now).await;
+        *w.sent.failures.lock().unwrap() = vec![DeliveryError::Throttled; 200];
+        let mut tally = Tally::default();
+        w.pipeline().deliver(n.clone(), now, &mut tally).await.unwrap();
+        w.release_all(&mut tally, 400).await;
+        assert_eq!(200 - w.sent.failures.lock().unwrap().len(), MAX_THROTTLES as usize, "tried until the limit, then no more");
+        match w.store.outcome(&n.key) {
+            Some(DeliveryOutcome::Failed { reason, at, .. }) => {
+                assert_eq!(reason, format!("gave up after {MAX_THROTTLES} throttled attempts"));
+                assert!(at - now > Duration::days(2), "backing off to an hour, inside her hours: {at}");
+            }
+            other => panic!("not recorded as given up: {other:?}"),
+        }
         assert_eq!(w.store.held_count(), 0);
     });
 }

@@ -131,7 +131,11 @@ async fn release_bucket(app: &App, bucket: String, retry: u32, context: &lambda_
 async fn continue_later(app: &App, bucket: &str, own_arn: &str, after: chrono::Duration, retry: Option<u32>) -> Result<(), BoxError> {
     let sch = &app.store.scheduling;
     let at = app.now() + after;
-    let name = format!("{}-c{}", schedule_name(bucket), at.timestamp());
+    // A retry is named by its number: a failed run delivered twice schedules it once.
+    let name = match retry {
+        Some(n) => format!("{}-r{n}", schedule_name(bucket)),
+        None => format!("{}-c{}", schedule_name(bucket), at.timestamp()),
+    };
     let mut target = aws_sdk_scheduler::types::Target::builder()
         .arn(own_arn)
         .role_arn(&sch.role_arn)
