@@ -57,7 +57,7 @@ async fn apply_enrolments(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, e
     let mut keys: Vec<String> = listed.into_iter().flat_map(|page| page.contents.unwrap_or_default()).filter_map(|o| o.key).filter(|k| k.ends_with(".toml")).collect();
     keys.sort();
     for key in keys {
-        let text = get_text(s3, bucket, &key).await?.ok_or_else(|| format!("s3://{bucket}/{key} vanished"))?;
+        let text = get_text(s3, bucket, &key).await?.ok_or_else(|| format!("s3://{bucket}/{} vanished", error_name(&key)))?;
         if let Err(e) = apply_enrolment(&key, &text, elections) {
             tracing::error!(file = %e.file, field = %e.field, reason = %e.reason, "enrolment refused");
         }
@@ -92,11 +92,10 @@ pub fn decode_key(raw: &str) -> String {
     percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
 
-/// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
-/// A key as an error names it: a county's file, its report or its set-aside copy by
-/// [`log_name`]; the deployer's configuration as it is.
+/// A key as an error names it: a county's file, its report, its set-aside copy or its
+/// enrolment by [`log_name`]; the deployer's election definitions as they are.
 pub fn error_name(key: &str) -> String {
-    match ["incoming/", "reports/", "rejected/"].iter().any(|p| key.starts_with(p)) {
+    match ["incoming/", "reports/", "rejected/", "config/enrolments/"].iter().any(|p| key.starts_with(p)) {
         true => log_name(key),
         false => key.to_string(),
     }
@@ -122,6 +121,7 @@ pub async fn put_csv(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec
     Ok(())
 }
 
+/// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
 pub fn report_key(key: &str, chunk: u32) -> String {
     let rest = key.strip_prefix("incoming/").unwrap_or(key);
     if chunk == 0 {

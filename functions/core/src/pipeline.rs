@@ -124,8 +124,9 @@ const RELEASE_PAGE: usize = 1000;
 /// After this many passing failures a send is recorded as failed instead of retried again.
 pub const MAX_ATTEMPTS: u32 = 8;
 
-/// After this many throttled attempts (backing off to an hour: about two days) a send is
-/// recorded as failed: a message with no election (a confirmation) has no window to end it.
+/// After this many throttled attempts (backing off to an hour, inside the voter's hours: three
+/// to four days with the default 08:00-20:00) a send is recorded as failed: a message with no
+/// election (a confirmation) has no window to end it.
 pub const MAX_THROTTLES: u32 = 48;
 
 pub struct Pipeline<'a, S, D, Q = Inline> {
@@ -421,8 +422,8 @@ where
             Err(e @ (DeliveryError::Throttled | DeliveryError::Temporary(_))) => {
                 self.store.release(&n.key).await?;
                 // A throttle is the provider's "not now" (a full quota of calls, say): it backs
-                // off like a failure but counts apart, and is given up only after about two
-                // days of hourly tries (or when the message's window ends, `plan_send`).
+                // off like a failure but counts apart, and is given up only after 48 tries
+                // (days of hourly tries), or when the message's window ends (`plan_send`).
                 match e {
                     DeliveryError::Throttled => n.throttled += 1,
                     _ => n.attempts += 1,

@@ -148,7 +148,7 @@ fn a_provider_that_keeps_throttling_is_retried_past_the_limit_and_the_message_go
 }
 
 #[test]
-fn a_provider_that_never_stops_throttling_is_given_up_after_about_two_days_of_hourly_tries() {
+fn a_provider_that_never_stops_throttling_is_given_up_after_days_of_hourly_tries() {
     futures::executor::block_on(async {
         let now = t("2026-10-06T10:00:00-07:00");
         let (w, n) = World::new(now).await;
@@ -160,7 +160,7 @@ fn a_provider_that_never_stops_throttling_is_given_up_after_about_two_days_of_ho
         match w.store.outcome(&n.key) {
             Some(DeliveryOutcome::Failed { reason, at, .. }) => {
                 assert_eq!(reason, format!("gave up after {MAX_THROTTLES} throttled attempts"));
-                assert!(at - now > Duration::days(2), "backing off to an hour, inside her hours: {at}");
+                assert!(at - now > Duration::days(3), "backing off to an hour, inside her hours: {at}");
             }
             other => panic!("not recorded as given up: {other:?}"),
         }

@@ -108,7 +108,7 @@ async fn release_bucket(app: &App, bucket: String, retry: u32, context: &lambda_
     if let Some(e) = failed {
         if retry < RELEASE_RETRIES {
             let after = chrono::Duration::minutes((1i64 << retry.min(4)).min(15));
-            continue_later(app, &bucket, &context.invoked_function_arn, after, Some(retry + 1)).await?;
+            continue_later(app, &bucket, &context.invoked_function_arn, after, retry + 1, true).await?;
             tracing::warn!(bucket = %bucket, released, retry = retry + 1, error = %e, "release failed in part; it runs again under a new schedule");
             return Ok(ReleaseOutcome { released, complete: false });
         }
@@ -120,7 +120,7 @@ async fn release_bucket(app: &App, bucket: String, retry: u32, context: &lambda_
         app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("ReleaseLagSeconds", crate::metrics::seconds(lag)), ("MessagesReleased", crate::metrics::count(released as u64))]);
     }
     if !complete {
-        continue_later(app, &bucket, &context.invoked_function_arn, chrono::Duration::minutes(1), None).await?;
+        continue_later(app, &bucket, &context.invoked_function_arn, chrono::Duration::minutes(1), retry, false).await?;
         tracing::info!(bucket = %bucket, released, "release continues under a new schedule");
     } else {
         tracing::info!(bucket = %bucket, released, "release done");
@@ -128,14 +128,18 @@ async fn release_bucket(app: &App, bucket: String, retry: u32, context: &lambda_
     Ok(ReleaseOutcome { released, complete })
 }
 
-async fn continue_later(app: &App, bucket: &str, own_arn: &str, after: chrono::Duration, retry: Option<u32>) -> Result<(), BoxError> {
+/// Schedules the bucket's release again `after` from now: a retry after a failure (named by its
+/// number, `is_retry`), or the rest of a bucket too big for one run; either carries the count of
+/// retries so far, so a retry's number is never used twice for a bucket.
+async fn continue_later(app: &App, bucket: &str, own_arn: &str, after: chrono::Duration, retry: u32, is_retry: bool) -> Result<(), BoxError> {
     let sch = &app.store.scheduling;
     let at = app.now() + after;
     // A retry is named by its number: a failed run delivered twice schedules it once.
-    let name = match retry {
-        Some(n) => format!("{}-r{n}", schedule_name(bucket)),
-        None => format!("{}-c{}", schedule_name(bucket), at.timestamp()),
+    let name = match is_retry {
+        true => format!("{}-r{retry}", schedule_name(bucket)),
+        false => format!("{}-c{}", schedule_name(bucket), at.timestamp()),
     };
+    let retry = (retry > 0).then_some(retry);
     let mut target = aws_sdk_scheduler::types::Target::builder()
         .arn(own_arn)
         .role_arn(&sch.role_arn)
