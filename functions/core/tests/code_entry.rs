@@ -1,6 +1,8 @@
-//! Entering a code when the store fails part-way through what it applies: the voter is asked to
-//! try again, and the same code then finishes the change (the confirmation and the ballot's news
-//! so far go out once); once finished, the code is used up.
+//! Entering a code when the store or the queue fails part-way through what it applies: the voter
+//! is asked to try again, and the same code then finishes the change (the confirmation and the
+//! ballot's news so far go out once); once finished, the code is used up. And the codes' limits:
+//! a stop made between two codes of one sign-up stands, and a contact past its codes for the day
+//! holds no code that works.
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -101,5 +103,100 @@ fn an_email_unsubscribed_between_two_codes_of_one_sign_up_stays_unsubscribed() {
         // THEN the phone is live and the email stays stopped: the code was no new consent to it
         let sub = store.subscription("CA1").await.unwrap().unwrap();
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (Some(PHONE), None));
+    });
+}
+
+/// Random bytes counting up from 1 (each call one more), for the test that must know its codes.
+fn counting() -> [u8; 16] {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static NEXT: AtomicU8 = AtomicU8::new(1);
+    [NEXT.fetch_add(1, Ordering::Relaxed); 16]
+}
+
+#[test]
+fn a_proven_contact_past_its_codes_for_the_day_gets_no_code_that_works() {
+    futures::executor::block_on(async {
+        let store = MemoryStore::default();
+        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random: counting, public_url: None };
+        let county = CountyCode::parse("19").unwrap();
+        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
+        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+        let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+        let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a file with her phone (proven elsewhere)
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+        p.signup(&row, t("2026-10-06T15:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN someone asks to see her ballot six times in a day, ten minutes apart
+        let who = wmb_core::signup::IdentityRequest::from(&row);
+        let mut tickets = vec![];
+        for i in 0..6 {
+            let at = t("2026-10-06T16:00:00Z") + chrono::Duration::minutes(10 * i);
+            tickets.push(p.request_view(&who, "198.51.100.7", at).await.unwrap().expect("answered the same each time"));
+        }
+        // THEN her phone got five codes, and the sixth request's change has no code that works:
+        // each request drew a change id and then a code (the 11th and 12th draws for the sixth)
+        let codes = sent.sent.lock().unwrap().iter().filter(|m| m.kind == MessageKind::AccountCode).count();
+        assert_eq!(codes, 5);
+        let at = t("2026-10-06T16:52:00Z");
+        let sixth = p.enter_code(&tickets[5].change_id, &wmb_core::access::code_from([12; 16]), true, at, &mut tally).await.unwrap();
+        assert_eq!(sixth.err(), Some(CodeRefusal::WrongCode), "the code no one was sent does not work");
+        let fifth = p.enter_code(&tickets[4].change_id, &wmb_core::access::code_from([10; 16]), true, at, &mut tally).await.unwrap();
+        assert!(fifth.is_ok(), "the fifth request's code, sent, works: {fifth:?}");
+    });
+}
+
+/// A channel queue that keeps what it is given, and whose next flush can be made to fail.
+#[derive(Default)]
+struct FlakyQueue {
+    queued: std::sync::Mutex<Vec<wmb_core::notify::Notification>>,
+    fail_next_flush: std::sync::atomic::AtomicBool,
+}
+
+impl NotificationQueue for FlakyQueue {
+    async fn enqueue(&self, n: &wmb_core::notify::Notification) -> Result<bool, StoreError> {
+        self.queued.lock().unwrap().push(n.clone());
+        Ok(true)
+    }
+
+    async fn flush_queued(&self) -> Result<(), StoreError> {
+        match self.fail_next_flush.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            true => Err(StoreError::Unavailable("the queue refused the batch".into())),
+            false => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn a_code_is_used_up_only_once_what_it_queued_is_on_its_queue() {
+    futures::executor::block_on(async {
+        let store = MemoryStore::default();
+        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+        let county = CountyCode::parse("19").unwrap();
+        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
+        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+        let (catalog, voice, sent, queue) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default(), FlakyQueue::default());
+        let p = Pipeline { store: &store, dispatcher: &sent, queue: &queue, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let mut tally = Tally::default();
+        let now = t("2026-10-06T19:00:00Z");
+        let request = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+        let ticket = p.request_signup(&request, "198.51.100.7", now).await.unwrap().unwrap();
+        let code = {
+            let sent = sent.sent.lock().unwrap();
+            let text = &sent.iter().find(|m| m.kind == MessageKind::VerificationCode).unwrap().rendered.text;
+            text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
+        };
+        // GIVEN the queue refuses the confirmation once
+        queue.fail_next_flush.store(true, std::sync::atomic::Ordering::SeqCst);
+        // WHEN Ann enters her code, is told to try again, and enters it again
+        assert!(p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.is_err(), "not on its queue: try again");
+        let again = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
+        // THEN the second entry finishes it, and the code is then used up
+        assert!(again.is_ok(), "{again:?}");
+        assert!(queue.queued.lock().unwrap().iter().any(|n| n.kind == MessageKind::SignupConfirmation));
+        let third = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
+        assert_eq!(third.err(), Some(CodeRefusal::WrongCode));
     });
 }
