@@ -309,10 +309,10 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
     assert!(store.link_contact("phone-name", "CA4", 3).await.unwrap(), "a freed place can be taken");
     let mut entry = store.contact("phone-name").await.unwrap();
     entry.voters.sort();
-    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], sms_stopped: false });
-    store.set_sms_stopped("phone-name", true).await.unwrap();
-    assert!(store.contact("phone-name").await.unwrap().sms_stopped);
-    store.set_sms_stopped("phone-name", false).await.unwrap();
-    assert!(!store.contact("phone-name").await.unwrap().sms_stopped);
+    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false });
+    store.set_stopped("phone-name", true).await.unwrap();
+    assert!(store.contact("phone-name").await.unwrap().stopped);
+    store.set_stopped("phone-name", false).await.unwrap();
+    assert!(!store.contact("phone-name").await.unwrap().stopped);
     assert_eq!(store.contact("unknown").await.unwrap(), ContactEntry::default());
 }

@@ -95,8 +95,9 @@ fn entry_of(item: &HashMap<String, AttributeValue>) -> ContactEntry {
         Some(AttributeValue::Ss(v)) => v.clone(),
         _ => vec![],
     };
-    let sms_stopped = matches!(item.get("sms_stopped"), Some(AttributeValue::Bool(true)));
-    ContactEntry { voters, sms_stopped }
+    // (`sms_stopped`: the attribute's name before email addresses could be stopped too.)
+    let stopped = ["stopped", "sms_stopped"].iter().any(|a| matches!(item.get(*a), Some(AttributeValue::Bool(true))));
+    ContactEntry { voters, stopped }
 }
 
 impl ContactIndex for DynamoStore {
@@ -146,12 +147,12 @@ impl ContactIndex for DynamoStore {
         Ok(())
     }
 
-    async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
+    async fn set_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(self.access_table()?)
             .set_key(Some(Self::key(format!("contact#{name}"))))
-            .update_expression("SET sms_stopped = :b")
+            .update_expression("SET stopped = :b REMOVE sms_stopped")
             .expression_attribute_values(":b", AttributeValue::Bool(stopped))
             .send()
             .await
@@ -170,7 +171,7 @@ mod tests {
             ("voters".to_string(), AttributeValue::Ss(vec!["CA1".into(), "CA2".into()])),
             ("sms_stopped".to_string(), AttributeValue::Bool(true)),
         ]);
-        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], sms_stopped: true });
+        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true });
         assert_eq!(entry_of(&HashMap::new()), ContactEntry::default());
     }
 }

@@ -247,8 +247,8 @@ impl ContactIndex for Lane<'_> {
         self.contacts_of(name).unlink_contact(name, votecal_id).await
     }
 
-    async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
-        self.contacts_of(name).set_sms_stopped(name, stopped).await
+    async fn set_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
+        self.contacts_of(name).set_stopped(name, stopped).await
     }
 }
 

@@ -85,9 +85,9 @@ impl ContactIndex for SqliteStore {
         Ok(())
     }
 
-    async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
+    async fn set_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
         self.update_contact(name, |e| {
-            e.sms_stopped = stopped;
+            e.stopped = stopped;
             true
         })?;
         Ok(())

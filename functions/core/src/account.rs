@@ -111,7 +111,7 @@ where
     async fn send_codes(&self, change: &PendingChange, codes: &[CodeToSend], language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
         for c in codes {
             let t = &change.targets[c.target];
-            if t.via == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, &t.address)).await?.sms_stopped {
+            if t.via == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, &t.address)).await?.stopped {
                 continue; // a phone that texted STOP gets nothing, not even a code
             }
             let kind = if t.proves { MessageKind::VerificationCode } else { MessageKind::AccountCode };
@@ -159,7 +159,7 @@ where
             if entry.voters.iter().filter(|v| **v != voter.votecal_id).count() >= MAX_VOTERS_PER_CONTACT {
                 return Ok(Err(Refused { refusal: Refusal::ContactInUse, field: Some(c) }));
             }
-            if c == Channel::Sms && entry.sms_stopped {
+            if c == Channel::Sms && entry.stopped {
                 return Ok(Err(Refused { refusal: Refusal::ContactStopped, field: Some(c) }));
             }
         }
@@ -271,6 +271,10 @@ where
                         self.store.put_subscription(&sub).await?;
                         tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
                     }
+                    // A stopped email address remembers it (a signups file does not restart it).
+                    if let Some(email) = before.address(Channel::Email).filter(|_| sub.address(Channel::Email).is_none()) {
+                        self.store.set_stopped(&contact_name(&self.access.signing, Channel::Email, email), true).await?;
+                    }
                 }
             }
             ChangeAction::Choices { .. } => {
@@ -281,8 +285,18 @@ where
                     sub.keep_stops_since(current, change.created_at);
                 }
                 if let Some(phone) = sub.address(Channel::Sms) {
-                    if self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?.sms_stopped {
+                    if self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?.stopped {
                         sub.stop(&[Channel::Sms], now);
+                    }
+                }
+                // An email address that unsubscribed starts again only by a code entered for it
+                // in this change (the voter's new consent); otherwise its stop stands.
+                if let Some(email) = sub.address(Channel::Email).map(str::to_string) {
+                    let name = contact_name(&self.access.signing, Channel::Email, &email);
+                    if change.targets.iter().any(|t| t.used && t.proves && t.via == Channel::Email && t.address.eq_ignore_ascii_case(&email)) {
+                        self.store.set_stopped(&name, false).await?;
+                    } else if self.store.contact(&name).await?.stopped {
+                        sub.stop(&[Channel::Email], now);
                     }
                 }
                 if sub.channels().is_empty() {
@@ -345,7 +359,7 @@ where
             if current.is_some_and(|s| s.chosen(*c) == Some(address.as_str()) && s.stopped.get(*c).is_some()) {
                 continue;
             }
-            if *c == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, address)).await?.sms_stopped {
+            if *c == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, address)).await?.stopped {
                 continue;
             }
             if self.store.claim(&key, now).await? != Claim::Claimed {

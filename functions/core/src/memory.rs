@@ -271,8 +271,8 @@ impl ContactIndex for MemoryStore {
         });
         Ok(())
     }
-    async fn set_sms_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
-        self.with(|s| s.contacts.entry(name.to_string()).or_default().sms_stopped = stopped);
+    async fn set_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
+        self.with(|s| s.contacts.entry(name.to_string()).or_default().stopped = stopped);
         Ok(())
     }
 }

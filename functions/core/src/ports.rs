@@ -257,8 +257,12 @@ pub trait Counters: Sync {
 pub struct ContactEntry {
     /// The voters whose live contact it is.
     pub voters: Vec<String>,
-    /// The phone texted STOP: no text goes to it, not even a code, until it texts START.
-    pub sms_stopped: bool,
+    /// The contact said stop. A phone texted STOP: no text goes to it, not even a code, until
+    /// it texts START. An email address unsubscribed: a signups file does not start it again
+    /// (a code the voter enters for it does). It outlives the voters' subscriptions, whose
+    /// addresses are erased 30 days after a full stop.
+    #[serde(alias = "sms_stopped")]
+    pub stopped: bool,
 }
 
 impl ContactEntry {
@@ -275,13 +279,13 @@ impl ContactEntry {
     }
 }
 
-/// Which voters a phone or email address serves, and whether a phone said STOP.
+/// Which voters a phone or email address serves, and whether it said stop.
 pub trait ContactIndex: Sync {
     fn contact(&self, name: &str) -> impl Future<Output = Result<ContactEntry, StoreError>> + Send;
     /// Adds the voter, atomically, unless `max` other voters hold the contact already (false).
     fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn unlink_contact(&self, name: &str, votecal_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn set_sms_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn set_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Every store port: what the pipeline needs of its store.

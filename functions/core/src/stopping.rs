@@ -46,14 +46,17 @@ where
     }
 
     /// A `signups` file's subscription keeps the stops of the one it replaces, and a phone that
-    /// texted STOP stays stopped.
+    /// texted STOP or an email address that unsubscribed stays stopped (even once the old
+    /// subscription's addresses are erased, 30 days after a full stop).
     pub(crate) async fn keep_stops(&self, old: Option<&Subscription>, sub: &mut Subscription, now: DateTime<Utc>) -> Result<(), PipelineError> {
         if let Some(old) = old {
             sub.keep_stops_of(old);
         }
-        if let Some(phone) = sub.address(Channel::Sms) {
-            if self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?.sms_stopped {
-                sub.stop(&[Channel::Sms], now);
+        for channel in [Channel::Sms, Channel::Email] {
+            if let Some(address) = sub.address(channel) {
+                if self.store.contact(&contact_name(&self.access.signing, channel, address)).await?.stopped {
+                    sub.stop(&[channel], now);
+                }
             }
         }
         Ok(())
@@ -112,7 +115,7 @@ where
                 // One acknowledgement per opt-out: a second STOP is answered with silence. (The
                 // phone is marked stopped below, once the answer went: a lost answer is sent
                 // again when the text is delivered again.)
-                (!entry.sms_stopped || changed > 0).then_some(MessageKind::OptedOut)
+                (!entry.stopped || changed > 0).then_some(MessageKind::OptedOut)
             }
             Some(Keyword::Start) => {
                 for sub in &mut subs {
@@ -121,27 +124,27 @@ where
                         changed += 1;
                     }
                 }
-                self.store.set_sms_stopped(&name, false).await?;
+                self.store.set_stopped(&name, false).await?;
                 Some(MessageKind::OptedIn)
             }
             Some(Keyword::Help) => Some(MessageKind::Help),
             None => {
                 let (today, day_end) = day(now);
                 let first_today = self.store.bump(&format!("autoreply#{name}#{today}"), day_end).await? == 1;
-                (first_today && !entry.sms_stopped).then_some(MessageKind::Help)
+                (first_today && !entry.stopped).then_some(MessageKind::Help)
             }
         };
         let stop = kw == Some(Keyword::Stop);
         let Some(kind) = reply else {
             if stop {
-                self.store.set_sms_stopped(&name, true).await?;
+                self.store.set_stopped(&name, true).await?;
             }
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });
         };
         let key = format!("inbound#{message_id}");
         if self.store.claim(&key, now).await? != Claim::Claimed {
             if stop {
-                self.store.set_sms_stopped(&name, true).await?;
+                self.store.set_stopped(&name, true).await?;
             }
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });
         }
@@ -168,7 +171,7 @@ where
             }
         }
         if stop {
-            self.store.set_sms_stopped(&name, true).await?;
+            self.store.set_stopped(&name, true).await?;
         }
         Ok(InboundOutcome { keyword: kw, changed, replied: Some(kind) })
     }
@@ -213,6 +216,8 @@ where
                 tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
             }
         }
+        // The address remembers it said stop, past the erasure of the subscriptions' addresses.
+        self.store.set_stopped(&contact_name(&self.access.signing, Channel::Email, &address), true).await?;
         Ok(Ok(language))
     }
 }
@@ -396,6 +401,47 @@ mod tests {
             let before = store.subscription("CA2").await.unwrap();
             p.unsubscribe(old.split_once("token=").unwrap().1, t("2026-10-07T19:06:00Z"), &mut tally).await.unwrap().unwrap();
             assert_eq!(store.subscription("CA2").await.unwrap(), before);
+        });
+    }
+
+    #[test]
+    fn an_unsubscribed_address_stays_stopped_when_a_signups_file_names_it_after_its_erasure_until_the_voter_proves_it() {
+        futures::executor::block_on(async {
+            let store = MemoryStore::default();
+            let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
+            let county = CountyCode::parse("19").unwrap();
+            let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+            store
+                .put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active })
+                .await
+                .unwrap();
+            let elections = BTreeMap::new();
+            let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
+            let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+            let mut tally = Tally::default();
+            // GIVEN Ann signed up by a cumulative signups file with her email, which she then
+            // unsubscribes; 30 days later her address is erased
+            let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "", "ann@example.com", "", "", "").unwrap();
+            p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            let link = crate::optout::unsubscribe_url("https://example.gov", &keys.signing, "CA1", "ann@example.com", t("2026-09-02T19:00:00Z"));
+            p.unsubscribe(link.split_once("token=").unwrap().1, t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            let erased = p.live_subscription("CA1", t("2026-10-03T19:00:00Z")).await.unwrap().unwrap();
+            assert_eq!(erased.chosen(Channel::Email), None, "erased");
+            // WHEN the file comes again with her row
+            p.signup(&row, t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+            // THEN her address stays stopped, and nothing is emailed
+            assert_eq!(store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
+            let after = sent.sent.lock().unwrap().iter().filter(|m| m.channel == Channel::Email).count();
+            assert_eq!(after, 1, "only the first sign-up's confirmation");
+            // AND when she signs up on the page with it and enters its code, it is live again
+            let ticket = p.request_signup(&row, "198.51.100.7", t("2026-10-06T19:00:00Z")).await.unwrap().unwrap();
+            let code = {
+                let sent = sent.sent.lock().unwrap();
+                let subject = sent.iter().rev().find(|m| m.kind == MessageKind::VerificationCode).unwrap().rendered.subject.clone().unwrap();
+                subject.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
+            };
+            p.enter_code(&ticket.change_id, &code, false, t("2026-10-06T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+            assert_eq!(store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), Some("ann@example.com"));
         });
     }
 }
