@@ -271,9 +271,17 @@ where
                         self.store.put_subscription(&sub).await?;
                         tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
                     }
-                    // A stopped email address remembers it (a signups file does not restart it).
-                    if let Some(email) = before.address(Channel::Email).filter(|_| sub.address(Channel::Email).is_none()) {
-                        self.store.set_stopped(&contact_name(&self.access.signing, Channel::Email, email), true).await?;
+                    // A stopped phone (texts) or email address remembers it, past the erasure of
+                    // the subscription's addresses: a signups file does not restart it (a phone
+                    // starts again by START, an address by a code entered for it). Not a
+                    // household's shared one: this voter's stop is not the others'.
+                    for channel in [Channel::Sms, Channel::Email] {
+                        if let Some(address) = before.address(channel).filter(|_| sub.address(channel).is_none()) {
+                            let name = contact_name(&self.access.signing, channel, address);
+                            if self.store.contact(&name).await?.voters.iter().all(|v| *v == sub.votecal_id) {
+                                self.store.set_stopped(&name, true).await?;
+                            }
+                        }
                     }
                 }
             }
