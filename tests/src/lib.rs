@@ -3,7 +3,9 @@
 //! AWS would do between the functions (stream records, queue polling, schedules firing).
 
 pub mod billing;
+pub mod compare;
 pub mod contract;
+pub mod event_sources;
 pub mod golden;
 pub mod harness;
 pub mod logs;

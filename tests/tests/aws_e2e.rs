@@ -476,9 +476,5 @@ async fn an_election_defined_after_the_functions_started_reaches_them_without_a_
     world.s3.put_object().bucket(&world.app.settings.bucket).key("config/elections/2026-11-03-GEN.toml").body(definition.into()).send().await.unwrap();
     world.replay_sample().await;
     // THEN every message goes out, as the local pipeline sends them
-    let (sms, emails, calls) = sent_by_aws(&world);
-    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
-    for (channel, (lost, duplicated)) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
-        assert_eq!((lost, duplicated), (0, 0), "{channel}");
-    }
+    assert_sends_as_locally(&world);
 }

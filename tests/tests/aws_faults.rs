@@ -67,12 +67,7 @@ async fn a_file_cut_short_then_sent_whole_then_again_under_another_name_loses_no
     // WHEN it is all replayed through the Lambdas
     world.replay_sample().await;
     // THEN every voter gets what the sample's voters get, once: nothing lost, nothing doubled
-    let (sms, emails, calls) = sent_by_aws(&world);
-    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
-    for (channel, result) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
-        eprintln!("{channel}: lost and duplicated {result:?}");
-        assert_eq!(result, (0, 0), "{channel}");
-    }
+    assert_sends_as_locally(&world);
     // AND the cut file's report names its broken last row
     let report = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-10-06-cut.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.lines().count() >= 2, "{report}");
@@ -205,11 +200,7 @@ async fn delivery_batches_that_run_out_of_time_put_their_messages_back_and_lose_
     }
     let put_back = seen.values().filter(|n| **n > 1).count();
     assert!(put_back >= 10, "messages handed out again as they were: {put_back}");
-    let (sms, emails, calls) = sent_by_aws(&world);
-    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
-    for (channel, (lost, duplicated)) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
-        assert_eq!((lost, duplicated), (0, 0), "{channel}");
-    }
+    assert_sends_as_locally(&world);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,9 +214,5 @@ async fn releases_whose_dynamodb_requests_fail_run_again_on_their_own_and_lose_n
     world.release_until(at("2027-01-01T00:00:00Z")).await;
     // THEN no release was left to the dead-letter queue, and every message went out once
     assert_eq!(world.releases_to_dead_letters, 0);
-    let (sms, emails, calls) = sent_by_aws(&world);
-    let (local_sms, local_email, local_calls) = sent_locally(&local_outbox());
-    for (channel, (lost, duplicated)) in [("sms", lost_and_duplicated(&local_sms, &sms)), ("email", lost_and_duplicated(&local_email, &emails)), ("voice", lost_and_duplicated(&local_calls, &calls))] {
-        assert_eq!((lost, duplicated), (0, 0), "{channel}");
-    }
+    assert_sends_as_locally(&world);
 }

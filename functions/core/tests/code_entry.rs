@@ -4,60 +4,37 @@
 //! a stop made between two codes of one sign-up stands, and a contact past its codes for the day
 //! holds no code that works.
 
-use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
-use wmb_core::access::{AccessKeys, CodeRefusal, SigningKey};
-use wmb_core::election::Election;
-use wmb_core::formats::{VbmStatus, VoterRecord, VoterStatus};
-use wmb_core::memory::{MemoryStore, RecordingDispatcher};
-use wmb_core::pipeline::{Pipeline, Tally};
+mod common;
+
+use common::{random, t, Fixture, ANN};
+use wmb_core::access::CodeRefusal;
+use wmb_core::formats::VbmStatus;
+use wmb_core::pipeline::Tally;
 use wmb_core::ports::*;
 use wmb_core::signup::SignupRequest;
 use wmb_core::status::{Channel, MessageKind, StatusCode};
-use wmb_core::templates::Catalog;
-use wmb_core::voice::VoicePlan;
-use wmb_core::CountyCode;
 
-const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
-    [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
 const PHONE: &str = "+13105550100";
 
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn random() -> [u8; 16] {
-    use std::sync::atomic::{AtomicU8, Ordering};
-    static NEXT: AtomicU8 = AtomicU8::new(1);
-    [NEXT.fetch_add(1, Ordering::Relaxed); 16]
+fn ann(sms: &str, email: &str) -> SignupRequest {
+    SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", sms, email, "", "", "").unwrap()
 }
 
 #[test]
 fn a_code_whose_change_failed_part_way_finishes_it_when_entered_again_and_only_then_is_used_up() {
     futures::executor::block_on(async {
-        let store = MemoryStore::default();
-        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
-        let county = CountyCode::parse("19").unwrap();
-        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
-        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
-        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
-        let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
-        let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
         let mut tally = Tally::default();
         // GIVEN Ann's ballot mailed before she signs up, and her sign-up's code texted to her phone
-        let mailed = VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status: StatusCode::Issued, status_time: t("2026-10-05T16:00:00Z") };
+        let mailed = VbmStatus { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), ballot_id: "B1".into(), status: StatusCode::Issued, status_time: t("2026-10-05T16:00:00Z") };
         p.apply_status(&mailed, t("2026-10-05T17:00:00Z"), &mut tally).await.unwrap();
         let now = t("2026-10-06T19:00:00Z");
-        let request = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
-        let ticket = p.request_signup(&request, "198.51.100.7", now).await.unwrap().unwrap();
-        let texts = |kind: MessageKind| sent.sent.lock().unwrap().iter().filter(|m| m.kind == kind).count();
-        let code = {
-            let sent = sent.sent.lock().unwrap();
-            let text = &sent.iter().find(|m| m.kind == MessageKind::VerificationCode).unwrap().rendered.text;
-            text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
-        };
+        let ticket = p.request_signup(&ann(PHONE, ""), "198.51.100.7", now).await.unwrap().unwrap();
+        let texts = |kind: MessageKind| f.sent_where(|m| m.kind == kind);
+        let code = f.code(MessageKind::VerificationCode, Channel::Sms);
         // WHEN she enters it and the store fails while her ballot's news so far is gathered
-        store.fail_kept_reads(1);
+        f.store.fail_kept_reads(1);
         assert!(p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.is_err(), "the store failed: try again");
         assert_eq!(texts(MessageKind::Outbound), 0);
         // THEN the same code, entered again, finishes it: her ballot's news goes out, once
@@ -74,39 +51,27 @@ fn a_code_whose_change_failed_part_way_finishes_it_when_entered_again_and_only_t
 #[test]
 fn an_email_unsubscribed_between_two_codes_of_one_sign_up_stays_unsubscribed() {
     futures::executor::block_on(async {
-        let store = MemoryStore::default();
-        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
-        let county = CountyCode::parse("19").unwrap();
-        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
-        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
-        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
-        let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
-        let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
         let mut tally = Tally::default();
         // GIVEN Ann's sign-up with a phone and an email, and a code sent to each
         let now = t("2026-10-06T19:00:00Z");
-        let request = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "ann@example.com", "", "", "").unwrap();
-        let ticket = p.request_signup(&request, "198.51.100.7", now).await.unwrap().unwrap();
-        let code_to = |channel: Channel| {
-            let sent = sent.sent.lock().unwrap();
-            let m = sent.iter().find(|m| m.kind == MessageKind::VerificationCode && m.channel == channel).unwrap();
-            let text = if channel == Channel::Email { m.rendered.subject.clone().unwrap() } else { m.rendered.text.clone() };
-            text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
-        };
-        let (phone_code, email_code) = (code_to(Channel::Sms), code_to(Channel::Email));
+        let ticket = p.request_signup(&ann(PHONE, "ann@example.com"), "198.51.100.7", now).await.unwrap().unwrap();
+        let (phone_code, email_code) = (f.code(MessageKind::VerificationCode, Channel::Sms), f.code(MessageKind::VerificationCode, Channel::Email));
         // WHEN she proves the email, unsubscribes it from the link of its confirmation, and then
         // enters the phone's code
         p.enter_code(&ticket.change_id, &email_code, false, now, &mut tally).await.unwrap().unwrap();
-        let link = wmb_core::optout::unsubscribe_url("https://example.gov", &keys.signing, "CA1", "ann@example.com", now);
+        let link = wmb_core::optout::unsubscribe_url("https://example.gov", &f.keys.signing, "CA1", "ann@example.com", now);
         p.unsubscribe(link.split_once("token=").unwrap().1, now + chrono::Duration::minutes(2), &mut tally).await.unwrap().unwrap();
         p.enter_code(&ticket.change_id, &phone_code, false, now + chrono::Duration::minutes(3), &mut tally).await.unwrap().unwrap();
         // THEN the phone is live and the email stays stopped: the code was no new consent to it
-        let sub = store.subscription("CA1").await.unwrap().unwrap();
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (Some(PHONE), None));
     });
 }
 
-/// Random bytes counting up from 1 (each call one more), for the test that must know its codes.
+/// Random bytes counting up from 1 (each call one more), for the test that must know its codes:
+/// its own counter, whatever the other tests draw meanwhile.
 fn counting() -> [u8; 16] {
     use std::sync::atomic::{AtomicU8, Ordering};
     static NEXT: AtomicU8 = AtomicU8::new(1);
@@ -116,17 +81,11 @@ fn counting() -> [u8; 16] {
 #[test]
 fn a_proven_contact_past_its_codes_for_the_day_gets_no_code_that_works() {
     futures::executor::block_on(async {
-        let store = MemoryStore::default();
-        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random: counting, public_url: None };
-        let county = CountyCode::parse("19").unwrap();
-        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
-        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
-        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
-        let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
-        let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let f = Fixture::with(&[ANN], counting).await;
+        let p = f.pipeline();
         let mut tally = Tally::default();
         // GIVEN Ann signed up by a file with her phone (proven elsewhere)
-        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+        let row = ann(PHONE, "");
         p.signup(&row, t("2026-10-06T15:00:00Z"), &mut tally).await.unwrap().unwrap();
         // WHEN someone asks to see her ballot six times in a day, ten minutes apart
         let who = wmb_core::signup::IdentityRequest::from(&row);
@@ -137,8 +96,7 @@ fn a_proven_contact_past_its_codes_for_the_day_gets_no_code_that_works() {
         }
         // THEN her phone got five codes, and the sixth request's change has no code that works:
         // each request drew a change id and then a code (the 11th and 12th draws for the sixth)
-        let codes = sent.sent.lock().unwrap().iter().filter(|m| m.kind == MessageKind::AccountCode).count();
-        assert_eq!(codes, 5);
+        assert_eq!(f.sent_where(|m| m.kind == MessageKind::AccountCode), 5);
         let at = t("2026-10-06T16:52:00Z");
         let sixth = p.enter_code(&tickets[5].change_id, &wmb_core::access::code_from([12; 16]), true, at, &mut tally).await.unwrap();
         assert_eq!(sixth.err(), Some(CodeRefusal::WrongCode), "the code no one was sent does not work");
@@ -171,23 +129,13 @@ impl NotificationQueue for FlakyQueue {
 #[test]
 fn a_code_is_used_up_only_once_what_it_queued_is_on_its_queue() {
     futures::executor::block_on(async {
-        let store = MemoryStore::default();
-        let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
-        let county = CountyCode::parse("19").unwrap();
-        let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
-        store.put_voter(&VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active }).await.unwrap();
-        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
-        let (catalog, voice, sent, queue) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default(), FlakyQueue::default());
-        let p = Pipeline { store: &store, dispatcher: &sent, queue: &queue, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
+        let f = Fixture::with(&[ANN], random).await;
+        let queue = FlakyQueue::default();
+        let p = f.pipeline_with(&queue);
         let mut tally = Tally::default();
         let now = t("2026-10-06T19:00:00Z");
-        let request = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
-        let ticket = p.request_signup(&request, "198.51.100.7", now).await.unwrap().unwrap();
-        let code = {
-            let sent = sent.sent.lock().unwrap();
-            let text = &sent.iter().find(|m| m.kind == MessageKind::VerificationCode).unwrap().rendered.text;
-            text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
-        };
+        let ticket = p.request_signup(&ann(PHONE, ""), "198.51.100.7", now).await.unwrap().unwrap();
+        let code = f.code(MessageKind::VerificationCode, Channel::Sms);
         // GIVEN the queue refuses the confirmation once
         queue.fail_next_flush.store(true, std::sync::atomic::Ordering::SeqCst);
         // WHEN Ann enters her code, is told to try again, and enters it again
