@@ -309,10 +309,23 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
     assert!(store.link_contact("phone-name", "CA4", 3).await.unwrap(), "a freed place can be taken");
     let mut entry = store.contact("phone-name").await.unwrap();
     entry.voters.sort();
-    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false });
+    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false, stops: vec![] });
     store.set_stopped("phone-name", true).await.unwrap();
     assert!(store.contact("phone-name").await.unwrap().stopped);
     store.set_stopped("phone-name", false).await.unwrap();
     assert!(!store.contact("phone-name").await.unwrap().stopped);
+    // One voter's stop marks: added and taken out once however often, apart from the others'.
+    for _ in 0..2 {
+        store.mark_stop("phone-name", "mark-a", true).await.unwrap();
+        store.mark_stop("phone-name", "mark-b", true).await.unwrap();
+    }
+    let mut marks = store.contact("phone-name").await.unwrap().stops;
+    marks.sort();
+    assert_eq!(marks, ["mark-a", "mark-b"]);
+    for _ in 0..2 {
+        store.mark_stop("phone-name", "mark-a", false).await.unwrap();
+    }
+    assert_eq!(store.contact("phone-name").await.unwrap().stops, ["mark-b"]);
+    assert_eq!(store.contact("phone-name").await.unwrap().voters.len(), 3, "marks leave the voters be");
     assert_eq!(store.contact("unknown").await.unwrap(), ContactEntry::default());
 }

@@ -89,15 +89,17 @@ impl Counters for DynamoStore {
     }
 }
 
-/// The contact index's item: `voters` is a string set, so adding and removing are atomic.
+/// The contact index's item: `voters` and `stops` are string sets, so adding and removing are
+/// atomic.
 fn entry_of(item: &HashMap<String, AttributeValue>) -> ContactEntry {
-    let voters = match item.get("voters") {
+    let set = |name: &str| match item.get(name) {
         Some(AttributeValue::Ss(v)) => v.clone(),
         _ => vec![],
     };
+    let voters = set("voters");
     // (`sms_stopped`: the attribute's name before email addresses could be stopped too.)
     let stopped = ["stopped", "sms_stopped"].iter().any(|a| matches!(item.get(*a), Some(AttributeValue::Bool(true))));
-    ContactEntry { voters, stopped }
+    ContactEntry { voters, stopped, stops: set("stops") }
 }
 
 impl ContactIndex for DynamoStore {
@@ -159,6 +161,19 @@ impl ContactIndex for DynamoStore {
             .map_err(sdk_error)?;
         Ok(())
     }
+
+    async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(self.access_table()?)
+            .set_key(Some(Self::key(format!("contact#{name}"))))
+            .update_expression(if stopped { "ADD stops :m" } else { "DELETE stops :m" })
+            .expression_attribute_values(":m", AttributeValue::Ss(vec![mark.to_string()]))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -170,8 +185,9 @@ mod tests {
         let item = HashMap::from([
             ("voters".to_string(), AttributeValue::Ss(vec!["CA1".into(), "CA2".into()])),
             ("sms_stopped".to_string(), AttributeValue::Bool(true)),
+            ("stops".to_string(), AttributeValue::Ss(vec!["5e1f".into()])),
         ]);
-        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true });
+        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true, stops: vec!["5e1f".into()] });
         assert_eq!(entry_of(&HashMap::new()), ContactEntry::default());
     }
 }

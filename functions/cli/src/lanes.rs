@@ -250,6 +250,10 @@ impl ContactIndex for Lane<'_> {
     async fn set_stopped(&self, name: &str, stopped: bool) -> Result<(), StoreError> {
         self.contacts_of(name).set_stopped(name, stopped).await
     }
+
+    async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
+        self.contacts_of(name).mark_stop(name, mark, stopped).await
+    }
 }
 
 impl<'a> Lane<'a> {

@@ -92,4 +92,12 @@ impl ContactIndex for SqliteStore {
         })?;
         Ok(())
     }
+
+    async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
+        self.update_contact(name, |e| {
+            e.mark(mark, stopped);
+            true
+        })?;
+        Ok(())
+    }
 }

@@ -274,7 +274,10 @@ where
                     // A stopped phone (texts) or email address remembers it, past the erasure of
                     // the subscription's addresses: a signups file does not restart it (a phone
                     // starts again by START, an address by a code entered for it). Not a
-                    // household's shared one: this voter's stop is not the others'.
+                    // household's shared one: this voter's stop is not the others'. Each contact
+                    // also remembers this voter's stop of each channel, for this voter alone
+                    // (calls, and a household's shared phone or inbox).
+                    self.mark_own_stops(&before, &sub).await?;
                     for channel in [Channel::Sms, Channel::Email] {
                         if let Some(address) = before.address(channel).filter(|_| sub.address(channel).is_none()) {
                             let name = contact_name(&self.access.signing, channel, address);
@@ -338,6 +341,9 @@ where
                         }
                     }
                 }
+                // The voter chose these channels again, with a code: their own stops of them
+                // are forgotten.
+                self.clear_own_stops(&sub, &Channel::ALL).await?;
                 self.store.put_subscription(&sub).await?;
                 // A first sign-up (or one after a full stop) is counted when its first contact
                 // goes live; a change, when it first applies (the contacts live are still those

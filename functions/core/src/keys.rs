@@ -62,6 +62,13 @@ pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> Strin
     }
 }
 
+/// The mark a voter's own stop of one channel leaves on that channel's contact entry (keyed, so
+/// the entry names neither the voter nor the channel): it outlives the erasure of the voter's
+/// addresses, so a `signups` file that names the same contact again does not restart it.
+pub fn stop_mark(keys: &SigningKey, channel: Channel, votecal_id: &str) -> String {
+    keys.name("stop", &format!("{}:{votecal_id}", channel.as_str()))
+}
+
 /// The part of a client's address that limits count against: an IPv4 address whole, an IPv6
 /// address by its /64 network (one subscriber line holds a whole /64, and could otherwise try
 /// from a fresh address each time).
@@ -86,6 +93,9 @@ mod tests {
         assert_eq!(contact_name(&k, Channel::Sms, "+19165550100"), contact_name(&k, Channel::Voice, "+19165550100"));
         assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
         assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
+        assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Voice, "CA1"), "texts and calls stop apart");
+        assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Sms, "CA2"));
+        assert!(!stop_mark(&k, Channel::Sms, "CA1").contains("CA1"));
         assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"), "one /64, one client");
         assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
         assert_eq!(client_network("198.51.100.7"), "198.51.100.7");

@@ -275,6 +275,10 @@ impl ContactIndex for MemoryStore {
         self.with(|s| s.contacts.entry(name.to_string()).or_default().stopped = stopped);
         Ok(())
     }
+    async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
+        self.with(|s| s.contacts.entry(name.to_string()).or_default().mark(mark, stopped));
+        Ok(())
+    }
 }
 
 /// A dispatcher that keeps what it was asked to send, and can be told to fail.

@@ -263,6 +263,12 @@ pub struct ContactEntry {
     /// addresses are erased 30 days after a full stop.
     #[serde(alias = "sms_stopped")]
     pub stopped: bool,
+    /// Stops of single voters on single channels ([`crate::keys::stop_mark`]): a voter who
+    /// stopped calls, or texts to a phone the household shares, on the page. Only that voter's
+    /// news on that channel stays stopped, also past the erasure of the voter's addresses,
+    /// until the voter chooses it again with a code, or the phone texts START.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stops: Vec<String>,
 }
 
 impl ContactEntry {
@@ -277,6 +283,14 @@ impl ContactEntry {
         self.voters.push(votecal_id.to_string());
         true
     }
+
+    /// Adds or takes out a stop mark.
+    pub fn mark(&mut self, mark: &str, stopped: bool) {
+        self.stops.retain(|m| m != mark);
+        if stopped {
+            self.stops.push(mark.to_string());
+        }
+    }
 }
 
 /// Which voters a phone or email address serves, and whether it said stop.
@@ -286,6 +300,8 @@ pub trait ContactIndex: Sync {
     fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn unlink_contact(&self, name: &str, votecal_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Adds (`stopped`) or takes out one voter's stop mark; doing it twice is doing it once.
+    fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Every store port: what the pipeline needs of its store.

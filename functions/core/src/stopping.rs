@@ -3,6 +3,7 @@
 //! full stop. The decisions are in [`crate::optout`] and [`crate::signup::Subscription`].
 
 use crate::access::contact_name;
+use crate::keys::stop_mark;
 use crate::account::day;
 use crate::optout::{keyword, read_unsubscribe_token, Keyword, LinkError};
 use crate::daily::Counted;
@@ -45,18 +46,59 @@ where
         Ok(Some(sub))
     }
 
-    /// A `signups` file's subscription keeps the stops of the one it replaces, and a phone that
-    /// texted STOP or an email address that unsubscribed stays stopped (even once the old
-    /// subscription's addresses are erased, 30 days after a full stop).
+    /// A `signups` file's subscription keeps the stops of the one it replaces, and stays stopped
+    /// where its contact remembers a stop (even once the old subscription's addresses are erased,
+    /// 30 days after a full stop): a phone that texted STOP or an email address that
+    /// unsubscribed, for every voter; a channel this voter stopped on the page, for this voter.
     pub(crate) async fn keep_stops(&self, old: Option<&Subscription>, sub: &mut Subscription, now: DateTime<Utc>) -> Result<(), PipelineError> {
         if let Some(old) = old {
             sub.keep_stops_of(old);
         }
-        for channel in [Channel::Sms, Channel::Email] {
-            if let Some(address) = sub.address(channel) {
-                if self.store.contact(&contact_name(&self.access.signing, channel, address)).await?.stopped {
-                    sub.stop(&[channel], now);
-                }
+        let mut entries: BTreeMap<String, ContactEntry> = BTreeMap::new();
+        for channel in Channel::ALL {
+            let Some(address) = sub.address(channel) else { continue };
+            let name = contact_name(&self.access.signing, channel, address);
+            if !entries.contains_key(&name) {
+                let entry = self.store.contact(&name).await?;
+                entries.insert(name.clone(), entry);
+            }
+            let entry = &entries[&name];
+            // (A phone's STOP is of texts: it says nothing of calls.)
+            let contact_stopped = entry.stopped && channel != Channel::Voice;
+            if contact_stopped || entry.stops.contains(&stop_mark(&self.access.signing, channel, &sub.votecal_id)) {
+                sub.stop(&[channel], now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Remembers on each contact the channels a voter's own stop took away (`before` to
+    /// `after`), for that voter alone.
+    pub(crate) async fn mark_own_stops(&self, before: &Subscription, after: &Subscription) -> Result<(), PipelineError> {
+        for channel in Channel::ALL {
+            if let Some(address) = before.address(channel).filter(|_| after.address(channel).is_none()) {
+                let keys = &self.access.signing;
+                self.store.mark_stop(&contact_name(keys, channel, address), &stop_mark(keys, channel, &after.votecal_id), true).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets this voter's own stops of the channels now live (chosen again on the page with a
+    /// code, or started by START): reads each contact, and writes only where a mark is held.
+    pub(crate) async fn clear_own_stops(&self, sub: &Subscription, channels: &[Channel]) -> Result<(), PipelineError> {
+        let keys = &self.access.signing;
+        let mut entries: BTreeMap<String, ContactEntry> = BTreeMap::new();
+        for channel in channels {
+            let Some(address) = sub.address(*channel) else { continue };
+            let name = contact_name(keys, *channel, address);
+            if !entries.contains_key(&name) {
+                let entry = self.store.contact(&name).await?;
+                entries.insert(name.clone(), entry);
+            }
+            let mark = stop_mark(keys, *channel, &sub.votecal_id);
+            if entries[&name].stops.contains(&mark) {
+                self.store.mark_stop(&name, &mark, false).await?;
             }
         }
         Ok(())
@@ -122,6 +164,9 @@ where
                     if sub.start(Channel::Sms) {
                         self.store.put_subscription(sub).await?;
                         changed += 1;
+                    }
+                    if entry.stops.contains(&stop_mark(&self.access.signing, Channel::Sms, &sub.votecal_id)) {
+                        self.store.mark_stop(&name, &stop_mark(&self.access.signing, Channel::Sms, &sub.votecal_id), false).await?;
                     }
                 }
                 self.store.set_stopped(&name, false).await?;

@@ -1,7 +1,8 @@
 //! Stops that last: a household's inbox that unsubscribes stops email for each of its voters; an
-//! address that unsubscribed or a phone stopped on the page stays stopped when a signups file
-//! names it again after the subscription's addresses were erased, until the voter proves it
-//! again; and one voter's stop on the page leaves a household's shared phone to the others.
+//! address that unsubscribed, a phone stopped on the page, calls stopped on the page, and one
+//! voter's stop of a household's shared phone stay stopped when a signups file names them again
+//! after the subscription's addresses were erased, until the voter proves them again (or the
+//! phone texts START); and one voter's stop on the page leaves a shared phone to the others.
 
 mod common;
 
@@ -16,6 +17,15 @@ const PHONE: &str = "+19165550100";
 
 fn lee(first: &str, dob: &str, sms: &str, email: &str) -> SignupRequest {
     SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", sms, email, "", "", "").unwrap()
+}
+
+/// Stops `channels` on the page for the voter of `row`, the code coming by `code_by`.
+async fn stop_on_the_page(f: &Fixture, row: &SignupRequest, channels: &[Channel], code_by: Channel, at: &str) {
+    let p = f.pipeline();
+    let asked = t(at);
+    let ticket = p.request_stop(&IdentityRequest::from(row), channels.to_vec(), "198.51.100.7", asked).await.unwrap().unwrap();
+    let code = f.code(MessageKind::AccountCode, code_by);
+    p.enter_code(&ticket.change_id, &code, false, asked + chrono::Duration::minutes(2), &mut Tally::default()).await.unwrap().unwrap();
 }
 
 /// The link of an email to `address` about `voter`'s ballot, as its token.
@@ -107,18 +117,60 @@ fn one_voter_stopping_texts_on_the_page_leaves_the_households_shared_phone_to_th
         let f = Fixture::with(&[ANN, BEN], random).await;
         let p = f.pipeline();
         let mut tally = Tally::default();
-        // GIVEN Ann and Ben share a phone
+        // GIVEN Ann and Ben share a phone, both signed up by a cumulative signups file
         let rows = [lee("Ann", "1980-05-17", PHONE, ""), lee("Ben", "1978-02-03", PHONE, "")];
         for row in &rows {
             p.signup(row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         }
         // WHEN Ann stops texts on the page
-        let ticket = p.request_stop(&IdentityRequest::from(&rows[0]), vec![Channel::Sms], "198.51.100.7", t("2026-09-02T19:00:00Z")).await.unwrap().unwrap();
-        let code = f.code(MessageKind::AccountCode, Channel::Sms);
-        p.enter_code(&ticket.change_id, &code, false, t("2026-09-02T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        stop_on_the_page(&f, &rows[0], &[Channel::Sms], Channel::Sms, "2026-09-02T19:00:00Z").await;
         // THEN her texts stop, Ben's do not, and the phone is not marked as having said STOP
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
         assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
         assert!(!f.store.contact(&contact_name(&f.keys.signing, Channel::Sms, PHONE)).await.unwrap().stopped);
+        // AND once her number is erased, the file naming both again texts Ben and not Ann
+        let erased = p.live_subscription("CA1", t("2026-10-03T19:00:00Z")).await.unwrap().unwrap();
+        assert_eq!(erased.chosen(Channel::Sms), None, "erased");
+        for row in &rows {
+            p.signup(row, t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        }
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None, "Ann's stop stands");
+        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        // AND when the phone texts START, Ann's texts start again, and the next file keeps them
+        p.inbound_text(PHONE, "START", "in-1", t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.signup(&rows[0], t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+    });
+}
+
+#[test]
+fn calls_stopped_on_the_page_stay_stopped_when_a_signups_file_names_the_phone_after_its_erasure_until_chosen_again() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a cumulative signups file for calls and email, who stops both on
+        // the page; 30 days later her number and address are erased
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "", "ann@example.com", PHONE, "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        stop_on_the_page(&f, &row, &[], Channel::Email, "2026-09-02T19:00:00Z").await;
+        let erased = p.live_subscription("CA1", t("2026-10-03T19:00:00Z")).await.unwrap().unwrap();
+        assert_eq!(erased.chosen(Channel::Voice), None, "erased");
+        // WHEN the file comes again with her row
+        p.signup(&row, t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN neither her calls nor her email start again
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Voice), sub.address(Channel::Email)), (None, None));
+        // AND when she chooses calls again on the page (with texts to the same phone), proving
+        // her phone and email with codes, they are live, and the next file keeps them
+        let again = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "ann@example.com", PHONE, "", "").unwrap();
+        let ticket = p.request_signup(&again, "198.51.100.7", t("2026-10-06T19:00:00Z")).await.unwrap().unwrap();
+        for channel in [Channel::Sms, Channel::Email] {
+            let code = f.code(MessageKind::VerificationCode, channel);
+            p.enter_code(&ticket.change_id, &code, false, t("2026-10-06T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        }
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Voice), Some(PHONE));
+        p.signup(&row, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Voice), Some(PHONE));
     });
 }
