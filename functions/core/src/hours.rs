@@ -108,8 +108,25 @@ mod hhmm {
     }
 }
 
+/// How often a release of held messages that failed in part runs again under a schedule of its
+/// own, before the failure is left to Lambda's retries and the dead-letter queue.
+pub const RELEASE_RETRIES: u32 = 10;
+
+/// When a release that failed in part runs again, after its `retry`-th failure (from 0): 1, 2,
+/// 4, 8, then every 15 minutes, ten times in all (1 h 45 min); none after that.
+pub fn release_retry_after(retry: u32) -> Option<Duration> {
+    (retry < RELEASE_RETRIES).then(|| Duration::minutes((1i64 << retry.min(4)).min(15)))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_failed_release_runs_again_backing_off_to_a_quarter_hour_for_about_two_hours() {
+        let waits: Vec<i64> = (0..12).map_while(|r| super::release_retry_after(r)).map(|d| d.num_minutes()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 15, 15, 15, 15, 15, 15]);
+        assert_eq!(waits.iter().sum::<i64>(), 105, "the last retry comes 1 h 45 min after the first failure");
+    }
+
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {

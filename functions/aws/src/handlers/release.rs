@@ -23,11 +23,6 @@ pub struct ReleaseEvent {
     pub retry: Option<u32>,
 }
 
-/// Times a failed release runs again under a schedule of its own, 1, 2, 4, 8, then 15 minutes
-/// apart (about 1 h 40 min in all), before the error goes to Lambda's own two retries and the
-/// dead-letter queue (and its alarm).
-const RELEASE_RETRIES: u32 = 10;
-
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
 pub struct ReleaseOutcome {
     pub released: usize,
@@ -106,8 +101,7 @@ async fn release_bucket(app: &App, bucket: String, retry: u32, context: &lambda_
     // is released again by a schedule of its own, backing off: Lambda's own two retries come
     // within two minutes, and would leave the minute's messages to an operator's sweep.
     if let Some(e) = failed {
-        if retry < RELEASE_RETRIES {
-            let after = chrono::Duration::minutes((1i64 << retry.min(4)).min(15));
+        if let Some(after) = wmb_core::hours::release_retry_after(retry) {
             continue_later(app, &bucket, &context.invoked_function_arn, after, retry + 1, true).await?;
             tracing::warn!(bucket = %bucket, released, retry = retry + 1, error = %e, "release failed in part; it runs again under a new schedule");
             return Ok(ReleaseOutcome { released, complete: false });
