@@ -389,6 +389,8 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),
         origin_header_secret: None,
         config_max_age_seconds: 60,
+        // No floor under the API's answers, but in the test of it (api_answer_floor.rs).
+        answer_floor_ms: 0,
     })
 }
 

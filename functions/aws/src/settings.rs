@@ -57,6 +57,10 @@ pub struct Settings {
     /// How old the configuration from `config/` may grow before it is read again
     /// (CONFIG_MAX_AGE_SECONDS, default 60).
     pub config_max_age_seconds: u64,
+    /// The least time the API takes to answer a request naming a voter (ANSWER_FLOOR_MS,
+    /// default [`wmb_core::api::ANSWER_FLOOR_MS`]): a signed-up voter's answer, which waits for
+    /// their codes to go out, looks like anyone's.
+    pub answer_floor_ms: u64,
 }
 
 fn required(name: &'static str) -> Result<String, SettingsError> {
@@ -113,6 +117,10 @@ impl Settings {
             config_max_age_seconds: match optional("CONFIG_MAX_AGE_SECONDS") {
                 None => 60,
                 Some(v) => v.parse().map_err(|_| SettingsError { name: "CONFIG_MAX_AGE_SECONDS", problem: "is not a whole number of seconds" })?,
+            },
+            answer_floor_ms: match optional("ANSWER_FLOOR_MS") {
+                None => wmb_core::api::ANSWER_FLOOR_MS,
+                Some(v) => v.parse().map_err(|_| SettingsError { name: "ANSWER_FLOOR_MS", problem: "is not a whole number of milliseconds" })?,
             },
         })
     }

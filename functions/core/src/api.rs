@@ -181,6 +181,19 @@ fn identity_of(first: &str, last: &str, dob: &str, zip: &str, votecal: &str, lan
     Ok(who)
 }
 
+/// The least time, in milliseconds, the API takes to answer a request that names a voter (sign
+/// up, stop, see the ballot). Codes go out to a signed-up voter's contacts before the answer; a
+/// quicker answer for a voter who never signed up would tell a stranger which is which. The
+/// carrier waits out the rest (on AWS, setting `ANSWER_FLOOR_MS`).
+pub const ANSWER_FLOOR_MS: u64 = 1500;
+
+/// Whether a request names a voter by name, birth date and ZIP, so that its answer must take no
+/// less than the floor: `POST /signup`, `/optout` and `/ballot`. (Entering a code names a change
+/// the caller was given either way; an unsubscribe link, a voter only its holder knows.)
+pub fn answer_waits_for_floor(method: &str, path: &str) -> bool {
+    method == "POST" && matches!(path.trim_end_matches('/'), "/signup" | "/optout" | "/ballot")
+}
+
 const BODY_HINT: &str = "a JSON object of text fields is expected (see infra/openapi.yaml)";
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -344,6 +357,16 @@ fn html_page(status: u16, lang: &str, title: &str, body: &str) -> ApiAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_requests_that_name_a_voter_wait_for_the_answer_floor() {
+        for path in ["/signup", "/optout", "/ballot", "/ballot/"] {
+            assert!(answer_waits_for_floor("POST", path), "{path}");
+        }
+        for (method, path) in [("POST", "/verify"), ("POST", "/ballot/view"), ("GET", "/unsubscribe"), ("POST", "/unsubscribe"), ("GET", "/signup")] {
+            assert!(!answer_waits_for_floor(method, path), "{method} {path}");
+        }
+    }
 
     #[test]
     fn dates_typed_month_first_are_understood() {

@@ -47,6 +47,18 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Result<Response<Body>, BoxError> {
+    let started = std::time::Instant::now();
+    let waits = wmb_core::api::answer_waits_for_floor(request.method().as_str(), request.uri().path());
+    let response = answer(app, codes, request).await;
+    // A request naming a voter is answered no sooner than the floor, whoever the voter is.
+    if waits {
+        let floor = std::time::Duration::from_millis(app.settings.answer_floor_ms);
+        tokio::time::sleep(floor.saturating_sub(started.elapsed())).await;
+    }
+    response
+}
+
+async fn answer<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Result<Response<Body>, BoxError> {
     let client = client_address(&request, app.settings.origin_header_secret.as_deref());
     let query = request.uri().query().unwrap_or_default().to_string();
     let req = ApiRequest { method: request.method().as_str(), path: request.uri().path(), query: &query, body: request.body().as_ref(), client: &client };
