@@ -267,24 +267,25 @@ where
             ChangeAction::Stop { channels } => {
                 if let (true, Some(mut sub)) = (change.approved, current) {
                     let before = sub.clone();
-                    if sub.stop(channels, now) {
+                    let changed = sub.stop(channels, now);
+                    // Remembered before the subscription is written, from what it will hold (so a
+                    // change finished again after a failure remembers it too): each contact
+                    // remembers this voter's stop of each channel, for this voter alone (calls,
+                    // and a household's shared phone or inbox), past the erasure of the
+                    // subscription's addresses, so a signups file does not restart it. A phone
+                    // (texts) or an email address no other voter has remembers it for everyone
+                    // (a phone starts again by START, an address by a code entered for it).
+                    let stopped: Vec<Channel> = Channel::ALL.into_iter().filter(|c| channels.is_empty() || channels.contains(c)).filter(|c| sub.chosen(*c).is_some() && sub.address(*c).is_none()).collect();
+                    self.mark_own_stops(&sub, &stopped).await?;
+                    for channel in stopped.iter().filter(|c| **c != Channel::Voice) {
+                        let name = contact_name(&self.access.signing, *channel, sub.chosen(*channel).unwrap_or_default());
+                        if self.store.contact(&name).await?.voters.iter().all(|v| *v == sub.votecal_id) {
+                            self.store.set_stopped(&name, true).await?;
+                        }
+                    }
+                    if changed {
                         self.store.put_subscription(&sub).await?;
                         tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
-                    }
-                    // A stopped phone (texts) or email address remembers it, past the erasure of
-                    // the subscription's addresses: a signups file does not restart it (a phone
-                    // starts again by START, an address by a code entered for it). Not a
-                    // household's shared one: this voter's stop is not the others'. Each contact
-                    // also remembers this voter's stop of each channel, for this voter alone
-                    // (calls, and a household's shared phone or inbox).
-                    self.mark_own_stops(&before, &sub).await?;
-                    for channel in [Channel::Sms, Channel::Email] {
-                        if let Some(address) = before.address(channel).filter(|_| sub.address(channel).is_none()) {
-                            let name = contact_name(&self.access.signing, channel, address);
-                            if self.store.contact(&name).await?.voters.iter().all(|v| *v == sub.votecal_id) {
-                                self.store.set_stopped(&name, true).await?;
-                            }
-                        }
                     }
                 }
             }
@@ -342,8 +343,20 @@ where
                     }
                 }
                 // The voter chose these channels again, with a code: their own stops of them
-                // are forgotten.
+                // are forgotten. A channel the voter took away (or moved to another address) is
+                // remembered as stopped on its old contact, for this voter: a signups file that
+                // still names it does not bring it back.
                 self.clear_own_stops(&sub, &Channel::ALL).await?;
+                if let Some(old) = &current {
+                    let mut dropped = old.clone();
+                    for c in Channel::ALL {
+                        if old.address(c).is_some() && !old.address(c).zip(sub.address(c)).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)) {
+                            dropped.stop(&[c], now);
+                        }
+                    }
+                    let gone: Vec<Channel> = Channel::ALL.into_iter().filter(|c| old.address(*c).is_some() && dropped.address(*c).is_none()).collect();
+                    self.mark_own_stops(&dropped, &gone).await?;
+                }
                 self.store.put_subscription(&sub).await?;
                 // A first sign-up (or one after a full stop) is counted when its first contact
                 // goes live; a change, when it first applies (the contacts live are still those

@@ -122,7 +122,7 @@ pub fn release_retry_after(retry: u32) -> Option<Duration> {
 mod tests {
     #[test]
     fn a_failed_release_runs_again_backing_off_to_a_quarter_hour_for_about_two_hours() {
-        let waits: Vec<i64> = (0..12).map_while(|r| super::release_retry_after(r)).map(|d| d.num_minutes()).collect();
+        let waits: Vec<i64> = (0..12).map_while(super::release_retry_after).map(|d| d.num_minutes()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 15, 15, 15, 15, 15, 15]);
         assert_eq!(waits.iter().sum::<i64>(), 105, "the last retry comes 1 h 45 min after the first failure");
     }

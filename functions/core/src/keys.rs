@@ -62,11 +62,12 @@ pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> Strin
     }
 }
 
-/// The mark a voter's own stop of one channel leaves on that channel's contact entry (keyed, so
-/// the entry names neither the voter nor the channel): it outlives the erasure of the voter's
-/// addresses, so a `signups` file that names the same contact again does not restart it.
+/// The mark a voter's own stop of one channel leaves on that channel's contact entry: the
+/// channel, then a keyed name of voter and channel (the entry does not name the voter). It
+/// outlives the erasure of the voter's addresses, so a `signups` file that names the same
+/// contact again does not restart it; START from a phone clears every `sms-` mark on it.
 pub fn stop_mark(keys: &SigningKey, channel: Channel, votecal_id: &str) -> String {
-    keys.name("stop", &format!("{}:{votecal_id}", channel.as_str()))
+    format!("{}-{}", channel.as_str(), keys.name("stop", &format!("{}:{votecal_id}", channel.as_str())))
 }
 
 /// The part of a client's address that limits count against: an IPv4 address whole, an IPv6
@@ -96,6 +97,7 @@ mod tests {
         assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Voice, "CA1"), "texts and calls stop apart");
         assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Sms, "CA2"));
         assert!(!stop_mark(&k, Channel::Sms, "CA1").contains("CA1"));
+        assert!(stop_mark(&k, Channel::Sms, "CA1").starts_with("sms-"), "START finds a phone's marks of texts");
         assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"), "one /64, one client");
         assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
         assert_eq!(client_network("198.51.100.7"), "198.51.100.7");

@@ -33,12 +33,19 @@ pub struct MemoryStore {
     state: Mutex<State>,
     /// Reads of kept facts still to fail (tests: a store that fails in the middle of a step).
     failing_kept_reads: std::sync::atomic::AtomicUsize,
+    /// Stop marks still to fail to be written.
+    failing_marks: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
     /// The next `n` reads of kept facts fail as an unavailable store would.
     pub fn fail_kept_reads(&self, n: usize) {
         self.failing_kept_reads.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next `n` writes of a voter's stop mark fail as an unavailable store would.
+    pub fn fail_marks(&self, n: usize) {
+        self.failing_marks.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -276,6 +283,10 @@ impl ContactIndex for MemoryStore {
         Ok(())
     }
     async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.failing_marks.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(StoreError::Unavailable("the contact index cannot be written now".into()));
+        }
         self.with(|s| s.contacts.entry(name.to_string()).or_default().mark(mark, stopped));
         Ok(())
     }

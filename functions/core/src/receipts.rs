@@ -17,9 +17,28 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptOutcome {
     Delivered,
-    /// Not delivered. `stop`: the address must get nothing more (a hard bounce, a complaint, an
-    /// invalid or opted-out number); otherwise a passing failure (a soft bounce).
+    /// Not delivered. `stop`: the address must get nothing more (a hard bounce, an invalid
+    /// number); otherwise a passing failure (a soft bounce).
     Failed { reason: String, stop: bool },
+    /// The recipient said stop to the provider (marked an email as spam, opted out of texts at
+    /// the carrier): a failure, and a stop of that address for every voter, remembered in the
+    /// contact index as an unsubscribe or a STOP is.
+    Refused { reason: String },
+}
+
+impl ReceiptOutcome {
+    /// Why it was not delivered, if it was not.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            ReceiptOutcome::Delivered => None,
+            ReceiptOutcome::Failed { reason, .. } | ReceiptOutcome::Refused { reason } => Some(reason),
+        }
+    }
+
+    /// The address must get nothing more.
+    pub fn stops(&self) -> bool {
+        matches!(self, ReceiptOutcome::Failed { stop: true, .. } | ReceiptOutcome::Refused { .. })
+    }
 }
 
 /// One receipt: the provider's message id (and the message's key, when the provider hands it
@@ -108,9 +127,9 @@ where
             None => self.store.sent_key(&r.provider_id).await?,
         };
         if let Some(key) = key {
-            let delivery = match &r.outcome {
-                ReceiptOutcome::Delivered => Delivery::Delivered { at: r.at },
-                ReceiptOutcome::Failed { reason, .. } => Delivery::Failed { reason: reason.clone(), at: r.at },
+            let delivery = match r.outcome.failure() {
+                None => Delivery::Delivered { at: r.at },
+                Some(reason) => Delivery::Failed { reason: reason.to_string(), at: r.at },
             };
             let recorded = self.store.record_delivery(&key, &r.provider_id, &delivery).await?;
             result.recorded = recorded != Recorded::Unknown;
@@ -118,14 +137,15 @@ where
             // A failure is counted for the voter's county (the ledger key names the voter second;
             // a code or a reply to a text names none and is not counted). The same receipt
             // again is recorded again but counted once.
-            if let (true, ReceiptOutcome::Failed { .. }, Some(voter)) = (first, &r.outcome, key.split('#').nth(1)) {
+            if let (true, Some(_), Some(voter)) = (first, r.outcome.failure(), key.split('#').nth(1)) {
                 if let Some(sub) = self.store.subscription(voter).await? {
                     tally.county_days.count(r.at, sub.county, Counted::DeliveryFailed(r.channel));
                 }
             }
         }
-        if let ReceiptOutcome::Failed { stop: true, .. } = r.outcome {
-            let entry = self.store.contact(&contact_name(&self.access.signing, r.channel, &r.address)).await?;
+        if r.outcome.stops() {
+            let name = contact_name(&self.access.signing, r.channel, &r.address);
+            let entry = self.store.contact(&name).await?;
             for voter in entry.voters {
                 let Some(mut sub) = self.store.subscription(&voter).await? else { continue };
                 let same = sub.address(r.channel).is_some_and(|a| match r.channel {
@@ -138,6 +158,12 @@ where
                     tally.county_days.count_stops(r.at, &before, &sub, Counted::Suspended);
                     result.stopped += 1;
                 }
+            }
+            // The recipient said stop: remembered past the erasure of the voters' addresses, so
+            // a signups file does not restart it (START restarts a phone; a code the voter enters
+            // for it, an address).
+            if matches!(r.outcome, ReceiptOutcome::Refused { .. }) {
+                self.store.set_stopped(&name, true).await?;
             }
         }
         Ok(result)

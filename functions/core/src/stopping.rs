@@ -72,13 +72,13 @@ where
         Ok(())
     }
 
-    /// Remembers on each contact the channels a voter's own stop took away (`before` to
-    /// `after`), for that voter alone.
-    pub(crate) async fn mark_own_stops(&self, before: &Subscription, after: &Subscription) -> Result<(), PipelineError> {
-        for channel in Channel::ALL {
-            if let Some(address) = before.address(channel).filter(|_| after.address(channel).is_none()) {
-                let keys = &self.access.signing;
-                self.store.mark_stop(&contact_name(keys, channel, address), &stop_mark(keys, channel, &after.votecal_id), true).await?;
+    /// Remembers on each contact this voter's own stop of `channels` (stopped in `sub`, their
+    /// addresses still held), for that voter alone. Doing it twice is doing it once.
+    pub(crate) async fn mark_own_stops(&self, sub: &Subscription, channels: &[Channel]) -> Result<(), PipelineError> {
+        let keys = &self.access.signing;
+        for channel in channels {
+            if let Some(address) = sub.chosen(*channel).filter(|_| sub.address(*channel).is_none()) {
+                self.store.mark_stop(&contact_name(keys, *channel, address), &stop_mark(keys, *channel, &sub.votecal_id), true).await?;
             }
         }
         Ok(())
@@ -165,9 +165,12 @@ where
                         self.store.put_subscription(sub).await?;
                         changed += 1;
                     }
-                    if entry.stops.contains(&stop_mark(&self.access.signing, Channel::Sms, &sub.votecal_id)) {
-                        self.store.mark_stop(&name, &stop_mark(&self.access.signing, Channel::Sms, &sub.votecal_id), false).await?;
-                    }
+                }
+                // The phone wants texts again: no voter's own stop of texts to it stands (also
+                // of a voter whose number was erased since, whom a later signups file names).
+                let texts = format!("{}-", Channel::Sms.as_str());
+                for mark in entry.stops.iter().filter(|m| m.starts_with(&texts)) {
+                    self.store.mark_stop(&name, mark, false).await?;
                 }
                 self.store.set_stopped(&name, false).await?;
                 Some(MessageKind::OptedIn)

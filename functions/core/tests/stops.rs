@@ -9,6 +9,7 @@ mod common;
 use common::{random, t, Fixture, ANN, BEN};
 use wmb_core::access::contact_name;
 use wmb_core::pipeline::Tally;
+use wmb_core::receipts::{Receipt, ReceiptOutcome};
 use wmb_core::ports::*;
 use wmb_core::signup::{IdentityRequest, SignupRequest};
 use wmb_core::status::{Channel, MessageKind};
@@ -172,5 +173,80 @@ fn calls_stopped_on_the_page_stay_stopped_when_a_signups_file_names_the_phone_af
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Voice), Some(PHONE));
         p.signup(&row, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Voice), Some(PHONE));
+    });
+}
+
+#[test]
+fn an_address_that_marked_an_email_as_spam_stays_stopped_when_a_signups_file_names_it_after_its_erasure() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a cumulative signups file with her email, whose inbox then marks
+        // an email as spam (SES's complaint); 30 days later her address is erased
+        let row = lee("Ann", "1980-05-17", "", "ann@example.com");
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let complaint = Receipt {
+            channel: Channel::Email,
+            provider_id: "ses-1".into(),
+            key: None,
+            address: "ann@example.com".into(),
+            outcome: ReceiptOutcome::Refused { reason: "complaint".into() },
+            at: t("2026-09-02T19:00:00Z"),
+        };
+        p.record_receipt(&complaint, &mut tally).await.unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
+        p.live_subscription("CA1", t("2026-10-03T19:00:00Z")).await.unwrap().unwrap();
+        // WHEN the file comes again with her row
+        p.signup(&row, t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN nothing more is emailed to that inbox
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
+        assert_eq!(f.sent_where(|m| m.channel == Channel::Email), 1, "only the first sign-up's confirmation");
+    });
+}
+
+#[test]
+fn calls_stopped_on_the_page_are_remembered_when_the_stop_is_finished_again_after_a_failure() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a cumulative signups file for calls and email
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "", "ann@example.com", PHONE, "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN she stops everything on the page, the contact index fails as her code is entered,
+        // and she enters it again
+        let ticket = p.request_stop(&IdentityRequest::from(&row), vec![], "198.51.100.7", t("2026-09-02T19:00:00Z")).await.unwrap().unwrap();
+        let code = f.code(MessageKind::AccountCode, Channel::Email);
+        f.store.fail_marks(1);
+        assert!(p.enter_code(&ticket.change_id, &code, false, t("2026-09-02T19:02:00Z"), &mut tally).await.is_err(), "try again");
+        p.enter_code(&ticket.change_id, &code, false, t("2026-09-02T19:03:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN once her addresses are erased, the file naming her phone again does not call it
+        p.live_subscription("CA1", t("2026-10-03T19:00:00Z")).await.unwrap().unwrap();
+        p.signup(&row, t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Voice), None);
+    });
+}
+
+#[test]
+fn calls_taken_off_on_the_page_do_not_come_back_when_a_signups_file_still_names_them() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a cumulative signups file for calls and email
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "", "ann@example.com", PHONE, "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN she changes her choices on the page to email only (approved by a code to it)
+        let email_only = lee("Ann", "1980-05-17", "", "ann@example.com");
+        let ticket = p.request_signup(&email_only, "198.51.100.7", t("2026-09-02T19:00:00Z")).await.unwrap().unwrap();
+        let code = f.code(MessageKind::AccountCode, Channel::Email);
+        p.enter_code(&ticket.change_id, &code, false, t("2026-09-02T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Voice), None);
+        // AND the file comes again with her old row
+        p.signup(&row, t("2026-09-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN she is still not called, and still emailed
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Voice), sub.address(Channel::Email)), (None, Some("ann@example.com")));
     });
 }

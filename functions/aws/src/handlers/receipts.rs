@@ -38,7 +38,7 @@ pub fn ses_receipts(message: &str, now: DateTime<Utc>) -> Vec<Receipt> {
         }
         "Complaint" => addresses(&e["complaint"]["complainedRecipients"], Some("emailAddress"))
             .iter()
-            .map(|a| receipt(a, ReceiptOutcome::Failed { reason: "complaint: the recipient marked it as spam".into(), stop: true }))
+            .map(|a| receipt(a, ReceiptOutcome::Refused { reason: "complaint: the recipient marked it as spam".into() }))
             .collect(),
         "Reject" | "RenderingFailure" => addresses(&e["mail"]["destination"], None)
             .iter()
@@ -60,8 +60,13 @@ pub fn sms_receipt(line: &str, now: DateTime<Utc>) -> Option<Receipt> {
             // A number that does not exist or said STOP to the carrier gets nothing more; a phone
             // that is off or a carrier that is busy may work later.
             let lower = response.to_ascii_lowercase();
-            let stop = ["opted out", "invalid phone number", "not a valid", "unknown subscriber", "landline"].iter().any(|p| lower.contains(p));
-            ReceiptOutcome::Failed { reason: format!("sms: {response}"), stop }
+            let reason = format!("sms: {response}");
+            if lower.contains("opted out") {
+                ReceiptOutcome::Refused { reason }
+            } else {
+                let stop = ["invalid phone number", "not a valid", "unknown subscriber", "landline"].iter().any(|p| lower.contains(p));
+                ReceiptOutcome::Failed { reason, stop }
+            }
         }
     };
     // When SNS published it (UTC, `2026-10-06 19:00:00.000`): the same line again is the same
@@ -98,7 +103,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<(), BoxError
         match (&r.outcome, result.recorded) {
             (_, false) => unknown += 1,
             (ReceiptOutcome::Delivered, true) => delivered += 1,
-            (ReceiptOutcome::Failed { .. }, true) => failed += 1,
+            (ReceiptOutcome::Failed { .. } | ReceiptOutcome::Refused { .. }, true) => failed += 1,
         }
         stopped += result.stopped as u64;
     }
@@ -132,7 +137,7 @@ mod tests {
         let soft = hard.replace("Permanent", "Transient");
         assert!(matches!(ses_receipts(&soft, now())[0].outcome, ReceiptOutcome::Failed { stop: false, .. }));
         let complaint = r#"{"eventType":"Complaint","mail":{"messageId":"m-2"},"complaint":{"complainedRecipients":[{"emailAddress":"b@example.com"}]}}"#;
-        assert!(matches!(ses_receipts(complaint, now())[0].outcome, ReceiptOutcome::Failed { stop: true, .. }));
+        assert!(matches!(ses_receipts(complaint, now())[0].outcome, ReceiptOutcome::Refused { .. }), "a complaint is the recipient saying stop");
         let delivery = r#"{"eventType":"Delivery","mail":{"messageId":"m-3"},"delivery":{"recipients":["c@example.com"]}}"#;
         assert_eq!(ses_receipts(delivery, now())[0].outcome, ReceiptOutcome::Delivered);
         // An email sent with its ledger key's tag names its message
@@ -154,7 +159,7 @@ mod tests {
         assert_eq!(sms_receipt(ok, now()).unwrap().outcome, ReceiptOutcome::Delivered);
         assert_eq!(sms_receipt(ok, DateTime::<Utc>::MIN_UTC).unwrap().at, now(), "dated when SNS published it");
         let opted = ok.replace("SUCCESS", "FAILURE").replace("Message has been accepted by phone carrier", "Phone number is opted out");
-        assert!(matches!(sms_receipt(&opted, now()).unwrap().outcome, ReceiptOutcome::Failed { stop: true, .. }));
+        assert!(matches!(sms_receipt(&opted, now()).unwrap().outcome, ReceiptOutcome::Refused { .. }), "an opt-out at the carrier is the phone saying stop");
         let off = ok.replace("SUCCESS", "FAILURE").replace("Message has been accepted by phone carrier", "Phone is currently unreachable/unavailable");
         assert!(matches!(sms_receipt(&off, now()).unwrap().outcome, ReceiptOutcome::Failed { stop: false, .. }));
         assert!(sms_receipt("{}", now()).is_none());
