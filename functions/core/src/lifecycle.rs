@@ -112,6 +112,10 @@ impl BallotJourney {
         self.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(ballot_id) && d.milestone == milestone)
     }
 
+    fn latest_decision(&self, ballot_id: &str) -> Option<&MilestoneDecision> {
+        self.milestones.iter().rev().find(|d| d.ballot_id.as_deref() == Some(ballot_id))
+    }
+
     fn highest_stage(&self, ballot_id: &str) -> u8 {
         self.milestones
             .iter()
@@ -140,7 +144,9 @@ impl BallotJourney {
         let (ballot_id, at, milestone, code) = match fact {
             BallotFact::Status { ballot_id, code, at } => {
                 if let Some(prev) = self.ballots.get(&ballot_id) {
-                    if prev.at >= at {
+                    // Older news, or the same again: nothing. At the same time, the status
+                    // further along wins (see `StatusCode::same_time_rank`).
+                    if prev.at > at || (prev.at == at && code.same_time_rank() <= prev.status.same_time_rank()) {
                         return vec![];
                     }
                 }
@@ -208,8 +214,12 @@ impl BallotJourney {
             }
             settle_until = Some(at + Duration::hours(SETTLE_HOURS));
         }
-        // Never back along the journey, never the same milestone twice.
-        if self.decided(&ballot_id, milestone) || milestone.stage() < self.highest_stage(&ballot_id) {
+        // Never back along the journey, never the same milestone twice; but a new reason to
+        // contact the county (NVS, then NMS) is news while the ballot has no outcome yet: the
+        // voter who fixed one problem must hear of the next.
+        let new_reason = milestone == Milestone::ContactCounty
+            && self.latest_decision(&ballot_id).is_some_and(|d| d.milestone == Milestone::ContactCounty && d.code != code);
+        if (self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id) {
             return vec![];
         }
         let decision = MilestoneDecision { ballot_id: Some(ballot_id), milestone, code, status_time: at, settle_until };
@@ -302,6 +312,44 @@ mod tests {
         let first = j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Nms, at: t("2026-10-21T09:00:00-07:00") });
         assert_eq!((first[0].milestone, first[0].code), (Milestone::ContactCounty, Some(StatusCode::Nms)));
         assert_eq!(status(&mut j, "B1", "ACCEPTED", "2026-10-28T09:00:00-07:00"), [Milestone::Accepted]);
+    }
+
+    #[test]
+    fn a_county_that_keeps_only_dates_still_tells_a_cured_ballot_accepted_whatever_the_row_order() {
+        // NVS and, once cured, ACCEPTED, both dated midnight; INR and ACCEPTED in one file.
+        for order in [["NVS", "ACCEPTED"], ["ACCEPTED", "NVS"]] {
+            let mut j = journey();
+            status(&mut j, "B1", "ISSUED", "2026-10-06T00:00:00-07:00");
+            for code in order {
+                status(&mut j, "B1", code, "2026-11-06T00:00:00-08:00");
+            }
+            assert_eq!(j.ballots["B1"].status, StatusCode::Accepted, "{order:?}");
+            assert!(j.milestones.iter().any(|d| d.milestone == Milestone::Accepted), "{order:?}");
+        }
+        let mut j = journey();
+        status(&mut j, "B1", "ISSUED", "2026-10-06T00:00:00-07:00");
+        assert_eq!(status(&mut j, "B1", "INR", "2026-10-20T00:00:00-07:00"), [Milestone::Received]);
+        assert_eq!(status(&mut j, "B1", "ACCEPTED", "2026-10-20T00:00:00-07:00"), [Milestone::Accepted]);
+        assert!(status(&mut j, "B1", "INR", "2026-10-20T00:00:00-07:00").is_empty(), "the same day's INR again");
+        assert!(status(&mut j, "B1", "ACCEPTED", "2026-10-20T00:00:00-07:00").is_empty(), "the same status again");
+    }
+
+    #[test]
+    fn a_new_reason_to_contact_the_county_is_news_until_the_ballot_has_an_outcome() {
+        let mut j = journey();
+        status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+        let nvs = j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Nvs, at: t("2026-11-06T09:00:00-08:00") });
+        // The voter signed; now the signature does not match: a new message, and the first no
+        // longer current (a held one is not sent)
+        let nms = j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Nms, at: t("2026-11-12T09:00:00-08:00") });
+        assert_eq!((nms[0].milestone, nms[0].code), (Milestone::ContactCounty, Some(StatusCode::Nms)));
+        assert!(!j.still_current(&nvs[0]));
+        let key = |d: &MilestoneDecision| crate::notify::milestone_key("E", "CA1", d, crate::status::Channel::Sms);
+        assert_ne!(key(&nvs[0]), key(&nms[0]), "each reason its own message");
+        // The same reason again, later, is no news; nor is any after the outcome
+        assert!(status(&mut j, "B1", "NMS", "2026-11-13T09:00:00-08:00").is_empty());
+        assert_eq!(status(&mut j, "B1", "ACCEPTED", "2026-11-20T09:00:00-08:00"), [Milestone::Accepted]);
+        assert!(status(&mut j, "B1", "NID", "2026-11-21T09:00:00-08:00").is_empty());
     }
 
     #[test]

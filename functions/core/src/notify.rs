@@ -58,13 +58,15 @@ impl Notification {
     }
 }
 
-/// The key that makes a milestone message at-most-once per (election, ballot, milestone, channel).
+/// The key that makes a milestone message at-most-once per (election, ballot, milestone, channel),
+/// and a Contact County message per reason.
 pub fn milestone_key(election_id: &str, votecal_id: &str, decision: &MilestoneDecision, channel: Channel) -> String {
-    format!(
-        "{election_id}#{votecal_id}#{}#{}#{channel}",
-        decision.ballot_id.as_deref().unwrap_or("-"),
-        MessageKind::from(decision.milestone).key()
-    )
+    let kind = MessageKind::from(decision.milestone).key();
+    let reason = match decision.code {
+        Some(code) if decision.milestone == crate::status::Milestone::ContactCounty => format!(".{code}"),
+        _ => String::new(),
+    };
+    format!("{election_id}#{votecal_id}#{}#{kind}{reason}#{channel}", decision.ballot_id.as_deref().unwrap_or("-"))
 }
 
 /// The key of a sign-up confirmation: one per sign-up (a repeated request with the same choices
