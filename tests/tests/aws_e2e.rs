@@ -180,11 +180,19 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     let key = "incoming/19/vbm/Oct 6, notes.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(b"hello,world\n1,2\n".to_vec().into()).send().await.unwrap();
     ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 16), Context::default())).await.unwrap();
-    // THEN it is moved aside with a report saying why
+    // THEN it is moved aside with a report saying why: the columns its folder's kind needs
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/Oct 6, notes.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("matches no known file kind"), "{report}");
+    assert!(report.contains("not a vbm file's header") && report.contains("votecal_id,county_code,election_id"), "{report}");
     assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, "rejected/19/vbm/Oct 6, notes.csv").await.unwrap().is_some());
     assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, key).await.unwrap().is_none());
+
+    // GIVEN an empty file (S3 refuses a range of it)
+    let key = "incoming/19/vph/empty.csv";
+    world.s3.put_object().bucket(&bucket).key(key).body(Vec::new().into()).send().await.unwrap();
+    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 0), Context::default())).await.unwrap();
+    // THEN it too is set aside, with a report that says it is empty
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vph/empty.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("the file is empty"), "{report}");
 
     // GIVEN a county folder carrying sign-ups (which come from the Secretary of State)
     let key = "incoming/19/signups/batch.csv";

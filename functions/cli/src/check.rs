@@ -226,7 +226,7 @@ fn check_vbm(
         report.rows += 1;
         let line = || record.position().map_or(0, |p| reader.get_ref().record_start(p).1);
         if record.len() != width {
-            let e = RowError { line: line(), field: "row".into(), reason: format!("expected {width} fields, found {}", record.len()) };
+            let e = RowError { line: line(), field: "row".into(), reason: wmb_core::formats::width_error(width, &record, line()) };
             reject(report, e)?;
             continue;
         }

@@ -206,11 +206,7 @@ impl<R: Read, T: RowFormat> Iterator for Rows<R, T> {
                     }
                     let expected = T::KIND.header().len();
                     if self.record.len() != expected {
-                        return Some(Err(RowError {
-                            line,
-                            field: "row".into(),
-                            reason: format!("expected {expected} fields, found {}", self.record.len()),
-                        }));
+                        return Some(Err(RowError { line, field: "row".into(), reason: width_error(expected, &self.record, line) }));
                     }
                     return Some(
                         T::parse(&self.record)
@@ -228,6 +224,30 @@ impl<R: Read, T: RowFormat> Iterator for Rows<R, T> {
                 }
             }
         }
+    }
+}
+
+/// Why a row with the wrong number of fields was refused. A quote that opens a field and is
+/// never closed takes the lines after it into that field, up to the next quote or the end of the
+/// file: the reason says which lines, so the county can close it and send the file again.
+pub fn width_error(expected: usize, record: &ByteRecord, line: u64) -> String {
+    let found = record.len();
+    // Line breaks inside fields (CR LF as one), but for one that ends a field: the file ended
+    // inside the quote.
+    let breaks: u64 = record
+        .iter()
+        .map(|f| {
+            let f = f.strip_suffix(b"\n").unwrap_or(f);
+            let f = f.strip_suffix(b"\r").unwrap_or(f);
+            memchr::memchr2_iter(b'\n', b'\r', f).filter(|&i| !(f[i] == b'\n' && i > 0 && f[i - 1] == b'\r')).count() as u64
+        })
+        .sum();
+    match breaks {
+        0 => format!("expected {expected} fields, found {found}"),
+        _ => format!(
+            "expected {expected} fields, found {found}: a quote opened on this line is not closed, so lines {line} to {} were read as this one row (close the quote and send the file again)",
+            line + breaks
+        ),
     }
 }
 
@@ -314,14 +334,12 @@ pub enum VoterStatus {
 }
 
 impl VoterStatus {
+    /// In any letter case, as status codes are (a spreadsheet may write `Active`).
     pub fn parse(b: &[u8]) -> Option<Self> {
-        Some(match trim(b) {
-            b"ACTIVE" => VoterStatus::Active,
-            b"INACTIVE" => VoterStatus::Inactive,
-            b"CANCELED" => VoterStatus::Canceled,
-            b"PENDING" => VoterStatus::Pending,
-            _ => return None,
-        })
+        let b = trim(b);
+        let names: [(&[u8], VoterStatus); 4] =
+            [(b"ACTIVE", VoterStatus::Active), (b"INACTIVE", VoterStatus::Inactive), (b"CANCELED", VoterStatus::Canceled), (b"PENDING", VoterStatus::Pending)];
+        names.into_iter().find(|(name, _)| b.eq_ignore_ascii_case(name)).map(|(_, status)| status)
     }
 }
 
@@ -434,8 +452,8 @@ impl RowFormat for Participation {
             })?,
             time: timestamp("participation_time", &r[4])?,
             active: match trim(&r[5]) {
-                b"Y" => true,
-                b"N" => false,
+                b"Y" | b"y" => true,
+                b"N" | b"n" => false,
                 _ => return Err(FieldError::new("active", "must be Y or N")),
             },
         })
@@ -459,103 +477,5 @@ impl RowFormat for SignupRequest {
             field(9, "notify_from")?,
             field(10, "notify_until")?,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vbm(text: &str) -> (Vec<Line<VbmStatus>>, Vec<RowError>) {
-        let mut ok = vec![];
-        let mut bad = vec![];
-        for r in read_rows::<_, VbmStatus>("vbm.csv", text.as_bytes()).unwrap() {
-            match r {
-                Ok(l) => ok.push(l),
-                Err(e) => bad.push(e),
-            }
-        }
-        (ok, bad)
-    }
-
-    const HEADER: &str = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n";
-
-    #[test]
-    fn a_spreadsheets_county_number_without_its_zero_and_codes_in_lower_case_are_read() {
-        let file = format!(
-            "{HEADER}CA1,1,2026-11-03-GEN,B1,issued,2026-10-06T09:15:00-07:00\n\
-             CA2,9,2026-11-03-GEN,B2,Nvs,2026-10-06T09:15:00-07:00\n\
-             CA3,0,2026-11-03-GEN,B3,INR,2026-10-06T09:15:00-07:00\n\
-             CA4,001,2026-11-03-GEN,B4,INR,2026-10-06T09:15:00-07:00\n"
-        );
-        let (ok, bad) = vbm(&file);
-        let got: Vec<_> = ok.iter().map(|l| (l.row.county.code(), l.row.status)).collect();
-        assert_eq!(got, [("01".to_string(), StatusCode::Issued), ("09".to_string(), StatusCode::Nvs)]);
-        assert_eq!(bad.iter().map(|e| (e.line, e.field.as_str())).collect::<Vec<_>>(), [(4, "county_code"), (5, "county_code")]);
-    }
-
-    #[test]
-    fn a_bad_row_is_reported_with_its_line_and_field_and_good_rows_survive() {
-        let file = format!(
-            "{HEADER}CA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-06T09:15:00-07:00\n\
-             CA2,99,2026-11-03-GEN,B2,ISSUED,2026-10-06T09:15:00-07:00\n\
-             CA3,19,2026-11-03-GEN,B3,LOST,2026-10-06T09:15:00-07:00\n\
-             CA4,19,2026-11-03-GEN,B4,INR,yesterday\n\
-             CA5,19,2026-11-03-GEN,B5\n\
-             \"CA6\",\"19\",2026-11-03-GEN,\"B6\",ACCEPTED,2026-10-30T10:00:00Z\n"
-        );
-        let (ok, bad) = vbm(&file);
-        assert_eq!(ok.iter().map(|l| (l.line, l.row.votecal_id.as_str())).collect::<Vec<_>>(), [(2, "CA1"), (7, "CA6")]);
-        let got: Vec<_> = bad.iter().map(|e| (e.line, e.field.as_str())).collect();
-        assert_eq!(got, [(3, "county_code"), (4, "status_code"), (5, "status_time"), (6, "row")]);
-        assert!(bad[1].reason.contains("LOST"));
-        assert_eq!(bad[3].reason, "expected 6 fields, found 4");
-    }
-
-    #[test]
-    fn a_wrong_header_is_a_whole_file_error_naming_the_expected_columns() {
-        let err = read_rows::<_, VbmStatus>("la/vbm.csv", "voter,county\nx,y\n".as_bytes()).err().unwrap();
-        let msg = err.to_string();
-        assert!(msg.starts_with("la/vbm.csv: line 1: the header is not a vbm file's header"), "{msg}");
-        assert!(msg.contains("votecal_id,county_code,election_id"), "{msg}");
-    }
-
-    #[test]
-    fn the_kind_is_known_from_the_header_even_with_a_byte_order_mark() {
-        let with_bom = format!("\u{feff}{HEADER}");
-        assert_eq!(detect_kind("f", with_bom.as_bytes()).unwrap(), FileKind::Vbm);
-        let voters = "votecal_id,county_code,first_name,last_name,date_of_birth,zip,status\n";
-        assert_eq!(detect_kind("f", voters.as_bytes()).unwrap(), FileKind::Voters);
-        assert!(detect_kind("f", "a,b\n".as_bytes()).is_err());
-    }
-
-    #[test]
-    fn voter_roll_errors_never_quote_personal_values() {
-        let file = "votecal_id,county_code,first_name,last_name,date_of_birth,zip,status\n\
-                    CA1,01,Maria,Lopez,1961-02-31,94601,ACTIVE\n\
-                    CA2,01,Maria,Lopez,1961-02-03,9460,ACTIVE\n\
-                    CA3,01,,Lopez,1961-02-03,94601,ACTIVE\n\
-                    CA4,01,Ana,Ruiz,1970-01-01,94601-1234,INACTIVE\n";
-        let rows: Vec<_> = read_rows::<_, VoterRecord>("voters.csv", file.as_bytes()).unwrap().collect();
-        let errs: Vec<_> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
-        assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["date_of_birth", "zip", "first_name"]);
-        for e in errs {
-            assert!(!e.reason.contains("1961") && !e.reason.contains("9460") && !e.reason.contains("Maria"));
-        }
-        let ana = rows[3].as_ref().unwrap();
-        assert_eq!((ana.row.zip.as_str(), ana.row.status), ("94601", VoterStatus::Inactive));
-    }
-
-    #[test]
-    fn participation_rows_read_method_and_active_flag() {
-        let file = "votecal_id,county_code,election_id,participation_method,participation_time,active\n\
-                    CA1,19,2026-11-03-GEN,VCR,2026-11-01T10:00:00-08:00,Y\n\
-                    CA2,19,2026-11-03-GEN,MAIL,2026-11-01T10:00:00-08:00,Y\n\
-                    CA3,19,2026-11-03-GEN,POLL,2026-11-03T10:00:00-08:00,yes\n";
-        let rows: Vec<_> = read_rows::<_, Participation>("vph.csv", file.as_bytes()).unwrap().collect();
-        let first = rows[0].as_ref().unwrap();
-        assert_eq!((first.row.method, first.row.active), (ParticipationMethod::VoteCenter, true));
-        assert_eq!(rows[1].as_ref().unwrap_err().field, "participation_method");
-        assert_eq!(rows[2].as_ref().unwrap_err().field, "active");
     }
 }

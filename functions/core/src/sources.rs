@@ -2,7 +2,7 @@
 //! and the rule that a county's file touches only that county's rows.
 
 use crate::county::CountyCode;
-use crate::formats::{FileKind, RowError};
+use crate::formats::{FileError, FileKind, RowError};
 
 /// Where a file comes from: `incoming/<source>/<kind>/<file>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,28 @@ pub fn accepts(key: &str, kind: FileKind) -> Result<Source, String> {
     Err(format!("a {kind} file: {who} takes {} files", names.join(", ")))
 }
 
+/// The kind of file a key's folder names (`incoming/<source>/<kind>/…`), if it names one.
+pub fn folder_kind(key: &str) -> Option<FileKind> {
+    let mut parts = key.strip_prefix("incoming/")?.split('/');
+    parts.next()?;
+    let kind = parts.next()?;
+    parts.next()?;
+    FileKind::parse(kind)
+}
+
+/// The kind of a file that came in under `key`, from its first bytes. A header that is no
+/// kind's, in a folder that names a kind (a column added, missing or renamed), is reported as
+/// that kind's wrong header, naming the columns expected.
+pub fn detect_kind_under(key: &str, head: &[u8]) -> Result<FileKind, FileError> {
+    match crate::formats::detect_kind(key, head) {
+        Err(FileError::UnknownKind { .. }) if folder_kind(key).is_some() => {
+            let kind = folder_kind(key).expect("named");
+            Err(FileError::Header { file: key.to_string(), kind: kind.to_string(), expected: kind.header().join(",") })
+        }
+        other => other,
+    }
+}
+
 /// A row of another county in a county's file: rejected, with the reason.
 pub fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) -> Option<RowError> {
     match scope {
@@ -83,6 +105,16 @@ pub fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_with_a_column_too_many_in_a_kinds_folder_names_the_columns_expected() {
+        let head = b"votecal_id,county_code,election_id,ballot_id,status_code,status_time,notes\nCA1,19,E,B1,INR,2026-10-06T09:15:00-07:00,x\n";
+        let msg = detect_kind_under("incoming/19/vbm/f.csv", head).unwrap_err().to_string();
+        assert!(msg.contains("not a vbm file's header") && msg.contains("votecal_id,county_code,election_id,ballot_id,status_code,status_time"), "{msg}");
+        assert!(matches!(detect_kind_under("incoming/19/other/f.csv", head), Err(FileError::UnknownKind { .. })), "a folder that names no kind");
+        let right = b"votecal_id,county_code,election_id,ballot_id,status_code,status_time\n";
+        assert_eq!(detect_kind_under("incoming/19/vbm/f.csv", right).unwrap(), FileKind::Vbm);
+    }
 
     #[test]
     fn each_source_sends_only_its_kinds_of_file() {

@@ -364,8 +364,9 @@ pub enum ParticipationMethod {
 }
 
 impl ParticipationMethod {
+    /// In any letter case (a spreadsheet may write `vcr`).
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
+        match text.to_ascii_uppercase().as_str() {
             "POLL" => Some(Self::Poll),
             "VCR" => Some(Self::VoteCenter),
             "VBM" => Some(Self::Mail),

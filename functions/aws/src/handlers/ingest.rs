@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use wmb_core::parts::Part;
-use wmb_core::formats::{detect_kind, read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
+use wmb_core::formats::{read_rows, FileKind, Line, Participation, RowError, RowFormat, VbmStatus, VoterRecord};
 use wmb_core::pipeline::{ScanOutcome, Tally};
 use wmb_core::signup::SignupRequest;
 use wmb_core::sources::{accepts, out_of_scope};
@@ -131,6 +131,20 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
     Ok(serde_json::to_value(outcomes)?)
 }
 
+/// Why an empty file is set aside.
+const EMPTY_FILE: &str = "the file is empty: send it again with its header and rows";
+
+/// The range of the object, or None when S3 says the object has no such range (it is empty).
+async fn get_object_or_empty(app: &App, job: &FileJob, range: &str) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, BoxError> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let result = app.s3.get_object().bucket(&job.bucket).key(&job.key).set_version_id(job.version_id.clone()).range(range).send().await;
+    match result {
+        Ok(got) => Ok(Some(got)),
+        Err(e) if e.code() == Some("InvalidRange") || e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => Ok(None),
+        Err(e) => Err(format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into()),
+    }
+}
+
 pub(super) async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
     app.s3
         .get_object()
@@ -152,10 +166,17 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let kind = match job.kind {
         Some(k) => k,
         None => {
-            let got = get_object(app, &job, Some("bytes=0-4095")).await?;
+            // (S3 refuses a range of an empty object: 416, InvalidRange.)
+            let got = match get_object_or_empty(app, &job, "bytes=0-4095").await? {
+                Some(got) => got,
+                None => return set_aside(app, &job, EMPTY_FILE).await,
+            };
             let total = got.content_range.as_deref().and_then(|r| r.rsplit('/').next()).and_then(|t| t.parse::<u64>().ok());
             let head = got.body.collect().await?.into_bytes();
-            let kind = match detect_kind(&job.key, &head[..]) {
+            if head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head).trim_ascii().is_empty() {
+                return set_aside(app, &job, EMPTY_FILE).await;
+            }
+            let kind = match wmb_core::sources::detect_kind_under(&job.key, &head[..]) {
                 Ok(k) => k,
                 Err(e) => return set_aside(app, &job, &e.to_string()).await,
             };
