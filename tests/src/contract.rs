@@ -128,7 +128,8 @@ where
     let now = t("2026-10-21T15:00:00Z");
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::Claimed);
     assert_eq!(store.claim("k1", now).await.unwrap(), Claim::InProgress);
-    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now, counted: None, indexed: true }).await.unwrap();
+    let tag = wmb_core::daily::MessageTag { county: wmb_core::CountyCode::parse("19").unwrap(), kind: wmb_core::status::MessageKind::ContactCounty, channel: wmb_core::status::Channel::Sms };
+    store.complete("k1", &DeliveryOutcome::Sent { provider_id: "p".into(), at: now, counted: Some(tag), indexed: true }).await.unwrap();
     assert_eq!(store.claim("k1", now + Duration::days(1)).await.unwrap(), Claim::Done);
     assert_eq!(store.claim("k2", now).await.unwrap(), Claim::Claimed);
     store.release("k2").await.unwrap();
@@ -155,9 +156,9 @@ where
     // A receipt is recorded once, and only against a send the ledger holds under that id.
     use wmb_core::ports::Recorded;
     let delivered = wmb_core::receipts::Delivery::Delivered { at: now };
-    assert_eq!(store.record_delivery("k1", "p", &delivered).await.unwrap(), Recorded::New);
+    assert_eq!(store.record_delivery("k1", "p", &delivered).await.unwrap(), Recorded::New(Some(tag)), "with what the county counted it as");
     assert_eq!(store.record_delivery("k1", "p", &delivered).await.unwrap(), Recorded::Again);
-    assert_eq!(store.record_delivery("k4", "p4", &delivered).await.unwrap(), Recorded::New, "found by its key, not indexed");
+    assert_eq!(store.record_delivery("k4", "p4", &delivered).await.unwrap(), Recorded::New(None), "found by its key, not indexed");
     assert_eq!(store.record_delivery("k4", "p", &delivered).await.unwrap(), Recorded::Unknown, "another send's id");
     assert_eq!(store.record_delivery("never-sent", "p", &delivered).await.unwrap(), Recorded::Unknown);
     assert_eq!(store.record_delivery("k2", "p", &delivered).await.unwrap(), Recorded::Unknown, "claimed, never sent");

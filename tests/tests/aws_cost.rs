@@ -163,6 +163,13 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
     let sub = world.app.store.subscription("CA000000101").await.unwrap().unwrap();
     assert_eq!((sub.address(Channel::Email), sub.address(Channel::Sms)), (None, None));
     assert!(sub.address(Channel::Voice).is_some());
+    // AND the carrier's opt-out is remembered on the phone, as a STOP is (a signups file naming
+    // it again after her number is erased does not restart texts); the bounce is not
+    use wmb_core::ports::ContactIndex;
+    let keys = wmb_core::access::SigningKey::new(wmb_core::access::LOCAL_SIGNING_KEY).unwrap();
+    let contact = |c, a: &str| wmb_core::access::contact_name(&keys, c, a);
+    assert!(world.app.store.contact(&contact(Channel::Sms, "+15105550101")).await.unwrap().stopped);
+    assert!(!world.app.store.contact(&contact(Channel::Email, "emily.chen@example.com")).await.unwrap().stopped);
     // AND her next news (Received, 21 Oct) goes by voice only
     let before = sent_by_aws(&world);
     world.arrive("vbm", "vbm-2026-10-20.csv", at("2026-10-20T23:45:00-07:00")).await;
@@ -179,7 +186,7 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
     // channels once each, though SNS delivered the bounce twice
     let day = "01/daily/2026-10-06.csv".to_string();
     let summary = world.daily_summaries([&day]).await.remove(&day).unwrap();
-    for row in ["delivery_failures,,email,1", "delivery_failures,,sms,1", "suspended,,email,1", "suspended,,sms,1"] {
+    for row in ["delivery_failures,outbound,email,1", "delivery_failures,outbound,sms,1", "suspended,,email,1", "suspended,,sms,1"] {
         assert!(summary.contains(&format!("2026-10-06,01,{row}\n")), "{row} in {summary}");
     }
 }

@@ -374,10 +374,15 @@ impl wmb_core::ports::ReceiptLedger for DynamoStore {
             .expression_attribute_names("#p", "provider_id")
             .expression_attribute_values(":p", s(provider_id))
             .expression_attribute_values(":r", value)
+            // The record as it was (no extra capacity): what the county's summary counts it as.
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
         match update {
-            Ok(_) => Ok(Recorded::New),
+            Ok(out) => {
+                let old: Option<LedgerItem> = out.attributes.map(serde_dynamo::from_item).transpose().map_err(unavailable)?;
+                Ok(Recorded::New(old.and_then(|i| i.outcome).and_then(|o| o.tag())))
+            }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 // The same receipt again, or no such send (rare: one read to tell them apart).
                 Ok(match self.ledger_item(key).await? {

@@ -73,14 +73,12 @@ impl wmb_core::ports::ReceiptLedger for SqliteStore {
     async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &wmb_core::receipts::Delivery) -> Result<Recorded, StoreError> {
         let outcome: Option<Option<String>> = self.with(|c| c.prepare_cached("SELECT outcome FROM ledger WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional())?;
         let sent = match outcome.flatten() {
-            Some(line) => read_outcome(&line)?.sent_as(provider_id),
-            None => false,
+            Some(line) => Some(read_outcome(&line)?).filter(|o| o.sent_as(provider_id)),
+            None => None,
         };
-        if !sent {
-            return Ok(Recorded::Unknown);
-        }
+        let Some(sent) = sent else { return Ok(Recorded::Unknown) };
         let json = to_json(delivery)?;
         let changed = self.with(|c| c.prepare_cached("INSERT INTO deliveries (key, record) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET record = excluded.record WHERE record <> excluded.record")?.execute(params![key, json]))?;
-        Ok(if changed > 0 { Recorded::New } else { Recorded::Again })
+        Ok(if changed > 0 { Recorded::New(sent.tag()) } else { Recorded::Again })
     }
 }

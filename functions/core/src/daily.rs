@@ -1,6 +1,6 @@
 //! A county's daily summary: what happened for its voters on one Pacific day — sign-ups,
 //! changes of choices, stops, messages sent and failed by message and channel, deliveries that
-//! failed afterwards — as counts. Nothing in it names a voter or repeats a contact.
+//! failed afterwards by message and channel — as counts. Nothing in it names a voter or repeats a contact.
 //!
 //! The pipeline counts into [`CountyDays`] (part of the invocation's tally); the local pipeline
 //! writes the CSVs at the end of `simulate`, the Lambdas add their counts to one item per county
@@ -33,7 +33,7 @@ pub enum Counted {
     /// The provider refused the message for good, or it was given up after its retries.
     SendFailed(MessageKind, Channel),
     /// Sent, and then reported undelivered by the provider.
-    DeliveryFailed(Channel),
+    DeliveryFailed(MessageKind, Channel),
 }
 
 /// What the ledger keeps with a message's outcome so its county's summary can count it.
@@ -59,7 +59,7 @@ impl Counted {
             Counted::Suspended(c) => ("suspended", None, Some(c)),
             Counted::Sent(k, c) => ("messages_sent", Some(k), Some(c)),
             Counted::SendFailed(k, c) => ("send_failures", Some(k), Some(c)),
-            Counted::DeliveryFailed(c) => ("delivery_failures", None, Some(c)),
+            Counted::DeliveryFailed(k, c) => ("delivery_failures", Some(k), Some(c)),
         };
         format!("{measure}/{}/{}", kind.map_or("", MessageKind::key), channel.map_or("", Channel::as_str))
     }
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn only_our_counter_names_are_read_back() {
-        for c in [Counted::SignedUp, Counted::Suspended(Channel::Email), Counted::SendFailed(MessageKind::CureReminder, Channel::Voice), Counted::DeliveryFailed(Channel::Sms)] {
+        for c in [Counted::SignedUp, Counted::Suspended(Channel::Email), Counted::SendFailed(MessageKind::CureReminder, Channel::Voice), Counted::DeliveryFailed(MessageKind::ContactCounty, Channel::Sms)] {
             assert!(is_counter_name(&c.name()), "{}", c.name());
         }
         for other in ["key", "expires_at", "messages_sent/outbound/fax", "messages_sent/nonsense/sms", "a/b/c/d", "signups//x"] {

@@ -409,8 +409,14 @@ impl VbmStatus {
 fn status_code(b: &[u8]) -> Result<StatusCode, FieldError> {
     let b = trim(b);
     // Counties type codes in any letter case: "nvs" is NVS.
-    StatusCode::parse_bytes(&b.to_ascii_uppercase()).ok_or_else(|| {
-        FieldError::new("status_code", format!("'{}' is not a VBM ballot status code", String::from_utf8_lossy(b)))
+    let upper = b.to_ascii_uppercase();
+    StatusCode::parse_bytes(&upper).ok_or_else(|| {
+        let hint = match upper.as_slice() {
+            b"REISSUED" => ": send the new ballot's ISSUED row (with its own ballot_id); a second ballot is told as a re-issue",
+            b"POLL" | b"VCR" => ": an in-person vote goes in a vph file (participation_method)",
+            _ => "",
+        };
+        FieldError::new("status_code", format!("'{}' is not a VBM ballot status code{hint}", String::from_utf8_lossy(b)))
     })
 }
 

@@ -185,12 +185,11 @@ impl ReceiptLedger for MemoryStore {
     }
     async fn record_delivery(&self, key: &str, provider_id: &str, delivery: &crate::receipts::Delivery) -> Result<Recorded, StoreError> {
         Ok(self.with(|s| {
-            if !s.ledger.get(key).and_then(|(_, o)| o.as_ref()).is_some_and(|o| o.sent_as(provider_id)) {
-                Recorded::Unknown
-            } else if s.deliveries.insert(key.to_string(), delivery.clone()).as_ref() == Some(delivery) {
+            let Some(outcome) = s.ledger.get(key).and_then(|(_, o)| o.clone()).filter(|o| o.sent_as(provider_id)) else { return Recorded::Unknown };
+            if s.deliveries.insert(key.to_string(), delivery.clone()).as_ref() == Some(delivery) {
                 Recorded::Again
             } else {
-                Recorded::New
+                Recorded::New(outcome.tag())
             }
         }))
     }

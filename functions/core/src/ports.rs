@@ -90,6 +90,13 @@ pub enum DeliveryOutcome {
 }
 
 impl DeliveryOutcome {
+    /// What a county's daily summary counts the message as, if anything.
+    pub fn tag(&self) -> Option<crate::daily::MessageTag> {
+        match self {
+            DeliveryOutcome::Sent { counted, .. } | DeliveryOutcome::Failed { counted, .. } => *counted,
+        }
+    }
+
     /// True when this is a send the provider knows by this id.
     pub fn sent_as(&self, id: &str) -> bool {
         matches!(self, DeliveryOutcome::Sent { provider_id, .. } if provider_id == id)
@@ -143,8 +150,8 @@ pub trait ReceiptLedger: Sync {
 /// What recording a delivery receipt found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
-    /// Recorded now.
-    New,
+    /// Recorded now; with what its county's daily summary counts the message as, if anything.
+    New(Option<crate::daily::MessageTag>),
     /// The ledger said so already (the same receipt again).
     Again,
     /// No message was sent under that key and provider id.

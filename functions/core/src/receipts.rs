@@ -133,14 +133,11 @@ where
             };
             let recorded = self.store.record_delivery(&key, &r.provider_id, &delivery).await?;
             result.recorded = recorded != Recorded::Unknown;
-            let first = recorded == Recorded::New;
-            // A failure is counted for the voter's county (the ledger key names the voter second;
-            // a code or a reply to a text names none and is not counted). The same receipt
-            // again is recorded again but counted once.
-            if let (true, Some(_), Some(voter)) = (first, r.outcome.failure(), key.split('#').nth(1)) {
-                if let Some(sub) = self.store.subscription(voter).await? {
-                    tally.county_days.count(r.at, sub.county, Counted::DeliveryFailed(r.channel));
-                }
+            // A failure is counted for the county and message the ledger counted the send as (a
+            // code or a reply to a text is not counted): a county can tell its failed cure
+            // notices from the rest. The same receipt again is recorded again but counted once.
+            if let (Recorded::New(Some(tag)), Some(_)) = (recorded, r.outcome.failure()) {
+                tally.county_days.count(r.at, tag.county, Counted::DeliveryFailed(tag.kind, r.channel));
             }
         }
         if r.outcome.stops() {
@@ -247,7 +244,7 @@ mod tests {
             assert_eq!(p.record_receipt(&bounce, &mut counted).await.unwrap().stopped, 0, "the same receipt again changes nothing");
             // AND the county's day counts the failed delivery and the suspended channel once
             let day = counted.county_days.of(crate::time::pacific_date(now), county);
-            assert_eq!((day.get("delivery_failures//email"), day.get("suspended//email"), day.len()), (Some(&1), Some(&1), 2), "{day:?}");
+            assert_eq!((day.get("delivery_failures/outbound/email"), day.get("suspended//email"), day.len()), (Some(&1), Some(&1), 2), "{day:?}");
 
             // THEN the ledger says how each ended, the email channel is stopped, the text goes on
             assert_eq!(store.delivery(&sms_key), Some(Delivery::Delivered { at: now }));

@@ -142,3 +142,11 @@ fn rows_after_blank_lines_and_in_files_ended_by_cr_alone_are_reported_at_their_o
         assert_eq!(bad.iter().map(|e| e.line).collect::<Vec<_>>(), [2 + gap, 3 + 2 * gap], "{end:?} {blank:?}");
     }
 }
+
+#[test]
+fn a_code_of_another_kind_of_row_says_where_it_belongs() {
+    let file = format!("{HEADER}CA1,19,2026-11-03-GEN,B1,Reissued,2026-10-06T09:15:00-07:00\nCA2,19,2026-11-03-GEN,B2,VCR,2026-11-03T09:15:00-08:00\n");
+    let (_, bad) = vbm(&file);
+    assert!(bad[0].reason.contains("send the new ballot's ISSUED row"), "{}", bad[0].reason);
+    assert!(bad[1].reason.contains("goes in a vph file"), "{}", bad[1].reason);
+}
