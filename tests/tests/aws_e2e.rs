@@ -202,6 +202,8 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     // THEN the whole file is set aside: a county cannot sign voters up
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("a county's folder takes vbm, vph, imb files"), "{report}");
+    // AND the operators' metrics count the three files set aside
+    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesSetAside", &[]), 3.0);
 }
 
 
@@ -430,6 +432,8 @@ async fn a_large_file_is_read_in_parallel_parts_each_row_once_and_each_rejected_
     let expected: Vec<String> = whole.lines().filter(|l| l.starts_with("vbm-2026-10-06.csv,")).map(|l| l.split(',').skip(1).take(2).collect::<Vec<_>>().join(",")).collect();
     let found: Vec<String> = reports.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",")).collect();
     assert_eq!(found, expected, "the rejected rows, at the lines the whole file has them");
+    // AND the operators' metrics count one file, not one a part
+    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesIngested", &[("Kind", "vbm")]), 1.0, "{queued} parts");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -285,7 +285,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         key: job.key.clone(),
         kind: Some(kind),
         accepted: accepted.into_inner(),
-        rejected: errors.len() as u64,
+        // (Rows: a file-level error, such as reading that stopped, is reported but is no row.)
+        rejected: errors.iter().filter(|e| e.field != "file").count() as u64,
         kept: kept.len() as u64,
         complete,
         report: report.clone(),
@@ -298,7 +299,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         app.now().timestamp_millis(),
         &[("Kind", kind.as_str())],
         &[&["Kind"], &[]],
-        &[("FilesIngested", count(complete.into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
+        // A file read in parts counts once, when its first part is done.
+        &[("FilesIngested", count((complete && job.part.is_none_or(|p| p.index == 0)).into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
     );
     app.queues.flush().await?;
     app.events.flush().await;
@@ -488,6 +490,7 @@ async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome
         .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
     app.events.publish("FileIngested", &FileIngested { file: &log_name(&job.key), kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &log_name(&report), complete: false });
     app.events.flush().await;
+    app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("FilesSetAside", count(1))]);
     tracing::warn!(file = %log_name(&job.key), "file set aside: it cannot be read");
     Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
 }
