@@ -133,12 +133,13 @@ fn nobody_but_the_deployer_writes_config() {
 
 #[test]
 fn a_flood_on_the_public_api_cannot_take_the_concurrency_the_senders_need() {
-    // The sign-up function's instances are reserved and capped (SignupConcurrency, 50 by default;
-    // 0 leaves it unreserved for accounts with a small limit).
+    // The sign-up function's instances are reserved and capped (SignupConcurrency, 100 by default,
+    // as a sign-up waits out the answer floor; 0 leaves it unreserved for accounts with a small
+    // limit).
     let t = template();
     let reserved = text(&t["Resources"]["SignupFunction"]["Properties"]["ReservedConcurrentExecutions"]);
     assert!(reserved.contains("ReserveSignupConcurrency") && reserved.contains("SignupConcurrency"), "{reserved}");
-    assert_eq!(text(&t["Parameters"]["SignupConcurrency"]["Default"]).trim(), "50");
+    assert_eq!(text(&t["Parameters"]["SignupConcurrency"]["Default"]).trim(), "100");
     assert!(text(&t["Conditions"]["ReserveSignupConcurrency"]).contains("SignupConcurrency"));
 }
 

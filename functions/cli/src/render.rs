@@ -45,6 +45,7 @@ pub fn render(catalog: &Catalog, p: &Preview) -> Result<String> {
         code: p.code.or_else(|| default_code(p.kind)),
         status_time: p.status_time,
         settle_until: None,
+        earlier: 0,
     });
     let t = catalog.language(p.lang);
     let hours = Default::default();

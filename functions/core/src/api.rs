@@ -185,7 +185,7 @@ fn identity_of(first: &str, last: &str, dob: &str, zip: &str, votecal: &str, lan
 /// up, stop, see the ballot). Codes go out to a signed-up voter's contacts before the answer; a
 /// quicker answer for a voter who never signed up would tell a stranger which is which. The
 /// carrier waits out the rest (on AWS, setting `ANSWER_FLOOR_MS`).
-pub const ANSWER_FLOOR_MS: u64 = 1500;
+pub const ANSWER_FLOOR_MS: u64 = 1000;
 
 /// Whether a request names a voter by name, birth date and ZIP, so that its answer must take no
 /// less than the floor: `POST /signup`, `/optout` and `/ballot`. (Entering a code names a change

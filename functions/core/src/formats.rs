@@ -245,7 +245,7 @@ pub fn width_error(expected: usize, record: &ByteRecord, line: u64) -> String {
     match breaks {
         0 => format!("expected {expected} fields, found {found}"),
         _ => format!(
-            "expected {expected} fields, found {found}: a quote opened on this line is not closed, so lines {line} to {} were read as this one row (close the quote and send the file again)",
+            "expected {expected} fields, found {found}, over lines {line} to {}: a quote opened on this line may not be closed, and took the lines after it into this row (close it and send the file again)",
             line + breaks
         ),
     }

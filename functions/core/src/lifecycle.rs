@@ -37,6 +37,14 @@ pub struct MilestoneDecision {
     pub status_time: DateTime<Utc>,
     /// Not to be sent before this time; it is checked again then (see [`SETTLE_HOURS`]).
     pub settle_until: Option<DateTime<Utc>>,
+    /// How many Contact County decisions this ballot had before this one (each a new reason to
+    /// contact the county): it keys the message, so each is sent once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub earlier: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Everything known about one voter's ballots in one election.
@@ -145,8 +153,9 @@ impl BallotJourney {
             BallotFact::Status { ballot_id, code, at } => {
                 if let Some(prev) = self.ballots.get(&ballot_id) {
                     // Older news, or the same again: nothing. At the same time, the status
-                    // further along wins (see `StatusCode::same_time_rank`).
-                    if prev.at > at || (prev.at == at && code.same_time_rank() <= prev.status.same_time_rank()) {
+                    // further along wins (see `StatusCode::same_time_rank`); of two as far along
+                    // (NVS and NMS on one date), the one that came last.
+                    if prev.at > at || (prev.at == at && (code == prev.status || code.same_time_rank() < prev.status.same_time_rank())) {
                         return vec![];
                     }
                 }
@@ -222,7 +231,11 @@ impl BallotJourney {
         if (self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id) {
             return vec![];
         }
-        let decision = MilestoneDecision { ballot_id: Some(ballot_id), milestone, code, status_time: at, settle_until };
+        let earlier = match milestone {
+            Milestone::ContactCounty => self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == milestone).count() as u32,
+            _ => 0,
+        };
+        let decision = MilestoneDecision { ballot_id: Some(ballot_id), milestone, code, status_time: at, settle_until, earlier };
         self.milestones.push(decision.clone());
         vec![decision]
     }
@@ -238,7 +251,7 @@ impl BallotJourney {
             return vec![];
         }
         let decision =
-            MilestoneDecision { ballot_id: None, milestone: Milestone::InPerson, code: None, status_time: at, settle_until: None };
+            MilestoneDecision { ballot_id: None, milestone: Milestone::InPerson, code: None, status_time: at, settle_until: None, earlier: 0 };
         self.milestones.push(decision.clone());
         vec![decision]
     }
@@ -316,6 +329,14 @@ mod tests {
 
     #[test]
     fn a_county_that_keeps_only_dates_still_tells_a_cured_ballot_accepted_whatever_the_row_order() {
+        // Two reasons on one date: the one that came last is the ballot's, and both are told
+        for order in [["NVS", "NMS"], ["NMS", "NVS"]] {
+            let mut j = journey();
+            status(&mut j, "B1", "ISSUED", "2026-10-06T00:00:00-07:00");
+            let told: Vec<Vec<Milestone>> = order.iter().map(|code| status(&mut j, "B1", code, "2026-11-06T00:00:00-08:00")).collect();
+            assert_eq!(told, [[Milestone::ContactCounty], [Milestone::ContactCounty]], "{order:?}");
+            assert_eq!(j.ballots["B1"].status.as_str(), order[1]);
+        }
         // NVS and, once cured, ACCEPTED, both dated midnight; INR and ACCEPTED in one file.
         for order in [["NVS", "ACCEPTED"], ["ACCEPTED", "NVS"]] {
             let mut j = journey();
@@ -345,9 +366,13 @@ mod tests {
         assert_eq!((nms[0].milestone, nms[0].code), (Milestone::ContactCounty, Some(StatusCode::Nms)));
         assert!(!j.still_current(&nvs[0]));
         let key = |d: &MilestoneDecision| crate::notify::milestone_key("E", "CA1", d, crate::status::Channel::Sms);
+        assert_eq!(key(&nvs[0]), "E#CA1#B1#contact_county#sms", "the first reason's key is the milestone's");
         assert_ne!(key(&nvs[0]), key(&nms[0]), "each reason its own message");
-        // The same reason again, later, is no news; nor is any after the outcome
+        // The same reason again, later, is no news; the first reason back again is
         assert!(status(&mut j, "B1", "NMS", "2026-11-13T09:00:00-08:00").is_empty());
+        let back = j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Nvs, at: t("2026-11-14T09:00:00-08:00") });
+        assert!(![key(&nvs[0]), key(&nms[0])].contains(&key(&back[0])), "a third message, not the first's key again");
+        // Nor is any after the outcome
         assert_eq!(status(&mut j, "B1", "ACCEPTED", "2026-11-20T09:00:00-08:00"), [Milestone::Accepted]);
         assert!(status(&mut j, "B1", "NID", "2026-11-21T09:00:00-08:00").is_empty());
     }

@@ -58,15 +58,16 @@ impl Notification {
     }
 }
 
-/// The key that makes a milestone message at-most-once per (election, ballot, milestone, channel),
-/// and a Contact County message per reason.
+/// The key that makes a milestone message at-most-once per (election, ballot, milestone, channel);
+/// a ballot's later Contact County decisions (a new reason each) are numbered after the first,
+/// whose key is the milestone's own.
 pub fn milestone_key(election_id: &str, votecal_id: &str, decision: &MilestoneDecision, channel: Channel) -> String {
     let kind = MessageKind::from(decision.milestone).key();
-    let reason = match decision.code {
-        Some(code) if decision.milestone == crate::status::Milestone::ContactCounty => format!(".{code}"),
-        _ => String::new(),
+    let again = match decision.earlier {
+        0 => String::new(),
+        n => format!("-r{n}"),
     };
-    format!("{election_id}#{votecal_id}#{}#{kind}{reason}#{channel}", decision.ballot_id.as_deref().unwrap_or("-"))
+    format!("{election_id}#{votecal_id}#{}#{kind}{again}#{channel}", decision.ballot_id.as_deref().unwrap_or("-"))
 }
 
 /// The key of a sign-up confirmation: one per sign-up (a repeated request with the same choices

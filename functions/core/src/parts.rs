@@ -31,7 +31,8 @@ pub struct Part {
 impl Part {
     /// What to add to a line number seen reading header + part to get the file's line number.
     pub fn line_offset(&self) -> u64 {
-        self.first_line - self.data_line
+        // (Saturating: a record whose start the reader could not place, see LineEndings.)
+        self.first_line.saturating_sub(self.data_line)
     }
 }
 

@@ -267,11 +267,13 @@ mod tests {
         use crate::notify::milestone_key;
         use crate::reminders::{reminder_key, Reminder};
         let at = t("2026-10-06T12:00:00-07:00");
-        let decision = |milestone, ballot: &str| crate::lifecycle::MilestoneDecision { milestone, ballot_id: Some(ballot.into()), code: None, status_time: at, settle_until: None };
+        let decision = |milestone, ballot: &str| crate::lifecycle::MilestoneDecision { milestone, ballot_id: Some(ballot.into()), code: None, status_time: at, settle_until: None, earlier: 0 };
         let nms = decision(crate::status::Milestone::ContactCounty, "19-000101-1");
         let keys = [
             milestone_key("2026-11-03-GEN", "CA000000101", &decision(crate::status::Milestone::Outbound, "01-000101-1"), Channel::Email),
             milestone_key("2026-11-03-GEN", "CA000000101", &decision(crate::status::Milestone::NotAccepted, "01-000101-1"), Channel::Email),
+            // (a ballot's second reason to contact the county)
+            milestone_key("2026-11-03-GEN", "CA000000101", &crate::lifecycle::MilestoneDecision { code: Some(crate::status::StatusCode::Nms), earlier: 1, ..nms.clone() }, Channel::Email),
             reminder_key("2027_SPECIAL", "CA1", &nms, &Reminder { kind: MessageKind::CureReminder, due: at, days_before: 3 }, Channel::Email),
             "signup#CA1#1790000000#email".to_string(),
             // (a code's key: a change id in URL-safe base64, '-' and '_', and the contact's place)
@@ -282,7 +284,7 @@ mod tests {
             assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{tag}");
             assert_eq!(key_from_tag(&tag).as_deref(), Some(key.as_str()));
         }
-        assert!(keys[2].contains("cure_reminder") && keys[2].starts_with("2027_SPECIAL#"), "{}", keys[2]);
+        assert!(keys[3].contains("cure_reminder") && keys[3].starts_with("2027_SPECIAL#"), "{}", keys[3]);
         assert_eq!(key_tag("E 1#CA1"), None, "a space cannot be a tag's");
         assert_eq!(key_tag(""), None);
         assert_eq!(key_tag(&"x".repeat(257)), None);

@@ -476,7 +476,7 @@ mod tests {
         let e = Election::from_toml("e", ELECTION).unwrap();
         let j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
         let at = t("2026-10-06T09:00:00-07:00");
-        let decision = |ballot: &str, milestone| MilestoneDecision { ballot_id: Some(ballot.into()), milestone, code: None, status_time: at, settle_until: None };
+        let decision = |ballot: &str, milestone| MilestoneDecision { ballot_id: Some(ballot.into()), milestone, code: None, status_time: at, settle_until: None, earlier: 0 };
         let (scan, reissue) = (decision(UNKNOWN_BALLOT, Milestone::Outbound), decision("B2", Milestone::Reissued));
         let key = |d: &MilestoneDecision| planned(&e, &j, d, at).iter().map(|r| reminder_key("E", "CA1", d, r, Channel::Sms)).collect::<Vec<_>>();
         assert_eq!(key(&scan), key(&reissue));

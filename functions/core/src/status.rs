@@ -146,17 +146,17 @@ impl StatusCode {
 
     /// Which of two statuses of one ballot given the same time is the later: the one further
     /// along the journey, and at the end an outcome over a request to contact the county (a cure
-    /// ends in ACCEPTED), ACCEPTED over the others; then the code, so that the order rows arrive
-    /// in never decides. A county whose system keeps only dates sends NVS and, once cured,
-    /// ACCEPTED, both at midnight.
-    pub fn same_time_rank(self) -> (u8, u8, &'static str) {
+    /// ends in ACCEPTED), ACCEPTED over the others. A county whose system keeps only dates sends
+    /// NVS and, once cured, ACCEPTED, both at midnight. (Two as far along, NVS and NMS, are in
+    /// the order they came.)
+    pub fn same_time_rank(self) -> (u8, u8) {
         let outcome = match self.milestone() {
             Milestone::ContactCounty => 0,
             Milestone::NotAccepted => 1,
             Milestone::Accepted => 2,
             _ => 0,
         };
-        (self.milestone().stage(), outcome, self.as_str())
+        (self.milestone().stage(), outcome)
     }
 
     /// Whether the message for this code carries a reason phrase (Not Accepted, Contact County).

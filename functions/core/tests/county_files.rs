@@ -125,7 +125,7 @@ fn a_quote_left_open_is_reported_with_the_lines_it_took_and_rows_after_its_close
     let (ok, bad) = vbm(&file);
     assert_eq!(ok.iter().map(|l| l.line).collect::<Vec<_>>(), [2, 6]);
     assert_eq!(bad.iter().map(|e| (e.line, e.field.as_str())).collect::<Vec<_>>(), [(3, "row")]);
-    assert!(bad[0].reason.contains("a quote opened on this line is not closed, so lines 3 to 5 were read as this one row"), "{}", bad[0].reason);
+    assert!(bad[0].reason.contains("over lines 3 to 5: a quote opened on this line may not be closed"), "{}", bad[0].reason);
     // Left open to the end of a Windows file: the lines to its end
     let open_to_the_end = format!("{HEADER}CA1,19,2026-11-03-GEN,\"B1,ISSUED,2026-10-06T09:15:00-07:00\r\nCA2,19,E,B2,INR,x\r\nCA3,19,E,B3,INR,x\r\n").replace('\n', "\r\n").replace("\r\r\n", "\r\n");
     let (_, bad) = vbm(&open_to_the_end);
