@@ -202,8 +202,19 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     // THEN the whole file is set aside: a county cannot sign voters up
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("a county's folder takes vbm, vph, imb files"), "{report}");
-    // AND the operators' metrics count the three files set aside
-    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesSetAside", &[]), 3.0);
+    // GIVEN a large file (read in parts) with a quote left open on its third line
+    let key = "incoming/19/vbm/open-quote.csv";
+    let mut body = String::from("votecal_id,county_code,election_id,ballot_id,status_code,status_time\nCA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-05T09:00:00-07:00\nCA2,19,2026-11-03-GEN,\"B2,ISSUED,2026-10-05T09:00:00-07:00\n");
+    while body.len() < 3 << 20 {
+        body.push_str("CA3,19,2026-11-03-GEN,B3,ISSUED,2026-10-05T09:00:00-07:00\n");
+    }
+    world.s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
+    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 3 << 20), Context::default())).await.unwrap();
+    // THEN it is set aside at once, its report naming the line, not read as one row of 3 MB
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/open-quote.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("line 3: a row runs on for more than 1 MiB"), "{report}");
+    // AND the operators' metrics count the four files set aside
+    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesSetAside", &[]), 4.0);
 }
 
 

@@ -43,14 +43,15 @@ impl<R> LineEndings<R> {
 
     /// Where a record the CSV reader placed at `pos` starts: (byte, line).
     pub fn record_start(&self, pos: &csv::Position) -> (u64, u64) {
-        let at = pos.byte();
-        if at >= self.forgotten_below {
-            let i = self.starts.partition_point(|(b, _)| *b < at);
-            if let Some(&start) = self.starts.get(i) {
-                return start;
-            }
+        self.start_at(pos.byte()).unwrap_or((pos.byte(), pos.line()))
+    }
+
+    /// The first line that is not empty starting at or after `byte`, read so far: (byte, line).
+    pub fn start_at(&self, byte: u64) -> Option<(u64, u64)> {
+        if byte < self.forgotten_below {
+            return None;
         }
-        (at, pos.line())
+        self.starts.get(self.starts.partition_point(|(b, _)| *b < byte)).copied()
     }
 
     fn note(&mut self, buf: &[u8]) {

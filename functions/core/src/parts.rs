@@ -36,6 +36,10 @@ impl Part {
     }
 }
 
+/// A row longer than this is a quote left open (rows are a few hundred bytes): planning refuses
+/// the file, naming the line, rather than reading the rest of it as one row.
+pub const RUNAWAY_RECORD_BYTES: u64 = 1 << 20;
+
 /// How a file's records are delimited, from its kind and first bytes.
 fn shape(kind: FileKind, head: &[u8]) -> Option<Option<u8>> {
     let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -90,21 +94,43 @@ pub fn plan(file: &str, kind: FileKind, head: &[u8], input: impl Read, total: u6
             }
         }
         Some(Some(delimiter)) => {
-            let input = crate::line_endings::LineEndings::new(input);
-            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).buffer_capacity(1 << 16).from_reader(input);
-            let mut record = csv::ByteRecord::new();
-            let mut first = true;
-            while csv.read_byte_record(&mut record).map_err(|e| unreadable(&e))? {
-                let (byte, line) = csv.get_ref().record_start(record.position().expect("a read record has a position"));
-                if first {
-                    first = false;
-                    continue;
+            // Only where records start is wanted, not their fields: the CSV parser's own core
+            // keeps nothing of a record, so a quote left open cannot make it hold the rest of a
+            // statewide file; such a record is refused once it passes RUNAWAY_RECORD_BYTES.
+            let mut input = crate::line_endings::LineEndings::new(input);
+            let mut csv = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+            let (mut buf, mut output, mut ends) = (vec![0u8; 1 << 16], vec![0u8; 1 << 12], vec![0usize; 64]);
+            let (mut filled, mut at, mut offset, mut record_began, mut records) = (0usize, 0usize, 0u64, 0u64, 0u64);
+            loop {
+                if at == filled {
+                    filled = input.read(&mut buf).map_err(|e| unreadable(&e))?;
+                    at = 0;
                 }
-                if header_len == 0 {
-                    header_len = byte;
-                    data_line = line;
+                let (result, nin, _, _) = csv.read_record(&buf[at..filled], &mut output, &mut ends);
+                at += nin;
+                offset += nin as u64;
+                match result {
+                    csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::OutputFull | csv_core::ReadRecordResult::OutputEndsFull => {
+                        if offset - record_began > RUNAWAY_RECORD_BYTES {
+                            let line = input.start_at(record_began).map_or(0, |(_, l)| l);
+                            return Err(FileError::RowTooLong { file: file.to_string(), line, mib: RUNAWAY_RECORD_BYTES >> 20 });
+                        }
+                    }
+                    csv_core::ReadRecordResult::Record => {
+                        if let Some((byte, line)) = input.start_at(record_began) {
+                            if records == 1 && header_len == 0 {
+                                header_len = byte;
+                                data_line = line;
+                            }
+                            if records >= 1 {
+                                keep(byte, line, &mut starts);
+                            }
+                        }
+                        records += 1;
+                        record_began = offset;
+                    }
+                    csv_core::ReadRecordResult::End => break,
                 }
-                keep(byte, line, &mut starts);
             }
         }
     }
@@ -169,6 +195,19 @@ mod tests {
             // 123, after the header and the two lines of row 57.
             assert_eq!(whole.2, vec![59, 123]);
         }
+    }
+
+    #[test]
+    fn a_quote_left_open_in_a_large_file_is_refused_at_its_line_without_reading_the_rest_as_one_row() {
+        let mut file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\r\n".to_string();
+        file.push_str("CA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-05T09:00:00-07:00\r\n");
+        file.push_str("CA2,19,2026-11-03-GEN,\"B2,ISSUED,2026-10-05T09:00:00-07:00\r\n");
+        while file.len() < 3 << 20 {
+            file.push_str("CA3,19,2026-11-03-GEN,B3,ISSUED,2026-10-05T09:00:00-07:00\r\n");
+        }
+        let err = plan("f.csv", FileKind::Vbm, &file.as_bytes()[..4096], file.as_bytes(), file.len() as u64, 1 << 20).unwrap_err();
+        assert!(matches!(err, FileError::RowTooLong { line: 3, mib: 1, .. }), "{err}");
+        assert!(err.to_string().contains("line 3: a row runs on"), "{err}");
     }
 
     #[test]

@@ -478,7 +478,7 @@ async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutco
 }
 
 /// A file that cannot be read at all: a report saying why, and the file moved to `rejected/`.
-async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome, BoxError> {
+pub(super) async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome, BoxError> {
     let report = report_key(&job.key, 0);
     let errors = [RowError { line: 1, field: "file".into(), reason: reason.to_string() }];
     write_report(app, &job.bucket, &report, &errors, FileSummary { unreadable: true, ..Default::default() }).await?;

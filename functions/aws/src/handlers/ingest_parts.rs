@@ -34,7 +34,13 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
     }
     let body = get_object(app, &job, None).await?.body.into_async_read();
     let (name, head_owned) = (job.key.clone(), head.to_vec());
-    let parts = tokio::task::spawn_blocking(move || wmb_core::parts::plan(&name, kind, &head_owned, tokio_util::io::SyncIoBridge::new(body), total, part_bytes)).await??;
+    let planned = tokio::task::spawn_blocking(move || wmb_core::parts::plan(&name, kind, &head_owned, tokio_util::io::SyncIoBridge::new(body), total, part_bytes)).await?;
+    // A quote left open: the file is set aside, its report naming the line (a retry would only
+    // meet it again).
+    let parts = match planned {
+        Err(e @ wmb_core::formats::FileError::RowTooLong { .. }) => return super::ingest::set_aside(app, &job, &e.to_string()).await,
+        other => other?,
+    };
     let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, ..job.clone() }).collect();
     let url = app
         .settings
