@@ -12,7 +12,9 @@ use crate::app::{App, BoxError, NoSends};
 use crate::events::FileIngested;
 use crate::metrics::count;
 use crate::s3io::{decode_key, log_name, report_key};
-use wmb_core::file_summary::{summary_name, FileSummary};
+use super::ingest_files::{continue_later, get_object_or_empty, write_report, EMPTY_FILE};
+use super::ingest_files::set_aside;
+use wmb_core::file_summary::FileSummary;
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::StreamExt;
@@ -129,32 +131,6 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
         outcomes.push(process(app, job, deadline).await?);
     }
     Ok(serde_json::to_value(outcomes)?)
-}
-
-/// Why an empty file is set aside.
-const EMPTY_FILE: &str = "the file is empty: send it again with its header and rows";
-
-/// The range of the object, or None when S3 says the object has no such range (it is empty).
-async fn get_object_or_empty(app: &App, job: &FileJob, range: &str) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, BoxError> {
-    use aws_sdk_s3::error::ProvideErrorMetadata;
-    let result = app.s3.get_object().bucket(&job.bucket).key(&job.key).set_version_id(job.version_id.clone()).range(range).send().await;
-    match result {
-        Ok(got) => Ok(Some(got)),
-        Err(e) if e.code() == Some("InvalidRange") || e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => Ok(None),
-        Err(e) => Err(format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into()),
-    }
-}
-
-pub(super) async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
-    app.s3
-        .get_object()
-        .bucket(&job.bucket)
-        .key(&job.key)
-        .set_version_id(job.version_id.clone())
-        .set_range(range.map(str::to_string))
-        .send()
-        .await
-        .map_err(|e| format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into())
 }
 
 /// Processes one file, or as much of it as the invocation allows.
@@ -441,22 +417,6 @@ async fn handle_row(
     })
 }
 
-/// The error report (`line,field,reason`) and the summary beside it.
-async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError], mut summary: FileSummary) -> Result<(), BoxError> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record(["line", "field", "reason"])?;
-    for e in errors {
-        w.write_record([e.line.to_string().as_str(), e.field.as_str(), e.reason.as_str()])?;
-    }
-    let body = w.into_inner().map_err(|e| e.to_string())?;
-    if !summary.unreadable {
-        summary.refused = errors.iter().filter(|e| e.field == "signup").count() as u64;
-        summary.rejected = errors.len() as u64 - summary.refused;
-    }
-    crate::s3io::put_csv(&app.s3, bucket, key, body).await?;
-    crate::s3io::put_csv(&app.s3, bucket, &summary_name(key), summary.to_csv().into_bytes()).await
-}
-
 /// A county's enrolment file as it lands in `config/enrolments/`: checked against its election
 /// (the configuration as it is in the bucket now) and reported like any county file, at
 /// `reports/config/enrolments/<file>.errors.csv`. Every function applies it within a minute (`App::config`).
@@ -475,33 +435,4 @@ async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutco
         None => tracing::info!(file = %log_name(key), "enrolment accepted; every function applies it within a minute"),
     }
     Ok(FileOutcome { key: key.to_string(), kind: None, accepted: u64::from(errors.is_empty()), rejected: errors.len() as u64, kept: 0, complete: true, report })
-}
-
-/// A file that cannot be read at all: a report saying why, and the file moved to `rejected/`.
-pub(super) async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome, BoxError> {
-    let report = report_key(&job.key, 0);
-    let errors = [RowError { line: 1, field: "file".into(), reason: reason.to_string() }];
-    write_report(app, &job.bucket, &report, &errors, FileSummary { unreadable: true, ..Default::default() }).await?;
-    let aside = format!("rejected/{}", job.key.strip_prefix("incoming/").unwrap_or(&job.key));
-    let source = format!("{}/{}", job.bucket, percent_encoding::utf8_percent_encode(&job.key, percent_encoding::NON_ALPHANUMERIC));
-    app.s3.copy_object().bucket(&job.bucket).key(&aside).copy_source(source).send().await
-        .map_err(|e| format!("setting aside s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    app.s3.delete_object().bucket(&job.bucket).key(&job.key).send().await
-        .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    app.events.publish("FileIngested", &FileIngested { file: &log_name(&job.key), kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &log_name(&report), complete: false });
-    app.events.flush().await;
-    app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("FilesSetAside", count(1))]);
-    tracing::warn!(file = %log_name(&job.key), "file set aside: it cannot be read");
-    Ok(FileOutcome { key: job.key.clone(), kind: None, accepted: 0, rejected: 0, kept: 0, complete: false, report })
-}
-
-async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxError> {
-    let url = app
-        .settings
-        .ingest_continue_queue_url
-        .as_deref()
-        .ok_or("environment variable INGEST_CONTINUE_QUEUE_URL: is not set, and this file needs more than one invocation")?;
-    app.queues.client.send_message().queue_url(url).message_body(serde_json::to_string(job)?).send().await
-        .map_err(|e| format!("queueing the continuation of {}: {}", log_name(&job.key), aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-    Ok(())
 }

@@ -1,7 +1,8 @@
 //! A large file in parts (see `wmb_core::parts`): the invocation its S3 event starts plans the
 //! parts and queues one job each; a part's job reads the file's header and then its own range.
 
-use super::ingest::{get_object, FileJob, FileOutcome};
+use super::ingest::{FileJob, FileOutcome};
+use super::ingest_files::{get_object, set_aside};
 use crate::app::{App, BoxError};
 use wmb_core::formats::FileKind;
 
@@ -38,7 +39,7 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
     // A quote left open: the file is set aside, its report naming the line (a retry would only
     // meet it again).
     let parts = match planned {
-        Err(e @ wmb_core::formats::FileError::RowTooLong { .. }) => return super::ingest::set_aside(app, &job, &e.to_string()).await,
+        Err(e @ wmb_core::formats::FileError::RowTooLong { .. }) => return set_aside(app, &job, &e.to_string()).await,
         other => other?,
     };
     let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, ..job.clone() }).collect();

@@ -6,6 +6,7 @@ pub mod deliver;
 pub mod fanout;
 pub mod inbound_sms;
 pub mod ingest;
+mod ingest_files;
 mod ingest_parts;
 pub mod receipts;
 pub mod release;
