@@ -434,7 +434,7 @@ test('a refusal (no such voter) shows the guidance\'s advice in the page\'s lang
   assert.match(text, new RegExp(s('es', 'errors_title')));
   assert.ok(text.includes(s('es', 'r_no_match')), `the advice in Spanish: ${text}`);
   assert.match(text, /My Voter Status/);
-  assert.equal(await summary.getByRole('link', { name: 'https://wheresmyballot.sos.ca.gov' }).getAttribute('href'), 'https://wheresmyballot.sos.ca.gov');
+  assert.equal(await summary.getByRole('link', { name: 'https://voterstatus.sos.ca.gov' }).getAttribute('href'), 'https://voterstatus.sos.ca.gov');
   assert.equal(await summary.getAttribute('role'), null, 'focused, so not an alert too (read out once)');
   assert.equal(await page.locator('#signup-form').getAttribute('aria-describedby'), 'signup-summary');
   assert.equal(await page.locator('#signup-form #signup-summary').count(), 1, 'inside the form');
@@ -596,14 +596,13 @@ test('answers the page does not trust: field names, links, the county\'s email; 
   });
   await fillSignup();
   await signupForm.locator('button[type="submit"]').click();
-  await page.waitForFunction(() => document.querySelector('#signup-form').getAttribute('aria-busy') === 'true');
-  assert.equal(await signupForm.locator('.sending').innerText(), s('en', 'sending'));
+  await page.waitForFunction((text) => document.querySelector('#signup-form .sending').innerText === text, s('en', 'sending'));
+  assert.equal(await signupForm.getAttribute('aria-busy'), null, 'not a busy region: its status is read out');
   assert.equal(await signupForm.locator('.sending').getAttribute('role'), 'status');
   assert.equal(await signupForm.locator('button[type="submit"]').evaluate((b) => getComputedStyle(b).opacity), '1', 'no faded text on the busy button');
   release();
   await page.locator('#signup-summary').waitFor({ state: 'visible' });
-  assert.equal(await signupForm.getAttribute('aria-busy'), null, 'not busy once the answer is shown');
-  assert.equal(await signupForm.locator('.sending').innerText(), '');
+  assert.equal(await signupForm.locator('.sending').innerText(), '', 'no longer sending once the answer is shown');
   assert.ok((await page.locator('#signup-summary').innerText()).includes(s('en', 'err_unknown')));
   await page.unroute('**/signup');
 
@@ -695,6 +694,36 @@ test('the language chooser: native names, remembered, sets <html lang>', async (
   await page.waitForSelector('body.ready');
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'th', 'remembered');
   assert.equal(await visibleHeading(page), s('th', 'signup_heading'));
+  await close(page);
+});
+
+test('a language that fails to load says so, and the next tap loads it', async () => {
+  const page = await open('en', { query: '' });
+  await page.locator('#view-language').waitFor({ state: 'visible' });
+  // A weak signal: the first download of the Vietnamese strings fails
+  let failures = 1;
+  await page.route('**/i18n/vi.json', (route) => (failures-- > 0 ? route.abort('failed') : route.continue()));
+  await page.getByRole('button', { name: NATIVE.vi, exact: true }).click();
+  const failed = page.locator('#language-failed');
+  await failed.waitFor({ state: 'visible' });
+  assert.equal(await failed.innerText(), s('en', 'err_network'));
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en', 'still in English');
+  await page.getByRole('button', { name: NATIVE.vi, exact: true }).click();
+  await expectView(page, 'signup', 'vi', 'signup_heading');
+  assert.equal(await failed.isHidden(), true);
+  await page.unroute('**/i18n/vi.json');
+  page.problems = page.problems.filter((p) => !/ERR_FAILED/.test(p)); // (the download we failed)
+  await close(page);
+});
+
+test('a date of birth and ZIP typed in full-width or Khmer digits, or as 03.14.1985, are read', async () => {
+  const page = await open('en');
+  const since = outbox(outDir).length;
+  await fillIdentity(page, 'signup', 'en', { ...V.emily, dob: '０３.１４.１９８５', zip: '៩៤៦១២' });
+  await field(page, 'signup', 'en', 'sms').fill('(510) 555-0101');
+  await page.locator('#signup-form button[type="submit"]').click();
+  await expectView(page, 'code', 'en', 'code_heading');
+  assert.ok(outbox(outDir).length > since, 'a code went out: the voter was found');
   await close(page);
 });
 

@@ -246,10 +246,12 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     let a = s.call("POST", "/ballot/view", "", &serde_json::json!({"change_id": view, "code": code}).to_string()).await;
     assert_eq!((a.status, a.reason()), (422, "wrong_code".into()), "shown once per code");
 
-    // Requests are limited per voter: a third within ten minutes is refused
+    // Requests are limited per voter: a fourth within ten minutes is refused
     let optout = serde_json::json!({"first_name": "Emily", "last_name": "Chen", "date_of_birth": "1985-03-14", "zip": "94612", "channels": ["sms"]}).to_string();
-    let a = s.call("POST", "/optout", "", &optout).await;
-    assert_eq!(a.status, 202, "{}", a.body);
+    for _ in 0..2 {
+        let a = s.call("POST", "/optout", "", &optout).await;
+        assert_eq!(a.status, 202, "{}", a.body);
+    }
     let a = s.call("POST", "/optout", "", &optout).await;
     assert_eq!((a.status, a.reason()), (429, "try_later".into()));
 

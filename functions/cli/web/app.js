@@ -53,6 +53,10 @@ function loadDict(lang) {
     dictionaries.set(lang, fetch(`i18n/${lang}.json`, { headers: { Accept: 'application/json' } }).then((r) => {
       if (!r.ok) throw new Error(`i18n/${lang}.json: ${r.status}`);
       return r.json();
+    }).catch((e) => {
+      // Not kept: the next tap tries again (a weak signal comes and goes).
+      dictionaries.delete(lang);
+      throw e;
     }));
   }
   return dictionaries.get(lang);
@@ -286,10 +290,15 @@ function renderLanguageList() {
 }
 
 async function chooseLanguage(lang) {
+  const failed = $('#language-failed');
+  failed.hidden = true;
   try {
     await setLanguage(lang);
   } catch (e) {
-    console.error(e);
+    // Said in the page's language: tapping the language again tries again.
+    console.warn(e);
+    failed.textContent = t('err_network');
+    failed.hidden = false;
     return;
   }
   rememberLanguage(lang);
@@ -593,6 +602,8 @@ async function post(path, body) {
       body: JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
+      // A dead connection is not left "Sending…" for minutes: after 30 s it is no answer.
+      signal: AbortSignal.timeout(30000),
     });
     let json = null;
     try {
@@ -607,16 +618,15 @@ async function post(path, body) {
 async function send(form, path, body, ok) {
   if (state.busy) return null;
   state.busy = true;
-  form.setAttribute('aria-busy', 'true');
+  // "Sending…" is said by its status region (the form is not marked busy: a screen reader holds
+  // back what a busy region says, and the answer takes at least a second).
   const sending = $('.sending', form);
   if (sending) sending.textContent = t('sending');
   let res;
   try {
     res = await post(path, body);
   } finally {
-    // Not busy any more before anything new is shown (a busy region is not read out).
     state.busy = false;
-    form.removeAttribute('aria-busy');
     if (sending) sending.textContent = '';
   }
   if (res.status === ok.status && res.body && res.body.status === ok.answer) return res.body;
@@ -626,9 +636,22 @@ async function send(form, path, body, ok) {
 
 // ---------------------------------------------------------------- reading the forms
 
+/** The zero of each script's digits a voter's keyboard may type (full-width, Devanagari, Thai,
+ * Khmer, Arabic-Indic and others): a date, ZIP, phone number or code typed in them is read as
+ * ASCII digits. */
+const DIGIT_ZEROS = [0xff10, 0x0966, 0x0e50, 0x17e0, 0x0660, 0x06f0, 0x09e6, 0x0ed0, 0x1040];
+
+function asciiDigits(text) {
+  return text.replace(/\p{Nd}/gu, (c) => {
+    const cp = c.codePointAt(0);
+    const zero = DIGIT_ZEROS.find((z) => cp >= z && cp <= z + 9);
+    return zero === undefined ? c : String(cp - zero);
+  });
+}
+
 function value(form, name) {
   const el = form.elements.namedItem(name);
-  return el ? el.value.trim() : '';
+  return el ? asciiDigits(el.value.trim()) : '';
 }
 
 /** A US phone number as typed ("(510) 555-0101", "510.555.0101", "+1 510 555 0101") in E.164. */
@@ -643,14 +666,17 @@ function toE164(text) {
   return null;
 }
 
-function validDate(text) {
-  let m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$/.exec(text);
+/** A date typed MM-DD-YYYY (or with / . or spaces between, or as eight digits) or YYYY-MM-DD,
+ * as YYYY-MM-DD; null when it is none. */
+function isoDate(text) {
+  let m = /^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$/.exec(text) || /^(\d{2})(\d{2})(\d{4})$/.exec(text);
   let y, mo, d;
   if (m) [, mo, d, y] = m.map(Number);
   else if ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text))) [, y, mo, d] = m.map(Number);
-  else return false;
+  else return null;
   const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && y >= 1900;
+  const real = date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && y >= 1900;
+  return real ? `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}` : null;
 }
 
 /** Reads who the voter says they are; checks what can be checked here. */
@@ -663,7 +689,9 @@ function readIdentity(form, errors) {
   };
   if (!who.first_name) errors.first_name = 'err_first_name';
   if (!who.last_name) errors.last_name = 'err_last_name';
-  if (!validDate(who.date_of_birth)) errors.date_of_birth = 'err_date_of_birth';
+  const dob = isoDate(who.date_of_birth);
+  if (dob) who.date_of_birth = dob;
+  else errors.date_of_birth = 'err_date_of_birth';
   if (!/^\d{5}(-\d{4})?$/.test(who.zip)) errors.zip = 'err_zip';
   const votecal = $('[data-field="votecal_id"]', form);
   if (votecal && !votecal.hidden) {
@@ -787,17 +815,22 @@ function renderJourney() {
       box.append(textEl('p', 'action_contact', { county: t('county_name', { county: el.county_name || '' }) }));
       const ul = document.createElement('ul');
       ul.className = 'contact-list';
-      const item = (key, href, text) => {
+      const item = (key, href, text, elsewhere = false) => {
         const li = document.createElement('li');
         const a = document.createElement('a');
         a.href = href;
         a.textContent = text;
+        if (elsewhere) {
+          // The county's site opens beside this page: going back would need a new code.
+          a.target = '_blank';
+          a.rel = 'noopener';
+        }
         li.append(textEl('span', key), ' ', a);
         ul.append(li);
       };
       if (phone) item('phone_label', `tel:${telOf(phone)}`, phone);
       if (email) item('email_label', `mailto:${email}`, email);
-      if (site) item('website_label', site, site);
+      if (site) item('website_label', site, site, true);
       box.append(ul);
       article.append(box);
     }

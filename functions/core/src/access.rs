@@ -30,8 +30,9 @@ pub const MAX_FAILED_MATCHES_PER_CLIENT: u64 = 20;
 /// Wrong codes from one client address per hour before its codes are refused (guessing codes
 /// of many changes at once).
 pub const MAX_WRONG_CODES_PER_CLIENT: u64 = 30;
-/// Requests (sign-up, change, stop) per voter in one 10-minute window.
-pub const MAX_REQUESTS_PER_VOTER: u64 = 2;
+/// Requests that send codes (sign-up, change, stop, "my ballot") per voter in one 10-minute
+/// window: a sign-up, a look at the ballot, and one try again.
+pub const MAX_REQUESTS_PER_VOTER: u64 = 3;
 
 fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
     let phone = |c: Channel| c != Channel::Email;

@@ -77,11 +77,18 @@ where
                 return Ok(Err(refusal.into()));
             }
         };
-        let (slot, slot_end) = window(now, crate::signup::MIN_MINUTES_BETWEEN_CHANGES);
-        if self.store.bump(&format!("requests#{}#{slot}", keys.name("voter", &voter.votecal_id)), slot_end).await? > MAX_REQUESTS_PER_VOTER {
-            return Ok(Err(Refusal::TryLater.into()));
-        }
         Ok(Ok(voter))
+    }
+
+    /// Counts a request that will send codes against the voter's requests in this window (one
+    /// refused before, for a contact in use or stopped, sent none and is not counted).
+    async fn count_request(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<Result<(), Refused>, PipelineError> {
+        let (slot, slot_end) = window(now, crate::signup::MIN_MINUTES_BETWEEN_CHANGES);
+        let key = format!("requests#{}#{slot}", self.access.signing.name("voter", votecal_id));
+        Ok(match self.store.bump(&key, slot_end).await? > MAX_REQUESTS_PER_VOTER {
+            true => Err(Refusal::TryLater.into()),
+            false => Ok(()),
+        })
     }
 
     /// Counts a code for each contact a change sends to. A contact the caller typed that has had
@@ -195,6 +202,9 @@ where
     }
 
     async fn open_change(&self, change: PendingChange, codes: Vec<CodeToSend>, language: Language, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        if let Err(r) = self.count_request(&change.votecal_id, now).await? {
+            return Ok(Err(r));
+        }
         let over_limit = match self.count_codes(&change, now).await? {
             Ok(skipped) => skipped,
             Err(r) => return Ok(Err(r)),

@@ -18,8 +18,10 @@ pub use crate::refusal::{Refusal, MIN_MINUTES_BETWEEN_CHANGES};
 
 /// The VoteCal Help Desk, which tells voters their VoteCal ID (from the guidance).
 pub const VOTECAL_HELP_DESK: &str = "(916) 654-1141";
-/// Where voters check their registration (from the guidance).
-pub const MY_VOTER_STATUS: &str = "https://wheresmyballot.sos.ca.gov";
+/// Where voters check their registration: the Secretary of State's My Voter Status. (The
+/// guidance names it but gives this service's own address, which would send a voter who is not
+/// found back here.)
+pub const MY_VOTER_STATUS: &str = "https://voterstatus.sos.ca.gov";
 
 /// A name as it is compared: accents removed, case folded, spaces trimmed and collapsed.
 pub fn normalize_name(name: &str) -> String {
