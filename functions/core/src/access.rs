@@ -124,7 +124,7 @@ impl CodeRefusal {
         match self {
             CodeRefusal::WrongCode => "That code is not right, or was used already. Check the latest message we sent and try again.".into(),
             CodeRefusal::Expired => format!("That code has expired (codes work for {CODE_MINUTES} minutes). Please start again to get a new code."),
-            CodeRefusal::TooManyAttempts => "Too many wrong codes. Please start again to get a new code.".into(),
+            CodeRefusal::TooManyAttempts => "Too many wrong codes. Please start again to get a new code. If this happens again, wait an hour before you try once more.".into(),
         }
     }
 }
