@@ -335,12 +335,27 @@ where
                 html_page(200, code, &web.unsubscribe_title, &body)
             }
             Err(LinkError::Invalid | LinkError::Expired) => {
-                let web = &self.catalog.language(Language::En).web;
-                html_page(400, "en", &web.unsubscribe_title, &format!("<p>{}</p>", html_escape(&web.unsubscribe_invalid)))
+                // An expired link still names its voter: the page speaks their language. Where to
+                // go and whom to call are links.
+                let lang = match crate::optout::voter_of_link(&self.access.signing, token) {
+                    Some(voter) => self.store.subscription(&voter).await?.map_or(Language::En, |s| s.language),
+                    None => Language::En,
+                };
+                let web = &self.catalog.language(lang).web;
+                let code = if self.catalog.has(lang) { lang.code() } else { "en" };
+                let text = html_escape(&web.unsubscribe_invalid)
+                    .replacen(SERVICE_SITE, &format!("<a href=\"https://{SERVICE_SITE}\">{SERVICE_SITE}</a>"), 1)
+                    .replacen(HELP_LINE, &format!("<a href=\"tel:+18003458683\">{HELP_LINE}</a>"), 1);
+                html_page(400, code, &web.unsubscribe_title, &format!("<p>{text}</p>"))
             }
         })
     }
 }
+
+/// Where the unsubscribe page's advice sends a voter whose link no longer works, as its text
+/// names them in every language.
+const SERVICE_SITE: &str = "wheresmyballot.sos.ca.gov";
+const HELP_LINE: &str = "(800) 345-8683";
 
 /// A small page that needs no script and no other file: readable on any phone.
 fn html_page(status: u16, lang: &str, title: &str, body: &str) -> ApiAnswer {

@@ -101,6 +101,21 @@ pub fn unsubscribe_token(key: &SigningKey, votecal_id: &str, email: &str, expire
 /// The voter an unsubscribe token names and the tag of its address, if its signature holds and
 /// it has not expired.
 pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>) -> Result<(String, String), LinkError> {
+    let (voter, tag, expires) = read_token(key, token)?;
+    if now.timestamp() >= expires {
+        return Err(LinkError::Expired);
+    }
+    Ok((voter, tag))
+}
+
+/// The voter a link this key signed names, expired or not (its page is then in the voter's
+/// language); None for a link this key did not sign.
+pub fn voter_of_link(key: &SigningKey, token: &str) -> Option<String> {
+    read_token(key, token).ok().map(|(voter, _, _)| voter)
+}
+
+/// A signed link's voter, address tag and expiry.
+fn read_token(key: &SigningKey, token: &str) -> Result<(String, String, i64), LinkError> {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let (payload, sig) = token.trim().split_once('.').ok_or(LinkError::Invalid)?;
     let payload = b64.decode(payload).map_err(|_| LinkError::Invalid)?;
@@ -114,10 +129,7 @@ pub fn read_unsubscribe_token(key: &SigningKey, token: &str, now: DateTime<Utc>)
     let (rest, expires) = payload.rsplit_once('.').ok_or(LinkError::Invalid)?;
     let (voter, tag) = rest.rsplit_once('.').ok_or(LinkError::Invalid)?;
     let expires: i64 = expires.parse().map_err(|_| LinkError::Invalid)?;
-    if now.timestamp() >= expires {
-        return Err(LinkError::Expired);
-    }
-    Ok((voter.to_string(), tag.to_string()))
+    Ok((voter.to_string(), tag.to_string(), expires))
 }
 
 /// Whether a link's address tag is this address's.

@@ -250,3 +250,27 @@ fn calls_taken_off_on_the_page_do_not_come_back_when_a_signups_file_still_names_
         assert_eq!((sub.address(Channel::Voice), sub.address(Channel::Email)), (None, Some("ann@example.com")));
     });
 }
+
+#[test]
+fn an_expired_unsubscribe_link_answers_in_the_voters_language_with_a_link_to_call() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, who reads Spanish, signed up with her email
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "es", "", "ann@example.com", "", "", "").unwrap();
+        p.signup(&row, t("2026-01-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN she follows the link of an email sent a year ago
+        let token = unsubscribe_token(&f, "CA1", "ann@example.com", "2026-01-06T19:00:00Z");
+        let query = format!("token={token}");
+        let request = wmb_core::api::ApiRequest { method: "GET", path: "/unsubscribe", query: &query, body: b"", client: "198.51.100.7" };
+        let page = p.answer(request, t("2027-01-06T19:00:00Z"), &mut tally).await;
+        // THEN the page says so in Spanish, with the site and the phone number as links
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("lang=\"es\"") && page.body.contains("Este enlace venció"), "{}", page.body);
+        assert!(page.body.contains("href=\"tel:+18003458683\"") && page.body.contains("href=\"https://wheresmyballot.sos.ca.gov\""), "{}", page.body);
+        // AND a link no key of ours signed gets the English page
+        let request = wmb_core::api::ApiRequest { method: "GET", path: "/unsubscribe", query: "token=forged.link", body: b"", client: "198.51.100.7" };
+        assert!(p.answer(request, t("2027-01-06T19:00:00Z"), &mut tally).await.body.contains("lang=\"en\""));
+    });
+}
