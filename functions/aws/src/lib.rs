@@ -9,6 +9,7 @@ pub mod events;
 pub mod handlers;
 pub mod held_store;
 pub mod kept_store;
+pub mod ledger_store;
 pub mod metrics;
 pub mod queue;
 pub mod s3io;

@@ -345,7 +345,7 @@ where
                 let code = if self.catalog.has(lang) { lang.code() } else { "en" };
                 let text = html_escape(&web.unsubscribe_invalid)
                     .replacen(SERVICE_SITE, &format!("<a href=\"https://{SERVICE_SITE}\">{SERVICE_SITE}</a>"), 1)
-                    .replacen(HELP_LINE, &format!("<a href=\"tel:+18003458683\">{HELP_LINE}</a>"), 1);
+                    .replacen(HELP_LINE, &format!("<a href=\"tel:+1{}\">{HELP_LINE}</a>", HELP_LINE.replace(|c: char| !c.is_ascii_digit(), "")), 1);
                 html_page(400, code, &web.unsubscribe_title, &format!("<p>{text}</p>"))
             }
         })

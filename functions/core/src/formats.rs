@@ -96,6 +96,8 @@ pub enum FileError {
     Header { file: String, kind: String, expected: String },
     #[error("{file}: line 1: the header matches no known file kind (voters, vbm, vph, signups, imb, scans)")]
     UnknownKind { file: String },
+    #[error("{file}: the file is empty: send it again with its header and rows")]
+    Empty { file: String },
     #[error("{file}: line {line}: a row runs on for more than {mib} MiB: a quote opened there is not closed (close it and send the file again)")]
     RowTooLong { file: String, line: u64, mib: u64 },
 }

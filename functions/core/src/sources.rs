@@ -77,10 +77,14 @@ pub fn folder_kind(key: &str) -> Option<FileKind> {
     FileKind::parse(kind)
 }
 
-/// The kind of a file that came in under `key`, from its first bytes. A header that is no
-/// kind's, in a folder that names a kind (a column added, missing or renamed), is reported as
-/// that kind's wrong header, naming the columns expected.
+/// The kind of a file that came in under `key`, from its first bytes. Nothing but a byte order
+/// mark and blanks is an empty file. A header that is no kind's, in a folder that names a kind
+/// (a column added, missing or renamed), is reported as that kind's wrong header, naming the
+/// columns expected.
 pub fn detect_kind_under(key: &str, head: &[u8]) -> Result<FileKind, FileError> {
+    if head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head).trim_ascii().is_empty() {
+        return Err(FileError::Empty { file: key.to_string() });
+    }
     match crate::formats::detect_kind(key, head) {
         Err(FileError::UnknownKind { .. }) if folder_kind(key).is_some() => {
             let kind = folder_kind(key).expect("named");
@@ -112,6 +116,9 @@ mod tests {
         let msg = detect_kind_under("incoming/19/vbm/f.csv", head).unwrap_err().to_string();
         assert!(msg.contains("not a vbm file's header") && msg.contains("votecal_id,county_code,election_id,ballot_id,status_code,status_time"), "{msg}");
         assert!(matches!(detect_kind_under("incoming/19/other/f.csv", head), Err(FileError::UnknownKind { .. })), "a folder that names no kind");
+        for empty in [&b""[..], b"\xEF\xBB\xBF\r\n  \n"] {
+            assert!(matches!(detect_kind_under("incoming/19/vbm/f.csv", empty), Err(FileError::Empty { .. })));
+        }
         let right = b"votecal_id,county_code,election_id,ballot_id,status_code,status_time\n";
         assert_eq!(detect_kind_under("incoming/19/vbm/f.csv", right).unwrap(), FileKind::Vbm);
     }

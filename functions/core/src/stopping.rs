@@ -54,15 +54,7 @@ where
         if let Some(old) = old {
             sub.keep_stops_of(old);
         }
-        let mut entries: BTreeMap<String, ContactEntry> = BTreeMap::new();
-        for channel in Channel::ALL {
-            let Some(address) = sub.address(channel) else { continue };
-            let name = contact_name(&self.access.signing, channel, address);
-            if !entries.contains_key(&name) {
-                let entry = self.store.contact(&name).await?;
-                entries.insert(name.clone(), entry);
-            }
-            let entry = &entries[&name];
+        for (channel, _, entry) in self.live_contacts(sub, &Channel::ALL).await? {
             // (A phone's STOP is of texts: it says nothing of calls.)
             let contact_stopped = entry.stopped && channel != Channel::Voice;
             if contact_stopped || entry.stops.contains(&stop_mark(&self.access.signing, channel, &sub.votecal_id)) {
@@ -70,6 +62,23 @@ where
             }
         }
         Ok(())
+    }
+
+    /// The contact entry of each of `channels` live in `sub`, with its name: a phone that gets
+    /// texts and calls is read once.
+    async fn live_contacts(&self, sub: &Subscription, channels: &[Channel]) -> Result<Vec<(Channel, String, ContactEntry)>, PipelineError> {
+        let mut entries: BTreeMap<String, ContactEntry> = BTreeMap::new();
+        let mut out = vec![];
+        for channel in channels {
+            let Some(address) = sub.address(*channel) else { continue };
+            let name = contact_name(&self.access.signing, *channel, address);
+            if !entries.contains_key(&name) {
+                let entry = self.store.contact(&name).await?;
+                entries.insert(name.clone(), entry);
+            }
+            out.push((*channel, name.clone(), entries[&name].clone()));
+        }
+        Ok(out)
     }
 
     /// Remembers on each contact this voter's own stop of `channels` (stopped in `sub`, their
@@ -87,17 +96,9 @@ where
     /// Forgets this voter's own stops of the channels now live (chosen again on the page with a
     /// code, or started by START): reads each contact, and writes only where a mark is held.
     pub(crate) async fn clear_own_stops(&self, sub: &Subscription, channels: &[Channel]) -> Result<(), PipelineError> {
-        let keys = &self.access.signing;
-        let mut entries: BTreeMap<String, ContactEntry> = BTreeMap::new();
-        for channel in channels {
-            let Some(address) = sub.address(*channel) else { continue };
-            let name = contact_name(keys, *channel, address);
-            if !entries.contains_key(&name) {
-                let entry = self.store.contact(&name).await?;
-                entries.insert(name.clone(), entry);
-            }
-            let mark = stop_mark(keys, *channel, &sub.votecal_id);
-            if entries[&name].stops.contains(&mark) {
+        for (channel, name, entry) in self.live_contacts(sub, channels).await? {
+            let mark = stop_mark(&self.access.signing, channel, &sub.votecal_id);
+            if entry.stops.contains(&mark) {
                 self.store.mark_stop(&name, &mark, false).await?;
             }
         }

@@ -12,7 +12,7 @@ use crate::app::{App, BoxError, NoSends};
 use crate::events::FileIngested;
 use crate::metrics::count;
 use crate::s3io::{decode_key, log_name, report_key};
-use super::ingest_files::{continue_later, get_object_or_empty, write_report, EMPTY_FILE};
+use super::ingest_files::{continue_later, get_object_or_empty, write_report};
 use super::ingest_files::set_aside;
 use wmb_core::file_summary::FileSummary;
 use aws_lambda_events::event::s3::S3Event;
@@ -145,13 +145,10 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             // (S3 refuses a range of an empty object: 416, InvalidRange.)
             let got = match get_object_or_empty(app, &job, "bytes=0-4095").await? {
                 Some(got) => got,
-                None => return set_aside(app, &job, EMPTY_FILE).await,
+                None => return set_aside(app, &job, &wmb_core::formats::FileError::Empty { file: job.key.clone() }.to_string()).await,
             };
             let total = got.content_range.as_deref().and_then(|r| r.rsplit('/').next()).and_then(|t| t.parse::<u64>().ok());
             let head = got.body.collect().await?.into_bytes();
-            if head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head).trim_ascii().is_empty() {
-                return set_aside(app, &job, EMPTY_FILE).await;
-            }
             let kind = match wmb_core::sources::detect_kind_under(&job.key, &head[..]) {
                 Ok(k) => k,
                 Err(e) => return set_aside(app, &job, &e.to_string()).await,

@@ -10,30 +10,29 @@ use crate::s3io::{log_name, report_key};
 use wmb_core::file_summary::{summary_name, FileSummary};
 use wmb_core::formats::RowError;
 
-/// Why an empty file is set aside.
-pub(super) const EMPTY_FILE: &str = "the file is empty: send it again with its header and rows";
+type GetObject = Result<aws_sdk_s3::operation::get_object::GetObjectOutput, aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::get_object::GetObjectError>>;
+
+/// The file's bytes, or a range of them, as S3 answers.
+async fn fetch(app: &App, job: &FileJob, range: Option<&str>) -> GetObject {
+    app.s3.get_object().bucket(&job.bucket).key(&job.key).set_version_id(job.version_id.clone()).set_range(range.map(str::to_string)).send().await
+}
+
+fn read_error(job: &FileJob, e: aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::get_object::GetObjectError>) -> BoxError {
+    format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into()
+}
 
 /// The range of the object, or None when S3 says the object has no such range (it is empty).
 pub(super) async fn get_object_or_empty(app: &App, job: &FileJob, range: &str) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, BoxError> {
     use aws_sdk_s3::error::ProvideErrorMetadata;
-    let result = app.s3.get_object().bucket(&job.bucket).key(&job.key).set_version_id(job.version_id.clone()).range(range).send().await;
-    match result {
+    match fetch(app, job, Some(range)).await {
         Ok(got) => Ok(Some(got)),
         Err(e) if e.code() == Some("InvalidRange") || e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => Ok(None),
-        Err(e) => Err(format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into()),
+        Err(e) => Err(read_error(job, e)),
     }
 }
 
 pub(super) async fn get_object(app: &App, job: &FileJob, range: Option<&str>) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, BoxError> {
-    app.s3
-        .get_object()
-        .bucket(&job.bucket)
-        .key(&job.key)
-        .set_version_id(job.version_id.clone())
-        .set_range(range.map(str::to_string))
-        .send()
-        .await
-        .map_err(|e| format!("reading s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into())
+    fetch(app, job, range).await.map_err(|e| read_error(job, e))
 }
 
 /// The error report (`line,field,reason`) and the summary beside it.
