@@ -727,6 +727,37 @@ test('a date of birth and ZIP typed in full-width or Khmer digits, or as 03.14.1
   await close(page);
 });
 
+test('a date of birth shows as the page read it; codes by call in a language no voice speaks are said to come in English', async () => {
+  const page = await open('en');
+  const dob = field(page, 'signup', 'en', 'dob');
+  const read = page.locator('#signup-date_of_birth-read');
+  assert.equal(await read.innerText(), '');
+  assert.match(await dob.getAttribute('aria-describedby'), /\bsignup-date_of_birth-read\b/, 'read out with the field');
+  // A voter born on 5 March types the day first: the page shows the day it will send
+  await dob.fill('05-03-1950');
+  assert.equal(await read.innerText(), s('en', 'dob_read_as', { date: 'May 3, 1950' }));
+  await dob.fill('31-12-1950');
+  assert.equal(await read.innerText(), '', 'no such date: nothing to show, the error comes on sending');
+  // Messages in Vietnamese: the call that reads a code will be in English, and the field says so
+  const note = page.locator('#signup-voice-code');
+  assert.equal(await note.isHidden(), true);
+  await field(page, 'signup', 'en', 'msg_language').selectOption('vi');
+  assert.equal(await note.innerText(), s('en', 'voice_code_english'));
+  assert.match(await field(page, 'signup', 'en', 'voice').getAttribute('aria-describedby'), /\bsignup-voice-code\b/);
+  await field(page, 'signup', 'en', 'msg_language').selectOption('es');
+  assert.equal(await note.isHidden(), true);
+  assert.doesNotMatch(await field(page, 'signup', 'en', 'voice').getAttribute('aria-describedby'), /signup-voice-code/);
+  await close(page);
+  // In Spanish, the date is written in Spanish; on a page in Thai, Thai messages get the note at once
+  const es = await open('es');
+  await field(es, 'signup', 'es', 'dob').fill('05-03-1950');
+  assert.equal(await es.locator('#signup-date_of_birth-read').innerText(), s('es', 'dob_read_as', { date: '3 de mayo de 1950' }));
+  await close(es);
+  const th = await open('th');
+  assert.equal(await th.locator('#signup-voice-code').innerText(), s('th', 'voice_code_english'));
+  await close(th);
+});
+
 test('keyboard only: the sign-up form in a logical order, errors focus their field', async () => {
   const page = await open('ko');
   await page.keyboard.press('Tab');

@@ -1,6 +1,7 @@
 //! County files through the ingest Lambda on moto: a county's folder changes only its own voters,
 //! and a file that cannot be read (no known header, empty, a county folder carrying sign-ups, a
-//! quote left open in a large file) is set aside with a report saying why.
+//! quote left open in a large file) is set aside with a report saying why, and a large file read
+//! in parallel parts gets one report however many rows it rejects.
 
 use lambda_runtime::{Context, LambdaEvent};
 use wmb_aws::handlers::ingest;
@@ -69,4 +70,36 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     assert!(report.contains("line 3: a row runs on for more than 1 MiB"), "{report}");
     // AND the operators' metrics count the four files set aside
     assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesSetAside", &[]), 4.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_whose_every_row_is_wrong_gets_one_report_naming_every_row_at_its_line() {
+    // GIVEN parts of 2 MiB, and a county's 11 MB status file whose times a spreadsheet rewrote
+    let mut world = World::with("everyrow", at("2026-10-06T12:00:00-07:00"), &repo_path("events/sample-election"), |s| s.ingest_part_bytes = 2 << 20).await;
+    let bucket = world.app.settings.bucket.clone();
+    let rows = 150_000;
+    let mut body = String::from("votecal_id,county_code,election_id,ballot_id,status_code,status_time\n");
+    for i in 0..rows {
+        body.push_str(&format!("CA{i:09},19,2026-11-03-GEN,19-{i:06}-1,ISSUED,10/05/2026 9:00\n"));
+    }
+    let key = "incoming/19/vbm/status-2026-10-05.csv";
+    let size = body.len();
+    world.s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
+    // WHEN it lands, and its parts are read
+    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, size), Context::default())).await.unwrap();
+    world.pump().await;
+    // THEN the county gets one report (larger than one upload part: written in several), every
+    // row in it once, at its own line and in file order
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/status-2026-10-05.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.len() > wmb_aws::s3io::UPLOAD_PART_BYTES, "{} bytes", report.len());
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!((lines[0], lines.len()), ("line,field,reason", rows + 1));
+    for (i, line) in lines.iter().skip(1).enumerate() {
+        assert!(line.starts_with(&format!("{},status_time,'10/05/2026 9:00' is not", i + 2)), "row {i}: {line}");
+    }
+    // AND one summary of the whole file, no report a part, and no piece left in a county's folder
+    let summary = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/status-2026-10-05.csv.summary.csv").await.unwrap().unwrap();
+    assert!(summary.contains(&format!("\nrows_read,,{rows}\naccepted,,0\nrejected,,{rows}\n")), "{summary}");
+    let listed = world.s3.list_objects_v2().bucket(&bucket).prefix("reports/").send().await.unwrap();
+    assert_eq!(listed.contents().len(), 2, "{:?}", listed.contents().iter().map(|o| o.key()).collect::<Vec<_>>());
 }

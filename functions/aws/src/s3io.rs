@@ -122,12 +122,70 @@ pub async fn put_csv(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec
 }
 
 /// Where the report of a county file goes: `reports/<key without incoming/>.errors.csv`.
-pub fn report_key(key: &str, chunk: u32) -> String {
-    let rest = key.strip_prefix("incoming/").unwrap_or(key);
-    if chunk == 0 {
-        format!("reports/{rest}.errors.csv")
-    } else {
-        format!("reports/{rest}.part{chunk:04}.errors.csv")
+pub fn report_key(key: &str) -> String {
+    format!("reports/{}.errors.csv", key.strip_prefix("incoming/").unwrap_or(key))
+}
+
+/// Where the pieces of the report of a file read in several invocations go until they are joined
+/// (`state/report-pieces/<hash of the file's key>/<run>/`: the functions' own, not a county's).
+pub const REPORT_PIECES: &str = "state/report-pieces/";
+
+/// A CSV written a slice at a time: one PutObject while it is small, a multipart upload once it
+/// passes `UPLOAD_PART_BYTES`, so that the report of a statewide file whose every row is wrong is
+/// never held whole. (An upload left unfinished by a failure is aborted by the bucket's lifecycle.)
+pub struct CsvUpload<'a> {
+    s3: &'a aws_sdk_s3::Client,
+    bucket: &'a str,
+    key: &'a str,
+    buffer: Vec<u8>,
+    upload: Option<(String, Vec<aws_sdk_s3::types::CompletedPart>)>,
+}
+
+/// The size of each part of a multipart upload (S3 takes parts of 5 MiB or more, but the last).
+pub const UPLOAD_PART_BYTES: usize = 8 << 20;
+
+impl<'a> CsvUpload<'a> {
+    pub fn new(s3: &'a aws_sdk_s3::Client, bucket: &'a str, key: &'a str) -> Self {
+        CsvUpload { s3, bucket, key, buffer: Vec::with_capacity(1 << 16), upload: None }
+    }
+
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BoxError> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= UPLOAD_PART_BYTES {
+            self.send_part().await?;
+        }
+        Ok(())
+    }
+
+    fn failed(&self, e: impl std::error::Error) -> BoxError {
+        format!("writing s3://{}/{}: {}", self.bucket, error_name(self.key), aws_sdk_s3::error::DisplayErrorContext(e)).into()
+    }
+
+    async fn send_part(&mut self) -> Result<(), BoxError> {
+        if self.upload.is_none() {
+            let started = self.s3.create_multipart_upload().bucket(self.bucket).key(self.key).content_type("text/csv; charset=utf-8").send().await.map_err(|e| self.failed(e))?;
+            self.upload = Some((started.upload_id.ok_or("S3 started a multipart upload without an id")?, vec![]));
+        }
+        let (id, done) = self.upload.as_ref().expect("started above");
+        let number = done.len() as i32 + 1;
+        let body = std::mem::take(&mut self.buffer);
+        let sent = self.s3.upload_part().bucket(self.bucket).key(self.key).upload_id(id).part_number(number).body(body.into()).send().await.map_err(|e| self.failed(e))?;
+        let part = aws_sdk_s3::types::CompletedPart::builder().part_number(number).set_e_tag(sent.e_tag).build();
+        self.upload.as_mut().expect("started above").1.push(part);
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> Result<(), BoxError> {
+        if self.upload.is_none() {
+            return put_csv(self.s3, self.bucket, self.key, std::mem::take(&mut self.buffer)).await;
+        }
+        if !self.buffer.is_empty() {
+            self.send_part().await?;
+        }
+        let (id, parts) = self.upload.take().expect("started");
+        let parts = aws_sdk_s3::types::CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
+        self.s3.complete_multipart_upload().bucket(self.bucket).key(self.key).upload_id(id).multipart_upload(parts).send().await.map_err(|e| self.failed(e))?;
+        Ok(())
     }
 }
 
@@ -139,7 +197,6 @@ mod tests {
     fn s3_event_keys_are_decoded() {
         assert_eq!(decode_key("incoming/19/vbm/Oct+6%2C+2026.csv"), "incoming/19/vbm/Oct 6, 2026.csv");
         assert_eq!(decode_key("incoming%2F19%2Fvbm%2Ff.csv"), "incoming/19/vbm/f.csv");
-        assert_eq!(report_key("incoming/19/vbm/f.csv", 0), "reports/19/vbm/f.csv.errors.csv");
-        assert_eq!(report_key("incoming/19/vbm/f.csv", 2), "reports/19/vbm/f.csv.part0002.errors.csv");
+        assert_eq!(report_key("incoming/19/vbm/f.csv"), "reports/19/vbm/f.csv.errors.csv");
     }
 }

@@ -242,6 +242,8 @@ async function setLanguage(lang) {
   renderLanguageLink();
   renderLanguageList();
   renderSelects();
+  noteCodeVoice();
+  for (const input of $$('input[name="date_of_birth"]')) echoBirthDate(input);
   renderCodeView();
   renderDone();
   renderStopped();
@@ -679,6 +681,38 @@ function isoDate(text) {
   return real ? `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}` : null;
 }
 
+/** Under a date of birth, the date as the page reads it ("We read this as May 3, 1950"), so that
+ * a date typed day first (05-03-1950 for 5 March) shows as another day before it is sent. */
+function echoBirthDate(input) {
+  const out = document.getElementById(`${input.id}-read`);
+  if (!out) return;
+  const iso = isoDate(asciiDigits(input.value.trim()));
+  // (Always in the page, empty when there is nothing to say: a live region that appears with its
+  // text is often not read out.)
+  out.textContent = iso ? t('dob_read_as', { date: formatDay(iso) }) : '';
+}
+
+/** Adds or removes one id in an element's aria-describedby, keeping the others. */
+function describedBy(el, id, on) {
+  const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== id);
+  if (on) ids.push(id);
+  el.setAttribute('aria-describedby', ids.join(' '));
+}
+
+/** Messages' languages a call that reads a code does not speak (no Polly voice; Chinese calls
+ * play recordings only, see functions/core/src/voice.rs): such a call is in English. */
+const NO_CODE_VOICE = ['zh', 'km', 'tl', 'th', 'vi'];
+
+/** Under the phone-call field, when the messages' language is one of NO_CODE_VOICE, says so. */
+function noteCodeVoice() {
+  const lang = $('#signup-language').value;
+  const note = $('#signup-voice-code');
+  const shown = NO_CODE_VOICE.includes(lang);
+  note.textContent = shown ? t('voice_code_english') : '';
+  note.hidden = !shown;
+  describedBy($('#signup-voice'), 'signup-voice-code', shown);
+}
+
 /** Reads who the voter says they are; checks what can be checked here. */
 function readIdentity(form, errors) {
   const who = {
@@ -1092,7 +1126,13 @@ async function start() {
   $('#code-form').addEventListener('submit', onCode);
   $('#code-finish').addEventListener('click', onFinish);
   $('#code-restart').addEventListener('click', onRestart);
-  $('#signup-language').addEventListener('change', () => { state.msgLangTouched = true; });
+  $('#signup-language').addEventListener('change', () => { state.msgLangTouched = true; noteCodeVoice(); });
+  for (const input of $$('input[name="date_of_birth"]')) {
+    input.addEventListener('input', () => echoBirthDate(input));
+    // (A form's reset event comes before its fields are reset.)
+    input.form.addEventListener('reset', () => setTimeout(() => echoBirthDate(input)));
+  }
+  $('#signup-form').addEventListener('reset', () => setTimeout(noteCodeVoice));
   $('#stop-form').addEventListener('change', (e) => {
     if (e.target.name === 'scope') updateStopScope();
   });

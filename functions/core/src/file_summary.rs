@@ -44,6 +44,49 @@ impl FileSummary {
         }
         out
     }
+
+    /// Reads back what `to_csv` wrote (a piece of a file read in several invocations); None if it
+    /// is not such a summary.
+    pub fn from_csv(text: &str) -> Option<FileSummary> {
+        let mut s = FileSummary::default();
+        for row in text.lines().skip(1) {
+            let mut fields = row.splitn(3, ',');
+            let (what, message, count) = (fields.next()?, fields.next()?, fields.next()?.parse::<u64>().ok()?);
+            match what {
+                "file_unreadable" => s.unreadable = count > 0,
+                "rows_read" => {}
+                "accepted" => s.accepted = count,
+                "rejected" => s.rejected = count,
+                "refused" => s.refused = count,
+                "not_used" => s.not_used = Some(count),
+                "kept_until_signup" => s.kept = Some(count),
+                "milestones" => {
+                    s.milestones.insert(message.to_string(), count);
+                }
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+
+    /// Adds the counts of another piece of the same file.
+    pub fn add(&mut self, other: &FileSummary) {
+        fn sum(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+            match (a, b) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            }
+        }
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.refused += other.refused;
+        self.not_used = sum(self.not_used, other.not_used);
+        self.kept = sum(self.kept, other.kept);
+        for (message, count) in &other.milestones {
+            *self.milestones.entry(message.clone()).or_default() += count;
+        }
+        self.unreadable |= other.unreadable;
+    }
 }
 
 /// The summary's name beside an error report's (`x.errors.csv` → `x.summary.csv`).
@@ -66,6 +109,11 @@ mod tests {
             "what,message,count\nfile_unreadable,,0\nrows_read,,121\naccepted,,118\nrejected,,2\nrefused,,1\nnot_used,,0\nkept_until_signup,,80\nmilestones,outbound,30\n"
         );
         assert_eq!(summary_name("reports/19/vbm/a.csv.errors.csv"), "reports/19/vbm/a.csv.summary.csv");
-        assert_eq!(summary_name("reports/19/vbm/a.csv.part0002.errors.csv"), "reports/19/vbm/a.csv.part0002.summary.csv");
+        // Pieces of a file read in several invocations add up to the file's summary.
+        let mut whole = FileSummary::from_csv(&s.to_csv()).unwrap();
+        assert_eq!(whole, s);
+        whole.add(&FileSummary { accepted: 2, rejected: 1, kept: None, not_used: Some(3), milestones: BTreeMap::from([("outbound".into(), 1), ("accepted".into(), 2)]), ..Default::default() });
+        assert_eq!(whole.to_csv(), "what,message,count\nfile_unreadable,,0\nrows_read,,124\naccepted,,120\nrejected,,3\nrefused,,1\nnot_used,,3\nkept_until_signup,,80\nmilestones,accepted,2\nmilestones,outbound,31\n");
+        assert_eq!(FileSummary::from_csv("what,message,count\nsomething,,1\n"), None);
     }
 }

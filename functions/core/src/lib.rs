@@ -33,6 +33,7 @@ pub mod receipts;
 pub mod recording;
 pub mod refusal;
 pub mod reminders;
+pub mod report_pieces;
 pub mod retention;
 pub mod ports;
 pub mod phone;

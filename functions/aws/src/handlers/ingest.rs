@@ -52,6 +52,17 @@ pub struct FileJob {
     /// The part of a large file this job reads (None: the whole file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<Part>,
+    /// The reading this job belongs to, when the file takes more than one invocation (its report
+    /// is then written in pieces and joined once every part is read: see `ingest_report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<Run>,
+}
+
+/// One reading of one upload, in `parts` parts (1: the whole file, in chunks).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Run {
+    pub id: String,
+    pub parts: u32,
 }
 
 /// What one invocation did with a file.
@@ -125,7 +136,7 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
             outcomes.push(check_enrolment(app, &bucket, &key).await?);
             continue;
         }
-        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None };
+        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None, run: None };
         // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
         // it to the ingest dead-letter queue.
         outcomes.push(process(app, job, deadline).await?);
@@ -135,10 +146,6 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
 
 /// Processes one file, or as much of it as the invocation allows.
 pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileOutcome, BoxError> {
-    let report = match job.part {
-        Some(p) => report_key(&format!("{}.r{:03}", job.key, p.index), job.chunk),
-        None => report_key(&job.key, job.chunk),
-    };
     let kind = match job.kind {
         Some(k) => k,
         None => {
@@ -253,7 +260,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
             tracing::info!(adopted, "facts of voters who signed up while the file was read went to their journeys");
         }
     }
-    write_report(app, &job.bucket, &report, &errors, FileSummary { accepted: accepted.load(Ordering::Relaxed), kept: Some(kept.len() as u64), ..Default::default() }).await?;
+    let summary = FileSummary { accepted: accepted.load(Ordering::Relaxed), kept: Some(kept.len() as u64), ..Default::default() };
+    let report = super::ingest_report::report(app, &mut job, consumed.load(Ordering::Relaxed), complete, &errors, summary).await?;
     let outcome = FileOutcome {
         key: job.key.clone(),
         kind: Some(kind),
@@ -418,7 +426,7 @@ async fn handle_row(
 /// (the configuration as it is in the bucket now) and reported like any county file, at
 /// `reports/config/enrolments/<file>.errors.csv`. Every function applies it within a minute (`App::config`).
 async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutcome, BoxError> {
-    let report = report_key(key, 0);
+    let report = report_key(key);
     let text = crate::s3io::get_text(&app.s3, bucket, key).await?;
     let (mut elections, _) = crate::s3io::load_config(&app.s3, bucket, &app.settings.config_prefix, &app.catalog).await?;
     let refused = match text {

@@ -53,13 +53,19 @@ pub(super) async fn write_report(app: &App, bucket: &str, key: &str, errors: &[R
 
 /// A file that cannot be read at all: a report saying why, and the file moved to `rejected/`.
 pub(super) async fn set_aside(app: &App, job: &FileJob, reason: &str) -> Result<FileOutcome, BoxError> {
-    let report = report_key(&job.key, 0);
+    let report = report_key(&job.key);
     let errors = [RowError { line: 1, field: "file".into(), reason: reason.to_string() }];
     write_report(app, &job.bucket, &report, &errors, FileSummary { unreadable: true, ..Default::default() }).await?;
     let aside = format!("rejected/{}", job.key.strip_prefix("incoming/").unwrap_or(&job.key));
-    let source = format!("{}/{}", job.bucket, percent_encoding::utf8_percent_encode(&job.key, percent_encoding::NON_ALPHANUMERIC));
+    // The version the S3 event named (a file uploaded again since is read on its own event).
+    let mut source = format!("{}/{}", job.bucket, percent_encoding::utf8_percent_encode(&job.key, percent_encoding::NON_ALPHANUMERIC));
+    if let Some(version) = &job.version_id {
+        source.push_str(&format!("?versionId={}", percent_encoding::utf8_percent_encode(version, percent_encoding::NON_ALPHANUMERIC)));
+    }
     app.s3.copy_object().bucket(&job.bucket).key(&aside).copy_source(source).send().await
         .map_err(|e| format!("setting aside s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    // (No version: a delete marker. The version read stays for 30 days, so an S3 event delivered
+    // again reads it and sets it aside again.)
     app.s3.delete_object().bucket(&job.bucket).key(&job.key).send().await
         .map_err(|e| format!("removing s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
     app.events.publish("FileIngested", &FileIngested { file: &log_name(&job.key), kind: "unknown", accepted: 0, rejected: 0, kept: 0, report: &log_name(&report), complete: false });

@@ -26,7 +26,8 @@ pub(super) async fn body(app: &App, job: &FileJob) -> Result<(Box<dyn tokio::io:
 }
 
 /// Plans the parts of a large file and queues one job for each: the continuation queue's event
-/// source reads them in parallel. Each part writes its own report, `<file>.r007.errors.csv`.
+/// source reads them in parallel. Each part writes a piece of the file's report, and the part
+/// that finds every other one read joins them (`ingest_report`).
 pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part_bytes: u64) -> Result<FileOutcome, BoxError> {
     let kind = job.kind.ok_or("a file is split once its kind is known")?;
     // The roster, built once here if it is missing, rather than by every part at once.
@@ -42,7 +43,8 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
         Err(e @ wmb_core::formats::FileError::RowTooLong { .. }) => return set_aside(app, &job, &e.to_string()).await,
         other => other?,
     };
-    let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, ..job.clone() }).collect();
+    let run = super::ingest_report::new_run(parts.len() as u32);
+    let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, run: Some(run.clone()), ..job.clone() }).collect();
     let url = app
         .settings
         .ingest_continue_queue_url

@@ -8,6 +8,7 @@ pub mod inbound_sms;
 pub mod ingest;
 mod ingest_files;
 mod ingest_parts;
+mod ingest_report;
 pub mod receipts;
 pub mod release;
 pub mod signup;
