@@ -69,6 +69,17 @@ impl FileSummary {
         Some(s)
     }
 
+    /// The summary on one line (`what,message,count` rows joined by `;`), as an S3 object's
+    /// metadata carries it.
+    pub fn to_line(&self) -> String {
+        self.to_csv().trim_end().replace('\n', ";")
+    }
+
+    /// Reads back what `to_line` wrote.
+    pub fn from_line(line: &str) -> Option<FileSummary> {
+        FileSummary::from_csv(&line.replace(';', "\n"))
+    }
+
     /// Adds the counts of another piece of the same file.
     pub fn add(&mut self, other: &FileSummary) {
         fn sum(a: Option<u64>, b: Option<u64>) -> Option<u64> {
@@ -112,6 +123,8 @@ mod tests {
         // Pieces of a file read in several invocations add up to the file's summary.
         let mut whole = FileSummary::from_csv(&s.to_csv()).unwrap();
         assert_eq!(whole, s);
+        assert_eq!(FileSummary::from_line(&s.to_line()).unwrap(), s);
+        assert!(!s.to_line().contains('\n'));
         whole.add(&FileSummary { accepted: 2, rejected: 1, kept: None, not_used: Some(3), milestones: BTreeMap::from([("outbound".into(), 1), ("accepted".into(), 2)]), ..Default::default() });
         assert_eq!(whole.to_csv(), "what,message,count\nfile_unreadable,,0\nrows_read,,124\naccepted,,120\nrejected,,3\nrefused,,1\nnot_used,,3\nkept_until_signup,,80\nmilestones,accepted,2\nmilestones,outbound,31\n");
         assert_eq!(FileSummary::from_csv("what,message,count\nsomething,,1\n"), None);

@@ -35,8 +35,9 @@ pub(super) async fn get_object(app: &App, job: &FileJob, range: Option<&str>) ->
     fetch(app, job, range).await.map_err(|e| read_error(job, e))
 }
 
-/// The error report (`line,field,reason`) and the summary beside it.
-pub(super) async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError], mut summary: FileSummary) -> Result<(), BoxError> {
+/// The error report's text (`line,field,reason`), and the summary with its rejected and refused
+/// rows counted from it.
+pub(super) fn report_body(errors: &[RowError], mut summary: FileSummary) -> Result<(Vec<u8>, FileSummary), BoxError> {
     let mut w = csv::Writer::from_writer(vec![]);
     w.write_record(["line", "field", "reason"])?;
     for e in errors {
@@ -47,6 +48,12 @@ pub(super) async fn write_report(app: &App, bucket: &str, key: &str, errors: &[R
         summary.refused = errors.iter().filter(|e| e.field == "signup").count() as u64;
         summary.rejected = errors.len() as u64 - summary.refused;
     }
+    Ok((body, summary))
+}
+
+/// The error report (`line,field,reason`) and the summary beside it.
+pub(super) async fn write_report(app: &App, bucket: &str, key: &str, errors: &[RowError], summary: FileSummary) -> Result<(), BoxError> {
+    let (body, summary) = report_body(errors, summary)?;
     crate::s3io::put_csv(&app.s3, bucket, key, body).await?;
     crate::s3io::put_csv(&app.s3, bucket, &summary_name(key), summary.to_csv().into_bytes()).await
 }

@@ -1,15 +1,19 @@
 //! A county file's one report, however many invocations read it (`wmb_core::report_pieces`): a
 //! file read in one invocation writes its report and summary in `reports/` at once; a file read in
-//! parts or chunks writes a piece of them for each invocation under `state/report-pieces/`, and
-//! the invocation that finds every part read joins the pieces into the file's report and summary.
+//! parts or chunks writes a piece of them for each invocation under `state/report-pieces/` (its
+//! rows, with its counts as the object's metadata), and the invocation that finds every part read
+//! joins the pieces into the file's report and summary.
 
 use super::ingest::{FileJob, Run};
-use super::ingest_files::write_report;
+use super::ingest_files::{report_body, write_report};
 use crate::app::{App, BoxError};
-use crate::s3io::{error_name, log_name, put_csv, report_key, CsvUpload, REPORT_PIECES};
+use crate::s3io::{log_name, put_csv, report_key, CsvUpload, REPORT_PIECES};
 use wmb_core::file_summary::{summary_name, FileSummary};
 use wmb_core::formats::RowError;
-use wmb_core::report_pieces::{end_mark, piece_name, pieces_to_join, report_rows, Joining};
+use wmb_core::report_pieces::{piece_name, pieces_to_join, report_rows, Joining};
+
+/// The metadata that carries a piece's summary (`FileSummary::to_line`).
+const SUMMARY: &str = "summary";
 
 /// A new reading of a file in `parts` parts (a random name: an S3 event delivered twice starts a
 /// second reading, whose pieces must not mix with the first's).
@@ -62,12 +66,14 @@ pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete:
     let run = job.run.clone().expect("given above");
     let prefix = pieces_prefix(job, &run);
     let part = job.part.map_or(0, |p| p.index);
-    let end = job.skip + records;
-    write_report(app, &job.bucket, &format!("{prefix}{}.errors.csv", piece_name(part, job.skip, end)), errors, summary).await?;
+    // The piece: its rows, and its counts as the object's metadata (one request, not two).
+    let (body, counts) = report_body(errors, summary)?;
+    let piece = format!("{prefix}{}", piece_name(part, job.skip, job.skip + records, complete));
+    app.s3.put_object().bucket(&job.bucket).key(&piece).content_type("text/csv; charset=utf-8").metadata(SUMMARY, counts.to_line()).body(body.into()).send().await
+        .map_err(|e| format!("writing a report piece of {}: {}", log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
     if !complete {
         return Ok(report);
     }
-    put_csv(&app.s3, &job.bucket, &format!("{prefix}{}", end_mark(part, end)), vec![]).await?;
     let listed = app
         .s3
         .list_objects_v2()
@@ -78,12 +84,7 @@ pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete:
         .try_collect()
         .await
         .map_err(|e| format!("listing the report pieces of {}: {}", log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    let names: Vec<String> = listed
-        .into_iter()
-        .flat_map(|page| page.contents.unwrap_or_default())
-        .filter_map(|o| o.key)
-        .filter_map(|k| k.strip_prefix(&prefix).map(|n| n.strip_suffix(".errors.csv").unwrap_or(n).to_string()))
-        .collect();
+    let names: Vec<String> = listed.into_iter().flat_map(|page| page.contents.unwrap_or_default()).filter_map(|o| o.key?.strip_prefix(&prefix).map(str::to_string)).collect();
     let pieces = match pieces_to_join(names.iter().map(String::as_str), run.parts) {
         Joining::Waiting => return Ok(report),
         Joining::Ready(pieces) => pieces,
@@ -101,12 +102,13 @@ pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete:
     rows.write(b"line,field,reason\n").await?;
     let mut total = FileSummary::default();
     for piece in &pieces {
-        let errors_key = format!("{prefix}{piece}.errors.csv");
-        let missing = || format!("{} vanished before it was joined", error_name(&errors_key));
-        let text = crate::s3io::get_text(&app.s3, &job.bucket, &errors_key).await?.ok_or_else(missing)?;
-        rows.write(report_rows(&text).as_bytes()).await?;
-        let counts = crate::s3io::get_text(&app.s3, &job.bucket, &summary_name(&errors_key)).await?.ok_or_else(missing)?;
-        total.add(&FileSummary::from_csv(&counts).ok_or_else(|| format!("{} is not a summary", error_name(&errors_key)))?);
+        let failed = |why: &str| format!("a report piece of {} {why}", log_name(&job.key));
+        let got = app.s3.get_object().bucket(&job.bucket).key(format!("{prefix}{piece}")).send().await
+            .map_err(|e| failed(&format!("could not be read: {}", aws_sdk_s3::error::DisplayErrorContext(e))))?;
+        let counts = got.metadata.as_ref().and_then(|m| m.get(SUMMARY)).and_then(|line| FileSummary::from_line(line)).ok_or_else(|| failed("has no summary"))?;
+        total.add(&counts);
+        let text = got.body.collect().await?.into_bytes();
+        rows.write(report_rows(std::str::from_utf8(&text).map_err(|_| failed("is not UTF-8"))?).as_bytes()).await?;
     }
     rows.finish().await?;
     put_csv(&app.s3, &job.bucket, &summary_name(&report), total.to_csv().into_bytes()).await?;
