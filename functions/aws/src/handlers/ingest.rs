@@ -56,6 +56,10 @@ pub struct FileJob {
     /// is then written in pieces and joined once every part is read: see `ingest_report`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<Run>,
+    /// Only join the run's report (the invocation that finished the last part had too little
+    /// time left for it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub join: bool,
 }
 
 /// One reading of one upload, in `parts` parts (1: the whole file, in chunks).
@@ -136,7 +140,7 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
             outcomes.push(check_enrolment(app, &bucket, &key).await?);
             continue;
         }
-        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None, run: None };
+        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None, run: None, join: false };
         // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
         // it to the ingest dead-letter queue.
         outcomes.push(process(app, job, deadline).await?);
@@ -146,6 +150,10 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
 
 /// Processes one file, or as much of it as the invocation allows.
 pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileOutcome, BoxError> {
+    if job.join {
+        super::ingest_report::join(app, &job, deadline).await?;
+        return Ok(FileOutcome { key: job.key.clone(), kind: job.kind, accepted: 0, rejected: 0, kept: 0, complete: true, report: report_key(&job.key) });
+    }
     let kind = match job.kind {
         Some(k) => k,
         None => {
@@ -238,6 +246,11 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     drop(rx);
     let parse_result = parser.await?;
     let complete = !stopped_for_time;
+    // A continuation is queued only when a record is left: one that reads none met an error
+    // reading the file (S3's stream ended early), and is retried rather than taken as the end.
+    if job.skip > 0 && consumed.load(Ordering::Relaxed) == 0 {
+        return Err(format!("a continuation of {} read no record: it is read again", log_name(&job.key)).into());
+    }
     let mut errors = errors.into_inner().expect("errors");
     // A row that could not be stored (the store failed) must not be lost: fail the invocation
     // so the file is retried (every write is idempotent).
@@ -261,7 +274,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
     }
     let summary = FileSummary { accepted: accepted.load(Ordering::Relaxed), kept: Some(kept.len() as u64), ..Default::default() };
-    let report = super::ingest_report::report(app, &mut job, consumed.load(Ordering::Relaxed), complete, &errors, summary).await?;
+    let report = super::ingest_report::report(app, &mut job, deadline, (consumed.load(Ordering::Relaxed), complete), &errors, summary).await?;
     let outcome = FileOutcome {
         key: job.key.clone(),
         kind: Some(kind),

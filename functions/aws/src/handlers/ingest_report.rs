@@ -32,31 +32,49 @@ fn pieces_prefix(job: &FileJob, run: &Run) -> String {
 /// Whether the county has uploaded the file again since the version this job reads: the newer
 /// version's own event writes the report then (an older reading that finishes later must not
 /// write over it).
-async fn superseded(app: &App, job: &FileJob) -> Result<bool, BoxError> {
-    let Some(ours) = &job.version_id else { return Ok(false) };
+async fn superseded(app: &App, job: &FileJob) -> bool {
+    let Some(ours) = &job.version_id else { return false };
     match app.s3.head_object().bucket(&job.bucket).key(&job.key).send().await {
-        Ok(head) => Ok(head.version_id.as_ref().is_some_and(|current| current != ours)),
-        // Removed since (or set aside): the report of what was read is still wanted.
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
-        Err(e) => Err(format!("looking up s3://{}/{}: {}", job.bucket, log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)).into()),
+        Ok(head) => head.version_id.as_ref().is_some_and(|current| current != ours),
+        // Removed since, set aside, or not to be looked up (a delete marker answers 403 to a role
+        // that may not list incoming/): the report of what was read is still wanted.
+        Err(e) => {
+            tracing::warn!(file = %log_name(&job.key), error = %aws_sdk_s3::error::DisplayErrorContext(e), "the file's current version could not be looked up; reported as read");
+            false
+        }
     }
+}
+
+/// The report's name for a part or continuation queued before readings had runs (as then).
+fn own_report_key(job: &FileJob) -> String {
+    let base = report_key(&job.part.map_or(job.key.clone(), |p| format!("{}.r{:03}", job.key, p.index)));
+    match job.chunk {
+        0 => base,
+        c => format!("{}.part{c:04}.errors.csv", base.strip_suffix(".errors.csv").unwrap_or(&base)),
+    }
+}
+
+/// How long a join of `bytes` of pieces may take (read and written once at a modest 20 MB/s, and
+/// 45 s to spare): a join that may not finish in what is left of an invocation gets one of its own.
+fn join_time(bytes: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(45) + std::time::Duration::from_millis(bytes / 20_000)
 }
 
 /// Writes what this invocation found, `records` records from the job's `skip`: the file's report
 /// when it read the whole file, otherwise its piece, and then the file's report if every part has
 /// been read. A job that did not finish the file is given a run here, for the invocations after.
 /// Returns the key of the file's report.
-pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete: bool, errors: &[RowError], summary: FileSummary) -> Result<String, BoxError> {
+pub(super) async fn report(app: &App, job: &mut FileJob, deadline: u64, (records, complete): (u64, bool), errors: &[RowError], summary: FileSummary) -> Result<String, BoxError> {
     let report = report_key(&job.key);
     if job.run.is_none() {
-        if let Some(p) = job.part {
-            // A part queued before runs were named: its own report, as then.
-            let own = report_key(&format!("{}.r{:03}", job.key, p.index));
+        if job.part.is_some() || job.chunk > 0 {
+            // A part or continuation queued before readings had runs: its own report, as then.
+            let own = own_report_key(job);
             write_report(app, &job.bucket, &own, errors, summary).await?;
             return Ok(own);
         }
         if complete {
-            if !superseded(app, job).await? {
+            if !superseded(app, job).await {
                 write_report(app, &job.bucket, &report, errors, summary).await?;
             }
             return Ok(report);
@@ -71,9 +89,18 @@ pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete:
     let piece = format!("{prefix}{}", piece_name(part, job.skip, job.skip + records, complete));
     app.s3.put_object().bucket(&job.bucket).key(&piece).content_type("text/csv; charset=utf-8").metadata(SUMMARY, counts.to_line()).body(body.into()).send().await
         .map_err(|e| format!("writing a report piece of {}: {}", log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    if !complete {
-        return Ok(report);
+    if complete {
+        join(app, job, deadline).await?;
     }
+    Ok(report)
+}
+
+/// Joins the pieces of the file's report into `reports/` once every part has its last piece: in
+/// the invocation that wrote a part's last piece, or in one of its own (`FileJob::join`) when what
+/// is left of that one may not be enough.
+pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<(), BoxError> {
+    let run = job.run.as_ref().ok_or("a report is joined only from a run's pieces")?;
+    let prefix = pieces_prefix(job, run);
     let listed = app
         .s3
         .list_objects_v2()
@@ -84,20 +111,28 @@ pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete:
         .try_collect()
         .await
         .map_err(|e| format!("listing the report pieces of {}: {}", log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    let names: Vec<String> = listed.into_iter().flat_map(|page| page.contents.unwrap_or_default()).filter_map(|o| o.key?.strip_prefix(&prefix).map(str::to_string)).collect();
+    let objects: Vec<_> = listed.into_iter().flat_map(|page| page.contents.unwrap_or_default()).collect();
+    let bytes: u64 = objects.iter().map(|o| o.size.unwrap_or(0).max(0) as u64).sum();
+    let names: Vec<String> = objects.into_iter().filter_map(|o| o.key?.strip_prefix(&prefix).map(str::to_string)).collect();
     let pieces = match pieces_to_join(names.iter().map(String::as_str), run.parts) {
-        Joining::Waiting => return Ok(report),
+        Joining::Waiting => return Ok(()),
         Joining::Ready(pieces) => pieces,
         // Pieces expired before a part's message came back from the dead-letter queue: failing
         // says so (the file must be uploaded again to be reported whole).
         Joining::Broken { part } => return Err(format!("the report of {} cannot be joined: part {part} is read but pieces of it are gone", log_name(&job.key)).into()),
     };
-    if superseded(app, job).await? {
+    if deadline > 0 && !job.join && super::time_left(deadline) < join_time(bytes) {
+        super::ingest_files::continue_later(app, &FileJob { join: true, ..job.clone() }).await?;
+        tracing::info!(file = %log_name(&job.key), bytes, "the report is joined in an invocation of its own");
+        return Ok(());
+    }
+    if superseded(app, job).await {
         tracing::info!(file = %log_name(&job.key), "not reported: a newer upload of the file is read on its own event");
-        return Ok(report);
+        return Ok(());
     }
     // Every part is read: join the pieces in file order. (Two parts that finish at once may both
     // join: they write the same report.)
+    let report = report_key(&job.key);
     let mut rows = CsvUpload::new(&app.s3, &job.bucket, &report);
     rows.write(b"line,field,reason\n").await?;
     let mut total = FileSummary::default();
@@ -113,5 +148,5 @@ pub(super) async fn report(app: &App, job: &mut FileJob, records: u64, complete:
     rows.finish().await?;
     put_csv(&app.s3, &job.bucket, &summary_name(&report), total.to_csv().into_bytes()).await?;
     tracing::info!(file = %log_name(&job.key), parts = run.parts, pieces = pieces.len(), "report joined from the file's pieces");
-    Ok(report)
+    Ok(())
 }
