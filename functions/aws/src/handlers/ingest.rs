@@ -192,6 +192,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         app.store.refresh_roster(&app.s3, &job.bucket).await?;
     }
     let (body, line_offset) = super::ingest_parts::body(app, &job).await?;
+    let body = super::ingest_files::Watched::new(body);
+    let stream_failed = body.failed.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4096);
     let (name, skip) = (job.key.clone(), job.skip);
     let parser = tokio::task::spawn_blocking(move || -> Result<(), String> {
@@ -246,10 +248,11 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     drop(rx);
     let parse_result = parser.await?;
     let complete = !stopped_for_time;
-    // A continuation is queued only when a record is left: one that reads none met an error
-    // reading the file (S3's stream ended early), and is retried rather than taken as the end.
-    if job.skip > 0 && consumed.load(Ordering::Relaxed) == 0 {
-        return Err(format!("a continuation of {} read no record: it is read again", log_name(&job.key)).into());
+    // S3's stream broke off: the rows after the break are not the file's end. The source runs
+    // this again. (A continuation is queued only when a record is left: one that reads none
+    // met such an error too.)
+    if stream_failed.load(Ordering::Relaxed) || (job.skip > 0 && consumed.load(Ordering::Relaxed) == 0) {
+        return Err(format!("reading {} from S3 broke off before its end: it is read again", log_name(&job.key)).into());
     }
     let mut errors = errors.into_inner().expect("errors");
     // A row that could not be stored (the store failed) must not be lost: fail the invocation

@@ -92,3 +92,64 @@ pub(super) async fn continue_later(app: &App, job: &FileJob) -> Result<(), BoxEr
         .map_err(|e| format!("queueing the continuation of {}: {}", log_name(&job.key), aws_sdk_sqs::error::DisplayErrorContext(e)))?;
     Ok(())
 }
+
+/// A county file's bytes as S3 streams them, noting whether the stream failed. The CSV reader
+/// takes a failed read as the end of the file (and reports it as one unreadable row): a stream
+/// that broke off must instead fail the invocation, so the source runs it again (every write is
+/// idempotent) and no row after the break is lost.
+pub(super) struct Watched<R> {
+    inner: R,
+    pub(super) failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<R> Watched<R> {
+    pub(super) fn new(inner: R) -> Self {
+        Watched { inner, failed: Default::default() }
+    }
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<R> {
+    fn poll_read(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Err(_)) = &polled {
+            self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Watched;
+    use std::sync::atomic::Ordering;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn a_stream_that_breaks_off_is_noted_and_one_that_ends_is_not() {
+        let whole = Watched::new(&b"votecal_id\nCA1\n"[..]);
+        let failed = whole.failed.clone();
+        let mut text = String::new();
+        Box::pin(whole).read_to_string(&mut text).await.unwrap();
+        assert_eq!((text.as_str(), failed.load(Ordering::Relaxed)), ("votecal_id\nCA1\n", false));
+        let broken = broken_after_two_lines();
+        let watched = Watched::new(broken);
+        let failed = watched.failed.clone();
+        let mut text = String::new();
+        assert!(Box::pin(watched).read_to_string(&mut text).await.is_err());
+        assert!(failed.load(Ordering::Relaxed));
+    }
+
+    /// The first bytes of a file, then the connection resets.
+    fn broken_after_two_lines() -> impl tokio::io::AsyncRead + Unpin {
+        use tokio::io::AsyncReadExt;
+        (&b"votecal_id\nCA1\n"[..]).chain(Broken)
+    }
+
+    struct Broken;
+
+    impl tokio::io::AsyncRead for Broken {
+        fn poll_read(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>, _: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset)))
+        }
+    }
+}
