@@ -108,6 +108,34 @@ pub struct RequestCounter {
     pub fail_dynamodb_every: Arc<AtomicU64>,
     /// How many requests failed so.
     pub dynamodb_failed: Arc<AtomicU64>,
+    /// Fault injection: the next S3 GetObject of the object of this key (whose whole content is
+    /// given), of the whole object (None) or of a range from at least this byte (a part's), is
+    /// answered with the first half of what it asks for and then a connection reset, as a stream
+    /// that breaks off mid-file.
+    pub break_s3_read: Arc<Mutex<Option<(String, Vec<u8>, Option<usize>)>>>,
+}
+
+/// Marks an S3 read whose answer breaks off after these bytes.
+#[derive(Debug, Clone)]
+struct BreakOff(Vec<u8>);
+
+impl aws_smithy_types::config_bag::Storable for BreakOff {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+/// A response body that gives its bytes and then fails, as a connection reset mid-body.
+struct BrokenOff(Option<bytes::Bytes>);
+
+impl http_body::Body for BrokenOff {
+    type Data = bytes::Bytes;
+    type Error = aws_smithy_runtime_api::box_error::BoxError;
+
+    fn poll_frame(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(Some(match self.0.take() {
+            Some(bytes) => Ok(http_body::Frame::data(bytes)),
+            None => Err("connection reset (injected by the test)".into()),
+        }))
+    }
 }
 
 /// A fixed scramble of a count (SplitMix64's finaliser).
@@ -163,8 +191,28 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        // (The marker may be left from this operation's previous attempt.)
+        // (The markers may be left from this operation's previous attempt.)
         cfg.interceptor_state().unset::<Throttled>();
+        cfg.interceptor_state().unset::<BreakOff>();
+        let get_object = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>().is_some_and(|m| m.service() == "S3" && m.name() == "GetObject");
+        let mut armed = self.break_s3_read.lock().unwrap();
+        if get_object && armed.as_ref().is_some_and(|(key, _, _)| context.request().uri().split('?').next().unwrap_or_default().ends_with(key.as_str())) {
+            let (_, whole, ranged) = armed.as_ref().expect("armed");
+            // (bytes=S-E: a part's range, or the kind's detection or a part's header, from 0.)
+            let asked = match context.request().headers().get("range").and_then(|r| r.strip_prefix("bytes=")).and_then(|r| r.split_once('-')) {
+                None => ranged.is_none().then_some(0..whole.len()),
+                Some((start, end)) => match (start.parse::<usize>(), end.parse::<usize>(), ranged) {
+                    (Ok(s), Ok(e), Some(from)) if s >= *from => Some(s..(e + 1).min(whole.len())),
+                    _ => None,
+                },
+            };
+            if let Some(asked) = asked {
+                let half = whole[asked.start..asked.start + asked.len() / 2].to_vec();
+                armed.take();
+                cfg.interceptor_state().store_put(BreakOff(half));
+            }
+        }
+        drop(armed);
         let (throttle, fail) = (self.throttle_dynamodb_every.load(Ordering::Relaxed), self.fail_dynamodb_every.load(Ordering::Relaxed));
         let dynamodb = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>().is_some_and(|m| m.service() == "DynamoDB");
         if !dynamodb || throttle + fail == 0 {
@@ -196,6 +244,11 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(BreakOff(bytes)) = cfg.load::<BreakOff>() {
+            let response = context.response_mut();
+            response.headers_mut().remove("content-length");
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from_body_1_x(BrokenOff(Some(bytes::Bytes::from(bytes.clone()))));
+        }
         if let Some(Throttled(throttled)) = cfg.load::<Throttled>() {
             let body = if *throttled {
                 r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected by the test"}"#

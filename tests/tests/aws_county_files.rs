@@ -1,7 +1,8 @@
 //! County files through the ingest Lambda on moto: a county's folder changes only its own voters,
 //! and a file that cannot be read (no known header, empty, a county folder carrying sign-ups, a
 //! quote left open in a large file) is set aside with a report saying why, and a large file read
-//! in parallel parts gets one report however many rows it rejects.
+//! in parallel parts gets one report however many rows it rejects; a file whose S3 stream breaks
+//! off mid-read is read again, not cut short.
 
 use lambda_runtime::{Context, LambdaEvent};
 use wmb_aws::handlers::ingest;
@@ -102,4 +103,57 @@ async fn a_large_file_whose_every_row_is_wrong_gets_one_report_naming_every_row_
     assert!(summary.contains(&format!("\nrows_read,,{rows}\naccepted,,0\nrejected,,{rows}\n")), "{summary}");
     let listed = world.s3.list_objects_v2().bucket(&bucket).prefix("reports/").send().await.unwrap();
     assert_eq!(listed.contents().len(), 2, "{:?}", listed.contents().iter().map(|o| o.key()).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_whose_s3_stream_breaks_off_mid_read_is_read_again_and_loses_no_row() {
+    // GIVEN a status file read whole, one read in parts of 300 bytes whose planning read breaks
+    // off, and one whose read of a part in its second half does
+    let half = std::fs::read(repo_path("events/sample-election/vbm-2026-10-06.csv")).unwrap().len() / 2;
+    for (case, parts, ranged) in [("whole", false, None), ("planning", true, None), ("part", true, Some(half))] {
+        let world = World::with(&format!("broken{case}"), at("2026-10-06T12:00:00-07:00"), &repo_path("events/sample-election"), |s| {
+            if parts {
+                s.ingest_part_bytes = 300;
+            }
+        })
+        .await;
+        let bucket = world.app.settings.bucket.clone();
+        let body = std::fs::read(repo_path("events/sample-election/vbm-2026-10-06.csv")).unwrap();
+        let key = "incoming/votecal/vbm/vbm-2026-10-06.csv";
+        world.s3.put_object().bucket(&bucket).key(key).body(body.clone().into()).send().await.unwrap();
+        // AND S3's stream breaks off halfway, as a connection reset
+        *world.counter.break_s3_read.lock().unwrap() = Some((key.to_string(), body.clone(), ranged));
+        // WHEN it lands, and every invocation that fails is run again, as S3 and SQS do
+        let mut failed = 0;
+        while let Err(e) = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await {
+            assert!(e.to_string().contains("broke off"), "{e}");
+            failed += 1;
+        }
+        let queue = world.app.settings.ingest_continue_queue_url.clone().unwrap();
+        loop {
+            let batches = receive_all(&world.sqs, &queue).await.unwrap();
+            if batches.is_empty() {
+                break;
+            }
+            for (event, handles) in batches {
+                for record in event["Records"].as_array().unwrap() {
+                    let one = serde_json::json!({ "Records": [record] });
+                    while ingest::handle(&world.app, LambdaEvent::new(one.clone(), Context::default())).await.unwrap()["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
+                        failed += 1;
+                    }
+                }
+                for (_, h) in handles {
+                    world.sqs.delete_message().queue_url(&queue).receipt_handle(h).send().await.unwrap();
+                }
+            }
+        }
+        assert!(world.counter.break_s3_read.lock().unwrap().is_none() && failed == 1, "{case}: the break was met once: {failed}");
+        // THEN every good row is stored, and the report names only the file's one bad row
+        let rows = String::from_utf8(body).unwrap();
+        for line in rows.lines().skip(1).filter(|l| l.contains(",ISSUED,")) {
+            assert!(world.knows(line.split(',').next().unwrap()).await, "{case}: {line}");
+        }
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/votecal/vbm/vbm-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
+        assert_eq!(report, "line,field,reason\n21,status_code,'MAILED' is not a VBM ballot status code\n", "{case}");
+    }
 }

@@ -40,8 +40,12 @@ pub(super) async fn split(app: &App, job: FileJob, head: &[u8], total: u64, part
     // A quote left open: the file is set aside, its report naming the line (a retry would only
     // meet it again).
     let parts = match planned {
+        Ok(parts) => parts,
         Err(e @ wmb_core::formats::FileError::RowTooLong { .. }) => return set_aside(app, &job, &e.to_string()).await,
-        other => other?,
+        // The read broke off: S3 runs this again. (Named by the file's log name: the error's own
+        // text names the county's file.)
+        Err(wmb_core::formats::FileError::Unreadable { reason, .. }) => return Err(format!("reading {} to plan its parts broke off: {reason}", crate::s3io::log_name(&job.key)).into()),
+        Err(_) => return Err(format!("planning the parts of {} failed", crate::s3io::log_name(&job.key)).into()),
     };
     let run = super::ingest_report::new_run(parts.len() as u32);
     let jobs: Vec<FileJob> = parts.iter().map(|p| FileJob { part: Some(*p), skip: 0, chunk: 0, run: Some(run.clone()), ..job.clone() }).collect();
