@@ -112,7 +112,16 @@ pub struct RequestCounter {
     /// given), of the whole object (None) or of a range from at least this byte (a part's), is
     /// answered with the first half of what it asks for and then a connection reset, as a stream
     /// that breaks off mid-file.
-    pub break_s3_read: Arc<Mutex<Option<(String, Vec<u8>, Option<usize>)>>>,
+    pub break_s3_read: Arc<Mutex<Option<BreakS3Read>>>,
+}
+
+/// See [`RequestCounter::break_s3_read`].
+#[derive(Debug, Clone)]
+pub struct BreakS3Read {
+    pub key: String,
+    pub content: Vec<u8>,
+    /// None: a read of the whole object; Some(b): a range from at least byte b.
+    pub from: Option<usize>,
 }
 
 /// Marks an S3 read whose answer breaks off after these bytes.
@@ -196,8 +205,8 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         cfg.interceptor_state().unset::<BreakOff>();
         let get_object = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>().is_some_and(|m| m.service() == "S3" && m.name() == "GetObject");
         let mut armed = self.break_s3_read.lock().unwrap();
-        if get_object && armed.as_ref().is_some_and(|(key, _, _)| context.request().uri().split('?').next().unwrap_or_default().ends_with(key.as_str())) {
-            let (_, whole, ranged) = armed.as_ref().expect("armed");
+        if get_object && armed.as_ref().is_some_and(|b| context.request().uri().split('?').next().unwrap_or_default().ends_with(b.key.as_str())) {
+            let BreakS3Read { content: whole, from: ranged, .. } = armed.as_ref().expect("armed");
             // (bytes=S-E: a part's range, or the kind's detection or a part's header, from 0.)
             let asked = match context.request().headers().get("range").and_then(|r| r.strip_prefix("bytes=")).and_then(|r| r.split_once('-')) {
                 None => ranged.is_none().then_some(0..whole.len()),

@@ -122,7 +122,7 @@ async fn a_file_whose_s3_stream_breaks_off_mid_read_is_read_again_and_loses_no_r
         let key = "incoming/votecal/vbm/vbm-2026-10-06.csv";
         world.s3.put_object().bucket(&bucket).key(key).body(body.clone().into()).send().await.unwrap();
         // AND S3's stream breaks off halfway, as a connection reset
-        *world.counter.break_s3_read.lock().unwrap() = Some((key.to_string(), body.clone(), ranged));
+        *world.counter.break_s3_read.lock().unwrap() = Some(BreakS3Read { key: key.to_string(), content: body.clone(), from: ranged });
         // WHEN it lands, and every invocation that fails is run again, as S3 and SQS do
         let mut failed = 0;
         while let Err(e) = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await {
