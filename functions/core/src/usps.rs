@@ -215,18 +215,23 @@ pub fn read_scans<R: Read>(file: &str, input: R, mut each: impl FnMut(Result<Lin
     };
     match first {
         b'{' => {
-            let mut line = String::new();
+            let mut bytes = Vec::new();
             let mut number = 0u64;
             loop {
-                line.clear();
-                if reader.read_line(&mut line).map_err(|e| unreadable(&e))? == 0 {
+                bytes.clear();
+                if reader.read_until(b'\n', &mut bytes).map_err(|e| unreadable(&e))? == 0 {
                     return Ok(());
                 }
                 number += 1;
+                // A line that is not UTF-8 is one bad row; the lines after it are still read.
+                let Ok(line) = std::str::from_utf8(&bytes) else {
+                    each(Err(RowError { line: number, field: "row".into(), reason: "is not UTF-8 text (save the file as UTF-8 and send it again)".into() }));
+                    continue;
+                };
                 if line.trim().is_empty() {
                     continue;
                 }
-                each(parse_json_record(&line, number));
+                each(parse_json_record(line, number));
             }
         }
         b'[' => {
@@ -332,5 +337,21 @@ mod tests {
         let (piped, _) = scans(&format!("imb|scan_datetime|scan_event_code|scan_facility_zip|handling_event_type|mail_phase\n{TRACKING}|2026-10-06 07:15:00|SD|90052|L|2a\n"));
         assert_eq!(piped[0].row, lines[0].row);
         assert_eq!(piped[0].line, 2);
+    }
+
+    #[test]
+    fn a_scan_line_that_is_not_utf8_is_one_bad_row_and_the_lines_after_it_are_read() {
+        let record = format!(r#"{{"imb":"{TRACKING}01234567891","scanDatetime":"2026-10-06 07:15:00","scanEventCode":"SD","scanFacilityZip":"90052"}}"#);
+        let mut feed = format!("{record}\n").into_bytes();
+        feed.extend_from_slice(b"{\"imb\":\"\xff\xfe\"}\n");
+        feed.extend_from_slice(format!("{record}\n").as_bytes());
+        let (mut ok, mut bad) = (vec![], vec![]);
+        read_scans("scans", &feed[..], |r| match r {
+            Ok(l) => ok.push(l.line),
+            Err(e) => bad.push((e.line, e.field, e.reason)),
+        })
+        .unwrap();
+        assert_eq!(ok, [1, 3], "the line after the bad one is read");
+        assert_eq!(bad, [(2, "row".to_string(), "is not UTF-8 text (save the file as UTF-8 and send it again)".to_string())]);
     }
 }
