@@ -113,6 +113,12 @@ fn next(steps: &BTreeMap<(u32, u64), BTreeSet<u64>>, part: u32, from: u64) -> Ve
     steps.get(&(part, from)).map(|t| t.iter().copied().filter(|to| *to > from).collect()).unwrap_or_default()
 }
 
+/// Whether a join of `bytes` of pieces fits in `time_left` of an invocation: read and written once
+/// at a modest 20 MB/s, with 45 s to spare. One that may not gets an invocation of its own.
+pub fn join_fits(bytes: u64, time_left: std::time::Duration) -> bool {
+    time_left >= std::time::Duration::from_secs(45) + std::time::Duration::from_millis(bytes / 20_000)
+}
+
 /// The rows of a piece's error report, without its header line (`line,field,reason`).
 pub fn report_rows(piece: &str) -> &str {
     match piece.split_once('\n') {
@@ -152,6 +158,16 @@ mod tests {
         // A part's last piece with a piece before it gone (removed before the join) is no chain.
         let names = [piece_name(0, 0, 500, false), piece_name(0, 600, 1000, true)];
         assert_eq!(join(&names, 1), Joining::Broken { part: 0 });
+    }
+
+    #[test]
+    fn a_join_that_may_not_finish_in_the_time_left_is_not_started() {
+        use std::time::Duration;
+        assert!(join_fits(1 << 20, Duration::from_secs(900)));
+        assert!(!join_fits(1 << 20, Duration::from_secs(30)), "less than the 45 s to spare");
+        // A statewide report whose every row is wrong (about 1.7 GB): 85 s at 20 MB/s, and 45.
+        assert!(!join_fits(1_700_000_000, Duration::from_secs(120)));
+        assert!(join_fits(1_700_000_000, Duration::from_secs(131)));
     }
 
     #[test]

@@ -18,9 +18,8 @@ const SUMMARY: &str = "summary";
 /// A new reading of a file in `parts` parts (a random name: an S3 event delivered twice starts a
 /// second reading, whose pieces must not mix with the first's).
 pub(super) fn new_run(parts: u32) -> Run {
-    let mut id = [0u8; 8];
-    getrandom::fill(&mut id).expect("the operating system gives random bytes");
-    Run { id: id.iter().map(|b| format!("{b:02x}")).collect(), parts }
+    // (Made as a change's id is: URL-safe, so it can name a folder.)
+    Run { id: wmb_core::access::change_id_from(crate::app::os_random()), parts }
 }
 
 /// Where a run's pieces go: named by a hash of the file's key (a county's file name may carry a
@@ -52,12 +51,6 @@ fn own_report_key(job: &FileJob) -> String {
         0 => base,
         c => format!("{}.part{c:04}.errors.csv", base.strip_suffix(".errors.csv").unwrap_or(&base)),
     }
-}
-
-/// How long a join of `bytes` of pieces may take (read and written once at a modest 20 MB/s, and
-/// 45 s to spare): a join that may not finish in what is left of an invocation gets one of its own.
-fn join_time(bytes: u64) -> std::time::Duration {
-    std::time::Duration::from_secs(45) + std::time::Duration::from_millis(bytes / 20_000)
 }
 
 /// Writes what this invocation found, `records` records from the job's `skip`: the file's report
@@ -121,7 +114,7 @@ pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<(), 
         // says so (the file must be uploaded again to be reported whole).
         Joining::Broken { part } => return Err(format!("the report of {} cannot be joined: part {part} is read but pieces of it are gone", log_name(&job.key)).into()),
     };
-    if deadline > 0 && !job.join && super::time_left(deadline) < join_time(bytes) {
+    if deadline > 0 && !job.join && !wmb_core::report_pieces::join_fits(bytes, super::time_left(deadline)) {
         super::ingest_files::continue_later(app, &FileJob { join: true, ..job.clone() }).await?;
         tracing::info!(file = %log_name(&job.key), bytes, "the report is joined in an invocation of its own");
         return Ok(());
