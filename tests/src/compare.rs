@@ -54,7 +54,14 @@ pub fn sent_locally(local: &[OutboxLine]) -> Sent {
 }
 
 /// Messages lost (expected, not sent) and duplicated (sent more often than expected).
-pub fn lost_and_duplicated<K: Ord>(expected: &BTreeMap<K, usize>, sent: &BTreeMap<K, usize>) -> (usize, usize) {
+/// (Each message that differs is printed, for the failure's reader.)
+pub fn lost_and_duplicated<K: Ord + std::fmt::Debug>(expected: &BTreeMap<K, usize>, sent: &BTreeMap<K, usize>) -> (usize, usize) {
+    for (k, n) in expected.iter().filter(|(k, n)| sent.get(*k) != Some(*n)) {
+        eprintln!("expected {n}, sent {}: {:.300}", sent.get(k).copied().unwrap_or(0), format!("{k:?}"));
+    }
+    for (k, n) in sent.iter().filter(|(k, _)| !expected.contains_key(*k)) {
+        eprintln!("expected 0, sent {n}: {:.300}", format!("{k:?}"));
+    }
     let lost = expected.iter().map(|(k, n)| n.saturating_sub(sent.get(k).copied().unwrap_or(0))).sum();
     let duplicated = sent.iter().map(|(k, n)| n.saturating_sub(expected.get(k).copied().unwrap_or(0))).sum();
     (lost, duplicated)

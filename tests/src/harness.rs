@@ -22,20 +22,23 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto (`MOTO_SERVER`, installed by tests/run, or `moto_server` on the PATH).
+    /// Starts moto's server one request at a time (tests/moto_server.py says why), with the
+    /// Python of `MOTO_PYTHON` (tests/run installs moto in target/test-tools) or `python3`.
     pub fn start() -> Moto {
-        let program = std::env::var("MOTO_SERVER").ok().or_else(|| {
-            let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-tools/bin/moto_server");
+        let python = std::env::var("MOTO_PYTHON").ok().or_else(|| {
+            let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-tools/bin/python3");
             local.exists().then(|| local.display().to_string())
         });
-        let program = program.unwrap_or_else(|| "moto_server".to_string());
+        let python = python.unwrap_or_else(|| "python3".to_string());
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_server.py");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(&program)
+        let child = Command::new(&python)
+            .arg(&script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start moto ({program}): {e}. Run the tests with tests/run, which installs it."));
+            .unwrap_or_else(|e| panic!("cannot start moto ({python} {}): {e}. Run the tests with tests/run, which installs it.", script.display()));
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(started.elapsed() < Duration::from_secs(30), "moto did not start on port {port}");
