@@ -219,6 +219,9 @@ async fn a_file_too_large_for_one_invocation_continues_where_it_stopped_and_lose
     let (report, summary) = the_one_report(&world, key).await;
     assert_eq!(report, "line,field,reason\n21,status_code,'MAILED' is not a VBM ballot status code\n");
     assert!(summary.contains("\nrows_read,,38\naccepted,,37\nrejected,,1\nrefused,,0\n"), "{summary}");
+    // AND the operators' metrics count the file once, when its report was joined (here in an
+    // invocation of its own: 30 s is too little to join in)
+    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesIngested", &[("Kind", "vbm")]), 1.0);
 }
 
 /// What a county finds in the file's report folder: exactly one error report and one summary

@@ -151,7 +151,11 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
 /// Processes one file, or as much of it as the invocation allows.
 pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileOutcome, BoxError> {
     if job.join {
-        super::ingest_report::join(app, &job, deadline).await?;
+        if super::ingest_report::join(app, &job, deadline).await? {
+            if let Some(kind) = job.kind {
+                app.metrics.emit(app.now().timestamp_millis(), &[("Kind", kind.as_str())], &[&["Kind"], &[]], &[("FilesIngested", count(1))]);
+            }
+        }
         return Ok(FileOutcome { key: job.key.clone(), kind: job.kind, accepted: 0, rejected: 0, kept: 0, complete: true, report: report_key(&job.key) });
     }
     let kind = match job.kind {
@@ -277,7 +281,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
     }
     let summary = FileSummary { accepted: accepted.load(Ordering::Relaxed), kept: Some(kept.len() as u64), ..Default::default() };
-    let report = super::ingest_report::report(app, &mut job, deadline, (consumed.load(Ordering::Relaxed), complete), &errors, summary).await?;
+    let (report, reported) = super::ingest_report::report(app, &mut job, deadline, (consumed.load(Ordering::Relaxed), complete), &errors, summary).await?;
     let outcome = FileOutcome {
         key: job.key.clone(),
         kind: Some(kind),
@@ -296,8 +300,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         app.now().timestamp_millis(),
         &[("Kind", kind.as_str())],
         &[&["Kind"], &[]],
-        // A file read in parts counts once, when its first part is done.
-        &[("FilesIngested", count((complete && job.part.is_none_or(|p| p.index == 0)).into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
+        // A file counts once, when its report is written (by the part or chunk that joins it).
+        &[("FilesIngested", count(reported.into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
     );
     app.queues.flush().await?;
     app.events.flush().await;

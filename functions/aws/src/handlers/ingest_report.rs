@@ -56,21 +56,24 @@ fn own_report_key(job: &FileJob) -> String {
 /// Writes what this invocation found, `records` records from the job's `skip`: the file's report
 /// when it read the whole file, otherwise its piece, and then the file's report if every part has
 /// been read. A job that did not finish the file is given a run here, for the invocations after.
-/// Returns the key of the file's report.
-pub(super) async fn report(app: &App, job: &mut FileJob, deadline: u64, (records, complete): (u64, bool), errors: &[RowError], summary: FileSummary) -> Result<String, BoxError> {
+/// Returns the key of the file's report, and whether this invocation wrote the file's report
+/// (the file is then counted as ingested, once).
+pub(super) async fn report(app: &App, job: &mut FileJob, deadline: u64, (records, complete): (u64, bool), errors: &[RowError], summary: FileSummary) -> Result<(String, bool), BoxError> {
     let report = report_key(&job.key);
     if job.run.is_none() {
         if job.part.is_some() || job.chunk > 0 {
-            // A part or continuation queued before readings had runs: its own report, as then.
+            // A part or continuation queued before readings had runs: its own report, as then
+            // (and the file counted when its first part is done, as then).
             let own = own_report_key(job);
             write_report(app, &job.bucket, &own, errors, summary).await?;
-            return Ok(own);
+            return Ok((own, complete && job.part.is_none_or(|p| p.index == 0)));
         }
         if complete {
-            if !superseded(app, job).await {
+            let written = !superseded(app, job).await;
+            if written {
                 write_report(app, &job.bucket, &report, errors, summary).await?;
             }
-            return Ok(report);
+            return Ok((report, written));
         }
         job.run = Some(new_run(1));
     }
@@ -82,16 +85,14 @@ pub(super) async fn report(app: &App, job: &mut FileJob, deadline: u64, (records
     let piece = format!("{prefix}{}", piece_name(part, job.skip, job.skip + records, complete));
     app.s3.put_object().bucket(&job.bucket).key(&piece).content_type("text/csv; charset=utf-8").metadata(SUMMARY, counts.to_line()).body(body.into()).send().await
         .map_err(|e| format!("writing a report piece of {}: {}", log_name(&job.key), aws_sdk_s3::error::DisplayErrorContext(e)))?;
-    if complete {
-        join(app, job, deadline).await?;
-    }
-    Ok(report)
+    let joined = complete && join(app, job, deadline).await?;
+    Ok((report, joined))
 }
 
 /// Joins the pieces of the file's report into `reports/` once every part has its last piece: in
 /// the invocation that wrote a part's last piece, or in one of its own (`FileJob::join`) when what
-/// is left of that one may not be enough.
-pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<(), BoxError> {
+/// is left of that one may not be enough. Returns whether it wrote the report.
+pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<bool, BoxError> {
     let run = job.run.as_ref().ok_or("a report is joined only from a run's pieces")?;
     let prefix = pieces_prefix(job, run);
     let listed = app
@@ -108,7 +109,7 @@ pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<(), 
     let bytes: u64 = objects.iter().map(|o| o.size.unwrap_or(0).max(0) as u64).sum();
     let names: Vec<String> = objects.into_iter().filter_map(|o| o.key?.strip_prefix(&prefix).map(str::to_string)).collect();
     let pieces = match pieces_to_join(names.iter().map(String::as_str), run.parts) {
-        Joining::Waiting => return Ok(()),
+        Joining::Waiting => return Ok(false),
         Joining::Ready(pieces) => pieces,
         // Pieces expired before a part's message came back from the dead-letter queue: failing
         // says so (the file must be uploaded again to be reported whole).
@@ -117,11 +118,11 @@ pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<(), 
     if deadline > 0 && !job.join && !wmb_core::report_pieces::join_fits(bytes, super::time_left(deadline)) {
         super::ingest_files::continue_later(app, &FileJob { join: true, ..job.clone() }).await?;
         tracing::info!(file = %log_name(&job.key), bytes, "the report is joined in an invocation of its own");
-        return Ok(());
+        return Ok(false);
     }
     if superseded(app, job).await {
         tracing::info!(file = %log_name(&job.key), "not reported: a newer upload of the file is read on its own event");
-        return Ok(());
+        return Ok(false);
     }
     // Every part is read: join the pieces in file order. (Two parts that finish at once may both
     // join: they write the same report.)
@@ -141,5 +142,21 @@ pub(super) async fn join(app: &App, job: &FileJob, deadline: u64) -> Result<(), 
     rows.finish().await?;
     put_csv(&app.s3, &job.bucket, &summary_name(&report), total.to_csv().into_bytes()).await?;
     tracing::info!(file = %log_name(&job.key), parts = run.parts, pieces = pieces.len(), "report joined from the file's pieces");
-    Ok(())
+    Ok(first_to_join(app, job, &prefix).await)
+}
+
+/// Whether this is the run's first join to finish: it leaves a mark beside the run's pieces, once
+/// (S3's conditional write). A second joiner (a chunk or part delivered twice, each of its copies
+/// going on to the end) writes the same report, and the file is not counted again.
+async fn first_to_join(app: &App, job: &FileJob, prefix: &str) -> bool {
+    let mark = format!("{}.joined", prefix.trim_end_matches('/'));
+    match app.s3.put_object().bucket(&job.bucket).key(&mark).if_none_match("*").body(Vec::new().into()).send().await {
+        Ok(_) => true,
+        // 412: marked already; 409: another joiner's mark is being written at this moment.
+        Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 409 | 412)) => false,
+        Err(e) => {
+            tracing::warn!(file = %log_name(&job.key), error = %aws_sdk_s3::error::DisplayErrorContext(e), "the run's join could not be marked; the file is counted");
+            true
+        }
+    }
 }
