@@ -23,8 +23,14 @@ def one_at_a_time(app):
 
     def serve(environ, start_response):
         with lock:
-            # The whole answer is made under the lock (a lazy body would run after it).
-            return list(app(environ, start_response))
+            # The whole answer is made under the lock (a lazy body would run after it), and the
+            # app's answer closed, as a WSGI server would close it.
+            body = app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
 
     return serve
 
