@@ -4,7 +4,7 @@
 
 use crate::access::{contact_name, CodeRefusal, CodeToSend, PendingChange, ChangeAction};
 use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
-use crate::daily::Counted;
+use crate::daily::{Counted, CountyDays};
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
@@ -256,7 +256,11 @@ where
         if change.stale(current.as_ref()) {
             return Ok(Err(CodeRefusal::Expired));
         }
-        self.apply_change(&change, current, again, now, tally).await?;
+        // What the county's summary counts of it (a sign-up, a change, opt-outs) is kept apart
+        // until the code is used up for good below: of two requests entering the same code at
+        // once (a double tap), both may apply the change, but only one uses the code up.
+        let mut counts = CountyDays::default();
+        self.apply_change(&change, current, again, now, tally, &mut counts).await?;
         // What the change queued (the confirmation, the catch-up) is on its queue before the
         // code is used up for good: if it cannot be, the voter is asked to try again, and the
         // same code finishes it. (If the write below fails or loses a race, entering the code
@@ -264,14 +268,16 @@ where
         self.queue.flush_queued().await?;
         change.applying = false;
         match self.store.put_change(&change, Some(version)).await {
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Ok(_) => tally.county_days.merge(counts),
+            Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
         Ok(Ok(change))
     }
 
-    /// Applies a change whose code was entered (`again`: entered once more, to finish it).
-    async fn apply_change(&self, change: &PendingChange, current: Option<Subscription>, again: bool, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+    /// Applies a change whose code was entered (`again`: entered once more, to finish it), with
+    /// what the county's summary counts of it in `counts`.
+    async fn apply_change(&self, change: &PendingChange, current: Option<Subscription>, again: bool, now: DateTime<Utc>, tally: &mut Tally, counts: &mut CountyDays) -> Result<(), PipelineError> {
         match &change.action {
             ChangeAction::View => {}
             ChangeAction::Stop { channels } => {
@@ -295,7 +301,15 @@ where
                     }
                     if changed {
                         self.store.put_subscription(&sub).await?;
-                        tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
+                        counts.count_stops(now, &before, &sub, Counted::OptedOut);
+                    } else if again {
+                        // Stopped by the attempt that failed before it could count: the contacts
+                        // live when the stop was asked for are what it stopped.
+                        let mut asked = sub.clone();
+                        for (c, a) in change.previous.iter().filter(|(c, _)| channels.is_empty() || channels.contains(c)) {
+                            asked.set_address(*c, Some(a.clone()));
+                        }
+                        counts.count_stops(now, &asked, &sub, Counted::OptedOut);
                     }
                 }
             }
@@ -336,6 +350,9 @@ where
                     // Nothing to change; a change finished again (its code entered once more
                     // after a failure) still owes its notices and welcome, which send nothing twice.
                     if again {
+                        // Applied by the attempt that failed before it could count: counted as
+                        // if the contacts live when it was asked for were live until now.
+                        count_change(counts, change, &change.previous, &sub, now);
                         let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
                         if !change.previous.is_empty() && now_live != change.previous {
                             self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
@@ -368,15 +385,8 @@ where
                     self.mark_own_stops(&dropped, &gone).await?;
                 }
                 self.store.put_subscription(&sub).await?;
-                // A first sign-up (or one after a full stop) is counted when its first contact
-                // goes live; a change, when it first applies (the contacts live are still those
-                // live before it).
                 let live_before: Vec<(Channel, String)> = current.as_ref().map(|c| c.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect()).unwrap_or_default();
-                if live_before.is_empty() && change.previous.is_empty() {
-                    tally.county_days.count(now, sub.county, Counted::SignedUp);
-                } else if !change.previous.is_empty() && live_before == change.previous {
-                    tally.county_days.count(now, sub.county, Counted::ChoicesChanged);
-                }
+                count_change(counts, change, &live_before, &sub, now);
                 let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
                 if !change.previous.is_empty() && now_live != change.previous {
                     self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
@@ -425,4 +435,15 @@ where
         Ok(())
     }
 
+}
+
+/// Counts a change of choices that applied: a first sign-up (or one after a full stop) when its
+/// first contact goes live; a change, when it first applies (the contacts live before it are
+/// still those live when it was asked for).
+fn count_change(counts: &mut CountyDays, change: &PendingChange, live_before: &[(Channel, String)], sub: &Subscription, now: DateTime<Utc>) {
+    if live_before.is_empty() && change.previous.is_empty() {
+        counts.count(now, sub.county, Counted::SignedUp);
+    } else if !change.previous.is_empty() && live_before == change.previous {
+        counts.count(now, sub.county, Counted::ChoicesChanged);
+    }
 }

@@ -35,6 +35,8 @@ pub struct MemoryStore {
     failing_kept_reads: std::sync::atomic::AtomicUsize,
     /// Stop marks still to fail to be written.
     failing_marks: std::sync::atomic::AtomicUsize,
+    /// Reads of a subscription still to pause once after reading (tests: two requests at once).
+    pausing_subscription_reads: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
@@ -46,6 +48,13 @@ impl MemoryStore {
     /// The next `n` writes of a voter's stop mark fail as an unavailable store would.
     pub fn fail_marks(&self, n: usize) {
         self.failing_marks.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next `n` reads of a subscription each give way once after reading, as a request to a
+    /// remote store would: run beside each other, two requests then both act on what they read
+    /// before either writes.
+    pub fn pause_subscription_reads(&self, n: usize) {
+        self.pausing_subscription_reads.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -98,7 +107,12 @@ impl SubscriptionStore for MemoryStore {
         Ok(())
     }
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        Ok(self.with(|s| s.subscriptions.get(id).cloned()))
+        use std::sync::atomic::Ordering::SeqCst;
+        let read = self.with(|s| s.subscriptions.get(id).cloned());
+        if self.pausing_subscription_reads.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {
+            GiveWay(false).await;
+        }
+        Ok(read)
     }
 }
 
@@ -312,5 +326,21 @@ impl Dispatcher for RecordingDispatcher {
         let mut sent = self.sent.lock().expect("poisoned");
         sent.push(msg.clone());
         Ok(format!("local-{}", sent.len()))
+    }
+}
+
+/// A future that is pending once (waking itself at once), then ready.
+struct GiveWay(bool);
+
+impl std::future::Future for GiveWay {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }

@@ -45,6 +45,8 @@ fn a_code_whose_change_failed_part_way_finishes_it_when_entered_again_and_only_t
         let third = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
         assert_eq!(third.err(), Some(CodeRefusal::WrongCode));
         assert_eq!((texts(MessageKind::SignupConfirmation), texts(MessageKind::Outbound)), (1, 1), "nothing twice");
+        // AND her county's summary counts her sign-up once, whichever attempt finished it
+        assert_eq!(counted(&tally, "signups//"), 1);
     });
 }
 
@@ -146,5 +148,82 @@ fn a_code_is_used_up_only_once_what_it_queued_is_on_its_queue() {
         assert!(queue.queued.lock().unwrap().iter().any(|n| n.kind == MessageKind::SignupConfirmation));
         let third = p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap();
         assert_eq!(third.err(), Some(CodeRefusal::WrongCode));
+    });
+}
+
+/// How many of `counter` (`measure/message/channel`) the county's days hold.
+fn counted(tally: &Tally, counter: &str) -> u64 {
+    tally.county_days.iter().filter_map(|(_, _, counts)| counts.get(counter)).sum()
+}
+
+#[test]
+fn a_sign_up_code_entered_twice_at_once_counts_one_sign_up_for_the_county() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let now = t("2026-10-06T19:00:00Z");
+        let ticket = p.request_signup(&ann(PHONE, ""), "198.51.100.7", now).await.unwrap().unwrap();
+        let code = f.code(MessageKind::VerificationCode, Channel::Sms);
+        // WHEN Ann's page sends her code twice at once (a double tap), each request reading her
+        // subscription before the other writes it
+        f.store.pause_subscription_reads(2);
+        let (mut first, mut second) = (Tally::default(), Tally::default());
+        let (a, b) = futures::future::join(p.enter_code(&ticket.change_id, &code, false, now, &mut first), p.enter_code(&ticket.change_id, &code, false, now, &mut second)).await;
+        assert!(a.unwrap().is_ok() && b.unwrap().is_ok(), "both answered that the code worked");
+        // THEN her county's summary counts one sign-up, and she is welcomed once
+        first.merge(second);
+        assert_eq!(counted(&first, "signups//"), 1);
+        assert_eq!(f.sent_where(|m| m.kind == MessageKind::SignupConfirmation), 1);
+    });
+}
+
+#[test]
+fn a_stop_code_entered_twice_at_once_counts_one_opt_out_for_the_county() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a file with her phone, and asks to stop every message
+        let row = ann(PHONE, "");
+        p.signup(&row, t("2026-10-06T15:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let now = t("2026-10-06T19:00:00Z");
+        let who = wmb_core::signup::IdentityRequest::from(&row);
+        let ticket = p.request_stop(&who, vec![], "198.51.100.7", now).await.unwrap().unwrap();
+        let code = f.code(MessageKind::AccountCode, Channel::Sms);
+        // WHEN her page sends the code twice at once
+        f.store.pause_subscription_reads(2);
+        let (mut first, mut second) = (Tally::default(), Tally::default());
+        let (a, b) = futures::future::join(p.enter_code(&ticket.change_id, &code, false, now, &mut first), p.enter_code(&ticket.change_id, &code, false, now, &mut second)).await;
+        assert!(a.unwrap().is_ok() && b.unwrap().is_ok(), "both answered that the code worked");
+        // THEN she is stopped, and her county's summary counts one opt-out of texts
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        first.merge(second);
+        assert_eq!(counted(&first, "opt_outs//sms"), 1);
+    });
+}
+
+#[test]
+fn a_stop_finished_by_its_code_entered_again_counts_one_opt_out_for_the_county() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let queue = FlakyQueue::default();
+        let p = f.pipeline_with(&queue);
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a file with her phone, and asks to stop every message
+        let row = ann(PHONE, "");
+        p.signup(&row, t("2026-10-06T15:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let now = t("2026-10-06T19:00:00Z");
+        let who = wmb_core::signup::IdentityRequest::from(&row);
+        let ticket = p.request_stop(&who, vec![], "198.51.100.7", now).await.unwrap().unwrap();
+        let code = f.code(MessageKind::AccountCode, Channel::Sms);
+        // WHEN her stop is applied but the queue fails before the code is used up, and she enters
+        // the code again
+        queue.fail_next_flush.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut counts = Tally::default();
+        assert!(p.enter_code(&ticket.change_id, &code, false, now, &mut counts).await.is_err(), "the queue failed: try again");
+        assert!(p.enter_code(&ticket.change_id, &code, false, now, &mut counts).await.unwrap().is_ok());
+        // THEN she is stopped, and her county's summary counts one opt-out of texts
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        assert_eq!(counted(&counts, "opt_outs//sms"), 1);
     });
 }
