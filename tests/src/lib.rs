@@ -9,6 +9,7 @@ pub mod event_sources;
 pub mod golden;
 pub mod harness;
 pub mod logs;
+pub mod permissions;
 pub mod receipts;
 pub mod scenario;
 pub mod schedules;

@@ -70,7 +70,7 @@ pub async fn sent_texts_and_emails(world: &World) -> Vec<(String, String, String
 /// email's tags (one SNS message each), SNS's SUCCESS lines for texts (50 to a log batch). The
 /// addresses are stand-ins: a delivery's receipt uses no address.
 pub async fn all_delivered(world: &World, sent: &[(String, String, String)]) {
-    let receipts = |event: Value| wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event, Context::default()));
+    let receipts = |event: Value| crate::permissions::acting("ReceiptsFunction", wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event, Context::default())));
     let mut texts = vec![];
     for (key, channel, id) in sent {
         if channel == "email" {

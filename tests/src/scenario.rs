@@ -68,6 +68,7 @@ const EMILY_EMAIL: &str = "emily.chen@example.com";
 const STRANGER_PHONE: &str = "+19165550199";
 const STRANGER_EMAIL: &str = "someone.else@example.net";
 const HOUSEHOLD_PHONE: &str = "+15105550160";
+const HANNAH_PHONE: &str = "+15105550171";
 const WEI_PHONE: &str = "+16265550112";
 const WEI_EMAIL: &str = "wei.zhang@example.com";
 
@@ -336,6 +337,25 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
         }
     }
     assert_eq!(s.texts_to(EMILY_PHONE).len(), before + 5, "five codes a day to her phone, then none");
+
+    // Hannah moves to a phone of her own: the household's phone (her proven contact) approves,
+    // the new one proves itself, and the household's phone is told her contacts changed, not to
+    // what
+    s.set_now(at("2026-11-15T10:00:00-08:00"));
+    let hannah = serde_json::json!({"first_name": "Hannah", "last_name": "Lee", "date_of_birth": "2001-12-19", "zip": "94702", "language": "en", "sms": HANNAH_PHONE});
+    let before = s.texts_to(HOUSEHOLD_PHONE).len();
+    let change = sign_up(s, &hannah.to_string()).await;
+    let approve = code_in(s.texts_to(HOUSEHOLD_PHONE).last().unwrap());
+    let prove = code_in(s.texts_to(HANNAH_PHONE).last().unwrap());
+    for code in [&approve, &prove] {
+        let a = s.call("POST", "/verify", "", &verify(&change, code)).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    s.settle(at("2026-11-15T10:10:00-08:00")).await;
+    let household = s.texts_to(HOUSEHOLD_PHONE)[before..].to_vec();
+    assert!(household[0].contains("Someone asked to see or change"), "{household:?}");
+    assert_eq!(household.iter().filter(|t| t.contains("was just changed")).count(), 1, "{household:?}");
+    assert!(household.last().unwrap().contains("was just changed") && household.iter().all(|t| !t.contains(&HANNAH_PHONE[2..])), "{household:?}");
 
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;

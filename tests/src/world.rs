@@ -14,6 +14,7 @@ use wmb_aws::senders::{ByChannel, SesEmail, SnsSms};
 use crate::scenario::{Answer, Email, VoterService};
 use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
 use crate::harness::*;
+use crate::permissions::acting;
 pub use crate::compare::*;
 
 pub type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -102,6 +103,18 @@ pub struct World {
     /// asynchronous invocation, then left to the dead-letter queue (counted here).
     pub fail_dynamodb_every_in_releases: u64,
     pub releases_to_dead_letters: usize,
+}
+
+impl Drop for World {
+    /// Every request the world's functions made is one their roles in infra/template.yaml allow
+    /// (moto allows everything; AWS would answer AccessDenied).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let refused = crate::permissions::refused(&crate::permissions::template(), &self.counter.made.lock().unwrap());
+        assert!(refused.is_empty(), "requests that infra/template.yaml does not allow the function making them (AccessDenied in AWS):\n{}", refused.join("\n"));
+    }
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -214,7 +227,7 @@ impl World {
         self.s3.put_object().bucket(&self.app.settings.bucket).key(&key).body(body.clone().into()).send().await.unwrap();
         let event = s3_event(&self.app.settings.bucket, &key, body.len());
         self.s3_events.push(event.clone());
-        ingest::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("ingest");
+        acting("IngestFunction", ingest::handle(&self.app, LambdaEvent::new(event, Context::default()))).await.expect("ingest");
         self.pump().await;
     }
 
@@ -227,7 +240,7 @@ impl World {
                 for record in event["Records"].as_array().unwrap() {
                     let one = serde_json::json!({ "Records": [record] });
                     self.counter.add_unseen(|b| b.sqs += 2.0);
-                    let response = ingest::handle(&self.app, LambdaEvent::new(one, Context::default())).await.expect("ingest of a part");
+                    let response = acting("IngestFunction", ingest::handle(&self.app, LambdaEvent::new(one, Context::default()))).await.expect("ingest of a part");
                     assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(0), "{response}");
                 }
                 for (_, h) in handles {
@@ -247,7 +260,7 @@ impl World {
                         assert!(attempt < 100, "fan-out never got through its batch");
                         let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": batch })).unwrap();
                         self.faults_in_batches(true);
-                        let response = fanout::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out");
+                        let response = acting("FanoutFunction", fanout::handle(&self.app, LambdaEvent::new(event, Context::default()))).await.expect("fan-out");
                         self.faults_in_batches(false);
                         let Some(failed) = response.batch_item_failures.first() else { break };
                         assert!(self.fail_dynamodb_every_in_batches > 0, "fan-out reported failures");
@@ -278,9 +291,9 @@ impl World {
                     let ctx = || LambdaEvent::new(event.clone(), context.clone());
                     let worker = || async {
                         match channel {
-                            "sms" => deliver::handle(&self.app, &self.sms, &self.pacer, ctx()).await,
-                            "email" => deliver::handle(&self.app, &self.email, &self.pacer, ctx()).await,
-                            _ => deliver::handle(&self.app, &self.voice, &self.pacer, ctx()).await,
+                            "sms" => acting("DeliverSmsFunction", deliver::handle(&self.app, &self.sms, &self.pacer, ctx())).await,
+                            "email" => acting("DeliverEmailFunction", deliver::handle(&self.app, &self.email, &self.pacer, ctx())).await,
+                            _ => acting("DeliverVoiceFunction", deliver::handle(&self.app, &self.voice, &self.pacer, ctx())).await,
                         }
                         .expect("delivery")
                     };
@@ -322,7 +335,7 @@ impl World {
             self.app.set_now((when + self.schedules_late_by).min(until).max(when).max(self.app.now()));
             for _ in 0..if self.schedules_fire_twice { 2 } else { 1 } {
                 self.counter.add_unseen(|b| b.scheduler += 1.0);
-                let fire = || release::handle(&self.app, LambdaEvent::new(serde_json::from_str::<release::ReleaseEvent>(&input).unwrap(), Context::default()));
+                let fire = || acting("ReleaseFunction", release::handle(&self.app, LambdaEvent::new(serde_json::from_str::<release::ReleaseEvent>(&input).unwrap(), Context::default())));
                 if self.raced {
                     let (first, second) = futures::join!(fire(), fire());
                     first.expect("release");
@@ -384,7 +397,7 @@ impl World {
         let dates: std::collections::BTreeSet<&str> = paths.iter().filter_map(|p| p.rsplit('/').next()?.strip_suffix(".csv")).collect();
         for date in dates {
             let event = wmb_aws::handlers::daily_summary::DailySummaryEvent { date: Some(date.parse().unwrap()) };
-            wmb_aws::handlers::daily_summary::handle(&self.app, LambdaEvent::new(event, Context::default())).await.expect("daily summary");
+            acting("DailySummaryFunction", wmb_aws::handlers::daily_summary::handle(&self.app, LambdaEvent::new(event, Context::default()))).await.expect("daily summary");
         }
         let mut got = BTreeMap::new();
         for p in paths {
@@ -405,7 +418,7 @@ impl VoterService for World {
         event["requestContext"]["http"]["method"] = method.into();
         event["requestContext"]["http"]["path"] = path.into();
         let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event");
-        let response = wmb_aws::handlers::signup::handle(&self.app, &self.codes, request).await.expect("the API answers");
+        let response = acting("SignupFunction", wmb_aws::handlers::signup::handle(&self.app, &self.codes, request)).await.expect("the API answers");
         let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
         let body = match response.body() {
             lambda_http::Body::Text(t) => t.clone(),
@@ -424,7 +437,7 @@ impl VoterService for World {
         message["inboundMessageId"] = message_id.into();
         event["Records"][0]["Sns"]["Message"] = message.to_string().into();
         let event: aws_lambda_events::event::sns::SnsEvent = serde_json::from_value(event).unwrap();
-        wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default())).await.expect("inbound text handled");
+        acting("InboundSmsFunction", wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default()))).await.expect("inbound text handled");
     }
 
     async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {

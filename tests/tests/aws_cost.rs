@@ -8,6 +8,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use std::collections::BTreeMap;
 use wmb_tests::harness::*;
 use wmb_tests::world::*;
+use wmb_tests::permissions::acting;
 
 /// Voters in the generated election of the cost test: about a fifth sign up, four status rows
 /// per ballot, IMb scans in two counties. (`WMB_COST_VOTERS` measures a larger one.)
@@ -147,12 +148,12 @@ async fn a_hard_bounce_and_a_dead_number_are_recorded_in_the_ledger_and_stop_the
     // delivery log says the phone number is opted out at the carrier
     let ses = std::fs::read_to_string(repo_path("events/lambda/ses-bounce-sns.json")).unwrap().replace("MESSAGE_ID", &email_id).replace("MESSAGE_TAG", &email_tag);
     let event: serde_json::Value = serde_json::from_str(&ses).unwrap();
-    wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event.clone(), Context::default())).await.unwrap();
+    acting("ReceiptsFunction", wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event.clone(), Context::default()))).await.unwrap();
     let dead = wmb_tests::receipts::sms_status(&sms_id, "+15105550101", false, "Phone number is opted out");
     let logs = wmb_tests::receipts::sms_status_logs(&[dead], at("2026-10-06T12:00:10-07:00").timestamp_millis());
-    wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(logs, Context::default())).await.unwrap();
+    acting("ReceiptsFunction", wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(logs, Context::default()))).await.unwrap();
     // (SNS delivers at least once: the same event again changes nothing)
-    wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+    acting("ReceiptsFunction", wmb_aws::handlers::receipts::handle(&world.app, LambdaEvent::new(event, Context::default()))).await.unwrap();
 
     // THEN each message ends in the ledger as failed for good, with the reason
     assert_eq!(ledger(email_key).await["receipt"].as_m().unwrap()["reason"].as_s().unwrap(), "bounce: Permanent/General");
