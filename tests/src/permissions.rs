@@ -248,7 +248,7 @@ fn statements(template: &Value, function: &str) -> Vec<Value> {
 }
 
 /// A value without its CloudFormation tag (`!Sub`, `!GetAtt` …), as text.
-fn text(v: &Value) -> String {
+pub fn text(v: &Value) -> String {
     match v {
         Value::Tagged(t) => text(&t.value),
         Value::String(s) => s.clone(),
@@ -256,7 +256,8 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn list(v: &Value) -> Vec<String> {
+/// A value that may be one item or a list of them, as a list of texts.
+pub fn list(v: &Value) -> Vec<String> {
     match v {
         Value::Sequence(items) => items.iter().map(text).collect(),
         Value::Null => vec![],
@@ -265,7 +266,7 @@ fn list(v: &Value) -> Vec<String> {
 }
 
 /// Whether an IAM pattern (`*` and `?` wildcards; case-insensitive for actions) matches.
-fn matches(pattern: &str, value: &str, fold_case: bool) -> bool {
+pub fn matches(pattern: &str, value: &str, fold_case: bool) -> bool {
     let (p, v): (Vec<char>, Vec<char>) = if fold_case { (pattern.to_lowercase().chars().collect(), value.to_lowercase().chars().collect()) } else { (pattern.chars().collect(), value.chars().collect()) };
     // Classic wildcard matching with backtracking over the last `*`.
     let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
@@ -345,6 +346,7 @@ pub fn refused(template: &Value, needed: &BTreeSet<Needed>) -> Vec<String> {
         .collect()
 }
 
+/// infra/template.yaml, parsed.
 pub fn template() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")).unwrap();
     serde_yaml_ng::from_str(&text).unwrap()

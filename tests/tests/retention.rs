@@ -3,12 +3,8 @@
 //! and the TTL's deletions do not wake the fan-out.
 
 use serde_yaml_ng::Value;
+use wmb_tests::permissions::template;
 use wmb_core::retention::{INCOMING_FILE_DAYS, REPORT_DAYS};
-
-fn template() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")).unwrap();
-    serde_yaml_ng::from_str(&text).unwrap()
-}
 
 fn untagged(v: &Value) -> &Value {
     match v {

@@ -4,50 +4,11 @@
 //! use it, and it is used only through the AWS services that keep data under it.
 
 use serde_yaml_ng::Value;
+use wmb_tests::permissions::{list, template, text};
 
-fn template() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")).unwrap();
-    serde_yaml_ng::from_str(&text).unwrap()
-}
-
-/// A value without its CloudFormation tag (`!Sub`, `!Ref` …), as text.
-fn text(v: &Value) -> String {
-    match v {
-        Value::Tagged(t) => text(&t.value),
-        Value::String(s) => s.clone(),
-        other => serde_yaml_ng::to_string(other).unwrap(),
-    }
-}
-
-fn list(v: &Value) -> Vec<String> {
-    match v {
-        Value::Sequence(items) => items.iter().map(text).collect(),
-        Value::Null => vec![],
-        one => vec![text(one)],
-    }
-}
-
-/// Whether an IAM action pattern (`*` wildcards, case-insensitive) matches an action or a name.
+/// Whether an IAM action pattern matches an action or a name (case-insensitive, as IAM's actions).
 fn matches(pattern: &str, action: &str) -> bool {
-    let (pattern, action) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let mut rest = action.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(*part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(*part);
-        } else {
-            match rest.find(*part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    rest.is_empty()
+    wmb_tests::permissions::matches(pattern, action, true)
 }
 
 /// The KMS actions that use a key (or hand its use to someone else).
