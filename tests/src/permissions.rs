@@ -31,14 +31,39 @@ pub fn acting_now() -> Option<&'static str> {
     ACTING.try_with(|f| *f).ok()
 }
 
+/// Records the requests of clients the request counter does not see (the providers' sends:
+/// SNS and SES), into the same set.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(pub std::sync::Arc<std::sync::Mutex<BTreeSet<Needed>>>);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "PermissionRecorder"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let (Some(function), Some(m)) = (acting_now(), cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()) else { return Ok(()) };
+        let bytes = context.request().body().bytes().unwrap_or_default();
+        let body = serde_json::from_slice(bytes).unwrap_or_else(|_| Json::String(String::from_utf8_lossy(bytes).into_owned()));
+        self.0.lock().unwrap().extend(needed(function, m.service(), m.name(), &body, context.request().uri(), None));
+        Ok(())
+    }
+}
+
 /// One request as IAM authorizes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Needed {
     pub function: &'static str,
     /// `dynamodb:GetItem`, `s3:GetObjectVersion` …
     pub action: String,
-    /// In the template's terms: `VotersTable`, `VotersTable/index/identity`, `s3:config/…`,
-    /// `s3:` (the bucket), `SmsQueue`, `EventBus`, `ReleaseScheduleGroup/…`, `SchedulerRole`, `*`.
+    /// In the template's terms: `VotersTable`, `VotersTable/index/identity`, `s3:config/…` (an
+    /// object), `s3` (the bucket), `SmsQueue`, `EventBus`, `ReleaseScheduleGroup/…`,
+    /// `SchedulerRole`, an ARN (`arn:aws:ses:…:identity/EmailSender`), `*`.
     pub resource: String,
     /// The partition keys a DynamoDB request reads or writes, each cut to its kind (`daily#…`,
     /// `contact#…`, or `…` for a key without one).
@@ -128,7 +153,23 @@ pub fn needed(function: &'static str, service: &str, operation: &str, body: &Jso
             out
         }
         "S3" => s3(operation, uri, copy_source).into_iter().map(|(action, resource, prefix)| Needed { prefix, ..base(action, resource) }).collect(),
-        "SNS" if body.is_null() || operation == "Publish" => vec![base(format!("sns:{operation}"), "*".into())],
+        // (A form, not JSON: the interceptor hands it over as a string.) A text to a phone number
+        // is authorized against "*"; a publish to a topic against the topic.
+        "SNS" => {
+            let form = body.as_str().unwrap_or_default();
+            let topic = form.split('&').find_map(|p| p.strip_prefix("TopicArn=")).map(percent_decode);
+            vec![base(format!("sns:{operation}"), topic.unwrap_or_else(|| "*".into()))]
+        }
+        // SESv2's SendEmail is authorized as `ses:SendEmail` on the sending identity (the
+        // template's EmailSender: the tests send from it) and the configuration set, if any.
+        "SESv2" if operation == "SendEmail" => {
+            let arn = |what: &str| format!("arn:aws:ses:us-east-1:123456789012:{what}");
+            let mut out = vec![base("ses:SendEmail".into(), arn("identity/EmailSender"))];
+            if body["ConfigurationSetName"].is_string() {
+                out.push(base("ses:SendEmail".into(), arn("configuration-set/EmailConfigurationSet")));
+            }
+            out
+        }
         _ => vec![base(format!("{}:{operation}", service.to_ascii_lowercase()), "unmodelled".into())],
     }
 }
@@ -209,7 +250,7 @@ fn s3(operation: &str, uri: &str, copy_source: Option<&str>) -> Vec<(String, Str
             let source_key = source.trim_start_matches('/').split_once('/').map(|(_, k)| k).unwrap_or_default();
             vec![("s3:PutObject".into(), object(&key), None), (versioned("GetObject", version), object(source_key), None)]
         }
-        "ListObjectsV2" | "ListObjects" => vec![("s3:ListBucket".into(), "s3:".into(), param("prefix"))],
+        "ListObjectsV2" | "ListObjects" => vec![("s3:ListBucket".into(), "s3".into(), param("prefix"))],
         other => vec![(format!("s3:{other}"), object(&key), None)],
     }
 }
@@ -294,9 +335,10 @@ fn canonical(resource: &str) -> String {
     if resource == "*" {
         return resource.into();
     }
+    // The bucket is `s3`, an object `s3:<key>`: `bucket/*` covers every object, not the bucket.
     for bucket in ["wmb-incoming-${AWS::AccountId}-${AWS::Region}-${Stage}", "${IncomingBucket.Arn}", "IncomingBucket.Arn"] {
         if let Some((_, rest)) = resource.split_once(bucket) {
-            return format!("s3:{}", rest.strip_prefix('/').unwrap_or(rest));
+            return rest.strip_prefix('/').map_or_else(|| if rest.is_empty() { "s3".to_string() } else { format!("s3{rest}") }, |key| format!("s3:{key}"));
         }
     }
     if let Some((_, rest)) = resource.split_once(":schedule/") {
@@ -307,29 +349,67 @@ fn canonical(resource: &str) -> String {
     }
     // Any other ARN, as the tests' account and Region would spell it.
     let arn = resource.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "us-east-1").replace("${AWS::AccountId}", "123456789012");
-    arn.replace(".Arn}", "").replace("${", "")
+    arn.replace(".Arn}", "").replace("${", "").replace('}', "")
 }
 
-fn condition_holds(condition: &Value, n: &Needed) -> bool {
+/// Whether a statement's conditions hold for a request. A condition this model does not know
+/// (another key, another operator) does not let an Allow apply, and lets a Deny apply.
+fn condition_holds(condition: &Value, n: &Needed, allow: bool) -> bool {
     let Some(operators) = condition.as_mapping() else { return true };
-    operators.iter().all(|(_, keys)| {
+    operators.iter().all(|(op, keys)| {
+        let op = text(op);
+        let (set, base) = op.split_once(':').map_or((None, op.as_str()), |(q, o)| (Some(q), o));
         keys.as_mapping().into_iter().flatten().all(|(key, values)| {
+            let key = text(key);
+            // About how a request arrives, which the tests do not change.
+            if matches!(key.as_str(), "kms:ViaService" | "aws:RequestedRegion" | "iam:PassedToService") {
+                return true;
+            }
             let values = list(values);
-            match text(key).as_str() {
-                "dynamodb:LeadingKeys" => n.leading_keys.iter().all(|k| values.iter().any(|p| matches(p, k, false))),
-                "dynamodb:Select" => n.select.as_ref().is_some_and(|s| values.contains(s)),
-                "dynamodb:Attributes" => n.attributes.as_ref().is_some_and(|a| a.iter().all(|x| values.contains(x))),
-                "s3:prefix" => n.prefix.as_ref().is_some_and(|p| values.iter().any(|v| matches(v, p, false))),
-                _ => true,
+            let fits = |v: &str| match base {
+                "StringEquals" => values.iter().any(|p| p == v),
+                "StringLike" => values.iter().any(|p| matches(p, v, false)),
+                _ => false,
+            };
+            if !matches!(base, "StringEquals" | "StringLike") || !matches!(set, None | Some("ForAllValues") | Some("ForAnyValue")) {
+                return !allow;
+            }
+            let many = |items: Vec<&String>| match set {
+                Some("ForAllValues") => items.iter().all(|v| fits(v)),
+                Some("ForAnyValue") => items.iter().any(|v| fits(v)),
+                _ => items.len() == 1 && fits(items[0]),
+            };
+            match key.as_str() {
+                "dynamodb:LeadingKeys" => many(n.leading_keys.iter().collect()),
+                "dynamodb:Attributes" => many(n.attributes.iter().flatten().collect()),
+                "dynamodb:Select" => n.select.as_ref().is_some_and(|s| fits(s)),
+                "s3:prefix" => n.prefix.as_ref().is_some_and(|p| fits(p)),
+                _ => !allow,
             }
         })
     })
 }
 
+/// A statement's resources; a `!Ref` of a queue or table names its URL or name, not its ARN, and
+/// so names nothing here.
+fn resources(v: &Value) -> Vec<String> {
+    match v {
+        Value::Tagged(t) if t.tag == "Ref" => vec![format!("!Ref {}", text(&t.value))],
+        Value::Sequence(items) => items.iter().flat_map(resources).collect(),
+        Value::Null => vec![],
+        one => vec![canonical(&text(one))],
+    }
+}
+
 fn applies(statement: &Value, n: &Needed) -> bool {
+    let allow = text(&statement["Effect"]) == "Allow";
+    // Not modelled: such an Allow is not counted on, such a Deny is.
+    if !statement["NotAction"].is_null() || !statement["NotResource"].is_null() {
+        return !allow;
+    }
     list(&statement["Action"]).iter().any(|a| matches(a, &n.action, true))
-        && list(&statement["Resource"]).iter().any(|r| matches(&canonical(r), &n.resource, false))
-        && condition_holds(&statement["Condition"], n)
+        && resources(&statement["Resource"]).iter().any(|r| matches(r, &n.resource, false))
+        && condition_holds(&statement["Condition"], n, allow)
 }
 
 /// The requests of `needed` the template's policies do not allow (an explicit Deny, or no Allow).
@@ -392,9 +472,36 @@ mod tests {
     #[test]
     fn an_explicit_deny_wins_over_an_allow() {
         let t = template();
-        let topic = Needed { resource: "arn:aws:sns:us-east-1:123456789012:inbound".into(), ..needed("DeliverSmsFunction", "SNS", "Publish", &Json::Null, "", None).remove(0) };
-        assert_eq!(refused(&t, &one(vec![topic])).len(), 1);
-        assert!(refused(&t, &one(needed("DeliverSmsFunction", "SNS", "Publish", &Json::Null, "", None))).is_empty());
+        let publish = |form: &str| one(needed("DeliverSmsFunction", "SNS", "Publish", &Json::String(form.into()), "", None));
+        assert_eq!(refused(&t, &publish("Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Ainbound&Message=STOP")).len(), 1, "never a topic");
+        assert!(refused(&t, &publish("Action=Publish&PhoneNumber=%2B15105550101&Message=Hello")).is_empty(), "a phone number");
+    }
+
+    /// A template of one function with these statements.
+    fn with_statements(statements: &str) -> Value {
+        let indented: String = statements.lines().map(|l| format!("          {l}\n")).collect();
+        serde_yaml_ng::from_str(&format!("Resources:\n  F:\n    Properties:\n      Policies:\n        - Statement:\n{indented}")).unwrap()
+    }
+
+    #[test]
+    fn objects_are_not_their_bucket_and_a_ref_is_no_arn() {
+        let list = one(needed("F", "S3", "ListObjectsV2", &Json::Null, "http://127.0.0.1:5000/p-incoming?list-type=2&prefix=config%2F", None));
+        let objects = with_statements("- Effect: Allow\n  Action: s3:ListBucket\n  Resource: !Sub arn:${AWS::Partition}:s3:::wmb-incoming-${AWS::AccountId}-${AWS::Region}-${Stage}/*");
+        assert_eq!(refused(&objects, &list).len(), 1, "bucket/* names the objects only");
+        let bucket = with_statements("- Effect: Allow\n  Action: s3:ListBucket\n  Resource: !Sub arn:${AWS::Partition}:s3:::wmb-incoming-${AWS::AccountId}-${AWS::Region}-${Stage}");
+        assert!(refused(&bucket, &list).is_empty());
+        let send = one(needed("F", "SQS", "SendMessageBatch", &json!({ "QueueUrl": "http://127.0.0.1:5000/123456789012/p-sms" }), "", None));
+        assert_eq!(refused(&with_statements("- Effect: Allow\n  Action: sqs:SendMessage\n  Resource: !Ref SmsQueue"), &send).len(), 1, "a queue's URL is no ARN");
+        assert!(refused(&with_statements("- Effect: Allow\n  Action: sqs:SendMessage\n  Resource: !GetAtt SmsQueue.Arn"), &send).is_empty());
+    }
+
+    #[test]
+    fn a_condition_the_model_does_not_know_lets_no_allow_apply_and_every_deny() {
+        let get = one(needed("F", "DynamoDB", "GetItem", &json!({ "TableName": "p-voters", "Key": { "pk": { "S": "V1" } } }), "", None));
+        let allow = with_statements("- Effect: Allow\n  Action: dynamodb:GetItem\n  Resource: !GetAtt VotersTable.Arn\n  Condition:\n    Bool:\n      aws:SecureTransport: true");
+        assert_eq!(refused(&allow, &get).len(), 1);
+        let deny = with_statements("- Effect: Allow\n  Action: dynamodb:GetItem\n  Resource: !GetAtt VotersTable.Arn\n- Effect: Deny\n  Action: dynamodb:*\n  Resource: '*'\n  Condition:\n    DateGreaterThan:\n      aws:CurrentTime: '2020-01-01T00:00:00Z'");
+        assert_eq!(refused(&deny, &get).len(), 1);
     }
 
     #[test]

@@ -171,16 +171,20 @@ impl World {
             .repeatedly()
             .build();
         let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
+        // The providers' clients, whose requests are checked against the roles too (not billed).
+        let recorder = crate::permissions::Recorder(counter.made.clone());
+        let sns = || aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(recorder.clone()).build());
+        let ses = || aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(recorder.clone()).build());
         let codes = ByChannel {
-            sms: SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None },
-            email: SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None },
+            sms: SnsSms { client: sns(), origination_number: None },
+            email: SesEmail { client: ses(), from: "notify@example.gov".into(), configuration_set: None },
             voice: wmb_voice::MaybeVoice(None),
         };
         World {
             dir: dir.to_path_buf(),
             sqs: aws_sdk_sqs::Client::new(&sdk),
-            sms: Throttling::new(SnsSms { client: aws_sdk_sns::Client::new(&sdk), origination_number: None }, 3, DeliveryError::Throttled),
-            email: Throttling::new(SesEmail { client: aws_sdk_sesv2::Client::new(&sdk), from: "notify@example.gov".into(), configuration_set: None }, 0, DeliveryError::Throttled),
+            sms: Throttling::new(SnsSms { client: sns(), origination_number: None }, 3, DeliveryError::Throttled),
+            email: Throttling::new(SesEmail { client: ses(), from: "notify@example.gov".into(), configuration_set: None }, 0, DeliveryError::Throttled),
             voice: Throttling::new(
                 wmb_voice::ConnectVoice { client: connect, instance_id: "i".into(), contact_flow_id: "f".into(), source_phone_number: "+18005550100".into() },
                 0,

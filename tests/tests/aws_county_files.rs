@@ -7,6 +7,7 @@
 use lambda_runtime::{Context, LambdaEvent};
 use wmb_aws::handlers::ingest;
 use wmb_tests::harness::*;
+use wmb_tests::permissions::acting;
 use wmb_tests::world::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,7 +23,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
                 CA000000122,19,2026-11-03-GEN,37-000122-1,ACCEPTED,2026-10-30T05:10:00-07:00\n";
     let key = "incoming/19/vbm/la-2026-10-06.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
-    let outcome = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default())).await.unwrap();
+    let outcome = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
     // THEN only the Los Angeles row is taken; San Diego's is rejected with the reason
     assert_eq!(outcome[0]["accepted"], 1, "{outcome}");
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/la-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
@@ -35,7 +36,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     // GIVEN a file that is no county file at all, with a space in its name
     let key = "incoming/19/vbm/Oct 6, notes.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(b"hello,world\n1,2\n".to_vec().into()).send().await.unwrap();
-    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 16), Context::default())).await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 16), Context::default()))).await.unwrap();
     // THEN it is moved aside with a report saying why: the columns its folder's kind needs
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/Oct 6, notes.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("not a vbm file's header") && report.contains("votecal_id,county_code,election_id"), "{report}");
@@ -45,7 +46,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     // GIVEN an empty file (S3 refuses a range of it)
     let key = "incoming/19/vph/empty.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(Vec::new().into()).send().await.unwrap();
-    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 0), Context::default())).await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 0), Context::default()))).await.unwrap();
     // THEN it too is set aside, with a report that says it is empty
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vph/empty.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("the file is empty"), "{report}");
@@ -54,7 +55,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     let key = "incoming/19/signups/batch.csv";
     let signups = std::fs::read(repo_path("events/sample-election/signups.csv")).unwrap();
     world.s3.put_object().bucket(&bucket).key(key).body(signups.into()).send().await.unwrap();
-    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default())).await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default()))).await.unwrap();
     // THEN the whole file is set aside: a county cannot sign voters up
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("a county's folder takes vbm, vph, imb files"), "{report}");
@@ -65,7 +66,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
         body.push_str("CA3,19,2026-11-03-GEN,B3,ISSUED,2026-10-05T09:00:00-07:00\n");
     }
     world.s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
-    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 3 << 20), Context::default())).await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 3 << 20), Context::default()))).await.unwrap();
     // THEN it is set aside at once, its report naming the line, not read as one row of 3 MB
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/open-quote.csv.errors.csv").await.unwrap().unwrap();
     assert!(report.contains("line 3: a row runs on for more than 1 MiB"), "{report}");
@@ -87,7 +88,7 @@ async fn a_large_file_whose_every_row_is_wrong_gets_one_report_naming_every_row_
     let size = body.len();
     world.s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
     // WHEN it lands, and its parts are read
-    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, size), Context::default())).await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, size), Context::default()))).await.unwrap();
     world.pump().await;
     // THEN the county gets one report (larger than one upload part: written in several), every
     // row in it once, at its own line and in file order
@@ -125,7 +126,7 @@ async fn a_file_whose_s3_stream_breaks_off_mid_read_is_read_again_and_loses_no_r
         *world.counter.break_s3_read.lock().unwrap() = Some(BreakS3Read { key: key.to_string(), content: body.clone(), from: ranged });
         // WHEN it lands, and every invocation that fails is run again, as S3 and SQS do
         let mut failed = 0;
-        while let Err(e) = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await {
+        while let Err(e) = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default()))).await {
             assert!(e.to_string().contains("broke off"), "{e}");
             failed += 1;
         }
@@ -138,7 +139,7 @@ async fn a_file_whose_s3_stream_breaks_off_mid_read_is_read_again_and_loses_no_r
             for (event, handles) in batches {
                 for record in event["Records"].as_array().unwrap() {
                     let one = serde_json::json!({ "Records": [record] });
-                    while ingest::handle(&world.app, LambdaEvent::new(one.clone(), Context::default())).await.unwrap()["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
+                    while acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(one.clone(), Context::default()))).await.unwrap()["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
                         failed += 1;
                     }
                 }

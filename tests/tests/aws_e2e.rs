@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use wmb_aws::app::{App, AppOptions};
 use wmb_aws::handlers::{fanout, ingest, release};
 use wmb_tests::harness::*;
+use wmb_tests::permissions::acting;
 use wmb_tests::scenario::{check_against_openapi, voters_in_control};
 use wmb_tests::world::*;
 
@@ -97,18 +98,18 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     // the queue messages and the release schedules
     world.counter.reset();
     for event in world.s3_events.clone() {
-        ingest::handle(&world.app, LambdaEvent::new(event, Context::default())).await.expect("ingest again");
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(event, Context::default()))).await.expect("ingest again");
     }
     let records = world.stream_log.clone();
     for chunk in records.chunks(100) {
         let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
-        fanout::handle(&world.app, LambdaEvent::new(event, Context::default())).await.expect("fan-out again");
+        acting("FanoutFunction", fanout::handle(&world.app, LambdaEvent::new(event, Context::default()))).await.expect("fan-out again");
     }
     for (channel, body) in world.delivered_bodies.clone() {
         let url = world.app.queues.url(wmb_core::Channel::parse(&channel).unwrap()).to_string();
         world.sqs.send_message().queue_url(url).message_body(body).send().await.unwrap();
     }
-    release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-21T15:00Z".into()), sweep_minutes: None, retry: None }, Context::default())).await.expect("release again");
+    acting("ReleaseFunction", release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-21T15:00Z".into()), sweep_minutes: None, retry: None }, Context::default()))).await.expect("release again");
     world.pump().await;
     world.release_until(at("2027-01-01T00:00:00Z")).await;
     // THEN nobody gets anything a second time
@@ -182,7 +183,7 @@ async fn a_file_too_large_for_one_invocation_continues_where_it_stopped_and_lose
         ctx.deadline = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000) as u64;
         ctx
     };
-    let first = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), short())).await.unwrap();
+    let first = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), short()))).await.unwrap();
     assert_eq!(first[0]["complete"], false, "{first}");
     // WHEN each continuation the ingest function queues is handed back to it, as SQS would, and
     // SQS delivers the first one twice
@@ -195,9 +196,9 @@ async fn a_file_too_large_for_one_invocation_continues_where_it_stopped_and_lose
         }
         for (event, handles) in batches {
             if invocations == 1 {
-                ingest::handle(&world.app, LambdaEvent::new(event.clone(), short())).await.unwrap();
+                acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(event.clone(), short()))).await.unwrap();
             }
-            let response = ingest::handle(&world.app, LambdaEvent::new(event, short())).await.unwrap();
+            let response = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(event, short()))).await.unwrap();
             assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(0), "{response}");
             for (_, h) in handles {
                 world.sqs.delete_message().queue_url(&queue).receipt_handle(h).send().await.unwrap();
@@ -285,7 +286,7 @@ async fn a_message_due_in_seconds_is_held_in_a_minute_whose_schedule_has_not_fir
     }
     assert!(per_key.len() >= 24 && per_key.values().all(|&n| n <= 20), "{per_key:?}");
     // AND one schedule releases every shard of the minute
-    let outcome = release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-07T15:00Z".into()), sweep_minutes: None, retry: None }, Context::default())).await.unwrap();
+    let outcome = acting("ReleaseFunction", release::handle(&world.app, LambdaEvent::new(release::ReleaseEvent { bucket: Some("2026-10-07T15:00Z".into()), sweep_minutes: None, retry: None }, Context::default()))).await.unwrap();
     assert_eq!(outcome, release::ReleaseOutcome { released: 200, complete: true });
     let left: Vec<_> = ddb.scan().table_name(&world.app.settings.held_table).send().await.unwrap().items.unwrap_or_default().into_iter().filter(|i| i["pk"].as_s().unwrap().starts_with("2026-10-07T15:00Z")).collect();
     assert!(left.is_empty(), "{:?}", left.iter().map(|i| (i["pk"].as_s().unwrap().clone(), i["sk"].as_s().unwrap().clone())).collect::<Vec<_>>());
@@ -297,7 +298,7 @@ async fn a_message_due_in_seconds_is_held_in_a_minute_whose_schedule_has_not_fir
     ddb.put_item().table_name(&world.app.settings.held_table).set_item(Some(serde_dynamo::to_item(&item).unwrap())).send().await.unwrap();
     world.app.set_now(at("2026-10-06T13:05:00-07:00"));
     let event = release::ReleaseEvent { bucket: None, sweep_minutes: Some(30), retry: None };
-    let outcome = release::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+    let outcome = acting("ReleaseFunction", release::handle(&world.app, LambdaEvent::new(event, Context::default()))).await.unwrap();
     assert_eq!(outcome.released, 1);
 }
 
@@ -355,7 +356,7 @@ async fn a_voter_who_signs_up_while_a_file_is_read_still_hears_about_their_ballo
     // AND delivering every stream record and queue message again sends nothing more
     for chunk in world.stream_log.clone().chunks(100) {
         let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap();
-        fanout::handle(&world.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+        acting("FanoutFunction", fanout::handle(&world.app, LambdaEvent::new(event, Context::default()))).await.unwrap();
     }
     world.pump().await;
     world.release_until(at("2026-10-09T00:00:00-07:00")).await;
@@ -373,14 +374,14 @@ async fn a_large_file_is_read_in_parallel_parts_each_row_once_and_each_rejected_
     let key = "incoming/votecal/vbm/vbm-2026-10-06.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(body.as_bytes().to_vec().into()).send().await.unwrap();
     // WHEN it lands: the first invocation plans the parts and queues them
-    let first = ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await.unwrap();
+    let first = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default()))).await.unwrap();
     assert_eq!(first[0]["accepted"], 0, "{first}");
     let queue = world.app.settings.ingest_continue_queue_url.clone().unwrap();
     let queued: usize = receive_all(&world.sqs, &queue).await.unwrap().iter().map(|(e, _)| e["Records"].as_array().unwrap().len()).sum();
     assert!(queued >= body.len() / 300, "{queued} parts of {} bytes", body.len());
     // (received above without deleting: visible again for the event source)
     world.sqs.purge_queue().queue_url(&queue).send().await.unwrap();
-    ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default())).await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), Context::default()))).await.unwrap();
     world.pump().await;
     // THEN every good row is stored once (the file's status rows decide one milestone each)
     for line in rows.lines().skip(1).filter(|l| l.contains(",ISSUED,")) {
@@ -421,7 +422,7 @@ async fn counties_enrol_by_files_in_the_bucket_and_a_late_enrolment_in_a_special
     assert!(elections["2026-11-03-GEN"].is_enrolled(county("37")));
     // AND each enrolment is checked as it lands, with a report beside the counties' others
     for key in ["config/enrolments/2027-03-09-SPL/19.toml", "config/enrolments/2027-03-09-SPL/37.toml"] {
-        ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default())).await.expect("enrolment checked");
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default()))).await.expect("enrolment checked");
     }
     let report = |key: &str| {
         let (s3, bucket, key) = (world.s3.clone(), bucket.clone(), key.to_string());
