@@ -117,7 +117,7 @@ pub struct RequestCounter {
     /// that breaks off mid-file.
     pub break_s3_read: Arc<Mutex<Option<BreakS3Read>>>,
     /// Each request a function's handler made, as IAM authorizes it (see permissions.rs).
-    pub made: Arc<Mutex<std::collections::BTreeSet<crate::permissions::Needed>>>,
+    pub made: crate::permissions::Recorder,
 }
 
 /// See [`RequestCounter::break_s3_read`].
@@ -290,9 +290,8 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
         self.total.fetch_add(1, Ordering::Relaxed);
         let request = context.request().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
         // (A throttled or failed attempt went out as something else; its retry is recorded.)
-        if let (Some(function), None) = (crate::permissions::acting_now(), cfg.load::<Throttled>()) {
-            let (uri, copy_source) = (context.request().uri(), context.request().headers().get("x-amz-copy-source"));
-            self.made.lock().unwrap().extend(crate::permissions::needed(function, &service, &operation, &request, uri, copy_source));
+        if cfg.load::<Throttled>().is_none() {
+            self.made.record(context, cfg);
         }
         if let Some(hook) = self.hook.0.lock().unwrap().as_mut() {
             hook(&service, &operation, &request);

@@ -31,10 +31,26 @@ pub fn acting_now() -> Option<&'static str> {
     ACTING.try_with(|f| *f).ok()
 }
 
-/// Records the requests of clients the request counter does not see (the providers' sends:
-/// SNS and SES), into the same set.
+/// The requests the functions' handlers made, as IAM authorizes them. The request counter records
+/// into it, and so does an interceptor of its own on the clients the counter does not see (the
+/// providers' sends: SNS and SES, which are not billed here).
 #[derive(Debug, Clone, Default)]
 pub struct Recorder(pub std::sync::Arc<std::sync::Mutex<BTreeSet<Needed>>>);
+
+impl Recorder {
+    /// Records a request about to go out, if a handler is making it.
+    pub fn record(&self, context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>, cfg: &aws_smithy_types::config_bag::ConfigBag) {
+        let (Some(function), Some(m)) = (acting_now(), cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()) else { return };
+        let request = context.request();
+        let bytes = request.body().bytes().unwrap_or_default();
+        // (SNS's body is a form, not JSON; S3's is the object, not needed.)
+        let body = match m.service() {
+            "SNS" => Json::String(String::from_utf8_lossy(bytes).into_owned()),
+            _ => serde_json::from_slice(bytes).unwrap_or_default(),
+        };
+        self.0.lock().unwrap().extend(needed(function, m.service(), m.name(), &body, request.uri(), request.headers().get("x-amz-copy-source")));
+    }
+}
 
 impl aws_smithy_runtime_api::client::interceptors::Intercept for Recorder {
     fn name(&self) -> &'static str {
@@ -47,10 +63,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for Recorder {
         _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let (Some(function), Some(m)) = (acting_now(), cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()) else { return Ok(()) };
-        let bytes = context.request().body().bytes().unwrap_or_default();
-        let body = serde_json::from_slice(bytes).unwrap_or_else(|_| Json::String(String::from_utf8_lossy(bytes).into_owned()));
-        self.0.lock().unwrap().extend(needed(function, m.service(), m.name(), &body, context.request().uri(), None));
+        self.record(context, cfg);
         Ok(())
     }
 }

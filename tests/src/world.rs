@@ -112,7 +112,7 @@ impl Drop for World {
         if std::thread::panicking() {
             return;
         }
-        let refused = crate::permissions::refused(&crate::permissions::template(), &self.counter.made.lock().unwrap());
+        let refused = crate::permissions::refused(&crate::permissions::template(), &self.counter.made.0.lock().unwrap());
         assert!(refused.is_empty(), "requests that infra/template.yaml does not allow the function making them (AccessDenied in AWS):\n{}", refused.join("\n"));
     }
 }
@@ -172,7 +172,7 @@ impl World {
             .build();
         let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
         // The providers' clients, whose requests are checked against the roles too (not billed).
-        let recorder = crate::permissions::Recorder(counter.made.clone());
+        let recorder = counter.made.clone();
         let sns = || aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(recorder.clone()).build());
         let ses = || aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(recorder.clone()).build());
         let codes = ByChannel {
