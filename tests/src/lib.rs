@@ -10,6 +10,7 @@ pub mod golden;
 pub mod harness;
 pub mod logs;
 pub mod permissions;
+pub mod policy;
 pub mod receipts;
 pub mod scenario;
 pub mod schedules;

@@ -112,7 +112,7 @@ impl Drop for World {
         if std::thread::panicking() {
             return;
         }
-        let refused = crate::permissions::refused(&crate::permissions::template(), &self.counter.made.0.lock().unwrap());
+        let refused = crate::policy::refused(&crate::policy::template(), &self.counter.made.0.lock().unwrap());
         assert!(refused.is_empty(), "requests that infra/template.yaml does not allow the function making them (AccessDenied in AWS):\n{}", refused.join("\n"));
     }
 }

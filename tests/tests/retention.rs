@@ -3,7 +3,7 @@
 //! and the TTL's deletions do not wake the fan-out.
 
 use serde_yaml_ng::Value;
-use wmb_tests::permissions::template;
+use wmb_tests::policy::template;
 use wmb_core::retention::{INCOMING_FILE_DAYS, REPORT_DAYS};
 
 fn untagged(v: &Value) -> &Value {

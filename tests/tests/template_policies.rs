@@ -4,11 +4,11 @@
 //! use it, and it is used only through the AWS services that keep data under it.
 
 use serde_yaml_ng::Value;
-use wmb_tests::permissions::{list, template, text};
+use wmb_tests::policy::{list, template, text};
 
 /// Whether an IAM action pattern matches an action or a name (case-insensitive, as IAM's actions).
 fn matches(pattern: &str, action: &str) -> bool {
-    wmb_tests::permissions::matches(pattern, action, true)
+    wmb_tests::policy::matches(pattern, action, true)
 }
 
 /// The KMS actions that use a key (or hand its use to someone else).
