@@ -356,6 +356,10 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     assert!(household[0].contains("Someone asked to see or change"), "{household:?}");
     assert_eq!(household.iter().filter(|t| t.contains("was just changed")).count(), 1, "{household:?}");
     assert!(household.last().unwrap().contains("was just changed") && household.iter().all(|t| !t.contains(&HANNAH_PHONE[2..])), "{household:?}");
+    // The phone she moved away from is not told it is signed up; her own phone is, once proven
+    assert_eq!(household.len(), 2, "the code to approve and the notice, nothing else: {household:?}");
+    let own = s.texts_to(HANNAH_PHONE);
+    assert_eq!(own.iter().filter(|t| t.contains("You are signed up")).count(), 1, "{own:?}");
 
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;

@@ -273,6 +273,18 @@ impl PendingChange {
         (!sub.channels().is_empty()).then_some(sub)
     }
 
+    /// The channels on which the voter chose, in this change, a contact that is not (or not yet)
+    /// what `sub` holds: a new phone or address still waiting for its own code, where the one
+    /// live before stays meanwhile. Their confirmation waits for the new contact; the old one,
+    /// which the voter is moving away from, is not told it is signed up.
+    pub fn awaiting(&self, sub: &Subscription) -> Vec<Channel> {
+        let ChangeAction::Choices { desired } = &self.action else { return Vec::new() };
+        Channel::ALL
+            .into_iter()
+            .filter(|c| desired.chosen(*c).is_some_and(|a| !sub.chosen(*c).is_some_and(|live| same_contact((*c, live), (*c, a)))))
+            .collect()
+    }
+
     /// Whether the voter's live contacts moved on since the change was asked for: a contact is
     /// live that neither was then nor was proven by this change (another change went live
     /// meanwhile). Such a change must not apply: its approval was given, or not needed, for a

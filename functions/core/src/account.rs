@@ -357,7 +357,7 @@ where
                         if !change.previous.is_empty() && now_live != change.previous {
                             self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
                         }
-                        self.welcome(&sub, now, tally).await?;
+                        self.welcome_but(&sub, &change.awaiting(&sub), now, tally).await?;
                     }
                     return Ok(());
                 }
@@ -391,7 +391,7 @@ where
                 if !change.previous.is_empty() && now_live != change.previous {
                     self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
                 }
-                self.welcome(&sub, now, tally).await?;
+                self.welcome_but(&sub, &change.awaiting(&sub), now, tally).await?;
             }
         }
         Ok(())

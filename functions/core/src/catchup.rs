@@ -22,8 +22,14 @@ where
     /// voice) inside their hours, once per sign-up, and where their ballot already is in any
     /// election being tracked (a late sign-up loses no status). Only live, proven contacts get it.
     pub async fn welcome(&self, sub: &Subscription, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        self.welcome_but(sub, &[], now, tally).await
+    }
+
+    /// [`Self::welcome`], with no confirmation on the channels in `awaiting` (a contact the voter
+    /// is moving away from, while the new one waits for its code: it is confirmed once proven).
+    pub async fn welcome_but(&self, sub: &Subscription, awaiting: &[Channel], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         for (channel, _) in sub.channels() {
-            if channel == Channel::Voice {
+            if channel == Channel::Voice || awaiting.contains(&channel) {
                 continue;
             }
             let n = Notification {

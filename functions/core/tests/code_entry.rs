@@ -227,3 +227,42 @@ fn a_stop_finished_by_its_code_entered_again_counts_one_opt_out_for_the_county()
         assert_eq!(counted(&counts, "opt_outs//sms"), 1);
     });
 }
+
+/// The six-digit code in the latest code sent to `to`.
+fn code_to(f: &Fixture, to: &str) -> String {
+    let sent = f.sent.sent.lock().unwrap();
+    let m = sent.iter().rev().find(|m| m.to == to && matches!(m.kind, MessageKind::VerificationCode | MessageKind::AccountCode)).unwrap();
+    m.rendered.text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
+}
+
+#[test]
+fn texts_moved_to_a_new_phone_confirm_the_new_phone_once_proven_and_never_the_one_left() {
+    const NEW: &str = "+13105550199";
+    for approve_first in [true, false] {
+        futures::executor::block_on(async {
+            let f = Fixture::with(&[ANN], random).await;
+            let p = f.pipeline();
+            let mut tally = Tally::default();
+            // GIVEN Ann signed up with her phone, proven
+            let ticket = p.request_signup(&ann(PHONE, ""), "198.51.100.7", t("2026-10-06T19:00:00Z")).await.unwrap().unwrap();
+            p.enter_code(&ticket.change_id, &code_to(&f, PHONE), false, t("2026-10-06T19:01:00Z"), &mut tally).await.unwrap().unwrap();
+            let confirmed = |to: &str| f.sent_where(|m| m.kind == MessageKind::SignupConfirmation && m.to == to);
+            assert_eq!(confirmed(PHONE), 1);
+            // WHEN a day later she moves her texts to a new phone: the old phone approves and the
+            // new one proves itself, in either order
+            let now = t("2026-10-07T19:00:00Z");
+            let ticket = p.request_signup(&ann(NEW, ""), "198.51.100.7", now).await.unwrap().unwrap();
+            let (approve, prove) = (code_to(&f, PHONE), code_to(&f, NEW));
+            let order = if approve_first { [approve, prove] } else { [prove, approve] };
+            for code in order {
+                p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
+            }
+            // THEN the new phone is live and told it is signed up, once; the old phone is told
+            // its contacts changed, and never that it is signed up again
+            let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+            assert_eq!(sub.address(Channel::Sms), Some(NEW));
+            assert_eq!((confirmed(NEW), confirmed(PHONE)), (1, 1), "approve first: {approve_first}");
+            assert_eq!(f.sent_where(|m| m.kind == MessageKind::ContactsChanged && m.to == PHONE), 1);
+        });
+    }
+}
