@@ -268,6 +268,12 @@ impl BallotJourney {
         }
         let Some(position) = self.milestones.iter().position(|d| d == decision) else { return false };
         let Some(ballot) = &decision.ballot_id else { return true };
+        // A ballot replaced since by a newer one: that it was mailed, came back undeliverable or
+        // needs fixing is no longer the voter's news (the new ballot is). Its return, receipt and
+        // outcome still are: a replaced ballot already on its way back may still be the one counted.
+        if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable | Milestone::ContactCounty) && self.newer_ballot_than(ballot) {
+            return false;
+        }
         !self.milestones[position + 1..]
             .iter()
             .any(|d| d.ballot_id.as_ref() == Some(ballot) && d.milestone.stage() >= decision.milestone.stage())

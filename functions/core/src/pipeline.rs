@@ -433,10 +433,13 @@ where
                         DeliveryError::Throttled => format!("gave up after {} throttled attempts", n.throttled),
                         _ => format!("gave up after {} attempts: {e}", n.attempts),
                     };
-                    self.store.claim(&n.key, now).await?;
-                    self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
-                    tally.failed += 1;
-                    tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
+                    // Only if no other copy of the message (a redelivery) has claimed or sent it
+                    // meanwhile: its record is not overwritten, nor the message counted twice.
+                    if self.store.claim(&n.key, now).await? == Claim::Claimed {
+                        self.store.complete(&n.key, &DeliveryOutcome::Failed { reason, at: now, counted: Some(n.tag()) }).await?;
+                        tally.failed += 1;
+                        tally.county_days.count(now, n.county, Counted::SendFailed(n.kind, n.channel));
+                    }
                 } else {
                     n.release_at = now + retry_delay(n.tries());
                     self.store.hold(&n).await?;

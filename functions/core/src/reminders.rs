@@ -133,7 +133,10 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
     if !journey.still_current(decision) && !kind.is_reminder() {
         return false;
     }
+    // A return reminder is one a voter whichever ballot planned it (`reminder_key`): it is about
+    // the ballot the voter holds now, the latest issued.
     let ballot = match decision.ballot_id.as_deref() {
+        _ if kind == MessageKind::ReturnReminder => journey.latest_ballot(),
         Some(UNKNOWN_BALLOT) | None => journey.latest_ballot(),
         Some(b) => Some(b.to_string()),
     };

@@ -209,3 +209,44 @@ fn a_worker_that_dies_mid_send_is_taken_over_once_its_claim_expires_and_only_onc
         assert!(matches!(w.store.outcome(&n.key), Some(DeliveryOutcome::Sent { .. })));
     });
 }
+
+/// A provider whose answer comes only after the claim expired, by which time another worker has
+/// sent the same message (B, delivering it at `later`); then it answers with a passing failure.
+struct HungThenFailed<'w> {
+    world: &'w World,
+    later: DateTime<Utc>,
+}
+
+impl Dispatcher for HungThenFailed<'_> {
+    async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
+        let n = self.world.queue.0.lock().unwrap().iter().find(|n| n.key == msg.key).cloned().expect("the copy worker B delivers");
+        self.world.pipeline().deliver(n, self.later, &mut Tally::default()).await.unwrap();
+        Err(DeliveryError::Temporary("timed out".into()))
+    }
+
+    fn receipts_find_it_by_id(&self, _: &OutgoingMessage) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_worker_giving_up_after_another_sent_the_message_leaves_it_recorded_as_sent() {
+    futures::executor::block_on(async {
+        let now = t("2026-10-06T10:00:00-07:00");
+        let (w, n) = World::new(now).await;
+        // GIVEN worker A on its last try, whose send hangs until its claim expires, while worker
+        // B (the queue's redelivery) sends the message
+        let mut last = n.clone();
+        last.attempts = MAX_ATTEMPTS - 1;
+        w.queue.0.lock().unwrap().push(n.clone());
+        let hung = HungThenFailed { world: &w, later: now + Duration::minutes(CLAIM_EXPIRY_MINUTES + 1) };
+        let a = Pipeline { store: &w.store, dispatcher: &hung, queue: &w.queue, catalog: &w.catalog, elections: &w.elections, voice: &w.voice, access: &w.keys };
+        let mut tally = Tally::default();
+        // WHEN A's send then fails and A gives up
+        a.deliver(last, now, &mut tally).await.unwrap();
+        // THEN the message stays recorded as B sent it, and A counts no failure
+        assert_eq!(w.sent.sent.lock().unwrap().len(), 1);
+        assert!(matches!(w.store.outcome(&n.key), Some(DeliveryOutcome::Sent { .. })), "{:?}", w.store.outcome(&n.key));
+        assert_eq!(tally.failed, 0);
+    });
+}

@@ -224,3 +224,44 @@ fn the_stream_fan_out_sees_only_new_milestones() {
     assert_eq!(j.new_since(None).len(), 2);
     assert!(j.new_since(Some(&j)).is_empty());
 }
+
+#[test]
+fn news_of_a_ballot_replaced_meanwhile_is_no_longer_current_but_its_return_still_is() {
+    // GIVEN B1's signature problem, held for the night, and B2 issued before the morning
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    let problem = j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::parse("NMS").unwrap(), at: t("2026-10-20T22:00:00-07:00") });
+    assert_eq!(problem[0].milestone, Milestone::ContactCounty);
+    assert!(j.still_current(&problem[0]));
+    status(&mut j, "B2", "ISSUED", "2026-10-21T07:00:00-07:00");
+    // THEN B1's problem is not the voter's news any more (the new ballot is)
+    assert!(!j.still_current(&problem[0]), "no call to fix a ballot that was replaced");
+    // AND nor is a replaced ballot's mailing, held when the next one is issued
+    let mut k = journey();
+    status(&mut k, "B1", "ISSUED", "2026-10-06T21:00:00-07:00");
+    let mailed = k.milestones[0].clone();
+    assert!(k.still_current(&mailed));
+    status(&mut k, "B2", "ISSUED", "2026-10-07T07:00:00-07:00");
+    assert!(!k.still_current(&mailed));
+    // AND B1 arriving back after all is news: it may still be the ballot counted
+    let received = k.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::parse("INR").unwrap(), at: t("2026-10-22T09:00:00-07:00") });
+    assert!(k.still_current(&received[0]));
+}
+
+#[test]
+fn a_return_reminder_planned_by_a_replaced_ballot_reminds_of_the_ballot_the_voter_holds() {
+    use wmb_core::reminders::still_worth_sending;
+    use wmb_core::status::MessageKind;
+    // GIVEN B1 issued, then A2 issued in its place (an id that sorts first), neither returned
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    let planned_by_b1 = j.milestones[0].clone();
+    status(&mut j, "A2", "ISSUED", "2026-10-15T09:00:00-07:00");
+    // THEN the one return reminder (its key is the voter's, whichever ballot planned it) still
+    // goes, whichever ballot's decision it was held with
+    assert!(still_worth_sending(&j, MessageKind::ReturnReminder, &planned_by_b1));
+    assert!(still_worth_sending(&j, MessageKind::ReturnReminder, &j.milestones[1].clone()));
+    // AND not once the ballot the voter holds is back
+    status(&mut j, "A2", "INR", "2026-10-25T09:00:00-07:00");
+    assert!(!still_worth_sending(&j, MessageKind::ReturnReminder, &planned_by_b1));
+}
