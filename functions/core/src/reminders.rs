@@ -133,10 +133,7 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
     if !journey.still_current(decision) && !kind.is_reminder() {
         return false;
     }
-    // A return reminder is one a voter whichever ballot planned it (`reminder_key`): it is about
-    // the ballot the voter holds now, the latest issued.
     let ballot = match decision.ballot_id.as_deref() {
-        _ if kind == MessageKind::ReturnReminder => journey.latest_ballot(),
         Some(UNKNOWN_BALLOT) | None => journey.latest_ballot(),
         Some(b) => Some(b.to_string()),
     };
@@ -443,6 +440,21 @@ mod tests {
         s.until(t(END));
         assert_eq!(s.cure_reminders().len(), 3, "{:?}", s.cure_reminders());
         assert_eq!(s.reminders().iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).count(), 1);
+    }
+
+    #[test]
+    fn a_replacement_ballot_whose_id_sorts_first_still_gets_its_return_reminder_after_a_catch_up() {
+        // GIVEN B1 mailed, then A2 mailed in its place (an id that sorts before B1), neither back
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("A2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+        // WHEN the voter's catch-up runs (a change of choices, a signups file sent again)
+        let sub = futures::executor::block_on(s.store.subscription("CA1")).unwrap().unwrap();
+        futures::executor::block_on(s.pipeline().welcome(&sub, t("2026-10-20T10:00:00-07:00"), &mut Tally::default())).unwrap();
+        s.until(t(END));
+        // THEN the one return reminder goes, about the ballot she holds: the replaced ballot's
+        // news does not plan it again over the new one's (the same key, held once)
+        assert_eq!(s.reminders().iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).count(), 1, "{:?}", s.reminders());
     }
 
     #[test]

@@ -247,21 +247,3 @@ fn news_of_a_ballot_replaced_meanwhile_is_no_longer_current_but_its_return_still
     let received = k.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::parse("INR").unwrap(), at: t("2026-10-22T09:00:00-07:00") });
     assert!(k.still_current(&received[0]));
 }
-
-#[test]
-fn a_return_reminder_planned_by_a_replaced_ballot_reminds_of_the_ballot_the_voter_holds() {
-    use wmb_core::reminders::still_worth_sending;
-    use wmb_core::status::MessageKind;
-    // GIVEN B1 issued, then A2 issued in its place (an id that sorts first), neither returned
-    let mut j = journey();
-    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
-    let planned_by_b1 = j.milestones[0].clone();
-    status(&mut j, "A2", "ISSUED", "2026-10-15T09:00:00-07:00");
-    // THEN the one return reminder (its key is the voter's, whichever ballot planned it) still
-    // goes, whichever ballot's decision it was held with
-    assert!(still_worth_sending(&j, MessageKind::ReturnReminder, &planned_by_b1));
-    assert!(still_worth_sending(&j, MessageKind::ReturnReminder, &j.milestones[1].clone()));
-    // AND not once the ballot the voter holds is back
-    status(&mut j, "A2", "INR", "2026-10-25T09:00:00-07:00");
-    assert!(!still_worth_sending(&j, MessageKind::ReturnReminder, &planned_by_b1));
-}
