@@ -291,6 +291,14 @@ impl PendingChange {
     /// voter whose contacts were different (a stranger could otherwise hold a change open until
     /// the voter signs up, then replace the voter's proven contacts with theirs).
     pub fn stale(&self, current: Option<&Subscription>) -> bool {
+        // Or the voter's choices were replaced after this change was asked for (another change
+        // went live, or a signups file): its approval was for contacts that may be gone (a
+        // phone the voter has since removed could otherwise still approve a change it opened).
+        if let (ChangeAction::Choices { desired }, Some(live)) = (&self.action, current) {
+            if live.signed_up_at > desired.signed_up_at {
+                return true;
+            }
+        }
         live_contacts(current).iter().any(|(c, a)| {
             let was = self.previous.iter().any(|(pc, pa)| same_contact((*pc, pa), (*c, a)));
             let proven_here = self.targets.iter().any(|t| t.used && t.proves && same_contact((t.via, &t.address), (*c, a)));
@@ -410,6 +418,25 @@ mod tests {
         own.enter_code(&k.signing, &code_for(&own, &codes, "+19165550100"), now).unwrap();
         let live = own.applied_choices(None).unwrap();
         assert!(!own.stale(Some(&live)));
+    }
+
+    #[test]
+    fn a_change_opened_from_a_phone_the_voter_then_removes_goes_stale() {
+        let k = keys();
+        // GIVEN Ann's phone and email, and the holder of her (household) phone asking at 19:00 to
+        // send her texts to his own phone instead
+        let current = sub(Some("+19165550100"), Some("ann@example.com"));
+        let (mut his, codes) = PendingChange::choices(&k, Some(&current), Subscription { signed_up_at: t("2026-10-06T19:00:00Z"), ..sub(Some("+19165550199"), None) }, t("2026-10-06T19:00:00Z"));
+        assert!(!his.stale(Some(&current)));
+        // WHEN Ann, by her email's code, removes the household phone at 19:05
+        let hers = Subscription { signed_up_at: t("2026-10-06T19:05:00Z"), ..sub(None, Some("ann@example.com")) };
+        // THEN his change is stale, before and after the household phone's code approves it
+        assert!(his.stale(Some(&hers)));
+        his.enter_code(&k.signing, &code_for(&his, &codes, "+19165550100"), t("2026-10-06T19:06:00Z")).unwrap();
+        assert!(his.stale(Some(&hers)));
+        // AND a change is never stale to what it applied itself
+        let live = his.applied_choices(Some(&current)).unwrap();
+        assert!(!his.stale(Some(&live)));
     }
 
     #[test]
