@@ -57,6 +57,7 @@ pub fn subscription(votecal_id: &str) -> Subscription {
         signed_up_at: t("2026-09-25T10:00:00Z"),
         stopped: Default::default(),
         erase_after: None,
+        file_row: None,
     }
 }
 
@@ -280,6 +281,7 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
         signed_up_at: now,
         stopped: Default::default(),
         erase_after: None,
+        file_row: None,
     };
     let (mut change, _codes) = wmb_core::access::PendingChange::choices(&keys, None, desired, now);
     assert!(store.change(&change.id).await.unwrap().is_none());

@@ -348,6 +348,7 @@ mod tests {
             signed_up_at: t("2026-10-01T12:00:00Z"),
             stopped: Default::default(),
             erase_after: None,
+            file_row: None,
         }
     }
 

@@ -315,6 +315,8 @@ where
             }
             ChangeAction::Choices { .. } => {
                 let Some(mut sub) = change.applied_choices(current.as_ref()) else { return Ok(()) };
+                // What a signups file last said stays known: sent again, it does not undo this.
+                sub.file_row = current.as_ref().and_then(|c| c.file_row);
                 // A stop made after the change was asked for stands (a code entered later is no
                 // new consent), and a phone that texted STOP starts again only by START.
                 if let Some(current) = &current {

@@ -424,6 +424,7 @@ mod tests {
                     signed_up_at: now,
                     stopped: Default::default(),
                     erase_after: None,
+                    file_row: None,
                 };
                 PendingChange::choices(&keys, None, desired, now)
             };

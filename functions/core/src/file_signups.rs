@@ -7,7 +7,7 @@ use crate::daily::Counted;
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
-use crate::signup::{match_identity, IdentityKey, Refusal, SignupRequest, Subscription};
+use crate::signup::{match_identity, FileRow, IdentityKey, Refusal, SignupRequest, Subscription};
 use chrono::{DateTime, Utc};
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -38,6 +38,15 @@ where
     pub async fn signup_matched(&self, request: &SignupRequest, voter: &VoterRecord, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
         let mut sub = Subscription::from_request(request, voter, now);
         let old = self.store.subscription(&sub.votecal_id).await?;
+        // The row the file gave last time, sent again (files are cumulative), after the voter
+        // changed their choices on the page: what the voter chose stands. (The catch-up again
+        // sends nothing twice.)
+        let digest = sub.choices_digest();
+        if let Some(old) = old.as_ref().filter(|o| o.file_row.is_some_and(|r| r.digest == digest && o.signed_up_at > r.signed_up_at)) {
+            tally.signups_accepted += 1;
+            self.welcome(old, now, tally).await?;
+            return Ok(Ok(old.clone()));
+        }
         // Stops stand: the same address again keeps its stop, and a phone that texted STOP is
         // not texted because a file names it.
         self.keep_stops(old.as_ref(), &mut sub, now).await?;
@@ -51,6 +60,7 @@ where
                 return Ok(Err(Refusal::TryLater));
             }
         }
+        sub.file_row = Some(FileRow { digest, signed_up_at: sub.signed_up_at });
         self.index_contacts(old.as_ref(), &sub).await?;
         self.store.put_subscription(&sub).await?;
         tally.signups_accepted += 1;

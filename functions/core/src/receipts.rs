@@ -213,6 +213,7 @@ mod tests {
                 signed_up_at: t("2026-09-01T12:00:00-07:00"),
                 stopped: Default::default(),
                 erase_after: None,
+                file_row: None,
             };
             store.put_subscription(&sub).await.unwrap();
             for (c, a) in [(Channel::Sms, "+13105550100"), (Channel::Email, "Ann.Lee@example.com")] {

@@ -254,6 +254,7 @@ mod tests {
                     signed_up_at: t("2026-09-01T12:00:00-07:00"),
                     stopped: Default::default(),
                     erase_after: None,
+                    file_row: None,
                 };
                 s.store.put_subscription(&sub).await.unwrap();
             });

@@ -252,12 +252,33 @@ pub struct Subscription {
     /// Set when every channel is stopped: the contact details are erased after this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erase_after: Option<DateTime<Utc>>,
+    /// What a `signups` file last said of this voter, kept through the voter's own changes: the
+    /// same row sent again (files are cumulative) does not undo a change the voter made since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_row: Option<FileRow>,
+}
+
+/// The `signups` file row a subscription last took its choices from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRow {
+    /// [`Subscription::choices_digest`] of the row.
+    pub digest: u64,
+    /// The sign-up time it gave the subscription: a later one is a change the voter made since.
+    pub signed_up_at: DateTime<Utc>,
 }
 
 impl Subscription {
     /// The channels the voter chose and has not stopped, with the address for each.
     pub fn channels(&self) -> Vec<(Channel, &str)> {
         Channel::ALL.into_iter().filter_map(|c| self.address(c).map(|a| (c, a))).collect()
+    }
+
+    /// A digest of the choices (language, contacts, hours) a request made, to know a repeated
+    /// `signups` file row (not a secret: a hash of contact details, kept with them).
+    pub fn choices_digest(&self) -> u64 {
+        let email = self.email.as_deref().map(str::to_ascii_lowercase);
+        let text = format!("{:?}|{:?}|{:?}|{:?}|{:?}", self.language, self.sms, email, self.voice, self.hours);
+        crate::notify::fnv1a(text.as_bytes())
     }
 
     /// Whether another sign-up made the same choices (county, language, channels, hours).
@@ -396,6 +417,7 @@ impl Subscription {
             signed_up_at: now,
             stopped: Stops::default(),
             erase_after: None,
+            file_row: None,
         }
     }
 }

@@ -341,6 +341,7 @@ mod tests {
                 signed_up_at: signed_up,
                 stopped: Default::default(),
                 erase_after: None,
+                file_row: None,
             };
             store.put_subscription(&sub).await.unwrap();
             store.link_contact(&contact_name(&keys.signing, Channel::Sms, PHONE), "CA1", 5).await.unwrap();

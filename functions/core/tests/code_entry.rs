@@ -266,3 +266,34 @@ fn texts_moved_to_a_new_phone_confirm_the_new_phone_once_proven_and_never_the_on
         });
     }
 }
+
+#[test]
+fn a_signups_file_sent_again_does_not_undo_a_move_the_voter_made_on_the_page() {
+    const NEW: &str = "+13105550199";
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by her county's signups file with the household's phone
+        let row = ann(PHONE, "");
+        p.signup(&row, t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // AND on the page she then moved her texts to her own phone (both codes entered)
+        let now = t("2026-10-07T19:00:00Z");
+        let ticket = p.request_signup(&ann(NEW, ""), "198.51.100.7", now).await.unwrap().unwrap();
+        for code in [code_to(&f, PHONE), code_to(&f, NEW)] {
+            p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
+        }
+        let sent_before = f.sent_where(|_| true);
+        // WHEN the county sends its cumulative file again, with the same row
+        let again = p.signup(&row, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN her texts still go to her own phone, and nothing is sent to either phone
+        assert!(again.is_ok(), "{again:?}");
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!(sub.address(Channel::Sms), Some(NEW));
+        assert_eq!(f.sent_where(|_| true), sent_before);
+        // AND a row that says something new (the county's newer form: an email too) still applies
+        p.signup(&ann(PHONE, "ann@example.com"), t("2026-10-10T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!(sub.address(Channel::Email), Some("ann@example.com"));
+    });
+}

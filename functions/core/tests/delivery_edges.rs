@@ -76,6 +76,7 @@ impl World {
             signed_up_at: t("2026-09-01T12:00:00-07:00"),
             stopped: Default::default(),
             erase_after: None,
+            file_row: None,
         };
         w.store.put_subscription(&sub).await.unwrap();
         let row = VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status: StatusCode::Issued, status_time: now - Duration::hours(1) };
