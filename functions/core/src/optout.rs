@@ -82,17 +82,26 @@ pub enum LinkError {
     Expired,
 }
 
-/// A short keyed name of the address a link was sent to: a link stops email only while that
-/// address is still the voter's (an old address's link cannot stop the new one).
+/// A short keyed name of the address a link was sent to, in links made before they carried the
+/// address's name in the contact index ([`crate::keys::contact_name`]): such a link stops email
+/// only while that address is still the voter's.
 fn address_tag(key: &SigningKey, email: &str) -> String {
     key.name("unsubscribe-address", &email.to_lowercase())[..16].to_string()
 }
 
-/// The token of an email's unsubscribe link: the voter it stops email for, a keyed tag of the
-/// address it was sent to, and when it expires, signed with the service's key. It names the
-/// voter by VoteCal ID, never the address.
+/// The address's keyed name in the contact index, when the link carries it (every link made
+/// now): the link then stops that address whichever voters have it, even once the voter it
+/// names has moved to another address or been erased (a household's shared inbox).
+pub fn link_contact(tag: &str) -> Option<&str> {
+    (tag.len() == 32 && tag.bytes().all(|b| b.is_ascii_hexdigit())).then_some(tag)
+}
+
+/// The token of an email's unsubscribe link: the voter it stops email for, the keyed name of
+/// the address it was sent to (as the contact index knows it), and when it expires, signed with
+/// the service's key. It names the voter by VoteCal ID, never the address.
 pub fn unsubscribe_token(key: &SigningKey, votecal_id: &str, email: &str, expires: DateTime<Utc>) -> String {
-    let payload = format!("{votecal_id}.{}.{}", address_tag(key, email), expires.timestamp());
+    let name = crate::keys::contact_name(key, crate::status::Channel::Email, email);
+    let payload = format!("{votecal_id}.{name}.{}", expires.timestamp());
     let sig = key.mac(&[b"unsubscribe", payload.as_bytes()]);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     format!("{}.{}", b64.encode(payload.as_bytes()), b64.encode(&sig[..20]))
@@ -134,7 +143,10 @@ fn read_token(key: &SigningKey, token: &str) -> Result<(String, String, i64), Li
 
 /// Whether a link's address tag is this address's.
 pub fn link_is_for(key: &SigningKey, tag: &str, email: &str) -> bool {
-    address_tag(key, email) == tag
+    match link_contact(tag) {
+        Some(name) => crate::keys::contact_name(key, crate::status::Channel::Email, email) == name,
+        None => address_tag(key, email) == tag,
+    }
 }
 
 /// The link an email carries: `<public url>/unsubscribe?token=…`.
@@ -183,5 +195,11 @@ mod tests {
         let token = url.strip_prefix("https://api.example.gov/unsubscribe?token=").expect("one slash, then the route");
         assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "no escaping needed: {token}");
         assert!(!url.contains("@"), "no address in the link");
+        // A link made before links carried the contact's name still works for its address
+        let payload = format!("CA000000101.{}.{}", address_tag(&key, "ann@example.com"), (now + Duration::days(1)).timestamp());
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let old = format!("{}.{}", b64.encode(&payload), b64.encode(&key.mac(&[b"unsubscribe", payload.as_bytes()])[..20]));
+        let (_, tag) = read_unsubscribe_token(&key, &old, now).unwrap();
+        assert!(link_contact(&tag).is_none() && link_is_for(&key, &tag, "Ann@example.com") && !link_is_for(&key, &tag, "new@example.com"));
     }
 }

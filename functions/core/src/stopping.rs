@@ -234,29 +234,32 @@ where
         Ok(Ok(self.store.subscription(&voter).await?.map_or(Language::En, |s| s.language)))
     }
 
-    /// One-click unsubscribe: stops email to the address the link was sent to, while it is still
-    /// the address of the voter the link names (a link to an old address no longer gets email
-    /// anyway), for that voter and every other voter whose email it is (a household's shared
-    /// inbox said stop, as a shared phone's STOP does). Doing it twice is doing it once.
+    /// One-click unsubscribe: stops email to the address the link was sent to, for the voter the
+    /// link names and every other voter whose email it is (a household's shared inbox said stop,
+    /// as a shared phone's STOP does), even once the voter it names has moved to another
+    /// address or been erased. (A link made before links carried the address's name works only
+    /// while the address is still its voter's.) Doing it twice is doing it once.
     pub async fn unsubscribe(&self, token: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Language, LinkError>, PipelineError> {
-        let (voter, tag) = match read_unsubscribe_token(&self.access.signing, token, now) {
+        let keys = &self.access.signing;
+        let (voter, tag) = match read_unsubscribe_token(keys, token, now) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        let Some(sub) = self.live_subscription(&voter, now).await? else { return Ok(Ok(Language::En)) };
-        let language = sub.language;
-        let Some(address) = sub.chosen(Channel::Email).filter(|e| crate::optout::link_is_for(&self.access.signing, &tag, e)).map(str::to_string) else {
+        let named = self.live_subscription(&voter, now).await?;
+        let language = named.as_ref().map_or(Language::En, |s| s.language);
+        let held = named.as_ref().and_then(|s| s.chosen(Channel::Email)).filter(|e| crate::optout::link_is_for(keys, &tag, e));
+        let Some(name) = held.map(|e| contact_name(keys, Channel::Email, e)).or_else(|| crate::optout::link_contact(&tag).map(str::to_string)) else {
             return Ok(Ok(language));
         };
-        let mut voters = vec![voter.clone()];
-        for v in self.store.contact(&contact_name(&self.access.signing, Channel::Email, &address)).await?.voters {
+        let mut voters = if held.is_some() { vec![voter.clone()] } else { vec![] };
+        for v in self.store.contact(&name).await?.voters {
             if !voters.contains(&v) {
                 voters.push(v);
             }
         }
         for v in &voters {
             let Some(mut sub) = self.live_subscription(v, now).await? else { continue };
-            if !sub.chosen(Channel::Email).is_some_and(|e| e.eq_ignore_ascii_case(&address)) {
+            if sub.chosen(Channel::Email).is_none_or(|e| contact_name(keys, Channel::Email, e) != name) {
                 continue;
             }
             let before = sub.clone();
@@ -266,7 +269,7 @@ where
             }
         }
         // The address remembers it said stop, past the erasure of the subscriptions' addresses.
-        self.store.set_stopped(&contact_name(&self.access.signing, Channel::Email, &address), true).await?;
+        self.store.set_stopped(&name, true).await?;
         Ok(Ok(language))
     }
 }

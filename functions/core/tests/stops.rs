@@ -62,6 +62,36 @@ fn a_households_shared_inbox_that_unsubscribes_gets_no_more_email_for_any_of_its
 }
 
 #[test]
+fn a_shared_inbox_that_unsubscribes_by_an_old_link_about_a_voter_who_left_it_gets_no_more_email() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann and Ben signed up with the household's inbox
+        let inbox = "lees@example.com";
+        for (first, dob) in [("Ann", "1980-05-17"), ("Ben", "1978-02-03")] {
+            p.signup(&lee(first, dob, "", inbox), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        }
+        let old_link = unsubscribe_token(&f, "CA1", inbox, "2026-10-07T19:00:00Z");
+        // AND Ann has since moved her email to her own address on the page (the inbox approves)
+        let now = t("2026-10-09T19:00:00Z");
+        let ticket = p.request_signup(&lee("Ann", "1980-05-17", "", "ann@example.com"), "198.51.100.7", now).await.unwrap().unwrap();
+        for to in [inbox, "ann@example.com"] {
+            let sent = f.sent.sent.lock().unwrap().iter().rev().find(|m| m.to == to && m.kind != MessageKind::SignupConfirmation).unwrap().rendered.subject.clone().unwrap();
+            let code = sent.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string();
+            p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
+        }
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), Some("ann@example.com"));
+        // WHEN the inbox follows the link of an older email about Ann's ballot
+        p.unsubscribe(&old_link, t("2026-10-10T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN the inbox gets no more email for Ben, and Ann's own address is untouched
+        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Email), None);
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), Some("ann@example.com"));
+        assert!(f.store.contact(&contact_name(&f.keys.signing, Channel::Email, inbox)).await.unwrap().stopped);
+    });
+}
+
+#[test]
 fn an_unsubscribed_address_stays_stopped_when_a_signups_file_names_it_after_its_erasure_until_the_voter_proves_it() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
