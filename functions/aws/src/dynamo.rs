@@ -30,6 +30,10 @@ pub struct SubscriptionItem {
     /// TTL: a subscription stopped on every channel is deleted after its retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The subscription's fingerprint ([`Subscription::fingerprint`]): a conditional write
+    /// checks that the item is still the one its writer read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp: Option<String>,
 }
 
 /// A journey as the journeys table (and its stream) holds it.
@@ -282,16 +286,39 @@ impl VoterRoll for DynamoStore {
 
 impl SubscriptionStore for DynamoStore {
     async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
-        // Marked as joined first: a file being read now adopts this voter's kept facts.
-        self.mark_joined(&sub.votecal_id).await?;
-        let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone(), expires_at: sub.erase_after.map(|t| t.timestamp()) };
-        self.client.put_item().table_name(&self.tables.subscriptions).set_item(Some(to_item(&item)?)).send().await.map_err(sdk_error)?;
-        Ok(())
+        self.write_subscription(sub, None).await
+    }
+
+    async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), StoreError> {
+        self.write_subscription(sub, Some(base)).await
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
         let item: Option<SubscriptionItem> = self.get(&self.tables.subscriptions, HashMap::from([("pk".into(), s(id))])).await?;
         Ok(item.map(|i| i.subscription))
+    }
+}
+
+impl DynamoStore {
+    /// Writes a subscription; with `base`, only while the item is still `*base` (by its
+    /// fingerprint; an item written before items carried one is taken to be `base`, once).
+    async fn write_subscription(&self, sub: &Subscription, base: Option<Option<&Subscription>>) -> Result<(), StoreError> {
+        // Marked as joined first: a file being read now adopts this voter's kept facts.
+        self.mark_joined(&sub.votecal_id).await?;
+        let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone(), expires_at: sub.erase_after.map(|t| t.timestamp()), fp: Some(sub.fingerprint()) };
+        let mut put = self.client.put_item().table_name(&self.tables.subscriptions).set_item(Some(to_item(&item)?));
+        put = match base {
+            None => put,
+            Some(None) => put.condition_expression("attribute_not_exists(pk)"),
+            Some(Some(b)) => put.condition_expression("attribute_not_exists(fp) OR fp = :fp").expression_attribute_values(":fp", s(b.fingerprint())),
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict("the subscription changed meanwhile".into()))
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 }
 

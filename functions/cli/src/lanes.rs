@@ -97,6 +97,10 @@ impl SubscriptionStore for Lane<'_> {
         self.of(&sub.votecal_id).put_subscription(sub).await
     }
 
+    async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), StoreError> {
+        self.of(&sub.votecal_id).replace_subscription(sub, base).await
+    }
+
     async fn subscription(&self, votecal_id: &str) -> Result<Option<Subscription>, StoreError> {
         self.of(votecal_id).subscription(votecal_id).await
     }

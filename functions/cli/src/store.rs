@@ -293,12 +293,33 @@ fn voter_from_line(votecal_id: &str, line: &str) -> Result<VoterRecord, StoreErr
 
 impl SubscriptionStore for SqliteStore {
     async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
+        self.write_subscription(sub, None)
+    }
+
+    async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), StoreError> {
+        self.write_subscription(sub, Some(base))
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
+        self.with_recent(|c, recent| Self::read_subscription(c, recent, id))
+    }
+}
+
+impl SqliteStore {
+    /// Writes a subscription; with `base`, only while the stored one is still `*base` (checked
+    /// and written under the connection's lock).
+    fn write_subscription(&self, sub: &Subscription, base: Option<Option<&Subscription>>) -> Result<(), StoreError> {
         let record = to_json(sub)?;
         if let Some(filter) = &self.signed_up {
             // Before the row: a filter that holds a voter the table does not only costs a query.
             filter.get_or_init(new_signed_up_filter).insert(sub.votecal_id.as_str());
         }
-        self.with_recent(|c, recent| {
+        self.with_recent(|c, mut recent| {
+            if let Some(base) = base {
+                if Self::read_subscription(c, recent.as_deref_mut(), &sub.votecal_id)?.as_ref() != base {
+                    return Err(StoreError::Conflict("the subscription changed meanwhile".into()));
+                }
+            }
             c.prepare_cached("INSERT INTO subscriptions (votecal_id, record) VALUES (?1, ?2)
                  ON CONFLICT(votecal_id) DO UPDATE SET record = excluded.record")
                 .and_then(|mut q| q.execute(params![sub.votecal_id, record]))
@@ -310,19 +331,18 @@ impl SubscriptionStore for SqliteStore {
         })
     }
 
-    async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        self.with_recent(|c, mut recent| {
-            if let Some(sub) = recent.as_ref().and_then(|r| r.subscription(id)) {
-                return Ok(Some(sub));
-            }
-            let json: Option<String> =
-                c.prepare_cached("SELECT record FROM subscriptions WHERE votecal_id = ?1").and_then(|mut q| q.query_row([id], |r| r.get(0)).optional()).map_err(unavailable)?;
-            let sub: Option<Subscription> = json.map(|j| from_json(&j)).transpose()?;
-            if let (Some(recent), Some(sub)) = (recent.as_mut(), &sub) {
-                recent.keep_subscription(sub.clone());
-            }
-            Ok(sub)
-        })
+    /// The stored subscription (the one just written or read, if it is this voter's).
+    fn read_subscription(c: &Connection, mut recent: Option<&mut Recent>, id: &str) -> Result<Option<Subscription>, StoreError> {
+        if let Some(sub) = recent.as_ref().and_then(|r| r.subscription(id)) {
+            return Ok(Some(sub));
+        }
+        let json: Option<String> =
+            c.prepare_cached("SELECT record FROM subscriptions WHERE votecal_id = ?1").and_then(|mut q| q.query_row([id], |r| r.get(0)).optional()).map_err(unavailable)?;
+        let sub: Option<Subscription> = json.map(|j| from_json(&j)).transpose()?;
+        if let (Some(recent), Some(sub)) = (recent.as_mut(), &sub) {
+            recent.keep_subscription(sub.clone());
+        }
+        Ok(sub)
     }
 }
 

@@ -300,7 +300,7 @@ where
                         }
                     }
                     if changed {
-                        self.store.put_subscription(&sub).await?;
+                        self.replace_subscription(&sub, Some(&before)).await?;
                         counts.count_stops(now, &before, &sub, Counted::OptedOut);
                     } else if again {
                         // Stopped by the attempt that failed before it could count: the contacts
@@ -386,7 +386,7 @@ where
                     let gone: Vec<Channel> = Channel::ALL.into_iter().filter(|c| old.address(*c).is_some() && dropped.address(*c).is_none()).collect();
                     self.mark_own_stops(&dropped, &gone).await?;
                 }
-                self.store.put_subscription(&sub).await?;
+                self.replace_subscription(&sub, current.as_ref()).await?;
                 let live_before: Vec<(Channel, String)> = current.as_ref().map(|c| c.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect()).unwrap_or_default();
                 count_change(counts, change, &live_before, &sub, now);
                 let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();

@@ -62,7 +62,7 @@ where
         }
         sub.file_row = Some(FileRow { digest, signed_up_at: sub.signed_up_at });
         self.index_contacts(old.as_ref(), &sub).await?;
-        self.store.put_subscription(&sub).await?;
+        self.replace_subscription(&sub, old.as_ref()).await?;
         tally.signups_accepted += 1;
         match &old {
             None => tally.county_days.count(now, sub.county, Counted::SignedUp),

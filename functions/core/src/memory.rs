@@ -106,6 +106,15 @@ impl SubscriptionStore for MemoryStore {
         self.with(|s| s.subscriptions.insert(sub.votecal_id.clone(), sub.clone()));
         Ok(())
     }
+    async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), StoreError> {
+        self.with(|s| match s.subscriptions.get(&sub.votecal_id) == base {
+            true => {
+                s.subscriptions.insert(sub.votecal_id.clone(), sub.clone());
+                Ok(())
+            }
+            false => Err(StoreError::Conflict("the subscription changed meanwhile".into())),
+        })
+    }
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
         use std::sync::atomic::Ordering::SeqCst;
         let read = self.with(|s| s.subscriptions.get(id).cloned());

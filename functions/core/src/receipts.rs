@@ -151,7 +151,7 @@ where
                 });
                 let before = sub.clone();
                 if same && sub.stop(&[r.channel], r.at) {
-                    self.store.put_subscription(&sub).await?;
+                    self.replace_subscription(&sub, Some(&before)).await?;
                     tally.county_days.count_stops(r.at, &before, &sub, Counted::Suspended);
                     result.stopped += 1;
                 }

@@ -273,6 +273,13 @@ impl Subscription {
         Channel::ALL.into_iter().filter_map(|c| self.address(c).map(|a| (c, a))).collect()
     }
 
+    /// A fingerprint of everything the subscription holds: a store's conditional write checks by
+    /// it that the subscription is still the one its writer read.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a subscription serializes");
+        format!("{:016x}", crate::notify::fnv1a(&json))
+    }
+
     /// A digest of the choices (language, contacts, hours) a request made, to know a repeated
     /// `signups` file row (not a secret: a hash of contact details, kept with them).
     pub fn choices_digest(&self) -> u64 {

@@ -35,15 +35,28 @@ where
     pub async fn live_subscription(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<Option<Subscription>, PipelineError> {
         let Some(mut sub) = self.store.subscription(votecal_id).await? else { return Ok(None) };
         if sub.due_for_erasure(now) {
+            let before = sub.clone();
             for c in Channel::ALL {
                 if let Some(a) = sub.chosen(c) {
                     self.store.unlink_contact(&contact_name(&self.access.signing, c, a), votecal_id).await?;
                 }
             }
             sub.erase_contacts();
-            self.store.put_subscription(&sub).await?;
+            self.replace_subscription(&sub, Some(&before)).await?;
         }
         Ok(Some(sub))
+    }
+
+    /// Writes a subscription read as `base` and changed, only while it is still `base`: one that
+    /// changed meanwhile (a STOP, a bounce, a code, a file's row at the same moment) is a
+    /// `Conflict`, and the caller's work is done again from a fresh read (the queue's message or
+    /// the file's part is retried; the voter is asked to try again). Writing what is stored
+    /// already (a double tap, a retry) is done.
+    pub(crate) async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), PipelineError> {
+        match self.store.replace_subscription(sub, base).await {
+            Err(StoreError::Conflict(_)) if self.store.subscription(&sub.votecal_id).await?.as_ref() == Some(sub) => Ok(()),
+            r => Ok(r?),
+        }
     }
 
     /// A `signups` file's subscription keeps the stops of the one it replaces, and stays stopped
@@ -150,7 +163,7 @@ where
                 for sub in &mut subs {
                     let before = sub.clone();
                     if sub.stop(&[Channel::Sms], now) {
-                        self.store.put_subscription(sub).await?;
+                        self.replace_subscription(sub, Some(&before)).await?;
                         tally.county_days.count_stops(now, &before, sub, Counted::OptedOut);
                         changed += 1;
                     }
@@ -162,8 +175,9 @@ where
             }
             Some(Keyword::Start) => {
                 for sub in &mut subs {
+                    let before = sub.clone();
                     if sub.start(Channel::Sms) {
-                        self.store.put_subscription(sub).await?;
+                        self.replace_subscription(sub, Some(&before)).await?;
                         changed += 1;
                     }
                 }
@@ -264,7 +278,7 @@ where
             }
             let before = sub.clone();
             if sub.stop(&[Channel::Email], now) {
-                self.store.put_subscription(&sub).await?;
+                self.replace_subscription(&sub, Some(&before)).await?;
                 tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
             }
         }

@@ -236,6 +236,42 @@ fn an_address_that_marked_an_email_as_spam_stays_stopped_when_a_signups_file_nam
 }
 
 #[test]
+fn a_stop_text_and_a_bounce_at_the_same_moment_both_stand() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up with her phone and her email
+        p.signup(&lee("Ann", "1980-05-17", PHONE, "ann@example.com"), t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let bounce = Receipt {
+            channel: Channel::Email,
+            provider_id: "ses-1".into(),
+            key: None,
+            address: "ann@example.com".into(),
+            outcome: ReceiptOutcome::Refused { reason: "complaint".into() },
+            at: t("2026-09-02T19:00:00Z"),
+        };
+        // WHEN her inbox's complaint and her phone's STOP are handled at once, each reading her
+        // subscription before the other writes it
+        f.store.pause_subscription_reads(2);
+        let at = t("2026-09-02T19:00:00Z");
+        let (mut t1, mut t2) = (Tally::default(), Tally::default());
+        let (a, b) = futures::future::join(p.record_receipt(&bounce, &mut t1), p.inbound_text(PHONE, "STOP", "in-1", at, &mut t2)).await;
+        // THEN the one that lost the race fails (its queue delivers it again) instead of writing
+        // over the other's stop; delivered again, it stops its channel too
+        assert!(a.is_err() != b.is_err(), "one lost the race: {:?} {:?}", a.as_ref().err(), b.as_ref().err());
+        if a.is_err() {
+            p.record_receipt(&bounce, &mut tally).await.unwrap();
+        }
+        if b.is_err() {
+            p.inbound_text(PHONE, "STOP", "in-1", at, &mut tally).await.unwrap();
+        }
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (None, None), "both stops stand");
+    });
+}
+
+#[test]
 fn calls_stopped_on_the_page_are_remembered_when_the_stop_is_finished_again_after_a_failure() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
