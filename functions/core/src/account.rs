@@ -364,8 +364,14 @@ where
                     return Ok(());
                 }
                 if let Some(old) = &current {
-                    for (c, a) in old.channels() {
-                        let kept = sub.channels().iter().any(|(nc, na)| (*nc == Channel::Email) == (c == Channel::Email) && na.eq_ignore_ascii_case(a));
+                    // Every contact the voter had chosen and no longer has, stopped or not, lets
+                    // go of the voter (else a stopped one replaced here would name the voter
+                    // past the erasure of the subscription's addresses).
+                    let chosen = |s: &Subscription| Channel::ALL.into_iter().filter_map(|c| s.chosen(c).map(|a| (c, a.to_string()))).collect::<Vec<_>>();
+                    let now_chosen = chosen(&sub);
+                    for (c, a) in chosen(old) {
+                        let a = a.as_str();
+                        let kept = now_chosen.iter().any(|(nc, na)| (*nc == Channel::Email) == (c == Channel::Email) && na.eq_ignore_ascii_case(a));
                         if !kept {
                             self.store.unlink_contact(&contact_name(keys, c, a), &sub.votecal_id).await?;
                         }

@@ -236,6 +236,30 @@ fn an_address_that_marked_an_email_as_spam_stays_stopped_when_a_signups_file_nam
 }
 
 #[test]
+fn a_stopped_phone_the_voter_replaces_on_the_page_no_longer_names_her() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, by a signups file, with a phone whose texts she stopped on the page, and her email
+        let row = lee("Ann", "1980-05-17", PHONE, "ann@example.com");
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        stop_on_the_page(&f, &row, &[Channel::Sms], Channel::Email, "2026-09-02T19:00:00Z").await;
+        // WHEN she moves her texts to a new phone (her email approves, the phone proves itself)
+        const NEW: &str = "+19165550199";
+        let now = t("2026-09-05T19:00:00Z");
+        let ticket = p.request_signup(&lee("Ann", "1980-05-17", NEW, "ann@example.com"), "198.51.100.7", now).await.unwrap().unwrap();
+        let (approve, prove) = (f.code(MessageKind::AccountCode, Channel::Email), f.code(MessageKind::VerificationCode, Channel::Sms));
+        for code in [approve, prove] {
+            p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
+        }
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(NEW));
+        // THEN the old phone's entry in the contact index no longer names her
+        assert!(f.store.contact(&contact_name(&f.keys.signing, Channel::Sms, PHONE)).await.unwrap().voters.is_empty());
+    });
+}
+
+#[test]
 fn a_stop_text_and_a_bounce_at_the_same_moment_both_stand() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
