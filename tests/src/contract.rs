@@ -58,6 +58,7 @@ pub fn subscription(votecal_id: &str) -> Subscription {
         stopped: Default::default(),
         erase_after: None,
         file_row: None,
+        read_as: Default::default(),
     }
 }
 
@@ -282,6 +283,7 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
         stopped: Default::default(),
         erase_after: None,
         file_row: None,
+        read_as: Default::default(),
     };
     let (mut change, _codes) = wmb_core::access::PendingChange::choices(&keys, None, desired, now);
     assert!(store.change(&change.id).await.unwrap().is_none());

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
 use wmb_core::ports::*;
-use wmb_core::signup::{IdentityKey, Subscription};
+use wmb_core::signup::{IdentityKey, ReadAs, Subscription};
 use wmb_core::usps::ImbMapping;
 
 /// A claim older than this is taken to belong to a worker that died: another may send.
@@ -295,13 +295,13 @@ impl SubscriptionStore for DynamoStore {
 
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
         let item: Option<SubscriptionItem> = self.get(&self.tables.subscriptions, HashMap::from([("pk".into(), s(id))])).await?;
-        Ok(item.map(|i| i.subscription))
+        Ok(item.map(|i| Subscription { read_as: ReadAs(i.fp), ..i.subscription }))
     }
 }
 
 impl DynamoStore {
-    /// Writes a subscription; with `base`, only while the item is still `*base` (by its
-    /// fingerprint; an item written before items carried one is taken to be `base`, once).
+    /// Writes a subscription; with `base`, only while the item is still `*base`: its `fp` is still
+    /// the one `base` was read with (none, for an item written before items carried one).
     async fn write_subscription(&self, sub: &Subscription, base: Option<Option<&Subscription>>) -> Result<(), StoreError> {
         // Marked as joined first: a file being read now adopts this voter's kept facts.
         self.mark_joined(&sub.votecal_id).await?;
@@ -310,7 +310,10 @@ impl DynamoStore {
         put = match base {
             None => put,
             Some(None) => put.condition_expression("attribute_not_exists(pk)"),
-            Some(Some(b)) => put.condition_expression("attribute_not_exists(fp) OR fp = :fp").expression_attribute_values(":fp", s(b.fingerprint())),
+            Some(Some(b)) => match &b.read_as.0 {
+                Some(fp) => put.condition_expression("fp = :fp").expression_attribute_values(":fp", s(fp)),
+                None => put.condition_expression("attribute_not_exists(fp)"),
+            },
         };
         match put.send().await {
             Ok(_) => Ok(()),

@@ -300,8 +300,17 @@ where
                         }
                     }
                     if changed {
-                        self.replace_subscription(&sub, Some(&before)).await?;
-                        counts.count_stops(now, &before, &sub, Counted::OptedOut);
+                        match self.replace_subscription(&sub, Some(&before)).await {
+                            Ok(()) => counts.count_stops(now, &before, &sub, Counted::OptedOut),
+                            // Another writer got there first (a STOP text, the other of a double
+                            // tap): the stop is made on what is there now, if it still changes it.
+                            Err(PipelineError::Store(StoreError::Conflict(_))) => {
+                                if let Some((b, a)) = self.update_subscription(&sub.votecal_id, now, |s| s.stop(channels, now)).await? {
+                                    counts.count_stops(now, &b, &a, Counted::OptedOut);
+                                }
+                            }
+                            Err(e) => return Err(e),
+                        }
                     } else if again {
                         // Stopped by the attempt that failed before it could count: the contacts
                         // live when the stop was asked for are what it stopped.

@@ -425,6 +425,7 @@ mod tests {
                     stopped: Default::default(),
                     erase_after: None,
                     file_row: None,
+                    read_as: Default::default(),
                 };
                 PendingChange::choices(&keys, None, desired, now)
             };

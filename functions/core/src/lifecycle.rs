@@ -268,10 +268,12 @@ impl BallotJourney {
         }
         let Some(position) = self.milestones.iter().position(|d| d == decision) else { return false };
         let Some(ballot) = &decision.ballot_id else { return true };
-        // A ballot replaced since by a newer one: that it was mailed, came back undeliverable or
-        // needs fixing is no longer the voter's news (the new ballot is). Its return, receipt and
-        // outcome still are: a replaced ballot already on its way back may still be the one counted.
-        if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable | Milestone::ContactCounty) && self.newer_ballot_than(ballot) {
+        // A ballot replaced since by a newer one (issued after this news): that it was mailed,
+        // came back undeliverable or needs fixing is no longer the voter's news (the new ballot
+        // is). Its return, receipt and outcome still are, and so is a problem found after the new
+        // ballot was issued: a replaced ballot the voter mailed back may still be the one counted.
+        let replaced_since = self.ballots.iter().any(|(id, b)| id != ballot && b.issued_at.is_some_and(|t| t > decision.status_time));
+        if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable | Milestone::ContactCounty) && replaced_since {
             return false;
         }
         !self.milestones[position + 1..]

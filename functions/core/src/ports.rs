@@ -42,8 +42,7 @@ pub trait SubscriptionStore: Sync {
     /// Writes `sub` only while the stored subscription is still `base` (None: there is none),
     /// else [`StoreError::Conflict`]: a read, change and write that lost a race to another
     /// writer (a STOP, a bounce, a code entered, a file's row) never writes over what that
-    /// writer wrote. (A stored subscription written before these writes were checked is taken
-    /// to be `base`, once.)
+    /// writer wrote. `base` is a subscription as this store read it (see [`crate::signup::ReadAs`]).
     fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn subscription(&self, votecal_id: &str) -> impl Future<Output = Result<Option<Subscription>, StoreError>> + Send;
 }

@@ -144,15 +144,15 @@ where
             let name = contact_name(&self.access.signing, r.channel, &r.address);
             let entry = self.store.contact(&name).await?;
             for voter in entry.voters {
-                let Some(mut sub) = self.store.subscription(&voter).await? else { continue };
-                let same = sub.address(r.channel).is_some_and(|a| match r.channel {
-                    Channel::Email => a.eq_ignore_ascii_case(&r.address),
-                    _ => a == r.address,
-                });
-                let before = sub.clone();
-                if same && sub.stop(&[r.channel], r.at) {
-                    self.replace_subscription(&sub, Some(&before)).await?;
-                    tally.county_days.count_stops(r.at, &before, &sub, Counted::Suspended);
+                let stop = |sub: &mut crate::signup::Subscription| {
+                    let same = sub.address(r.channel).is_some_and(|a| match r.channel {
+                        Channel::Email => a.eq_ignore_ascii_case(&r.address),
+                        _ => a == r.address,
+                    });
+                    same && sub.stop(&[r.channel], r.at)
+                };
+                if let Some((before, after)) = self.update_subscription(&voter, r.at, stop).await? {
+                    tally.county_days.count_stops(r.at, &before, &after, Counted::Suspended);
                     result.stopped += 1;
                 }
             }
@@ -214,6 +214,7 @@ mod tests {
                 stopped: Default::default(),
                 erase_after: None,
                 file_row: None,
+                read_as: Default::default(),
             };
             store.put_subscription(&sub).await.unwrap();
             for (c, a) in [(Channel::Sms, "+13105550100"), (Channel::Email, "Ann.Lee@example.com")] {

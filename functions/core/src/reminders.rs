@@ -255,6 +255,7 @@ mod tests {
                     stopped: Default::default(),
                     erase_after: None,
                     file_row: None,
+                    read_as: Default::default(),
                 };
                 s.store.put_subscription(&sub).await.unwrap();
             });

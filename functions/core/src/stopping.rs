@@ -43,6 +43,8 @@ where
             }
             sub.erase_contacts();
             self.replace_subscription(&sub, Some(&before)).await?;
+            // Read again: what a later write checks against is what was just stored.
+            return Ok(self.store.subscription(votecal_id).await?);
         }
         Ok(Some(sub))
     }
@@ -52,6 +54,25 @@ where
     /// `Conflict`, and the caller's work is done again from a fresh read (the queue's message or
     /// the file's part is retried; the voter is asked to try again). Writing what is stored
     /// already (a double tap, a retry) is done.
+    /// Reads a voter's subscription, changes it by `change` (false: nothing to change) and writes
+    /// it, from a fresh read again if another writer got there first (up to five tries): for
+    /// changes right to make on whatever is there now, as stops are. Returns it before and after.
+    pub(crate) async fn update_subscription(&self, votecal_id: &str, now: DateTime<Utc>, change: impl Fn(&mut Subscription) -> bool) -> Result<Option<(Subscription, Subscription)>, PipelineError> {
+        let mut tries = 1;
+        loop {
+            let Some(mut sub) = self.live_subscription(votecal_id, now).await? else { return Ok(None) };
+            let before = sub.clone();
+            if !change(&mut sub) {
+                return Ok(None);
+            }
+            match self.replace_subscription(&sub, Some(&before)).await {
+                Err(PipelineError::Store(StoreError::Conflict(_))) if tries < 5 => tries += 1,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(Some((before, sub))),
+            }
+        }
+    }
+
     pub(crate) async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), PipelineError> {
         match self.store.replace_subscription(sub, base).await {
             Err(StoreError::Conflict(_)) if self.store.subscription(&sub.votecal_id).await?.as_ref() == Some(sub) => Ok(()),
@@ -160,11 +181,10 @@ where
         let mut changed = 0;
         let reply = match kw {
             Some(Keyword::Stop) => {
-                for sub in &mut subs {
-                    let before = sub.clone();
-                    if sub.stop(&[Channel::Sms], now) {
-                        self.replace_subscription(sub, Some(&before)).await?;
-                        tally.county_days.count_stops(now, &before, sub, Counted::OptedOut);
+                for sub in &subs {
+                    let stop = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(from) && s.stop(&[Channel::Sms], now);
+                    if let Some((before, after)) = self.update_subscription(&sub.votecal_id, now, stop).await? {
+                        tally.county_days.count_stops(now, &before, &after, Counted::OptedOut);
                         changed += 1;
                     }
                 }
@@ -174,10 +194,9 @@ where
                 (!entry.stopped || changed > 0).then_some(MessageKind::OptedOut)
             }
             Some(Keyword::Start) => {
-                for sub in &mut subs {
-                    let before = sub.clone();
-                    if sub.start(Channel::Sms) {
-                        self.replace_subscription(sub, Some(&before)).await?;
+                for sub in &subs {
+                    let start = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(from) && s.start(Channel::Sms);
+                    if self.update_subscription(&sub.votecal_id, now, start).await?.is_some() {
                         changed += 1;
                     }
                 }
@@ -272,14 +291,9 @@ where
             }
         }
         for v in &voters {
-            let Some(mut sub) = self.live_subscription(v, now).await? else { continue };
-            if sub.chosen(Channel::Email).is_none_or(|e| contact_name(keys, Channel::Email, e) != name) {
-                continue;
-            }
-            let before = sub.clone();
-            if sub.stop(&[Channel::Email], now) {
-                self.replace_subscription(&sub, Some(&before)).await?;
-                tally.county_days.count_stops(now, &before, &sub, Counted::OptedOut);
+            let stop = |s: &mut Subscription| s.chosen(Channel::Email).is_some_and(|e| contact_name(keys, Channel::Email, e) == name) && s.stop(&[Channel::Email], now);
+            if let Some((before, after)) = self.update_subscription(v, now, stop).await? {
+                tally.county_days.count_stops(now, &before, &after, Counted::OptedOut);
             }
         }
         // The address remembers it said stop, past the erasure of the subscriptions' addresses.
@@ -359,6 +373,7 @@ mod tests {
                 stopped: Default::default(),
                 erase_after: None,
                 file_row: None,
+                read_as: Default::default(),
             };
             store.put_subscription(&sub).await.unwrap();
             store.link_contact(&contact_name(&keys.signing, Channel::Sms, PHONE), "CA1", 5).await.unwrap();

@@ -77,6 +77,7 @@ impl World {
             stopped: Default::default(),
             erase_after: None,
             file_row: None,
+            read_as: Default::default(),
         };
         w.store.put_subscription(&sub).await.unwrap();
         let row = VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: "B1".into(), status: StatusCode::Issued, status_time: now - Duration::hours(1) };

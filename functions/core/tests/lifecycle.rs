@@ -246,4 +246,8 @@ fn news_of_a_ballot_replaced_meanwhile_is_no_longer_current_but_its_return_still
     // AND B1 arriving back after all is news: it may still be the ballot counted
     let received = k.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::parse("INR").unwrap(), at: t("2026-10-22T09:00:00-07:00") });
     assert!(k.still_current(&received[0]));
+    // AND so is a problem found with it then: the voter who mailed it back must fix it
+    let problem = k.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::parse("NMS").unwrap(), at: t("2026-10-23T09:00:00-07:00") });
+    assert_eq!(problem[0].milestone, Milestone::ContactCounty);
+    assert!(k.still_current(&problem[0]), "a replaced ballot that came back with a problem");
 }
