@@ -106,6 +106,27 @@ where
     assert!(read.erase_after.is_some(), "every channel stopped: its contacts have an erasure date");
     assert_eq!(read, sub);
 
+    // A subscription's conditional write: only while it is still what its writer read. Two
+    // writers read it; the first writes; the second, writing what it read changed, loses, and
+    // wins once it reads again. A new subscription is written only where there is none.
+    let (first, second) = (store.subscription("CA1").await.unwrap().unwrap(), store.subscription("CA1").await.unwrap().unwrap());
+    let mut started = first.clone();
+    started.start(Channel::Sms);
+    store.replace_subscription(&started, Some(&first)).await.unwrap();
+    let mut other = second.clone();
+    other.language = Language::Es;
+    assert!(matches!(store.replace_subscription(&other, Some(&second)).await, Err(StoreError::Conflict(_))), "a stale writer loses");
+    assert_eq!(store.subscription("CA1").await.unwrap().unwrap(), started);
+    let fresh = store.subscription("CA1").await.unwrap().unwrap();
+    let mut other = fresh.clone();
+    other.language = Language::Es;
+    store.replace_subscription(&other, Some(&fresh)).await.unwrap();
+    assert_eq!(store.subscription("CA1").await.unwrap().unwrap().language, Language::Es);
+    assert!(matches!(store.replace_subscription(&subscription("CA1"), None).await, Err(StoreError::Conflict(_))), "one is there");
+    store.replace_subscription(&subscription("CA9"), None).await.unwrap();
+    assert!(matches!(store.replace_subscription(&subscription("CA9"), None).await, Err(StoreError::Conflict(_))));
+    store.put_subscription(&read).await.unwrap();
+
     // Journeys: conditional writes; a stale writer loses.
     let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
     j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: t("2026-10-05T16:00:00Z") });
