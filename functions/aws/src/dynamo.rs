@@ -312,7 +312,7 @@ impl DynamoStore {
             Some(None) => put.condition_expression("attribute_not_exists(pk)"),
             Some(Some(b)) => match &b.read_as.0 {
                 Some(fp) => put.condition_expression("fp = :fp").expression_attribute_values(":fp", s(fp)),
-                None => put.condition_expression("attribute_not_exists(fp)"),
+                None => put.condition_expression("attribute_exists(pk) AND attribute_not_exists(fp)"),
             },
         };
         match put.send().await {

@@ -299,19 +299,25 @@ where
                             self.store.set_stopped(&name, true).await?;
                         }
                     }
+                    let mut counted = false;
                     if changed {
                         match self.replace_subscription(&sub, Some(&before)).await {
-                            Ok(()) => counts.count_stops(now, &before, &sub, Counted::OptedOut),
+                            Ok(_) => {
+                                counts.count_stops(now, &before, &sub, Counted::OptedOut);
+                                counted = true;
+                            }
                             // Another writer got there first (a STOP text, the other of a double
                             // tap): the stop is made on what is there now, if it still changes it.
                             Err(PipelineError::Store(StoreError::Conflict(_))) => {
                                 if let Some((b, a)) = self.update_subscription(&sub.votecal_id, now, |s| s.stop(channels, now)).await? {
                                     counts.count_stops(now, &b, &a, Counted::OptedOut);
+                                    counted = true;
                                 }
                             }
                             Err(e) => return Err(e),
                         }
-                    } else if again {
+                    }
+                    if !counted && again {
                         // Stopped by the attempt that failed before it could count: the contacts
                         // live when the stop was asked for are what it stopped.
                         let mut asked = sub.clone();

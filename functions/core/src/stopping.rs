@@ -49,18 +49,21 @@ where
         Ok(Some(sub))
     }
 
-    /// Writes a subscription read as `base` and changed, only while it is still `base`: one that
-    /// changed meanwhile (a STOP, a bounce, a code, a file's row at the same moment) is a
-    /// `Conflict`, and the caller's work is done again from a fresh read (the queue's message or
-    /// the file's part is retried; the voter is asked to try again). Writing what is stored
-    /// already (a double tap, a retry) is done.
     /// Reads a voter's subscription, changes it by `change` (false: nothing to change) and writes
     /// it, from a fresh read again if another writer got there first (up to five tries): for
     /// changes right to make on whatever is there now, as stops are. Returns it before and after.
     pub(crate) async fn update_subscription(&self, votecal_id: &str, now: DateTime<Utc>, change: impl Fn(&mut Subscription) -> bool) -> Result<Option<(Subscription, Subscription)>, PipelineError> {
         let mut tries = 1;
         loop {
-            let Some(mut sub) = self.live_subscription(votecal_id, now).await? else { return Ok(None) };
+            let read = match self.live_subscription(votecal_id, now).await {
+                // Its erasure lost a race: read again.
+                Err(PipelineError::Store(StoreError::Conflict(_))) if tries < 5 => {
+                    tries += 1;
+                    continue;
+                }
+                read => read?,
+            };
+            let Some(mut sub) = read else { return Ok(None) };
             let before = sub.clone();
             if !change(&mut sub) {
                 return Ok(None);
@@ -68,15 +71,23 @@ where
             match self.replace_subscription(&sub, Some(&before)).await {
                 Err(PipelineError::Store(StoreError::Conflict(_))) if tries < 5 => tries += 1,
                 Err(e) => return Err(e),
-                Ok(()) => return Ok(Some((before, sub))),
+                // Already so (the same stop at the same moment, delivered twice): not counted again.
+                Ok(false) => return Ok(None),
+                Ok(true) => return Ok(Some((before, sub))),
             }
         }
     }
 
-    pub(crate) async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<(), PipelineError> {
+    /// Writes a subscription read as `base` and changed, only while it is still `base`: one that
+    /// changed meanwhile (a STOP, a bounce, a code, a file's row at the same moment) is a
+    /// `Conflict`, and the caller's work is done again from a fresh read (the queue's message or
+    /// the file's part is retried; the voter is asked to try again). Writing what is stored
+    /// already (a double tap, a retry) is done: true when it wrote, false when the store already
+    /// held exactly this.
+    pub(crate) async fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> Result<bool, PipelineError> {
         match self.store.replace_subscription(sub, base).await {
-            Err(StoreError::Conflict(_)) if self.store.subscription(&sub.votecal_id).await?.as_ref() == Some(sub) => Ok(()),
-            r => Ok(r?),
+            Err(StoreError::Conflict(_)) if self.store.subscription(&sub.votecal_id).await?.as_ref() == Some(sub) => Ok(false),
+            r => r.map(|()| true).map_err(Into::into),
         }
     }
 

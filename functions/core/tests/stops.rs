@@ -260,6 +260,35 @@ fn a_stopped_phone_the_voter_replaces_on_the_page_no_longer_names_her() {
 }
 
 #[test]
+fn a_complaint_delivered_twice_at_once_is_counted_once() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        p.signup(&lee("Ann", "1980-05-17", "", "ann@example.com"), t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let complaint = Receipt {
+            channel: Channel::Email,
+            provider_id: "ses-1".into(),
+            key: None,
+            address: "ann@example.com".into(),
+            outcome: ReceiptOutcome::Refused { reason: "complaint".into() },
+            at: t("2026-09-02T19:00:00Z"),
+        };
+        // WHEN SNS delivers the same complaint twice, to two workers at once
+        f.store.pause_subscription_reads(2);
+        let (mut t1, mut t2) = (Tally::default(), Tally::default());
+        let (a, b) = futures::future::join(p.record_receipt(&complaint, &mut t1), p.record_receipt(&complaint, &mut t2)).await;
+        a.unwrap();
+        b.unwrap();
+        // THEN her email is stopped, and her county counts one suspension
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
+        t1.merge(t2);
+        let suspended: u64 = t1.county_days.iter().map(|(_, _, c)| c.iter().filter(|(k, _)| k.starts_with("suspended/")).map(|(_, v)| *v).sum::<u64>()).sum();
+        assert_eq!(suspended, 1);
+    });
+}
+
+#[test]
 fn a_stop_text_and_a_bounce_at_the_same_moment_both_stand() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
