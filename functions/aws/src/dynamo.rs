@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use wmb_core::formats::VoterRecord;
 use wmb_core::lifecycle::BallotJourney;
 use wmb_core::ports::*;
-use wmb_core::signup::{IdentityKey, ReadAs, Subscription};
+use wmb_core::signup::{IdentityKey, Subscription};
 use wmb_core::usps::ImbMapping;
 
 /// A claim older than this is taken to belong to a worker that died: another may send.
@@ -30,7 +30,7 @@ pub struct SubscriptionItem {
     /// TTL: a subscription stopped on every channel is deleted after its retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// The subscription's fingerprint ([`Subscription::fingerprint`]): a conditional write
+    /// The subscription's fingerprint ([`fingerprint`]): a conditional write
     /// checks that the item is still the one its writer read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fp: Option<String>,
@@ -305,7 +305,7 @@ impl DynamoStore {
     async fn write_subscription(&self, sub: &Subscription, base: Option<Option<&Subscription>>) -> Result<(), StoreError> {
         // Marked as joined first: a file being read now adopts this voter's kept facts.
         self.mark_joined(&sub.votecal_id).await?;
-        let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone(), expires_at: sub.erase_after.map(|t| t.timestamp()), fp: Some(sub.fingerprint()) };
+        let item = SubscriptionItem { pk: sub.votecal_id.clone(), subscription: sub.clone(), expires_at: sub.erase_after.map(|t| t.timestamp()), fp: Some(fingerprint(sub)) };
         let mut put = self.client.put_item().table_name(&self.tables.subscriptions).set_item(Some(to_item(&item)?));
         put = match base {
             None => put,
@@ -399,3 +399,10 @@ impl ImbCrosswalk for DynamoStore {
     }
 }
 
+/// A fingerprint of everything a subscription holds, stored with it (`fp`): a conditional write
+/// checks the stored one against the one its writer read ([`ReadAs`]); it is never computed again
+/// to compare, so a release that serializes differently changes nothing.
+fn fingerprint(sub: &Subscription) -> String {
+    let json = serde_json::to_vec(sub).expect("a subscription serializes");
+    format!("{:016x}", wmb_core::notify::fnv1a(&json))
+}

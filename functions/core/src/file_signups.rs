@@ -7,7 +7,8 @@ use crate::daily::Counted;
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
-use crate::signup::{match_identity, FileRow, IdentityKey, Refusal, SignupRequest, Subscription};
+use crate::signup::{match_identity, IdentityKey, Refusal, SignupRequest, Subscription};
+use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -41,7 +42,7 @@ where
         // The row the file gave last time, sent again (files are cumulative), after the voter
         // changed their choices on the page: what the voter chose stands. (The catch-up again
         // sends nothing twice.)
-        let digest = sub.choices_digest();
+        let digest = choices_digest(&sub);
         if let Some(old) = old.as_ref().filter(|o| o.file_row.is_some_and(|r| r.digest == digest && o.signed_up_at > r.signed_up_at)) {
             tally.signups_accepted += 1;
             self.welcome(old, now, tally).await?;
@@ -85,4 +86,31 @@ pub fn match_among(request: &SignupRequest, key: &IdentityKey, candidates: &[Vot
             Err(refusal)
         }
     }
+}
+
+/// The `signups` file row a subscription last took its choices from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRow {
+    /// [`choices_digest`] of the row.
+    pub digest: u64,
+    /// The sign-up time it gave the subscription: a later one is a change the voter made since.
+    pub signed_up_at: DateTime<Utc>,
+}
+
+/// A digest of the choices (county, language, contacts, hours) a request made, to know a repeated
+/// `signups` file row (not a secret: a hash of contact details, kept with them).
+pub fn choices_digest(sub: &Subscription) -> u64 {
+    // Written out field by field (not by Debug, which may change between versions): a digest
+    // that changed would make every repeated row look new.
+    let email = sub.email.as_deref().map(str::to_ascii_lowercase);
+    let (from, until) = (sub.hours.from.format("%H:%M"), sub.hours.until.format("%H:%M"));
+    let text = format!(
+        "{}|{}|{}|{}|{}|{from}-{until}",
+        sub.county,
+        sub.language.code(),
+        sub.sms.as_deref().unwrap_or("-"),
+        email.as_deref().unwrap_or("-"),
+        sub.voice.as_deref().unwrap_or("-")
+    );
+    crate::notify::fnv1a(text.as_bytes())
 }

@@ -42,7 +42,7 @@ pub trait SubscriptionStore: Sync {
     /// Writes `sub` only while the stored subscription is still `base` (None: there is none),
     /// else [`StoreError::Conflict`]: a read, change and write that lost a race to another
     /// writer (a STOP, a bounce, a code entered, a file's row) never writes over what that
-    /// writer wrote. `base` is a subscription as this store read it (see [`crate::signup::ReadAs`]).
+    /// writer wrote. `base` is a subscription as this store read it (see [`ReadAs`]).
     fn replace_subscription(&self, sub: &Subscription, base: Option<&Subscription>) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn subscription(&self, votecal_id: &str) -> impl Future<Output = Result<Option<Subscription>, StoreError>> + Send;
 }
@@ -320,3 +320,17 @@ pub trait ContactIndex: Sync {
 pub trait Store: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + ReceiptLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}
 
 impl<T> Store for T where T: VoterRoll + SubscriptionStore + JourneyStore + KeptFacts + MessageLedger + ReceiptLedger + HoldQueue + ImbCrosswalk + PendingChanges + Counters + ContactIndex {}
+
+/// What a store read a subscription as (on DynamoDB the item's `fp` attribute, as stored): a
+/// conditional write checks the item is still that. Not part of the subscription's value (any
+/// two compare equal) nor of what is stored, so nothing computed again has to match it.
+#[derive(Debug, Clone, Default)]
+pub struct ReadAs(pub Option<String>);
+
+impl PartialEq for ReadAs {
+    fn eq(&self, _: &ReadAs) -> bool {
+        true
+    }
+}
+
+impl Eq for ReadAs {}

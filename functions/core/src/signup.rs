@@ -255,64 +255,16 @@ pub struct Subscription {
     /// What a `signups` file last said of this voter, kept through the voter's own changes: the
     /// same row sent again (files are cumulative) does not undo a change the voter made since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_row: Option<FileRow>,
+    pub file_row: Option<crate::file_signups::FileRow>,
     /// What the store read it as, for its conditional write; not part of its value.
     #[serde(skip)]
-    pub read_as: ReadAs,
-}
-
-/// What a store read a subscription as (on DynamoDB the item's `fp` attribute, as stored): a
-/// conditional write checks the item is still that. Not part of the subscription's value (any
-/// two compare equal) nor of what is stored, so nothing computed again has to match it.
-#[derive(Debug, Clone, Default)]
-pub struct ReadAs(pub Option<String>);
-
-impl PartialEq for ReadAs {
-    fn eq(&self, _: &ReadAs) -> bool {
-        true
-    }
-}
-
-impl Eq for ReadAs {}
-
-/// The `signups` file row a subscription last took its choices from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRow {
-    /// [`Subscription::choices_digest`] of the row.
-    pub digest: u64,
-    /// The sign-up time it gave the subscription: a later one is a change the voter made since.
-    pub signed_up_at: DateTime<Utc>,
+    pub read_as: crate::ports::ReadAs,
 }
 
 impl Subscription {
     /// The channels the voter chose and has not stopped, with the address for each.
     pub fn channels(&self) -> Vec<(Channel, &str)> {
         Channel::ALL.into_iter().filter_map(|c| self.address(c).map(|a| (c, a))).collect()
-    }
-
-    /// A fingerprint of everything the subscription holds, stored with it (DynamoDB's `fp`): a
-    /// conditional write checks the stored one against the one its writer read ([`ReadAs`]).
-    pub fn fingerprint(&self) -> String {
-        let json = serde_json::to_vec(self).expect("a subscription serializes");
-        format!("{:016x}", crate::notify::fnv1a(&json))
-    }
-
-    /// A digest of the choices (county, language, contacts, hours) a request made, to know a repeated
-    /// `signups` file row (not a secret: a hash of contact details, kept with them).
-    pub fn choices_digest(&self) -> u64 {
-        // Written out field by field (not by Debug, which may change between versions): a digest
-        // that changed would make every repeated row look new.
-        let email = self.email.as_deref().map(str::to_ascii_lowercase);
-        let (from, until) = (self.hours.from.format("%H:%M"), self.hours.until.format("%H:%M"));
-        let text = format!(
-            "{}|{}|{}|{}|{}|{from}-{until}",
-            self.county,
-            self.language.code(),
-            self.sms.as_deref().unwrap_or("-"),
-            email.as_deref().unwrap_or("-"),
-            self.voice.as_deref().unwrap_or("-")
-        );
-        crate::notify::fnv1a(text.as_bytes())
     }
 
     /// Whether another sign-up made the same choices (county, language, channels, hours).

@@ -232,13 +232,6 @@ fn a_stop_finished_by_its_code_entered_again_counts_one_opt_out_for_the_county()
     });
 }
 
-/// The six-digit code in the latest code sent to `to`.
-fn code_to(f: &Fixture, to: &str) -> String {
-    let sent = f.sent.sent.lock().unwrap();
-    let m = sent.iter().rev().find(|m| m.to == to && matches!(m.kind, MessageKind::VerificationCode | MessageKind::AccountCode)).unwrap();
-    m.rendered.text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
-}
-
 #[test]
 fn texts_moved_to_a_new_phone_confirm_the_new_phone_once_proven_and_never_the_one_left() {
     const NEW: &str = "+13105550199";
@@ -249,14 +242,14 @@ fn texts_moved_to_a_new_phone_confirm_the_new_phone_once_proven_and_never_the_on
             let mut tally = Tally::default();
             // GIVEN Ann signed up with her phone, proven
             let ticket = p.request_signup(&ann(PHONE, ""), "198.51.100.7", t("2026-10-06T19:00:00Z")).await.unwrap().unwrap();
-            p.enter_code(&ticket.change_id, &code_to(&f, PHONE), false, t("2026-10-06T19:01:00Z"), &mut tally).await.unwrap().unwrap();
+            p.enter_code(&ticket.change_id, &f.code_to(PHONE), false, t("2026-10-06T19:01:00Z"), &mut tally).await.unwrap().unwrap();
             let confirmed = |to: &str| f.sent_where(|m| m.kind == MessageKind::SignupConfirmation && m.to == to);
             assert_eq!(confirmed(PHONE), 1);
             // WHEN a day later she moves her texts to a new phone: the old phone approves and the
             // new one proves itself, in either order
             let now = t("2026-10-07T19:00:00Z");
             let ticket = p.request_signup(&ann(NEW, ""), "198.51.100.7", now).await.unwrap().unwrap();
-            let (approve, prove) = (code_to(&f, PHONE), code_to(&f, NEW));
+            let (approve, prove) = (f.code_to(PHONE), f.code_to(NEW));
             let order = if approve_first { [approve, prove] } else { [prove, approve] };
             for code in order {
                 p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
@@ -284,7 +277,7 @@ fn a_signups_file_sent_again_does_not_undo_a_move_the_voter_made_on_the_page() {
         // AND on the page she then moved her texts to her own phone (both codes entered)
         let now = t("2026-10-07T19:00:00Z");
         let ticket = p.request_signup(&ann(NEW, ""), "198.51.100.7", now).await.unwrap().unwrap();
-        for code in [code_to(&f, PHONE), code_to(&f, NEW)] {
+        for code in [f.code_to(PHONE), f.code_to(NEW)] {
             p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
         }
         let sent_before = f.sent_where(|_| true);

@@ -29,6 +29,11 @@ async fn stop_on_the_page(f: &Fixture, row: &SignupRequest, channels: &[Channel]
     p.enter_code(&ticket.change_id, &code, false, asked + chrono::Duration::minutes(2), &mut Tally::default()).await.unwrap().unwrap();
 }
 
+/// SES's complaint about an email to Ann's address (her inbox marked it as spam) at `at`.
+fn complaint(at: &str) -> Receipt {
+    Receipt { channel: Channel::Email, provider_id: "ses-1".into(), key: None, address: "ann@example.com".into(), outcome: ReceiptOutcome::Refused { reason: "complaint".into() }, at: t(at) }
+}
+
 /// The link of an email to `address` about `voter`'s ballot, as its token.
 fn unsubscribe_token(f: &Fixture, voter: &str, address: &str, at: &str) -> String {
     let url = wmb_core::optout::unsubscribe_url("https://example.gov", &f.keys.signing, voter, address, t(at));
@@ -77,9 +82,7 @@ fn a_shared_inbox_that_unsubscribes_by_an_old_link_about_a_voter_who_left_it_get
         let now = t("2026-10-09T19:00:00Z");
         let ticket = p.request_signup(&lee("Ann", "1980-05-17", "", "ann@example.com"), "198.51.100.7", now).await.unwrap().unwrap();
         for to in [inbox, "ann@example.com"] {
-            let sent = f.sent.sent.lock().unwrap().iter().rev().find(|m| m.to == to && m.kind != MessageKind::SignupConfirmation).unwrap().rendered.subject.clone().unwrap();
-            let code = sent.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string();
-            p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
+            p.enter_code(&ticket.change_id, &f.code_to(to), false, now, &mut tally).await.unwrap().unwrap();
         }
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), Some("ann@example.com"));
         // WHEN the inbox follows the link of an older email about Ann's ballot
@@ -216,14 +219,7 @@ fn an_address_that_marked_an_email_as_spam_stays_stopped_when_a_signups_file_nam
         // an email as spam (SES's complaint); 30 days later her address is erased
         let row = lee("Ann", "1980-05-17", "", "ann@example.com");
         p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        let complaint = Receipt {
-            channel: Channel::Email,
-            provider_id: "ses-1".into(),
-            key: None,
-            address: "ann@example.com".into(),
-            outcome: ReceiptOutcome::Refused { reason: "complaint".into() },
-            at: t("2026-09-02T19:00:00Z"),
-        };
+        let complaint = complaint("2026-09-02T19:00:00Z");
         p.record_receipt(&complaint, &mut tally).await.unwrap();
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
         p.live_subscription("CA1", t("2026-10-03T19:00:00Z")).await.unwrap().unwrap();
@@ -266,14 +262,7 @@ fn a_complaint_delivered_twice_at_once_is_counted_once() {
         let p = f.pipeline();
         let mut tally = Tally::default();
         p.signup(&lee("Ann", "1980-05-17", "", "ann@example.com"), t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        let complaint = Receipt {
-            channel: Channel::Email,
-            provider_id: "ses-1".into(),
-            key: None,
-            address: "ann@example.com".into(),
-            outcome: ReceiptOutcome::Refused { reason: "complaint".into() },
-            at: t("2026-09-02T19:00:00Z"),
-        };
+        let complaint = complaint("2026-09-02T19:00:00Z");
         // WHEN SNS delivers the same complaint twice, to two workers at once
         f.store.pause_subscription_reads(2);
         let (mut t1, mut t2) = (Tally::default(), Tally::default());
@@ -296,14 +285,7 @@ fn a_stop_text_and_a_bounce_at_the_same_moment_both_stand() {
         let mut tally = Tally::default();
         // GIVEN Ann signed up with her phone and her email
         p.signup(&lee("Ann", "1980-05-17", PHONE, "ann@example.com"), t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        let bounce = Receipt {
-            channel: Channel::Email,
-            provider_id: "ses-1".into(),
-            key: None,
-            address: "ann@example.com".into(),
-            outcome: ReceiptOutcome::Refused { reason: "complaint".into() },
-            at: t("2026-09-02T19:00:00Z"),
-        };
+        let bounce = complaint("2026-09-02T19:00:00Z");
         // WHEN her inbox's complaint and her phone's STOP are handled at once, each reading her
         // subscription before the other writes it
         f.store.pause_subscription_reads(3);

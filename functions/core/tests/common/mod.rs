@@ -84,6 +84,14 @@ impl Fixture {
         text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
     }
 
+    /// The six-digit code in the latest code (to sign up, or to approve) sent to `to`.
+    pub fn code_to(&self, to: &str) -> String {
+        let sent = self.sent.sent.lock().unwrap();
+        let m = sent.iter().rev().find(|m| m.to == to && matches!(m.kind, MessageKind::VerificationCode | MessageKind::AccountCode)).unwrap();
+        let text = m.rendered.subject.clone().unwrap_or_else(|| m.rendered.text.clone());
+        text.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6).unwrap().to_string()
+    }
+
     /// How many messages were sent that `pick` picks.
     pub fn sent_where(&self, pick: impl Fn(&OutgoingMessage) -> bool) -> usize {
         self.sent.sent.lock().unwrap().iter().filter(|m| pick(m)).count()
