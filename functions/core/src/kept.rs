@@ -32,8 +32,14 @@ pub enum Change {
 impl Change {
     /// Applies the change to a journey; returns the milestones it decided.
     pub fn apply_to(&self, journey: &mut BallotJourney) -> Vec<MilestoneDecision> {
+        self.apply_arrived(journey, None)
+    }
+
+    /// [`Self::apply_to`], for a change that reached us at `arrived` (see
+    /// [`BallotJourney::apply_arrived`]).
+    pub fn apply_arrived(&self, journey: &mut BallotJourney, arrived: Option<DateTime<Utc>>) -> Vec<MilestoneDecision> {
         match self {
-            Change::Fact(f) => journey.apply(f.clone()),
+            Change::Fact(f) => journey.apply_arrived(f.clone(), arrived),
             Change::Participation { method, at, active } => journey.apply_participation(*method, *at, *active),
         }
     }

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 /// How long a "Not Accepted" for a cancelled ballot (CLD) or an already-voted ballot (VAV) waits
 /// before it is sent: long enough for the re-issue or the in-person vote that explains it to
-/// arrive, so a voter who did nothing wrong is not alarmed.
+/// arrive, so a voter who did nothing wrong is not alarmed. It counts from the status time, or
+/// from the status's arrival when that is later (a county's file a day late would otherwise leave
+/// no time at all for the file that explains it).
 pub const SETTLE_HOURS: i64 = 24;
 
 /// The latest status of one ballot.
@@ -147,8 +149,15 @@ impl BallotJourney {
     }
 
     /// Applies a fact; returns the milestones it newly decides (none for a repeated, older or
-    /// superseded fact). The journey records the new state either way.
+    /// superseded fact). The journey records the new state either way. A fact whose arrival is
+    /// not known (one kept for a voter who signs up later) settles from its status time alone.
     pub fn apply(&mut self, fact: BallotFact) -> Vec<MilestoneDecision> {
+        self.apply_arrived(fact, None)
+    }
+
+    /// [`Self::apply`], for a fact that reached us at `arrived`: a cancellation or an
+    /// already-voted status settles for [`SETTLE_HOURS`] from then if that is later than its time.
+    pub fn apply_arrived(&mut self, fact: BallotFact, arrived: Option<DateTime<Utc>>) -> Vec<MilestoneDecision> {
         let (ballot_id, at, milestone, code) = match fact {
             BallotFact::Status { ballot_id, code, at } => {
                 if let Some(prev) = self.ballots.get(&ballot_id) {
@@ -221,7 +230,7 @@ impl BallotJourney {
             if self.voted_in_person() || (c == StatusCode::Cld && reissued) {
                 return vec![];
             }
-            settle_until = Some(at + Duration::hours(SETTLE_HOURS));
+            settle_until = Some(arrived.map_or(at, |a| a.max(at)) + Duration::hours(SETTLE_HOURS));
         }
         // Never back along the journey, never the same milestone twice; but a new reason to
         // contact the county (NVS, then NMS) is news while the ballot has no outcome yet: the

@@ -25,38 +25,39 @@ where
         Ok(self.store.put_voters(voters).await?)
     }
 
-    /// Records what a row says: in the voter's journey if they may have signed up (returning the
-    /// journey and what it decided), otherwise kept for a later sign-up ([`crate::kept`]): None.
-    pub async fn record(&self, election_id: &str, votecal_id: &str, county: crate::county::CountyCode, change: Change) -> Result<Written, PipelineError> {
+    /// Records what a row that reached us at `arrived` says: in the voter's journey if they may
+    /// have signed up (returning the journey and what it decided), otherwise kept for a later
+    /// sign-up ([`crate::kept`]): None.
+    pub async fn record(&self, election_id: &str, votecal_id: &str, county: crate::county::CountyCode, change: Change, arrived: DateTime<Utc>) -> Result<Written, PipelineError> {
         if !self.store.may_be_subscribed(votecal_id) {
             let fact = KeptFact { election_id: election_id.to_string(), votecal_id: votecal_id.to_string(), county, change };
             self.store.keep(fact).await?;
             return Ok(None);
         }
-        Ok(Some(self.update_journey(election_id, votecal_id, county, |j| change.apply_to(j)).await?))
+        Ok(Some(self.update_journey(election_id, votecal_id, county, |j| change.apply_arrived(j, Some(arrived))).await?))
     }
 
-    /// Records one VBM status row (on AWS the ingest step; the stream fan-out then sends what
-    /// was decided).
-    pub async fn record_status(&self, row: &VbmStatus) -> Result<Written, PipelineError> {
+    /// Records one VBM status row that reached us at `arrived` (on AWS the ingest step; the
+    /// stream fan-out then sends what was decided).
+    pub async fn record_status(&self, row: &VbmStatus, arrived: DateTime<Utc>) -> Result<Written, PipelineError> {
         self.election(&row.election_id)?;
         let fact = BallotFact::Status { ballot_id: row.ballot_id.clone(), code: row.status, at: row.status_time };
-        self.record(&row.election_id, &row.votecal_id, row.county, Change::Fact(fact)).await
+        self.record(&row.election_id, &row.votecal_id, row.county, Change::Fact(fact), arrived).await
     }
 
-    /// Records one participation history row.
-    pub async fn record_participation(&self, row: &Participation) -> Result<Written, PipelineError> {
+    /// Records one participation history row that reached us at `arrived`.
+    pub async fn record_participation(&self, row: &Participation, arrived: DateTime<Utc>) -> Result<Written, PipelineError> {
         self.election(&row.election_id)?;
         let change = Change::Participation { method: row.method, at: row.time, active: row.active };
-        self.record(&row.election_id, &row.votecal_id, row.county, change).await
+        self.record(&row.election_id, &row.votecal_id, row.county, change, arrived).await
     }
 
     /// Records one piece scan in the voter's journey (see [`Self::apply_scan`]).
-    pub async fn record_scan(&self, scan: &PieceScan) -> Result<(ScanOutcome, Written), PipelineError> {
+    pub async fn record_scan(&self, scan: &PieceScan, arrived: DateTime<Utc>) -> Result<(ScanOutcome, Written), PipelineError> {
         let mapping = self.store.mapping(&scan.tracking).await?;
         match self.scan_use(mapping) {
             Err(outcome) => Ok((outcome, None)),
-            Ok(m) => Ok((ScanOutcome::Applied, self.record_mapped_scan(scan, &m).await?)),
+            Ok(m) => Ok((ScanOutcome::Applied, self.record_mapped_scan(scan, &m, arrived).await?)),
         }
     }
 
@@ -82,17 +83,17 @@ where
 
     /// Records a scan of the envelope `m` (one [`Self::scan_use`] let through) in its voter's
     /// journey.
-    pub async fn record_mapped_scan(&self, scan: &PieceScan, m: &ImbMapping) -> Result<Written, PipelineError> {
+    pub async fn record_mapped_scan(&self, scan: &PieceScan, m: &ImbMapping, arrived: DateTime<Utc>) -> Result<Written, PipelineError> {
         let fact = BallotFact::Scan {
             ballot_id: m.ballot_id.clone(),
             scan: ScanEvent { at: scan.at, direction: m.direction, event_code: scan.event_code.clone(), facility_zip: scan.facility_zip.clone() },
         };
-        self.record(&m.election_id, &m.votecal_id, m.county, Change::Fact(fact)).await
+        self.record(&m.election_id, &m.votecal_id, m.county, Change::Fact(fact), arrived).await
     }
 
     /// [`Self::record_mapped_scan`], then fans out what it decided.
     pub async fn apply_mapped_scan(&self, scan: &PieceScan, m: &ImbMapping, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        match self.record_mapped_scan(scan, m).await? {
+        match self.record_mapped_scan(scan, m, now).await? {
             Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
             None => Ok(()),
         }
@@ -100,7 +101,7 @@ where
 
     /// Ingests one VBM status row, then fans out what it decided.
     pub async fn apply_status(&self, row: &VbmStatus, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        match self.record_status(row).await? {
+        match self.record_status(row, now).await? {
             Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
             None => Ok(()),
         }
@@ -108,7 +109,7 @@ where
 
     /// Ingests one participation history row, then fans out what it decided.
     pub async fn apply_participation(&self, row: &Participation, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
-        match self.record_participation(row).await? {
+        match self.record_participation(row, now).await? {
             Some((journey, decided)) => self.fan_out(&journey, &decided, now, tally).await,
             None => Ok(()),
         }
@@ -138,7 +139,7 @@ where
     /// Ingests one piece scan: finds the envelope in the crosswalk and, where the county uses
     /// IMbs for that direction, adds it to the voter's journey and fans out what it decides.
     pub async fn apply_scan(&self, scan: &PieceScan, now: DateTime<Utc>, tally: &mut Tally) -> Result<ScanOutcome, PipelineError> {
-        let (outcome, written) = self.record_scan(scan).await?;
+        let (outcome, written) = self.record_scan(scan, now).await?;
         if let Some((journey, decided)) = written {
             self.fan_out(&journey, &decided, now, tally).await?;
         }

@@ -251,3 +251,18 @@ fn news_of_a_ballot_replaced_meanwhile_is_no_longer_current_but_its_return_still
     assert_eq!(problem[0].milestone, Milestone::ContactCounty);
     assert!(k.still_current(&problem[0]), "a replaced ballot that came back with a problem");
 }
+
+#[test]
+fn a_cancellation_that_arrives_late_settles_for_a_day_from_its_arrival() {
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    let cld = BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Cld, at: t("2026-10-15T09:00:00-07:00") };
+    // Two days late: a day from its arrival.
+    let late = j.clone().apply_arrived(cld.clone(), Some(t("2026-10-17T11:00:00-07:00")));
+    assert_eq!(late[0].settle_until, Some(t("2026-10-18T11:00:00-07:00")));
+    // On time (arriving within the hour): a day from the status time, as always.
+    let prompt = j.clone().apply_arrived(cld.clone(), Some(t("2026-10-15T09:40:00-07:00")));
+    assert_eq!(prompt[0].settle_until, Some(t("2026-10-16T09:40:00-07:00")));
+    // Arrival unknown (a fact kept for a voter who signed up later): from the status time.
+    assert_eq!(j.apply(cld)[0].settle_until, Some(t("2026-10-16T09:00:00-07:00")));
+}

@@ -275,7 +275,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let kept = app.store.write_kept(&tag).await?;
     if !kept.is_empty() {
         let joined = app.store.joined_since(started - chrono::Duration::minutes(wmb_core::kept::ROSTER_MARGIN_MINUTES)).await?;
-        let adopted = pipeline.adopt_late(&kept, &joined).await?;
+        let adopted = pipeline.adopt_late(&kept, &joined, now).await?;
         if adopted > 0 {
             tracing::info!(adopted, "facts of voters who signed up while the file was read went to their journeys");
         }
@@ -410,14 +410,14 @@ async fn handle_row(
         Parsed::Vbm(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
             Some(e) => Some(e),
             None => {
-                pipeline.record_status(&l.row).await?;
+                pipeline.record_status(&l.row, now).await?;
                 None
             }
         },
         Parsed::Vph(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
             Some(e) => Some(e),
             None => {
-                pipeline.record_participation(&l.row).await?;
+                pipeline.record_participation(&l.row, now).await?;
                 None
             }
         },
@@ -425,7 +425,7 @@ async fn handle_row(
             Some(e) => Some(e),
             None => pipeline.record_mapping(&l.row).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
         },
-        Parsed::Scan(l) => match pipeline.record_scan(&l.row).await?.0 {
+        Parsed::Scan(l) => match pipeline.record_scan(&l.row, now).await?.0 {
             ScanOutcome::Applied | ScanOutcome::NotUsed => None,
             ScanOutcome::UnknownImb => Some(RowError { line: l.line, field: "imb".into(), reason: format!("IMb {} is in no crosswalk", l.row.tracking) }),
             ScanOutcome::UnknownElection(id) => unknown(l.line, &id),
