@@ -205,16 +205,21 @@ where
                 (!entry.stopped || changed > 0).then_some(MessageKind::OptedOut)
             }
             Some(Keyword::Start) => {
-                for sub in &subs {
+                // The phone wants texts again. A voter's own stop on the page of texts to a phone
+                // other voters share is hers to lift (with a code, on the page): whoever texts
+                // START from a household's phone may not be her. A phone only she has is hers.
+                let shared = entry.voters.len() > 1;
+                let own = |votecal_id: &str| shared && entry.stops.contains(&stop_mark(&self.access.signing, Channel::Sms, votecal_id));
+                for sub in subs.iter().filter(|s| !own(&s.votecal_id)) {
                     let start = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(from) && s.start(Channel::Sms);
                     if self.update_subscription(&sub.votecal_id, now, start).await?.is_some() {
                         changed += 1;
                     }
                 }
-                // The phone wants texts again: no voter's own stop of texts to it stands (also
-                // of a voter whose number was erased since, whom a later signups file names).
+                // Of a phone only one voter has, no stop of texts to it stands (also of a voter
+                // whose number was erased since, whom a later signups file names).
                 let texts = format!("{}-", Channel::Sms.as_str());
-                for mark in entry.stops.iter().filter(|m| m.starts_with(&texts)) {
+                for mark in entry.stops.iter().filter(|m| !shared && m.starts_with(&texts)) {
                     self.store.mark_stop(&name, mark, false).await?;
                 }
                 self.store.set_stopped(&name, false).await?;

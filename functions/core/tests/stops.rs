@@ -170,9 +170,38 @@ fn one_voter_stopping_texts_on_the_page_leaves_the_households_shared_phone_to_th
         }
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None, "Ann's stop stands");
         assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
-        // AND when the phone texts START, Ann's texts start again, and the next file keeps them
+        // AND when the household's phone texts START (whoever holds it), Ann's stop still stands,
+        // through the next file too, and Ben's texts go on
         p.inbound_text(PHONE, "START", "in-1", t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
         p.signup(&rows[0], t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None, "Ann's own stop is hers to lift");
+        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        // AND when Ann chooses texts to it again on the page, with the phone's code, they are
+        // live, and the next file keeps them
+        let ticket = p.request_signup(&rows[0], "198.51.100.7", t("2026-10-08T19:00:00Z")).await.unwrap().unwrap();
+        let code = f.code_to(PHONE);
+        p.enter_code(&ticket.change_id, &code, false, t("2026-10-08T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        p.signup(&rows[0], t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+    });
+}
+
+#[test]
+fn start_from_a_phone_only_one_voter_has_restarts_her_texts_stopped_on_the_page() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, the only voter with her phone, who stopped texts to it on the page
+        let row = lee("Ann", "1980-05-17", PHONE, "ann@example.com");
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        stop_on_the_page(&f, &row, &[Channel::Sms], Channel::Email, "2026-09-02T19:00:00Z").await;
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        // WHEN her phone texts START
+        p.inbound_text(PHONE, "START", "in-1", t("2026-09-03T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN her texts start again, and the next file keeps them
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        p.signup(&row, t("2026-09-04T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
     });
 }
