@@ -18,6 +18,7 @@ pub mod store_access;
 mod store_ledger;
 mod outcome_line;
 mod store_recent;
+mod store_roll;
 mod voter_line;
 
 /// Random bytes from the operating system (codes and change ids).

@@ -1,0 +1,326 @@
+//! Reminders through the pipeline: cure reminders before the county's deadline and the return
+//! reminder before election day go only to a voter who still needs them, once, in her hours.
+
+use chrono::{DateTime, Duration, Utc};
+use wmb_core::ports::*;
+use std::collections::BTreeMap;
+use wmb_core::access::{AccessKeys, SigningKey};
+use wmb_core::election::Election;
+use wmb_core::formats::{Participation, VbmStatus, VoterRecord, VoterStatus};
+use wmb_core::hours::NotificationHours;
+use wmb_core::lifecycle::{BallotJourney, MilestoneDecision, UNKNOWN_BALLOT};
+use wmb_core::memory::{MemoryStore, RecordingDispatcher};
+use wmb_core::pipeline::{Pipeline, Tally};
+use wmb_core::reminders::*;
+use wmb_core::signup::Subscription;
+use wmb_core::notify::SendPlan;
+use wmb_core::status::{Channel, Language, MessageKind, Milestone, ParticipationMethod, StatusCode};
+use wmb_core::templates::Catalog;
+use wmb_core::voice::VoicePlan;
+use wmb_core::CountyCode;
+
+/// Election day 3 Nov 2026; cure deadline 1 Dec (E+28) at 5 p.m.; return reminder 7 days before.
+const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+    [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n\
+    [reminders]\nreturn_days_before = 7\n";
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn random() -> [u8; 16] {
+    [5; 16]
+}
+
+/// One voter of Los Angeles, signed up by text with the given hours; the pipeline delivers
+/// inline and the scenario moves the clock on by releasing what is held.
+struct Scenario {
+    store: MemoryStore,
+    sent: RecordingDispatcher,
+    elections: BTreeMap<String, Election>,
+    catalog: Catalog,
+    voice: VoicePlan,
+    keys: AccessKeys,
+}
+
+impl Scenario {
+    fn new(hours: NotificationHours) -> Scenario {
+        let s = Scenario {
+            store: MemoryStore::default(),
+            sent: RecordingDispatcher::default(),
+            elections: BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]),
+            catalog: Catalog::embedded().unwrap(),
+            voice: VoicePlan::default(),
+            keys: AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None },
+        };
+        let county = CountyCode::parse("19").unwrap();
+        futures::executor::block_on(async {
+            let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+            let voter = VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "90012".into(), status: VoterStatus::Active };
+            s.store.put_voter(&voter).await.unwrap();
+            let sub = Subscription {
+                votecal_id: "CA1".into(),
+                county,
+                language: Language::En,
+                sms: Some("+13105550100".into()),
+                email: None,
+                voice: None,
+                hours,
+                signed_up_at: t("2026-09-01T12:00:00-07:00"),
+                stopped: Default::default(),
+                erase_after: None,
+                file_row: None,
+                read_as: Default::default(),
+            };
+            s.store.put_subscription(&sub).await.unwrap();
+        });
+        s
+    }
+
+    fn pipeline(&self) -> Pipeline<'_, MemoryStore, RecordingDispatcher> {
+        Pipeline { store: &self.store, dispatcher: &self.sent, queue: &Inline, catalog: &self.catalog, elections: &self.elections, voice: &self.voice, access: &self.keys }
+    }
+
+    /// A status row arrives at `now` (with what was held until then released first).
+    fn status(&self, ballot: &str, code: StatusCode, now: &str) {
+        let now = t(now);
+        self.until(now);
+        let row = VbmStatus { votecal_id: "CA1".into(), county: CountyCode::parse("19").unwrap(), election_id: "E".into(), ballot_id: ballot.into(), status: code, status_time: now - Duration::hours(1) };
+        futures::executor::block_on(self.pipeline().apply_status(&row, now, &mut Tally::default())).unwrap();
+    }
+
+    fn voted_in_person(&self, now: &str) {
+        let now = t(now);
+        self.until(now);
+        let row = Participation { votecal_id: "CA1".into(), county: CountyCode::parse("19").unwrap(), election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: now - Duration::hours(1), active: true };
+        futures::executor::block_on(self.pipeline().apply_participation(&row, now, &mut Tally::default())).unwrap();
+    }
+
+    /// Releases everything held up to `until`, in time order, as the release schedules would.
+    fn until(&self, until: DateTime<Utc>) {
+        futures::executor::block_on(async {
+            while let Some(next) = self.store.next_release().await.unwrap() {
+                if next > until {
+                    break;
+                }
+                self.pipeline().release_due(next, &mut Tally::default()).await.unwrap();
+            }
+        });
+    }
+
+    /// What the voter got: (message, when, text).
+    fn received(&self) -> Vec<(MessageKind, DateTime<Utc>, String)> {
+        self.sent.sent.lock().unwrap().iter().map(|m| (m.kind, m.send_at, m.rendered.text.clone())).collect()
+    }
+
+    fn reminders(&self) -> Vec<(MessageKind, DateTime<Utc>)> {
+        self.received().into_iter().filter(|(k, _, _)| k.is_reminder()).map(|(k, at, _)| (k, at)).collect()
+    }
+
+    fn cure_reminders(&self) -> Vec<DateTime<Utc>> {
+        self.reminders().into_iter().filter(|(k, _)| *k == MessageKind::CureReminder).map(|(_, at)| at).collect()
+    }
+}
+
+const END: &str = "2026-12-31T00:00:00-08:00";
+
+/// When a reminder for the scenario's voter goes on a day whose hours open at `open`.
+fn at_open(open: &str, hours: NotificationHours) -> DateTime<Utc> {
+    t(open) + spread("CA1", hours)
+}
+
+#[test]
+fn a_ballot_needing_a_signature_gets_reminders_7_3_and_1_days_before_the_deadline_in_the_voters_hours() {
+    // GIVEN a voter whose hours are 18:00-21:00 and whose ballot is not signed (NVS) on 5 Nov
+    let s = Scenario::new(NotificationHours::parse("18:00", "21:00").unwrap());
+    s.status("B1", StatusCode::Issued, "2026-10-06T19:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-11-05T18:30:00-08:00");
+    // WHEN nothing is cured and the clock runs past the deadline
+    s.until(t(END));
+    // THEN Contact County went at once, and a reminder on 24, 28 and 30 Nov at 18:00
+    let hours = NotificationHours::parse("18:00", "21:00").unwrap();
+    assert!(spread("CA1", hours) < Duration::minutes(90), "inside the first half of a 3-hour window");
+    let days = ["2026-11-24T18:00:00-08:00", "2026-11-28T18:00:00-08:00", "2026-11-30T18:00:00-08:00"];
+    assert_eq!(s.cure_reminders(), days.map(|d| at_open(d, hours)));
+    let (_, _, text) = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::CureReminder).unwrap();
+    assert!(text.contains("December 1, 2026") && text.contains("not signed") && text.contains("(916) 657-2166"), "the deadline, the reason and the county's phone: {text}");
+    let contact = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::ContactCounty).unwrap();
+    assert!(contact.2.contains("until December 1, 2026"), "Contact County names the deadline: {}", contact.2);
+    assert_eq!(s.store.held_count(), 0);
+}
+
+#[test]
+fn a_cure_stops_the_reminders() {
+    // GIVEN a signature mismatch on 5 Nov, cured (ACCEPTED) on 26 Nov
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    s.status("B1", StatusCode::Nms, "2026-11-05T10:00:00-08:00");
+    s.status("B1", StatusCode::Accepted, "2026-11-26T10:00:00-08:00");
+    s.until(t(END));
+    // THEN only the reminder before the cure went
+    assert_eq!(s.cure_reminders(), [at_open("2026-11-24T08:00:00-08:00", NotificationHours::default())]);
+    assert!(s.received().iter().any(|(k, _, _)| *k == MessageKind::Accepted));
+}
+
+#[test]
+fn a_new_ballot_or_an_in_person_vote_also_ends_the_cure_reminders() {
+    let reissued = Scenario::new(NotificationHours::default());
+    reissued.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    reissued.status("B1", StatusCode::Nid, "2026-10-20T10:00:00-07:00");
+    reissued.status("B2", StatusCode::Issued, "2026-10-21T10:00:00-07:00");
+    reissued.until(t(END));
+    assert!(reissued.cure_reminders().is_empty(), "{:?}", reissued.cure_reminders());
+
+    let in_person = Scenario::new(NotificationHours::default());
+    in_person.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    in_person.status("B1", StatusCode::Nvs, "2026-10-30T10:00:00-07:00");
+    in_person.voted_in_person("2026-11-03T12:00:00-08:00");
+    in_person.until(t(END));
+    assert!(in_person.cure_reminders().is_empty(), "{:?}", in_person.cure_reminders());
+}
+
+#[test]
+fn no_cure_reminder_after_the_deadline_nor_within_a_day_of_the_news() {
+    // GIVEN an NVS that arrives on 29 Nov, and hours that open only after 5 p.m.
+    let s = Scenario::new(NotificationHours::parse("17:30", "20:00").unwrap());
+    s.status("B1", StatusCode::Issued, "2026-10-06T18:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-11-29T18:00:00-08:00");
+    s.until(t(END));
+    // THEN the 7- and 3-day reminders are past, the 1-day one (30 Nov) is within a day of
+    // the Contact County message, and nothing goes on 1 Dec after 17:00
+    assert!(s.cure_reminders().is_empty(), "{:?}", s.cure_reminders());
+    assert!(s.received().iter().any(|(k, _, _)| *k == MessageKind::ContactCounty));
+    // AND with a deadline day whose hours open after 5 p.m., even a planned reminder is too late
+    let e = Election::from_toml("e", ELECTION).unwrap();
+    let la = CountyCode::parse("19").unwrap();
+    let plan = wmb_core::notify::plan_send(t("2026-12-01T00:00:00-08:00"), Some(&e), NotificationHours::parse("17:30", "20:00").unwrap(), None);
+    assert_eq!(within_limit(plan, t("2026-12-01T00:00:00-08:00"), send_by(MessageKind::CureReminder, &e, la)), SendPlan::TooLate);
+}
+
+#[test]
+fn the_return_reminder_goes_only_to_a_ballot_that_has_not_come_back() {
+    // A ballot mailed and never returned: one reminder on 27 Oct (E-7) at 08:00.
+    let unreturned = Scenario::new(NotificationHours::default());
+    unreturned.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    unreturned.until(t(END));
+    let morning = at_open("2026-10-27T08:00:00-07:00", NotificationHours::default());
+    assert_eq!(unreturned.reminders(), [(MessageKind::ReturnReminder, morning)]);
+    let (_, _, text) = unreturned.received().into_iter().find(|(k, _, _)| *k == MessageKind::ReturnReminder).unwrap();
+    assert!(text.contains("November 3, 2026") && text.contains("8 p.m."), "{text}");
+
+    // Returned before the reminder: nothing.
+    let returned = Scenario::new(NotificationHours::default());
+    returned.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    returned.status("B1", StatusCode::InReview, "2026-10-20T09:00:00-07:00");
+    returned.until(t(END));
+    assert!(returned.reminders().is_empty());
+
+    // Cancelled (and not replaced), or returned to sender: nothing.
+    for code in [StatusCode::Cld, StatusCode::Und] {
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("B1", code, "2026-10-15T09:00:00-07:00");
+        s.until(t(END));
+        assert!(s.reminders().is_empty(), "{code}: {:?}", s.reminders());
+    }
+
+    // Voted in person before the reminder: nothing.
+    let in_person = Scenario::new(NotificationHours::default());
+    in_person.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    in_person.voted_in_person("2026-10-24T12:00:00-07:00");
+    in_person.until(t(END));
+    assert!(in_person.reminders().is_empty());
+
+    // A replaced ballot: one reminder, about the new ballot.
+    let reissued = Scenario::new(NotificationHours::default());
+    reissued.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    reissued.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+    reissued.until(t(END));
+    assert_eq!(reissued.reminders(), [(MessageKind::ReturnReminder, morning)]);
+    assert_eq!(reissued.sent.sent.lock().unwrap().iter().filter(|m| m.kind == MessageKind::ReturnReminder).map(|m| m.ballot_id.clone()).collect::<Vec<_>>(), [Some("B2".to_string())]);
+
+    // Mailed after the reminder date: the Outbound message is enough.
+    let late = Scenario::new(NotificationHours::default());
+    late.status("B1", StatusCode::Issued, "2026-10-29T09:00:00-07:00");
+    late.until(t(END));
+    assert!(late.reminders().is_empty());
+}
+
+#[test]
+fn every_reminder_is_sent_at_most_once_whatever_is_replayed() {
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-11-05T10:00:00-08:00");
+    // The catch-up of a repeated sign-up plans the current milestones' reminders again.
+    let sub = futures::executor::block_on(s.store.subscription("CA1")).unwrap().unwrap();
+    futures::executor::block_on(s.pipeline().welcome(&sub, t("2026-11-06T10:00:00-08:00"), &mut Tally::default())).unwrap();
+    s.until(t(END));
+    assert_eq!(s.cure_reminders().len(), 3, "{:?}", s.cure_reminders());
+    assert_eq!(s.reminders().iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).count(), 1);
+}
+
+#[test]
+fn a_replacement_ballot_whose_id_sorts_first_still_gets_its_return_reminder_after_a_catch_up() {
+    // GIVEN B1 mailed, then A2 mailed in its place (an id that sorts before B1), neither back
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    s.status("A2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+    // WHEN the voter's catch-up runs (a change of choices, a signups file sent again)
+    let sub = futures::executor::block_on(s.store.subscription("CA1")).unwrap().unwrap();
+    futures::executor::block_on(s.pipeline().welcome(&sub, t("2026-10-20T10:00:00-07:00"), &mut Tally::default())).unwrap();
+    s.until(t(END));
+    // THEN the one return reminder goes, about the ballot she holds: the replaced ballot's
+    // news does not plan it again over the new one's (the same key, held once)
+    assert_eq!(s.reminders().iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).count(), 1, "{:?}", s.reminders());
+}
+
+#[test]
+fn a_reminder_reminds_of_the_reason_the_ballot_has_now() {
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-11-05T10:00:00-08:00");
+    // The county finds the envelope signed after all, but the signature does not match
+    s.status("B1", StatusCode::Nms, "2026-11-10T10:00:00-08:00");
+    s.until(t(END));
+    let texts: Vec<String> = s.received().into_iter().filter(|(k, _, _)| *k == MessageKind::CureReminder).map(|(_, _, text)| text).collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts.iter().all(|t| t.contains("doesn't match") && !t.contains("not signed")), "{texts:?}");
+}
+
+#[test]
+fn reminders_held_for_weeks_are_called_off_by_changing_the_elections_settings() {
+    let mut s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-10-20T10:00:00-07:00");
+    // WHEN the Secretary of State drops the return reminder and the 3-day cure reminder
+    let changed = ELECTION.replace("return_days_before = 7\n", "cure_days_before = [7, 1]\n");
+    s.elections.insert("E".into(), Election::from_toml("e", &changed).unwrap());
+    s.until(t(END));
+    // THEN the held ones that are no longer asked for are not sent
+    assert!(s.reminders().iter().all(|(k, _)| *k == MessageKind::CureReminder));
+    assert_eq!(s.cure_reminders().len(), 2, "{:?}", s.cure_reminders());
+}
+
+#[test]
+fn a_voter_gets_one_return_reminder_even_when_two_news_of_a_mailed_ballot_planned_it() {
+    // A scan before any ballot id decides Outbound for "-"; a re-issue then decides Reissued
+    // for B2: both plan the return reminder, under one key.
+    let e = Election::from_toml("e", ELECTION).unwrap();
+    let j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+    let at = t("2026-10-06T09:00:00-07:00");
+    let decision = |ballot: &str, milestone| MilestoneDecision { ballot_id: Some(ballot.into()), milestone, code: None, status_time: at, settle_until: None, earlier: 0 };
+    let (scan, reissue) = (decision(UNKNOWN_BALLOT, Milestone::Outbound), decision("B2", Milestone::Reissued));
+    let key = |d: &MilestoneDecision| planned(&e, &j, d, at).iter().map(|r| reminder_key("E", "CA1", d, r, Channel::Sms)).collect::<Vec<_>>();
+    assert_eq!(key(&scan), key(&reissue));
+    assert_eq!(key(&scan).len(), 1);
+}
+
+#[test]
+fn a_statewide_reminder_day_is_spread_over_the_morning_not_one_minute() {
+    let hours = NotificationHours::default();
+    let minutes: std::collections::BTreeSet<i64> = (0..10_000).map(|i| spread(&format!("CA{i:09}"), hours).num_minutes()).collect();
+    assert!(minutes.len() > 200 && minutes.iter().all(|m| (0..240).contains(m)), "{} distinct minutes", minutes.len());
+    // A short window keeps every reminder inside it
+    let short = NotificationHours::parse("18:00", "19:00").unwrap();
+    assert!((0..1000).all(|i| spread(&format!("CA{i}"), short) < Duration::minutes(30)));
+}
