@@ -1,4 +1,6 @@
-//! The IMb codec against the specification's appendix B and cases of USPS's encoder test set: its tables, both directions, round trips of generated data, and every way bars or fields can be wrong.
+//! The IMb codec against the specification's appendix B and cases of USPS's encoder test set:
+//! its tables, both directions, round trips of generated data, and every way bars or fields can
+//! be wrong.
 
 use super::*;
 
