@@ -102,14 +102,13 @@ where
         Ok(out)
     }
 
-    /// Facts kept for voters who signed up while they were being kept (`joined`), which reached
-    /// us at `arrived`: recorded in their journeys after all, announcing what they decide, so the
-    /// stream's fan-out sends it. Whatever the voter's catch-up already sent, the ledger keeps
-    /// from going twice.
-    pub async fn adopt_late(&self, kept: &[KeptFact], joined: &BTreeSet<String>, arrived: DateTime<Utc>) -> Result<usize, PipelineError> {
+    /// Facts kept for voters who signed up while they were being kept (`joined`): recorded in
+    /// their journeys after all, announcing what they decide, so the stream's fan-out sends it.
+    /// Whatever the voter's catch-up already sent, the ledger keeps from going twice.
+    pub async fn adopt_late(&self, kept: &[KeptFact], joined: &BTreeSet<String>) -> Result<usize, PipelineError> {
         let mut adopted = 0;
         for fact in kept.iter().filter(|f| joined.contains(&f.votecal_id)) {
-            self.update_journey(&fact.election_id, &fact.votecal_id, fact.county, |j| fact.change.apply_arrived(j, Some(arrived))).await?;
+            self.update_journey(&fact.election_id, &fact.votecal_id, fact.county, |j| fact.change.apply_arrived(j, fact.arrived)).await?;
             adopted += 1;
         }
         Ok(adopted)

@@ -56,9 +56,19 @@ pub struct KeptFact {
     pub county: CountyCode,
     #[serde(rename = "f")]
     pub change: Change,
+    /// When it reached us, kept only where it decides something: a cancellation or an
+    /// already-voted status settles for a day from it ([`BallotJourney::apply_arrived`]).
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub arrived: Option<DateTime<Utc>>,
 }
 
 impl KeptFact {
+    /// The fact of `change`, which reached us at `arrived` (kept only where it matters).
+    pub fn new(election_id: &str, votecal_id: &str, county: CountyCode, change: Change, arrived: DateTime<Utc>) -> KeptFact {
+        let settles = matches!(change, Change::Fact(BallotFact::Status { code: crate::status::StatusCode::Cld | crate::status::StatusCode::Vav, .. }));
+        KeptFact { election_id: election_id.to_string(), votecal_id: votecal_id.to_string(), county, change, arrived: settles.then_some(arrived) }
+    }
+
     /// The stored form, one line of `|`-separated fields (about 60 bytes a status: a statewide
     /// file's kept facts bill a sixteenth of a write unit a row). Fields are escaped (`%7C`).
     pub fn to_line(&self) -> String {
@@ -76,6 +86,9 @@ impl KeptFact {
                 out.push('|');
                 out.push_str(code.as_str());
                 push_instant(&mut out, at);
+                if let Some(arrived) = &self.arrived {
+                    push_instant(&mut out, arrived);
+                }
             }
             Change::Fact(BallotFact::Scan { ballot_id, scan }) => {
                 out.push_str("|N|");
@@ -107,8 +120,12 @@ impl KeptFact {
     pub fn from_line(line: &str) -> Option<KeptFact> {
         let f: Vec<String> = line.split('|').map(unesc).collect();
         let time = crate::time::parse_unix;
+        let arrived = match (f.get(3).map(String::as_str), f.len()) {
+            (Some("S"), 8) => Some(time(&f[7])?),
+            _ => None,
+        };
         let change = match (f.get(3).map(String::as_str), f.len()) {
-            (Some("S"), 7) => Change::Fact(BallotFact::Status { ballot_id: f[4].clone(), code: crate::status::StatusCode::parse(&f[5])?, at: time(&f[6])? }),
+            (Some("S"), 7 | 8) => Change::Fact(BallotFact::Status { ballot_id: f[4].clone(), code: crate::status::StatusCode::parse(&f[5])?, at: time(&f[6])? }),
             (Some("N"), 9) => Change::Fact(BallotFact::Scan {
                 ballot_id: Some(f[4].clone()).filter(|b| !b.is_empty()),
                 scan: ScanEvent {
@@ -125,7 +142,7 @@ impl KeptFact {
             (Some("P"), 7) => Change::Participation { method: ParticipationMethod::parse(&f[4])?, at: time(&f[5])?, active: f[6] == "1" },
             _ => return None,
         };
-        Some(KeptFact { votecal_id: f[0].clone(), election_id: f[1].clone(), county: CountyCode::parse(&f[2])?, change })
+        Some(KeptFact { votecal_id: f[0].clone(), election_id: f[1].clone(), county: CountyCode::parse(&f[2])?, change, arrived })
     }
 }
 
@@ -181,7 +198,7 @@ pub fn replay(mut journeys: Vec<BallotJourney>, kept: &[KeptFact]) -> Vec<(Ballo
             }
         };
         let before = journeys[i].clone();
-        fact.change.apply_to(&mut journeys[i]);
+        fact.change.apply_arrived(&mut journeys[i], fact.arrived);
         journeys[i].county = fact.county;
         changed[i] |= journeys[i] != before;
     }
@@ -306,6 +323,7 @@ mod tests {
             votecal_id: id.into(),
             county: CountyCode::parse("19").unwrap(),
             change: Change::Fact(BallotFact::Status { ballot_id: "B1".into(), code, at: at(when) }),
+            arrived: None,
         }
     }
 
@@ -346,6 +364,14 @@ mod tests {
         for f in [&in_review, &accepted] {
             assert_eq!(KeptFact::from_line(&f.to_line()).as_ref(), Some(f));
         }
+        // A cancellation keeps when it reached us (it settles a day from then); other facts do not.
+        let county = CountyCode::parse("19").unwrap();
+        let cld = Change::Fact(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Cld, at: at("2026-10-05T14:00:00Z") });
+        let late = KeptFact::new("E", "CA1", county, cld, at("2026-10-07T14:00:00Z"));
+        assert_eq!(late.to_line(), "CA1|E|19|S|B1|CLD|1791208800|1791381600");
+        assert_eq!(KeptFact::from_line(&late.to_line()), Some(late));
+        let issued = Change::Fact(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: at("2026-10-05T14:00:00Z") });
+        assert_eq!(KeptFact::new("E", "CA1", county, issued, at("2026-10-07T14:00:00Z")).arrived, None);
         assert_eq!(KeptFact::from_line("CA1|E|19|S|B1|ISSUED|1.5"), None, "a fraction has nine digits");
         assert_eq!(KeptFact::from_line("CA1|E|19|S|B1|NOPE|1"), None);
     }

@@ -65,8 +65,9 @@ pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> Strin
 /// The mark a voter's own stop of one channel leaves on that channel's contact entry: the
 /// channel, then a keyed name of voter and channel (the entry does not name the voter). It
 /// outlives the erasure of the voter's addresses, so a `signups` file that names the same
-/// contact again does not restart it; START from a phone only one voter has clears every `sms-`
-/// mark on it (of a phone others share, START leaves each voter's own stop to her).
+/// contact again does not restart it. START from a phone clears the mark of the one voter whose
+/// texts go to it, or every `sms-` mark of a phone no voter's texts go to any more; of a phone
+/// several voters' texts go to, it leaves each voter's own stop to her.
 pub fn stop_mark(keys: &SigningKey, channel: Channel, votecal_id: &str) -> String {
     format!("{}-{}", channel.as_str(), keys.name("stop", &format!("{}:{votecal_id}", channel.as_str())))
 }

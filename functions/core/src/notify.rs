@@ -108,6 +108,15 @@ pub fn plan_send(now: DateTime<Utc>, election: Option<&Election>, hours: Notific
     }
 }
 
+/// How long a settling message (see [`crate::lifecycle::SETTLE_HOURS`]) may wait: its settle
+/// time, unless waiting for it would carry the message past the tracking window's close when
+/// going without it would not. A "not accepted" that cannot settle in time goes unsettled
+/// rather than never.
+pub fn settle_in_window(now: DateTime<Utc>, election: Option<&Election>, hours: NotificationHours, settle: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    let late = |not_before| plan_send(now, election, hours, not_before) == SendPlan::TooLate;
+    settle.filter(|s| !late(Some(*s)) || late(None))
+}
+
 /// Everything a template may ask for, in the voter's language.
 pub fn message_values(
     t: &LanguageTemplates,
@@ -171,6 +180,20 @@ url = "https://elections.example.gov"
         assert_eq!(plan_send(utc("2026-10-20T12:00:00-07:00"), Some(&e), hours, None), SendPlan::Now);
         assert_eq!(plan_send(utc("2026-12-03T21:00:00-08:00"), Some(&e), hours, None), SendPlan::TooLate);
         assert_eq!(plan_send(utc("2026-12-04T12:00:00-08:00"), Some(&e), hours, None), SendPlan::TooLate);
+    }
+
+    #[test]
+    fn a_message_that_cannot_settle_before_the_window_closes_goes_unsettled_rather_than_never() {
+        let e = Election::from_toml("e", ELECTION).unwrap();
+        let hours = NotificationHours::default();
+        let settle = |now: &str| Some(utc(now) + chrono::Duration::hours(24));
+        // Two days before the close: it waits its day.
+        assert_eq!(settle_in_window(utc("2026-12-01T10:00:00-08:00"), Some(&e), hours, settle("2026-12-01T10:00:00-08:00")), settle("2026-12-01T10:00:00-08:00"));
+        // On the window's last day: no day is left, so it goes without waiting.
+        assert_eq!(settle_in_window(utc("2026-12-03T10:00:00-08:00"), Some(&e), hours, settle("2026-12-03T10:00:00-08:00")), None);
+        assert_eq!(plan_send(utc("2026-12-03T10:00:00-08:00"), Some(&e), hours, None), SendPlan::Now);
+        // After the close nothing goes either way.
+        assert_eq!(settle_in_window(utc("2026-12-04T10:00:00-08:00"), Some(&e), hours, settle("2026-12-04T10:00:00-08:00")), settle("2026-12-04T10:00:00-08:00"));
     }
 
     #[test]

@@ -223,7 +223,8 @@ where
                     throttled: 0,
                     reminder_days: None,
                 };
-                self.schedule(n, Some(election), &sub, decision.settle_until, now, tally).await?;
+                let settle = crate::notify::settle_in_window(now, Some(election), sub.hours, decision.settle_until);
+                self.schedule(n, Some(election), &sub, settle, now, tally).await?;
             }
             self.plan_reminders(journey, decision, election, &sub, now, tally).await?;
         }

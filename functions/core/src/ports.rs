@@ -278,7 +278,8 @@ pub struct ContactEntry {
     /// Stops of single voters on single channels ([`crate::keys::stop_mark`]): a voter who
     /// stopped calls, or texts to a phone the household shares, on the page. Only that voter's
     /// news on that channel stays stopped, also past the erasure of the voter's addresses,
-    /// until the voter chooses it again with a code, or the phone texts START.
+    /// until the voter chooses it again with a code, or the phone texts START when no other
+    /// voter's texts go to it (see [`crate::keys::stop_mark`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stops: Vec<String>,
 }

@@ -30,7 +30,7 @@ where
     /// sign-up ([`crate::kept`]): None.
     pub async fn record(&self, election_id: &str, votecal_id: &str, county: crate::county::CountyCode, change: Change, arrived: DateTime<Utc>) -> Result<Written, PipelineError> {
         if !self.store.may_be_subscribed(votecal_id) {
-            let fact = KeptFact { election_id: election_id.to_string(), votecal_id: votecal_id.to_string(), county, change };
+            let fact = KeptFact::new(election_id, votecal_id, county, change, arrived);
             self.store.keep(fact).await?;
             return Ok(None);
         }

@@ -206,20 +206,26 @@ where
             }
             Some(Keyword::Start) => {
                 // The phone wants texts again. A voter's own stop on the page of texts to a phone
-                // other voters share is hers to lift (with a code, on the page): whoever texts
-                // START from a household's phone may not be her. A phone only she has is hers.
-                let shared = entry.voters.len() > 1;
-                let own = |votecal_id: &str| shared && entry.stops.contains(&stop_mark(&self.access.signing, Channel::Sms, votecal_id));
-                for sub in subs.iter().filter(|s| !own(&s.votecal_id)) {
+                // other voters' texts go to is hers to lift (with a code, on the page): whoever
+                // texts START from a household's phone may not be her. A phone only her texts go
+                // to is hers; of a phone no voter's texts go to any more (their numbers erased,
+                // or moved away), no stop of texts stands: a later signups file naming it for a
+                // voter whose number was erased finds it started.
+                let keys = &self.access.signing;
+                let own = |votecal_id: &str| entry.stops.contains(&stop_mark(keys, Channel::Sms, votecal_id));
+                let shared = subs.len() > 1;
+                for sub in subs.iter().filter(|s| !(shared && own(&s.votecal_id))) {
                     let start = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(from) && s.start(Channel::Sms);
                     if self.update_subscription(&sub.votecal_id, now, start).await?.is_some() {
                         changed += 1;
                     }
                 }
-                // Of a phone only one voter has, no stop of texts to it stands (also of a voter
-                // whose number was erased since, whom a later signups file names).
-                let texts = format!("{}-", Channel::Sms.as_str());
-                for mark in entry.stops.iter().filter(|m| !shared && m.starts_with(&texts)) {
+                let lifted: Vec<String> = match subs.as_slice() {
+                    [] => entry.stops.iter().filter(|m| m.starts_with(&format!("{}-", Channel::Sms.as_str()))).cloned().collect(),
+                    [only] => vec![stop_mark(keys, Channel::Sms, &only.votecal_id)],
+                    _ => vec![],
+                };
+                for mark in lifted.iter().filter(|m| entry.stops.contains(m)) {
                     self.store.mark_stop(&name, mark, false).await?;
                 }
                 self.store.set_stopped(&name, false).await?;

@@ -260,7 +260,7 @@ fn a_cancellation_that_arrives_late_settles_for_a_day_from_its_arrival() {
     // Two days late: a day from its arrival.
     let late = j.clone().apply_arrived(cld.clone(), Some(t("2026-10-17T11:00:00-07:00")));
     assert_eq!(late[0].settle_until, Some(t("2026-10-18T11:00:00-07:00")));
-    // On time (arriving within the hour): a day from the status time, as always.
+    // Arriving within the hour: a day from its arrival, forty minutes later than from its time.
     let prompt = j.clone().apply_arrived(cld.clone(), Some(t("2026-10-15T09:40:00-07:00")));
     assert_eq!(prompt[0].settle_until, Some(t("2026-10-16T09:40:00-07:00")));
     // Arrival unknown (a fact kept for a voter who signed up later): from the status time.

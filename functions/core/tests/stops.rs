@@ -187,6 +187,35 @@ fn one_voter_stopping_texts_on_the_page_leaves_the_households_shared_phone_to_th
 }
 
 #[test]
+fn a_voter_who_moved_her_texts_off_the_households_phone_is_not_put_back_on_it_by_its_start() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann and Ben, by a signups file, with the household's phone
+        let rows = [lee("Ann", "1980-05-17", PHONE, ""), lee("Ben", "1978-02-03", PHONE, "")];
+        for row in &rows {
+            p.signup(row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        }
+        // AND Ann, leaving the household, moved her texts to her own phone on the page
+        const OWN: &str = "+19165550199";
+        let now = t("2026-09-05T19:00:00Z");
+        let ticket = p.request_signup(&lee("Ann", "1980-05-17", OWN, ""), "198.51.100.7", now).await.unwrap().unwrap();
+        for code in [f.code_to(PHONE), f.code_to(OWN)] {
+            p.enter_code(&ticket.change_id, &code, false, now, &mut tally).await.unwrap().unwrap();
+        }
+        // WHEN the household's phone texts START (say after a STOP of Ben's), and the county's
+        // newer file still names that phone for Ann, with an email added
+        p.inbound_text(PHONE, "STOP", "in-1", t("2026-09-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.inbound_text(PHONE, "START", "in-2", t("2026-09-07T19:00:00Z"), &mut tally).await.unwrap();
+        p.signup(&lee("Ann", "1980-05-17", PHONE, "ann@example.com"), t("2026-09-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN Ann's news does not go to the household's phone; Ben's does
+        assert_ne!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+    });
+}
+
+#[test]
 fn start_from_a_phone_only_one_voter_has_restarts_her_texts_stopped_on_the_page() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;

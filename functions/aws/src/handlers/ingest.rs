@@ -60,6 +60,10 @@ pub struct FileJob {
     /// time left for it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub join: bool,
+    /// When the file's S3 event reached ingest: its rows arrived then, however many parts and
+    /// invocations later each is read (a cancellation settles a day from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One reading of one upload, in `parts` parts (1: the whole file, in chunks).
@@ -140,7 +144,7 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
             outcomes.push(check_enrolment(app, &bucket, &key).await?);
             continue;
         }
-        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None, run: None, join: false };
+        let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None, run: None, join: false, arrived: Some(app.now()) };
         // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
         // it to the ingest dead-letter queue.
         outcomes.push(process(app, job, deadline).await?);
@@ -210,6 +214,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let config = app.config().await;
     let pipeline = app.pipeline(&config, &NoSends);
     let now = app.now();
+    let arrived = *job.arrived.get_or_insert(now);
     let out_of_time = || deadline > 0 && super::time_left(deadline) < SAFETY_MARGIN;
     // Every invocation takes at least one row, so a file always makes progress.
     let taken = AtomicU64::new(0);
@@ -231,7 +236,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         consumed.fetch_add(1, Ordering::Relaxed);
         let (pipeline, errors, accepted, roll, counted) = (&pipeline, &errors, &accepted, &roll, &counted);
         async move {
-            match handle_row(pipeline, scope, parsed.shifted(line_offset), now, roll, counted).await {
+            match handle_row(pipeline, scope, parsed.shifted(line_offset), (now, arrived), roll, counted).await {
                 Ok(None) => {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -275,7 +280,7 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     let kept = app.store.write_kept(&tag).await?;
     if !kept.is_empty() {
         let joined = app.store.joined_since(started - chrono::Duration::minutes(wmb_core::kept::ROSTER_MARGIN_MINUTES)).await?;
-        let adopted = pipeline.adopt_late(&kept, &joined, now).await?;
+        let adopted = pipeline.adopt_late(&kept, &joined).await?;
         if adopted > 0 {
             tracing::info!(adopted, "facts of voters who signed up while the file was read went to their journeys");
         }
@@ -386,7 +391,7 @@ async fn handle_row(
     pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
     scope: Option<CountyCode>,
     parsed: Parsed,
-    now: chrono::DateTime<chrono::Utc>,
+    (now, arrived): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
     roll: &Mutex<Vec<VoterRecord>>,
     counted: &Mutex<wmb_core::daily::CountyDays>,
 ) -> Result<Option<RowError>, BoxError> {
@@ -410,14 +415,14 @@ async fn handle_row(
         Parsed::Vbm(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
             Some(e) => Some(e),
             None => {
-                pipeline.record_status(&l.row, now).await?;
+                pipeline.record_status(&l.row, arrived).await?;
                 None
             }
         },
         Parsed::Vph(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
             Some(e) => Some(e),
             None => {
-                pipeline.record_participation(&l.row, now).await?;
+                pipeline.record_participation(&l.row, arrived).await?;
                 None
             }
         },
@@ -425,7 +430,7 @@ async fn handle_row(
             Some(e) => Some(e),
             None => pipeline.record_mapping(&l.row).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
         },
-        Parsed::Scan(l) => match pipeline.record_scan(&l.row, now).await?.0 {
+        Parsed::Scan(l) => match pipeline.record_scan(&l.row, arrived).await?.0 {
             ScanOutcome::Applied | ScanOutcome::NotUsed => None,
             ScanOutcome::UnknownImb => Some(RowError { line: l.line, field: "imb".into(), reason: format!("IMb {} is in no crosswalk", l.row.tracking) }),
             ScanOutcome::UnknownElection(id) => unknown(l.line, &id),
