@@ -2,7 +2,8 @@
 //! and a file that cannot be read (no known header, empty, a county folder carrying sign-ups, a
 //! quote left open in a large file) is set aside with a report saying why, and a large file read
 //! in parallel parts gets one report however many rows it rejects; a file whose S3 stream breaks
-//! off mid-read is read again, not cut short.
+//! off mid-read is read again, not cut short; a file read over hours of continuations has its
+//! rows arrive when it did.
 
 use lambda_runtime::{Context, LambdaEvent};
 use wmb_aws::handlers::ingest;
@@ -157,4 +158,50 @@ async fn a_file_whose_s3_stream_breaks_off_mid_read_is_read_again_and_loses_no_r
         let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/votecal/vbm/vbm-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
         assert_eq!(report, "line,field,reason\n21,status_code,'MAILED' is not a VBM ballot status code\n", "{case}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_read_hours_after_its_file_arrived_settles_a_day_from_the_files_arrival() {
+    let arrived = at("2026-10-19T12:00:00-07:00");
+    let mut world = World::new("arrival", arrived).await;
+    world.arrive("voters", "voters.csv", arrived).await;
+    world.arrive("signups", "signups.csv", arrived).await;
+    // GIVEN a status file whose last row cancels Min-jun Kim's ballot three days ago, and an
+    // ingest function always about to run out of time (one row an invocation)
+    let bucket = world.app.settings.bucket.clone();
+    let mut body = std::fs::read_to_string(repo_path("events/sample-election/vbm-2026-10-06.csv")).unwrap();
+    body.push_str("CA000000140,43,2026-11-03-GEN,43-000140-1,CLD,2026-10-16T09:00:00-07:00\n");
+    let key = "incoming/votecal/vbm/vbm-late.csv";
+    world.s3.put_object().bucket(&bucket).key(key).body(body.clone().into_bytes().into()).send().await.unwrap();
+    let short = || {
+        let mut ctx = Context::default();
+        ctx.deadline = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000) as u64;
+        ctx
+    };
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, body.len()), short()))).await.unwrap();
+    // WHEN its continuations run three hours later (a backlog), each reading a row
+    world.app.set_now(arrived + chrono::Duration::hours(3));
+    let queue = world.app.settings.ingest_continue_queue_url.clone().unwrap();
+    let mut invocations = 1;
+    loop {
+        let batches = receive_all(&world.sqs, &queue).await.unwrap();
+        if batches.is_empty() {
+            break;
+        }
+        for (event, handles) in batches {
+            acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(event, short()))).await.unwrap();
+            for (_, h) in handles {
+                world.sqs.delete_message().queue_url(&queue).receipt_handle(h).send().await.unwrap();
+            }
+            invocations += 1;
+        }
+        assert!(invocations < 400, "the file never finished");
+    }
+    // THEN the cancellation, read in the last of them, waits a day from the file's arrival (not
+    // from its read, nor from its status time, which would send it at once)
+    assert!(invocations > 30, "it took {invocations} invocations");
+    let config = world.app.config().await;
+    let journeys = world.app.pipeline(&config, &wmb_aws::app::NoSends).current_journeys("CA000000140").await.unwrap();
+    let settles: Vec<_> = journeys.iter().flat_map(|j| &j.milestones).filter_map(|d| d.settle_until).collect();
+    assert_eq!(settles, vec![arrived + chrono::Duration::hours(24)]);
 }
