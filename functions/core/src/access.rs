@@ -33,6 +33,9 @@ pub const MAX_WRONG_CODES_PER_CLIENT: u64 = 30;
 /// Requests that send codes (sign-up, change, stop, "my ballot") per voter in one 10-minute
 /// window: a sign-up, a look at the ballot, and one try again.
 pub const MAX_REQUESTS_PER_VOTER: u64 = 3;
+/// Tries to match one name and ZIP per day, right or wrong, counted before the match: parallel
+/// guesses of a birth date, each reading the failed count before any adds to it, stop here.
+pub const MAX_MATCH_TRIES_PER_IDENTITY: u64 = 20;
 
 fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
     let phone = |c: Channel| c != Channel::Email;
@@ -159,6 +162,18 @@ impl PendingChange {
             }
         };
         &mut self.targets[i]
+    }
+
+    /// Whether target `i` is a contact the caller typed: one of the choices asked for (a
+    /// contact to prove, or a proven one the choices keep). A stop or a look at the ballot types
+    /// none; its targets are the voter's proven contacts alone.
+    pub fn typed_by_caller(&self, i: usize) -> bool {
+        let t = &self.targets[i];
+        t.proves
+            || match &self.action {
+                ChangeAction::Choices { desired } => Channel::ALL.into_iter().any(|c| desired.chosen(c).is_some_and(|a| same_contact((c, a), (t.via, &t.address)))),
+                _ => false,
+            }
     }
 
     /// Approval codes to every contact already proven: any one of them approves.

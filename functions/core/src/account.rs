@@ -3,7 +3,7 @@
 //! against the ports. Stopping (inbound texts, unsubscribe links, erasure) is [`crate::stopping`].
 
 use crate::access::{contact_name, CodeRefusal, CodeToSend, PendingChange, ChangeAction};
-use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
+use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_MATCH_TRIES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
 use crate::daily::{Counted, CountyDays};
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
@@ -18,6 +18,10 @@ use std::collections::BTreeMap;
 pub struct ChangeTicket {
     pub change_id: String,
     pub expires_in_seconds: i64,
+    /// Why an approval code to one of the voter's proven contacts could not be sent, for the
+    /// operators' log only: the caller's answer is the same as when it went (a failure only a
+    /// signed-up voter can have would tell a stranger she signed up).
+    pub unsent: Option<String>,
 }
 
 /// A refusal, with the field it concerns when there is one.
@@ -66,6 +70,12 @@ where
         if self.store.count(&identity, now).await? >= MAX_FAILED_MATCHES_PER_IDENTITY || self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
             return Ok(Err(Refusal::Locked.into()));
         }
+        // Every try is counted before the match (an atomic add): a burst of guesses in parallel,
+        // each reading the failed count above before any of them adds to it, stops here.
+        let tries = format!("try-id#{}#{today}", keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip)));
+        if self.store.bump(&tries, day_end).await? > MAX_MATCH_TRIES_PER_IDENTITY {
+            return Ok(Err(Refusal::Locked.into()));
+        }
         let candidates = self.store.voters_by_identity(&who.identity()).await?;
         let voter = match match_identity(&who.identity(), who.votecal_id.as_deref(), &candidates) {
             Ok(v) => v.clone(),
@@ -92,22 +102,26 @@ where
     }
 
     /// Counts a code for each contact a change sends to. A contact the caller typed that has had
-    /// its codes for the day refuses the change; one of the voter's own proven contacts that has
-    /// is skipped (returned), and the answer stays the same: refusing would tell a stranger who
-    /// asks again and again that the voter signed up, since a voter who did not has no contacts
-    /// to count.
+    /// its codes for the day refuses the change, whether or not it is already the voter's; one
+    /// of the voter's own proven contacts the caller did not type that has is skipped (returned),
+    /// and the answer stays the same: refusing would tell a stranger who asks again and again
+    /// that the voter signed up, since a voter who did not has no contacts to count. Every count
+    /// is read before any is added to, so a refused change counts nothing: a stranger cannot use
+    /// up a phone's codes without a code going to it.
     async fn count_codes(&self, change: &PendingChange, now: DateTime<Utc>) -> Result<Result<Vec<usize>, Refused>, PipelineError> {
         let (today, day_end) = day(now);
+        let key = |t: &crate::access::CodeTarget| format!("codes#{}#{today}", contact_name(&self.access.signing, t.via, &t.address));
         let mut skipped = vec![];
         for (i, t) in change.targets.iter().enumerate() {
-            let key = format!("codes#{}#{today}", contact_name(&self.access.signing, t.via, &t.address));
-            if self.store.bump(&key, day_end).await? > MAX_CODES_PER_CONTACT_PER_DAY {
-                if !t.proves {
-                    skipped.push(i);
-                    continue;
+            if self.store.count(&key(t), now).await? >= MAX_CODES_PER_CONTACT_PER_DAY {
+                if change.typed_by_caller(i) {
+                    return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
                 }
-                return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
+                skipped.push(i);
             }
+        }
+        for (_, t) in change.targets.iter().enumerate().filter(|(i, _)| !skipped.contains(i)) {
+            self.store.bump(&key(t), day_end).await?;
         }
         Ok(Ok(skipped))
     }
@@ -115,7 +129,11 @@ where
     /// Sends a change's codes at once (a voter is waiting for them: no quiet hours, no queue). A
     /// call speaks the code with Polly in the voter's language, or in English where Polly does
     /// not speak it (a recording cannot say a new code).
-    async fn send_codes(&self, change: &PendingChange, codes: &[CodeToSend], language: Language, now: DateTime<Utc>) -> Result<(), PipelineError> {
+    /// A code the caller's own contact could not be sent fails the request (503: try again);
+    /// an approval code to one of the voter's proven contacts that could not be sent is returned
+    /// for the log, and the others still go.
+    async fn send_codes(&self, change: &PendingChange, codes: &[CodeToSend], language: Language, now: DateTime<Utc>) -> Result<Option<String>, PipelineError> {
+        let mut unsent = None;
         for c in codes {
             let t = &change.targets[c.target];
             if t.via == Channel::Sms && self.store.contact(&contact_name(&self.access.signing, Channel::Sms, &t.address)).await?.stopped {
@@ -146,9 +164,13 @@ where
                 voice,
                 unsubscribe_url: None,
             };
-            self.dispatcher.dispatch(&msg).await.map_err(PipelineError::Send)?;
+            match self.dispatcher.dispatch(&msg).await {
+                Ok(_) => {}
+                Err(e) if !change.typed_by_caller(c.target) => unsent = unsent.or(Some(format!("an approval code by {} was not sent: {e}", t.via))),
+                Err(e) => return Err(PipelineError::Send(e)),
+            }
         }
-        Ok(())
+        Ok(unsent)
     }
 
     /// A sign-up or a change of choices from the API: nothing changes yet; codes go to each new
@@ -216,8 +238,8 @@ where
         }
         self.store.put_change(&change, None).await?;
         let codes: Vec<CodeToSend> = codes.into_iter().filter(|c| !over_limit.contains(&c.target)).collect();
-        self.send_codes(&change, &codes, language, now).await?;
-        Ok(Ok(ChangeTicket { change_id: change.id.clone(), expires_in_seconds: (change.expires_at - now).num_seconds() }))
+        let unsent = self.send_codes(&change, &codes, language, now).await?;
+        Ok(Ok(ChangeTicket { change_id: change.id.clone(), expires_in_seconds: (change.expires_at - now).num_seconds(), unsent }))
     }
 
     /// A code entered for a change (`view`: for "my ballot", otherwise a change of choices or a

@@ -153,7 +153,7 @@ fn refused(r: Refused) -> ApiAnswer {
 /// A change asked for (202 with its id), or why not.
 fn ticket(result: Result<ChangeTicket, Refused>) -> ApiAnswer {
     match result {
-        Ok(t) => json_answer(202, json!({ "status": "codes_sent", "change_id": t.change_id, "expires_in_seconds": t.expires_in_seconds })),
+        Ok(t) => ApiAnswer { error: t.unsent, ..json_answer(202, json!({ "status": "codes_sent", "change_id": t.change_id, "expires_in_seconds": t.expires_in_seconds })) },
         Err(r) => refused(r),
     }
 }

@@ -1,0 +1,113 @@
+//! The abuse limits answer a stranger the same whether or not the voter signed up: a phone's
+//! daily codes are used only by codes sent to it, a phone that has had them refuses alike
+//! whoever it belongs to, a name and ZIP takes a bounded number of tries a day, and an approval
+//! code that could not be sent does not turn the answer into an error only a signed-up voter's
+//! contacts can cause.
+
+mod common;
+
+use chrono::Duration;
+use common::{random, t, Fixture, ANN, BEN};
+use wmb_core::account::Refused;
+use wmb_core::pipeline::Tally;
+use wmb_core::ports::DeliveryError;
+use wmb_core::signup::{IdentityRequest, Refusal, SignupRequest};
+use wmb_core::status::{Channel, MessageKind};
+
+const CARA: common::Lee = ("CA3", "Cara", "1985-01-02");
+const PHONE: &str = "+19165550100";
+const OWN: &str = "stranger@example.com";
+
+fn lee(first: &str, dob: &str, sms: &str, email: &str) -> SignupRequest {
+    SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", sms, email, "", "", "").unwrap()
+}
+
+fn who(first: &str, dob: &str) -> IdentityRequest {
+    IdentityRequest::from_fields(first, "Lee", dob, "90012", "").unwrap()
+}
+
+#[test]
+fn a_phones_daily_codes_are_used_only_by_codes_sent_to_it_and_refuse_alike_whoever_it_belongs_to() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN, CARA], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up with her phone, and a stranger (Ben's identity, not signed up) whose
+        // own inbox has had its five codes today
+        p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-06T01:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let mut at = t("2026-10-06T02:00:00Z");
+        let mut next = || {
+            at += Duration::minutes(30);
+            at
+        };
+        for _ in 0..5 {
+            p.request_signup(&lee("Ben", "1978-02-03", "", OWN), "198.51.100.7", next()).await.unwrap().unwrap();
+        }
+        let to_phone = || f.sent_where(|m| m.to == PHONE);
+        let before = to_phone();
+        // WHEN he names Ann's phone with his inbox, again and again, each request refused for his inbox
+        for _ in 0..5 {
+            let r = p.request_signup(&lee("Ben", "1978-02-03", PHONE, OWN), "198.51.100.7", next()).await.unwrap();
+            assert_eq!(r.unwrap_err(), Refused { refusal: Refusal::TooManyCodes, field: Some(Channel::Email) });
+        }
+        // THEN her phone's codes for the day are untouched: nothing was sent to it, and a request
+        // naming it still sends it a code
+        assert_eq!(to_phone(), before);
+        p.request_signup(&lee("Ben", "1978-02-03", PHONE, ""), "198.51.100.7", next()).await.unwrap().unwrap();
+        assert_eq!(to_phone(), before + 1);
+        // WHEN the phone has had its five codes today (each one sent to it)
+        for _ in 0..4 {
+            p.request_signup(&lee("Ben", "1978-02-03", PHONE, ""), "198.51.100.7", next()).await.unwrap().unwrap();
+        }
+        assert_eq!(to_phone(), before + 5);
+        // THEN a request naming it is refused the same for Ann, whose phone it is, as for Cara,
+        // who never signed up: the answer does not tell whose phone it is
+        let ann = p.request_signup(&lee("Ann", "1980-05-17", PHONE, ""), "198.51.100.7", next()).await.unwrap();
+        let cara = p.request_signup(&lee("Cara", "1985-01-02", PHONE, ""), "198.51.100.7", next()).await.unwrap();
+        assert_eq!((ann, cara.clone()), (cara.clone(), Err(Refused { refusal: Refusal::TooManyCodes, field: Some(Channel::Sms) })));
+        assert_eq!(to_phone(), before + 5);
+    });
+}
+
+#[test]
+fn a_name_and_zip_takes_twenty_tries_a_day_right_or_wrong() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let ann = who("Ann", "1980-05-17");
+        // GIVEN twenty tries today with the right birth date (each asking to see the ballot, from
+        // as many addresses)
+        for i in 0..20 {
+            let r = p.request_view(&ann, &format!("198.51.100.{i}"), t("2026-10-06T01:00:00Z") + Duration::minutes(30 * i)).await.unwrap();
+            assert_ne!(r.err().map(|e| e.refusal), Some(Refusal::Locked), "try {i}");
+        }
+        // THEN the next is locked, even right; the next day it is not
+        let next = p.request_view(&ann, "203.0.113.9", t("2026-10-06T23:00:00Z")).await.unwrap();
+        assert_eq!(next.err().map(|e| e.refusal), Some(Refusal::Locked));
+        let tomorrow = p.request_view(&ann, "203.0.113.9", t("2026-10-07T01:00:00Z")).await.unwrap();
+        assert_ne!(tomorrow.err().map(|e| e.refusal), Some(Refusal::Locked));
+    });
+}
+
+#[test]
+fn an_approval_code_that_cannot_be_sent_answers_as_for_a_voter_who_never_signed_up() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, CARA], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up with her phone, and a provider failing the next send
+        p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-06T01:00:00Z"), &mut tally).await.unwrap().unwrap();
+        f.sent.failures.lock().unwrap().push(DeliveryError::Temporary("503 from the provider".into()));
+        // WHEN a stranger asks to see Ann's ballot, and Cara's (who never signed up)
+        let ann = p.request_view(&who("Ann", "1980-05-17"), "198.51.100.7", t("2026-10-06T02:00:00Z")).await.unwrap();
+        let cara = p.request_view(&who("Cara", "1985-01-02"), "198.51.100.7", t("2026-10-06T02:00:00Z")).await.unwrap();
+        // THEN both answer "codes sent"; only the operators' log learns Ann's code did not go
+        let (ann, cara) = (ann.unwrap(), cara.unwrap());
+        assert!(ann.unsent.as_deref().is_some_and(|e| e.contains("temporary failure") && !e.contains(PHONE)), "{:?}", ann.unsent);
+        assert_eq!(cara.unsent, None);
+        assert_eq!(f.sent_where(|m| m.kind == MessageKind::AccountCode), 0);
+        // AND a code to a contact the caller typed that cannot be sent still fails the request
+        f.sent.failures.lock().unwrap().push(DeliveryError::Temporary("503 from the provider".into()));
+        assert!(p.request_signup(&lee("Cara", "1985-01-02", "+19165550103", ""), "198.51.100.7", t("2026-10-06T03:00:00Z")).await.is_err());
+    });
+}
