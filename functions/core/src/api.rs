@@ -41,7 +41,8 @@ pub struct ApiAnswer {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
-    /// For a 503: what went wrong inside, to log (store and provider errors carry no personal data).
+    /// What went wrong inside, to log (store and provider errors carry no personal data): for a
+    /// 503, or a 202 whose approval code the provider did not take.
     pub error: Option<String>,
 }
 

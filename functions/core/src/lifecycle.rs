@@ -113,6 +113,12 @@ impl BallotJourney {
         matches!(self.participation, Some((m, _, true)) if m.is_in_person())
     }
 
+    /// Whether another of the voter's ballots was issued after `t` (news of this one from before
+    /// then is no longer the voter's news: the new ballot is).
+    pub fn replaced_after(&self, ballot_id: &str, t: DateTime<Utc>) -> bool {
+        self.ballots.iter().any(|(id, b)| id != ballot_id && b.issued_at.is_some_and(|issued| issued > t))
+    }
+
     /// Whether another of the voter's ballots was issued after this one (it replaced it).
     pub fn newer_ballot_than(&self, ballot_id: &str) -> bool {
         self.other_issued(ballot_id, true)
@@ -281,8 +287,17 @@ impl BallotJourney {
         // came back undeliverable or needs fixing is no longer the voter's news (the new ballot
         // is). Its return, receipt and outcome still are, and so is a problem found after the new
         // ballot was issued: a replaced ballot the voter mailed back may still be the one counted.
-        let replaced_since = self.ballots.iter().any(|(id, b)| id != ballot && b.issued_at.is_some_and(|t| t > decision.status_time));
-        if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable | Milestone::ContactCounty) && replaced_since {
+        if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable | Milestone::ContactCounty)
+            && self.replaced_after(ballot, decision.status_time)
+        {
+            return false;
+        }
+        // A problem to fix is news while the ballot still has one: not once the voter voted in
+        // person, nor once the ballot moved on to a status that asks nothing of her (back in
+        // review after her signature statement, or cancelled).
+        if decision.milestone == Milestone::ContactCounty
+            && (self.voted_in_person() || self.ballots.get(ballot).is_none_or(|b| b.status.milestone() != Milestone::ContactCounty))
+        {
             return false;
         }
         !self.milestones[position + 1..]

@@ -103,11 +103,12 @@ pub fn spread(votecal_id: &str, hours: crate::hours::NotificationHours) -> Durat
     Duration::minutes((crate::kept::stable_hash(votecal_id) % span as u64) as i64)
 }
 
-/// The last moment a message of this kind is worth sending: the cure deadline for a cure
-/// reminder, the polls closing for a return reminder; none for other messages.
+/// The last moment a message of this kind is worth sending: the county's cure deadline for a
+/// problem to fix and its reminders (each says "fix it until …"), the polls closing for a return
+/// reminder; none for other messages.
 pub fn send_by(kind: MessageKind, election: &Election, county: crate::county::CountyCode) -> Option<DateTime<Utc>> {
     match kind {
-        MessageKind::CureReminder => Some(election.cure_deadline(county)),
+        MessageKind::CureReminder | MessageKind::ContactCounty => Some(election.cure_deadline(county)),
         MessageKind::ReturnReminder => Some(election.polls_close()),
         _ => None,
     }
@@ -140,8 +141,10 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
     let Some(ballot) = ballot else { return !kind.is_reminder() };
     let Some(status) = journey.ballots.get(&ballot) else { return !kind.is_reminder() };
     match kind {
+        // A new ballot issued before the problem was found does not end the reminders: the
+        // replaced ballot the voter mailed back may be the one counted (as its notice went).
         MessageKind::CureReminder => {
-            status.status.milestone() == Milestone::ContactCounty && !journey.voted_in_person() && !journey.newer_ballot_than(&ballot)
+            status.status.milestone() == Milestone::ContactCounty && !journey.voted_in_person() && !journey.replaced_after(&ballot, status.at)
         }
         MessageKind::ReturnReminder => {
             let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);

@@ -324,3 +324,38 @@ fn a_statewide_reminder_day_is_spread_over_the_morning_not_one_minute() {
     let short = NotificationHours::parse("18:00", "19:00").unwrap();
     assert!((0..1000).all(|i| spread(&format!("CA{i}"), short) < Duration::minutes(30)));
 }
+
+#[test]
+fn a_replaced_ballot_found_unsigned_after_its_replacement_was_issued_still_gets_its_reminders() {
+    // GIVEN a voter who mailed B1 back, reported it lost and got B2 on 21 Oct; B1 is found
+    // unsigned on 5 Nov (it may still be the one counted)
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+    s.status("B2", StatusCode::Issued, "2026-10-21T10:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-11-05T10:00:00-08:00");
+    s.until(t(END));
+    // THEN she is told to fix it, and reminded 7, 3 and 1 days before the deadline
+    assert_eq!(s.received().iter().filter(|(k, _, _)| *k == MessageKind::ContactCounty).count(), 1);
+    assert_eq!(s.cure_reminders().len(), 3, "{:?}", s.reminders());
+}
+
+#[test]
+fn a_problem_to_fix_is_not_sent_after_the_cure_deadline_nor_after_an_in_person_vote() {
+    // GIVEN a voter whose hours are 18:00-21:00, whose ballot is found unsigned on the deadline
+    // day at 14:00 (the deadline is 5 p.m.)
+    let late = Scenario::new(NotificationHours::parse("18:00", "21:00").unwrap());
+    late.status("B1", StatusCode::Issued, "2026-10-06T19:00:00-07:00");
+    late.status("B1", StatusCode::Nvs, "2026-12-01T14:00:00-08:00");
+    late.until(t(END));
+    // THEN she is not told at 18:00 to fix it "until December 1"
+    assert!(!late.received().iter().any(|(k, _, _)| *k == MessageKind::ContactCounty), "{:?}", late.received());
+    // AND a voter whose unsigned ballot is found at night, and whose in-person vote is recorded
+    // before the morning, is not told to fix a ballot that no longer counts
+    let voted = Scenario::new(NotificationHours::default());
+    voted.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+    voted.status("B1", StatusCode::Nvs, "2026-10-28T22:00:00-07:00");
+    voted.voted_in_person("2026-10-28T23:30:00-07:00");
+    voted.until(t(END));
+    assert!(!voted.received().iter().any(|(k, _, _)| *k == MessageKind::ContactCounty), "{:?}", voted.received());
+    assert_eq!(voted.received().iter().filter(|(k, _, _)| *k == MessageKind::InPerson).count(), 1);
+}

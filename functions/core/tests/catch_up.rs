@@ -1,0 +1,57 @@
+//! A voter who signs up late is told where her ballot is now, and only what is still true: not
+//! a problem to fix that she has fixed or that her in-person vote made moot.
+
+mod common;
+
+use common::{random, t, Fixture, ANN};
+use wmb_core::formats::{Participation, VbmStatus};
+use wmb_core::pipeline::Tally;
+use wmb_core::signup::SignupRequest;
+use wmb_core::status::{MessageKind, ParticipationMethod, StatusCode};
+
+const PHONE: &str = "+19165550101";
+
+fn status(f: &Fixture, code: StatusCode, at: &str) -> VbmStatus {
+    VbmStatus { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), ballot_id: "B1".into(), status: code, status_time: t(at) }
+}
+
+/// Ann signs up by text at `at`; returns the kinds of ballot news she then got.
+async fn sign_up(f: &Fixture, at: &str) -> Vec<MessageKind> {
+    let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+    f.pipeline().signup(&row, t(at), &mut Tally::default()).await.unwrap().unwrap();
+    f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE && m.kind != MessageKind::SignupConfirmation).map(|m| m.kind).collect()
+}
+
+#[test]
+fn a_late_sign_up_after_an_in_person_vote_is_not_told_to_fix_her_mail_ballot() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        // GIVEN Ann's mail ballot found unsigned on 28 Oct, and her vote at a vote center on 3 Nov
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::Nvs, "2026-10-28T09:00:00-07:00"), t("2026-10-28T10:00:00-07:00"), &mut tally).await.unwrap();
+        let vote = Participation { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: t("2026-11-03T10:00:00-08:00"), active: true };
+        p.apply_participation(&vote, t("2026-11-03T20:00:00-08:00"), &mut tally).await.unwrap();
+        // WHEN she signs up on 4 Nov
+        let got = sign_up(&f, "2026-11-04T10:00:00-08:00").await;
+        // THEN she hears of her in-person vote, not of a mail ballot to fix
+        assert_eq!(got, [MessageKind::InPerson]);
+    });
+}
+
+#[test]
+fn a_late_sign_up_whose_fixed_ballot_is_back_in_review_is_not_told_to_fix_it() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        // GIVEN Ann's ballot found unsigned on 28 Oct, and back in review on 30 Oct after her
+        // signature statement
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::Nvs, "2026-10-28T09:00:00-07:00"), t("2026-10-28T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::InReview, "2026-10-30T09:00:00-07:00"), t("2026-10-30T10:00:00-07:00"), &mut tally).await.unwrap();
+        // WHEN she signs up on 31 Oct
+        let got = sign_up(&f, "2026-10-31T10:00:00-07:00").await;
+        // THEN she is not told to fix it
+        assert!(!got.contains(&MessageKind::ContactCounty), "{got:?}");
+    });
+}
