@@ -283,6 +283,11 @@ impl BallotJourney {
         }
         let Some(position) = self.milestones.iter().position(|d| d == decision) else { return false };
         let Some(ballot) = &decision.ballot_id else { return true };
+        // A mailing seen by a scan before the envelope was tied to a ballot: news until a ballot
+        // has news of its own (its receipt, its outcome), which is then the voter's.
+        if ballot == UNKNOWN_BALLOT && self.milestones[position + 1..].iter().any(|d| d.ballot_id.as_deref().is_some_and(|b| b != UNKNOWN_BALLOT)) {
+            return false;
+        }
         // A ballot replaced since by a newer one (issued after this news): that it was mailed,
         // came back undeliverable or needs fixing is no longer the voter's news (the new ballot
         // is). Its return, receipt and outcome still are, and so is a problem found after the new

@@ -187,6 +187,15 @@ fn outbound_is_sent_once_whichever_comes_first_the_scan_or_issued() {
     assert_eq!(m.apply(scan(None, Outbound, "2026-10-06T07:00:00-07:00"))[0].milestone, Milestone::Outbound);
     assert!(status(&mut m, "B1", "ISSUED", "2026-10-06T09:00:00-07:00").is_empty());
     assert!(m.apply(scan(None, Outbound, "2026-10-07T07:00:00-07:00")).is_empty());
+    // Its ISSUED giving a sent date before the scan is no news either; once the ballot has news
+    // of its own, the scan's mailing is no longer the voter's current news (a late sign-up is
+    // told "accepted", not "mailed" as well).
+    let mut n = journey();
+    let mailed = n.apply(scan(None, Outbound, "2026-10-06T07:00:00-07:00"));
+    assert!(status(&mut n, "B1", "ISSUED", "2026-10-05T09:00:00-07:00").is_empty());
+    assert!(n.still_current(&mailed[0]));
+    assert_eq!(status(&mut n, "B1", "ACCEPTED", "2026-10-20T09:00:00-07:00"), [Milestone::Accepted]);
+    assert!(!n.still_current(&mailed[0]));
 }
 
 #[test]
