@@ -33,9 +33,6 @@ pub const MAX_WRONG_CODES_PER_CLIENT: u64 = 30;
 /// Requests that send codes (sign-up, change, stop, "my ballot") per voter in one 10-minute
 /// window: a sign-up, a look at the ballot, and one try again.
 pub const MAX_REQUESTS_PER_VOTER: u64 = 3;
-/// Tries to match one name and ZIP per day, right or wrong, counted before the match: parallel
-/// guesses of a birth date, each reading the failed count before any adds to it, stop here.
-pub const MAX_MATCH_TRIES_PER_IDENTITY: u64 = 20;
 
 fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
     let phone = |c: Channel| c != Channel::Email;
@@ -166,7 +163,9 @@ impl PendingChange {
 
     /// Whether target `i` is a contact the caller typed: one of the choices asked for (a
     /// contact to prove, or a proven one the choices keep). A stop or a look at the ballot types
-    /// none; its targets are the voter's proven contacts alone.
+    /// none; its targets are the voter's proven contacts alone. A code to a contact the caller
+    /// typed that cannot be sent fails the request; another is only logged (see
+    /// `Pipeline::send_codes`).
     pub fn typed_by_caller(&self, i: usize) -> bool {
         let t = &self.targets[i];
         t.proves

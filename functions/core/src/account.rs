@@ -3,7 +3,7 @@
 //! against the ports. Stopping (inbound texts, unsubscribe links, erasure) is [`crate::stopping`].
 
 use crate::access::{contact_name, CodeRefusal, CodeToSend, PendingChange, ChangeAction};
-use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_MATCH_TRIES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
+use crate::access::{MAX_CODES_PER_CONTACT_PER_DAY, MAX_FAILED_MATCHES_PER_CLIENT, MAX_FAILED_MATCHES_PER_IDENTITY, MAX_REQUESTS_PER_VOTER, MAX_VOTERS_PER_CONTACT};
 use crate::daily::{Counted, CountyDays};
 use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
@@ -65,28 +65,29 @@ where
         let keys = &self.access.signing;
         let (today, day_end) = day(now);
         let (hour, hour_end) = window(now, 60);
-        let identity = format!("fail-id#{}#{today}", keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip)));
+        let named = keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip));
+        let (tries, matched) = (format!("fail-id#{named}#{today}"), format!("match-id#{named}#{today}"));
         let from = format!("fail-ip#{}#{hour}", keys.name("client", &crate::access::client_network(client)));
-        if self.store.count(&identity, now).await? >= MAX_FAILED_MATCHES_PER_IDENTITY || self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
-            return Ok(Err(Refusal::Locked.into()));
-        }
-        // Every try is counted before the match (an atomic add): a burst of guesses in parallel,
-        // each reading the failed count above before any of them adds to it, stops here.
-        let tries = format!("try-id#{}#{today}", keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip)));
-        if self.store.bump(&tries, day_end).await? > MAX_MATCH_TRIES_PER_IDENTITY {
+        // Each try counts as failed before the match (an atomic add) and is taken back by a
+        // match: a burst of birth-date guesses in parallel cannot each find the count under the
+        // limit before any of them adds to it, and voters who match are never counted.
+        let failed = self.store.bump(&tries, day_end).await?.saturating_sub(self.store.count(&matched, now).await?);
+        if failed > MAX_FAILED_MATCHES_PER_IDENTITY || self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
             return Ok(Err(Refusal::Locked.into()));
         }
         let candidates = self.store.voters_by_identity(&who.identity()).await?;
         let voter = match match_identity(&who.identity(), who.votecal_id.as_deref(), &candidates) {
             Ok(v) => v.clone(),
+            Err(Refusal::NeedsVotecalId) => {
+                self.store.bump(&matched, day_end).await?;
+                return Ok(Err(Refusal::NeedsVotecalId.into()));
+            }
             Err(refusal) => {
-                if refusal != Refusal::NeedsVotecalId {
-                    self.store.bump(&identity, day_end).await?;
-                    self.store.bump(&from, hour_end).await?;
-                }
+                self.store.bump(&from, hour_end).await?;
                 return Ok(Err(refusal.into()));
             }
         };
+        self.store.bump(&matched, day_end).await?;
         Ok(Ok(voter))
     }
 
@@ -101,27 +102,34 @@ where
         })
     }
 
-    /// Counts a code for each contact a change sends to. A contact the caller typed that has had
-    /// its codes for the day refuses the change, whether or not it is already the voter's; one
-    /// of the voter's own proven contacts the caller did not type that has is skipped (returned),
-    /// and the answer stays the same: refusing would tell a stranger who asks again and again
-    /// that the voter signed up, since a voter who did not has no contacts to count. Every count
+    /// Counts a code for each contact a change sends to. A new contact to prove that has had its
+    /// codes for the day refuses the change; one of the voter's own proven contacts that has is
+    /// skipped (returned), and the answer stays the same: refusing would tell a stranger who
+    /// asks again and again that the voter signed up, since a voter who did not has no contacts
+    /// to count (and would lock her out of changes her other contacts can approve). Every count
     /// is read before any is added to, so a refused change counts nothing: a stranger cannot use
-    /// up a phone's codes without a code going to it.
+    /// up a phone's codes without a code going to it. The adds are atomic: of requests in
+    /// parallel, those past the limit are refused or skipped all the same.
     async fn count_codes(&self, change: &PendingChange, now: DateTime<Utc>) -> Result<Result<Vec<usize>, Refused>, PipelineError> {
         let (today, day_end) = day(now);
         let key = |t: &crate::access::CodeTarget| format!("codes#{}#{today}", contact_name(&self.access.signing, t.via, &t.address));
+        let refuse = |t: &crate::access::CodeTarget| Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
         let mut skipped = vec![];
         for (i, t) in change.targets.iter().enumerate() {
             if self.store.count(&key(t), now).await? >= MAX_CODES_PER_CONTACT_PER_DAY {
-                if change.typed_by_caller(i) {
-                    return Ok(Err(Refused { refusal: Refusal::TooManyCodes, field: Some(t.via) }));
+                if t.proves {
+                    return refuse(t);
                 }
                 skipped.push(i);
             }
         }
-        for (_, t) in change.targets.iter().enumerate().filter(|(i, _)| !skipped.contains(i)) {
-            self.store.bump(&key(t), day_end).await?;
+        for (i, t) in change.targets.iter().enumerate() {
+            if !skipped.contains(&i) && self.store.bump(&key(t), day_end).await? > MAX_CODES_PER_CONTACT_PER_DAY {
+                if t.proves {
+                    return refuse(t);
+                }
+                skipped.push(i);
+            }
         }
         Ok(Ok(skipped))
     }

@@ -297,11 +297,14 @@ impl BallotJourney {
         {
             return false;
         }
-        // A problem to fix is news while the ballot still has one: not once the voter voted in
-        // person, nor once the ballot moved on to a status that asks nothing of her (back in
-        // review after her signature statement, or cancelled).
+        // A problem to fix is news while the ballot may still count: not once the voter voted
+        // in person, nor once the ballot was cancelled or another of hers accepted. (A ballot
+        // back in review after it was found unsigned still is: its status may come back to the
+        // problem with no new decision, and a late sign-up must hear of it.)
         if decision.milestone == Milestone::ContactCounty
-            && (self.voted_in_person() || self.ballots.get(ballot).is_none_or(|b| b.status.milestone() != Milestone::ContactCounty))
+            && (self.voted_in_person()
+                || self.ballots.get(ballot).is_some_and(|b| b.status == StatusCode::Cld)
+                || self.ballots.iter().any(|(id, b)| id != ballot && b.status == StatusCode::Accepted))
         {
             return false;
         }

@@ -329,8 +329,9 @@ where
                 tally.held += 1;
                 return Ok(());
             }
-            // A reminder past its deadline has nothing left to remind of: dropped, not failed.
-            SendPlan::TooLate if n.kind.is_reminder() => {
+            // A reminder past its deadline has nothing left to remind of, nor a problem to fix
+            // past the deadline it names: dropped, not failed.
+            SendPlan::TooLate if n.kind.is_reminder() || n.kind == MessageKind::ContactCounty => {
                 tally.superseded += 1;
                 return Ok(());
             }

@@ -142,9 +142,11 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
     let Some(status) = journey.ballots.get(&ballot) else { return !kind.is_reminder() };
     match kind {
         // A new ballot issued before the problem was found does not end the reminders: the
-        // replaced ballot the voter mailed back may be the one counted (as its notice went).
+        // replaced ballot the voter mailed back may be the one counted (as its notice went),
+        // until another of her ballots is accepted.
         MessageKind::CureReminder => {
-            status.status.milestone() == Milestone::ContactCounty && !journey.voted_in_person() && !journey.replaced_after(&ballot, status.at)
+            let other_accepted = journey.ballots.iter().any(|(id, b)| *id != ballot && b.status == StatusCode::Accepted);
+            status.status.milestone() == Milestone::ContactCounty && !journey.voted_in_person() && !journey.replaced_after(&ballot, status.at) && !other_accepted
         }
         MessageKind::ReturnReminder => {
             let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);

@@ -1,5 +1,6 @@
 //! A voter who signs up late is told where her ballot is now, and only what is still true: not
-//! a problem to fix that she has fixed or that her in-person vote made moot.
+//! a problem to fix on a mail ballot her in-person vote or another accepted ballot made moot,
+//! but still one on a ballot that may yet need it.
 
 mod common;
 
@@ -40,18 +41,39 @@ fn a_late_sign_up_after_an_in_person_vote_is_not_told_to_fix_her_mail_ballot() {
 }
 
 #[test]
-fn a_late_sign_up_whose_fixed_ballot_is_back_in_review_is_not_told_to_fix_it() {
+fn a_late_sign_up_whose_replacement_ballot_was_accepted_is_not_told_to_fix_the_old_one() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
         let (p, mut tally) = (f.pipeline(), Tally::default());
-        // GIVEN Ann's ballot found unsigned on 28 Oct, and back in review on 30 Oct after her
-        // signature statement
+        // GIVEN Ann's first ballot (B1), replaced by B2 on 21 Oct, found unsigned on 5 Nov; B2
+        // accepted on 7 Nov, and B1 then cancelled
+        let b2 = |code, at| VbmStatus { ballot_id: "B2".into(), ..status(&f, code, at) };
         p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
-        p.apply_status(&status(&f, StatusCode::Nvs, "2026-10-28T09:00:00-07:00"), t("2026-10-28T10:00:00-07:00"), &mut tally).await.unwrap();
-        p.apply_status(&status(&f, StatusCode::InReview, "2026-10-30T09:00:00-07:00"), t("2026-10-30T10:00:00-07:00"), &mut tally).await.unwrap();
-        // WHEN she signs up on 31 Oct
-        let got = sign_up(&f, "2026-10-31T10:00:00-07:00").await;
-        // THEN she is not told to fix it
-        assert!(!got.contains(&MessageKind::ContactCounty), "{got:?}");
+        p.apply_status(&b2(StatusCode::Issued, "2026-10-21T09:00:00-07:00"), t("2026-10-21T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::Nvs, "2026-11-05T09:00:00-08:00"), t("2026-11-05T10:00:00-08:00"), &mut tally).await.unwrap();
+        p.apply_status(&b2(StatusCode::Accepted, "2026-11-07T09:00:00-08:00"), t("2026-11-07T10:00:00-08:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::Cld, "2026-11-08T09:00:00-08:00"), t("2026-11-08T10:00:00-08:00"), &mut tally).await.unwrap();
+        // WHEN she signs up on 10 Nov
+        let got = sign_up(&f, "2026-11-10T10:00:00-08:00").await;
+        // THEN she is told her ballot was accepted, not to fix the one it replaced
+        assert_eq!(got, [MessageKind::Accepted]);
+    });
+}
+
+#[test]
+fn a_late_sign_up_whose_unsigned_ballot_went_back_to_review_still_hears_of_the_problem() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        // GIVEN Ann's ballot found unsigned on 20 Oct, then "in review" on 22 Oct (which decides
+        // nothing: a ballot never goes back along its journey, and the county may set the
+        // problem again with no new decision)
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::Nvs, "2026-10-20T09:00:00-07:00"), t("2026-10-20T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::InReview, "2026-10-22T09:00:00-07:00"), t("2026-10-22T10:00:00-07:00"), &mut tally).await.unwrap();
+        // WHEN she signs up on 23 Oct
+        let got = sign_up(&f, "2026-10-23T10:00:00-07:00").await;
+        // THEN she hears of the problem (she may yet need to fix it)
+        assert_eq!(got, [MessageKind::ContactCounty]);
     });
 }

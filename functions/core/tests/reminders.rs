@@ -359,3 +359,16 @@ fn a_problem_to_fix_is_not_sent_after_the_cure_deadline_nor_after_an_in_person_v
     assert!(!voted.received().iter().any(|(k, _, _)| *k == MessageKind::ContactCounty), "{:?}", voted.received());
     assert_eq!(voted.received().iter().filter(|(k, _, _)| *k == MessageKind::InPerson).count(), 1);
 }
+
+#[test]
+fn the_cure_reminders_of_a_replaced_ballot_end_once_its_replacement_is_accepted() {
+    // GIVEN B1 found unsigned on 5 Nov after B2 was issued on 21 Oct, and B2 accepted on 10 Nov
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+    s.status("B2", StatusCode::Issued, "2026-10-21T10:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-11-05T10:00:00-08:00");
+    s.status("B2", StatusCode::Accepted, "2026-11-10T10:00:00-08:00");
+    s.until(t(END));
+    // THEN no reminder tells her to fix the ballot that no longer counts
+    assert!(s.cure_reminders().is_empty(), "{:?}", s.cure_reminders());
+}
