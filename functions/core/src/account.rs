@@ -68,14 +68,24 @@ where
         let named = keys.name("identity", &name_and_zip(&who.first_name, &who.last_name, &who.zip));
         let (tries, matched) = (format!("fail-id#{named}#{today}"), format!("match-id#{named}#{today}"));
         let from = format!("fail-ip#{}#{hour}", keys.name("client", &crate::access::client_network(client)));
+        if self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
+            return Ok(Err(Refusal::Locked.into()));
+        }
         // Each try counts as failed before the match (an atomic add) and is taken back by a
         // match: a burst of birth-date guesses in parallel cannot each find the count under the
         // limit before any of them adds to it, and voters who match are never counted.
         let failed = self.store.bump(&tries, day_end).await?.saturating_sub(self.store.count(&matched, now).await?);
-        if failed > MAX_FAILED_MATCHES_PER_IDENTITY || self.store.count(&from, now).await? >= MAX_FAILED_MATCHES_PER_CLIENT {
+        if failed > MAX_FAILED_MATCHES_PER_IDENTITY {
             return Ok(Err(Refusal::Locked.into()));
         }
-        let candidates = self.store.voters_by_identity(&who.identity()).await?;
+        let candidates = match self.store.voters_by_identity(&who.identity()).await {
+            Ok(c) => c,
+            Err(e) => {
+                // The store failed, not the caller: the try is taken back (as far as the store lets).
+                let _ = self.store.bump(&matched, day_end).await;
+                return Err(e.into());
+            }
+        };
         let voter = match match_identity(&who.identity(), who.votecal_id.as_deref(), &candidates) {
             Ok(v) => v.clone(),
             Err(Refusal::NeedsVotecalId) => {
@@ -123,7 +133,10 @@ where
                 skipped.push(i);
             }
         }
-        for (i, t) in change.targets.iter().enumerate() {
+        // The contacts that can refuse the change first: a change refused here has counted
+        // nothing against the voter's proven contacts.
+        let order = change.targets.iter().enumerate().filter(|(_, t)| t.proves).chain(change.targets.iter().enumerate().filter(|(_, t)| !t.proves));
+        for (i, t) in order {
             if !skipped.contains(&i) && self.store.bump(&key(t), day_end).await? > MAX_CODES_PER_CONTACT_PER_DAY {
                 if t.proves {
                     return refuse(t);

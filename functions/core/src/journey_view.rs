@@ -3,7 +3,7 @@
 //! the ballot needs the voter to act. Given only after a code sent to a proven contact.
 
 use crate::election::Election;
-use crate::lifecycle::BallotJourney;
+use crate::lifecycle::{BallotJourney, MilestoneDecision};
 use crate::status::{Language, MessageKind, Milestone};
 use crate::templates::Catalog;
 use crate::usps::Direction;
@@ -78,7 +78,13 @@ pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, 
             .collect();
         events.extend(j.scans.iter().map(|s| JourneyEvent::Scan { at: s.at, direction: s.direction, facility_zip: s.facility_zip.clone() }));
         events.sort_by_key(JourneyEvent::at);
-        let current = shown.iter().filter(|d| j.still_current(d)).max_by_key(|d| d.status_time).map(|d| d.milestone);
+        let latest = shown.iter().filter(|d| j.still_current(d)).max_by_key(|d| d.status_time);
+        let current = latest.map(|d| d.milestone);
+        // A problem to fix needs her while the ballot's status still says so (not once it is back
+        // in review after her signature statement).
+        let still_asks = |d: &MilestoneDecision| {
+            d.ballot_id.as_ref().and_then(|b| j.ballots.get(b)).is_none_or(|b| b.status.milestone() == Milestone::ContactCounty)
+        };
         let contact = election.contact(j.county);
         out.push(ElectionJourney {
             election_id: j.election_id.clone(),
@@ -87,7 +93,11 @@ pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, 
             county_name: j.county.name().to_string(),
             county_contact: CountyContactView { phone: contact.phone, email: contact.email, url: contact.url },
             current: current.map(|m| MessageKind::from(m).key()),
-            needs_action: matches!(current, Some(Milestone::ContactCounty | Milestone::NotAccepted | Milestone::Undeliverable)),
+            needs_action: match latest {
+                Some(d) if d.milestone == Milestone::ContactCounty => still_asks(d),
+                Some(d) => matches!(d.milestone, Milestone::NotAccepted | Milestone::Undeliverable),
+                None => false,
+            },
             events,
         });
     }
@@ -132,5 +142,19 @@ mod tests {
         assert_eq!(last["milestone"], "contact_county");
         assert_eq!(last["reason"].as_str(), Some(catalog.language(Language::Es).reason(StatusCode::Nms)), "the reason in the voter's language");
         assert_eq!(e.county_contact.phone, "(916) 657-2166");
+        // AND once the ballot is back in review after her signature statement, it asks nothing
+        // more of her
+        let mut back = j_again();
+        back.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::InReview, at: t("2026-10-22T18:00:00Z") });
+        let view = ballot_journeys(&[back], &elections, &catalog, Language::Es, t("2026-10-23T00:00:00Z"));
+        assert!(!view[0].needs_action);
+    }
+
+    /// A ballot mailed on 5 Oct and found with a non-matching signature on 20 Oct.
+    fn j_again() -> BallotJourney {
+        let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+        j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: t("2026-10-05T16:00:00Z") });
+        j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Nms, at: t("2026-10-20T18:00:00Z") });
+        j
     }
 }

@@ -330,8 +330,9 @@ where
                 return Ok(());
             }
             // A reminder past its deadline has nothing left to remind of, nor a problem to fix
-            // past the deadline it names: dropped, not failed.
-            SendPlan::TooLate if n.kind.is_reminder() || n.kind == MessageKind::ContactCounty => {
+            // past the deadline it names: dropped, not failed (unless tries to send it failed
+            // first: then it failed, and the county counts it).
+            SendPlan::TooLate if n.kind.is_reminder() || (n.kind == MessageKind::ContactCounty && n.attempts == 0 && n.throttled == 0) => {
                 tally.superseded += 1;
                 return Ok(());
             }

@@ -90,6 +90,29 @@ fn a_name_and_zip_locks_after_five_failed_matches_and_never_counts_the_voters_wh
 }
 
 #[test]
+fn tries_refused_for_a_locked_client_address_do_not_count_against_the_voters_name() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        // GIVEN a shared address (a library) with twenty failed matches this hour
+        let shared = "198.51.100.40";
+        for i in 0..20 {
+            let name = format!("Z{}", (b'a' + i) as char);
+            let r = p.request_view(&who(&name, "1970-01-01"), shared, t("2026-10-06T01:00:00Z")).await.unwrap();
+            assert_eq!(r.err().map(|e| e.refusal), Some(Refusal::NoMatch));
+        }
+        // WHEN Ann, there, tries six times with the right birth date, each refused as locked
+        for _ in 0..6 {
+            let r = p.request_view(&who("Ann", "1980-05-17"), shared, t("2026-10-06T01:10:00Z")).await.unwrap();
+            assert_eq!(r.err().map(|e| e.refusal), Some(Refusal::Locked));
+        }
+        // THEN from home she is not locked
+        let home = p.request_view(&who("Ann", "1980-05-17"), "203.0.113.5", t("2026-10-06T01:20:00Z")).await.unwrap();
+        assert!(home.is_ok(), "{home:?}");
+    });
+}
+
+#[test]
 fn an_approval_code_that_cannot_be_sent_answers_as_for_a_voter_who_never_signed_up() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN, CARA], random).await;
