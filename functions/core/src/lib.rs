@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod account;
+mod limits;
 pub mod api;
 pub mod catchup;
 pub mod county;

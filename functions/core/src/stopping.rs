@@ -4,7 +4,7 @@
 
 use crate::access::contact_name;
 use crate::keys::stop_mark;
-use crate::account::day;
+use crate::limits::day;
 use crate::optout::{keyword, read_unsubscribe_token, Keyword, LinkError};
 use crate::daily::Counted;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
