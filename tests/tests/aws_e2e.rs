@@ -178,35 +178,11 @@ async fn a_file_too_large_for_one_invocation_continues_where_it_stopped_and_lose
     let key = "incoming/votecal/vbm/vbm-2026-10-06.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(body.into()).send().await.unwrap();
     // GIVEN an invocation that is always about to run out of time (30 s left, under the margin)
-    let short = || {
-        let mut ctx = Context::default();
-        ctx.deadline = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000) as u64;
-        ctx
-    };
-    let first = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), short()))).await.unwrap();
+    let first = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), nearly_out_of_time()))).await.unwrap();
     assert_eq!(first[0]["complete"], false, "{first}");
     // WHEN each continuation the ingest function queues is handed back to it, as SQS would, and
     // SQS delivers the first one twice
-    let queue = world.app.settings.ingest_continue_queue_url.clone().unwrap();
-    let mut invocations = 1;
-    loop {
-        let batches = receive_all(&world.sqs, &queue).await.unwrap();
-        if batches.is_empty() {
-            break;
-        }
-        for (event, handles) in batches {
-            if invocations == 1 {
-                acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(event.clone(), short()))).await.unwrap();
-            }
-            let response = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(event, short()))).await.unwrap();
-            assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(0), "{response}");
-            for (_, h) in handles {
-                world.sqs.delete_message().queue_url(&queue).receipt_handle(h).send().await.unwrap();
-            }
-            invocations += 1;
-        }
-        assert!(invocations < 400, "the file never finished");
-    }
+    let invocations = 1 + world.drain_continuations(true).await;
     // THEN every good row of the file is stored, over several invocations, and the county gets
     // one report and one summary of the whole file, as if it had been read once, at once
     assert!(invocations > 3, "it took {invocations} invocations");
