@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How long a "Not Accepted" for a cancelled ballot (CLD) or an already-voted ballot (VAV) waits
-/// before it is sent: long enough for the re-issue or the in-person vote that explains it to
-/// arrive, so a voter who did nothing wrong is not alarmed. It counts from the status time, or
+/// before it is sent: long enough for the re-issue, the other ballot's acceptance or the in-person
+/// vote that explains it to arrive, so a voter who did nothing wrong is not alarmed. It counts from the status time, or
 /// from the status's arrival when that is later (a county's file a day late would otherwise leave
 /// no time at all for the file that explains it).
 pub const SETTLE_HOURS: i64 = 24;
@@ -117,6 +117,14 @@ impl BallotJourney {
     /// then is no longer the voter's news: the new ballot is).
     pub fn replaced_after(&self, ballot_id: &str, t: DateTime<Utc>) -> bool {
         self.ballots.iter().any(|(id, b)| id != ballot_id && b.issued_at.is_some_and(|issued| issued > t))
+    }
+
+    /// Whether a cancellation (CLD) or "already voted" (VAV) of a ballot is explained by what
+    /// else the voter did, and so is not her problem: she voted in person; a cancelled ballot has
+    /// another issued beside it; she already voted with another ballot, which was accepted.
+    fn explained(&self, ballot_id: &str, code: StatusCode) -> bool {
+        let other = |accepted: bool| self.ballots.iter().any(|(id, b)| id != ballot_id && (!accepted || b.status == StatusCode::Accepted));
+        self.voted_in_person() || (code == StatusCode::Cld && other(false)) || (code == StatusCode::Vav && other(true))
     }
 
     /// Whether another of the voter's ballots was issued after this one (it replaced it).
@@ -229,11 +237,10 @@ impl BallotJourney {
             (m, _) => m,
         };
         // Do not alarm: a ballot cancelled because another was issued, or not accepted because
-        // the voter voted in person, is not the voter's problem.
+        // the voter voted otherwise, is not the voter's problem.
         let mut settle_until = None;
         if let Some(c @ (StatusCode::Cld | StatusCode::Vav)) = code {
-            let reissued = self.ballots.keys().any(|id| id != &ballot_id);
-            if self.voted_in_person() || (c == StatusCode::Cld && reissued) {
+            if self.explained(&ballot_id, c) {
                 return vec![];
             }
             settle_until = Some(arrived.map_or(at, |a| a.max(at)) + Duration::hours(SETTLE_HOURS));
@@ -276,8 +283,7 @@ impl BallotJourney {
     /// cancellation explained by a re-issue or an in-person vote.
     pub fn still_current(&self, decision: &MilestoneDecision) -> bool {
         if let Some(c @ (StatusCode::Cld | StatusCode::Vav)) = decision.code {
-            let ballot = decision.ballot_id.as_deref().unwrap_or_default();
-            if self.voted_in_person() || (c == StatusCode::Cld && self.ballots.keys().any(|id| id != ballot)) {
+            if self.explained(decision.ballot_id.as_deref().unwrap_or_default(), c) {
                 return false;
             }
         }

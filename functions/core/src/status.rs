@@ -239,12 +239,14 @@ pub enum MessageKind {
     OptedOut,
     /// The answer to START.
     OptedIn,
+    /// The answer to START from a phone no voter's texts would go to: nothing restarts.
+    OptedInNone,
     /// The answer to HELP (and to texts that are no keyword).
     Help,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 18] = [
+    pub const ALL: [MessageKind; 19] = [
         MessageKind::Outbound,
         MessageKind::Inbound,
         MessageKind::Received,
@@ -262,6 +264,7 @@ impl MessageKind {
         MessageKind::ContactsChanged,
         MessageKind::OptedOut,
         MessageKind::OptedIn,
+        MessageKind::OptedInNone,
         MessageKind::Help,
     ];
 
@@ -285,6 +288,7 @@ impl MessageKind {
             MessageKind::ContactsChanged => "contacts_changed",
             MessageKind::OptedOut => "opted_out",
             MessageKind::OptedIn => "opted_in",
+            MessageKind::OptedInNone => "opted_in_none",
             MessageKind::Help => "help",
         }
     }
@@ -317,6 +321,7 @@ impl MessageKind {
                 | MessageKind::ContactsChanged
                 | MessageKind::OptedOut
                 | MessageKind::OptedIn
+                | MessageKind::OptedInNone
                 | MessageKind::Help
         )
     }

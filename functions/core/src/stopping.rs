@@ -214,7 +214,8 @@ where
                 let keys = &self.access.signing;
                 let own = |votecal_id: &str| entry.stops.contains(&stop_mark(keys, Channel::Sms, votecal_id));
                 let shared = subs.len() > 1;
-                for sub in subs.iter().filter(|s| !(shared && own(&s.votecal_id))) {
+                let restarting: Vec<&Subscription> = subs.iter().filter(|s| !(shared && own(&s.votecal_id))).collect();
+                for sub in &restarting {
                     let start = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(from) && s.start(Channel::Sms);
                     if self.update_subscription(&sub.votecal_id, now, start).await?.is_some() {
                         changed += 1;
@@ -229,7 +230,10 @@ where
                     self.store.mark_stop(&name, mark, false).await?;
                 }
                 self.store.set_stopped(&name, false).await?;
-                Some(MessageKind::OptedIn)
+                // "You will get ballot texts again" only where some voter's texts will come: a
+                // phone nobody's texts go to any more, or whose every voter stopped hers on the
+                // page, is told that none are set up for it.
+                Some(if restarting.is_empty() { MessageKind::OptedInNone } else { MessageKind::OptedIn })
             }
             Some(Keyword::Help) => Some(MessageKind::Help),
             None => {

@@ -132,6 +132,33 @@ fn an_in_person_voter_is_never_told_their_mail_ballot_was_not_accepted() {
 }
 
 #[test]
+fn a_voter_whose_replacement_ballot_was_accepted_is_never_told_the_old_one_was_not_accepted() {
+    // GIVEN B1 mailed, then B2 issued; she mailed both back
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    status(&mut j, "B2", "ISSUED", "2026-10-12T09:00:00-07:00");
+    // WHEN B1 is found "already voted" while B2 is still in review, and B2 is accepted within the day
+    status(&mut j, "B2", "INR", "2026-10-20T09:00:00-07:00");
+    let vav = j.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Vav, at: t("2026-10-21T09:00:00-07:00") });
+    assert_eq!(vav[0].milestone, Milestone::NotAccepted, "held to settle: nothing explains it yet");
+    assert!(j.still_current(&vav[0]));
+    assert_eq!(status(&mut j, "B2", "ACCEPTED", "2026-10-21T15:00:00-07:00"), [Milestone::Accepted]);
+    // THEN the "not accepted" is dropped: her vote counted
+    assert!(!j.still_current(&vav[0]), "B2's acceptance explains B1's VAV");
+    // AND in the other order the VAV decides nothing at all
+    let mut k = journey();
+    status(&mut k, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    status(&mut k, "B2", "ISSUED", "2026-10-12T09:00:00-07:00");
+    status(&mut k, "B2", "ACCEPTED", "2026-10-21T09:00:00-07:00");
+    assert!(status(&mut k, "B1", "VAV", "2026-10-22T09:00:00-07:00").is_empty());
+    // AND a VAV while no other ballot was accepted is still news after its day
+    let mut m = journey();
+    status(&mut m, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    status(&mut m, "B2", "ISSUED", "2026-10-12T09:00:00-07:00");
+    assert_eq!(status(&mut m, "B1", "VAV", "2026-10-22T09:00:00-07:00"), [Milestone::NotAccepted]);
+}
+
+#[test]
 fn a_cancellation_waits_to_settle_and_is_dropped_if_an_in_person_vote_explains_it() {
     let mut j = journey();
     status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");

@@ -2,7 +2,8 @@
 //! address that unsubscribed, a phone stopped on the page, calls stopped on the page, and one
 //! voter's stop of a household's shared phone stay stopped when a signups file names them again
 //! after the subscription's addresses were erased, until the voter proves them again (or the
-//! phone texts START); and one voter's stop on the page leaves a shared phone to the others.
+//! phone texts START); one voter's stop on the page leaves a shared phone to the others; and START
+//! promises texts only where some voter's texts will come.
 
 mod common;
 
@@ -227,11 +228,40 @@ fn start_from_a_phone_only_one_voter_has_restarts_her_texts_stopped_on_the_page(
         stop_on_the_page(&f, &row, &[Channel::Sms], Channel::Email, "2026-09-02T19:00:00Z").await;
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
         // WHEN her phone texts START
-        p.inbound_text(PHONE, "START", "in-1", t("2026-09-03T19:00:00Z"), &mut tally).await.unwrap();
-        // THEN her texts start again, and the next file keeps them
+        let out = p.inbound_text(PHONE, "START", "in-1", t("2026-09-03T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN her texts start again, she is told so, and the next file keeps them
+        assert_eq!(out.replied, Some(MessageKind::OptedIn));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
         p.signup(&row, t("2026-09-04T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+    });
+}
+
+#[test]
+fn start_from_a_phone_no_voters_texts_would_come_to_is_told_none_are_set_up() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann and Ben share a phone, and each stopped texts to it on the page
+        let rows = [lee("Ann", "1980-05-17", PHONE, ""), lee("Ben", "1978-02-03", PHONE, "")];
+        for row in &rows {
+            p.signup(row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        }
+        stop_on_the_page(&f, &rows[0], &[Channel::Sms], Channel::Sms, "2026-09-02T19:00:00Z").await;
+        stop_on_the_page(&f, &rows[1], &[Channel::Sms], Channel::Sms, "2026-09-02T20:00:00Z").await;
+        // WHEN the phone texts START
+        let out = p.inbound_text(PHONE, "START", "in-1", t("2026-09-03T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN no texts start, and the reply does not promise any: it says none are set up
+        for id in ["CA1", "CA2"] {
+            assert_eq!(f.store.subscription(id).await.unwrap().unwrap().address(Channel::Sms), None, "{id}");
+        }
+        assert_eq!(out.replied, Some(MessageKind::OptedInNone));
+        // AND a number no voter chose is told the same
+        let stranger = p.inbound_text("+19165550177", "START", "in-2", t("2026-09-03T19:05:00Z"), &mut tally).await.unwrap();
+        assert_eq!(stranger.replied, Some(MessageKind::OptedInNone));
+        assert_eq!(f.sent_where(|m| m.kind == MessageKind::OptedInNone && [PHONE, "+19165550177"].contains(&m.to.as_str())), 2);
+        assert_eq!(f.sent_where(|m| m.kind == MessageKind::OptedIn), 0, "no reply says texts come again");
     });
 }
 
