@@ -195,6 +195,35 @@ fn sample_with_timeline(timeline: &str) -> Result<tempfile::TempDir> {
 }
 
 #[test]
+fn a_status_typed_in_the_wrong_year_is_reported_and_does_not_silence_the_ballots_true_news() -> Result<()> {
+    // GIVEN a county file on 21 Oct whose "in review" for CA000000101's ballot is dated a year
+    // ahead (2027 for 2026), beside a good row
+    let mut timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
+    timeline.push_str("2026-10-21T09:00:00-07:00,vbm,vbm-typo.csv\n");
+    let dir = sample_with_timeline(&timeline)?;
+    std::fs::write(
+        dir.path().join("vbm-typo.csv"),
+        "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
+         CA000000101,01,2026-11-03-GEN,01-000101-1,INR,2027-10-20T14:10:00-07:00\n\
+         CA000000101,01,2026-11-03-GEN,01-000101-1,INR,2026-10-20T16:00:00-07:00\n",
+    )?;
+    // WHEN the election is replayed
+    let (out, summary, outbox) = simulate(dir.path())?;
+    // THEN the county's report names the row's line and field, and keeps the good row
+    let report = summary.files.iter().find(|f| f.file == "vbm-typo.csv").unwrap();
+    assert_eq!((report.accepted, report.rejected), (1, 1));
+    let errors = std::fs::read_to_string(out.path().join("reports").join("vbm-typo.csv.errors.csv"))?;
+    assert!(errors.lines().any(|l| l.starts_with("2,status_time,") && l.contains("dated in the future")), "{errors}");
+    // AND the voter hears exactly what she would have without the file: her acceptance on 3 Nov
+    // is not taken for older news than a status dated 2027
+    let expected: BTreeSet<MessageId> = expected_messages()?.into_iter().filter(|m| m.0 == "CA000000101").collect();
+    let got: BTreeSet<MessageId> = outbox.iter().filter(|m| m.voter_id == "CA000000101").map(id_of).collect();
+    assert!(expected.iter().any(|m| m.1 == "accepted"));
+    assert_eq!(got, expected);
+    Ok(())
+}
+
+#[test]
 fn a_file_delivered_twice_sends_nothing_twice() -> Result<()> {
     // GIVEN every file of the sample arriving a second time, an hour after the first
     let original = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;

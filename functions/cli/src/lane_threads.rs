@@ -164,9 +164,9 @@ impl Lanes<'_> {
             }
             let mut batches = Batches { rows: senders.iter().map(|_| Vec::with_capacity(BATCH)).collect(), senders: &senders, stop: &stop };
             let routed = match kind {
-                FileKind::Voters => self.route(path, name, &mut report, Row::Voter, &mut batches),
-                FileKind::Vbm => self.route(path, name, &mut report, Row::Status, &mut batches),
-                FileKind::Vph => self.route(path, name, &mut report, Row::Participation, &mut batches),
+                FileKind::Voters => self.route(path, name, now, &mut report, Row::Voter, &mut batches),
+                FileKind::Vbm => self.route(path, name, now, &mut report, Row::Status, &mut batches),
+                FileKind::Vph => self.route(path, name, now, &mut report, Row::Participation, &mut batches),
                 FileKind::Signups => self.route_signups(path, name, &mut report, tally, &mut batches),
                 FileKind::Imb => self.route_mappings(path, name, &mut report, &mut batches),
                 FileKind::Scans => self.route_scans(path, name, &mut report, &mut batches),
@@ -192,10 +192,10 @@ impl Lanes<'_> {
     }
 
     /// Reads a file's rows and hands each accepted one to its voter's lane.
-    fn route<T: LaneRow>(&self, path: &Path, name: &str, report: &mut FileReport, wrap: fn(T) -> Row, batches: &mut Batches) -> Result<()> {
+    fn route<T: LaneRow>(&self, path: &Path, name: &str, now: DateTime<Utc>, report: &mut FileReport, wrap: fn(T) -> Row, batches: &mut Batches) -> Result<()> {
         let Some(rows) = crate::simulate::open_or_report::<T>(path, name, report) else { return Ok(()) };
         for row in rows {
-            let Some(l) = accept(report, self.elections, row) else { continue };
+            let Some(l) = accept(report, self.elections, now, row) else { continue };
             let lane = lane_of(l.row.voter(), self.count());
             if !batches.push(lane, wrap(l.row)) {
                 break;

@@ -285,13 +285,18 @@ pub(crate) fn open_or_report<T: RowFormat + Send + 'static>(path: &Path, name: &
     open_rows::<T>(path, name).inspect_err(|e| report.file_error = Some(e.to_string())).ok()
 }
 
-/// A row of the roll, a status file or a participation file, and the election it is for.
+/// A row of the roll, a status file or a participation file: the election it is for, and the
+/// time it is dated with (its field and value).
 pub(crate) trait ElectionRow {
     fn election(&self) -> Option<&str>;
+    fn dated(&self) -> Option<(&'static str, DateTime<Utc>)>;
 }
 
 impl ElectionRow for VoterRecord {
     fn election(&self) -> Option<&str> {
+        None
+    }
+    fn dated(&self) -> Option<(&'static str, DateTime<Utc>)> {
         None
     }
 }
@@ -300,25 +305,34 @@ impl ElectionRow for VbmStatus {
     fn election(&self) -> Option<&str> {
         Some(&self.election_id)
     }
+    fn dated(&self) -> Option<(&'static str, DateTime<Utc>)> {
+        Some(("status_time", self.status_time))
+    }
 }
 
 impl ElectionRow for Participation {
     fn election(&self) -> Option<&str> {
         Some(&self.election_id)
     }
+    fn dated(&self) -> Option<(&'static str, DateTime<Utc>)> {
+        Some(("participation_time", self.time))
+    }
 }
 
-/// A row to apply, counted as accepted; or, in the report, a row the file's format refuses or
-/// one for an election not defined.
-pub(crate) fn accept<T: ElectionRow>(report: &mut FileReport, elections: &BTreeMap<String, Election>, row: Result<Line<T>, RowError>) -> Option<Line<T>> {
+/// A row to apply, counted as accepted; or, in the report, a row the file's format refuses, one
+/// for an election not defined, or one dated more than a day after the file `arrived`.
+pub(crate) fn accept<T: ElectionRow>(report: &mut FileReport, elections: &BTreeMap<String, Election>, arrived: DateTime<Utc>, row: Result<Line<T>, RowError>) -> Option<Line<T>> {
     match row {
         Err(e) => report.reject(e),
         Ok(l) => match l.row.election() {
             Some(id) if !elections.contains_key(id) => report.reject_field(l.line, "election_id", format!("election '{id}' is not defined")),
-            _ => {
-                report.accepted += 1;
-                return Some(l);
-            }
+            _ => match l.row.dated().and_then(|(field, at)| wmb_core::sources::dated_ahead(field, at, arrived, l.line)) {
+                Some(e) => report.reject(e),
+                None => {
+                    report.accepted += 1;
+                    return Some(l);
+                }
+            },
         },
     }
     None
@@ -359,21 +373,21 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
     match kind {
         FileKind::Voters => {
             for l in rows_or_report!(VoterRecord) {
-                if let Some(l) = accept(&mut report, elections, l) {
+                if let Some(l) = accept(&mut report, elections, now, l) {
                     pipeline.record_voter(&l.row).await?;
                 }
             }
         }
         FileKind::Vbm => {
             for l in rows_or_report!(VbmStatus) {
-                if let Some(l) = accept(&mut report, elections, l) {
+                if let Some(l) = accept(&mut report, elections, now, l) {
                     pipeline.apply_status(&l.row, now, tally).await?;
                 }
             }
         }
         FileKind::Vph => {
             for l in rows_or_report!(Participation) {
-                if let Some(l) = accept(&mut report, elections, l) {
+                if let Some(l) = accept(&mut report, elections, now, l) {
                     pipeline.apply_participation(&l.row, now, tally).await?;
                 }
             }

@@ -2,6 +2,7 @@
 //! and the rule that a county's file touches only that county's rows.
 
 use crate::county::CountyCode;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use crate::formats::{FileError, FileKind, RowError};
 
 /// Where a file comes from: `incoming/<source>/<kind>/<file>`.
@@ -104,6 +105,27 @@ pub fn out_of_scope(scope: Option<CountyCode>, county: CountyCode, line: u64) ->
         }),
         _ => None,
     }
+}
+
+/// How far after its file's arrival a status or participation row may be dated: clocks that
+/// differ by minutes, or a time written in the wrong zone, pass; a wrong day, month or year does
+/// not.
+pub const MAX_HOURS_AHEAD: i64 = 24;
+
+/// A row dated more than [`MAX_HOURS_AHEAD`] after its file arrived: rejected, with the reason.
+/// Recorded, it would be the ballot's newest status until that time came, and every true status
+/// before then would be taken for an older one and ignored (an ACCEPTED typed in the wrong year
+/// would keep its ballot's signature problem from ever being told).
+pub fn dated_ahead(field: &'static str, at: DateTime<Utc>, arrived: DateTime<Utc>, line: u64) -> Option<RowError> {
+    (at > arrived + Duration::hours(MAX_HOURS_AHEAD)).then(|| RowError {
+        line,
+        field: field.into(),
+        reason: format!(
+            "{} is more than a day after the file arrived ({}): a row cannot be dated in the future",
+            at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            arrived.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ),
+    })
 }
 
 #[cfg(test)]

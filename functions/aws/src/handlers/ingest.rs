@@ -364,11 +364,13 @@ fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, 
 }
 
 /// Why a status or participation row may not be stored, if it may not: another county's row in
-/// a county's folder, a voter the roll does not place in that county, an undefined election.
+/// a county's folder, a voter the roll does not place in that county, an undefined election, a
+/// time more than a day after the file arrived.
 async fn refuse(
     pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
     scope: Option<CountyCode>,
     (county, votecal_id, election_id): (CountyCode, &str, &str),
+    (field, at, arrived): (&'static str, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
     line: u64,
 ) -> Result<Option<RowError>, BoxError> {
     if let Some(e) = out_of_scope(scope, county, line) {
@@ -382,7 +384,7 @@ async fn refuse(
     if !pipeline.elections.contains_key(election_id) {
         return Ok(Some(RowError { line, field: "election_id".into(), reason: format!("election '{election_id}' is not defined") }));
     }
-    Ok(None)
+    Ok(wmb_core::sources::dated_ahead(field, at, arrived, line))
 }
 
 /// Handles one row: `Ok(None)` stored, `Ok(Some(e))` rejected with its reason, `Err` the store
@@ -412,14 +414,14 @@ async fn handle_row(
                 None
             }
         },
-        Parsed::Vbm(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
+        Parsed::Vbm(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), ("status_time", l.row.status_time, arrived), l.line).await? {
             Some(e) => Some(e),
             None => {
                 pipeline.record_status(&l.row, arrived).await?;
                 None
             }
         },
-        Parsed::Vph(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), l.line).await? {
+        Parsed::Vph(l) => match refuse(pipeline, scope, (l.row.county, &l.row.votecal_id, &l.row.election_id), ("participation_time", l.row.time, arrived), l.line).await? {
             Some(e) => Some(e),
             None => {
                 pipeline.record_participation(&l.row, arrived).await?;
