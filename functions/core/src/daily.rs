@@ -1,6 +1,7 @@
 //! A county's daily summary: what happened for its voters on one Pacific day — sign-ups,
 //! changes of choices, stops, messages sent and failed by message and channel, deliveries that
-//! failed afterwards by message and channel — as counts. Nothing in it names a voter or repeats a contact.
+//! failed afterwards by message and channel, news that reached no one (every channel of the
+//! voter stopped) by message — as counts. Nothing in it names a voter or repeats a contact.
 //!
 //! The pipeline counts into [`CountyDays`] (part of the invocation's tally); the local pipeline
 //! writes the CSVs at the end of `simulate`, the Lambdas add their counts to one item per county
@@ -34,6 +35,8 @@ pub enum Counted {
     SendFailed(MessageKind, Channel),
     /// Sent, and then reported undelivered by the provider.
     DeliveryFailed(MessageKind, Channel),
+    /// Decided for a signed-up voter whose every channel is stopped or suspended: sent to no one.
+    NotReached(MessageKind),
 }
 
 /// What the ledger keeps with a message's outcome so its county's summary can count it.
@@ -47,7 +50,7 @@ pub struct MessageTag {
 /// The rows every summary has, at zero on a quiet day.
 const ALWAYS: [&str; 2] = ["signups//", "choices_changed//"];
 
-const MEASURES: [&str; 7] = ["signups", "choices_changed", "opt_outs", "suspended", "messages_sent", "send_failures", "delivery_failures"];
+const MEASURES: [&str; 8] = ["signups", "choices_changed", "opt_outs", "suspended", "messages_sent", "send_failures", "delivery_failures", "not_reached"];
 
 impl Counted {
     /// The counter's name: `measure/message/channel`, empty where it does not apply.
@@ -60,6 +63,7 @@ impl Counted {
             Counted::Sent(k, c) => ("messages_sent", Some(k), Some(c)),
             Counted::SendFailed(k, c) => ("send_failures", Some(k), Some(c)),
             Counted::DeliveryFailed(k, c) => ("delivery_failures", Some(k), Some(c)),
+            Counted::NotReached(k) => ("not_reached", Some(k), None),
         };
         format!("{measure}/{}/{}", kind.map_or("", MessageKind::key), channel.map_or("", Channel::as_str))
     }

@@ -45,6 +45,7 @@ pub mod status;
 pub mod stopping;
 pub mod templates;
 pub mod time;
+mod unreached;
 pub mod usps;
 pub mod voice;
 

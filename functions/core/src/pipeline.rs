@@ -208,6 +208,9 @@ where
             tally.moved_county += decided.len() as u64;
             return Ok(());
         }
+        if sub.channels().is_empty() {
+            return self.count_not_reached(journey, decided, now, tally).await;
+        }
         for decision in decided {
             for (channel, _) in sub.channels() {
                 let n = Notification {

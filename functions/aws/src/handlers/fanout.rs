@@ -59,6 +59,9 @@ pub async fn handle(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEven
         }
         done += 1;
     }
+    // News that reached no one, counted for its county (whether or not the batch is retried:
+    // each milestone counts once, so a retry would not count it again).
+    app.store.add_county_days(&tally.county_days.take()).await;
     // What is reported done must be on its queue before we answer.
     if let Err(e) = app.queues.flush().await {
         tracing::error!(error = %e, "queueing failed; the whole batch is retried");

@@ -1,0 +1,37 @@
+//! News that reached no one: a milestone decided for a signed-up voter whose every chosen channel
+//! is stopped (STOP, the unsubscribe link, the page) or suspended (a hard bounce, a dead number).
+//! Nothing is sent, and the county's daily summary counts it (`not_reached/<message>/`), so a
+//! county sees how many of its voters' notices, a problem to fix among them, went to nobody and
+//! can reach those voters its own way. Counted once per milestone however often the stream
+//! delivers the write that decided it: a counter per milestone, bumped first, counts only at 1.
+
+use crate::daily::Counted;
+use crate::lifecycle::{BallotJourney, MilestoneDecision};
+use crate::notify::milestone_key;
+use crate::pipeline::{Pipeline, PipelineError, Tally};
+use crate::ports::*;
+use crate::status::{Channel, MessageKind};
+use chrono::{DateTime, Duration, Utc};
+
+/// How long a milestone's mark is kept: longer than the stream keeps a record it may deliver again.
+const MARK_DAYS: i64 = 3;
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: Store,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Counts each of these milestones, the first time it is seen, as news that reached no one.
+    pub(crate) async fn count_not_reached(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        for decision in decided {
+            // The milestone's own key with no channel: one mark, whichever channels were stopped.
+            let key = milestone_key(&journey.election_id, &journey.votecal_id, decision, Channel::Sms);
+            let mark = format!("not-reached#{}", key.rsplit_once('#').map_or(key.as_str(), |(k, _)| k));
+            if self.store.bump(&mark, now + Duration::days(MARK_DAYS)).await? == 1 {
+                tally.county_days.count(now, journey.county, Counted::NotReached(MessageKind::from(decision.milestone)));
+            }
+        }
+        Ok(())
+    }
+}

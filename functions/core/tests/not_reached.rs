@@ -1,0 +1,49 @@
+//! News that reached no one: a signed-up voter whose every channel is stopped gets nothing, and
+//! her county's daily summary counts the milestone once, however often it is fanned out.
+
+mod common;
+
+use common::{random, t, Fixture, ANN, BEN};
+use wmb_core::formats::VbmStatus;
+use wmb_core::pipeline::Tally;
+use wmb_core::signup::SignupRequest;
+use wmb_core::status::{MessageKind, StatusCode};
+use wmb_core::time::pacific_date;
+
+fn status(f: &Fixture, voter: &str, code: StatusCode, at: &str) -> VbmStatus {
+    VbmStatus { votecal_id: voter.into(), county: f.county, election_id: "E".into(), ballot_id: format!("B-{voter}"), status: code, status_time: t(at) }
+}
+
+#[test]
+fn a_problem_to_fix_for_a_voter_who_stopped_every_channel_is_counted_for_her_county_once() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann and Ben signed up by text, and Ann's phone texted STOP
+        for (first, dob, phone) in [("Ann", "1980-05-17", "+19165550101"), ("Ben", "1978-02-03", "+19165550102")] {
+            let row = SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", phone, "", "", "", "").unwrap();
+            p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        }
+        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap();
+        // WHEN both ballots are mailed, and Ann's comes back unsigned
+        let now = t("2026-10-06T19:00:00Z");
+        let mut counted = Tally::default();
+        for voter in ["CA1", "CA2"] {
+            p.apply_status(&status(&f, voter, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), now, &mut counted).await.unwrap();
+        }
+        let unsigned = p.record_status(&status(&f, "CA1", StatusCode::Nvs, "2026-10-06T11:00:00-07:00"), now).await.unwrap().unwrap();
+        // (and the stream delivers the write that decided it twice)
+        for _ in 0..2 {
+            p.fan_out(&unsigned.0, &unsigned.1, now, &mut counted).await.unwrap();
+        }
+        // THEN nothing goes to Ann's phone, Ben hears his news
+        assert_eq!(f.sent_where(|m| m.to == "+19165550101" && m.kind.is_ballot_news()), 0);
+        assert_eq!(f.sent_where(|m| m.to == "+19165550102" && m.kind == MessageKind::Outbound), 1);
+        // AND the county's summary counts Ann's two notices that reached no one, each once
+        let day = counted.county_days.of(pacific_date(now), f.county);
+        assert_eq!(day.get("not_reached/outbound/"), Some(&1), "{day:?}");
+        assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
+        assert_eq!(day.keys().filter(|k| k.starts_with("not_reached/")).count(), 2, "Ben's news reached him: {day:?}");
+    });
+}
