@@ -122,9 +122,13 @@ fn logical(name: &str) -> String {
     NAMES.iter().find(|(suffix, _)| name.ends_with(suffix)).map_or_else(|| format!("unknown resource {name}"), |(_, id)| id.to_string())
 }
 
-/// A partition key cut to its kind.
+/// A partition key cut to its kind (a counter's to its own: `count#not-reached#…`).
 fn kind_of_key(key: &str) -> String {
-    key.split_once('#').map_or_else(|| "…".to_string(), |(kind, _)| format!("{kind}#…"))
+    match key.split_once('#') {
+        None => "…".to_string(),
+        Some(("count", rest)) => format!("count#{}", kind_of_key(rest)),
+        Some((kind, _)) => format!("{kind}#…"),
+    }
 }
 
 fn s(v: &Json) -> String {

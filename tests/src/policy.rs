@@ -245,5 +245,8 @@ mod tests {
         assert!(!matches("s3:config/*", "s3:incoming/config/x", false));
         assert!(matches("daily#*", "daily#…", false));
         assert!(!matches("contact#*", "…", false));
+        // A counter's key keeps its own kind: a grant of one counter is not a grant of all.
+        assert!(matches("count#not-reached#*", "count#not-reached#…", false));
+        assert!(!matches("count#not-reached#*", "count#fail-id#…", false));
     }
 }

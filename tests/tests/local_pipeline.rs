@@ -311,9 +311,15 @@ fn without_a_recording_a_call_in_a_language_polly_does_not_speak_is_not_made_and
     let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
     let dir = sample_with_timeline(&timeline)?;
     std::fs::remove_file(dir.path().join("voice-prompts.toml"))?;
-    let (_out, summary, outbox) = simulate(dir.path())?;
-    // THEN no call goes out in Tagalog, Vietnamese, Chinese or Thai, each is recorded with its
-    // reason, and the calls Polly can make still go out
+    let (out, summary, outbox) = simulate(dir.path())?;
+    // THEN the signups file's rows asking for calls only in Tagalog and Chinese are refused in
+    // its report, so the county can reach those voters; no call goes out in Tagalog,
+    // Vietnamese, Chinese, Thai or Khmer, each is recorded with its reason, the texts and email
+    // of voters who chose them too still go, and the calls Polly can make still go out
+    let report = std::fs::read_to_string(out.path().join("reports").join("signups.csv.errors.csv"))?;
+    let refused: Vec<&str> = report.lines().filter(|l| l.contains("calls_unavailable")).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(refused, ["5", "24"], "{report}");
+    assert!(outbox.iter().any(|m| m.voter_id == "CA000000115" && m.channel == "sms"), "Sokha Chea's texts in Khmer");
     assert!(!outbox.iter().any(|m| m.channel == "voice" && ["tl", "vi", "zh", "th", "km"].contains(&m.language.as_str())));
     assert!(outbox.iter().any(|m| m.channel == "voice" && m.language == "es"));
     assert!(!summary.failed_sends.is_empty());

@@ -12,7 +12,9 @@ use std::path::Path;
 use std::time::Instant;
 use wmb_core::election::Election;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Participation, RowError, VbmStatus, VoterRecord};
+use chrono::{DateTime, Utc};
 use wmb_core::lifecycle::{BallotFact, BallotJourney};
+use wmb_core::sources::dated_ahead;
 use wmb_core::signup::SignupRequest;
 use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::status::MessageKind;
@@ -70,6 +72,8 @@ pub fn load_crosswalk(path: &Path) -> Result<CrosswalkIndex> {
 
 pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path>, crosswalk: Option<&CrosswalkIndex>) -> Result<CheckReport> {
     let name = path.display().to_string();
+    // A row dated more than a day from now is refused, as ingest refuses it a day after arrival.
+    let now = Utc::now();
     let open = || File::open(path).with_context(|| format!("{name}: cannot be read"));
     let kind = detect_kind(&name, open()?)?;
     let started = Instant::now();
@@ -105,7 +109,7 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
         Ok(())
     };
     match kind {
-        FileKind::Vbm => check_vbm(open()?, election, &mut report, &mut reject)?,
+        FileKind::Vbm => check_vbm(open()?, election, now, &mut report, &mut reject)?,
         FileKind::Voters => {
             for row in read_rows::<_, VoterRecord>(&name, BufReader::new(open()?))? {
                 report.rows += 1;
@@ -118,7 +122,10 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
         FileKind::Vph => {
             for row in read_rows::<_, Participation>(&name, BufReader::new(open()?))? {
                 report.rows += 1;
-                match row {
+                match row.and_then(|l| match dated_ahead("participation_time", l.row.time, now, l.line) {
+                    Some(e) => Err(e),
+                    None => Ok(l),
+                }) {
                     Ok(l) => {
                         report.accepted += 1;
                         if l.row.active && l.row.method.is_in_person() {
@@ -196,6 +203,7 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
 fn check_vbm(
     file: File,
     election: Option<&Election>,
+    now: DateTime<Utc>,
     report: &mut CheckReport,
     reject: &mut impl FnMut(&mut CheckReport, RowError) -> Result<()>,
 ) -> Result<()> {
@@ -237,6 +245,10 @@ fn check_vbm(
                 continue;
             }
         };
+        if let Some(e) = dated_ahead("status_time", at, now, line()) {
+            reject(report, e)?;
+            continue;
+        }
         if let Some(e) = election {
             let id = record[2].trim_ascii();
             if id != e.id().as_bytes() {

@@ -19,7 +19,7 @@ export const TOP_VIEWS = ['language', 'signup', 'ballot', 'stop'];
 export const CHANNELS = ['sms', 'email', 'voice'];
 export const MILESTONES = ['outbound', 'inbound', 'received', 'accepted', 'not_accepted', 'contact_county', 'undeliverable', 'reissued', 'in_person'];
 // Refusals whose advice concerns one contact field, when the answer names it.
-export const CONTACT_REFUSALS = ['contact_in_use', 'contact_stopped', 'too_many_codes'];
+export const CONTACT_REFUSALS = ['contact_in_use', 'contact_stopped', 'too_many_codes', 'calls_unavailable'];
 export const CODE_REFUSALS = ['wrong_code', 'expired', 'too_many_attempts'];
 // The fields the server may name in an answer (`field`): anything else is not looked up.
 export const FIELDS = ['first_name', 'last_name', 'date_of_birth', 'zip', 'votecal_id', 'sms', 'email', 'voice', 'language', 'notify_from', 'notify_until', 'channels', 'code'];

@@ -98,6 +98,10 @@ where
     /// A sign-up or a change of choices from the API: nothing changes yet; codes go to each new
     /// contact and, when the voter has proven contacts, to those (to approve the change).
     pub async fn request_signup(&self, request: &SignupRequest, client: &str, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        // Before anyone is looked up: the answer says nothing about a voter.
+        if request.voice.is_some() && !self.voice.calls_possible(request.language) {
+            return Ok(Err(Refused { refusal: Refusal::CallsUnavailable, field: Some(Channel::Voice) }));
+        }
         let voter = match self.identify(&IdentityRequest::from(request), client, now).await? {
             Ok(v) => v,
             Err(r) => return Ok(Err(r)),

@@ -64,10 +64,11 @@ where
         Ok(())
     }
 
-    /// Fan-out without counting the milestones again (they were counted when decided).
+    /// Fan-out without counting the milestones again (they were counted when decided), nor as
+    /// news that reached no one.
     pub(crate) async fn fan_out_quietly(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         let before = tally.milestones.clone();
-        self.fan_out(journey, decided, now, tally).await?;
+        self.fan_out_as(journey, decided, now, false, tally).await?;
         tally.milestones = before;
         Ok(())
     }

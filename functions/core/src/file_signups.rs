@@ -37,6 +37,13 @@ where
     /// Signs up the voter a request matched: the choices stored (stops kept, a change too soon
     /// refused), the contacts indexed, and the welcome.
     pub async fn signup_matched(&self, request: &SignupRequest, voter: &VoterRecord, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
+        // Calls only, in a language not every message of which can be called in: the county's
+        // report says so, rather than the voter never hearing anything. (With texts or email
+        // too, the row is taken: those go, and a call that cannot be made is a failed send.)
+        if request.voice.is_some() && request.sms.is_none() && request.email.is_none() && !self.voice.calls_possible(request.language) {
+            *tally.signups_refused.entry(format!("{:?}", Refusal::CallsUnavailable)).or_default() += 1;
+            return Ok(Err(Refusal::CallsUnavailable));
+        }
         let mut sub = Subscription::from_request(request, voter, now);
         let old = self.store.subscription(&sub.votecal_id).await?;
         // The row the file gave last time, sent again (files are cumulative), after the voter

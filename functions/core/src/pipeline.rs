@@ -184,8 +184,15 @@ where
         }
     }
 
-    /// Turns newly decided milestones into notifications on the voter's channels.
+    /// Turns newly decided milestones into notifications on the voter's channels (or, with none
+    /// live, counts them for the county as news that reached no one).
     pub async fn fan_out(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        self.fan_out_as(journey, decided, now, true, tally).await
+    }
+
+    /// [`Self::fan_out`]; `newly` false for news told again (a catch-up), not counted as news
+    /// that reached no one.
+    pub(crate) async fn fan_out_as(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, newly: bool, tally: &mut Tally) -> Result<(), PipelineError> {
         if decided.is_empty() {
             return Ok(());
         }
@@ -209,7 +216,10 @@ where
             return Ok(());
         }
         if sub.channels().is_empty() {
-            return self.count_not_reached(journey, decided, now, tally).await;
+            return match newly {
+                true => self.count_not_reached(journey, decided, election, now, tally).await,
+                false => Ok(()),
+            };
         }
         for decision in decided {
             for (channel, _) in sub.channels() {

@@ -25,6 +25,9 @@ pub enum Refusal {
     TooManyCodes,
     /// The phone texted STOP: no text goes to it until it texts START.
     ContactStopped,
+    /// Calls in the chosen language need the Secretary of State's recordings, and some are not
+    /// in yet: a call could not be made, so calls are not taken in that language.
+    CallsUnavailable,
 }
 
 /// How long a sign-up must stand before its choices can change again.
@@ -62,6 +65,9 @@ impl Refusal {
             Refusal::TooManyCodes => "This phone number or email address got as many codes as it may today. Please try again tomorrow.".to_string(),
             Refusal::ContactStopped => {
                 "This phone number replied STOP to our texts. Text START to the number our texts come from, then try again.".to_string()
+            }
+            Refusal::CallsUnavailable => {
+                "Phone calls are not available yet in the language you chose for your messages. Please choose texts or email instead.".to_string()
             }
         }
     }

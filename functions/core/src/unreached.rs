@@ -2,10 +2,13 @@
 //! is stopped (STOP, the unsubscribe link, the page) or suspended (a hard bounce, a dead number).
 //! Nothing is sent, and the county's daily summary counts it (`not_reached/<message>/`), so a
 //! county sees how many of its voters' notices, a problem to fix among them, went to nobody and
-//! can reach those voters its own way. Counted once per milestone however often the stream
-//! delivers the write that decided it: a counter per milestone, bumped first, counts only at 1.
+//! can reach those voters its own way. Counted when decided (not when a catch-up tells a voter
+//! again where her ballot is), once per milestone however often the stream delivers the write
+//! that decided it: a counter per milestone, bumped first, counts only at 1.
 
 use crate::daily::Counted;
+use crate::election::Election;
+use crate::reminders::send_by;
 use crate::lifecycle::{BallotJourney, MilestoneDecision};
 use crate::notify::milestone_key;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
@@ -22,14 +25,21 @@ where
     D: Dispatcher,
     Q: NotificationQueue,
 {
-    /// Counts each of these milestones, the first time it is seen, as news that reached no one.
-    pub(crate) async fn count_not_reached(&self, journey: &BallotJourney, decided: &[MilestoneDecision], now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+    /// Counts each of these newly decided milestones, the first time it is seen, as news that
+    /// reached no one: not one still settling (a cancellation or "already voted" that what the
+    /// voter did may yet explain: it would never have been sent), nor one past its own deadline
+    /// (it would not have been sent either).
+    pub(crate) async fn count_not_reached(&self, journey: &BallotJourney, decided: &[MilestoneDecision], election: &Election, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         for decision in decided {
+            let kind = MessageKind::from(decision.milestone);
+            if decision.settle_until.is_some_and(|s| s > now) || send_by(kind, election, journey.county).is_some_and(|by| by <= now) {
+                continue;
+            }
             // The milestone's own key with no channel: one mark, whichever channels were stopped.
             let key = milestone_key(&journey.election_id, &journey.votecal_id, decision, Channel::Sms);
             let mark = format!("not-reached#{}", key.rsplit_once('#').map_or(key.as_str(), |(k, _)| k));
             if self.store.bump(&mark, now + Duration::days(MARK_DAYS)).await? == 1 {
-                tally.county_days.count(now, journey.county, Counted::NotReached(MessageKind::from(decision.milestone)));
+                tally.county_days.count(now, journey.county, Counted::NotReached(kind));
             }
         }
         Ok(())

@@ -76,6 +76,13 @@ impl VoicePlan {
         }
     }
 
+    /// Whether every call of ballot news (reminders included) can be made in this language: Polly
+    /// speaks it, or every message is recorded. A sign-up for calls in a language where some
+    /// cannot is refused ([`crate::refusal::Refusal::CallsUnavailable`]).
+    pub fn calls_possible(&self, lang: Language) -> bool {
+        MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news()).all(|k| self.rendering(lang, k).is_ok())
+    }
+
     /// The languages whose calls depend on recordings, with the messages still missing one.
     pub fn missing_recordings(&self) -> BTreeMap<Language, BTreeSet<&'static str>> {
         let mut out = BTreeMap::new();

@@ -20,10 +20,11 @@ fn a_problem_to_fix_for_a_voter_who_stopped_every_channel_is_counted_for_her_cou
         let f = Fixture::with(&[ANN, BEN], random).await;
         let p = f.pipeline();
         let mut tally = Tally::default();
-        // GIVEN Ann and Ben signed up by text, and Ann's phone texted STOP
-        for (first, dob, phone) in [("Ann", "1980-05-17", "+19165550101"), ("Ben", "1978-02-03", "+19165550102")] {
-            let row = SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", phone, "", "", "", "").unwrap();
-            p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // GIVEN Ann and Ben signed up by a signups file for texts, and Ann's phone texted STOP
+        let rows = [("Ann", "1980-05-17", "+19165550101"), ("Ben", "1978-02-03", "+19165550102")]
+            .map(|(first, dob, phone)| SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", phone, "", "", "", "").unwrap());
+        for row in &rows {
+            p.signup(row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         }
         p.inbound_text("+19165550101", "STOP", "in-1", t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap();
         // WHEN both ballots are mailed, and Ann's comes back unsigned
@@ -45,5 +46,19 @@ fn a_problem_to_fix_for_a_voter_who_stopped_every_channel_is_counted_for_her_cou
         assert_eq!(day.get("not_reached/outbound/"), Some(&1), "{day:?}");
         assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
         assert_eq!(day.keys().filter(|k| k.starts_with("not_reached/")).count(), 2, "Ben's news reached him: {day:?}");
+        // AND once Ben, who was told his ballot was mailed, texts STOP too, the county's next
+        // signups file naming them both again (their phones stay stopped) counts nothing: the
+        // catch-up repeats news, it decides none
+        p.inbound_text("+19165550102", "STOP", "in-2", t("2026-10-07T18:00:00Z"), &mut tally).await.unwrap();
+        let mut again = Tally::default();
+        for row in &rows {
+            p.signup(row, t("2026-10-07T19:00:00Z"), &mut again).await.unwrap().unwrap();
+        }
+        assert!(again.county_days.iter().all(|(_, _, c)| !c.keys().any(|k| k.starts_with("not_reached/"))), "{:?}", again.county_days);
+        // AND Ben's ballot cancelled is not counted while it settles: a new ballot may explain
+        // it, and then it would never have been sent
+        let mut cancelled = Tally::default();
+        p.apply_status(&status(&f, "CA2", StatusCode::Cld, "2026-10-09T09:00:00-07:00"), t("2026-10-09T17:00:00Z"), &mut cancelled).await.unwrap();
+        assert!(cancelled.county_days.is_empty(), "{:?}", cancelled.county_days);
     });
 }

@@ -42,7 +42,7 @@ pub struct Fixture {
     pub sent: RecordingDispatcher,
     pub county: CountyCode,
     catalog: Catalog,
-    voice: VoicePlan,
+    pub voice: VoicePlan,
     elections: BTreeMap<String, Election>,
 }
 
