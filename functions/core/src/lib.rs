@@ -25,6 +25,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod line_endings;
 pub mod memory;
+pub mod moved;
 pub mod notify;
 pub mod optout;
 pub mod pacing;

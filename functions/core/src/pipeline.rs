@@ -209,11 +209,16 @@ where
             tally.not_subscribed += decided.len() as u64;
             return Ok(());
         };
-        // A voter who moved county must sign up again there (the roll says where they are now).
+        // A voter who moved county must sign up again there (the roll says where they are now):
+        // she is told so, once.
         let roll_county = self.store.voter(&journey.votecal_id).await?.map(|v| v.county);
-        if sub.county != journey.county || roll_county.is_some_and(|c| c != sub.county) {
+        let moved = roll_county.is_some_and(|c| c != sub.county);
+        if sub.county != journey.county || moved {
             tally.moved_county += decided.len() as u64;
-            return Ok(());
+            return match moved {
+                true => self.tell_moved(&sub, election, now, tally).await,
+                false => Ok(()),
+            };
         }
         if sub.channels().is_empty() {
             return match newly {

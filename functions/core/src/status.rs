@@ -235,6 +235,9 @@ pub enum MessageKind {
     AccountCode,
     /// To the previous contacts: the contacts were changed.
     ContactsChanged,
+    /// Once a sign-up: county records place the voter in another county, so her news will not
+    /// come; she signs up again there.
+    MovedCounty,
     /// The one answer to STOP.
     OptedOut,
     /// The answer to START.
@@ -246,7 +249,7 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 19] = [
+    pub const ALL: [MessageKind; 20] = [
         MessageKind::Outbound,
         MessageKind::Inbound,
         MessageKind::Received,
@@ -262,6 +265,7 @@ impl MessageKind {
         MessageKind::VerificationCode,
         MessageKind::AccountCode,
         MessageKind::ContactsChanged,
+        MessageKind::MovedCounty,
         MessageKind::OptedOut,
         MessageKind::OptedIn,
         MessageKind::OptedInNone,
@@ -286,6 +290,7 @@ impl MessageKind {
             MessageKind::VerificationCode => "verification_code",
             MessageKind::AccountCode => "account_code",
             MessageKind::ContactsChanged => "contacts_changed",
+            MessageKind::MovedCounty => "moved_county",
             MessageKind::OptedOut => "opted_out",
             MessageKind::OptedIn => "opted_in",
             MessageKind::OptedInNone => "opted_in_none",
@@ -319,6 +324,7 @@ impl MessageKind {
                 | MessageKind::VerificationCode
                 | MessageKind::AccountCode
                 | MessageKind::ContactsChanged
+                | MessageKind::MovedCounty
                 | MessageKind::OptedOut
                 | MessageKind::OptedIn
                 | MessageKind::OptedInNone

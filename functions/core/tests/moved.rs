@@ -1,0 +1,52 @@
+//! A voter who moved county is told, once, that her ballot news will not come and that she signs
+//! up again, instead of hearing nothing; once she has, her news comes again.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{random, t, Fixture, ANN};
+use wmb_core::formats::{VbmStatus, VoterRecord, VoterStatus};
+use wmb_core::pipeline::Tally;
+use wmb_core::signup::SignupRequest;
+use wmb_core::status::{MessageKind, StatusCode};
+use wmb_core::CountyCode;
+
+const PHONE: &str = "+19165550100";
+
+fn status(county: CountyCode, code: StatusCode, at: &str) -> VbmStatus {
+    VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: format!("B-{}", county.code()), status: code, status_time: t(at) }
+}
+
+#[test]
+fn a_voter_whose_record_moved_to_another_county_is_told_once_to_sign_up_again() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up for texts in Los Angeles (19)
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN the roll moves her to San Diego (37), which mails her a ballot and receives it
+        let sd = CountyCode::parse("37").unwrap();
+        let moved = VoterRecord { votecal_id: "CA1".into(), county: sd, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(), zip: "92101".into(), status: VoterStatus::Active };
+        p.record_voter(&moved).await.unwrap();
+        p.apply_status(&status(sd, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.apply_status(&status(sd, StatusCode::InReview, "2026-10-20T09:00:00-07:00"), t("2026-10-20T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN no ballot news goes to her phone, and she is told once, naming the county she
+        // signed up in, to sign up again
+        let texts: Vec<(MessageKind, String)> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE).map(|m| (m.kind, m.rendered.text.clone())).collect();
+        let kinds: Vec<MessageKind> = texts.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, [MessageKind::SignupConfirmation, MessageKind::MovedCounty], "{texts:?}");
+        assert!(texts[1].1.contains("Los Angeles County") && texts[1].1.contains("sign up again"), "{}", texts[1].1);
+        // WHEN she signs up again where she lives now
+        let again = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "92101", "", "en", PHONE, "", "", "", "").unwrap();
+        p.signup(&again, t("2026-10-21T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN news from her old county (that it received a ballot of hers) tells her no word of
+        // a move, and her San Diego ballot's news comes (the catch-up tells where it is)
+        p.apply_status(&status(f.county, StatusCode::InReview, "2026-10-21T09:00:00-07:00"), t("2026-10-21T19:30:00Z"), &mut tally).await.unwrap();
+        p.apply_status(&status(sd, StatusCode::Accepted, "2026-10-22T09:00:00-07:00"), t("2026-10-22T19:00:00Z"), &mut tally).await.unwrap();
+        let kinds: Vec<MessageKind> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE).map(|m| m.kind).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == MessageKind::MovedCounty).count(), 1);
+        assert_eq!(kinds.last(), Some(&MessageKind::Accepted), "{kinds:?}");
+    });
+}
