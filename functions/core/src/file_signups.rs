@@ -37,15 +37,16 @@ where
     /// Signs up the voter a request matched: the choices stored (stops kept, a change too soon
     /// refused), the contacts indexed, and the welcome.
     pub async fn signup_matched(&self, request: &SignupRequest, voter: &VoterRecord, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<Subscription, Refusal>, PipelineError> {
+        let mut sub = Subscription::from_request(request, voter, now);
+        let old = self.store.subscription(&sub.votecal_id).await?;
         // Calls only, in a language not every message of which can be called in: the county's
         // report says so, rather than the voter never hearing anything. (With texts or email
-        // too, the row is taken: those go, and a call that cannot be made is a failed send.)
-        if request.voice.is_some() && request.sms.is_none() && request.email.is_none() && !self.voice.calls_possible(request.language) {
+        // too, the row is taken: those go, and a call that cannot be made is a failed send.
+        // Calls she already has stand.)
+        if request.sms.is_none() && request.email.is_none() && self.calls_unavailable(request, old.as_ref()) {
             *tally.signups_refused.entry(format!("{:?}", Refusal::CallsUnavailable)).or_default() += 1;
             return Ok(Err(Refusal::CallsUnavailable));
         }
-        let mut sub = Subscription::from_request(request, voter, now);
-        let old = self.store.subscription(&sub.votecal_id).await?;
         // The row the file gave last time, sent again (files are cumulative), after the voter
         // changed their choices on the page: what the voter chose stands. (The catch-up again
         // sends nothing twice.)

@@ -1,10 +1,12 @@
 //! A voter who moved county: her sign-up is for the county she signed up in, and a voter who moves
 //! must sign up again in her new one (the guidance's rule). When county records place her in
 //! another county as news of her ballot is decided, that news is not sent; instead she is told,
-//! once per sign-up on each of her live channels (in her hours), that it will not come and how
-//! to get it.
+//! once an election on each of her live channels (in her hours), that it will not come and how
+//! to get it: only when signing up again would bring it (her record there is active, and that
+//! county takes part in the election), and only while the records still say so when it goes.
 
 use crate::election::Election;
+use crate::formats::{VoterRecord, VoterStatus};
 use crate::notify::Notification;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
@@ -12,10 +14,16 @@ use crate::signup::Subscription;
 use crate::status::{Channel, MessageKind};
 use chrono::{DateTime, Utc};
 
-/// The at-most-once key of the notice: one per sign-up and channel (a voter who signs up again
-/// and moves again is told again).
-pub fn moved_key(sub: &Subscription, channel: Channel) -> String {
-    format!("moved#{}#{}#{channel}", sub.votecal_id, sub.signed_up_at.timestamp())
+/// The at-most-once key of the notice: one per election, sign-up and channel (a voter who signs
+/// up again and moves again is told again).
+pub fn moved_key(sub: &Subscription, election_id: &str, channel: Channel) -> String {
+    format!("moved#{election_id}#{}#{}#{channel}", sub.votecal_id, sub.signed_up_at.timestamp())
+}
+
+/// Whether the roll places the voter of `sub` where signing up again would bring her news of
+/// `election`: another county, her record there active, that county enrolled.
+pub fn signs_up_again(sub: &Subscription, roll: Option<&VoterRecord>, election: &Election) -> bool {
+    roll.is_some_and(|v| v.county != sub.county && v.status == VoterStatus::Active && election.is_enrolled(v.county))
 }
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -25,11 +33,15 @@ where
     Q: NotificationQueue,
 {
     /// Tells a voter whom county records place outside the county of her sign-up that her
-    /// ballot news for `election` will not come, naming the county she signed up in.
-    pub(crate) async fn tell_moved(&self, sub: &Subscription, election: &Election, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+    /// ballot news for `election` will not come, naming the county she signed up in (if signing
+    /// up again would bring it).
+    pub(crate) async fn tell_moved(&self, sub: &Subscription, roll: Option<&VoterRecord>, election: &Election, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        if !signs_up_again(sub, roll, election) {
+            return Ok(());
+        }
         for (channel, _) in sub.channels() {
             let n = Notification {
-                key: moved_key(sub, channel),
+                key: moved_key(sub, election.id(), channel),
                 election_id: Some(election.id().to_string()),
                 votecal_id: sub.votecal_id.clone(),
                 county: sub.county,
@@ -44,5 +56,12 @@ where
             self.schedule(n, Some(election), sub, None, now, tally).await?;
         }
         Ok(())
+    }
+
+    /// Whether a held notice of a move is still true as it goes (a roll corrected overnight, or
+    /// her sign-up again, calls it off).
+    pub(crate) async fn still_moved(&self, sub: &Subscription, election: Option<&Election>) -> Result<bool, PipelineError> {
+        let Some(election) = election else { return Ok(false) };
+        Ok(signs_up_again(sub, self.store.voter(&sub.votecal_id).await?.as_ref(), election))
     }
 }

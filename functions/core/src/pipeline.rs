@@ -210,15 +210,11 @@ where
             return Ok(());
         };
         // A voter who moved county must sign up again there (the roll says where they are now):
-        // she is told so, once.
-        let roll_county = self.store.voter(&journey.votecal_id).await?.map(|v| v.county);
-        let moved = roll_county.is_some_and(|c| c != sub.county);
-        if sub.county != journey.county || moved {
+        // she is told so, once an election ([`crate::moved`]).
+        let roll = self.store.voter(&journey.votecal_id).await?;
+        if sub.county != journey.county || roll.as_ref().is_some_and(|v| v.county != sub.county) {
             tally.moved_county += decided.len() as u64;
-            return match moved {
-                true => self.tell_moved(&sub, election, now, tally).await,
-                false => Ok(()),
-            };
+            return self.tell_moved(&sub, roll.as_ref(), election, now, tally).await;
         }
         if sub.channels().is_empty() {
             return match newly {
@@ -331,7 +327,7 @@ where
             tally.not_subscribed += 1;
             return Ok(());
         };
-        if sub.county != n.county {
+        if sub.county != n.county || (n.kind == MessageKind::MovedCounty && !self.still_moved(&sub, election).await?) {
             tally.moved_county += 1;
             return Ok(());
         }

@@ -235,8 +235,8 @@ pub enum MessageKind {
     AccountCode,
     /// To the previous contacts: the contacts were changed.
     ContactsChanged,
-    /// Once a sign-up: county records place the voter in another county, so her news will not
-    /// come; she signs up again there.
+    /// Once an election and sign-up: county records place the voter in another county, so her
+    /// news will not come; she signs up again there ([`crate::moved`]).
     MovedCounty,
     /// The one answer to STOP.
     OptedOut,

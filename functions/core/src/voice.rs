@@ -24,6 +24,12 @@ pub fn polly_voice(lang: Language) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The messages a call speaks as recorded where Polly cannot: ballot news (reminders included) and
+/// the notice of a move (codes are read in English; confirmations never go by call).
+fn called(kind: MessageKind) -> bool {
+    kind.is_ballot_news() || kind == MessageKind::MovedCounty
+}
+
 /// How one call will speak.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -80,7 +86,7 @@ impl VoicePlan {
     /// speaks it, or every message is recorded. A sign-up for calls in a language where some
     /// cannot is refused ([`crate::refusal::Refusal::CallsUnavailable`]).
     pub fn calls_possible(&self, lang: Language) -> bool {
-        MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news()).all(|k| self.rendering(lang, k).is_ok())
+        MessageKind::ALL.into_iter().filter(|k| called(*k)).all(|k| self.rendering(lang, k).is_ok())
     }
 
     /// The languages whose calls depend on recordings, with the messages still missing one.
@@ -89,7 +95,7 @@ impl VoicePlan {
         for lang in Language::ALL.into_iter().filter(|l| polly_voice(*l).is_none()) {
             let missing: BTreeSet<&str> = MessageKind::ALL
                 .into_iter()
-                .filter(|k| k.is_ballot_news() && self.rendering(lang, *k).is_err())
+                .filter(|k| called(*k) && self.rendering(lang, *k).is_err())
                 .map(|k| k.key())
                 .collect();
             out.insert(lang, missing);

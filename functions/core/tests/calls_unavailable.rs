@@ -1,6 +1,7 @@
 //! Calls in a language Polly does not speak need the Secretary of State's recordings. Where some
 //! are not in, a sign-up for calls in that language is refused, on the page and in a county's
-//! signups file, instead of the voter never hearing a call.
+//! signups file (calls only), instead of the voter never hearing a call; calls a voter already
+//! has stand.
 
 mod common;
 
@@ -39,12 +40,28 @@ fn calls_in_a_language_whose_recordings_are_not_all_in_are_refused_and_taken_onc
             // AND calls in Spanish, which Polly speaks, are taken
             assert!(p.request_signup(&calls("Ann", "1980-05-17", "es"), "198.51.100.7", t("2026-09-01T19:05:00Z")).await.unwrap().is_ok());
         }
-        // WHEN every Khmer message of ballot news is recorded
-        let listed: Vec<String> = MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news()).map(|k| format!("{} = \"wmb-km-{}\"", k.key(), k.key())).collect();
+        // WHEN every Khmer message a call speaks (ballot news, the notice of a move) is recorded
+        let called = MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news() || *k == MessageKind::MovedCounty);
+        let listed: Vec<String> = called.map(|k| format!("{} = \"wmb-km-{}\"", k.key(), k.key())).collect();
         f.voice = VoicePlan::from_toml("voice-prompts.toml", &format!("[prompts.km]\n{}\n", listed.join("\n"))).unwrap();
         // THEN Ben's calls in Khmer are taken
+        {
+            let p = f.pipeline();
+            assert!(p.signup(&calls("Ben", "1978-02-03", "km"), t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap().is_ok());
+            assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Voice), Some(PHONE));
+        }
+        // WHEN a recording is taken out again
+        f.voice = VoicePlan::from_toml("voice-prompts.toml", &format!("[prompts.km]\n{}\n", listed[1..].join("\n"))).unwrap();
+        // THEN the calls Ben has stand: the county's next file naming him again is taken, and he
+        // may change his hours on the page, keeping them
         let p = f.pipeline();
-        assert!(p.signup(&calls("Ben", "1978-02-03", "km"), t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap().is_ok());
-        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Voice), Some(PHONE));
+        let mut again = Tally::default();
+        assert!(p.signup(&calls("Ben", "1978-02-03", "km"), t("2026-09-03T19:00:00Z"), &mut again).await.unwrap().is_ok());
+        assert!(again.signups_refused.is_empty(), "{:?}", again.signups_refused);
+        let hours = SignupRequest::from_fields("Ben", "Lee", "1978-02-03", "90012", "", "km", "", "", PHONE, "09:00", "18:00").unwrap();
+        assert!(p.request_signup(&hours, "198.51.100.7", t("2026-09-04T19:00:00Z")).await.unwrap().is_ok(), "a change of hours keeps the calls he has");
+        // AND asking for calls in Khmer to another number is refused
+        let other = SignupRequest::from_fields("Ben", "Lee", "1978-02-03", "90012", "", "km", "", "", "+19165550177", "", "").unwrap();
+        assert_eq!(p.request_signup(&other, "198.51.100.7", t("2026-09-04T19:30:00Z")).await.unwrap().unwrap_err().refusal, Refusal::CallsUnavailable);
     });
 }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use common::{random, t, Fixture, ANN};
 use wmb_core::formats::{VbmStatus, VoterRecord, VoterStatus};
 use wmb_core::pipeline::Tally;
+use wmb_core::ports::*;
 use wmb_core::signup::SignupRequest;
 use wmb_core::status::{MessageKind, StatusCode};
 use wmb_core::CountyCode;
@@ -48,5 +49,43 @@ fn a_voter_whose_record_moved_to_another_county_is_told_once_to_sign_up_again() 
         let kinds: Vec<MessageKind> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE).map(|m| m.kind).collect();
         assert_eq!(kinds.iter().filter(|k| **k == MessageKind::MovedCounty).count(), 1);
         assert_eq!(kinds.last(), Some(&MessageKind::Accepted), "{kinds:?}");
+    });
+}
+
+#[test]
+fn no_notice_of_a_move_that_signing_up_again_would_not_help_or_that_the_roll_took_back() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let sd = CountyCode::parse("37").unwrap();
+        let record = |county: CountyCode, status: VoterStatus| VoterRecord {
+            votecal_id: "CA1".into(),
+            county,
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
+            zip: "92101".into(),
+            status,
+        };
+        let notices = || f.sent_where(|m| m.kind == MessageKind::MovedCounty);
+        // GIVEN the roll places Ann in San Diego with a record still pending: signing up again
+        // there would be refused, so she is not told to
+        p.record_voter(&record(sd, VoterStatus::Pending)).await.unwrap();
+        p.apply_status(&status(sd, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!(notices(), 0);
+        // WHEN her record there is active, and news of her ballot comes at night (the notice waits
+        // for her hours), and by morning the roll puts her back in Los Angeles
+        p.record_voter(&record(sd, VoterStatus::Active)).await.unwrap();
+        p.apply_status(&status(sd, StatusCode::InReview, "2026-10-20T09:00:00-07:00"), t("2026-10-21T05:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!(f.sent_where(|_| true), 1, "only her confirmation so far: the notice waits for 08:00");
+        p.record_voter(&record(f.county, VoterStatus::Active)).await.unwrap();
+        while let Some(next) = f.store.next_release().await.unwrap() {
+            p.release_due(next, &mut tally).await.unwrap();
+        }
+        // THEN the notice is not sent: it is no longer true
+        assert_eq!(notices(), 0);
     });
 }
