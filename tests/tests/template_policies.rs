@@ -250,6 +250,26 @@ fn every_function_that_names_contacts_gets_the_access_table_and_the_signing_key(
 }
 
 #[test]
+fn every_function_granted_the_access_table_is_told_its_name() {
+    // The end-to-end tests give every function every setting; on AWS a function granted the
+    // access table (its counters, marks or contact index) without ACCESS_TABLE would fail each
+    // call (the fan-out's marks of news that reached no one, for one, would stop its stream).
+    let t = template();
+    let mut granted = vec![];
+    for (name, f) in t["Resources"].as_mapping().unwrap() {
+        if text(&f["Type"]) != "AWS::Serverless::Function" {
+            continue;
+        }
+        if statements_of(f).iter().any(|s| text(&s["Effect"]) == "Allow" && text(&s["Resource"]).contains("AccessTable.Arn")) {
+            let name = text(name);
+            assert!(text(&f["Properties"]["Environment"]["Variables"]["ACCESS_TABLE"]).contains("AccessTable"), "{name}: ACCESS_TABLE");
+            granted.push(name);
+        }
+    }
+    assert!(granted.iter().any(|n| n == "FanoutFunction"), "{granted:?}");
+}
+
+#[test]
 fn only_a_request_through_cloudfront_can_name_the_client_the_api_counts() {
     // CloudFront sends the API a secret header with every request, and the API function gets
     // the same secret: it believes CloudFront-Viewer-Address only next to it.

@@ -98,14 +98,16 @@ where
     /// A sign-up or a change of choices from the API: nothing changes yet; codes go to each new
     /// contact and, when the voter has proven contacts, to those (to approve the change).
     pub async fn request_signup(&self, request: &SignupRequest, client: &str, now: DateTime<Utc>) -> Result<Result<ChangeTicket, Refused>, PipelineError> {
+        // Before anyone is looked up, whoever asks: the answer says nothing about a voter (not
+        // even whether she already has such calls: those cannot be made either).
+        if request.voice.is_some() && !self.voice.calls_possible(request.language) {
+            return Ok(Err(Refused { refusal: Refusal::CallsUnavailable, field: Some(Channel::Voice) }));
+        }
         let voter = match self.identify(&IdentityRequest::from(request), client, now).await? {
             Ok(v) => v,
             Err(r) => return Ok(Err(r)),
         };
         let current = self.live_subscription(&voter.votecal_id, now).await?;
-        if self.calls_unavailable(request, current.as_ref()) {
-            return Ok(Err(Refused { refusal: Refusal::CallsUnavailable, field: Some(Channel::Voice) }));
-        }
         let desired = Subscription::from_request(request, &voter, now);
         for c in Channel::ALL {
             let Some(address) = desired.chosen(c) else { continue };
@@ -119,15 +121,6 @@ where
         }
         let (change, codes) = PendingChange::choices(self.access, current.as_ref(), desired, now);
         self.open_change(change, codes, request.language, now).await
-    }
-
-    /// Whether a request asks for calls that cannot be made: in a language some of whose
-    /// messages are not recorded ([`crate::voice::VoicePlan::calls_possible`]). Calls a voter
-    /// already has, to the same number in the same language, stand (a change of her hours keeps
-    /// them, as the README promises voters already signed up).
-    pub(crate) fn calls_unavailable(&self, request: &SignupRequest, current: Option<&Subscription>) -> bool {
-        let kept = current.is_some_and(|c| c.chosen(Channel::Voice) == request.voice.as_deref() && c.language == request.language);
-        request.voice.is_some() && !kept && !self.voice.calls_possible(request.language)
     }
 
     /// A request to stop channels (empty: all) from the API: codes go to the voter's proven

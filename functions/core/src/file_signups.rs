@@ -8,6 +8,7 @@ use crate::formats::VoterRecord;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::signup::{match_identity, IdentityKey, Refusal, SignupRequest, Subscription};
+use crate::status::Channel;
 use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
 
@@ -42,8 +43,10 @@ where
         // Calls only, in a language not every message of which can be called in: the county's
         // report says so, rather than the voter never hearing anything. (With texts or email
         // too, the row is taken: those go, and a call that cannot be made is a failed send.
-        // Calls she already has stand.)
-        if request.sms.is_none() && request.email.is_none() && self.calls_unavailable(request, old.as_ref()) {
+        // Calls she already has, to that number in that language, stand: the county's next
+        // cumulative file is not refused for them.)
+        let kept = old.as_ref().is_some_and(|o| o.chosen(Channel::Voice) == request.voice.as_deref() && o.language == request.language);
+        if request.voice.is_some() && request.sms.is_none() && request.email.is_none() && !kept && !self.voice.calls_possible(request.language) {
             *tally.signups_refused.entry(format!("{:?}", Refusal::CallsUnavailable)).or_default() += 1;
             return Ok(Err(Refusal::CallsUnavailable));
         }

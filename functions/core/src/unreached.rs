@@ -27,7 +27,8 @@ where
 {
     /// Counts each of these newly decided milestones, the first time it is seen, as news that
     /// reached no one: not one still settling (a cancellation or "already voted" that what the
-    /// voter did may yet explain: it would never have been sent), nor one past its own deadline
+    /// voter did may yet explain, and then would never have been sent; one nothing explains is
+    /// not looked at again after its day, so it is not counted), nor one past its own deadline
     /// (it would not have been sent either).
     pub(crate) async fn count_not_reached(&self, journey: &BallotJourney, decided: &[MilestoneDecision], election: &Election, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         for decision in decided {
