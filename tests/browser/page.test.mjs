@@ -86,11 +86,11 @@ function portAnswers(port) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `ballot-tracking serve` on the sample election at `at`; resolves once its port answers. */
-async function startServer(at) {
+/** Starts `ballot-tracking serve` on the sample election (or `dir`) at `at`; resolves once its port answers. */
+async function startServer(at, dir = 'events/sample-election') {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wmb-browser-'));
   const port = await freePort();
-  const proc = spawn(BIN, ['serve', 'events/sample-election', '--port', String(port), '--out', out, '--at', at], {
+  const proc = spawn(BIN, ['serve', dir, '--port', String(port), '--out', out, '--at', at], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -478,6 +478,34 @@ test('a phone number the service cannot text is refused next to its field (400 s
   assert.match(await sms.getAttribute('aria-describedby'), /signup-sms-error/);
   assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-sms');
   await close(page);
+});
+
+test('calls in a language whose recordings are not in are refused next to the phone-call field, in the page\'s language', async () => {
+  // The sample election without its recorded prompts: no call can be made in Vietnamese
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wmb-no-prompts-'));
+  fs.cpSync(path.join(root, 'events/sample-election'), dir, { recursive: true });
+  fs.rmSync(path.join(dir, 'voice-prompts.toml'));
+  const bare = await startServer('2026-10-07T10:00:00-07:00', dir);
+  try {
+    const page = await open('vi', { at: bare.base });
+    await signUp(page, 'vi', V.hannah, { voice: '(510) 555-0152' }, bare.out);
+    const voice = field(page, 'signup', 'vi', 'voice');
+    await page.locator('#signup-voice-error').waitFor();
+    const said = await page.locator('#signup-voice-error').innerText();
+    assert.ok(said.includes(s('vi', 'r_calls_unavailable')), said);
+    assert.equal(await voice.getAttribute('aria-invalid'), 'true');
+    assert.match(await voice.getAttribute('aria-describedby'), /signup-voice-error/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'signup-voice');
+    assert.equal(outbox(bare.out).length, 0, 'no code was called to the phone');
+    // AND with texts instead, she goes on to her code
+    await voice.fill('');
+    await signUp(page, 'vi', V.hannah, { sms: '(510) 555-0152' }, bare.out);
+    await expectView(page, 'code', 'vi', 'code_heading');
+    await close(page);
+  } finally {
+    await stopServer(bare);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the twins are asked for their VoteCal ID, with the VoteCal Help Desk\'s number', async () => {
