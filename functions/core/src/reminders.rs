@@ -13,7 +13,8 @@
 //!   close.
 //!
 //! A reminder falling within a day of the news that planned it is left out: the voter has just
-//! been told.
+//! been told. So is one falling before, or within a day of, a county's own later start of
+//! tracking: its news waits for that start, and the reminder would go with it.
 
 use crate::election::Election;
 use crate::lifecycle::{BallotJourney, MilestoneDecision, UNKNOWN_BALLOT};
@@ -35,9 +36,10 @@ pub struct Reminder {
     pub days_before: u32,
 }
 
-/// The reminders a newly decided milestone plans.
+/// The reminders a newly decided milestone plans: none due within a day of now, nor within a day
+/// of the county's own start of tracking (its news, held until then, would go with it).
 pub fn planned(election: &Election, journey: &BallotJourney, decision: &MilestoneDecision, now: DateTime<Utc>) -> Vec<Reminder> {
-    let soon = now + Duration::days(1);
+    let soon = now.max(election.county_window_opens(journey.county)) + Duration::days(1);
     let settings = &election.def.reminders;
     let mut out = vec![];
     match decision.milestone {

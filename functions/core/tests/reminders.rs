@@ -316,6 +316,21 @@ fn a_voter_gets_one_return_reminder_even_when_two_news_of_a_mailed_ballot_planne
 }
 
 #[test]
+fn no_return_reminder_goes_with_the_news_of_a_county_that_starts_tracking_after_its_day() {
+    // GIVEN Los Angeles starts tracking on 28 Oct, after the return reminder's day (27 Oct), and
+    // mails a ballot on 20 Oct: its Outbound waits for the 28th
+    let e = Election::from_toml("e", &format!("{ELECTION}[counties.19]\ntracking_start = \"2026-10-28\"\n")).unwrap();
+    let mut j = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+    let at = t("2026-10-20T09:00:00-07:00");
+    let mailed = j.apply(wmb_core::lifecycle::BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at });
+    // THEN it plans no return reminder, which would have gone with it at the opening
+    assert!(planned(&e, &j, &mailed[0], at).is_empty(), "{:?}", planned(&e, &j, &mailed[0], at));
+    // AND a county that started with the election still plans it
+    let statewide = Election::from_toml("e", ELECTION).unwrap();
+    assert_eq!(planned(&statewide, &j, &mailed[0], at).len(), 1);
+}
+
+#[test]
 fn a_statewide_reminder_day_is_spread_over_the_morning_not_one_minute() {
     let hours = NotificationHours::default();
     let minutes: std::collections::BTreeSet<i64> = (0..10_000).map(|i| spread(&format!("CA{i:09}"), hours).num_minutes()).collect();
