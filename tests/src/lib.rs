@@ -15,3 +15,4 @@ pub mod receipts;
 pub mod scenario;
 pub mod schedules;
 pub mod world;
+pub mod world_service;

@@ -5,13 +5,12 @@
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Context, LambdaEvent};
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use wmb_aws::app::{App, AppOptions};
 use wmb_aws::handlers::{deliver, fanout, ingest, release};
 use wmb_aws::senders::{ByChannel, SesEmail, SnsSms};
-use crate::scenario::{Answer, Email, VoterService};
+use crate::scenario::Answer;
 use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
 use crate::harness::*;
 use crate::permissions::acting;
@@ -425,83 +424,4 @@ impl World {
 /// anything but "0", or absent (a TTL deletion passes neither pattern).
 pub fn decided_something(record: &serde_json::Value) -> bool {
     matches!(record["eventName"].as_str(), Some("INSERT" | "MODIFY")) && record["dynamodb"]["NewImage"]["decided"]["N"].as_str() != Some("0")
-}
-
-impl World {
-    /// Runs the morning job for each of these days (`NN/daily/<date>.csv` paths) and reads back
-    /// what it wrote at those paths.
-    pub async fn daily_summaries<'a>(&self, paths: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, String> {
-        let paths: Vec<&String> = paths.into_iter().collect();
-        let dates: std::collections::BTreeSet<&str> = paths.iter().filter_map(|p| p.rsplit('/').next()?.strip_suffix(".csv")).collect();
-        for date in dates {
-            let event = wmb_aws::handlers::daily_summary::DailySummaryEvent { date: Some(date.parse().unwrap()) };
-            acting("DailySummaryFunction", wmb_aws::handlers::daily_summary::handle(&self.app, LambdaEvent::new(event, Context::default()))).await.expect("daily summary");
-        }
-        let mut got = BTreeMap::new();
-        for p in paths {
-            let text = wmb_aws::s3io::get_text(&self.s3, &self.app.settings.bucket, &format!("reports/{p}")).await.unwrap().unwrap_or_default();
-            got.insert(p.clone(), text);
-        }
-        got
-    }
-}
-
-impl VoterService for World {
-    async fn call(&mut self, method: &str, path: &str, query: &str, body: &str) -> Answer {
-        let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/signup-apigw.json")).unwrap()).unwrap();
-        event["body"] = body.into();
-        event["rawPath"] = path.into();
-        event["rawQueryString"] = query.into();
-        event["routeKey"] = format!("{method} {path}").into();
-        event["requestContext"]["http"]["method"] = method.into();
-        event["requestContext"]["http"]["path"] = path.into();
-        let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event");
-        let response = acting("SignupFunction", wmb_aws::handlers::signup::handle(&self.app, &self.codes, request)).await.expect("the API answers");
-        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let body = match response.body() {
-            lambda_http::Body::Text(t) => t.clone(),
-            other => String::from_utf8_lossy(other.as_ref()).into_owned(),
-        };
-        let answer = Answer { method: method.into(), path: path.into(), status: response.status().as_u16(), content_type, body };
-        self.answers.push(answer.clone());
-        answer
-    }
-
-    async fn text_in(&mut self, from: &str, body: &str, message_id: &str) {
-        let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/inbound-sms-sns.json")).unwrap()).unwrap();
-        let mut message: serde_json::Value = serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
-        message["originationNumber"] = from.into();
-        message["messageBody"] = body.into();
-        message["inboundMessageId"] = message_id.into();
-        event["Records"][0]["Sns"]["Message"] = message.to_string().into();
-        let event: aws_lambda_events::event::sns::SnsEvent = serde_json::from_value(event).unwrap();
-        acting("InboundSmsFunction", wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default()))).await.expect("inbound text handled");
-    }
-
-    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
-        World::arrive(self, kind, file, when).await;
-    }
-
-    async fn settle(&mut self, until: DateTime<Utc>) {
-        self.pump().await;
-        self.release_until(until).await;
-        self.app.set_now(until.max(self.app.now()));
-        self.pump().await;
-    }
-
-    fn set_now(&mut self, when: DateTime<Utc>) {
-        self.app.set_now(when);
-    }
-
-    fn texts_to(&self, phone: &str) -> Vec<String> {
-        self.moto.sms().into_iter().filter(|(to, _)| to == phone).map(|(_, m)| m).collect()
-    }
-
-    fn emails_to(&self, address: &str) -> Vec<Email> {
-        self.moto.emails().into_iter().filter(|(to, _, _)| to == address).map(|(_, subject, html)| Email { subject, html, list_unsubscribe: None }).collect()
-    }
-
-    fn answers(&self) -> Vec<Answer> {
-        self.answers.clone()
-    }
 }

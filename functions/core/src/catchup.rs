@@ -32,19 +32,7 @@ where
             if channel == Channel::Voice || awaiting.contains(&channel) {
                 continue;
             }
-            let n = Notification {
-                key: confirmation_key(sub, channel),
-                election_id: None,
-                votecal_id: sub.votecal_id.clone(),
-                county: sub.county,
-                kind: MessageKind::SignupConfirmation,
-                channel,
-                decision: None,
-                release_at: now,
-                attempts: 0,
-                throttled: 0,
-                reminder_days: None,
-            };
+            let n = Notification::new(confirmation_key(sub, channel), &sub.votecal_id, sub.county, MessageKind::SignupConfirmation, channel, now);
             // Like every message, the confirmation respects the hours the voter chose.
             self.schedule(n, None, sub, None, now, tally).await?;
         }

@@ -40,19 +40,8 @@ where
             return Ok(());
         }
         for (channel, _) in sub.channels() {
-            let n = Notification {
-                key: moved_key(sub, election.id(), channel),
-                election_id: Some(election.id().to_string()),
-                votecal_id: sub.votecal_id.clone(),
-                county: sub.county,
-                kind: MessageKind::MovedCounty,
-                channel,
-                decision: None,
-                release_at: now,
-                attempts: 0,
-                throttled: 0,
-                reminder_days: None,
-            };
+            let key = moved_key(sub, election.id(), channel);
+            let n = Notification { election_id: Some(election.id().to_string()), ..Notification::new(key, &sub.votecal_id, sub.county, MessageKind::MovedCounty, channel, now) };
             self.schedule(n, Some(election), sub, None, now, tally).await?;
         }
         Ok(())

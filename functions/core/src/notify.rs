@@ -46,6 +46,24 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Notification {
+    /// A new message about a voter to send at `release_at`, not tried yet, with no election,
+    /// milestone or reminder day (set them with struct update where they apply).
+    pub fn new(key: String, votecal_id: &str, county: CountyCode, kind: MessageKind, channel: Channel, release_at: DateTime<Utc>) -> Notification {
+        Notification {
+            key,
+            election_id: None,
+            votecal_id: votecal_id.to_string(),
+            county,
+            kind,
+            channel,
+            decision: None,
+            release_at,
+            attempts: 0,
+            throttled: 0,
+            reminder_days: None,
+        }
+    }
+
     /// Tries so far that did not go through, throttled or failed: a held retry is told apart
     /// from the hold before it by this.
     pub fn tries(&self) -> u32 {

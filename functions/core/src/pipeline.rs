@@ -224,18 +224,11 @@ where
         }
         for decision in decided {
             for (channel, _) in sub.channels() {
+                let key = milestone_key(&journey.election_id, &journey.votecal_id, decision, channel);
                 let n = Notification {
-                    key: milestone_key(&journey.election_id, &journey.votecal_id, decision, channel),
                     election_id: Some(journey.election_id.clone()),
-                    votecal_id: journey.votecal_id.clone(),
-                    county: journey.county,
-                    kind: decision.milestone.into(),
-                    channel,
                     decision: Some(decision.clone()),
-                    release_at: now,
-                    attempts: 0,
-                    throttled: 0,
-                    reminder_days: None,
+                    ..Notification::new(key, &journey.votecal_id, journey.county, decision.milestone.into(), channel, now)
                 };
                 let settle = crate::notify::settle_in_window(now, Some(election), sub.hours, decision.settle_until);
                 self.schedule(n, Some(election), &sub, settle, now, tally).await?;

@@ -178,18 +178,12 @@ where
         for reminder in planned(election, journey, decision, now) {
             let at = sub.hours.next_open(reminder.due) + spread(&journey.votecal_id, sub.hours);
             for (channel, _) in sub.channels() {
+                let key = reminder_key(&journey.election_id, &journey.votecal_id, decision, &reminder, channel);
                 let n = Notification {
-                    key: reminder_key(&journey.election_id, &journey.votecal_id, decision, &reminder, channel),
                     election_id: Some(journey.election_id.clone()),
-                    votecal_id: journey.votecal_id.clone(),
-                    county: journey.county,
-                    kind: reminder.kind,
-                    channel,
                     decision: Some(decision.clone()),
-                    release_at: at,
-                    attempts: 0,
-                    throttled: 0,
                     reminder_days: Some(reminder.days_before),
+                    ..Notification::new(key, &journey.votecal_id, journey.county, reminder.kind, channel, at)
                 };
                 self.schedule(n, Some(election), sub, Some(at), now, tally).await?;
             }

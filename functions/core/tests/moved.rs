@@ -18,6 +18,18 @@ fn status(county: CountyCode, code: StatusCode, at: &str) -> VbmStatus {
     VbmStatus { votecal_id: "CA1".into(), county, election_id: "E".into(), ballot_id: format!("B-{}", county.code()), status: code, status_time: t(at) }
 }
 
+/// Ann's record on the roll in `county`, with this status.
+fn ann_in(county: CountyCode, status: VoterStatus) -> VoterRecord {
+    let date_of_birth = NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+    VoterRecord { votecal_id: "CA1".into(), county, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth, zip: "92101".into(), status }
+}
+
+/// Ann's sign-up for texts in Los Angeles (19), from a signups file.
+async fn ann_signed_up(f: &Fixture, tally: &mut Tally) {
+    let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
+    f.pipeline().signup(&row, t("2026-09-01T19:00:00Z"), tally).await.unwrap().unwrap();
+}
+
 #[test]
 fn a_voter_whose_record_moved_to_another_county_is_told_once_to_sign_up_again() {
     futures::executor::block_on(async {
@@ -25,12 +37,10 @@ fn a_voter_whose_record_moved_to_another_county_is_told_once_to_sign_up_again() 
         let p = f.pipeline();
         let mut tally = Tally::default();
         // GIVEN Ann signed up for texts in Los Angeles (19)
-        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
-        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        ann_signed_up(&f, &mut tally).await;
         // WHEN the roll moves her to San Diego (37), which mails her a ballot and receives it
         let sd = CountyCode::parse("37").unwrap();
-        let moved = VoterRecord { votecal_id: "CA1".into(), county: sd, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(), zip: "92101".into(), status: VoterStatus::Active };
-        p.record_voter(&moved).await.unwrap();
+        p.record_voter(&ann_in(sd, VoterStatus::Active)).await.unwrap();
         p.apply_status(&status(sd, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
         p.apply_status(&status(sd, StatusCode::InReview, "2026-10-20T09:00:00-07:00"), t("2026-10-20T19:00:00Z"), &mut tally).await.unwrap();
         // THEN no ballot news goes to her phone, and she is told once, naming the county she
@@ -58,30 +68,20 @@ fn no_notice_of_a_move_that_signing_up_again_would_not_help_or_that_the_roll_too
         let f = Fixture::with(&[ANN], random).await;
         let p = f.pipeline();
         let mut tally = Tally::default();
-        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "", "").unwrap();
-        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        ann_signed_up(&f, &mut tally).await;
         let sd = CountyCode::parse("37").unwrap();
-        let record = |county: CountyCode, status: VoterStatus| VoterRecord {
-            votecal_id: "CA1".into(),
-            county,
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(1980, 5, 17).unwrap(),
-            zip: "92101".into(),
-            status,
-        };
         let notices = || f.sent_where(|m| m.kind == MessageKind::MovedCounty);
         // GIVEN the roll places Ann in San Diego with a record still pending: signing up again
         // there would be refused, so she is not told to
-        p.record_voter(&record(sd, VoterStatus::Pending)).await.unwrap();
+        p.record_voter(&ann_in(sd, VoterStatus::Pending)).await.unwrap();
         p.apply_status(&status(sd, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
         assert_eq!(notices(), 0);
         // WHEN her record there is active, and news of her ballot comes at night (the notice waits
         // for her hours), and by morning the roll puts her back in Los Angeles
-        p.record_voter(&record(sd, VoterStatus::Active)).await.unwrap();
+        p.record_voter(&ann_in(sd, VoterStatus::Active)).await.unwrap();
         p.apply_status(&status(sd, StatusCode::InReview, "2026-10-20T09:00:00-07:00"), t("2026-10-21T05:00:00Z"), &mut tally).await.unwrap();
         assert_eq!(f.sent_where(|_| true), 1, "only her confirmation so far: the notice waits for 08:00");
-        p.record_voter(&record(f.county, VoterStatus::Active)).await.unwrap();
+        p.record_voter(&ann_in(f.county, VoterStatus::Active)).await.unwrap();
         while let Some(next) = f.store.next_release().await.unwrap() {
             p.release_due(next, &mut tally).await.unwrap();
         }
