@@ -57,6 +57,7 @@ const V = {
   yuki: { first: 'Yuki', last: 'Tanaka', dob: '01-08-1983', zip: '90012' },
   wei: { first: 'Wei', last: 'Zhang', dob: '04-03-1976', zip: '91801' },
   maria: { first: 'Maria', last: 'Garcia', dob: '05-09-1988', zip: '90026' },
+  ravi: { first: 'Ravi', last: 'Patel', dob: '09-09-1986', zip: '92130' },
 };
 
 let server;
@@ -411,6 +412,47 @@ test('my ballot in Chinese: the statuses, the mail scan with its facility ZIP, d
   await close(page);
 });
 
+test('after the cure deadline, a problem to fix is shown as past its deadline, not as something she can still fix', async () => {
+  // Ravi Patel's ballot (San Diego) needed his information (INF, November 4) and was never fixed;
+  // San Diego's deadline was 5 p.m. on December 1.
+  const late = await startServer('2026-12-02T10:00:00-08:00');
+  try {
+    const page = await open('en', { at: late.base });
+    let since = await signUp(page, 'en', V.ravi, { sms: '(858) 555-0161' }, late.out);
+    await expectView(page, 'code', 'en', 'code_heading');
+    await enterCode(page, 'en', await codeFor('+18585550161', since, late.out));
+    await page.getByText(s('en', 'code_accepted')).waitFor();
+    await page.locator('.site-nav').getByRole('link', { name: s('en', 'nav_ballot'), exact: true }).click();
+    await fillIdentity(page, 'ballot', 'en', V.ravi);
+    since = outbox(late.out).length;
+    await page.locator('#ballot-form button[type="submit"]').click();
+    await expectView(page, 'code', 'en', 'code_heading');
+    await enterCode(page, 'en', await codeFor('+18585550161', since, late.out));
+    await expectView(page, 'journey', 'en', 'journey_heading');
+    const journey = page.locator('#journey');
+    assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('en', 'm_contact_county')));
+    const box = await journey.locator('.status-box').innerText();
+    assert.ok(!box.includes(s('en', 'n_contact_county')), 'not "you can fix this"');
+    assert.match(box, /The deadline to fix this was 5:00\sPM on December 1, 2026, and it has passed/);
+    assert.equal(await journey.locator('.status-box .deadline').count(), 0, 'no deadline still to meet');
+    assert.equal(await journey.locator('.action-box').count(), 0, 'nothing asked of him');
+    const contact = journey.locator('.contact-box');
+    await contact.getByRole('heading', { level: 3, name: s('en', 'contact_heading') }).waitFor();
+    assert.equal(await contact.getByRole('link', { name: '(858) 555-0137' }).getAttribute('href'), 'tel:+18585550137');
+    // In Hindi, the same, in the page's language
+    await switchLanguage(page, 'en', 'hi');
+    const hi = await journey.locator('.status-box').innerText();
+    const tail = dict.hi.c_contact_county.split('}').pop().trim();
+    assert.ok(tail.length > 10 && hi.includes(tail), 'the deadline passed, in Hindi');
+    assert.ok(!hi.includes(s('hi', 'n_contact_county')));
+    await shot(page, 'journey-too-late-hi');
+    assert.deepEqual(await axe(page, 'journey too late hi'), []);
+    await close(page);
+  } finally {
+    await stopServer(late);
+  }
+});
+
 test('a ballot that needs the voter: the reason, what to do next, the county\'s phone, email and website', async () => {
   // Later in the election: Yuki Tanaka's signature did not match (NMS, October 19).
   const later = await startServer('2026-10-22T10:00:00-07:00');
@@ -430,6 +472,8 @@ test('a ballot that needs the voter: the reason, what to do next, the county\'s 
     const journey = page.locator('#journey');
     assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('ja', 'm_contact_county')));
     assert.match(await journey.locator('.status-box .status-reason').innerText(), /封筒の署名が、登録されている署名と一致しません/, 'the reason, next to the status');
+    // Until when: Los Angeles's cure deadline, 5 p.m. on E+28, in Japanese
+    assert.equal(await journey.locator('.status-box .deadline').innerText(), s('ja', 'fix_by', { time: '17:00', date: '2026年12月1日' }));
     const action = journey.locator('.action-box');
     await action.getByRole('heading', { level: 3, name: s('ja', 'action_heading') }).waitFor();
     assert.equal(await action.getByRole('link', { name: '(800) 555-0119' }).getAttribute('href'), 'tel:+18005550119');

@@ -1,11 +1,14 @@
 // The voters' page: "my ballot", the statuses of a ballot as the API answers them (see page.js).
 
 import { $, MILESTONES, state } from './page.js';
-import { formatDate, formatDay, t, textEl } from './strings.js';
+import { formatClock, formatDate, formatDay, t, textEl } from './strings.js';
 import { clearErrors, readIdentity, send, showErrors } from './forms.js';
 import { startCode } from './app.js';
 
 // ---------------------------------------------------------------- my ballot
+
+/** The statuses whose ask has a deadline: past it, the page says so instead of asking. */
+const CLOSES = ['contact_county', 'not_accepted', 'undeliverable'];
 
 export async function onBallot(e) {
   e.preventDefault();
@@ -68,14 +71,21 @@ export function renderJourney() {
         status.append(why);
       }
     }
-    status.append(textEl('p', current ? `n_${current}` : (unknown ? 'status_unknown_next' : 'status_none_next')));
+    // Until when she can act, and once that has passed, that it has (not "you can fix this").
+    const by = el.act_by ? new Date(el.act_by) : null;
+    const when = by && !Number.isNaN(by.getTime()) ? { time: formatClock(by), date: formatDate(by) } : null;
+    const closed = Boolean(el.too_late) && CLOSES.includes(current) && (current !== 'contact_county' || when !== null);
+    status.append(textEl('p', current ? `${closed ? 'c' : 'n'}_${current}` : (unknown ? 'status_unknown_next' : 'status_none_next'), closed ? when : null));
+    if (el.needs_action && current === 'contact_county' && when) {
+      status.append(textEl('p', 'fix_by', when, { className: 'deadline' }));
+    }
     article.append(status);
 
     const contact = el.county_contact || {};
     const phone = contact.phone && /^\+?[\d\s().-]{10,20}$/.test(contact.phone) && /^1?\d{10}$/.test(String(contact.phone).replace(/\D/g, '')) ? contact.phone : null;
     const email = mailOf(contact.email);
     const site = contact.url ? safeSite(contact.url) : null;
-    const showContact = el.needs_action || current === 'not_accepted' || current === 'undeliverable' || unknown;
+    const showContact = el.needs_action || closed || current === 'not_accepted' || current === 'undeliverable' || unknown;
     if (showContact && (phone || email || site)) {
       const box = document.createElement('div');
       box.className = el.needs_action ? 'action-box' : 'contact-box';

@@ -148,6 +148,13 @@ export function formatDay(ymd) {
   return formatDate(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], 12)));
 }
 
+/** The clock time of an instant as California sees it, in the page's language ("5:00 PM", "17:00"). */
+export function formatClock(date) {
+  const locale = t('intl');
+  const opts = { hour: 'numeric', minute: '2-digit', timeZone: TZ };
+  return new Intl.DateTimeFormat(supported(locale) ? locale : 'en-US', supported(locale) ? opts : { ...opts, hourCycle: 'h23' }).format(date);
+}
+
 /** "20:30" in the page's language ("8:30 PM", "20:30", "오후 8:30"...). */
 export function formatTime(hhmm) {
   const [h, m] = hhmm.split(':').map(Number);

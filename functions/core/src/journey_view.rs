@@ -54,8 +54,15 @@ pub struct ElectionJourney {
     pub county_contact: CountyContactView,
     /// The latest status that still stands.
     pub current: Option<&'static str>,
-    /// The ballot needs the voter (a signature to cure, a ballot not accepted or undeliverable).
+    /// The ballot needs the voter (a signature to cure, a ballot not accepted or undeliverable),
+    /// and there is still time to act.
     pub needs_action: bool,
+    /// Until when what the current status asks of her can be done: the county's cure deadline
+    /// (5 p.m. Pacific) for a problem to fix, the polls' close for a ballot not accepted or
+    /// undeliverable. None where the status asks nothing.
+    pub act_by: Option<DateTime<Utc>>,
+    /// That time has passed: the page tells her so instead of asking her to act.
+    pub too_late: bool,
     pub events: Vec<JourneyEvent>,
 }
 
@@ -85,6 +92,12 @@ pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, 
         let still_asks = |d: &MilestoneDecision| {
             d.ballot_id.as_ref().and_then(|b| j.ballots.get(b)).is_none_or(|b| b.status.milestone() == Milestone::ContactCounty)
         };
+        let act_by = match latest {
+            Some(d) if d.milestone == Milestone::ContactCounty && still_asks(d) => Some(election.cure_deadline(j.county)),
+            Some(d) if matches!(d.milestone, Milestone::NotAccepted | Milestone::Undeliverable) => Some(election.polls_close()),
+            _ => None,
+        };
+        let too_late = act_by.is_some_and(|by| now >= by);
         let contact = election.contact(j.county);
         out.push(ElectionJourney {
             election_id: j.election_id.clone(),
@@ -93,11 +106,9 @@ pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, 
             county_name: j.county.name().to_string(),
             county_contact: CountyContactView { phone: contact.phone, email: contact.email, url: contact.url },
             current: current.map(|m| MessageKind::from(m).key()),
-            needs_action: match latest {
-                Some(d) if d.milestone == Milestone::ContactCounty => still_asks(d),
-                Some(d) => matches!(d.milestone, Milestone::NotAccepted | Milestone::Undeliverable),
-                None => false,
-            },
+            needs_action: act_by.is_some() && !too_late,
+            act_by,
+            too_late,
             events,
         });
     }
@@ -148,6 +159,29 @@ mod tests {
         back.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::InReview, at: t("2026-10-22T18:00:00Z") });
         let view = ballot_journeys(&[back], &elections, &catalog, Language::Es, t("2026-10-23T00:00:00Z"));
         assert!(!view[0].needs_action);
+        assert_eq!((view[0].act_by, view[0].too_late), (None, false), "no deadline for what is not asked");
+    }
+
+    #[test]
+    fn once_the_time_to_act_has_passed_the_page_says_so_instead_of_asking_her_to_act() {
+        let elections = BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]);
+        let catalog = Catalog::embedded().unwrap();
+        let at = |j: &BallotJourney, now: &str| ballot_journeys(std::slice::from_ref(j), &elections, &catalog, Language::En, t(now)).remove(0);
+        // A problem to fix: the deadline is the county's, 5 p.m. Pacific on E+28 (1 Dec)
+        let deadline = t("2026-12-01T17:00:00-08:00");
+        let before = at(&j_again(), "2026-12-01T16:59:00-08:00");
+        assert_eq!((before.current, before.needs_action, before.act_by, before.too_late), (Some("contact_county"), true, Some(deadline), false));
+        let after = at(&j_again(), "2026-12-01T17:00:00-08:00");
+        assert_eq!((after.current, after.needs_action, after.act_by, after.too_late), (Some("contact_county"), false, Some(deadline), true));
+        // A ballot that came back undeliverable can be replaced until the polls close
+        let mut und = BallotJourney::new("E", "CA1", CountyCode::parse("19").unwrap());
+        und.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Issued, at: t("2026-10-05T16:00:00Z") });
+        und.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::Und, at: t("2026-10-14T16:00:00Z") });
+        let polls = t("2026-11-03T20:00:00-08:00");
+        let on_the_day = at(&und, "2026-11-03T19:00:00-08:00");
+        assert_eq!((on_the_day.needs_action, on_the_day.act_by, on_the_day.too_late), (true, Some(polls), false));
+        let next_day = at(&und, "2026-11-04T09:00:00-08:00");
+        assert_eq!((next_day.current, next_day.needs_action, next_day.too_late), (Some("undeliverable"), false, true));
     }
 
     /// A ballot mailed on 5 Oct and found with a non-matching signature on 20 Oct.
