@@ -9,8 +9,8 @@ use wmb_core::status::Channel;
 fn classify(code: Option<&str>, text: String) -> DeliveryError {
     match code.unwrap_or_default() {
         "Throttling" | "ThrottlingException" | "ThrottledException" | "TooManyRequestsException" | "LimitExceededException"
-        | "KMSThrottlingException" => DeliveryError::Throttled,
-        "InvalidParameter" | "InvalidParameterException" | "InvalidParameterValue" | "OptedOut" | "OptedOutException"
+        | "KMSThrottlingException" | "KMSThrottling" | "Throttled" => DeliveryError::Throttled,
+        "InvalidParameter" | "InvalidParameterException" | "InvalidParameterValue" | "ParameterValueInvalid" | "OptedOut" | "OptedOutException"
         | "MessageRejected" | "BadRequestException" | "NotFoundException" | "EndpointDisabled" => DeliveryError::Permanent(text),
         _ => DeliveryError::Temporary(text),
     }
@@ -112,8 +112,8 @@ pub struct ByChannel<V> {
 impl<V> ByChannel<V> {
     pub fn from_app(app: &App, voice: V) -> ByChannel<V> {
         ByChannel {
-            sms: SnsSms { client: aws_sdk_sns::Client::new(&app.sdk), origination_number: app.settings.sms_origination_number.clone() },
-            email: SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() },
+            sms: SnsSms { client: crate::send_retries::sns_client(&app.sdk), origination_number: app.settings.sms_origination_number.clone() },
+            email: SesEmail { client: crate::send_retries::ses_client(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() },
             voice,
         }
     }
@@ -147,7 +147,7 @@ impl ChannelSender {
     pub fn from_app(app: &App) -> Result<ChannelSender, BoxError> {
         match std::env::var("CHANNEL").ok().as_deref().and_then(Channel::parse) {
             Some(Channel::Sms) => Ok(ChannelSender::Sms(SnsSms {
-                client: aws_sdk_sns::Client::new(&app.sdk),
+                client: crate::send_retries::sns_client(&app.sdk),
                 origination_number: app.settings.sms_origination_number.clone(),
             })),
             Some(Channel::Email) => {
@@ -159,7 +159,7 @@ impl ChannelSender {
                 if app.settings.public_api_url.is_none() {
                     return Err("environment variable PUBLIC_API_URL: is not set".into());
                 }
-                Ok(ChannelSender::Email(SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() }))
+                Ok(ChannelSender::Email(SesEmail { client: crate::send_retries::ses_client(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() }))
             }
             _ => Err("environment variable CHANNEL: must be sms or email (voice has its own function)".into()),
         }

@@ -1,0 +1,122 @@
+//! Retries of a send to a voter: only what the provider refused outright.
+//!
+//! SNS's Publish and SES's SendEmail take no idempotency token. A send that timed out, lost its
+//! connection or was answered with a 5xx may have gone out, and the SDK's own retries (up to ten
+//! attempts in a few seconds here) would each send it again. So the clients that send to voters
+//! retry a throttle only (the provider refused it: nothing went out). Anything else comes back to
+//! the pipeline as a passing failure, which frees the ledger's claim and holds the message for a
+//! retry a minute or more later: a message in doubt goes out at most once more per doubt, never
+//! lost. (Calls carry a client token made from the ledger key, and Connect honours it, so their
+//! client keeps the SDK's retries.)
+
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority, RetryReason, SharedRetryClassifier};
+use aws_smithy_types::retry::ErrorKind;
+
+/// Forbids every retry the SDK's classifiers asked for, except a throttle's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnlyThrottles;
+
+impl ClassifyRetry for OnlyThrottles {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        match previous {
+            RetryAction::RetryIndicated(RetryReason::RetryableError { kind: ErrorKind::ThrottlingError, .. }) => RetryAction::NoActionIndicated,
+            RetryAction::RetryIndicated(_) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "OnlyThrottles"
+    }
+
+    /// Last, so that it sees what every other classifier decided.
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+pub fn only_throttles() -> SharedRetryClassifier {
+    SharedRetryClassifier::new(OnlyThrottles)
+}
+
+/// The SNS client that texts voters.
+pub fn sns_client(sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).retry_classifier(only_throttles()).build())
+}
+
+/// The SES client that emails voters.
+pub fn ses_client(sdk: &aws_config::SdkConfig) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(sdk).retry_classifier(only_throttles()).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::senders::SnsSms;
+    use aws_sdk_sns::operation::publish::PublishOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
+
+    fn text() -> OutgoingMessage {
+        OutgoingMessage {
+            key: "E#CA1#B1#accepted#sms".into(),
+            votecal_id: "CA1".into(),
+            election_id: None,
+            ballot_id: None,
+            kind: wmb_core::MessageKind::Accepted,
+            channel: wmb_core::status::Channel::Sms,
+            language: wmb_core::Language::En,
+            to: "+15105550100".into(),
+            send_at: chrono::Utc::now(),
+            rendered: wmb_core::templates::Rendered { subject: None, text: "t".into(), html: None },
+            voice: None,
+            unsubscribe_url: None,
+        }
+    }
+
+    /// SNS answering each attempt as `rule` says, through a client that would retry three times.
+    fn sns(rule: &aws_smithy_mocks::Rule, classifier: Option<SharedRetryClassifier>) -> SnsSms {
+        let retries = aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(std::time::Duration::from_millis(1));
+        let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [rule], |b| {
+            let b = b.retry_config(retries.clone());
+            match &classifier {
+                Some(c) => b.retry_classifier(c.clone()),
+                None => b,
+            }
+        });
+        SnsSms { client, origination_number: None }
+    }
+
+    const THROTTLED: &str = r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+    const INTERNAL: &str = r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>InternalError</Code><Message>x</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+
+    #[tokio::test]
+    async fn a_text_the_provider_answered_with_a_5xx_is_not_sent_again_at_once_by_the_sdk() {
+        // GIVEN SNS answering 500 (it may have sent the text) and then accepting
+        let answers = || mock!(aws_sdk_sns::Client::publish).sequence().http_status(500, Some(INTERNAL.into())).output(|| PublishOutput::builder().message_id("m-2").build()).build();
+        // WHEN the voters' client sends it
+        let rule = answers();
+        let err = sns(&rule, Some(only_throttles())).dispatch(&text()).await.unwrap_err();
+        // THEN it was tried once, and the pipeline hears of a passing failure (it retries later)
+        assert_eq!(rule.num_calls(), 1);
+        assert!(matches!(err, DeliveryError::Temporary(_)), "{err:?}");
+        // (The SDK's own retries would have sent it twice within the call.)
+        let rule = answers();
+        assert_eq!(sns(&rule, None).dispatch(&text()).await.unwrap(), "m-2");
+        assert_eq!(rule.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_text_is_retried_at_once_by_the_sdk() {
+        // GIVEN SNS throttling the first attempt (nothing was sent), then accepting
+        let rule = mock!(aws_sdk_sns::Client::publish).sequence().http_status(400, Some(THROTTLED.into())).output(|| PublishOutput::builder().message_id("m-1").build()).build();
+        // WHEN the voters' client sends it THEN it goes, on the second attempt
+        assert_eq!(sns(&rule, Some(only_throttles())).dispatch(&text()).await.unwrap(), "m-1");
+        assert_eq!(rule.num_calls(), 2);
+    }
+}
