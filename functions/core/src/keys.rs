@@ -54,11 +54,27 @@ pub const LOCAL_SIGNING_KEY: &[u8] = b"ballot-tracking on this machine only: not
 pub const LOCAL_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// A contact as the index and counters name it: a phone is one contact whether it gets texts or
-/// calls; an email address is compared without case.
+/// calls; an email address is named by the inbox it reaches ([`inbox_of`]), so that its limits
+/// (voters, codes a day) and its unsubscribe hold for every spelling of it.
 pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> String {
     match channel {
         Channel::Sms | Channel::Voice => keys.name("phone", address),
-        Channel::Email => keys.name("email", &address.to_lowercase()),
+        Channel::Email => keys.name("email", &inbox_of(address)),
+    }
+}
+
+/// The inbox an email address reaches: without case, without a sub-address tag (`ann+vote@`
+/// and `ann+x@` are `ann@`: the big providers deliver both to Ann), and at Gmail without the
+/// dots of the name (`a.nn@gmail.com` is `ann@gmail.com`, as is `ann@googlemail.com`).
+/// Otherwise one inbox could take a code five times a day per spelling, and the news of more
+/// than five voters.
+pub fn inbox_of(address: &str) -> String {
+    let lower = address.trim().to_lowercase();
+    let Some((local, domain)) = lower.rsplit_once('@') else { return lower };
+    let local = local.split('+').next().filter(|l| !l.is_empty()).unwrap_or(local);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
     }
 }
 
@@ -95,6 +111,12 @@ mod tests {
         let k = SigningKey::new(b"0123456789abcdef").unwrap();
         assert_eq!(contact_name(&k, Channel::Sms, "+19165550100"), contact_name(&k, Channel::Voice, "+19165550100"));
         assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
+        assert_eq!(contact_name(&k, Channel::Email, "ann+ballot@example.com"), contact_name(&k, Channel::Email, "ann@example.com"), "one inbox");
+        assert_ne!(contact_name(&k, Channel::Email, "ann.lee@example.com"), contact_name(&k, Channel::Email, "annlee@example.com"), "dots count but at Gmail");
+        for same in ["A.nn.Lee+x@gmail.com", "annlee@googlemail.com", " annlee@gmail.com"] {
+            assert_eq!(inbox_of(same), "annlee@gmail.com", "{same}");
+        }
+        assert_eq!(inbox_of("+tag@example.com"), "+tag@example.com", "a name that is all tag is kept");
         assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
         assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Voice, "CA1"), "texts and calls stop apart");
         assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Sms, "CA2"));

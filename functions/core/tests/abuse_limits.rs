@@ -2,7 +2,7 @@
 //! daily codes are used only by codes sent to it, a name and ZIP locks after five failed
 //! matches however many are sent at once (each try counted before its match), and an approval
 //! code that could not be sent does not turn the answer into an error only a signed-up voter's
-//! contacts can cause.
+//! contacts can cause. An inbox's five codes a day hold however its address is spelled.
 
 mod common;
 
@@ -62,6 +62,30 @@ fn a_phones_daily_codes_are_used_only_by_codes_sent_to_it() {
         let r = p.request_signup(&lee("Cara", "1985-01-02", PHONE, ""), "198.51.100.7", next()).await.unwrap();
         assert_eq!(r.unwrap_err(), Refused { refusal: Refusal::TooManyCodes, field: Some(Channel::Sms) });
         assert_eq!(to_phone(), before + 5);
+    });
+}
+
+#[test]
+fn an_inbox_gets_five_codes_a_day_however_its_address_is_spelled() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN, CARA], random).await;
+        let p = f.pipeline();
+        let mut at = t("2026-10-06T02:00:00Z");
+        let mut next = || {
+            at += Duration::minutes(30);
+            at
+        };
+        // GIVEN a stranger who names someone's Gmail inbox five times, spelled five ways
+        for spelled in ["victim.lee@gmail.com", "victim.lee+1@gmail.com", "VictimLee+2@gmail.com", "v.i.c.t.i.m.lee@googlemail.com", "victimlee+ballot@gmail.com"] {
+            p.request_signup(&lee("Ben", "1978-02-03", "", spelled), "198.51.100.7", next()).await.unwrap().unwrap();
+        }
+        let to_inbox = || f.sent_where(|m| m.to.to_lowercase().replace('.', "").contains("victimlee"));
+        assert_eq!(to_inbox(), 5);
+        // WHEN he spells it a sixth way, for another voter
+        let r = p.request_signup(&lee("Cara", "1985-01-02", "", "victimlee+6@gmail.com"), "198.51.100.7", next()).await.unwrap();
+        // THEN it is refused as the inbox's codes for the day, and nothing more reaches the inbox
+        assert_eq!(r.unwrap_err(), Refused { refusal: Refusal::TooManyCodes, field: Some(Channel::Email) });
+        assert_eq!(to_inbox(), 5);
     });
 }
 
