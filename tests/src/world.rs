@@ -178,11 +178,11 @@ impl World {
             .repeatedly()
             .build();
         let connect = mock_client!(aws_sdk_connect, RuleMode::MatchAny, [&rule]);
-        // The providers' clients as the functions build them (only a throttle retried by the SDK),
-        // whose requests are checked against the roles too (not billed).
+        // The providers' clients as the delivery functions build them (only a throttle retried by
+        // the SDK), whose requests are checked against the roles too (not billed).
         let recorder = counter.made.clone();
-        let sns = || aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(recorder.clone()).retry_classifier(wmb_aws::send_retries::only_throttles()).build());
-        let ses = || aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(recorder.clone()).retry_classifier(wmb_aws::send_retries::only_throttles()).build());
+        let sns = || aws_sdk_sns::Client::from_conf(wmb_aws::send_retries::sns_config(aws_sdk_sns::config::Builder::from(&sdk).interceptor(recorder.clone())).build());
+        let ses = || aws_sdk_sesv2::Client::from_conf(wmb_aws::send_retries::ses_config(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(recorder.clone())).build());
         let codes = ByChannel {
             sms: SnsSms { client: sns(), origination_number: None },
             email: SesEmail { client: ses(), from: "notify@example.gov".into(), configuration_set: None },

@@ -112,8 +112,10 @@ pub struct ByChannel<V> {
 impl<V> ByChannel<V> {
     pub fn from_app(app: &App, voice: V) -> ByChannel<V> {
         ByChannel {
-            sms: SnsSms { client: crate::send_retries::sns_client(&app.sdk), origination_number: app.settings.sms_origination_number.clone() },
-            email: SesEmail { client: crate::send_retries::ses_client(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() },
+            // The SDK's own retries: a code or a notice that her contacts changed is not retried
+            // later by anyone, and a second copy does no harm (see `send_retries`).
+            sms: SnsSms { client: aws_sdk_sns::Client::new(&app.sdk), origination_number: app.settings.sms_origination_number.clone() },
+            email: SesEmail { client: aws_sdk_sesv2::Client::new(&app.sdk), from: app.settings.email_from.clone(), configuration_set: app.settings.ses_configuration_set.clone() },
             voice,
         }
     }
@@ -235,5 +237,9 @@ mod tests {
         assert!(matches!(classify(Some("MessageRejected"), "x".into()), DeliveryError::Permanent(_)));
         assert!(matches!(classify(Some("InternalError"), "x".into()), DeliveryError::Temporary(_)));
         assert!(matches!(classify(None, "x".into()), DeliveryError::Temporary(_)));
+        // SNS's own spellings
+        assert_eq!(classify(Some("Throttled"), "x".into()), DeliveryError::Throttled);
+        assert_eq!(classify(Some("KMSThrottling"), "x".into()), DeliveryError::Throttled);
+        assert!(matches!(classify(Some("ParameterValueInvalid"), "x".into()), DeliveryError::Permanent(_)));
     }
 }
