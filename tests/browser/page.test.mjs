@@ -433,7 +433,8 @@ test('after the cure deadline, a problem to fix is shown as past its deadline, n
     assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('en', 'm_contact_county')));
     const box = await journey.locator('.status-box').innerText();
     assert.ok(!box.includes(s('en', 'n_contact_county')), 'not "you can fix this"');
-    assert.match(box, /The deadline to fix this was 5:00\sPM on December 1, 2026, and it has passed/);
+    assert.match(box, /The deadline to fix this was 5:00\sPM PST on December 1, 2026, and it has passed/);
+    assert.match(await journey.locator('.status-box .status-reason').innerText(), /more information/, 'why, still next to the status');
     assert.equal(await journey.locator('.status-box .deadline').count(), 0, 'no deadline still to meet');
     assert.equal(await journey.locator('.action-box').count(), 0, 'nothing asked of him');
     const contact = journey.locator('.contact-box');
@@ -473,7 +474,8 @@ test('a ballot that needs the voter: the reason, what to do next, the county\'s 
     assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('ja', 'm_contact_county')));
     assert.match(await journey.locator('.status-box .status-reason').innerText(), /封筒の署名が、登録されている署名と一致しません/, 'the reason, next to the status');
     // Until when: Los Angeles's cure deadline, 5 p.m. on E+28, in Japanese
-    assert.equal(await journey.locator('.status-box .deadline').innerText(), s('ja', 'fix_by', { time: '17:00', date: '2026年12月1日' }));
+    const deadline = await journey.locator('.status-box .deadline').innerText();
+    assert.ok(deadline.startsWith(dict.ja.fix_by.split('{')[0]) && /2026年12月1日/.test(deadline) && /17:00/.test(deadline), deadline);
     const action = journey.locator('.action-box');
     await action.getByRole('heading', { level: 3, name: s('ja', 'action_heading') }).waitFor();
     assert.equal(await action.getByRole('link', { name: '(800) 555-0119' }).getAttribute('href'), 'tel:+18005550119');
@@ -731,6 +733,12 @@ test('answers the page does not trust: field names, links, the county\'s email; 
           { type: 'status', at: '2026-10-19T10:00:00-07:00', milestone: 'contact_county', reason: 'the signature on the envelope does not match' },
         ],
       },
+      {
+        election_id: 'e3', election_name: 'Third Election', election_date: '2026-11-03', county_name: 'Los Angeles',
+        county_contact: { phone: '(800) 555-0119', email: 'vbm@lavote.example.gov', url: 'https://lavote.example.gov' },
+        current: 'contact_county', needs_action: false, act_by: null, too_late: false, in_review: true,
+        events: [{ type: 'status', at: '2026-10-19T10:00:00-07:00', milestone: 'contact_county', reason: 'the signature on the envelope does not match' }],
+      },
     ],
   }) }));
   await page.locator('.site-nav').getByRole('link', { name: navName('en', 'ballot'), exact: true }).click();
@@ -739,7 +747,11 @@ test('answers the page does not trust: field names, links, the county\'s email; 
   await expectView(page, 'code', 'en', 'code_heading');
   await enterCode(page, 'en', '123-456');
   await expectView(page, 'journey', 'en', 'journey_heading');
-  const [first, second] = await page.locator('#journey article').all();
+  const [first, second, third] = await page.locator('#journey article').all();
+  // Back in review after her statement: nothing asked of her, nor said to be fixable
+  const reviewing = await third.locator('.status-box').innerText();
+  assert.ok(reviewing.includes(s('en', 'review_contact_county')) && !reviewing.includes(s('en', 'n_contact_county')), reviewing);
+  assert.equal(await third.locator('.action-box').count(), 0);
   assert.equal(await first.locator('.status-name').innerText(), s('en', 'status_unknown'));
   const box = first.locator('.contact-box');
   await box.getByRole('heading', { level: 3, name: s('en', 'contact_heading') }).waitFor();

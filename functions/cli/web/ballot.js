@@ -61,7 +61,12 @@ export function renderJourney() {
     status.className = `status-box${el.needs_action ? ' needs-action' : ''}${current ? ` status-${current}` : ''}`;
     status.append(textEl('h3', 'current_status'));
     status.append(textEl('p', current ? `m_${current}` : (unknown ? 'status_unknown' : 'status_none'), null, { className: 'status-name' }));
-    if (el.needs_action) {
+    // Until when she can act, and once that has passed, that it has (not "you can fix this").
+    const by = el.act_by ? new Date(el.act_by) : null;
+    const when = by && !Number.isNaN(by.getTime()) ? { time: formatClock(by), date: formatDate(by) } : null;
+    const closed = Boolean(el.too_late) && CLOSES.includes(current) && (current !== 'contact_county' || when !== null);
+    const reviewing = current === 'contact_county' && Boolean(el.in_review);
+    if (el.needs_action || closed) {
       // Why, next to the status (the latest reason given for it; else the latest reason).
       const withReason = events.filter((ev) => ev.type !== 'scan' && ev.reason);
       const ev = withReason.filter((x) => x.milestone === el.current).pop() || withReason.pop();
@@ -71,11 +76,8 @@ export function renderJourney() {
         status.append(why);
       }
     }
-    // Until when she can act, and once that has passed, that it has (not "you can fix this").
-    const by = el.act_by ? new Date(el.act_by) : null;
-    const when = by && !Number.isNaN(by.getTime()) ? { time: formatClock(by), date: formatDate(by) } : null;
-    const closed = Boolean(el.too_late) && CLOSES.includes(current) && (current !== 'contact_county' || when !== null);
-    status.append(textEl('p', current ? `${closed ? 'c' : 'n'}_${current}` : (unknown ? 'status_unknown_next' : 'status_none_next'), closed ? when : null));
+    const next = reviewing ? 'review_contact_county' : `${closed ? 'c' : 'n'}_${current}`;
+    status.append(textEl('p', current ? next : (unknown ? 'status_unknown_next' : 'status_none_next'), closed ? when : null));
     if (el.needs_action && current === 'contact_county' && when) {
       status.append(textEl('p', 'fix_by', when, { className: 'deadline' }));
     }

@@ -148,10 +148,11 @@ export function formatDay(ymd) {
   return formatDate(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], 12)));
 }
 
-/** The clock time of an instant as California sees it, in the page's language ("5:00 PM", "17:00"). */
+/** The clock time of an instant as California sees it, with its zone, in the page's language
+ * ("5:00 PM PST", "17:00 GMT-8"): a voter abroad reads it right. */
 export function formatClock(date) {
   const locale = t('intl');
-  const opts = { hour: 'numeric', minute: '2-digit', timeZone: TZ };
+  const opts = { hour: 'numeric', minute: '2-digit', timeZone: TZ, timeZoneName: 'short' };
   return new Intl.DateTimeFormat(supported(locale) ? locale : 'en-US', supported(locale) ? opts : { ...opts, hourCycle: 'h23' }).format(date);
 }
 

@@ -63,6 +63,9 @@ pub struct ElectionJourney {
     pub act_by: Option<DateTime<Utc>>,
     /// That time has passed: the page tells her so instead of asking her to act.
     pub too_late: bool,
+    /// A problem to fix that is back in review (after her statement, say): nothing is asked of
+    /// her now, and the county has not decided yet.
+    pub in_review: bool,
     pub events: Vec<JourneyEvent>,
 }
 
@@ -98,6 +101,7 @@ pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, 
             _ => None,
         };
         let too_late = act_by.is_some_and(|by| now >= by);
+        let in_review = latest.is_some_and(|d| d.milestone == Milestone::ContactCounty && !still_asks(d));
         let contact = election.contact(j.county);
         out.push(ElectionJourney {
             election_id: j.election_id.clone(),
@@ -109,6 +113,7 @@ pub fn ballot_journeys(journeys: &[BallotJourney], elections: &BTreeMap<String, 
             needs_action: act_by.is_some() && !too_late,
             act_by,
             too_late,
+            in_review,
             events,
         });
     }
@@ -159,7 +164,7 @@ mod tests {
         back.apply(BallotFact::Status { ballot_id: "B1".into(), code: StatusCode::InReview, at: t("2026-10-22T18:00:00Z") });
         let view = ballot_journeys(&[back], &elections, &catalog, Language::Es, t("2026-10-23T00:00:00Z"));
         assert!(!view[0].needs_action);
-        assert_eq!((view[0].act_by, view[0].too_late), (None, false), "no deadline for what is not asked");
+        assert_eq!((view[0].act_by, view[0].too_late, view[0].in_review), (None, false, true), "no deadline for what is not asked");
     }
 
     #[test]
@@ -170,7 +175,7 @@ mod tests {
         // A problem to fix: the deadline is the county's, 5 p.m. Pacific on E+28 (1 Dec)
         let deadline = t("2026-12-01T17:00:00-08:00");
         let before = at(&j_again(), "2026-12-01T16:59:00-08:00");
-        assert_eq!((before.current, before.needs_action, before.act_by, before.too_late), (Some("contact_county"), true, Some(deadline), false));
+        assert_eq!((before.current, before.needs_action, before.act_by, before.too_late, before.in_review), (Some("contact_county"), true, Some(deadline), false, false));
         let after = at(&j_again(), "2026-12-01T17:00:00-08:00");
         assert_eq!((after.current, after.needs_action, after.act_by, after.too_late), (Some("contact_county"), false, Some(deadline), true));
         // A ballot that came back undeliverable can be replaced until the polls close
