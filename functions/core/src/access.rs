@@ -175,9 +175,16 @@ impl PendingChange {
             }
     }
 
-    /// Approval codes to every contact already proven: any one of them approves.
-    fn ask_approval(&mut self) {
+    /// Approval codes to every contact already proven: any one of them approves. A phone that
+    /// takes only calls is not rung outside the voter's hours: whoever knows her name, birth date
+    /// and ZIP could otherwise have it ring at 3 a.m. (the answer is the same; the page says calls
+    /// come only in her hours, and a code she asks for then comes by text or email, or waits).
+    fn ask_approval(&mut self, current: Option<&Subscription>, now: DateTime<Utc>) {
+        let quiet = current.is_some_and(|s| !s.hours.contains(now));
         for (c, a) in self.previous.clone() {
+            if c == Channel::Voice && quiet {
+                continue;
+            }
             self.target(c, &a).approves = true;
         }
     }
@@ -199,7 +206,7 @@ impl PendingChange {
         let id = change_id_from((keys.random)());
         let votecal_id = desired.votecal_id.clone();
         let mut change = PendingChange::new(id, &votecal_id, ChangeAction::Choices { desired: desired.clone() }, current, now);
-        change.ask_approval();
+        change.ask_approval(current, now);
         for c in Channel::ALL {
             let Some(address) = desired.chosen(c) else { continue };
             let proven = change.previous.iter().any(|(pc, pa)| same_contact((*pc, pa), (c, address)));
@@ -218,7 +225,7 @@ impl PendingChange {
         let id = change_id_from((keys.random)());
         let mut change = PendingChange::new(id, votecal_id, action, current, now);
         change.approved = false;
-        change.ask_approval();
+        change.ask_approval(current, now);
         let codes = change.draw_codes(keys);
         (change, codes)
     }

@@ -2,7 +2,8 @@
 //! daily codes are used only by codes sent to it, a name and ZIP locks after five failed
 //! matches however many are sent at once (each try counted before its match), and an approval
 //! code that could not be sent does not turn the answer into an error only a signed-up voter's
-//! contacts can cause. An inbox's five codes a day hold however its address is spelled.
+//! contacts can cause. An inbox's five codes a day hold however its address is spelled, and a
+//! phone that takes only calls is not rung with a code outside the voter's hours.
 
 mod common;
 
@@ -86,6 +87,30 @@ fn an_inbox_gets_five_codes_a_day_however_its_address_is_spelled() {
         // THEN it is refused as the inbox's codes for the day, and nothing more reaches the inbox
         assert_eq!(r.unwrap_err(), Refused { refusal: Refusal::TooManyCodes, field: Some(Channel::Email) });
         assert_eq!(to_inbox(), 5);
+    });
+}
+
+#[test]
+fn a_stranger_cannot_have_a_voters_phone_rung_with_a_code_outside_her_hours() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, who gets calls on her landline from 8 a.m. to 8 p.m., and texts nowhere
+        let calls_only = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "", "", PHONE, "08:00", "20:00").unwrap();
+        p.signup(&calls_only, t("2026-10-06T17:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let rung = || f.sent_where(|m| m.to == PHONE && m.kind == MessageKind::AccountCode);
+        // WHEN someone who knows her name, birth date and ZIP asks to see her ballot at 3 a.m.,
+        // then to stop her calls, then to change her choices (typing her landline)
+        let night = t("2026-10-07T10:00:00Z");
+        p.request_view(&who("Ann", "1980-05-17"), "198.51.100.7", night).await.unwrap().unwrap();
+        p.request_stop(&who("Ann", "1980-05-17"), vec![Channel::Voice], "198.51.100.7", night + Duration::minutes(20)).await.unwrap().unwrap();
+        p.request_signup(&lee("Ann", "1980-05-17", "", OWN), "198.51.100.7", night + Duration::minutes(40)).await.unwrap().unwrap();
+        // THEN her phone does not ring, and each answer is as for anyone
+        assert_eq!(rung(), 0);
+        // AND at 9 a.m. a request rings it with her code
+        p.request_view(&who("Ann", "1980-05-17"), "198.51.100.7", t("2026-10-07T16:00:00Z")).await.unwrap().unwrap();
+        assert_eq!(rung(), 1);
     });
 }
 
