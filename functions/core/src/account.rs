@@ -335,7 +335,8 @@ where
                     let now_chosen = chosen(&sub);
                     for (c, a) in chosen(old) {
                         let a = a.as_str();
-                        let kept = now_chosen.iter().any(|(nc, na)| (*nc == Channel::Email) == (c == Channel::Email) && na.eq_ignore_ascii_case(a));
+                        // (The same contact however spelled: an inbox's other spelling keeps it.)
+                        let kept = now_chosen.iter().any(|(nc, na)| contact_name(keys, *nc, na) == contact_name(keys, c, a));
                         if !kept {
                             self.store.unlink_contact(&contact_name(keys, c, a), &sub.votecal_id).await?;
                         }
@@ -349,7 +350,7 @@ where
                 if let Some(old) = &current {
                     let mut dropped = old.clone();
                     for c in Channel::ALL {
-                        if old.address(c).is_some() && !old.address(c).zip(sub.address(c)).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)) {
+                        if old.address(c).is_some() && old.address(c).zip(sub.address(c)).is_none_or(|(a, b)| contact_name(keys, c, a) != contact_name(keys, c, b)) {
                             dropped.stop(&[c], now);
                         }
                     }

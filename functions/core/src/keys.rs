@@ -63,20 +63,29 @@ pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> Strin
     }
 }
 
-/// The inbox an email address reaches: without case, without a sub-address tag (`ann+vote@`
-/// and `ann+x@` are `ann@`: the big providers deliver both to Ann), and at Gmail without the
-/// dots of the name (`a.nn@gmail.com` is `ann@gmail.com`, as is `ann@googlemail.com`).
-/// Otherwise one inbox could take a code five times a day per spelling, and the news of more
-/// than five voters.
+/// The inbox an email address reaches: without case; at the big providers that deliver
+/// `ann+anything@` to Ann, without the tag; and at Gmail without the dots of the name
+/// (`a.nn@gmail.com` is `ann@gmail.com`, as is `ann@googlemail.com`). Otherwise one inbox could
+/// take a code five times a day per spelling, and the news of more than five voters. Elsewhere
+/// a `+` may be part of another person's name, and is kept.
 pub fn inbox_of(address: &str) -> String {
     let lower = address.trim().to_lowercase();
     let Some((local, domain)) = lower.rsplit_once('@') else { return lower };
+    if !TAGGED_DOMAINS.contains(&domain) {
+        return lower;
+    }
     let local = local.split('+').next().filter(|l| !l.is_empty()).unwrap_or(local);
     match domain {
         "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
         _ => format!("{local}@{domain}"),
     }
 }
+
+/// Providers that deliver `name+tag@` to `name@` (their published sub-addressing).
+const TAGGED_DOMAINS: &[&str] = &[
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com",
+    "fastmail.com", "proton.me", "protonmail.com", "pm.me",
+];
 
 /// The mark a voter's own stop of one channel leaves on that channel's contact entry: the
 /// channel, then a keyed name of voter and channel (the entry does not name the voter). It
@@ -111,12 +120,13 @@ mod tests {
         let k = SigningKey::new(b"0123456789abcdef").unwrap();
         assert_eq!(contact_name(&k, Channel::Sms, "+19165550100"), contact_name(&k, Channel::Voice, "+19165550100"));
         assert_eq!(contact_name(&k, Channel::Email, "Ann@Example.com"), contact_name(&k, Channel::Email, "ann@example.com"));
-        assert_eq!(contact_name(&k, Channel::Email, "ann+ballot@example.com"), contact_name(&k, Channel::Email, "ann@example.com"), "one inbox");
-        assert_ne!(contact_name(&k, Channel::Email, "ann.lee@example.com"), contact_name(&k, Channel::Email, "annlee@example.com"), "dots count but at Gmail");
+        assert_eq!(contact_name(&k, Channel::Email, "Ann+Ballot@Outlook.com"), contact_name(&k, Channel::Email, "ann@outlook.com"), "one inbox");
+        assert_ne!(contact_name(&k, Channel::Email, "ann+bob@example.com"), contact_name(&k, Channel::Email, "ann@example.com"), "a + kept where it may be a name");
+        assert_ne!(contact_name(&k, Channel::Email, "ann.lee@icloud.com"), contact_name(&k, Channel::Email, "annlee@icloud.com"), "dots count but at Gmail");
         for same in ["A.nn.Lee+x@gmail.com", "annlee@googlemail.com", " annlee@gmail.com"] {
             assert_eq!(inbox_of(same), "annlee@gmail.com", "{same}");
         }
-        assert_eq!(inbox_of("+tag@example.com"), "+tag@example.com", "a name that is all tag is kept");
+        assert_eq!(inbox_of("+tag@gmail.com"), "+tag@gmail.com", "a name that is all tag is kept");
         assert!(!contact_name(&k, Channel::Sms, "+19165550100").contains("9165550100"));
         assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Voice, "CA1"), "texts and calls stop apart");
         assert_ne!(stop_mark(&k, Channel::Sms, "CA1"), stop_mark(&k, Channel::Sms, "CA2"));

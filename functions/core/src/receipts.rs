@@ -143,9 +143,13 @@ where
         if r.outcome.stops() {
             let name = contact_name(&self.access.signing, r.channel, &r.address);
             let entry = self.store.contact(&name).await?;
+            // A bounce stops the spelling that bounced; a complaint, the inbox it came from,
+            // however each voter spelled it.
+            let refused = matches!(r.outcome, ReceiptOutcome::Refused { .. });
             for voter in entry.voters {
                 let stop = |sub: &mut crate::signup::Subscription| {
                     let same = sub.address(r.channel).is_some_and(|a| match r.channel {
+                        Channel::Email if refused => contact_name(&self.access.signing, r.channel, a) == name,
                         Channel::Email => a.eq_ignore_ascii_case(&r.address),
                         _ => a == r.address,
                     });
@@ -159,7 +163,7 @@ where
             // The recipient said stop: remembered past the erasure of the voters' addresses, so
             // a signups file does not restart it (START restarts a phone; a code the voter enters
             // for it, an address).
-            if matches!(r.outcome, ReceiptOutcome::Refused { .. }) {
+            if refused {
                 self.store.set_stopped(&name, true).await?;
             }
         }

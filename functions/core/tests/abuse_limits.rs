@@ -105,7 +105,8 @@ fn a_stranger_cannot_have_a_voters_phone_rung_with_a_code_outside_her_hours() {
         let night = t("2026-10-07T10:00:00Z");
         p.request_view(&who("Ann", "1980-05-17"), "198.51.100.7", night).await.unwrap().unwrap();
         p.request_stop(&who("Ann", "1980-05-17"), vec![Channel::Voice], "198.51.100.7", night + Duration::minutes(20)).await.unwrap().unwrap();
-        p.request_signup(&lee("Ann", "1980-05-17", "", OWN), "198.51.100.7", night + Duration::minutes(40)).await.unwrap().unwrap();
+        let typed = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "", OWN, PHONE, "00:00", "00:00").unwrap();
+        p.request_signup(&typed, "198.51.100.7", night + Duration::minutes(40)).await.unwrap().unwrap();
         // THEN her phone does not ring, and each answer is as for anyone
         assert_eq!(rung(), 0);
         // AND at 9 a.m. a request rings it with her code
