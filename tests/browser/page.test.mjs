@@ -166,10 +166,11 @@ async function codeFor(to, since, dir = outDir) {
 
 /**
  * A fresh page (its own storage) on the voters' page in `lang`; notes errors and foreign requests.
- * Once so far (a local run on 2 Dec) Chromium did not finish loading the page in 30 s from a
- * server that answers it in under a millisecond; the cause was not found. A page that does not
- * load in 20 s is reported, with the requests still unanswered, and opened once more in a new
- * context; a second failure fails the test.
+ * Now and then (a local run on 2 Dec; runs of the whole suite on 3 Dec, on a loaded machine)
+ * Chromium does not finish loading the page from a server that answers it in under a
+ * millisecond, always waiting on ballot.js; the cause was not found. A page that does not load in
+ * 20 s is reported, with the requests still unanswered, and opened again in a new context; CI on
+ * 3 Dec met it twice in a row, so a test fails only at the fourth.
  */
 async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`, at = base } = {}) {
   for (let attempt = 1; ; attempt += 1) {
@@ -192,8 +193,9 @@ async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`,
     } catch (e) {
       const what = `${at}/${query} did not load (attempt ${attempt}): ${e.message.split('\n')[0]}; unanswered: ${[...unanswered].join(' ') || 'none'}`;
       await context.close();
-      if (attempt === 2) throw new Error(what);
+      if (attempt === 4) throw new Error(what);
       console.log(`# ${what}; opening it once more`);
+      await sleep(500);
     }
   }
 }
