@@ -168,9 +168,14 @@ async function codeFor(to, since, dir = outDir) {
  * A fresh page (its own storage) on the voters' page in `lang`; notes errors and foreign requests.
  * Now and then (a local run on 2 Dec; runs of the whole suite on 3 Dec, on a loaded machine)
  * Chromium does not finish loading the page from a server that answers it in under a
- * millisecond, always waiting on ballot.js; the cause was not found. A page that does not load in
- * 20 s is reported, with the requests still unanswered, and opened again in a new context; CI on
- * 3 Dec met it twice in a row, so a test fails only at the fourth.
+ * millisecond, always waiting on ballot.js. A trace of `serve` on 3 Dec showed each module
+ * fetched on a connection of its own, ballot.js on the fifth of a burst: the likely cause is
+ * tiny_http 0.12's task pool, which can queue a new connection behind the threads that hold
+ * Chromium's idle keep-alive connections (two connections in one wake-up), so that request waits
+ * until a connection closes. `serve` is the local stand-in for API Gateway and CloudFront; the
+ * deployed page does not meet it. A page that does not load in 20 s is reported, with the
+ * requests still unanswered, and opened again in a new context (new connections); CI on 3 Dec
+ * met it twice in a row, so a test fails only at the fourth.
  */
 async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`, at = base } = {}) {
   for (let attempt = 1; ; attempt += 1) {
