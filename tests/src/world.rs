@@ -183,9 +183,10 @@ impl World {
         let recorder = counter.made.clone();
         let sns = || aws_sdk_sns::Client::from_conf(wmb_aws::send_retries::sns_config(aws_sdk_sns::config::Builder::from(&sdk).interceptor(recorder.clone())).build());
         let ses = || aws_sdk_sesv2::Client::from_conf(wmb_aws::send_retries::ses_config(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(recorder.clone())).build());
+        // Codes keep the SDK's own retries, as the sign-up function's clients do.
         let codes = ByChannel {
-            sms: SnsSms { client: sns(), origination_number: None },
-            email: SesEmail { client: ses(), from: "notify@example.gov".into(), configuration_set: None },
+            sms: SnsSms { client: aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(recorder.clone()).build()), origination_number: None },
+            email: SesEmail { client: aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(recorder.clone()).build()), from: "notify@example.gov".into(), configuration_set: None },
             voice: wmb_voice::MaybeVoice(None),
         };
         World {

@@ -3,12 +3,12 @@
 //! SNS's Publish and SES's SendEmail take no idempotency token. A send that timed out, lost its
 //! connection or was answered with a 5xx may have gone out, and the SDK's own retries (up to ten
 //! attempts in a few seconds here) would each send it again. So the clients that send voters
-//! their news (the delivery functions, and the replies to texts) retry a throttle only: the
-//! provider refused it, nothing went out. Any other failure comes back to the pipeline, sorted
+//! their news (the delivery functions) retry a throttle only: the provider refused it, nothing
+//! went out. Any other failure comes back to the pipeline, sorted
 //! as the provider's error code says; a passing one frees the ledger's claim and holds the message
 //! for a retry a minute or more later (up to 8 passing failures). A message in doubt goes out at
-//! most once more per doubt. Codes and the notice that a voter's contacts changed keep the SDK's
-//! retries: nothing retries them later, and a second copy does no harm. (Calls carry a client
+//! most once more per doubt. Codes, the notice that a voter's contacts changed and the replies to
+//! texts keep the SDK's retries: a second copy of them does no harm. (Calls carry a client
 //! token made from the ledger key, and Connect honours it, so their client keeps them too.)
 
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;

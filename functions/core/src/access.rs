@@ -176,9 +176,8 @@ impl PendingChange {
     }
 
     /// Approval codes to every contact already proven: any one of them approves. A phone that
-    /// takes only calls is not rung outside the voter's hours: whoever knows her name, birth date
-    /// and ZIP could otherwise have it ring at 3 a.m. (the answer is the same; the page says calls
-    /// come only in her hours, and a code she asks for then comes by text or email, or waits).
+    /// takes only calls is not rung outside the voter's hours (whoever knows her name, birth date
+    /// and ZIP could have it ring at 3 a.m.); the answer is the same.
     fn ask_approval(&mut self, current: Option<&Subscription>, now: DateTime<Utc>) {
         let quiet = current.is_some_and(|s| !s.hours.contains(now));
         for (c, a) in self.previous.clone() {

@@ -242,18 +242,16 @@ where
                 (first_today && !entry.stopped).then_some(MessageKind::Help)
             }
         };
-        let stop = kw == Some(Keyword::Stop);
+        // A STOP is remembered before its reply goes: a reply that fails for good must not leave
+        // the phone unmarked past the erasure of its voters' addresses.
+        if kw == Some(Keyword::Stop) {
+            self.store.set_stopped(&name, true).await?;
+        }
         let Some(kind) = reply else {
-            if stop {
-                self.store.set_stopped(&name, true).await?;
-            }
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });
         };
         let key = format!("inbound#{message_id}");
         if self.store.claim(&key, now).await? != Claim::Claimed {
-            if stop {
-                self.store.set_stopped(&name, true).await?;
-            }
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });
         }
         let msg = OutgoingMessage {
@@ -277,9 +275,6 @@ where
                 self.store.release(&key).await?;
                 return Err(PipelineError::Send(e));
             }
-        }
-        if stop {
-            self.store.set_stopped(&name, true).await?;
         }
         Ok(InboundOutcome { keyword: kw, changed, replied: Some(kind) })
     }

@@ -8,6 +8,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = wmb_aws::App::from_env().await?;
     app.settings.require_access()?;
-    let replies = SnsSms { client: wmb_aws::send_retries::sns_client(&app.sdk), origination_number: app.settings.sms_origination_number.clone() };
+    // The SDK's own retries: a second copy of a reply does no harm (see `send_retries`).
+    let replies = SnsSms { client: aws_sdk_sns::Client::new(&app.sdk), origination_number: app.settings.sms_origination_number.clone() };
     run(service_fn(|event| wmb_aws::handlers::inbound_sms::handle(&app, &replies, event))).await
 }
