@@ -259,6 +259,22 @@ async function signUpFully(page, lang, v, phoneTyped, phoneE164) {
   await expectView(page, 'done', lang, 'done_heading');
 }
 
+/** Signs `v` up with a phone of their own on a server of its own (`dir`, its outbox), then opens
+ * "my ballot" with the code sent to it. */
+async function signUpThenSeeBallot(page, lang, v, phoneTyped, phoneE164, dir) {
+  let since = await signUp(page, lang, v, { sms: phoneTyped }, dir);
+  await expectView(page, 'code', lang, 'code_heading');
+  await enterCode(page, lang, await codeFor(phoneE164, since, dir));
+  await page.getByText(s(lang, 'code_accepted')).waitFor();
+  await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_ballot'), exact: true }).click();
+  await fillIdentity(page, 'ballot', lang, v);
+  since = outbox(dir).length;
+  await page.locator('#ballot-form button[type="submit"]').click();
+  await expectView(page, 'code', lang, 'code_heading');
+  await enterCode(page, lang, await codeFor(phoneE164, since, dir));
+  await expectView(page, 'journey', lang, 'journey_heading');
+}
+
 /** Changes the page's language the way a voter does: the menu's Language, then a language. */
 async function switchLanguage(page, from, to) {
   await page.locator('.site-nav').getByRole('link', { name: navName(from, 'language'), exact: true }).click();
@@ -425,17 +441,7 @@ test('after the cure deadline, a problem to fix is shown as past its deadline, n
   const late = await startServer('2026-12-02T10:00:00-08:00');
   try {
     const page = await open('en', { at: late.base });
-    let since = await signUp(page, 'en', V.ravi, { sms: '(858) 555-0161' }, late.out);
-    await expectView(page, 'code', 'en', 'code_heading');
-    await enterCode(page, 'en', await codeFor('+18585550161', since, late.out));
-    await page.getByText(s('en', 'code_accepted')).waitFor();
-    await page.locator('.site-nav').getByRole('link', { name: s('en', 'nav_ballot'), exact: true }).click();
-    await fillIdentity(page, 'ballot', 'en', V.ravi);
-    since = outbox(late.out).length;
-    await page.locator('#ballot-form button[type="submit"]').click();
-    await expectView(page, 'code', 'en', 'code_heading');
-    await enterCode(page, 'en', await codeFor('+18585550161', since, late.out));
-    await expectView(page, 'journey', 'en', 'journey_heading');
+    await signUpThenSeeBallot(page, 'en', V.ravi, '(858) 555-0161', '+18585550161', late.out);
     const journey = page.locator('#journey');
     assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('en', 'm_contact_county')));
     const box = await journey.locator('.status-box').innerText();
@@ -466,17 +472,7 @@ test('a ballot that needs the voter: the reason, what to do next, the county\'s 
   const later = await startServer('2026-10-22T10:00:00-07:00');
   try {
     const page = await open('ja', { at: later.base });
-    let since = await signUp(page, 'ja', V.yuki, { sms: '(510) 555-0151' }, later.out);
-    await expectView(page, 'code', 'ja', 'code_heading');
-    await enterCode(page, 'ja', await codeFor('+15105550151', since, later.out));
-    await page.getByText(s('ja', 'code_accepted')).waitFor();
-    await page.locator('.site-nav').getByRole('link', { name: s('ja', 'nav_ballot'), exact: true }).click();
-    await fillIdentity(page, 'ballot', 'ja', V.yuki);
-    since = outbox(later.out).length;
-    await page.locator('#ballot-form button[type="submit"]').click();
-    await expectView(page, 'code', 'ja', 'code_heading');
-    await enterCode(page, 'ja', await codeFor('+15105550151', since, later.out));
-    await expectView(page, 'journey', 'ja', 'journey_heading');
+    await signUpThenSeeBallot(page, 'ja', V.yuki, '(510) 555-0151', '+15105550151', later.out);
     const journey = page.locator('#journey');
     assert.match(await journey.locator('.status-name').innerText(), new RegExp(s('ja', 'm_contact_county')));
     assert.match(await journey.locator('.status-box .status-reason').innerText(), /封筒の署名が、登録されている署名と一致しません/, 'the reason, next to the status');
