@@ -162,31 +162,65 @@ impl Server {
     }
 
     /// Serves HTTP on the port until the process is stopped: the voters' page (files of `web`)
-    /// and the API on one origin, as CloudFront serves them on AWS.
+    /// and the API on one origin, as CloudFront serves them on AWS. One thread polls every
+    /// connection, so a browser's idle keep-alive connections never make a new one wait.
     pub fn run(&self, port: u16, web: &Path) -> Result<()> {
-        let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+        runtime.block_on(self.serve_http(port, web))
+    }
+
+    async fn serve_http(&self, port: u16, web: &Path) -> Result<()> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
         let codes_seen = Mutex::new(0u64);
-        for mut request in http.incoming_requests() {
-            let mut body = vec![];
-            let _ = request.as_reader().take(64 * 1024).read_to_end(&mut body);
-            let url = request.url().to_string();
-            let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-            let client = request.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-            let method = request.method().as_str().to_uppercase();
-            if method == "GET" {
-                if let Some((bytes, kind)) = Self::page_file(web, path) {
-                    let header = tiny_http::Header::from_bytes("Content-Type", kind).expect("a valid header");
-                    let _ = request.respond(tiny_http::Response::from_data(bytes).with_header(header));
-                    continue;
+        let codes_seen = &codes_seen;
+        let mut connections = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let service = hyper::service::service_fn(move |request| self.answer_http(request, peer.ip(), web, codes_seen));
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    connections.push(hyper::server::conn::http1::Builder::new().serve_connection(io, service));
                 }
+                // A connection ends when the browser closes it, or on a broken request: nothing to do.
+                Some(_) = connections.next(), if !connections.is_empty() => {}
             }
-            let answer = self.respond(ApiRequest { method: &method, path, query, body: &body, client: &client });
-            self.print_new_codes(&codes_seen);
-            let header = tiny_http::Header::from_bytes("Content-Type", answer.content_type).expect("a valid header");
-            let response = tiny_http::Response::from_string(answer.body).with_status_code(answer.status).with_header(header);
-            let _ = request.respond(response);
         }
-        Ok(())
+    }
+
+    /// One HTTP request: a file of the page, or the API's answer.
+    async fn answer_http(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+        client: std::net::IpAddr,
+        web: &Path,
+        codes_seen: &Mutex<u64>,
+    ) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible> {
+        use http_body_util::BodyExt;
+        let reply = |status: u16, kind: &'static str, body: Vec<u8>| {
+            let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)));
+            *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+            response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(kind));
+            Ok(response)
+        };
+        let method = request.method().as_str().to_uppercase();
+        let path = request.uri().path().to_string();
+        let query = request.uri().query().unwrap_or("").to_string();
+        if method == "GET" {
+            if let Some((bytes, kind)) = Self::page_file(web, &path) {
+                return reply(200, kind, bytes);
+            }
+        }
+        // The API takes small JSON bodies; API Gateway refuses large ones before the function.
+        let body = match http_body_util::Limited::new(request.into_body(), 64 * 1024).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(_) => return reply(413, "application/json", br#"{"error":"body_too_large"}"#.to_vec()),
+        };
+        let client = client.to_string();
+        let answer = self.respond(ApiRequest { method: &method, path: &path, query: &query, body: &body, client: &client });
+        self.print_new_codes(codes_seen);
+        reply(answer.status, answer.content_type, answer.body.into_bytes())
     }
 
     /// Prints the codes written to the outbox since the last call (a person reads them here):
