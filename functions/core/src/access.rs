@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::keys::{client_network, contact_name, AccessKeys, SigningKey, LOCAL_PUBLIC_URL, LOCAL_SIGNING_KEY};
+use crate::keys::same_contact;
 
 /// How long a code works.
 pub const CODE_MINUTES: i64 = 15;
@@ -33,11 +34,6 @@ pub const MAX_WRONG_CODES_PER_CLIENT: u64 = 30;
 /// Requests that send codes (sign-up, change, stop, "my ballot") per voter in one 10-minute
 /// window: a sign-up, a look at the ballot, and one try again.
 pub const MAX_REQUESTS_PER_VOTER: u64 = 3;
-
-fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
-    let phone = |c: Channel| c != Channel::Email;
-    phone(a.0) == phone(b.0) && a.1.eq_ignore_ascii_case(b.1)
-}
 
 /// A six-digit code from random bytes (the modulo bias of 2^64 mod 10^6 is negligible).
 pub fn code_from(random: [u8; 16]) -> String {

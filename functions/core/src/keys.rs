@@ -63,6 +63,15 @@ pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> Strin
     }
 }
 
+/// One phone, or one inbox however its address is spelled ([`inbox_of`]).
+pub fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
+    match (a.0 == Channel::Email, b.0 == Channel::Email) {
+        (true, true) => inbox_of(a.1) == inbox_of(b.1),
+        (false, false) => a.1.eq_ignore_ascii_case(b.1),
+        _ => false,
+    }
+}
+
 /// The inbox an email address reaches: without case; at the big providers that deliver
 /// `ann+anything@` to Ann, without the tag; and at Gmail without the dots of the name
 /// (`a.nn@gmail.com` is `ann@gmail.com`, as is `ann@googlemail.com`). Otherwise one inbox could
