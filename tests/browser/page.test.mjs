@@ -741,6 +741,12 @@ test('answers the page does not trust: field names, links, the county\'s email; 
         current: 'contact_county', needs_action: false, act_by: null, too_late: false, in_review: true,
         events: [{ type: 'status', at: '2026-10-19T10:00:00-07:00', milestone: 'contact_county', reason: 'the signature on the envelope does not match' }],
       },
+      {
+        election_id: 'e4', election_name: 'Fourth Election', election_date: '2026-11-03', county_name: 'Los Angeles',
+        county_contact: { phone: '(800) 555-0119', email: 'vbm@lavote.example.gov', url: 'https://lavote.example.gov' },
+        current: 'undeliverable', needs_action: true, act_by: '2026-11-04T04:00:00Z', too_late: false, in_review: false,
+        events: [{ type: 'status', at: '2026-10-12T10:00:00-07:00', milestone: 'undeliverable', reason: null }],
+      },
     ],
   }) }));
   await page.locator('.site-nav').getByRole('link', { name: navName('en', 'ballot'), exact: true }).click();
@@ -749,7 +755,11 @@ test('answers the page does not trust: field names, links, the county\'s email; 
   await expectView(page, 'code', 'en', 'code_heading');
   await enterCode(page, 'en', '123-456');
   await expectView(page, 'journey', 'en', 'journey_heading');
-  const [first, second, third] = await page.locator('#journey article').all();
+  const [first, second, third, fourth] = await page.locator('#journey article').all();
+  // Undeliverable before the polls close: until when she can still vote, with its time zone
+  const voteBy = await fourth.locator('.deadline').innerText();
+  assert.ok(voteBy.startsWith(s('en', 'vote_by').split('{')[0]) && /8:00\sPM PST/.test(voteBy) && /November 3, 2026/.test(voteBy), voteBy);
+  assert.ok((await fourth.locator('.status-box').innerText()).includes(s('en', 'n_undeliverable')));
   // Back in review after her statement: nothing asked of her, nor said to be fixable
   const reviewing = await third.locator('.status-box').innerText();
   assert.ok(reviewing.includes(s('en', 'review_contact_county')) && !reviewing.includes(s('en', 'n_contact_county')), reviewing);
