@@ -4,6 +4,7 @@
 //! unsubscribe links, erasure) is [`crate::stopping`].
 
 use crate::access::{contact_name, CodeRefusal, CodeToSend, PendingChange, ChangeAction};
+use crate::keys::same_contact;
 use crate::access::MAX_VOTERS_PER_CONTACT;
 use crate::daily::{Counted, CountyDays};
 use crate::pipeline::{Pipeline, PipelineError, Tally};
@@ -320,7 +321,7 @@ where
                         // if the contacts live when it was asked for were live until now.
                         count_change(counts, change, &change.previous, &sub, now);
                         let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
-                        if !change.previous.is_empty() && now_live != change.previous {
+                        if !change.previous.is_empty() && !same_contacts(&now_live, &change.previous) {
                             self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
                         }
                         self.welcome_but(&sub, &change.awaiting(&sub), now, tally).await?;
@@ -361,7 +362,7 @@ where
                 let live_before: Vec<(Channel, String)> = current.as_ref().map(|c| c.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect()).unwrap_or_default();
                 count_change(counts, change, &live_before, &sub, now);
                 let now_live: Vec<(Channel, String)> = sub.channels().into_iter().map(|(c, a)| (c, a.to_string())).collect();
-                if !change.previous.is_empty() && now_live != change.previous {
+                if !change.previous.is_empty() && !same_contacts(&now_live, &change.previous) {
                     self.tell_previous_contacts(change, current.as_ref(), sub.language, now).await?;
                 }
                 self.welcome_but(&sub, &change.awaiting(&sub), now, tally).await?;
@@ -408,6 +409,12 @@ where
         Ok(())
     }
 
+}
+
+/// Whether two lists of live contacts, in channel order, are the same contacts (an inbox
+/// however spelled): a voter who writes her own inbox another way is not told it changed.
+fn same_contacts(a: &[(Channel, String)], b: &[(Channel, String)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((ac, aa), (bc, ba))| ac == bc && same_contact((*ac, aa), (*bc, ba)))
 }
 
 /// Counts a change of choices that applied: a first sign-up (or one after a full stop) when its

@@ -36,6 +36,7 @@ fn an_inbox_spelled_another_way_is_still_hers_and_a_complaint_from_it_stops_ever
         assert_eq!(f.sent_where(|m| m.kind.is_code()) - codes_before, 1, "one inbox, one code, not one for each spelling");
         p.enter_code(&ticket.change_id, &f.code_to("leehome@gmail.com"), false, asked + chrono::Duration::minutes(2), &mut tally).await.unwrap().unwrap();
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), Some("Lee.Home@gmail.com"));
+        assert_eq!(f.sent_where(|m| m.kind == wmb_core::status::MessageKind::ContactsChanged), 0, "her inbox is not told her contacts changed");
         // THEN the inbox still counts her as one of its voters, and holds no stop of hers
         let name = contact_name(&f.keys.signing, Channel::Email, "leehome@gmail.com");
         let entry = f.store.contact(&name).await.unwrap();
