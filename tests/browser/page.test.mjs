@@ -86,6 +86,8 @@ function portAnswers(port) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The servers started, by base address (their logs, for a page that does not load). */
+const servers = new Map();
 
 /** Starts `ballot-tracking serve` on the sample election (or `dir`) at `at`; resolves once its port answers. */
 async function startServer(at, dir = 'events/sample-election') {
@@ -94,6 +96,7 @@ async function startServer(at, dir = 'events/sample-election') {
   const proc = spawn(BIN, ['serve', dir, '--port', String(port), '--out', out, '--at', at], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WMB_SERVE_TRACE: '1' },
   });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
@@ -106,7 +109,9 @@ async function startServer(at, dir = 'events/sample-election') {
     if (Date.now() > deadline) throw new Error(`the server did not answer on ${port} within 60 s:\n${log}`);
     await sleep(100);
   }
-  return { proc, out, base: `http://127.0.0.1:${port}`, log: () => log };
+  const srv = { proc, out, base: `http://127.0.0.1:${port}`, log: () => log };
+  servers.set(srv.base, srv);
+  return srv;
 }
 
 async function stopServer(srv) {
@@ -195,7 +200,9 @@ async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`,
       await page.waitForSelector('body.ready', { timeout: 20_000 });
       return page;
     } catch (e) {
-      const what = `${at}/${query} did not load (attempt ${attempt}): ${e.message.split('\n')[0]}; unanswered: ${[...unanswered].join(' ') || 'none'}`;
+      // What the server was asked for last (its trace: times, methods and paths).
+      const asked = (servers.get(at)?.log() || '').split('\n').filter((l) => l.startsWith('serve: ')).slice(-12).join(' | ');
+      const what = `${at}/${query} did not load (attempt ${attempt}, now ${Date.now()}): ${e.message.split('\n')[0]}; unanswered: ${[...unanswered].join(' ') || 'none'}; the server's last requests: ${asked}`;
       await context.close();
       if (attempt === 4) throw new Error(what);
       console.log(`# ${what}; opening it once more`);
@@ -747,6 +754,12 @@ test('answers the page does not trust: field names, links, the county\'s email; 
         current: 'undeliverable', needs_action: true, act_by: '2026-11-04T04:00:00Z', too_late: false, in_review: false,
         events: [{ type: 'status', at: '2026-10-12T10:00:00-07:00', milestone: 'undeliverable', reason: null }],
       },
+      {
+        election_id: 'e5', election_name: 'Fifth Election', election_date: '2026-06-02', county_name: 'Los Angeles',
+        county_contact: { phone: '(800) 555-0119', email: 'vbm@lavote.example.gov', url: 'https://lavote.example.gov' },
+        current: 'not_accepted', needs_action: false, act_by: '2026-06-03T03:00:00Z', too_late: true, in_review: false,
+        events: [{ type: 'status', at: '2026-06-10T10:00:00-07:00', milestone: 'not_accepted', reason: 'it arrived too late' }],
+      },
     ],
   }) }));
   await page.locator('.site-nav').getByRole('link', { name: navName('en', 'ballot'), exact: true }).click();
@@ -755,7 +768,10 @@ test('answers the page does not trust: field names, links, the county\'s email; 
   await expectView(page, 'code', 'en', 'code_heading');
   await enterCode(page, 'en', '123-456');
   await expectView(page, 'journey', 'en', 'journey_heading');
-  const [first, second, third, fourth] = await page.locator('#journey article').all();
+  const [first, second, third, fourth, fifth] = await page.locator('#journey article').all();
+  // Not accepted after the polls closed: voting has ended, and no time to vote by
+  assert.ok((await fifth.locator('.status-box').innerText()).includes(s('en', 'c_not_accepted')));
+  assert.equal(await fifth.locator('.deadline').count(), 0);
   // Undeliverable before the polls close: until when she can still vote, with its time zone
   const voteBy = await fourth.locator('.deadline').innerText();
   assert.ok(voteBy.startsWith(s('en', 'vote_by').split('{')[0]) && /8:00\sPM PST/.test(voteBy) && /November 3, 2026/.test(voteBy), voteBy);

@@ -160,7 +160,9 @@ fn a_burst_of_new_connections_is_answered_while_a_browsers_old_ones_stay_open() 
     std::fs::write(web.path().join("index.html"), "<!DOCTYPE html><title>page</title>").unwrap();
     let web_dir = web.path().to_path_buf();
     std::thread::spawn(move || server.run(port, &web_dir));
+    let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 60, "serve did not start on {port}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let mut kept: Vec<std::net::TcpStream> = vec![];
@@ -194,4 +196,11 @@ fn a_burst_of_new_connections_is_answered_while_a_browsers_old_ones_stay_open() 
     }
     // THEN every request of every burst is answered, within seconds, with the page
     assert_eq!(unanswered_rounds, 0, "rounds with a request unanswered after 5 s, of 40");
+    // AND the connections kept were open on the server's side too: each answers a second request
+    assert!(kept.len() >= 100, "{} connections kept", kept.len());
+    for mut s in kept {
+        use std::io::Write;
+        s.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert!(read_answer(&mut s).unwrap().starts_with("HTTP/1.1 200"));
+    }
 }

@@ -165,7 +165,7 @@ impl Server {
     /// and the API on one origin, as CloudFront serves them on AWS. One thread polls every
     /// connection, so a browser's idle keep-alive connections never make a new one wait.
     pub fn run(&self, port: u16, web: &Path) -> Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
         runtime.block_on(self.serve_http(port, web))
     }
 
@@ -174,14 +174,31 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
         let codes_seen = Mutex::new(0u64);
         let codes_seen = &codes_seen;
+        // WMB_SERVE_TRACE=1: each request's method and path (never its query or body) on stderr,
+        // with the time, to see where a page waits.
+        let trace = std::env::var_os("WMB_SERVE_TRACE").is_some();
         let mut connections = FuturesUnordered::new();
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
-                    let Ok((stream, peer)) = accepted else { continue };
-                    let service = hyper::service::service_fn(move |request| self.answer_http(request, peer.ip(), web, codes_seen));
+                    let (stream, peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(e) => {
+                            // Out of file descriptors, say: wait for some to close, not spin.
+                            eprintln!("serve: accept failed: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    };
+                    let service = hyper::service::service_fn(move |request| self.answer_http(request, peer.ip(), web, codes_seen, trace));
                     let io = hyper_util::rt::TokioIo::new(stream);
-                    connections.push(hyper::server::conn::http1::Builder::new().serve_connection(io, service));
+                    // A connection that sends no whole request head for 30 s is closed, idle
+                    // keep-alive ones included.
+                    let http = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(std::time::Duration::from_secs(30))
+                        .serve_connection(io, service);
+                    connections.push(http);
                 }
                 // A connection ends when the browser closes it, or on a broken request: nothing to do.
                 Some(_) = connections.next(), if !connections.is_empty() => {}
@@ -196,6 +213,7 @@ impl Server {
         client: std::net::IpAddr,
         web: &Path,
         codes_seen: &Mutex<u64>,
+        trace: bool,
     ) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible> {
         use http_body_util::BodyExt;
         let reply = |status: u16, kind: &'static str, body: Vec<u8>| {
@@ -207,15 +225,22 @@ impl Server {
         let method = request.method().as_str().to_uppercase();
         let path = request.uri().path().to_string();
         let query = request.uri().query().unwrap_or("").to_string();
+        if trace {
+            let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            eprintln!("serve: {ms} {method} {path}");
+        }
         if method == "GET" {
             if let Some((bytes, kind)) = Self::page_file(web, &path) {
                 return reply(200, kind, bytes);
             }
         }
-        // The API takes small JSON bodies; API Gateway refuses large ones before the function.
+        // The API's requests are small JSON bodies: 64 KiB is far more than any needs.
         let body = match http_body_util::Limited::new(request.into_body(), 64 * 1024).collect().await {
             Ok(body) => body.to_bytes(),
-            Err(_) => return reply(413, "application/json", br#"{"error":"body_too_large"}"#.to_vec()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return reply(413, "application/json", br#"{"status":"invalid","reason":"body_too_large"}"#.to_vec())
+            }
+            Err(_) => return reply(400, "application/json", br#"{"status":"invalid","reason":"body_unreadable"}"#.to_vec()),
         };
         let client = client.to_string();
         let answer = self.respond(ApiRequest { method: &method, path: &path, query: &query, body: &body, client: &client });

@@ -78,7 +78,7 @@ export function renderJourney() {
     }
     const next = reviewing ? 'review_contact_county' : `${closed ? 'c' : 'n'}_${current}`;
     status.append(textEl('p', current ? next : (unknown ? 'status_unknown_next' : 'status_none_next'), closed ? when : null));
-    if (el.needs_action && CLOSES.includes(current) && when) {
+    if (el.needs_action && !closed && CLOSES.includes(current) && when) {
       status.append(textEl('p', current === 'contact_county' ? 'fix_by' : 'vote_by', when, { className: 'deadline' }));
     }
     article.append(status);

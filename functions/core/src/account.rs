@@ -296,7 +296,7 @@ where
                 // in this change (the voter's new consent); otherwise its stop stands.
                 if let Some(email) = sub.address(Channel::Email).map(str::to_string) {
                     let name = contact_name(&self.access.signing, Channel::Email, &email);
-                    if change.targets.iter().any(|t| t.used && t.proves && t.via == Channel::Email && t.address.eq_ignore_ascii_case(&email)) {
+                    if change.targets.iter().any(|t| t.used && t.proves && same_contact((t.via, &t.address), (Channel::Email, &email))) {
                         self.store.set_stopped(&name, false).await?;
                     } else if self.store.contact(&name).await?.stopped {
                         sub.stop(&[Channel::Email], now);

@@ -63,13 +63,24 @@ pub fn contact_name(keys: &SigningKey, channel: Channel, address: &str) -> Strin
     }
 }
 
-/// One phone, or one inbox however its address is spelled ([`inbox_of`]).
+/// One phone, or one inbox however its address is spelled ([`inbox_of`]): what a code to one
+/// spelling proves for the other. Only plain ASCII addresses are folded here (a dot-atom before
+/// the `@`): `inbox_of` also folds Unicode case and stray dots, which is safe for limits and
+/// stops but would take an address no code reached, and that may not be delivered, as proven.
 pub fn same_contact(a: (Channel, &str), b: (Channel, &str)) -> bool {
     match (a.0 == Channel::Email, b.0 == Channel::Email) {
-        (true, true) => inbox_of(a.1) == inbox_of(b.1),
+        (true, true) => a.1.eq_ignore_ascii_case(b.1) || (plain_address(a.1) && plain_address(b.1) && inbox_of(a.1) == inbox_of(b.1)),
         (false, false) => a.1.eq_ignore_ascii_case(b.1),
         _ => false,
     }
+}
+
+/// An address whose name is a dot-atom (RFC 5321): ASCII letters, digits and `!#$%&'*+/=?^_`{|}~-`,
+/// in dot-separated parts none of which is empty.
+fn plain_address(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else { return false };
+    let atom = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c));
+    local.split('.').all(atom) && domain.is_ascii() && !domain.is_empty()
 }
 
 /// The inbox an email address reaches: without case; at the big providers that deliver
@@ -123,6 +134,22 @@ pub fn client_network(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_to_one_spelling_of_an_inbox_proves_only_plain_spellings_of_it() {
+        let email = |a: &'static str| (Channel::Email, a);
+        assert!(same_contact(email("leehome@gmail.com"), email("Lee.Home@gmail.com")));
+        assert!(same_contact(email("ann@outlook.com"), email("ann+ballot@outlook.com")));
+        // Unicode case (the Kelvin sign folds to k) and stray dots are the same inbox for limits
+        // and stops, but a code to one proves nothing for the other.
+        assert_eq!(inbox_of("\u{212A}ate@gmail.com"), inbox_of("kate@gmail.com"));
+        assert!(!same_contact(email("kate@gmail.com"), email("\u{212A}ate@gmail.com")));
+        assert!(!same_contact(email("jane@gmail.com"), email(".jane@gmail.com")));
+        assert!(!same_contact(email("janedoe@gmail.com"), email("jane..doe@gmail.com")));
+        assert!(!same_contact(email("ann@example.org"), email("ann+x@example.org")));
+        assert!(same_contact((Channel::Sms, "+15105550101"), (Channel::Voice, "+15105550101")));
+        assert!(!same_contact((Channel::Sms, "+15105550101"), email("+15105550101")));
+    }
 
     #[test]
     fn contact_names_hide_the_contact_and_treat_a_phone_as_one_contact() {
