@@ -219,3 +219,16 @@ fn county_names_are_written_in_the_voters_script_where_the_language_has_them() {
     }
     assert!(with_own_names >= 5, "the languages written in other scripts name counties in them");
 }
+
+#[test]
+fn every_answer_to_a_keyword_that_leaves_texts_on_says_how_to_stop_them() {
+    // CTIA: an opt-in's confirmation, and HELP's answer, give the opt-out. START from a phone
+    // no voter's texts go to still opts it back in to whatever may come.
+    let c = catalog();
+    for lang in Language::ALL {
+        for kind in [MessageKind::OptedIn, MessageKind::OptedInNone, MessageKind::Help, MessageKind::SignupConfirmation] {
+            let sms = &c.language(lang).message(kind).sms;
+            assert!(sms.contains("STOP"), "{lang}/{kind}: {sms}");
+        }
+    }
+}
