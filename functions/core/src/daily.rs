@@ -121,6 +121,14 @@ impl CountyDays {
         self.days.get(&(date, county)).cloned().unwrap_or_default()
     }
 
+    /// Keeps only the counters whose name `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        for counts in self.days.values_mut() {
+            counts.retain(|name, _| keep(name));
+        }
+        self.days.retain(|_, counts| !counts.is_empty());
+    }
+
     /// Everything counted, handed over (the tally starts again from nothing).
     pub fn take(&mut self) -> CountyDays {
         std::mem::take(self)

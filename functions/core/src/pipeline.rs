@@ -318,7 +318,7 @@ where
         };
         let Some(to) = sub.address(n.channel).map(str::to_string) else {
             tally.not_subscribed += 1;
-            return Ok(());
+            return self.count_held_not_reached(&n, &sub, election, now, tally).await;
         };
         if sub.county != n.county || (n.kind == MessageKind::MovedCounty && !self.still_moved(&sub, election).await?) {
             tally.moved_county += 1;

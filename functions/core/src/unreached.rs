@@ -10,7 +10,9 @@ use crate::daily::Counted;
 use crate::election::Election;
 use crate::reminders::send_by;
 use crate::lifecycle::{BallotJourney, MilestoneDecision};
-use crate::notify::milestone_key;
+use crate::county::CountyCode;
+use crate::notify::{milestone_key, Notification};
+use crate::signup::Subscription;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::status::{Channel, MessageKind};
@@ -36,12 +38,29 @@ where
             if decision.settle_until.is_some_and(|s| s > now) || send_by(kind, election, journey.county).is_some_and(|by| by <= now) {
                 continue;
             }
-            // The milestone's own key with no channel: one mark, whichever channels were stopped.
-            let key = milestone_key(&journey.election_id, &journey.votecal_id, decision, Channel::Sms);
-            let mark = format!("not-reached#{}", key.rsplit_once('#').map_or(key.as_str(), |(k, _)| k));
-            if self.store.bump(&mark, now + Duration::days(MARK_DAYS)).await? == 1 {
-                tally.county_days.count(now, journey.county, Counted::NotReached(kind));
-            }
+            self.mark_not_reached(&journey.election_id, &journey.votecal_id, decision, journey.county, now, tally).await?;
+        }
+        Ok(())
+    }
+
+    /// A milestone's notice held for quiet hours that finds, when it falls due, every channel of
+    /// the voter stopped since it was decided: counted as news that reached no one, once, as if
+    /// she had stopped them before (not a reminder, nor a notice past its own deadline).
+    pub(crate) async fn count_held_not_reached(&self, n: &Notification, sub: &Subscription, election: Option<&Election>, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        let (Some(decision), Some(election)) = (&n.decision, election) else { return Ok(()) };
+        if !sub.channels().is_empty() || n.kind != MessageKind::from(decision.milestone) || send_by(n.kind, election, n.county).is_some_and(|by| by <= now) {
+            return Ok(());
+        }
+        self.mark_not_reached(election.id(), &n.votecal_id, decision, n.county, now, tally).await
+    }
+
+    /// Counts the milestone for the county the first time it is marked: the milestone's own key
+    /// with no channel, one mark whichever channels were stopped, and however often it comes.
+    async fn mark_not_reached(&self, election_id: &str, votecal_id: &str, decision: &MilestoneDecision, county: CountyCode, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
+        let key = milestone_key(election_id, votecal_id, decision, Channel::Sms);
+        let mark = format!("not-reached#{}", key.rsplit_once('#').map_or(key.as_str(), |(k, _)| k));
+        if self.store.bump(&mark, now + Duration::days(MARK_DAYS)).await? == 1 {
+            tally.county_days.count(now, county, Counted::NotReached(MessageKind::from(decision.milestone)));
         }
         Ok(())
     }

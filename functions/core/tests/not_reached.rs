@@ -62,3 +62,34 @@ fn a_problem_to_fix_for_a_voter_who_stopped_every_channel_is_counted_for_her_cou
         assert!(cancelled.county_days.is_empty(), "{:?}", cancelled.county_days);
     });
 }
+
+#[test]
+fn a_notice_held_for_her_hours_that_finds_every_channel_stopped_is_counted_when_it_falls_due() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a signups file for texts from 8 a.m. to 8 p.m.
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "08:00", "20:00").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN her ballot is mailed at 11 p.m. (its notice held for the morning), and her phone
+        // texts STOP during the night
+        let night = t("2026-10-07T06:00:00Z");
+        let mut decided = Tally::default();
+        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T22:30:00-07:00"), night, &mut decided).await.unwrap();
+        assert_eq!(f.sent_where(|m| m.kind == MessageKind::Outbound), 0, "held for her hours");
+        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-10-07T07:00:00Z"), &mut tally).await.unwrap();
+        // AND the morning's release comes, twice (a schedule fires at least once)
+        let morning = t("2026-10-07T16:00:00Z");
+        let mut released = Tally::default();
+        for _ in 0..2 {
+            p.release_due(morning, &mut released).await.unwrap();
+        }
+        // THEN nothing goes to her phone, and her county's summary counts the notice that
+        // reached no one, once
+        assert_eq!(f.sent_where(|m| m.kind.is_ballot_news()), 0);
+        let day = released.county_days.of(pacific_date(morning), f.county);
+        assert_eq!(day.get("not_reached/outbound/"), Some(&1), "{day:?}");
+        assert!(decided.county_days.iter().all(|(_, _, c)| !c.keys().any(|k| k.starts_with("not_reached/"))), "not counted when decided: her phone was live");
+    });
+}

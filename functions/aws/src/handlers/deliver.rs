@@ -164,7 +164,13 @@ pub async fn handle<D: Dispatcher>(app: &App, sender: &D, pacer: &Pacer, event: 
     for (outcome, metric) in [("failed", "MessagesFailed"), ("held", "MessagesRetried"), ("skipped", "MessagesSkipped")] {
         app.metrics.emit_counts(at, &["Channel"], &[&["Channel"]], metric, outcomes.iter().filter(|o| o.2 == outcome).map(|o| o.0), |c| vec![c.to_string()]);
     }
-    // (The messages' counts for the counties' summaries are in their ledger outcomes.)
+    // The messages' counts for the counties' summaries are in their ledger outcomes; news that
+    // reached no one (a held notice that found every channel stopped) is counted here.
+    let mut not_reached = tally.county_days.take();
+    not_reached.retain(|name| name.starts_with("not_reached/"));
+    if !not_reached.is_empty() {
+        app.store.add_county_days(&not_reached).await;
+    }
     app.events.flush().await;
     tracing::info!(sent = ?tally.sent, failed = tally.failed, retried = tally.retried, duplicates = tally.duplicates, superseded = tally.superseded, "delivery done");
     Ok(response)
