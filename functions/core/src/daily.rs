@@ -197,6 +197,19 @@ mod tests {
     }
 
     #[test]
+    fn the_delivery_function_keeps_only_the_counts_the_ledger_does_not_hold() {
+        let la = CountyCode::parse("19").unwrap();
+        let mut days = CountyDays::default();
+        days.count(t("2026-10-06T08:00:00-07:00"), la, Counted::Sent(MessageKind::Outbound, Channel::Sms));
+        days.count(t("2026-10-06T08:00:00-07:00"), la, Counted::NotReached(MessageKind::Outbound));
+        days.count(t("2026-10-07T08:00:00-07:00"), la, Counted::Sent(MessageKind::Outbound, Channel::Email));
+        days.retain(|name| name.starts_with("not_reached/"));
+        let kept: Vec<_> = days.iter().map(|(d, c, counts)| (d, c, counts.clone())).collect();
+        let oct6 = NaiveDate::from_ymd_opt(2026, 10, 6).unwrap();
+        assert_eq!(kept, vec![(oct6, la, BTreeMap::from([("not_reached/outbound/".to_string(), 1)]))], "and no day left empty");
+    }
+
+    #[test]
     fn only_our_counter_names_are_read_back() {
         for c in [Counted::SignedUp, Counted::Suspended(Channel::Email), Counted::SendFailed(MessageKind::CureReminder, Channel::Voice), Counted::DeliveryFailed(MessageKind::ContactCounty, Channel::Sms)] {
             assert!(is_counter_name(&c.name()), "{}", c.name());

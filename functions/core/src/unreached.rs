@@ -3,8 +3,10 @@
 //! Nothing is sent, and the county's daily summary counts it (`not_reached/<message>/`), so a
 //! county sees how many of its voters' notices, a problem to fix among them, went to nobody and
 //! can reach those voters its own way. Counted when decided (not when a catch-up tells a voter
-//! again where her ballot is), once per milestone however often the stream delivers the write
-//! that decided it: a counter per milestone, bumped first, counts only at 1.
+//! again where her ballot is), or, for a notice that waited (her hours, a retry, a late sign-up's
+//! catch-up), when it falls due and finds every channel stopped, if no channel's copy of it was
+//! sent or is being sent. Once per milestone however often the stream or the queue delivers it:
+//! a counter per milestone, bumped first, counts only at 1.
 
 use crate::daily::Counted;
 use crate::election::Election;
@@ -43,13 +45,29 @@ where
         Ok(())
     }
 
-    /// A milestone's notice held for quiet hours that finds, when it falls due, every channel of
-    /// the voter stopped since it was decided: counted as news that reached no one, once, as if
-    /// she had stopped them before (not a reminder, nor a notice past its own deadline).
+    /// A milestone's notice that finds, when it falls due (held for her hours, a retry, a
+    /// catch-up), every channel of the voter stopped or suspended: counted as news that reached
+    /// no one, once, as if she had stopped them before (not a reminder, nor a notice past its own
+    /// deadline).
+    /// Not one settling (as at the fan-out), nor for a voter who moved county since, nor one whose
+    /// copy on some channel went, or is going, out (a second copy after a STOP that came after
+    /// the first reached her): the ledger is asked, channel by channel.
     pub(crate) async fn count_held_not_reached(&self, n: &Notification, sub: &Subscription, election: Option<&Election>, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         let (Some(decision), Some(election)) = (&n.decision, election) else { return Ok(()) };
-        if !sub.channels().is_empty() || n.kind != MessageKind::from(decision.milestone) || send_by(n.kind, election, n.county).is_some_and(|by| by <= now) {
+        if !sub.channels().is_empty()
+            || sub.county != n.county
+            || decision.settle_until.is_some()
+            || n.kind != MessageKind::from(decision.milestone)
+            || send_by(n.kind, election, n.county).is_some_and(|by| by <= now)
+        {
             return Ok(());
+        }
+        for channel in Channel::ALL {
+            let key = milestone_key(election.id(), &n.votecal_id, decision, channel);
+            match self.store.claim(&key, now).await? {
+                Claim::Claimed => self.store.release(&key).await?,
+                Claim::Done | Claim::InProgress => return Ok(()),
+            }
         }
         self.mark_not_reached(election.id(), &n.votecal_id, decision, n.county, now, tally).await
     }
