@@ -127,6 +127,31 @@ impl BallotJourney {
         self.voted_in_person() || (code == StatusCode::Cld && other(false)) || (code == StatusCode::Vav && other(true))
     }
 
+    /// Whether the county has another of the voter's ballots back, so that a reminder to return
+    /// this one (mailed at `mailed`) would say what is not so: another received or accepted,
+    /// refused because she already voted, seen by a scan on its way back since this one was
+    /// mailed, or found to need fixing since (a ballot mailed after a problem was found is how
+    /// she may fix it: its reminder stands).
+    pub fn another_back(&self, ballot_id: &str, mailed: DateTime<Utc>) -> bool {
+        let status_back = self.ballots.iter().any(|(id, b)| {
+            id != ballot_id
+                && match b.status.milestone() {
+                    Milestone::Received | Milestone::Accepted => true,
+                    Milestone::ContactCounty => b.at > mailed,
+                    _ => b.status == StatusCode::Vav,
+                }
+        });
+        status_back || self.milestones.iter().any(|d| d.milestone == Milestone::Inbound && d.ballot_id.as_deref().is_some_and(|b| b != ballot_id) && d.status_time > mailed)
+    }
+
+    /// Whether another of the voter's ballots counts, or came back to the county after `t`:
+    /// news from then of this ballot's mailing is no longer hers.
+    fn another_counted_or_back_after(&self, ballot_id: &str, t: DateTime<Utc>) -> bool {
+        self.ballots.iter().any(|(id, b)| {
+            id != ballot_id && (b.status == StatusCode::Accepted || (b.status.milestone() == Milestone::Received && b.at > t))
+        })
+    }
+
     /// Whether another of the voter's ballots was issued after this one (it replaced it).
     pub fn newer_ballot_than(&self, ballot_id: &str) -> bool {
         self.other_issued(ballot_id, true)
@@ -300,6 +325,14 @@ impl BallotJourney {
         // ballot was issued: a replaced ballot the voter mailed back may still be the one counted.
         if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable | Milestone::ContactCounty)
             && self.replaced_after(ballot, decision.status_time)
+        {
+            return false;
+        }
+        // That a ballot was mailed, or came back undeliverable, is no longer news once another
+        // of hers was accepted, or reached the county after it: a voter who signs up late is
+        // told her ballot counts, not also to use only a new one.
+        if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable)
+            && self.another_counted_or_back_after(ballot, decision.status_time)
         {
             return false;
         }

@@ -153,7 +153,7 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
         MessageKind::ReturnReminder => {
             let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);
             let voted = journey.participation.as_ref().is_some_and(|(_, _, active)| *active);
-            status.status == StatusCode::Issued && !scanned_back && !voted && !journey.newer_ballot_than(&ballot)
+            status.status == StatusCode::Issued && !scanned_back && !voted && !journey.newer_ballot_than(&ballot) && !journey.another_back(&ballot, status.issued_at.unwrap_or(status.at))
         }
         _ => true,
     }

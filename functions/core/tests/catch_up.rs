@@ -77,3 +77,21 @@ fn a_late_sign_up_whose_unsigned_ballot_went_back_to_review_still_hears_of_the_p
         assert_eq!(got, [MessageKind::ContactCounty]);
     });
 }
+
+#[test]
+fn a_late_sign_up_whose_first_ballot_was_accepted_after_a_new_one_was_mailed_is_told_only_it_counts() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        // GIVEN Ann's first ballot (B1), a new one (B2) mailed on 20 Oct, and B1, which she had
+        // mailed back, accepted on 22 Oct
+        let b2 = |code, at| VbmStatus { ballot_id: "B2".into(), ..status(&f, code, at) };
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&b2(StatusCode::Issued, "2026-10-20T09:00:00-07:00"), t("2026-10-20T10:00:00-07:00"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, StatusCode::Accepted, "2026-10-22T09:00:00-07:00"), t("2026-10-22T10:00:00-07:00"), &mut tally).await.unwrap();
+        // WHEN she signs up on 24 Oct
+        let got = sign_up(&f, "2026-10-24T10:00:00-07:00").await;
+        // THEN she is told her ballot was accepted, not also to use only the new one
+        assert_eq!(got, [MessageKind::Accepted]);
+    });
+}

@@ -247,6 +247,41 @@ fn the_return_reminder_goes_only_to_a_ballot_that_has_not_come_back() {
 }
 
 #[test]
+fn no_return_reminder_once_the_county_has_another_of_her_ballots_back() {
+    let morning = at_open("2026-10-27T08:00:00-07:00", NotificationHours::default());
+    let return_reminders = |s: &Scenario| s.reminders().into_iter().filter(|(k, _)| *k == MessageKind::ReturnReminder).collect::<Vec<_>>();
+    // GIVEN a new ballot (B2) mailed on 15 Oct, and then the first one (B1), which she had
+    // mailed back, received, accepted, or found unsigned: the county has her ballot
+    for code in [StatusCode::InReview, StatusCode::Accepted, StatusCode::Nvs] {
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+        s.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+        s.status("B1", code, "2026-10-20T09:00:00-07:00");
+        s.until(t(END));
+        // THEN she is not told on 27 Oct that the county has not received her ballot
+        assert!(return_reminders(&s).is_empty(), "{code}: {:?}", s.received());
+    }
+    // AND the same when the first ballot is seen by a scan on its way back after B2 was mailed
+    let scanned = Scenario::new(NotificationHours::default());
+    scanned.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    scanned.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+    let mut journey = futures::executor::block_on(scanned.store.journey("E", "CA1")).unwrap().unwrap();
+    let inbound = MilestoneDecision { ballot_id: Some("B1".into()), milestone: Milestone::Inbound, code: None, status_time: t("2026-10-18T09:00:00-07:00"), settle_until: None, earlier: 0 };
+    journey.value.milestones.push(inbound);
+    futures::executor::block_on(scanned.store.put_journey(&journey.value, Some(journey.version), 0)).unwrap();
+    scanned.until(t(END));
+    assert!(return_reminders(&scanned).is_empty(), "{:?}", scanned.received());
+    // BUT a new ballot mailed after the first was found unsigned is how she may fix it: its
+    // reminder stands
+    let after_problem = Scenario::new(NotificationHours::default());
+    after_problem.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    after_problem.status("B1", StatusCode::Nvs, "2026-10-12T09:00:00-07:00");
+    after_problem.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+    after_problem.until(t(END));
+    assert_eq!(return_reminders(&after_problem), [(MessageKind::ReturnReminder, morning)]);
+}
+
+#[test]
 fn every_reminder_is_sent_at_most_once_whatever_is_replayed() {
     let s = Scenario::new(NotificationHours::default());
     s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
