@@ -430,3 +430,28 @@ async fn an_election_defined_after_the_functions_started_reaches_them_without_a_
     // THEN every message goes out, as the local pipeline sends them
     assert_sends_as_locally(&world);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_held_overnight_for_a_voter_who_then_stops_every_channel_is_counted_for_her_county_as_reaching_no_one() {
+    use wmb_tests::scenario::VoterService;
+    // GIVEN José, signed up by text only, whose ballot's receipt (the file of 20 Oct, 23:45) is
+    // held for his morning
+    let mut world = World::new("unreached", at("2026-09-20T06:00:00-07:00")).await;
+    for (kind, file, when) in [("voters", "voters.csv", "2026-09-20T06:00:00-07:00"), ("signups", "signups.csv", "2026-09-25T10:00:00-07:00"), ("vbm", "vbm-2026-10-06.csv", "2026-10-06T12:00:00-07:00"), ("vbm", "vbm-2026-10-20.csv", "2026-10-20T23:45:00-07:00")] {
+        world.settle(at(when)).await;
+        world.arrive(kind, file, at(when)).await;
+    }
+    let jose = "+15105550103";
+    let before = world.texts_to(jose).len();
+    // WHEN he texts STOP before morning, and the morning comes
+    world.set_now(at("2026-10-21T06:30:00-07:00"));
+    world.text_in(jose, "STOP", "in-jose").await;
+    world.settle(at("2026-10-21T09:00:00-07:00")).await;
+    // THEN he gets only STOP's confirmation, and Alameda's summary of 21 Oct counts the news
+    // as reaching no one (the delivery function counted it: its role may, which the world checks
+    // when it is dropped)
+    assert_eq!(world.texts_to(jose).len(), before + 1, "{:?}", &world.texts_to(jose)[before..]);
+    let path = "01/daily/2026-10-21.csv".to_string();
+    let summary = world.daily_summaries([&path]).await.remove(&path).unwrap();
+    assert!(summary.lines().any(|l| l.starts_with("2026-10-21,01,not_reached,received,") && l.ends_with(",1")), "{summary}");
+}
