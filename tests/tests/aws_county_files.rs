@@ -17,12 +17,14 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
     let bucket = world.app.settings.bucket.clone();
     // GIVEN Los Angeles uploads a status file with one of its rows, one of San Diego's, a
-    // San Diego voter's row labelled as Los Angeles's, and one of its own dated a year ahead
+    // San Diego voter's row labelled as Los Angeles's, and two of its own dated a year ahead
+    // and a year back
     let file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
                 CA000000110,19,2026-11-03-GEN,19-000110-1,ISSUED,2026-10-05T14:00:00-07:00\n\
                 CA000000120,37,2026-11-03-GEN,37-000120-1,ISSUED,2026-10-06T05:10:00-07:00\n\
                 CA000000122,19,2026-11-03-GEN,37-000122-1,ACCEPTED,2026-10-30T05:10:00-07:00\n\
-                CA000000110,19,2026-11-03-GEN,19-000110-1,INR,2027-10-06T05:10:00-07:00\n";
+                CA000000110,19,2026-11-03-GEN,19-000110-1,INR,2027-10-06T05:10:00-07:00\n\
+                CA000000110,19,2026-11-03-GEN,19-000110-1,ACCEPTED,2025-10-06T05:10:00-07:00\n";
     let key = "incoming/19/vbm/la-2026-10-06.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
     let outcome = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
@@ -32,6 +34,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     assert!(report.contains("3,county_code,\"county 19's folder may only carry county 19's rows"), "{report}");
     assert!(report.contains("4,votecal_id,not a voter of county 19 on the voter roll"), "{report}");
     assert!(report.contains("5,status_time,2027-10-06T12:10:00Z is more than a day after the file arrived"), "{report}");
+    assert!(report.contains("6,status_time,2025-10-06T12:10:00Z is more than 60 days before election day (2026-11-03)"), "{report}");
     assert!(!world.knows("CA000000120").await);
     assert!(!world.knows("CA000000122").await, "no county writes another's voter");
     assert!(world.knows("CA000000110").await);

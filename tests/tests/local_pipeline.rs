@@ -197,7 +197,7 @@ fn sample_with_timeline(timeline: &str) -> Result<tempfile::TempDir> {
 #[test]
 fn a_status_typed_in_the_wrong_year_is_reported_and_does_not_silence_the_ballots_true_news() -> Result<()> {
     // GIVEN a county file on 21 Oct whose "in review" for CA000000101's ballot is dated a year
-    // ahead (2027 for 2026), beside a good row
+    // ahead (2027 for 2026), beside a good row, and an "accepted" dated a year back (2025)
     let mut timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
     timeline.push_str("2026-10-21T09:00:00-07:00,vbm,vbm-typo.csv\n");
     let dir = sample_with_timeline(&timeline)?;
@@ -205,15 +205,17 @@ fn a_status_typed_in_the_wrong_year_is_reported_and_does_not_silence_the_ballots
         dir.path().join("vbm-typo.csv"),
         "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
          CA000000101,01,2026-11-03-GEN,01-000101-1,INR,2027-10-20T14:10:00-07:00\n\
-         CA000000101,01,2026-11-03-GEN,01-000101-1,INR,2026-10-20T16:00:00-07:00\n",
+         CA000000101,01,2026-11-03-GEN,01-000101-1,INR,2026-10-20T16:00:00-07:00\n\
+         CA000000101,01,2026-11-03-GEN,01-000101-1,ACCEPTED,2025-10-20T10:00:00-07:00\n",
     )?;
     // WHEN the election is replayed
     let (out, summary, outbox) = simulate(dir.path())?;
     // THEN the county's report names the row's line and field, and keeps the good row
     let report = summary.files.iter().find(|f| f.file == "vbm-typo.csv").unwrap();
-    assert_eq!((report.accepted, report.rejected), (1, 1));
+    assert_eq!((report.accepted, report.rejected), (1, 2));
     let errors = std::fs::read_to_string(out.path().join("reports").join("vbm-typo.csv.errors.csv"))?;
     assert!(errors.lines().any(|l| l.starts_with("2,status_time,") && l.contains("dated in the future")), "{errors}");
+    assert!(errors.lines().any(|l| l.starts_with("4,status_time,") && l.contains("more than 60 days before election day (2026-11-03)")), "{errors}");
     // AND the voter hears exactly what she would have without the file: her acceptance on 3 Nov
     // is not taken for older news than a status dated 2027
     let expected: BTreeSet<MessageId> = expected_messages()?.into_iter().filter(|m| m.0 == "CA000000101").collect();

@@ -14,7 +14,7 @@ use wmb_core::election::Election;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Participation, RowError, VbmStatus, VoterRecord};
 use chrono::{DateTime, Utc};
 use wmb_core::lifecycle::{BallotFact, BallotJourney};
-use wmb_core::sources::dated_ahead;
+use wmb_core::sources::{dated_ahead, dated_before};
 use wmb_core::signup::SignupRequest;
 use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::status::MessageKind;
@@ -122,7 +122,8 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
         FileKind::Vph => {
             for row in read_rows::<_, Participation>(&name, BufReader::new(open()?))? {
                 report.rows += 1;
-                match row.and_then(|l| match dated_ahead("participation_time", l.row.time, now, l.line) {
+                let early = |l: &wmb_core::formats::Line<Participation>| election.filter(|e| e.id() == l.row.election_id).and_then(|e| dated_before("participation_time", l.row.time, e.def.date, l.line));
+                match row.and_then(|l| match dated_ahead("participation_time", l.row.time, now, l.line).or_else(|| early(&l)) {
                     Some(e) => Err(e),
                     None => Ok(l),
                 }) {
@@ -254,6 +255,10 @@ fn check_vbm(
             if id != e.id().as_bytes() {
                 let reason = format!("'{}' is not this election ({})", String::from_utf8_lossy(id), e.id());
                 reject(report, RowError { line: line(), field: "election_id".into(), reason })?;
+                continue;
+            }
+            if let Some(e) = dated_before("status_time", at, e.def.date, line()) {
+                reject(report, e)?;
                 continue;
             }
             let county = CountyCode::parse_in_file(record[1].trim_ascii()).expect("validated");

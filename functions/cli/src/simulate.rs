@@ -320,13 +320,17 @@ impl ElectionRow for Participation {
 }
 
 /// A row to apply, counted as accepted; or, in the report, a row the file's format refuses, one
-/// for an election not defined, or one dated more than a day after the file `arrived`.
+/// for an election not defined, or one dated more than a day after the file `arrived` or more
+/// than 60 days before its election's day.
 pub(crate) fn accept<T: ElectionRow>(report: &mut FileReport, elections: &BTreeMap<String, Election>, arrived: DateTime<Utc>, row: Result<Line<T>, RowError>) -> Option<Line<T>> {
     match row {
         Err(e) => report.reject(e),
         Ok(l) => match l.row.election() {
             Some(id) if !elections.contains_key(id) => report.reject_field(l.line, "election_id", format!("election '{id}' is not defined")),
-            _ => match l.row.dated().and_then(|(field, at)| wmb_core::sources::dated_ahead(field, at, arrived, l.line)) {
+            election => match l.row.dated().and_then(|(field, at)| {
+                let day = election.and_then(|id| elections.get(id)).map(|e| e.def.date);
+                wmb_core::sources::dated_ahead(field, at, arrived, l.line).or_else(|| day.and_then(|d| wmb_core::sources::dated_before(field, at, d, l.line)))
+            }) {
                 Some(e) => report.reject(e),
                 None => {
                     report.accepted += 1;

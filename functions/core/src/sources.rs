@@ -2,7 +2,7 @@
 //! and the rule that a county's file touches only that county's rows.
 
 use crate::county::CountyCode;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use crate::formats::{FileError, FileKind, RowError};
 
 /// Where a file comes from: `incoming/<source>/<kind>/<file>`.
@@ -128,9 +128,42 @@ pub fn dated_ahead(field: &'static str, at: DateTime<Utc>, arrived: DateTime<Utc
     })
 }
 
+/// How many days before its election's day a status or participation row may be dated: counties
+/// mail ballots from E-29 (EC §3000.5), military and overseas voters' from E-45; a row dated
+/// earlier has a wrong year or month.
+pub const EARLIEST_DAYS_BEFORE: i64 = 60;
+
+/// A row dated more than [`EARLIEST_DAYS_BEFORE`] days before its election's day (`election_day`,
+/// Pacific): rejected, with the reason. Recorded, it would be older than what is known of the
+/// ballot and ignored without a word: an ACCEPTED typed in last year would tell the voter
+/// nothing, and then remind her that the county has not received her ballot.
+pub fn dated_before(field: &'static str, at: DateTime<Utc>, election_day: NaiveDate, line: u64) -> Option<RowError> {
+    let earliest = election_day - Duration::days(EARLIEST_DAYS_BEFORE);
+    (crate::time::pacific_date(at) < earliest).then(|| RowError {
+        line,
+        field: field.into(),
+        reason: format!(
+            "{} is more than {EARLIEST_DAYS_BEFORE} days before election day ({election_day}): no ballot of this election was mailed then (a wrong year or month?)",
+            at.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_dated_in_another_year_is_refused_and_one_of_a_military_voters_early_ballot_is_not() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let typo = dated_before("status_time", at("2025-10-20T10:00:00-07:00"), day, 7).expect("last year");
+        assert_eq!((typo.line, typo.field.as_str()), (7, "status_time"));
+        assert!(typo.reason.contains("2025-10-20T17:00:00Z") && typo.reason.contains("2026-11-03"), "{}", typo.reason);
+        assert!(dated_before("status_time", at("2026-09-03T23:59:00-07:00"), day, 1).is_some(), "E-60 is 4 Sep, Pacific");
+        assert!(dated_before("status_time", at("2026-09-04T00:00:00-07:00"), day, 1).is_none());
+        assert!(dated_before("status_time", at("2026-09-19T09:00:00-07:00"), day, 1).is_none(), "E-45: overseas ballots");
+    }
 
     #[test]
     fn a_header_with_a_column_too_many_in_a_kinds_folder_names_the_columns_expected() {

@@ -365,7 +365,7 @@ fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, 
 
 /// Why a status or participation row may not be stored, if it may not: another county's row in
 /// a county's folder, a voter the roll does not place in that county, an undefined election, a
-/// time more than a day after the file arrived.
+/// time more than a day after the file arrived or long before the election.
 async fn refuse(
     pipeline: &wmb_core::pipeline::Pipeline<'_, crate::dynamo::DynamoStore, NoSends, crate::queue::SqsQueues>,
     scope: Option<CountyCode>,
@@ -381,10 +381,10 @@ async fn refuse(
             return Ok(Some(RowError { line, field: "votecal_id".into(), reason }));
         }
     }
-    if !pipeline.elections.contains_key(election_id) {
+    let Some(election) = pipeline.elections.get(election_id) else {
         return Ok(Some(RowError { line, field: "election_id".into(), reason: format!("election '{election_id}' is not defined") }));
-    }
-    Ok(wmb_core::sources::dated_ahead(field, at, arrived, line))
+    };
+    Ok(wmb_core::sources::dated_ahead(field, at, arrived, line).or_else(|| wmb_core::sources::dated_before(field, at, election.def.date, line)))
 }
 
 /// Handles one row: `Ok(None)` stored, `Ok(Some(e))` rejected with its reason, `Err` the store
