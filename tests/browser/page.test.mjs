@@ -181,9 +181,10 @@ async function codeFor(to, since, dir = outDir) {
  * with the requests still unanswered, and opened again in a new context (new connections); a test
  * fails only at the fourth.
  */
-async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`, at = base } = {}) {
+async function open(lang, { width = 1024, height = 800, query = `?lang=${lang}`, at = base, phone = false } = {}) {
   for (let attempt = 1; ; attempt += 1) {
-    const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US' });
+    const touch = phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {};
+    const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US', ...touch });
     const page = await context.newPage();
     page.problems = [];
     const unanswered = new Set();
@@ -993,6 +994,40 @@ test('axe-core finds no WCAG 2.1 A/AA violation on any view in any of the ten la
 
   assert.deepEqual(violations, [], 'axe-core violations');
   assert.deepEqual(narrow, [], 'views that scroll sideways at 320 px');
+});
+
+test('200% text on a 360 px phone: no view scrolls sideways, in any language', async () => {
+  // A phone's larger text, as the browser's default font size (WCAG 1.4.4 and 1.4.10): the
+  // language chooser, the sign-up form with its errors and its warning, stop with its choices.
+  const wide = [];
+  for (const lang of LANGS) {
+    const page = await open(lang, { width: 360, height: 740, phone: true });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32, fixed: 26 } });
+    await page.reload();
+    await page.waitForSelector('body.ready');
+    const check = async (what) => {
+      // (No screenshot here: a full-page one leaves a phone's viewport as wide as the page.)
+      if (!(await noHorizontalScroll(page))) wide.push(`${what} ${lang}`);
+    };
+    for (const view of ['language', 'signup', 'ballot', 'stop']) {
+      await page.locator('.site-nav').getByRole('link', { name: navName(lang, view), exact: true }).click();
+      await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
+      await check(view);
+    }
+    await page.locator('#stop-scope-some').check();
+    await page.locator('#stop-only').waitFor({ state: 'visible' });
+    await check('stop-choices');
+    await page.locator('#stop-form button[type="submit"]').click();
+    await page.locator('#stop-summary').waitFor({ state: 'visible' });
+    await check('stop-errors');
+    await page.locator('.site-nav').getByRole('link', { name: s(lang, 'nav_signup'), exact: true }).click();
+    await page.locator('#signup-form button[type="submit"]').click();
+    await page.locator('#signup-summary').waitFor({ state: 'visible' });
+    await check('signup-errors');
+    await close(page);
+  }
+  assert.deepEqual(wide, []);
 });
 
 test('320 px wide: no view scrolls sideways, in any language', async () => {
