@@ -270,6 +270,24 @@ fn every_function_granted_the_access_table_is_told_its_name() {
 }
 
 #[test]
+fn every_function_that_schedules_a_release_names_the_schedules_dead_letter_queue() {
+    // A schedule with no dead-letter queue that fails 185 times for a day is dropped without a
+    // trace: its held messages would wait unseen (ReleaseDeadLetterQueue is alarmed).
+    let t = template();
+    let mut scheduling = vec![];
+    for (name, f) in t["Resources"].as_mapping().unwrap() {
+        let creates = statements_of(f).iter().any(|s| text(&s["Effect"]) == "Allow" && list(&s["Action"]).iter().any(|a| matches(a, "scheduler:CreateSchedule")));
+        if text(&f["Type"]) != "AWS::Serverless::Function" || !creates {
+            continue;
+        }
+        let name = text(name);
+        assert!(text(&f["Properties"]["Environment"]["Variables"]["RELEASE_DLQ_ARN"]).contains("ReleaseDeadLetterQueue.Arn"), "{name}: RELEASE_DLQ_ARN");
+        scheduling.push(name);
+    }
+    assert!(scheduling.iter().any(|n| n == "ReleaseFunction"), "{scheduling:?}");
+}
+
+#[test]
 fn only_a_request_through_cloudfront_can_name_the_client_the_api_counts() {
     // CloudFront sends the API a secret header with every request, and the API function gets
     // the same secret: it believes CloudFront-Viewer-Address only next to it.
