@@ -192,6 +192,14 @@ mod tests {
         assert!(matches!(v.dispatch(&polly).await.unwrap_err(), DeliveryError::Permanent(_)));
     }
 
+    #[tokio::test]
+    async fn without_connect_a_call_fails_for_good_with_its_reason_and_is_not_retried() {
+        // The delivery function of a deployment without Connect: the call is recorded as failed
+        // (a permanent failure), not sent back to its queue until the dead-letter queue.
+        let err = MaybeVoice(None).dispatch(&message(Some(VoiceRendering::Prompt { prompt: "p".into() }))).await.unwrap_err();
+        assert!(matches!(&err, DeliveryError::Permanent(why) if why.contains("not configured")), "{err:?}");
+    }
+
     #[test]
     fn a_call_needs_a_voice_rendering() {
         assert!(matches!(call_attributes(&message(None)), Err(DeliveryError::Permanent(_))));
