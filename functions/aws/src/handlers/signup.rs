@@ -17,6 +17,9 @@ fn respond(a: &ApiAnswer) -> Result<Response<Body>, BoxError> {
         .body(Body::from(a.body.clone()))?)
 }
 
+/// The answer to a request that did not come through the voters' page's distribution.
+const FORBIDDEN: &str = r#"{"status":"forbidden","reason":"not_through_the_page"}"#;
+
 /// The header CloudFront adds to every request it passes to the API, with the stack's secret
 /// (`ORIGIN_HEADER_SECRET`): only a request that carries it came through CloudFront.
 const ORIGIN_HEADER: &str = "x-wmb-origin";
@@ -26,11 +29,7 @@ const ORIGIN_HEADER: &str = "x-wmb-origin";
 /// origin header's secret: a caller of the execute-api URL itself could set it to anything, and
 /// the per-client limits would count nobody.
 fn client_address(request: &Request, origin_secret: Option<&str>) -> String {
-    let from_cloudfront = match (origin_secret, request.headers().get(ORIGIN_HEADER)) {
-        (Some(secret), Some(given)) => same_secret(secret.as_bytes(), given.as_bytes()),
-        _ => false,
-    };
-    if from_cloudfront {
+    if origin_secret.is_some_and(|secret| through_cloudfront(request, secret)) {
         if let Some(viewer) = request.headers().get("cloudfront-viewer-address").and_then(|v| v.to_str().ok()) {
             return viewer.rsplit_once(':').map_or(viewer, |(ip, _)| ip).to_string();
         }
@@ -41,12 +40,30 @@ fn client_address(request: &Request, origin_secret: Option<&str>) -> String {
     }
 }
 
+/// Whether a request carries the origin header's secret: it came through CloudFront (and its
+/// WAF).
+fn through_cloudfront(request: &Request, secret: &str) -> bool {
+    request.headers().get(ORIGIN_HEADER).is_some_and(|given| same_secret(secret.as_bytes(), given.as_bytes()))
+}
+
+/// Whether a request is answered at all: in a stack behind CloudFront (its secret set), only one
+/// that came through it, or an unsubscribe link from an email (signed, and naming no voter).
+/// Straight to the execute-api URL, a caller would pass the WAF's rate limits, and every request
+/// naming a voter holds one of the function's reserved instances for the answer floor: a flood
+/// could keep voters from signing up. Refused at once, it holds one for milliseconds.
+fn may_call(request: &Request, origin_secret: Option<&str>) -> bool {
+    origin_secret.is_none_or(|secret| through_cloudfront(request, secret)) || request.uri().path() == "/unsubscribe"
+}
+
 /// Equal, compared in full whatever differs first.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn handle<D: Dispatcher>(app: &App, codes: &D, request: Request) -> Result<Response<Body>, BoxError> {
+    if !may_call(&request, app.settings.origin_header_secret.as_deref()) {
+        return respond(&ApiAnswer { status: 403, content_type: "application/json", body: FORBIDDEN.into(), error: None });
+    }
     let started = std::time::Instant::now();
     let waits = wmb_core::api::answer_waits_for_floor(request.method().as_str(), request.uri().path());
     let response = answer(app, codes, request).await;
@@ -136,5 +153,26 @@ mod tests {
         assert_eq!(client_address(&guessed, secret), "198.51.100.7");
         // A stack without the secret believes no viewer header
         assert_eq!(client_address(&through, None), "130.176.1.1");
+    }
+
+    #[test]
+    fn behind_cloudfront_only_its_requests_and_unsubscribe_links_are_answered() {
+        let secret = Some("s3cret-origin-value-0123456789");
+        let with = |path: &str, headers: &[(&str, &str)]| {
+            let mut r = request("198.51.100.7", headers);
+            *r.uri_mut() = format!("https://abc.execute-api.us-west-2.amazonaws.com{path}").parse().unwrap();
+            r
+        };
+        let through = [(ORIGIN_HEADER, "s3cret-origin-value-0123456789")];
+        assert!(may_call(&with("/signup", &through), secret));
+        // Straight to the execute-api URL, or with a wrong secret: refused
+        assert!(!may_call(&with("/signup", &[]), secret));
+        assert!(!may_call(&with("/ballot", &[(ORIGIN_HEADER, "s3cret-origin-value-0123456780")]), secret));
+        assert!(!may_call(&with("/verify", &[]), secret));
+        // An unsubscribe link in an email the API sent names the execute-api URL: answered
+        assert!(may_call(&with("/unsubscribe", &[]), secret));
+        assert!(!may_call(&with("/unsubscribe/x", &[]), secret));
+        // A stack without the secret (no CloudFront in front) answers everyone
+        assert!(may_call(&with("/signup", &[]), None));
     }
 }
