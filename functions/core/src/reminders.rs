@@ -94,6 +94,16 @@ pub fn current_code(journey: &BallotJourney, decision: &MilestoneDecision) -> Op
     journey.ballots.get(ballot).map(|b| b.status).filter(|c| c.milestone() == Milestone::ContactCounty).or(decision.code)
 }
 
+/// When a reminder's day opens for the voter: at the opening of her hours; for hours that
+/// cover the whole day (equal times), at the guidance's default opening, 08:00, not at
+/// midnight (her hours allow any time; a reminder at 3 a.m. is not what she asked for).
+pub fn reminder_opening(due: DateTime<Utc>, hours: crate::hours::NotificationHours) -> DateTime<Utc> {
+    match hours.from == hours.until {
+        true => crate::hours::NotificationHours::default().next_open(due),
+        false => hours.next_open(due),
+    }
+}
+
 /// Minutes after the opening of the voter's hours that a reminder goes: spread by the voter over
 /// the first four hours (or half the window, if shorter), so that a statewide reminder day does
 /// not fall due in one minute.
@@ -176,7 +186,7 @@ where
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
         for reminder in planned(election, journey, decision, now) {
-            let at = sub.hours.next_open(reminder.due) + spread(&journey.votecal_id, sub.hours);
+            let at = reminder_opening(reminder.due, sub.hours) + spread(&journey.votecal_id, sub.hours);
             for (channel, _) in sub.channels() {
                 let key = reminder_key(&journey.election_id, &journey.votecal_id, decision, &reminder, channel);
                 let n = Notification {

@@ -282,6 +282,19 @@ fn no_return_reminder_once_the_county_has_another_of_her_ballots_back() {
 }
 
 #[test]
+fn a_voter_whose_hours_are_the_whole_day_gets_her_reminder_in_the_morning_not_in_the_night() {
+    // GIVEN a voter who chose 00:00-00:00 (any time) and a ballot never returned
+    let all_day = NotificationHours::parse("00:00", "00:00").unwrap();
+    let s = Scenario::new(all_day);
+    s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
+    s.until(t(END));
+    // THEN the return reminder of 27 Oct goes between 08:00 and noon, Pacific
+    let [(MessageKind::ReturnReminder, at)] = s.reminders()[..] else { panic!("{:?}", s.reminders()) };
+    assert!(at >= t("2026-10-27T08:00:00-07:00") && at < t("2026-10-27T12:00:00-07:00"), "{at}");
+    assert_eq!(at, at_open("2026-10-27T08:00:00-07:00", all_day));
+}
+
+#[test]
 fn every_reminder_is_sent_at_most_once_whatever_is_replayed() {
     let s = Scenario::new(NotificationHours::default());
     s.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
