@@ -192,9 +192,6 @@ impl Election {
             ElectionKind::Statewide if !def.enrolled.is_empty() => {
                 return Err(invalid("a statewide election lists opted_out counties, not enrolled ones".into()))
             }
-            ElectionKind::Special | ElectionKind::Local if def.enrolled.is_empty() => {
-                return Err(invalid("a special or local election must list its enrolled counties".into()))
-            }
             ElectionKind::Special | ElectionKind::Local if !def.opted_out.is_empty() => {
                 return Err(invalid("a special or local election lists enrolled counties, not opted_out ones".into()))
             }
@@ -414,9 +411,10 @@ phone = "(800) 555-0119"
 
     #[test]
     fn bad_definitions_are_refused_with_the_file_and_the_reason() {
-        let no_enrolled = SAMPLE.replace("kind = \"statewide\"\nopted_out = [\"46\"]", "kind = \"special\"");
-        let err = Election::from_toml("special.toml", &no_enrolled).unwrap_err().to_string();
-        assert!(err.starts_with("special.toml: ") && err.contains("enrolled"), "{err}");
+        // (A special election may list no county yet: counties join by their enrolment files.)
+        let opted_out = SAMPLE.replace("kind = \"statewide\"", "kind = \"special\"");
+        let err = Election::from_toml("special.toml", &opted_out).unwrap_err().to_string();
+        assert!(err.starts_with("special.toml: ") && err.contains("opted_out"), "{err}");
         let bad_county = SAMPLE.replace("[\"46\"]", "[\"99\"]");
         let err = Election::from_toml("e.toml", &bad_county).unwrap_err().to_string();
         assert!(err.contains("99"), "{err}");

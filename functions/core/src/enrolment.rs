@@ -61,10 +61,22 @@ pub struct EnrolmentError {
 impl Enrolment {
     pub fn from_toml(file: &str, text: &str) -> Result<Enrolment, EnrolmentError> {
         toml::from_str(text).map_err(|e: toml::de::Error| {
-            let field = e.message().split('`').nth(1).unwrap_or("file").to_string();
+            // The field: a missing one is named in the message; a bad value by the line its span
+            // starts on (the message names the value, as in "unknown variant `Enrol`").
+            let named = || e.message().strip_prefix("missing field `").and_then(|m| m.split('`').next()).map(str::to_string);
+            let field = named().or_else(|| e.span().and_then(|span| key_on_line_at(text, span.start))).unwrap_or_else(|| "file".to_string());
             EnrolmentError { file: file.to_string(), field, reason: e.message().to_string() }
         })
     }
+}
+
+/// The key of the `key = value` line that holds byte `at`, if that line is one.
+fn key_on_line_at(text: &str, at: usize) -> Option<String> {
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')).then(|| key.to_string())
 }
 
 impl Election {
@@ -174,6 +186,16 @@ mod tests {
     }
 
     #[test]
+    fn a_special_election_may_list_no_county_and_take_them_by_their_enrolment_files() {
+        let none = SPECIAL.replace("enrolled = [\"01\"]\n", "");
+        let mut e = Election::from_toml("special.toml", &none).expect("no county listed yet");
+        assert!(!e.is_enrolled(CountyCode::parse("01").unwrap()));
+        e.enrol("19.toml", &enrolment("19", "enrol", "2026-12-09", "")).unwrap();
+        assert!(e.is_enrolled(CountyCode::parse("19").unwrap()));
+        assert!(!e.is_enrolled(CountyCode::parse("37").unwrap()));
+    }
+
+    #[test]
     fn a_statewide_election_enrols_every_county_unless_it_opts_out_whenever_it_says_so() {
         let statewide = SPECIAL.replace("kind = \"special\"\nenrolled = [\"01\"]", "kind = \"statewide\"");
         let mut e = Election::from_toml("e.toml", &statewide).unwrap();
@@ -203,5 +225,11 @@ mod tests {
         assert!(err.to_string().starts_with("y.toml: "), "{err}");
         let err = Enrolment::from_toml("z.toml", "election_id = \"E\"\ncounty = \"19\"\ndecision = \"maybe\"\nrequested = \"2026-01-01\"\n").unwrap_err();
         assert!(err.reason.contains("maybe") || err.reason.contains("variant"), "{err}");
+        // Each refusal names its field: a bad value by its line, a missing one by the message
+        let field = |text: &str| Enrolment::from_toml("w.toml", text).unwrap_err().field;
+        assert_eq!(field("election_id = \"E\"\ncounty = \"19\"\ndecision = \"Enrol\"\nrequested = \"2026-01-01\"\n"), "decision");
+        assert_eq!(field("election_id = \"E\"\ncounty = \"1\"\ndecision = \"enrol\"\nrequested = \"2026-01-01\"\n"), "county");
+        assert_eq!(field("election_id = \"E\"\ncounty = \"19\"\ndecision = \"enrol\"\nrequested = \"soon\"\n"), "requested");
+        assert_eq!(field("election_id = \"E\"\ncounty = \"19\"\ndecision = \"enrol\"\n"), "requested");
     }
 }
