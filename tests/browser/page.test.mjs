@@ -683,6 +683,33 @@ test('Back and Forward: the code is a step in the history, kept while the page h
   await close(page);
 });
 
+test('a reload on the code step comes back to it, its code still to be entered; nothing personal is kept', async () => {
+  // A phone often reloads a tab the voter left to read her code in her messages.
+  const olivia = { first: 'Olivia', last: 'Brown', dob: '05-25-1993', zip: '91910' };
+  const page = await open('es');
+  const since = await signUp(page, 'es', olivia, { sms: '(510) 555-3001' });
+  await expectView(page, 'code', 'es', 'code_heading');
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  // (As at any page load, the focus stays at the top of the page.)
+  await page.locator('#view-code').waitFor({ state: 'visible' });
+  assert.equal(await visibleHeading(page), s('es', 'code_heading'));
+  assert.equal(await page.locator('#code-intro').innerText(), s('es', 'code_intro_signup'));
+  const kept = await page.evaluate(() => JSON.stringify(sessionStorage));
+  assert.ok(!/Olivia|Brown|1993|91910|555/.test(kept), `nothing personal kept: ${kept}`);
+  // The code sent before the reload is taken
+  await enterCode(page, 'es', await codeFor('+15105553001', since));
+  await page.getByText(s('es', 'code_accepted')).waitFor();
+  await page.getByRole('button', { name: s('es', 'finish'), exact: true }).click();
+  await expectView(page, 'done', 'es', 'done_heading');
+  // Once the step is over, a reload does not bring it back
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  assert.equal(await page.locator('#view-code').isVisible(), false);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wmb-code')), null);
+  await close(page);
+});
+
 test('answers the page does not trust: field names, links, the county\'s email; an unknown status shows the county', async () => {
   const page = await open('en');
   const signupForm = page.locator('#signup-form');

@@ -191,12 +191,47 @@ export function renderStopped() {
 
 export function startCode(mode, changeId) {
   state.code = { mode, changeId, accepted: 0 };
+  state.codeSince = Date.now();
+  keepCode();
   const form = $('#code-form');
   form.reset();
   clearErrors(form);
   $('#code-accepted').textContent = '';
   renderCodeView();
   visit('code');
+}
+
+// A phone often reloads a tab the voter left for her messages: the code step outlives a reload
+// of this tab, for as long as a code lives. Kept in this tab's session storage: the change's id
+// and what the step shows (the hours asked for, the kinds stopped), nothing personal.
+const CODE_KEY = 'wmb-code';
+const CODE_LIFE_MS = 15 * 60 * 1000; // CODE_MINUTES (functions/core/src/access.rs)
+
+/** Keeps the code step as it is now, or forgets it once it is over. */
+function keepCode() {
+  try {
+    if (state.code) sessionStorage.setItem(CODE_KEY, JSON.stringify({ code: state.code, signup: state.signup, stopped: state.stopped, since: state.codeSince }));
+    else {
+      sessionStorage.removeItem(CODE_KEY);
+      state.codeSince = null;
+    }
+  } catch {
+    // Storage refused (a private window's quota): a reload loses the step, as before.
+  }
+}
+
+/** The code step this tab kept before a reload, while its code can still be entered. */
+function keptCode() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(CODE_KEY) || 'null');
+    const c = kept && kept.code;
+    const usable = c && typeof c.changeId === 'string' && ['signup', 'ballot', 'stop'].includes(c.mode) && Number.isInteger(c.accepted);
+    if (usable && Date.now() - kept.since < CODE_LIFE_MS) return kept;
+    sessionStorage.removeItem(CODE_KEY);
+  } catch {
+    // Nothing kept, or storage refused.
+  }
+  return null;
 }
 
 /** Back to the code already sent (from its form, after Back or the menu). */
@@ -242,6 +277,7 @@ export async function onCode(e) {
     const answer = await send(form, '/ballot/view', { change_id: c.changeId, code, language: lang }, { status: 200, answer: 'verified' });
     if (!answer) return;
     state.code = null;
+    keepCode();
     state.journey = answer;
     state.journeyLang = lang;
     for (const el of Array.isArray(answer.elections) ? answer.elections : []) {
@@ -259,18 +295,21 @@ export async function onCode(e) {
   form.reset();
   if (c.mode === 'stop') {
     state.code = null;
+    keepCode();
     resetForm($('#stop-form'));
     renderStopped();
     visit('stopped', { replace: true });
     return;
   }
   c.accepted++;
+  keepCode();
   renderCodeView();
   $('#code-code').focus();
 }
 
 export function onFinish() {
   state.code = null;
+  keepCode();
   state.done = state.signup || { from: '08:00', until: '20:00', voiceOnly: false };
   resetForm($('#signup-form'));
   renderDone();
@@ -281,6 +320,7 @@ export function onFinish() {
 export function onRestart() {
   const mode = state.code ? state.code.mode : 'signup';
   state.code = null;
+  keepCode();
   history.replaceState({ view: mode }, '', `#${mode}`);
   show(mode);
 }
@@ -353,7 +393,13 @@ export async function start() {
   updateStopScope();
 
   const first = !asked && !stored && !location.hash;
-  if (first) show('language', { focus: false });
+  const kept = history.state && history.state.view === 'code' ? keptCode() : null;
+  if (kept) {
+    // Reloaded on the code step: back to it, its code still to be entered.
+    Object.assign(state, { code: kept.code, signup: kept.signup, stopped: kept.stopped, codeSince: kept.since });
+    renderCodeView();
+    show('code', { focus: false });
+  } else if (first) show('language', { focus: false });
   else route({ focus: false });
   history.replaceState({ view: state.view }, '');
   document.body.classList.add('ready');

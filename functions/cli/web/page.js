@@ -36,6 +36,7 @@ export const state = {
   busy: false,
   msgLangTouched: false,
   code: null, // { mode: 'signup' | 'ballot' | 'stop', changeId, accepted }
+  codeSince: null, // when that code was asked for (Date.now()): the step outlives a reload until it expires
   signup: null, // what the last sign-up asked for (no personal data): { from, until, voiceOnly }
   done: null, // the same, once Finish was chosen (the final view)
   journey: null, // the /ballot/view answer, while it is shown
