@@ -216,3 +216,27 @@ async fn releases_whose_dynamodb_requests_fail_run_again_on_their_own_and_lose_n
     assert_eq!(world.releases_to_dead_letters, 0);
     assert_sends_as_locally(&world);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_election_file_is_refused_and_alarmed_without_stopping_the_functions() {
+    // GIVEN functions running with the sample election (reading config/ again at once)
+    let world = World::with("badconfig", at("2026-10-06T12:00:00-07:00"), &repo_path("events/sample-election"), |s| s.config_max_age_seconds = 0).await;
+    assert!(world.app.config().await.elections.contains_key("2026-11-03-GEN"));
+    // WHEN the deployer uploads its definition edited into one that cannot be read, and a new
+    // election's file that cannot either
+    let bucket = world.app.settings.bucket.clone();
+    let put = |key: &'static str, body: &'static str| world.s3.put_object().bucket(&bucket).key(key).body(body.as_bytes().to_vec().into()).send();
+    put("config/elections/2026-11-03-GEN.toml", "id = \"2026-11-03-GEN\"\nname = \"2026 General Election\"\ndate = \"the third\"\n").await.unwrap();
+    put("config/elections/2027-03-09-SPL.toml", "this is not toml").await.unwrap();
+    // THEN a running function keeps the election as it read it before, and counts both files
+    // refused (ConfigFilesRefused: the alarm)
+    let config = world.app.config().await;
+    assert_eq!(config.elections.keys().collect::<Vec<_>>(), ["2026-11-03-GEN"]);
+    assert_eq!(config.elections["2026-11-03-GEN"].def.date, chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap());
+    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "ConfigFilesRefused", &[]), 2.0);
+    // AND a function that starts now still starts (to answer STOP, sign-ups, other elections),
+    // without the elections it cannot read, and counts them
+    let fresh = wmb_aws::app::App::new(world.app.settings.clone(), world.sdk.clone(), wmb_aws::app::AppOptions { interceptor: None, fixed_clock: Some(world.app.now()) }).await.expect("a new instance starts");
+    assert_eq!(wmb_aws::metrics::sum(&fresh.metrics.recent(), "ConfigFilesRefused", &[]), 2.0, "counted at its start");
+    assert!(fresh.config().await.elections.is_empty());
+}

@@ -57,6 +57,9 @@ pub struct App {
 pub struct Config {
     pub elections: BTreeMap<String, Election>,
     pub voice: VoicePlan,
+    /// Which file (its key) each election was read from: a file edited into one that is refused
+    /// keeps the election as read before.
+    pub sources: BTreeMap<String, String>,
 }
 
 
@@ -92,7 +95,8 @@ impl App {
         let local = sdk.endpoint_url().is_some() || std::env::var("AWS_ENDPOINT_URL").is_ok();
         let s3 = aws_sdk_s3::Client::from_conf(client!(aws_sdk_s3).force_path_style(local).build());
         let catalog = Catalog::embedded()?;
-        let (elections, voice) = crate::s3io::load_config(&s3, &settings.bucket, &settings.config_prefix, &catalog).await?;
+        let (config, refused) = crate::s3io::load_config(&s3, &settings.bucket, &settings.config_prefix, &catalog, None).await?;
+        let elections = &config.elections;
         let (clock, store_clock): (Clock, crate::dynamo::NowFn) = match options.fixed_clock {
             Some(t) => {
                 let shared = std::sync::Arc::new(std::sync::Mutex::new(t));
@@ -116,7 +120,7 @@ impl App {
             None => wmb_core::access::SigningKey::new(&os_random()).expect("16 bytes"),
         };
         let access = wmb_core::access::AccessKeys { signing, random: os_random, public_url: settings.public_api_url.clone() };
-        Ok(App {
+        let app = App {
             access,
             clock,
             store,
@@ -125,10 +129,19 @@ impl App {
             metrics: Default::default(),
             s3,
             catalog,
-            config: std::sync::RwLock::new((std::time::Instant::now(), Arc::new(Config { elections, voice }))),
+            config: std::sync::RwLock::new((std::time::Instant::now(), Arc::new(config))),
             settings,
             sdk,
-        })
+        };
+        app.count_refused(&refused);
+        Ok(app)
+    }
+
+    /// Counts the configuration files refused at a reading (`ConfigFilesRefused`, alarmed).
+    fn count_refused(&self, refused: &[String]) {
+        if !refused.is_empty() {
+            self.metrics.emit(self.now().timestamp_millis(), &[], &[&[]], &[("ConfigFilesRefused", crate::metrics::count(refused.len() as u64))]);
+        }
     }
 
     /// Now, by the app's clock.
@@ -158,12 +171,13 @@ impl App {
         if read_at.elapsed() < std::time::Duration::from_secs(self.settings.config_max_age_seconds) {
             return held;
         }
-        let fresh = match crate::s3io::load_config(&self.s3, &self.settings.bucket, &self.settings.config_prefix, &self.catalog).await {
-            Ok((elections, voice)) => {
+        let fresh = match crate::s3io::load_config(&self.s3, &self.settings.bucket, &self.settings.config_prefix, &self.catalog, Some(&held)).await {
+            Ok((config, refused)) => {
+                self.count_refused(&refused);
                 if let Ok(mut expiry) = self.store.expiry.write() {
-                    *expiry = Arc::new(wmb_core::retention::Expiry::new(elections.values()));
+                    *expiry = Arc::new(wmb_core::retention::Expiry::new(config.elections.values()));
                 }
-                Arc::new(Config { elections, voice })
+                Arc::new(config)
             }
             Err(e) => {
                 tracing::error!(error = %e, "the configuration could not be read again; the one held serves on");

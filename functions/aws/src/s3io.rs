@@ -1,15 +1,23 @@
 //! S3: configuration (election definitions, voice prompts), county files (streamed, from an
 //! offset), and the reports written back beside them.
 
-use crate::app::BoxError;
+use crate::app::{BoxError, Config};
 use std::collections::BTreeMap;
 use wmb_core::election::Election;
 use wmb_core::templates::Catalog;
 use wmb_core::voice::VoicePlan;
 
-/// Loads `config/elections/*.toml` and `config/voice-prompts.toml` (optional).
-pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, catalog: &Catalog) -> Result<(BTreeMap<String, Election>, VoicePlan), BoxError> {
+/// Loads `config/elections/*.toml` and `config/voice-prompts.toml` (optional), with the
+/// counties' enrolments applied. A file that cannot be used is refused, logged with its name and
+/// reason, and returned among the refusals (for the alarm): it does not stop the functions (every
+/// new instance of every function would fail to start, STOP's answers included). An election
+/// whose file was edited into one that is refused stays as `held` (an instance's last good
+/// reading) knew it; one no reading knew is left out until its file is mended; a refused voice
+/// plan is the held one, or none (no recordings).
+pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, catalog: &Catalog, held: Option<&Config>) -> Result<(Config, Vec<String>), BoxError> {
     let mut elections = BTreeMap::new();
+    let mut sources = BTreeMap::new();
+    let mut refused = vec![];
     let mut token = None;
     loop {
         let page = s3
@@ -23,9 +31,23 @@ pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, ca
         for object in page.contents.unwrap_or_default() {
             let Some(key) = object.key.filter(|k| k.ends_with(".toml")) else { continue };
             let text = get_text(s3, bucket, &key).await?.ok_or_else(|| format!("s3://{bucket}/{key} vanished"))?;
-            let election = Election::from_toml(&key, &text)?;
-            election.check_sms_budget(catalog)?;
-            elections.insert(election.id().to_string(), election);
+            let read = Election::from_toml(&key, &text).map_err(|e| e.to_string()).and_then(|e| match e.check_sms_budget(catalog) {
+                Ok(()) => Ok(e),
+                Err(why) => Err(why.to_string()),
+            });
+            let election = match read {
+                Ok(e) => Some(e),
+                Err(reason) => {
+                    let kept = held.and_then(|h| h.sources.get(&key).and_then(|id| h.elections.get(id))).cloned();
+                    tracing::error!(file = %key, reason = %reason, kept_as_read_before = kept.is_some(), "election definition refused");
+                    refused.push(key.clone());
+                    kept
+                }
+            };
+            if let Some(e) = election {
+                sources.insert(key, e.id().to_string());
+                elections.insert(e.id().to_string(), e);
+            }
         }
         token = page.next_continuation_token;
         if token.is_none() {
@@ -35,10 +57,14 @@ pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, ca
     apply_enrolments(s3, bucket, prefix, &mut elections).await?;
     let key = format!("{prefix}voice-prompts.toml");
     let voice = match get_text(s3, bucket, &key).await? {
-        Some(text) => VoicePlan::from_toml(&key, &text)?,
+        Some(text) => VoicePlan::from_toml(&key, &text).unwrap_or_else(|e| {
+            tracing::error!(file = %key, reason = %e, kept_as_read_before = held.is_some(), "voice prompts refused");
+            refused.push(key.clone());
+            held.map(|h| h.voice.clone()).unwrap_or_default()
+        }),
         None => VoicePlan::default(),
     };
-    Ok((elections, voice))
+    Ok((Config { elections, voice, sources }, refused))
 }
 
 /// Applies the counties' enrolment files (`config/enrolments/*.toml`, in key order) to their

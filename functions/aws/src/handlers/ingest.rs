@@ -455,7 +455,8 @@ async fn handle_row(
 async fn check_enrolment(app: &App, bucket: &str, key: &str) -> Result<FileOutcome, BoxError> {
     let report = report_key(key);
     let text = crate::s3io::get_text(&app.s3, bucket, key).await?;
-    let (mut elections, _) = crate::s3io::load_config(&app.s3, bucket, &app.settings.config_prefix, &app.catalog).await?;
+    let (config, _) = crate::s3io::load_config(&app.s3, bucket, &app.settings.config_prefix, &app.catalog, None).await?;
+    let mut elections = config.elections;
     let refused = match text {
         None => None, // deleted since: nothing to check
         Some(text) => crate::s3io::apply_enrolment(key, &text, &mut elections).err(),
