@@ -192,6 +192,12 @@ impl Election {
             ElectionKind::Statewide if !def.enrolled.is_empty() => {
                 return Err(invalid("a statewide election lists opted_out counties, not enrolled ones".into()))
             }
+            // An empty list is a choice (counties join by their enrolment files); a missing one
+            // is more likely a statewide special election written as `special`, which would
+            // cover no county without a word.
+            ElectionKind::Special | ElectionKind::Local if !text.lines().any(|l| l.trim_start().starts_with("enrolled")) => {
+                return Err(invalid("a special or local election lists its enrolled counties (`enrolled = []` until counties enrol by their files; a statewide special election is kind \"statewide\")".into()))
+            }
             ElectionKind::Special | ElectionKind::Local if !def.opted_out.is_empty() => {
                 return Err(invalid("a special or local election lists enrolled counties, not opted_out ones".into()))
             }
@@ -411,8 +417,14 @@ phone = "(800) 555-0119"
 
     #[test]
     fn bad_definitions_are_refused_with_the_file_and_the_reason() {
-        // (A special election may list no county yet: counties join by their enrolment files.)
-        let opted_out = SAMPLE.replace("kind = \"statewide\"", "kind = \"special\"");
+        // A special election lists its counties, if only as none yet (counties join by their
+        // enrolment files)
+        let no_list = SAMPLE.replace("kind = \"statewide\"\nopted_out = [\"46\"]", "kind = \"special\"");
+        let err = Election::from_toml("special.toml", &no_list).unwrap_err().to_string();
+        assert!(err.starts_with("special.toml: ") && err.contains("enrolled = []"), "{err}");
+        let none_yet = SAMPLE.replace("kind = \"statewide\"\nopted_out = [\"46\"]", "kind = \"special\"\nenrolled = []");
+        assert!(Election::from_toml("special.toml", &none_yet).is_ok());
+        let opted_out = SAMPLE.replace("kind = \"statewide\"", "kind = \"special\"\nenrolled = []");
         let err = Election::from_toml("special.toml", &opted_out).unwrap_err().to_string();
         assert!(err.starts_with("special.toml: ") && err.contains("opted_out"), "{err}");
         let bad_county = SAMPLE.replace("[\"46\"]", "[\"99\"]");

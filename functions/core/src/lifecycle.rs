@@ -137,11 +137,18 @@ impl BallotJourney {
             id != ballot_id
                 && match b.status.milestone() {
                     Milestone::Received | Milestone::Accepted => true,
-                    Milestone::ContactCounty => b.at > mailed,
+                    // When the problem was first found (its status time moves on as NVS
+                    // becomes NMS).
+                    Milestone::ContactCounty => self.problem_found(id).unwrap_or(b.at) > mailed,
                     _ => b.status == StatusCode::Vav,
                 }
         });
         status_back || self.milestones.iter().any(|d| d.milestone == Milestone::Inbound && d.ballot_id.as_deref().is_some_and(|b| b != ballot_id) && d.status_time > mailed)
+    }
+
+    /// When a problem to fix was first found on this ballot, if one was.
+    fn problem_found(&self, ballot_id: &str) -> Option<DateTime<Utc>> {
+        self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id) && d.milestone == Milestone::ContactCounty).map(|d| d.status_time).min()
     }
 
     /// Whether another of the voter's ballots counts, or came back to the county after `t`:

@@ -277,6 +277,8 @@ fn no_return_reminder_once_the_county_has_another_of_her_ballots_back() {
     after_problem.status("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00");
     after_problem.status("B1", StatusCode::Nvs, "2026-10-12T09:00:00-07:00");
     after_problem.status("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00");
+    // (and the problem's reason changing after, NVS to NMS, does not make it new)
+    after_problem.status("B1", StatusCode::Nms, "2026-10-20T09:00:00-07:00");
     after_problem.until(t(END));
     assert_eq!(return_reminders(&after_problem), [(MessageKind::ReturnReminder, morning)]);
 }
