@@ -114,7 +114,16 @@ pub struct MaybeVoice(pub Option<ConnectVoice>);
 
 impl MaybeVoice {
     pub fn from_app(app: &App) -> MaybeVoice {
-        MaybeVoice(ConnectVoice::from_app(app).ok())
+        match ConnectVoice::from_app(app) {
+            Ok(v) => MaybeVoice(Some(v)),
+            Err(e) => {
+                // Set in part: each call fails, so the start says which setting is missing.
+                if app.settings.connect_instance_id.is_some() {
+                    tracing::error!(error = %e, "Amazon Connect is set up in part: every call will fail");
+                }
+                MaybeVoice(None)
+            }
+        }
     }
 }
 
@@ -122,7 +131,7 @@ impl Dispatcher for MaybeVoice {
     async fn dispatch(&self, msg: &OutgoingMessage) -> Result<String, DeliveryError> {
         match &self.0 {
             Some(v) => v.dispatch(msg).await,
-            None => Err(DeliveryError::Permanent("voice calls are not configured (CONNECT_INSTANCE_ID)".into())),
+            None => Err(DeliveryError::Permanent("voice calls are not configured (Connect's instance, contact flow and caller id)".into())),
         }
     }
 
