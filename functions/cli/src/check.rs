@@ -229,7 +229,7 @@ fn check_vbm(
                 continue;
             }
         }
-        if record.len() == 1 && record[0].is_empty() {
+        if record.len() == 1 && record[0].trim_ascii().is_empty() {
             continue;
         }
         report.rows += 1;

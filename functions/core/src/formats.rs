@@ -204,8 +204,8 @@ impl<R: Read, T: RowFormat> Iterator for Rows<R, T> {
                 }
                 Ok(true) => {
                     let line = self.record.position().map(|p| self.reader.get_ref().record_start(p).1).unwrap_or(0);
-                    // A blank line between rows is not a row.
-                    if self.record.len() == 1 && self.record[0].is_empty() {
+                    // A blank line between rows is not a row, nor is one of spaces or tabs only.
+                    if self.record.len() == 1 && self.record[0].trim_ascii().is_empty() {
                         continue;
                     }
                     let expected = T::KIND.header().len();

@@ -179,7 +179,8 @@ impl SignupRequest {
             date_of_birth: who.date_of_birth,
             zip: who.zip,
             votecal_id: who.votecal_id,
-            language: Language::parse(language.trim())
+            // As written in a file: `es` or `ES` (the codes are read in any case, as statuses are)
+            language: Language::parse(&language.trim().to_ascii_lowercase())
                 .ok_or_else(|| FieldError::new("language", "must be one of en es zh hi ja km ko tl th vi"))?,
             sms: phone("sms", sms)?,
             email,

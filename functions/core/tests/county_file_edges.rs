@@ -60,3 +60,19 @@ fn a_megabyte_field_and_bytes_that_are_not_utf8_reject_their_row_only() {
     // The report names the field and what is wrong, never repeating the megabyte.
     assert!(bad.iter().all(|e| e.reason.len() < 200), "{:?}", bad.iter().map(|e| e.reason.len()).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_line_of_spaces_between_rows_is_skipped_like_a_blank_one() {
+    let file = format!("{HEADER}\n{}\n   \n\t\n{}\n", row("CA1", "B1"), row("CA2", "B2"));
+    let (ok, bad) = read(file.as_bytes()).unwrap();
+    assert_eq!(ok, [(2, "CA1".to_string()), (5, "CA2".to_string())]);
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+#[test]
+fn a_sign_up_rows_language_is_read_in_any_case() {
+    let row = |lang: &str| wmb_core::signup::SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", lang, "+19165550101", "", "", "", "");
+    assert_eq!(row("ES").unwrap().language, wmb_core::Language::Es);
+    assert_eq!(row(" Vi ").unwrap().language, wmb_core::Language::Vi);
+    assert_eq!(row("xx").unwrap_err().field, "language");
+}
