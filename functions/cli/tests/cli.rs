@@ -142,3 +142,21 @@ fn check_reports_a_windows_spreadsheets_rows_at_the_lines_the_county_sees() {
         assert!(text.contains(line), "{line} in {text}");
     }
 }
+
+#[test]
+fn check_with_a_crosswalk_rejects_the_scans_simulate_rejects_at_the_same_lines() {
+    // The sample's expected rejects, worked out by hand, say what `simulate` (and ingest)
+    // reject in this feed; `check --crosswalk` says the same before the upload.
+    let out = cli(&["check", "--crosswalk", sample("imb-crosswalk.csv").to_str().unwrap(), sample("iv-scans-2026-10-06.jsonl").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let expected = std::fs::read_to_string(sample("expected-rejects.csv")).unwrap();
+    let mut n = 0;
+    for row in expected.lines().filter(|l| l.starts_with("iv-scans-2026-10-06.jsonl,")) {
+        let mut f = row.splitn(4, ',').skip(1);
+        let (line, field, reason) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        assert!(text.contains(&format!("line {line}: {field}: {reason}")), "{row} in {text}");
+        n += 1;
+    }
+    assert!(n >= 2 && text.contains(&format!("rejected: {n}")), "{text}");
+}
