@@ -14,7 +14,7 @@ use wmb_core::election::Election;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Participation, RowError, VbmStatus, VoterRecord};
 use chrono::{DateTime, Utc};
 use wmb_core::lifecycle::{BallotFact, BallotJourney};
-use wmb_core::sources::{dated_ahead, dated_before};
+use wmb_core::sources::{dated_ahead, dated_before, misdated};
 use wmb_core::signup::SignupRequest;
 use wmb_core::usps::{read_scans, ImbMapping};
 use wmb_core::status::MessageKind;
@@ -122,8 +122,8 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
         FileKind::Vph => {
             for row in read_rows::<_, Participation>(&name, BufReader::new(open()?))? {
                 report.rows += 1;
-                let early = |l: &wmb_core::formats::Line<Participation>| election.filter(|e| e.id() == l.row.election_id).and_then(|e| dated_before("participation_time", l.row.time, e.def.date, l.line));
-                match row.and_then(|l| match dated_ahead("participation_time", l.row.time, now, l.line).or_else(|| early(&l)) {
+                let day = |l: &wmb_core::formats::Line<Participation>| election.filter(|e| e.id() == l.row.election_id).map(|e| e.def.date);
+                match row.and_then(|l| match misdated("participation_time", l.row.time, now, day(&l), l.line) {
                     Some(e) => Err(e),
                     None => Ok(l),
                 }) {
@@ -157,8 +157,7 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
                     // With a crosswalk, a scan of an IMb in none of it is rejected at its line,
                     // as ingest and `simulate` reject it.
                     Ok(l) if crosswalk.is_some_and(|cw| cw.get(&l.row.tracking).is_none()) => {
-                        let e = RowError { line: l.line, field: "imb".into(), reason: format!("IMb {} is in no crosswalk", l.row.tracking) };
-                        if let Err(e) = reject(&mut report, e) {
+                        if let Err(e) = reject(&mut report, wmb_core::usps::unknown_imb(l.line, &l.row.tracking)) {
                             failure.get_or_insert(e);
                         }
                     }

@@ -329,7 +329,7 @@ pub(crate) fn accept<T: ElectionRow>(report: &mut FileReport, elections: &BTreeM
             Some(id) if !elections.contains_key(id) => report.reject_field(l.line, "election_id", format!("election '{id}' is not defined")),
             election => match l.row.dated().and_then(|(field, at)| {
                 let day = election.and_then(|id| elections.get(id)).map(|e| e.def.date);
-                wmb_core::sources::dated_ahead(field, at, arrived, l.line).or_else(|| day.and_then(|d| wmb_core::sources::dated_before(field, at, d, l.line)))
+                wmb_core::sources::misdated(field, at, arrived, day, l.line)
             }) {
                 Some(e) => report.reject(e),
                 None => {
@@ -350,7 +350,7 @@ pub(crate) fn report_scan(report: &mut FileReport, line: u64, tracking: &str, ou
             report.accepted += 1;
             report.not_used += 1;
         }
-        ScanOutcome::UnknownImb => report.reject_field(line, "imb", format!("IMb {tracking} is in no crosswalk")),
+        ScanOutcome::UnknownImb => report.reject(wmb_core::usps::unknown_imb(line, tracking)),
         ScanOutcome::UnknownElection(id) => report.reject_field(line, "imb", format!("election '{id}' is not defined")),
     }
 }

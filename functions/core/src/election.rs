@@ -195,7 +195,7 @@ impl Election {
             // An empty list is a choice (counties join by their enrolment files); a missing one
             // is more likely a statewide special election written as `special`, which would
             // cover no county without a word.
-            ElectionKind::Special | ElectionKind::Local if !text.lines().any(|l| l.trim_start().starts_with("enrolled")) => {
+            ElectionKind::Special | ElectionKind::Local if !toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("enrolled")) => {
                 return Err(invalid("a special or local election lists its enrolled counties (`enrolled = []` until counties enrol by their files; a statewide special election is kind \"statewide\")".into()))
             }
             ElectionKind::Special | ElectionKind::Local if !def.opted_out.is_empty() => {

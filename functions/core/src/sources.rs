@@ -129,8 +129,8 @@ pub fn dated_ahead(field: &'static str, at: DateTime<Utc>, arrived: DateTime<Utc
 }
 
 /// How many days before its election's day a status or participation row may be dated: counties
-/// mail ballots from E-29 (EC §3000.5), military and overseas voters' from E-45; a row dated
-/// earlier has a wrong year or month.
+/// mail ballots from E-29 (EC §3000.5), military and overseas voters' as early as E-60 (EC §3114);
+/// a row dated earlier has a wrong year or month.
 pub const EARLIEST_DAYS_BEFORE: i64 = 60;
 
 /// A row dated more than [`EARLIEST_DAYS_BEFORE`] days before its election's day (`election_day`,
@@ -149,6 +149,13 @@ pub fn dated_before(field: &'static str, at: DateTime<Utc>, election_day: NaiveD
     })
 }
 
+/// A status or participation row dated where no true one can be: more than a day after its file
+/// `arrived` ([`dated_ahead`]), or, when its election's day is known, more than
+/// [`EARLIEST_DAYS_BEFORE`] days before it ([`dated_before`]).
+pub fn misdated(field: &'static str, at: DateTime<Utc>, arrived: DateTime<Utc>, election_day: Option<NaiveDate>, line: u64) -> Option<RowError> {
+    dated_ahead(field, at, arrived, line).or_else(|| election_day.and_then(|day| dated_before(field, at, day, line)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,7 +169,7 @@ mod tests {
         assert!(typo.reason.contains("2025-10-20T17:00:00Z") && typo.reason.contains("2026-11-03"), "{}", typo.reason);
         assert!(dated_before("status_time", at("2026-09-03T23:59:00-07:00"), day, 1).is_some(), "E-60 is 4 Sep, Pacific");
         assert!(dated_before("status_time", at("2026-09-04T00:00:00-07:00"), day, 1).is_none());
-        assert!(dated_before("status_time", at("2026-09-19T09:00:00-07:00"), day, 1).is_none(), "E-45: overseas ballots");
+        assert!(dated_before("status_time", at("2026-09-19T09:00:00-07:00"), day, 1).is_none(), "E-45");
     }
 
     #[test]

@@ -199,6 +199,12 @@ impl RowFormat for PieceScan {
 /// piece-scan object a line), a JSON array of them, or the delimited form with [`SCAN_HEADER`]
 /// (comma- or '|'-separated). Line numbers are the file's lines; in a JSON array, the record's
 /// position (1 = first). Streams in every form.
+/// A scan whose IMb is in no crosswalk: rejected at its line (ingest, `simulate` and `check
+/// --crosswalk` alike).
+pub fn unknown_imb(line: u64, tracking: &str) -> RowError {
+    RowError { line, field: "imb".into(), reason: format!("IMb {tracking} is in no crosswalk") }
+}
+
 pub fn read_scans<R: Read>(file: &str, input: R, mut each: impl FnMut(Result<Line<PieceScan>, RowError>)) -> Result<(), crate::formats::FileError> {
     let unreadable = |e: &dyn std::fmt::Display| crate::formats::FileError::Unreadable { file: file.to_string(), reason: e.to_string() };
     let mut reader = BufReader::with_capacity(1 << 16, input);

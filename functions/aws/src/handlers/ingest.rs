@@ -384,7 +384,7 @@ async fn refuse(
     let Some(election) = pipeline.elections.get(election_id) else {
         return Ok(Some(RowError { line, field: "election_id".into(), reason: format!("election '{election_id}' is not defined") }));
     };
-    Ok(wmb_core::sources::dated_ahead(field, at, arrived, line).or_else(|| wmb_core::sources::dated_before(field, at, election.def.date, line)))
+    Ok(wmb_core::sources::misdated(field, at, arrived, Some(election.def.date), line))
 }
 
 /// Handles one row: `Ok(None)` stored, `Ok(Some(e))` rejected with its reason, `Err` the store
@@ -434,7 +434,7 @@ async fn handle_row(
         },
         Parsed::Scan(l) => match pipeline.record_scan(&l.row, arrived).await?.0 {
             ScanOutcome::Applied | ScanOutcome::NotUsed => None,
-            ScanOutcome::UnknownImb => Some(RowError { line: l.line, field: "imb".into(), reason: format!("IMb {} is in no crosswalk", l.row.tracking) }),
+            ScanOutcome::UnknownImb => Some(wmb_core::usps::unknown_imb(l.line, &l.row.tracking)),
             ScanOutcome::UnknownElection(id) => unknown(l.line, &id),
         },
         Parsed::Signup(l) => {
