@@ -424,6 +424,14 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
     aws_sdk_eventbridge::Client::new(sdk).create_event_bus().name(format!("{prefix}-bus")).send().await?;
     aws_sdk_scheduler::Client::new(sdk).create_schedule_group().name(format!("{prefix}-release")).send().await?;
     aws_sdk_sesv2::Client::new(sdk).create_email_identity().email_identity("notify@example.gov").send().await?;
+    // The signing key as the template keeps it: in a secret the functions read at cold start (the
+    // local key, so the Lambdas' unsubscribe links match the local pipeline's).
+    let secret = aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(format!("{prefix}-signing-key"))
+        .secret_string(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap())
+        .send()
+        .await?;
     Ok(Settings {
         voters_table: format!("{prefix}-voters"),
         subscriptions_table: format!("{prefix}-subscriptions"),
@@ -455,8 +463,9 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         kept_shards: 16,
         // Files over 32 KB are read in parts (the generated elections' files are).
         ingest_part_bytes: 32 << 10,
-        // The local key and base URL, so the Lambdas' unsubscribe links match the local pipeline's.
-        signing_key: Some(String::from_utf8(wmb_core::access::LOCAL_SIGNING_KEY.to_vec()).unwrap()),
+        // The local key's secret and base URL, so the Lambdas' unsubscribe links match the local
+        // pipeline's.
+        signing_key_secret_arn: secret.arn,
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),
         origin_header_secret: None,
         config_max_age_seconds: 60,

@@ -240,3 +240,32 @@ async fn a_bad_election_file_is_refused_and_alarmed_without_stopping_the_functio
     assert_eq!(wmb_aws::metrics::sum(&fresh.metrics.recent(), "ConfigFilesRefused", &[]), 2.0, "counted at its start");
     assert!(fresh.config().await.elections.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_that_signs_reads_its_key_from_its_secret_and_does_not_start_on_a_bad_one() {
+    // GIVEN the functions' world, the signing key in its secret (as the template keeps it: the
+    // functions' environment holds only the secret's ARN)
+    let world = World::new("secretkey", at("2026-10-06T12:00:00-07:00")).await;
+    let start = |arn: Option<String>| {
+        let mut settings = world.app.settings.clone();
+        settings.signing_key_secret_arn = arn;
+        wmb_aws::app::App::new(settings, world.sdk.clone(), wmb_aws::app::AppOptions { interceptor: None, fixed_clock: Some(world.app.now()) })
+    };
+    let arn = world.app.settings.signing_key_secret_arn.clone().expect("the harness keeps the key in a secret");
+    let local = wmb_core::access::SigningKey::new(wmb_core::access::LOCAL_SIGNING_KEY).unwrap();
+    // THEN an instance that starts signs with the secret's key (it names a contact as the local
+    // pipeline does), and one given no secret (a function that never signs) with a key of its own
+    let signs = start(Some(arn.clone())).await.expect("it starts");
+    assert_eq!(signs.access.signing.name("phone", "+15105550100"), local.name("phone", "+15105550100"));
+    let never_signs = start(None).await.expect("it starts");
+    assert_ne!(never_signs.access.signing.name("phone", "+15105550100"), local.name("phone", "+15105550100"));
+    // WHEN the secret names no secret, or holds a key too short to be one
+    let missing = start(Some(arn.replace("-signing-key", "-no-such-key"))).await.err().expect("it does not start").to_string();
+    let secrets = aws_sdk_secretsmanager::Client::new(&world.sdk);
+    secrets.put_secret_value().secret_id(&arn).secret_string("sh0rt-s3cret").send().await.unwrap();
+    let short = start(Some(arn)).await.err().expect("it does not start").to_string();
+    // THEN the function does not start, and says why, naming the variable and never the value
+    assert!(missing.contains("SIGNING_KEY_SECRET_ARN") && missing.contains("ResourceNotFound"), "{missing}");
+    assert!(short.contains("SIGNING_KEY_SECRET_ARN") && short.contains("shorter than 16"), "{short}");
+    assert!(!short.contains("sh0rt-s3cret"), "{short}");
+}

@@ -236,7 +236,18 @@ fn every_function_that_names_contacts_gets_the_access_table_and_the_signing_key(
             continue;
         }
         assert!(text(&vars["ACCESS_TABLE"]).contains("AccessTable"), "{name}: ACCESS_TABLE");
-        assert!(text(&vars["SIGNING_KEY"]).contains("SigningKeySecret"), "{name}: SIGNING_KEY");
+        assert_eq!(text(&vars["SIGNING_KEY_SECRET_ARN"]), "SigningKeySecret", "{name}: SIGNING_KEY_SECRET_ARN");
+        let allowed = |action: &str, resource: &str| {
+            statements_of(f).iter().any(|s| text(&s["Effect"]) == "Allow" && text(&s["Resource"]).contains(resource) && list(&s["Action"]).iter().any(|a| matches(a, action)))
+        };
+        assert!(allowed("secretsmanager:GetSecretValue", "SigningKeySecret"), "{name} may not read the signing key's secret");
+        // The secret is on the data key: reading it decrypts through Secrets Manager.
+        let decrypts = statements_of(f).iter().any(|s| {
+            text(&s["Effect"]) == "Allow"
+                && list(&s["Action"]).iter().any(|a| matches(a, "kms:Decrypt"))
+                && serde_yaml_ng::to_string(&s["Condition"]).unwrap().contains("secretsmanager.")
+        });
+        assert!(decrypts, "{name} may not decrypt the secret through Secrets Manager");
         if reads_index {
             let reads = statements_of(f).iter().any(|s| {
                 text(&s["Effect"]) == "Allow" && text(&s["Resource"]).contains("AccessTable.Arn") && list(&s["Action"]).iter().any(|a| matches(a, "dynamodb:GetItem"))
@@ -247,6 +258,24 @@ fn every_function_that_names_contacts_gets_the_access_table_and_the_signing_key(
     }
     checked.sort();
     assert_eq!(checked, ["DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
+}
+
+#[test]
+fn the_signing_key_is_in_no_environment_and_only_the_functions_that_sign_may_read_it() {
+    // Whoever may read a function's configuration (lambda:GetFunctionConfiguration) sees its
+    // environment: the key is read from its secret at cold start, and no variable resolves it.
+    let raw = std::fs::read_to_string(format!("{}/../infra/template.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    assert!(!raw.contains("{{resolve:secretsmanager:${SigningKeySecret}"), "the signing key is resolved into the template somewhere");
+    let t = template();
+    let mut readers = vec![];
+    for (name, f) in t["Resources"].as_mapping().unwrap() {
+        let reads = statements_of(f).iter().any(|s| text(&s["Effect"]) == "Allow" && list(&s["Action"]).iter().any(|a| a.starts_with("secretsmanager:")));
+        if reads {
+            readers.push(text(name));
+        }
+    }
+    readers.sort();
+    assert_eq!(readers, ["DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
 }
 
 #[test]

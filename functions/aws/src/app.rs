@@ -114,9 +114,9 @@ impl App {
         store.expiry = std::sync::RwLock::new(Arc::new(wmb_core::retention::Expiry::new(elections.values())));
         // Functions that never sign or name a contact (fan-out, release, voice and text
         // delivery) get a key of their own; the API, inbound texts, receipts, ingest (signups
-        // files) and email delivery check at start that SIGNING_KEY is set.
-        let signing = match &settings.signing_key {
-            Some(k) => wmb_core::access::SigningKey::new(k.as_bytes()).ok_or("environment variable SIGNING_KEY: is shorter than 16 characters")?,
+        // files) and email delivery read it from its secret, and check at start that they did.
+        let signing = match &settings.signing_key_secret_arn {
+            Some(arn) => crate::secrets::signing_key(&aws_sdk_secretsmanager::Client::from_conf(client!(aws_sdk_secretsmanager).build()), arn).await?,
             None => wmb_core::access::SigningKey::new(&os_random()).expect("16 bytes"),
         };
         let access = wmb_core::access::AccessKeys { signing, random: os_random, public_url: settings.public_api_url.clone() };

@@ -13,6 +13,7 @@ pub mod ledger_store;
 pub mod metrics;
 pub mod queue;
 pub mod s3io;
+pub mod secrets;
 pub mod send_retries;
 pub mod senders;
 pub mod settings;

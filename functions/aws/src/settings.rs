@@ -48,8 +48,10 @@ pub struct Settings {
     /// A file larger than this is read in parts of about this size, in parallel
     /// (INGEST_PART_BYTES, default 32 MiB).
     pub ingest_part_bytes: u64,
-    /// The HMAC key of codes, unsubscribe links and contact names (from Secrets Manager).
-    pub signing_key: Option<String>,
+    /// The secret holding the HMAC key of codes, unsubscribe links and contact names
+    /// (SIGNING_KEY_SECRET_ARN): the functions that hash, sign or check read the key from it once
+    /// at cold start (`crate::secrets`). The key itself is never in the environment or here.
+    pub signing_key_secret_arn: Option<String>,
     /// The API's public base URL: the unsubscribe links in emails point there.
     pub public_api_url: Option<String>,
     /// The secret CloudFront sends the API in its origin header (the API function only).
@@ -111,7 +113,7 @@ impl Settings {
                 None => crate::kept_store::DEFAULT_SHARDS,
                 Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError { name: "KEPT_SHARDS", problem: "is not a positive whole number" })?,
             },
-            signing_key: optional("SIGNING_KEY"),
+            signing_key_secret_arn: optional("SIGNING_KEY_SECRET_ARN"),
             public_api_url: optional("PUBLIC_API_URL"),
             origin_header_secret: optional("ORIGIN_HEADER_SECRET"),
             config_max_age_seconds: match optional("CONFIG_MAX_AGE_SECONDS") {
@@ -125,16 +127,16 @@ impl Settings {
         })
     }
 
-    /// What the API, inbound texts and email delivery need: the access table and the key.
+    /// What the API, inbound texts and email delivery need: the access table and the key's secret
+    /// (read, and its key checked, when the app was built).
     pub fn require_access(&self) -> Result<(), SettingsError> {
         if self.access_table.is_none() {
             return Err(SettingsError { name: "ACCESS_TABLE", problem: "is not set" });
         }
-        match &self.signing_key {
-            Some(k) if k.len() >= 16 => Ok(()),
-            Some(_) => Err(SettingsError { name: "SIGNING_KEY", problem: "is shorter than 16 characters" }),
-            None => Err(SettingsError { name: "SIGNING_KEY", problem: "is not set" }),
+        if self.signing_key_secret_arn.is_none() {
+            return Err(SettingsError { name: "SIGNING_KEY_SECRET_ARN", problem: "is not set" });
         }
+        Ok(())
     }
 
     /// A number from the environment (e.g. SEND_RATE_PER_SECOND), which may have a fraction.
