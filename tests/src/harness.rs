@@ -466,6 +466,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
         // The local key's secret and base URL, so the Lambdas' unsubscribe links match the local
         // pipeline's.
         signing_key_secret_arn: secret.arn,
+        metrics_namespace: format!("WheresMyBallot/{prefix}"),
         public_api_url: Some(wmb_core::access::LOCAL_PUBLIC_URL.into()),
         origin_header_secret: None,
         config_max_age_seconds: 60,

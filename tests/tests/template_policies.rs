@@ -341,3 +341,68 @@ fn the_fan_out_never_gives_up_a_record_the_stream_still_holds() {
     let alarm = &t["Resources"]["FanoutIteratorAgeAlarm"]["Properties"];
     assert_eq!((text(&alarm["MetricName"]).as_str(), text(&alarm["Threshold"]).trim()), ("IteratorAge", "3600000"));
 }
+
+/// Every Rust source of the functions, as one text (to find the metric names they write).
+fn functions_source() -> String {
+    fn walk(dir: &std::path::Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.ends_with("target") && !path.ends_with("fuzz") {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions"), &mut out);
+    out
+}
+
+#[test]
+fn each_stage_alarms_on_its_own_metrics_and_every_alarm_reads_a_metric_the_functions_write() {
+    // Two stages in one account (a test stage beside production) write the same metric names:
+    // each stage's functions write under a namespace of their own, which its alarms and dashboard
+    // read, so a load test alarms nobody and production's alarms miss nothing. And an alarm on a
+    // name no function writes never fires: every name must be one the code writes.
+    let t = template();
+    let namespace = text(&t["Globals"]["Function"]["Environment"]["Variables"]["METRICS_NAMESPACE"]);
+    assert_eq!(namespace, "WheresMyBallot/${Stage}");
+    let code = functions_source();
+    let written = |name: &str| code.contains(&format!("\"{name}\""));
+    let mut ours = 0;
+    for (name, r) in t["Resources"].as_mapping().unwrap() {
+        if text(&r["Type"]) != "AWS::CloudWatch::Alarm" {
+            continue;
+        }
+        let p = &r["Properties"];
+        // One metric, or a formula's metrics.
+        let mut read: Vec<&Value> = vec![p];
+        read.extend(p["Metrics"].as_sequence().into_iter().flatten().map(|m| &m["MetricStat"]["Metric"]).filter(|m| !m.is_null()));
+        let read = read.into_iter().filter(|m| !m["Namespace"].is_null()).map(|m| (text(&m["Namespace"]), text(&m["MetricName"])));
+        for (ns, metric) in read.filter(|(ns, _)| !ns.starts_with("AWS/")) {
+            assert_eq!(ns, namespace, "{}: {metric} in another namespace", text(name));
+            assert!(written(&metric), "{}: no function writes {metric}", text(name));
+            ours += 1;
+        }
+    }
+    assert!(ours >= 9, "the alarms on the functions' own metrics were found ({ours})");
+    // The dashboard: each of its rows of ours names the stage's namespace ("." repeats it).
+    let body = text(&t["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]);
+    assert!(!body.contains("[\"WheresMyBallot\""), "the dashboard reads a namespace of no stage");
+    let (mut shown, mut current) = (0, String::new());
+    for row in body.split('[').skip(1) {
+        // A metric row: its namespace ("." for the row before's) and its name. ("..." repeats the
+        // row before's name too.)
+        let mut fields = row.split('"').skip(1).step_by(2);
+        let (Some(ns), Some(metric)) = (fields.next(), fields.next()) else { continue };
+        if ns != "." && ns != "..." {
+            current = ns.to_string();
+        }
+        if current == namespace && ns != "..." {
+            assert!(written(metric), "the dashboard shows {metric}, which no function writes");
+            shown += 1;
+        }
+    }
+    assert!(shown >= 10, "the dashboard's metrics were found ({shown})");
+}

@@ -126,7 +126,7 @@ impl App {
             store,
             queues: SqsQueues::new(aws_sdk_sqs::Client::from_conf(client!(aws_sdk_sqs).build()), &settings),
             events: EventBus::new(aws_sdk_eventbridge::Client::from_conf(client!(aws_sdk_eventbridge).build()), &settings.event_bus_name),
-            metrics: Default::default(),
+            metrics: crate::metrics::Metrics::new(&settings.metrics_namespace),
             s3,
             catalog,
             config: std::sync::RwLock::new((std::time::Instant::now(), Arc::new(config))),

@@ -10,7 +10,9 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
-/// The namespace of every metric (the dashboard and the alarms in infra/template.yaml use it).
+/// The namespace of the metrics when no stage names its own (METRICS_NAMESPACE). The template
+/// gives each stage `WheresMyBallot/<stage>`, and its dashboard and alarms read that one, so a
+/// test stage's traffic in the same account never reaches production's alarms.
 pub const NAMESPACE: &str = "WheresMyBallot";
 
 /// How many recent documents a [`Metrics`] keeps in memory (for the tests, and for a look from a
@@ -33,19 +35,30 @@ pub fn seconds(s: f64) -> Value64 {
 }
 
 /// Writes EMF documents to standard output and keeps the latest ones.
-#[derive(Default)]
 pub struct Metrics {
+    namespace: String,
     recent: Mutex<VecDeque<String>>,
 }
 
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new(NAMESPACE)
+    }
+}
+
 impl Metrics {
+    /// Metrics under `namespace` (the stage's: METRICS_NAMESPACE).
+    pub fn new(namespace: &str) -> Metrics {
+        Metrics { namespace: namespace.to_string(), recent: Mutex::default() }
+    }
+
     /// One document: the metrics under every dimension set given (each set a list of dimension
     /// names, all of them in `dimensions`; the empty set aggregates over everything).
     pub fn emit(&self, at_ms: i64, dimensions: &[(&str, &str)], sets: &[&[&str]], metrics: &[(&str, Value64)]) {
         if metrics.is_empty() {
             return;
         }
-        let line = document(at_ms, dimensions, sets, metrics).to_string();
+        let line = document(&self.namespace, at_ms, dimensions, sets, metrics).to_string();
         println!("{line}");
         if let Ok(mut recent) = self.recent.lock() {
             if recent.len() == KEEP {
@@ -75,14 +88,14 @@ impl Metrics {
 }
 
 /// An EMF document (the `_aws` metadata, then each dimension and metric as a member).
-pub fn document(at_ms: i64, dimensions: &[(&str, &str)], sets: &[&[&str]], metrics: &[(&str, Value64)]) -> Value {
+pub fn document(namespace: &str, at_ms: i64, dimensions: &[(&str, &str)], sets: &[&[&str]], metrics: &[(&str, Value64)]) -> Value {
     let mut root = Map::new();
     let definitions: Vec<Value> = metrics.iter().map(|(name, v)| json!({ "Name": name, "Unit": v.unit })).collect();
     root.insert(
         "_aws".into(),
         json!({
             "Timestamp": at_ms,
-            "CloudWatchMetrics": [{ "Namespace": NAMESPACE, "Dimensions": sets, "Metrics": definitions }]
+            "CloudWatchMetrics": [{ "Namespace": namespace, "Dimensions": sets, "Metrics": definitions }]
         }),
     );
     for (name, value) in dimensions {
@@ -110,13 +123,13 @@ mod tests {
 
     #[test]
     fn a_document_is_what_cloudwatch_reads_as_embedded_metrics() {
-        let m = Metrics::default();
+        let m = Metrics::new("WheresMyBallot/prod");
         m.emit(1_790_000_000_000, &[("Function", "deliver"), ("Channel", "sms"), ("Language", "es")], &[&["Function", "Channel"], &["Function", "Channel", "Language"]], &[("MessagesSent", count(3)), ("SendsRetried", count(1))]);
         let lines = m.recent();
         let d: Value = serde_json::from_str(&lines[0]).unwrap();
         let meta = &d["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(d["_aws"]["Timestamp"], 1_790_000_000_000i64);
-        assert_eq!(meta["Namespace"], NAMESPACE);
+        assert_eq!(meta["Namespace"], "WheresMyBallot/prod", "the stage's own namespace");
         assert_eq!(meta["Dimensions"], json!([["Function", "Channel"], ["Function", "Channel", "Language"]]));
         assert_eq!(meta["Metrics"], json!([{"Name": "MessagesSent", "Unit": "Count"}, {"Name": "SendsRetried", "Unit": "Count"}]));
         // Every dimension a set names, and every metric defined, is a member of the document.

@@ -52,6 +52,9 @@ pub struct Settings {
     /// (SIGNING_KEY_SECRET_ARN): the functions that hash, sign or check read the key from it once
     /// at cold start (`crate::secrets`). The key itself is never in the environment or here.
     pub signing_key_secret_arn: Option<String>,
+    /// The CloudWatch namespace of the functions' metrics (METRICS_NAMESPACE; the template gives
+    /// each stage its own, default [`crate::metrics::NAMESPACE`]).
+    pub metrics_namespace: String,
     /// The API's public base URL: the unsubscribe links in emails point there.
     pub public_api_url: Option<String>,
     /// The secret CloudFront sends the API in its origin header (the API function only).
@@ -114,6 +117,7 @@ impl Settings {
                 Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError { name: "KEPT_SHARDS", problem: "is not a positive whole number" })?,
             },
             signing_key_secret_arn: optional("SIGNING_KEY_SECRET_ARN"),
+            metrics_namespace: optional("METRICS_NAMESPACE").unwrap_or_else(|| crate::metrics::NAMESPACE.into()),
             public_api_url: optional("PUBLIC_API_URL"),
             origin_header_secret: optional("ORIGIN_HEADER_SECRET"),
             config_max_age_seconds: match optional("CONFIG_MAX_AGE_SECONDS") {
