@@ -190,3 +190,30 @@ async fn a_cancellation_read_hours_after_its_file_arrived_settles_a_day_from_the
     let settles: Vec<_> = journeys.iter().flat_map(|j| &j.milestones).filter_map(|d| d.settle_until).collect();
     assert_eq!(settles, vec![arrived + chrono::Duration::hours(24)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_uploaded_under_a_temporary_name_then_renamed_is_read_once_under_its_own_name() {
+    let mut world = World::new("rename", at("2026-10-06T12:00:00-07:00")).await;
+    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
+    let bucket = world.app.settings.bucket.clone();
+    // GIVEN Los Angeles's SFTP client (WinSCP) uploads its status file as `….filepart`, then
+    // renames it, which S3 sees as a copy under the new name and a delete of the old
+    let file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
+                CA000000110,19,2026-11-03-GEN,19-000110-1,ISSUED,2026-10-05T14:00:00-07:00\n";
+    let (temporary, own) = ("incoming/19/vbm/la-2026-10-06.csv.filepart", "incoming/19/vbm/la-2026-10-06.csv");
+    world.s3.put_object().bucket(&bucket).key(temporary).body(file.as_bytes().to_vec().into()).send().await.unwrap();
+    let first = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, temporary, file.len()), Context::default()))).await.unwrap();
+    world.s3.copy_object().bucket(&bucket).key(own).copy_source(format!("{bucket}/{temporary}")).send().await.unwrap();
+    world.s3.delete_object().bucket(&bucket).key(temporary).send().await.unwrap();
+    let renamed = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, own, file.len()), Context::default()))).await.unwrap();
+    // THEN the temporary name is not read (nothing set aside, no report the county would find
+    // twice); the file is read under its own name, its row taken once
+    assert_eq!(first, serde_json::json!([]), "{first}");
+    assert_eq!(renamed[0]["accepted"], 1, "{renamed}");
+    let reports = world.s3.list_objects_v2().bucket(&bucket).prefix("reports/19/vbm/").send().await.unwrap();
+    let names: Vec<&str> = reports.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(names, ["reports/19/vbm/la-2026-10-06.csv.errors.csv", "reports/19/vbm/la-2026-10-06.csv.summary.csv"]);
+    assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, "rejected/19/vbm/la-2026-10-06.csv.filepart").await.unwrap().is_none());
+    assert!(world.knows("CA000000110").await);
+    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "TemporaryUploadsSkipped", &[]), 1.0);
+}

@@ -69,6 +69,16 @@ pub fn accepts(key: &str, kind: FileKind) -> Result<Source, String> {
     Err(format!("a {kind} file: {who} takes {} files", names.join(", ")))
 }
 
+/// Whether a key is the temporary name a file is uploaded under before it is renamed to its own:
+/// WinSCP's `name.filepart`, other clients' `.part`, `.partial`, `.tmp` or `.temp`, rsync's hidden
+/// `.name.XXXXXX`. An SFTP rename on S3 is a copy to the new name, which S3 announces as a file of
+/// its own: the file is read then, once, and its report is named after it.
+pub fn still_uploading(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.') || [".filepart", ".part", ".partial", ".tmp", ".temp"].iter().any(|suffix| lower.ends_with(suffix))
+}
+
 /// The kind of file a key's folder names (`incoming/<source>/<kind>/…`), if it names one.
 pub fn folder_kind(key: &str) -> Option<FileKind> {
     let mut parts = key.strip_prefix("incoming/")?.split('/');
@@ -159,6 +169,16 @@ pub fn misdated(field: &'static str, at: DateTime<Utc>, arrived: DateTime<Utc>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_under_its_uploads_temporary_name_waits_for_its_rename() {
+        for key in ["incoming/19/vbm/la-2026-10-06.csv.filepart", "incoming/19/la.csv.PART", "incoming/votecal/vbm.csv.partial", "incoming/37/x.csv.tmp", "incoming/sos/.signups.csv.Xa81Qz"] {
+            assert!(still_uploading(key), "{key}");
+        }
+        for key in ["incoming/19/vbm/la-2026-10-06.csv", "incoming/19/vbm/part-2.csv", "incoming/usps/scans.txt", "incoming/19/vbm.part.csv", "incoming/37/temporary.csv"] {
+            assert!(!still_uploading(key), "{key}");
+        }
+    }
 
     #[test]
     fn a_row_dated_in_another_year_is_refused_and_one_of_a_military_voters_early_ballot_is_not() {

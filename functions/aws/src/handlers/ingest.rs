@@ -144,6 +144,12 @@ pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<
             outcomes.push(check_enrolment(app, &bucket, &key).await?);
             continue;
         }
+        // An upload under a temporary name: its rename brings the file under its own.
+        if wmb_core::sources::still_uploading(&key) {
+            tracing::info!(file = %crate::s3io::log_name(&key), "a temporary upload name: the file is read when it is renamed");
+            app.metrics.emit(app.now().timestamp_millis(), &[], &[&[]], &[("TemporaryUploadsSkipped", count(1))]);
+            continue;
+        }
         let job = FileJob { bucket, key, version_id: record.s3.object.version_id, kind: None, skip: 0, chunk: 0, part: None, run: None, join: false, arrived: Some(app.now()) };
         // A failure here fails the invocation: S3's asynchronous invoke retries it, then sends
         // it to the ingest dead-letter queue.
