@@ -120,11 +120,19 @@ impl BallotJourney {
     }
 
     /// Whether a cancellation (CLD) or "already voted" (VAV) of a ballot is explained by what
-    /// else the voter did, and so is not her problem: she voted in person; a cancelled ballot has
-    /// another issued beside it; she already voted with another ballot, which was accepted.
+    /// else the voter did, and so is not her problem: she voted in person; a cancelled ballot was
+    /// replaced by a newer one, or another of hers came back to the county; she already voted
+    /// with another ballot, which was accepted. (The newest ballot cancelled beside an older one
+    /// still out is not explained: she was told to use it, and must hear that it is void. A
+    /// ballot whose mailing was never seen is explained by any other.)
     fn explained(&self, ballot_id: &str, code: StatusCode) -> bool {
-        let other = |accepted: bool| self.ballots.iter().any(|(id, b)| id != ballot_id && (!accepted || b.status == StatusCode::Accepted));
-        self.voted_in_person() || (code == StatusCode::Cld && other(false)) || (code == StatusCode::Vav && other(true))
+        let other = |pick: &dyn Fn(&BallotStatus) -> bool| self.ballots.iter().any(|(id, b)| id != ballot_id && pick(b));
+        let replaced = match self.ballots.get(ballot_id).and_then(|b| b.issued_at) {
+            Some(_) => self.newer_ballot_than(ballot_id),
+            None => other(&|_| true),
+        };
+        let back = other(&|b| matches!(b.status.milestone(), Milestone::Received | Milestone::Accepted));
+        self.voted_in_person() || (code == StatusCode::Cld && (replaced || back)) || (code == StatusCode::Vav && other(&|b| b.status == StatusCode::Accepted))
     }
 
     /// Whether the county has another of the voter's ballots back, so that a reminder to return
@@ -204,7 +212,7 @@ impl BallotJourney {
     /// [`Self::apply`], for a fact that reached us at `arrived`: a cancellation or an
     /// already-voted status settles for [`SETTLE_HOURS`] from then if that is later than its time.
     pub fn apply_arrived(&mut self, fact: BallotFact, arrived: Option<DateTime<Utc>>) -> Vec<MilestoneDecision> {
-        let (ballot_id, at, milestone, code) = match fact {
+        let (ballot_id, at, milestone, code, was) = match fact {
             BallotFact::Status { ballot_id, code, at } => {
                 if let Some(prev) = self.ballots.get(&ballot_id) {
                     // Older news, or the same again: nothing. At the same time, the status
@@ -213,11 +221,18 @@ impl BallotJourney {
                     if prev.at > at || (prev.at == at && (code == prev.status || code.same_time_rank() < prev.status.same_time_rank())) {
                         return vec![];
                     }
+                    // ISSUED again for a ballot the county already has back (a county's export
+                    // repeating its mailing): not news, and it does not make the ballot out
+                    // again (a reminder to return it would follow).
+                    if code == StatusCode::Issued && prev.status.milestone().stage() >= Milestone::Received.stage() {
+                        return vec![];
+                    }
                 }
+                let was = self.ballots.get(&ballot_id).map(|b| b.status);
                 let issued_at = self.ballots.get(&ballot_id).and_then(|b| b.issued_at);
                 let issued_at = if code == StatusCode::Issued { Some(issued_at.map_or(at, |t| t.min(at))) } else { issued_at };
                 self.ballots.insert(ballot_id.clone(), BallotStatus { status: code, at, issued_at });
-                (ballot_id, at, code.milestone(), Some(code))
+                (ballot_id, at, code.milestone(), Some(code), was)
             }
             BallotFact::Scan { ballot_id, scan } => {
                 if !self.scans.contains(&scan) {
@@ -249,7 +264,7 @@ impl BallotJourney {
                     crate::usps::Direction::Outbound => Milestone::Outbound,
                     crate::usps::Direction::Inbound => Milestone::Inbound,
                 };
-                (ballot_id, at, milestone, None)
+                (ballot_id, at, milestone, None, None)
             }
         };
         let milestone = match (milestone, code) {
@@ -279,9 +294,13 @@ impl BallotJourney {
         }
         // Never back along the journey, never the same milestone twice; but a new reason to
         // contact the county (NVS, then NMS) is news while the ballot has no outcome yet: the
-        // voter who fixed one problem must hear of the next.
+        // voter who fixed one problem must hear of the next. So is the same reason again once the
+        // ballot had left it (NVS, back in review with her statement, NVS again: the fix failed,
+        // and her days to fix it run).
         let new_reason = milestone == Milestone::ContactCounty
-            && self.latest_decision(&ballot_id).is_some_and(|d| d.milestone == Milestone::ContactCounty && d.code != code);
+            && self.latest_decision(&ballot_id).is_some_and(|d| {
+                d.milestone == Milestone::ContactCounty && (d.code != code || was.is_some_and(|w| w.milestone() != Milestone::ContactCounty))
+            });
         if (self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id) {
             return vec![];
         }
@@ -335,12 +354,20 @@ impl BallotJourney {
         {
             return false;
         }
-        // That a ballot was mailed, or came back undeliverable, is no longer news once another
-        // of hers was accepted, or reached the county after it: a voter who signs up late is
-        // told her ballot counts, not also to use only a new one.
+        // That a ballot was mailed, or came back undeliverable, is no longer news once a newer
+        // ballot was mailed to her (the old one coming back from her old address says nothing
+        // of the one she has), once another of hers was accepted or reached the county after
+        // it (a voter who signs up late is told her ballot counts, not also to use only a new
+        // one), or once she voted in person.
         if matches!(decision.milestone, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable)
-            && self.another_counted_or_back_after(ballot, decision.status_time)
+            && (self.newer_ballot_than(ballot) || self.another_counted_or_back_after(ballot, decision.status_time) || self.voted_in_person())
         {
+            return false;
+        }
+        // That her mail ballot is on its way back or in review ("we will tell you when it is
+        // accepted") is not news once she voted in person: it will not be counted, and no
+        // message follows it.
+        if matches!(decision.milestone, Milestone::Inbound | Milestone::Received) && self.voted_in_person() {
             return false;
         }
         // A problem to fix is news while the ballot may still count: not once the voter voted

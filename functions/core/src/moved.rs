@@ -47,6 +47,25 @@ where
         Ok(())
     }
 
+    /// Whether a reminder, planned days or weeks before it goes, is for a voter the roll has
+    /// placed in another county since: it is not sent (it would name a county she no longer
+    /// votes in), and she is told instead, as fan-out tells her of news (once an election).
+    pub(crate) async fn moved_since_planned(&self, n: &Notification, sub: &Subscription, election: Option<&Election>, now: DateTime<Utc>, tally: &mut Tally) -> Result<bool, PipelineError> {
+        if !n.kind.is_reminder() {
+            return Ok(false);
+        }
+        let roll = self.store.voter(&n.votecal_id).await?;
+        if roll.as_ref().is_none_or(|v| v.county == sub.county) {
+            return Ok(false);
+        }
+        tally.moved_county += 1;
+        if let Some(e) = election {
+            // (Boxed: the notice is delivered through `deliver`, which called this.)
+            Box::pin(self.tell_moved(sub, roll.as_ref(), e, now, tally)).await?;
+        }
+        Ok(true)
+    }
+
     /// Whether a held notice of a move is still true as it goes (a roll corrected overnight, or
     /// her sign-up again, calls it off).
     pub(crate) async fn still_moved(&self, sub: &Subscription, election: Option<&Election>) -> Result<bool, PipelineError> {

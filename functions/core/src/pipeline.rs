@@ -324,6 +324,9 @@ where
             tally.moved_county += 1;
             return Ok(());
         }
+        if self.moved_since_planned(&n, &sub, election, now, tally).await? {
+            return Ok(());
+        }
         // Re-check the hours, the window and the message's own deadline: a retry or a release
         // may land outside them.
         let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
@@ -339,7 +342,10 @@ where
             // A reminder past its deadline has nothing left to remind of, nor a problem to fix
             // past the deadline it names: dropped, not failed (unless tries to send it failed
             // first: then it failed, and the county counts it).
-            SendPlan::TooLate if n.kind.is_reminder() || (n.kind == MessageKind::ContactCounty && n.attempts == 0 && n.throttled == 0) => {
+            SendPlan::TooLate
+                if n.kind.is_reminder()
+                    || (matches!(n.kind, MessageKind::ContactCounty | MessageKind::Outbound | MessageKind::Reissued | MessageKind::Undeliverable) && n.attempts == 0 && n.throttled == 0) =>
+            {
                 tally.superseded += 1;
                 return Ok(());
             }

@@ -116,12 +116,14 @@ pub fn spread(votecal_id: &str, hours: crate::hours::NotificationHours) -> Durat
 }
 
 /// The last moment a message of this kind is worth sending: the county's cure deadline for a
-/// problem to fix and its reminders (each says "fix it until …"), the polls closing for a return
-/// reminder; none for other messages.
+/// problem to fix and its reminders (each says "fix it until …"); the polls closing for a return
+/// reminder and for news of a ballot's mailing (mailed, a new one mailed, came back
+/// undeliverable: each tells her to mail it, or to get one, by election day); none for other
+/// messages.
 pub fn send_by(kind: MessageKind, election: &Election, county: crate::county::CountyCode) -> Option<DateTime<Utc>> {
     match kind {
         MessageKind::CureReminder | MessageKind::ContactCounty => Some(election.cure_deadline(county)),
-        MessageKind::ReturnReminder => Some(election.polls_close()),
+        MessageKind::ReturnReminder | MessageKind::Outbound | MessageKind::Reissued | MessageKind::Undeliverable => Some(election.polls_close()),
         _ => None,
     }
 }

@@ -95,3 +95,37 @@ fn a_late_sign_up_whose_first_ballot_was_accepted_after_a_new_one_was_mailed_is_
         assert_eq!(got, [MessageKind::Accepted]);
     });
 }
+
+#[test]
+fn a_late_sign_up_who_voted_in_person_is_not_told_to_mail_her_ballot_back() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        // GIVEN Ann's mail ballot mailed on 6 Oct, and her vote at a vote center on 1 Nov
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        let vote = Participation { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: t("2026-11-01T11:00:00-08:00"), active: true };
+        p.apply_participation(&vote, t("2026-11-01T20:00:00-08:00"), &mut tally).await.unwrap();
+        // WHEN she signs up on 2 Nov
+        let got = sign_up(&f, "2026-11-02T10:00:00-08:00").await;
+        // THEN she hears of her vote, not that her ballot was mailed and to mail it by election day
+        assert_eq!(got, [MessageKind::InPerson]);
+    });
+}
+
+#[test]
+fn news_of_a_ballots_mailing_after_the_polls_closed_is_not_sent() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        // GIVEN Ann signed up, her ballot mailed
+        sign_up(&f, "2026-10-01T10:00:00-07:00").await;
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        // WHEN it is logged as returned undeliverable on 9 Nov, after election day
+        p.apply_status(&status(&f, StatusCode::Und, "2026-11-09T10:00:00-08:00"), t("2026-11-09T11:00:00-08:00"), &mut tally).await.unwrap();
+        p.release_due(t("2026-11-12T00:00:00Z"), &mut tally).await.unwrap();
+        // THEN she is not told to "get a ballot before Election Day": the day is past
+        let kinds: Vec<MessageKind> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE && m.kind != MessageKind::SignupConfirmation).map(|m| m.kind).collect();
+        assert!(!kinds.contains(&MessageKind::Undeliverable), "{kinds:?}");
+        assert_eq!(tally.failed, 0, "not counted as failed for the county");
+    });
+}

@@ -437,3 +437,18 @@ fn the_cure_reminders_of_a_replaced_ballot_end_once_its_replacement_is_accepted(
     // THEN no reminder tells her to fix the ballot that no longer counts
     assert!(s.cure_reminders().is_empty(), "{:?}", s.cure_reminders());
 }
+
+#[test]
+fn a_return_reminder_planned_before_she_moved_county_is_not_sent_and_she_is_told_of_the_move() {
+    // GIVEN Ann's Los Angeles ballot mailed on 6 Oct (its return reminder planned for 27 Oct)
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+    // WHEN the roll places her in San Diego from 15 Oct, and no ballot news comes after
+    let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+    let moved = VoterRecord { votecal_id: "CA1".into(), county: CountyCode::parse("37").unwrap(), first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "92101".into(), status: VoterStatus::Active };
+    futures::executor::block_on(s.pipeline().record_voter(&moved)).unwrap();
+    s.until(t(END));
+    // THEN no reminder to mail back a Los Angeles ballot goes; she is told, once, to sign up again
+    let kinds: Vec<MessageKind> = s.received().into_iter().map(|(k, _, _)| k).collect();
+    assert_eq!(kinds, [MessageKind::Outbound, MessageKind::MovedCounty]);
+}
