@@ -294,12 +294,14 @@ impl BallotJourney {
         }
         // Never back along the journey, never the same milestone twice; but a new reason to
         // contact the county (NVS, then NMS) is news while the ballot has no outcome yet: the
-        // voter who fixed one problem must hear of the next. So is the same reason again once the
+        // voter who fixed one problem must hear of the next. So is the same reason back once the
         // ballot had left it (NVS, back in review with her statement, NVS again: the fix failed,
-        // and her days to fix it run).
+        // and her days to fix it run), once: a county whose status goes back and forth again
+        // leaves the rest to the cure reminders.
+        let told_of = |c: Option<StatusCode>| self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == Milestone::ContactCounty && d.code == c).count();
         let new_reason = milestone == Milestone::ContactCounty
             && self.latest_decision(&ballot_id).is_some_and(|d| {
-                d.milestone == Milestone::ContactCounty && (d.code != code || was.is_some_and(|w| w.milestone() != Milestone::ContactCounty))
+                d.milestone == Milestone::ContactCounty && (d.code != code || (was.is_some_and(|w| w.milestone() != Milestone::ContactCounty) && told_of(code) < 2))
             });
         if (self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id) {
             return vec![];
@@ -372,8 +374,9 @@ impl BallotJourney {
         }
         // A problem to fix is news while the ballot may still count: not once the voter voted
         // in person, nor once the ballot was cancelled or another of hers accepted. (A ballot
-        // back in review after it was found unsigned still is: its status may come back to the
-        // problem with no new decision, and a late sign-up must hear of it.)
+        // back in review after it was found unsigned is still current here, for her page to show
+        // it in review; a message asking her to fix it is not sent then:
+        // [`crate::reminders::still_worth_sending`].)
         if decision.milestone == Milestone::ContactCounty
             && (self.voted_in_person()
                 || self.ballots.get(ballot).is_some_and(|b| b.status == StatusCode::Cld)

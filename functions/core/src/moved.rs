@@ -11,7 +11,8 @@ use crate::notify::Notification;
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::signup::Subscription;
-use crate::status::{Channel, MessageKind};
+use crate::lifecycle::{BallotJourney, MilestoneDecision};
+use crate::status::{Channel, MessageKind, Milestone};
 use chrono::{DateTime, Utc};
 
 /// The at-most-once key of the notice: one per election, sign-up and channel (a voter who signs
@@ -47,11 +48,14 @@ where
         Ok(())
     }
 
-    /// Whether a reminder, planned days or weeks before it goes, is for a voter the roll has
-    /// placed in another county since: it is not sent (it would name a county she no longer
-    /// votes in), and she is told instead, as fan-out tells her of news (once an election).
+    /// Whether a return reminder, planned days or weeks before it goes, is for a voter the roll
+    /// has placed in another county since: it is not sent (it would ask her to mail back a
+    /// ballot of a county she no longer votes in), and she is told of the move instead, as
+    /// fan-out tells her (once an election).
     pub(crate) async fn moved_since_planned(&self, n: &Notification, sub: &Subscription, election: Option<&Election>, now: DateTime<Utc>, tally: &mut Tally) -> Result<bool, PipelineError> {
-        if !n.kind.is_reminder() {
+        // (A cure reminder is for a ballot the county has back: still hers, see
+        // [`Self::still_hers_after_move`].)
+        if n.kind != MessageKind::ReturnReminder {
             return Ok(false);
         }
         let roll = self.store.voter(&n.votecal_id).await?;
@@ -64,6 +68,34 @@ where
             Box::pin(self.tell_moved(sub, roll.as_ref(), e, now, tally)).await?;
         }
         Ok(true)
+    }
+
+    /// Of the news just decided for a voter whom county records place outside the county of her
+    /// sign-up, what is still hers: news of a ballot her sign-up county already has (on its way
+    /// back, received, accepted or not, a problem to fix, or her vote there in person): that
+    /// ballot may still count, or need her. For the rest (a ballot's mailing), she is told of
+    /// the move instead, once an election. None when the records place her where she signed up.
+    pub(crate) async fn still_hers_after_move(
+        &self,
+        journey: &BallotJourney,
+        sub: &Subscription,
+        decided: &[MilestoneDecision],
+        election: &Election,
+        now: DateTime<Utc>,
+        tally: &mut Tally,
+    ) -> Result<Option<Vec<MilestoneDecision>>, PipelineError> {
+        let roll = self.store.voter(&journey.votecal_id).await?;
+        let roll = roll.as_ref();
+        if sub.county == journey.county && roll.is_none_or(|v| v.county == sub.county) {
+            return Ok(None);
+        }
+        let back = |m: Milestone| !matches!(m, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable);
+        let (hers, rest): (Vec<MilestoneDecision>, Vec<MilestoneDecision>) = decided.iter().cloned().partition(|d| sub.county == journey.county && back(d.milestone));
+        if !rest.is_empty() {
+            tally.moved_county += rest.len() as u64;
+            self.tell_moved(sub, roll, election, now, tally).await?;
+        }
+        Ok(Some(hers))
     }
 
     /// Whether a held notice of a move is still true as it goes (a roll corrected overnight, or

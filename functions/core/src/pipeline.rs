@@ -210,12 +210,17 @@ where
             return Ok(());
         };
         // A voter who moved county must sign up again there (the roll says where they are now):
-        // she is told so, once an election ([`crate::moved`]).
-        let roll = self.store.voter(&journey.votecal_id).await?;
-        if sub.county != journey.county || roll.as_ref().is_some_and(|v| v.county != sub.county) {
-            tally.moved_county += decided.len() as u64;
-            return self.tell_moved(&sub, roll.as_ref(), election, now, tally).await;
-        }
+        // she is told so, once an election, and hears only of a ballot her old county already
+        // has ([`crate::moved`]).
+        let hers;
+        let decided = match self.still_hers_after_move(journey, &sub, decided, election, now, tally).await? {
+            None => decided,
+            Some(h) if h.is_empty() => return Ok(()),
+            Some(h) => {
+                hers = h;
+                &hers[..]
+            }
+        };
         if sub.channels().is_empty() {
             return match newly {
                 true => self.count_not_reached(journey, decided, election, now, tally).await,

@@ -162,6 +162,10 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
             let other_accepted = journey.ballots.iter().any(|(id, b)| *id != ballot && b.status == StatusCode::Accepted);
             status.status.milestone() == Milestone::ContactCounty && !journey.voted_in_person() && !journey.replaced_after(&ballot, status.at) && !other_accepted
         }
+        // A call to fix a problem, while the ballot's status still says so: not once it is back
+        // in review with her statement (held overnight, or caught up at a late sign-up). If the
+        // problem comes back, that is news of its own.
+        MessageKind::ContactCounty => status.status.milestone() == Milestone::ContactCounty,
         MessageKind::ReturnReminder => {
             let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);
             let voted = journey.participation.as_ref().is_some_and(|(_, _, active)| *active);

@@ -61,20 +61,24 @@ fn a_late_sign_up_whose_replacement_ballot_was_accepted_is_not_told_to_fix_the_o
 }
 
 #[test]
-fn a_late_sign_up_whose_unsigned_ballot_went_back_to_review_still_hears_of_the_problem() {
+fn a_late_sign_up_whose_unsigned_ballot_is_back_in_review_is_not_told_to_fix_it_until_it_comes_back() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
         let (p, mut tally) = (f.pipeline(), Tally::default());
-        // GIVEN Ann's ballot found unsigned on 20 Oct, then "in review" on 22 Oct (which decides
-        // nothing: a ballot never goes back along its journey, and the county may set the
-        // problem again with no new decision)
+        // GIVEN Ann's ballot found unsigned on 20 Oct, then "in review" on 22 Oct with her signed
+        // statement (which decides nothing: a ballot never goes back along its journey)
         p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
         p.apply_status(&status(&f, StatusCode::Nvs, "2026-10-20T09:00:00-07:00"), t("2026-10-20T10:00:00-07:00"), &mut tally).await.unwrap();
         p.apply_status(&status(&f, StatusCode::InReview, "2026-10-22T09:00:00-07:00"), t("2026-10-22T10:00:00-07:00"), &mut tally).await.unwrap();
         // WHEN she signs up on 23 Oct
         let got = sign_up(&f, "2026-10-23T10:00:00-07:00").await;
-        // THEN she hears of the problem (she may yet need to fix it)
-        assert_eq!(got, [MessageKind::ContactCounty]);
+        // THEN she is not asked to fix what the county is reviewing
+        assert!(got.is_empty(), "{got:?}");
+        // WHEN the county finds the statement does not cure it (NVS again)
+        p.apply_status(&status(&f, StatusCode::Nvs, "2026-10-26T09:00:00-07:00"), t("2026-10-26T10:00:00-07:00"), &mut tally).await.unwrap();
+        // THEN she is told, at once
+        let kinds: Vec<MessageKind> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE && m.kind != MessageKind::SignupConfirmation).map(|m| m.kind).collect();
+        assert_eq!(kinds, [MessageKind::ContactCounty]);
     });
 }
 

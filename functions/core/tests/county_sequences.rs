@@ -116,3 +116,19 @@ fn issued_repeated_after_the_county_has_the_ballot_back_does_not_send_it_out_aga
     status(&mut k, "B1", "ISSUED", "2026-10-14T09:00:00-07:00");
     assert_eq!(k.ballots["B1"].status, StatusCode::Issued);
 }
+
+#[test]
+fn a_status_going_back_and_forth_tells_the_failed_fix_once_and_leaves_the_rest_to_the_reminders() {
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    let mut told = status(&mut j, "B1", "NVS", "2026-10-22T10:00:00-07:00").len();
+    // The county's status goes back to review and to NVS four times
+    for day in ["24", "26", "28", "30"] {
+        status(&mut j, "B1", "INR", &format!("2026-10-{day}T09:00:00-07:00"));
+        told += status(&mut j, "B1", "NVS", &format!("2026-10-{day}T15:00:00-07:00")).len();
+    }
+    // The first notice, and the failed fix once
+    assert_eq!(told, 2);
+    // A new reason after all that is still news
+    assert_eq!(status(&mut j, "B1", "NMS", "2026-10-31T15:00:00-07:00").len(), 1);
+}

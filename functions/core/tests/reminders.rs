@@ -452,3 +452,31 @@ fn a_return_reminder_planned_before_she_moved_county_is_not_sent_and_she_is_told
     let kinds: Vec<MessageKind> = s.received().into_iter().map(|(k, _, _)| k).collect();
     assert_eq!(kinds, [MessageKind::Outbound, MessageKind::MovedCounty]);
 }
+
+#[test]
+fn a_voter_who_moved_after_her_ballot_came_back_still_hears_she_must_fix_it() {
+    let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+    let moved = VoterRecord { votecal_id: "CA1".into(), county: CountyCode::parse("38").unwrap(), first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "94110".into(), status: VoterStatus::Active };
+    for move_first in [false, true] {
+        // GIVEN Ann's Los Angeles ballot back, found unsigned on 22 Oct; the roll places her in
+        // San Francisco on 10 Nov (or, the second time, before the problem was found)
+        let s = Scenario::new(NotificationHours::default());
+        s.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+        s.status("B1", StatusCode::InReview, "2026-10-19T10:00:00-07:00");
+        if move_first {
+            futures::executor::block_on(s.pipeline().record_voter(&moved)).unwrap();
+        }
+        s.status("B1", StatusCode::Nvs, "2026-10-22T10:00:00-07:00");
+        if !move_first {
+            s.until(t("2026-11-10T10:00:00-08:00"));
+            futures::executor::block_on(s.pipeline().record_voter(&moved)).unwrap();
+        }
+        s.until(t(END));
+        // THEN the ballot Los Angeles has may still count if she fixes it: she is told to, and
+        // reminded until the deadline, with no word of signing up again in place of it
+        let kinds: Vec<MessageKind> = s.received().into_iter().map(|(k, _, _)| k).collect();
+        assert!(kinds.contains(&MessageKind::ContactCounty), "move first: {move_first}: {kinds:?}");
+        assert_eq!(s.cure_reminders().len(), 3, "move first: {move_first}: {kinds:?}");
+        assert!(!kinds.contains(&MessageKind::MovedCounty), "move first: {move_first}: {kinds:?}");
+    }
+}
