@@ -226,6 +226,32 @@ fn a_status_typed_in_the_wrong_year_is_reported_and_does_not_silence_the_ballots
 }
 
 #[test]
+fn a_scan_typed_a_month_ahead_is_reported_and_does_not_silence_the_ballots_true_news() -> Result<()> {
+    // GIVEN the 6 Oct scan feed whose first scan (CA000000110's ballot leaving the plant) is
+    // dated 6 Nov, a typo for 6 Oct
+    let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
+    let dir = sample_with_timeline(&timeline)?;
+    let feed = dir.path().join("iv-scans-2026-10-06.jsonl");
+    let text = std::fs::read_to_string(&feed)?;
+    let (first, rest) = text.split_once('\n').unwrap();
+    assert!(first.contains("\"scanDatetime\":\"2026-10-06 07:15:00\"") && first.contains("000110001"));
+    std::fs::write(&feed, format!("{}\n{rest}", first.replace("2026-10-06 07:15:00", "2026-11-06 07:15:00")))?;
+    // WHEN the election is replayed
+    let (out, _summary, outbox) = simulate(dir.path())?;
+    // THEN the feed's report names the scan's line and field
+    let errors = std::fs::read_to_string(out.path().join("reports").join("iv-scans-2026-10-06.jsonl.errors.csv"))?;
+    assert!(errors.lines().any(|l| l.starts_with("1,scan_datetime,") && l.contains("dated in the future")), "{errors}");
+    // AND she still hears her ballot was received and accepted (a scan dated in November would
+    // have made every status before it older news), and is never told it was mailed in November
+    let got: Vec<&OutboxLine> = outbox.iter().filter(|m| m.voter_id == "CA000000110").collect();
+    for kind in ["received", "accepted"] {
+        assert!(got.iter().any(|m| m.message == kind), "{kind}: {:?}", got.iter().map(|m| &m.message).collect::<Vec<_>>());
+    }
+    assert!(got.iter().all(|m| !m.body.contains("6 de noviembre") && !m.body.contains("November 6")));
+    Ok(())
+}
+
+#[test]
 fn a_file_delivered_twice_sends_nothing_twice() -> Result<()> {
     // GIVEN every file of the sample arriving a second time, an hour after the first
     let original = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;

@@ -155,15 +155,24 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
                 rows += 1;
                 match r {
                     // With a crosswalk, a scan of an IMb in none of it is rejected at its line,
-                    // as ingest and `simulate` reject it.
-                    Ok(l) if crosswalk.is_some_and(|cw| cw.get(&l.row.tracking).is_none()) => {
-                        if let Err(e) = reject(&mut report, wmb_core::usps::unknown_imb(l.line, &l.row.tracking)) {
-                            failure.get_or_insert(e);
+                    // and so is one dated ahead of now, as ingest and `simulate` reject them
+                    // (against the feed's arrival).
+                    Ok(l) => {
+                        let refused = match crosswalk.is_some_and(|cw| cw.get(&l.row.tracking).is_none()) {
+                            true => Some(wmb_core::usps::unknown_imb(l.line, &l.row.tracking)),
+                            false => wmb_core::usps::scan_dated_ahead(&l.row, now, l.line),
+                        };
+                        match refused {
+                            Some(e) => {
+                                if let Err(e) = reject(&mut report, e) {
+                                    failure.get_or_insert(e);
+                                }
+                            }
+                            None => {
+                                accepted += 1;
+                                crosswalk_hits += u64::from(crosswalk.is_some());
+                            }
                         }
-                    }
-                    Ok(_) => {
-                        accepted += 1;
-                        crosswalk_hits += u64::from(crosswalk.is_some());
                     }
                     Err(e) => {
                         if let Err(e) = reject(&mut report, e) {

@@ -4,6 +4,7 @@
 //! (split by IMb; a scan file does not change it). The reading thread decides each row from
 //! every lane's answers, in the file's order, and hands it to its voter's lane.
 
+use chrono::{DateTime, Utc};
 use crate::lane_threads::{Batches, Lanes, Row, BATCH};
 use crate::lanes::lane_of;
 use crate::read_ahead::ScanFeed;
@@ -75,7 +76,7 @@ impl Lanes<'_> {
     /// does not change the crosswalk), and hands the scans to be recorded to their voters' lanes.
     /// A header that does not match stops the file before its first row; a file that stops
     /// reading part-way keeps the rows read before.
-    pub(crate) fn route_scans(&self, path: &Path, name: &str, report: &mut FileReport, batches: &mut Batches) -> Result<()> {
+    pub(crate) fn route_scans(&self, path: &Path, name: &str, now: DateTime<Utc>, report: &mut FileReport, batches: &mut Batches) -> Result<()> {
         let (records, feed) = match ScanFeed::open(path, name) {
             Ok(feed) => feed,
             Err(e) => {
@@ -92,6 +93,10 @@ impl Lanes<'_> {
                 }).collect();
                 for (i, l) in chunk.into_iter().enumerate() {
                     let envelope = found.iter_mut().find_map(|lane| lane[i].take());
+                    if let Some(e) = wmb_core::usps::scan_dated_ahead(&l.row, now, l.line) {
+                        report.reject(e);
+                        continue;
+                    }
                     match p.scan_use(envelope) {
                         Err(outcome) => crate::simulate::report_scan(report, l.line, &l.row.tracking, outcome),
                         Ok(envelope) => {

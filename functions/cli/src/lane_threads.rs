@@ -169,7 +169,7 @@ impl Lanes<'_> {
                 FileKind::Vph => self.route(path, name, now, &mut report, Row::Participation, &mut batches),
                 FileKind::Signups => self.route_signups(path, name, &mut report, tally, &mut batches),
                 FileKind::Imb => self.route_mappings(path, name, &mut report, &mut batches),
-                FileKind::Scans => self.route_scans(path, name, &mut report, &mut batches),
+                FileKind::Scans => self.route_scans(path, name, now, &mut report, &mut batches),
             };
             batches.finish();
             drop(senders);

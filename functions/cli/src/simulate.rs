@@ -426,6 +426,10 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
                         continue;
                     }
                 };
+                if let Some(e) = wmb_core::usps::scan_dated_ahead(&l.row, now, l.line) {
+                    report.reject(e);
+                    continue;
+                }
                 let outcome = pipeline.apply_scan(&l.row, now, tally).await?;
                 report_scan(&mut report, l.line, &l.row.tracking, outcome);
             }

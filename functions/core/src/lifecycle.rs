@@ -317,7 +317,9 @@ impl BallotJourney {
 
     /// Applies a participation history record; an active POLL or VCR record decides InPerson once.
     pub fn apply_participation(&mut self, method: ParticipationMethod, at: DateTime<Utc>, active: bool) -> Vec<MilestoneDecision> {
-        if matches!(self.participation, Some((_, prev, _)) if prev >= at) {
+        // Older news, or the same record again: nothing. Of two at the same time, the one that
+        // came last wins: VoteCal makes a record inactive with its own time.
+        if matches!(self.participation, Some((m, prev, a)) if prev > at || (prev == at && m == method && a == active)) {
             return vec![];
         }
         self.participation = Some((method, at, active));

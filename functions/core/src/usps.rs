@@ -195,16 +195,24 @@ impl RowFormat for PieceScan {
     }
 }
 
-/// Reads a scan feed in any accepted form, calling `each` for every record: JSON Lines (one
-/// piece-scan object a line), a JSON array of them, or the delimited form with [`SCAN_HEADER`]
-/// (comma- or '|'-separated). Line numbers are the file's lines; in a JSON array, the record's
-/// position (1 = first). Streams in every form.
 /// A scan whose IMb is in no crosswalk: rejected at its line (ingest, `simulate` and `check
 /// --crosswalk` alike).
 pub fn unknown_imb(line: u64, tracking: &str) -> RowError {
     RowError { line, field: "imb".into(), reason: format!("IMb {tracking} is in no crosswalk") }
 }
 
+/// A scan dated more than a day after its feed arrived (a wrong day or month): rejected at its
+/// line, as a status row is ([`crate::sources::dated_ahead`]). Applied, it would date the ballot's
+/// mailing in the future, and every true status of the ballot before then would be taken for an
+/// older one and never told.
+pub fn scan_dated_ahead(scan: &PieceScan, arrived: DateTime<Utc>, line: u64) -> Option<RowError> {
+    crate::sources::dated_ahead("scan_datetime", scan.at, arrived, line)
+}
+
+/// Reads a scan feed in any accepted form, calling `each` for every record: JSON Lines (one
+/// piece-scan object a line), a JSON array of them, or the delimited form with [`SCAN_HEADER`]
+/// (comma- or '|'-separated). Line numbers are the file's lines; in a JSON array, the record's
+/// position (1 = first). Streams in every form.
 pub fn read_scans<R: Read>(file: &str, input: R, mut each: impl FnMut(Result<Line<PieceScan>, RowError>)) -> Result<(), crate::formats::FileError> {
     let unreadable = |e: &dyn std::fmt::Display| crate::formats::FileError::Unreadable { file: file.to_string(), reason: e.to_string() };
     let mut reader = BufReader::with_capacity(1 << 16, input);

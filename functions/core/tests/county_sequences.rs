@@ -132,3 +132,18 @@ fn a_status_going_back_and_forth_tells_the_failed_fix_once_and_leaves_the_rest_t
     // A new reason after all that is still news
     assert_eq!(status(&mut j, "B1", "NMS", "2026-10-31T15:00:00-07:00").len(), 1);
 }
+
+#[test]
+fn an_in_person_vote_made_inactive_with_its_own_time_no_longer_silences_her_mail_ballot() {
+    // GIVEN Ann's vote-center record, then the same record made inactive (VoteCal keeps its time)
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    assert_eq!(j.apply_participation(ParticipationMethod::VoteCenter, t("2026-10-31T13:05:00-07:00"), true).len(), 1);
+    assert!(j.apply_participation(ParticipationMethod::VoteCenter, t("2026-10-31T13:05:00-07:00"), false).is_empty());
+    assert!(!j.voted_in_person());
+    // WHEN her mail ballot comes back unsigned
+    status(&mut j, "B1", "INR", "2026-11-04T10:00:00-08:00");
+    let nvs = status(&mut j, "B1", "NVS", "2026-11-06T10:00:00-08:00");
+    // THEN she is told to fix it: that ballot is the one that may count
+    assert_eq!(sent(&j, &nvs), [Milestone::ContactCounty]);
+}
