@@ -150,7 +150,7 @@ pub fn message_values(
         let contact = e.contact(county);
         v.insert("election_name", e.name_in(lang.code()).to_string());
         v.insert("election_date", t.format_date(e.def.date));
-        v.insert("cure_deadline", t.format_date(e.cure_deadline_date(county)));
+        v.insert("cure_deadline", t.format_deadline(e.cure_deadline_date(county)));
         v.insert("county_phone", contact.phone);
         v.insert("county_email", contact.email);
         v.insert("county_url", contact.url);

@@ -126,7 +126,7 @@ pub fn longest_values(catalog: &Catalog, lang: Language, election_name: &str) ->
     v.insert("election_name", election_name.to_string());
     v.insert("election_date", longest_date.clone());
     v.insert("status_date", longest_date.clone());
-    v.insert("cure_deadline", longest_date);
+    v.insert("cure_deadline", t.format.deadline.replace("{date}", &longest_date));
     let longest_county = t.counties.values().map(String::as_str).chain(["San Luis Obispo"]).max_by_key(|n| n.encode_utf16().count()).unwrap_or_default();
     v.insert("county_name", longest_county.to_string());
     v.insert("county_phone", "(805) 781-5228".to_string());
@@ -220,7 +220,8 @@ mod tests {
         assert!(election_sms_overflows(&c, |_| "2026 General Election".into()).is_empty());
         // An accented 40-letter name keeps a GSM-7 text GSM-7 (its letters lose their accents there).
         let long_accented = "Elección Primaria Estatal Consolidada 26";
-        assert!(election_sms_overflows(&c, |_| long_accented.into()).is_empty());
+        let over = election_sms_overflows(&c, |_| long_accented.into());
+        assert!(over.is_empty(), "{over:?}");
         // A name in another script cannot: it turns long English SMS into UCS-2, and is found.
         let other_script = "二〇二六年加利福尼亞州全州普選";
         let over = election_sms_overflows(&c, |l| if l == Language::En { other_script.into() } else { "x".into() });

@@ -72,6 +72,9 @@ pub struct Meta {
 pub struct DateFormat {
     pub months: Vec<String>,
     pub date: String,
+    /// The cure deadline: its date (`{date}`) and its hour, 5 p.m. Pacific (EC §3019), as the
+    /// language says them ("5 p.m. on {date}"). A voter told only the date reads it as midnight.
+    pub deadline: String,
 }
 
 /// Texts around the messages: the label every SMS starts with (who sends it), the introduction
@@ -234,6 +237,11 @@ pub struct Catalog {
 
 impl LanguageTemplates {
     /// Formats a date as this language writes it.
+    /// The cure deadline of `date`: the day and its hour, written with `[format].deadline`.
+    pub fn format_deadline(&self, date: NaiveDate) -> String {
+        self.format.deadline.replace("{date}", &self.format_date(date))
+    }
+
     pub fn format_date(&self, date: NaiveDate) -> String {
         use std::fmt::Write;
         const PARTS: [&str; 4] = ["{month_num}", "{month}", "{day}", "{year}"];

@@ -145,7 +145,7 @@ fn a_ballot_needing_a_signature_gets_reminders_7_3_and_1_days_before_the_deadlin
     let (_, _, text) = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::CureReminder).unwrap();
     assert!(text.contains("December 1, 2026") && text.contains("not signed") && text.contains("(916) 657-2166"), "the deadline, the reason and the county's phone: {text}");
     let contact = s.received().into_iter().find(|(k, _, _)| *k == MessageKind::ContactCounty).unwrap();
-    assert!(contact.2.contains("until December 1, 2026"), "Contact County names the deadline: {}", contact.2);
+    assert!(contact.2.contains("until 5 p.m. on December 1, 2026"), "Contact County names the deadline: {}", contact.2);
     assert_eq!(s.store.held_count(), 0);
 }
 

@@ -232,3 +232,20 @@ fn every_answer_to_a_keyword_that_leaves_texts_on_says_how_to_stop_them() {
         }
     }
 }
+
+#[test]
+fn every_language_gives_the_cure_deadline_its_hour_not_only_its_day() {
+    // EC §3019: 5 p.m. on the day. Told only "until December 1", a voter reads it as midnight
+    // (the voters' page says 5 p.m.).
+    let c = Catalog::embedded().unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    for lang in c.languages() {
+        let t = c.language(lang);
+        let (deadline, date) = (t.format_deadline(day), t.format_date(day));
+        assert!(deadline.contains(&date) && deadline != date && (deadline.contains('5') || deadline.contains("17")), "{}: {deadline}", lang.code());
+    }
+    // And a message's value is it: the English call to fix a ballot says the hour.
+    let e = wmb_core::election::Election::from_toml("e", "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n[default_contact]\nphone = \"(916) 657-2166\"\nemail = \"e@example.gov\"\nurl = \"https://example.gov\"\n").unwrap();
+    let values = wmb_core::notify::message_values(c.language(Language::En), Language::En, Some(&e), wmb_core::CountyCode::parse("19").unwrap(), None, Default::default());
+    assert_eq!(values["cure_deadline"], "5 p.m. on December 1, 2026");
+}
