@@ -167,9 +167,13 @@ impl BallotJourney {
         })
     }
 
-    /// Whether another of the voter's ballots was issued after this one (it replaced it).
+    /// Whether another of the voter's ballots was issued after this one and replaced it: not one
+    /// cancelled since (then this one is hers again: its news, its reminder).
     pub fn newer_ballot_than(&self, ballot_id: &str) -> bool {
-        self.other_issued(ballot_id, true)
+        let Some(mine) = self.ballots.get(ballot_id).and_then(|b| b.issued_at) else { return false };
+        self.ballots.iter().any(|(id, b)| {
+            id.as_str() != ballot_id && b.status != StatusCode::Cld && b.issued_at.is_some_and(|t| (t, id.as_str()) > (mine, ballot_id))
+        })
     }
 
     fn decided(&self, ballot_id: &str, milestone: Milestone) -> bool {

@@ -12,7 +12,7 @@ use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::signup::Subscription;
 use crate::lifecycle::{BallotJourney, MilestoneDecision};
-use crate::status::{Channel, MessageKind, Milestone};
+use crate::status::{Channel, MessageKind, Milestone, StatusCode};
 use chrono::{DateTime, Utc};
 
 /// The at-most-once key of the notice: one per election, sign-up and channel (a voter who signs
@@ -89,8 +89,15 @@ where
         if sub.county == journey.county && roll.is_none_or(|v| v.county == sub.county) {
             return Ok(None);
         }
-        let back = |m: Milestone| !matches!(m, Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable);
-        let (hers, rest): (Vec<MilestoneDecision>, Vec<MilestoneDecision>) = decided.iter().cloned().partition(|d| sub.county == journey.county && back(d.milestone));
+        // A ballot the county has: seen on its way back or received (a cancellation of one that
+        // never came back is news of its mailing: the old county voids what she did not return).
+        let came_back = |b: Option<&String>| journey.milestones.iter().any(|m| m.ballot_id.as_ref() == b && matches!(m.milestone, Milestone::Inbound | Milestone::Received));
+        let back = |d: &MilestoneDecision| match d.milestone {
+            Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable => false,
+            Milestone::NotAccepted if d.code == Some(StatusCode::Cld) => came_back(d.ballot_id.as_ref()),
+            _ => true,
+        };
+        let (hers, rest): (Vec<MilestoneDecision>, Vec<MilestoneDecision>) = decided.iter().cloned().partition(|d| sub.county == journey.county && back(d));
         if !rest.is_empty() {
             tally.moved_county += rest.len() as u64;
             self.tell_moved(sub, roll, election, now, tally).await?;

@@ -344,12 +344,14 @@ where
                 tally.held += 1;
                 return Ok(());
             }
-            // A reminder past its deadline has nothing left to remind of, nor a problem to fix
-            // past the deadline it names: dropped, not failed (unless tries to send it failed
-            // first: then it failed, and the county counts it).
+            // A reminder past its deadline has nothing left to remind of, nor news of a mailing
+            // after the polls closed (each says to act by election day), nor a problem to fix
+            // past the deadline it names: dropped, not failed (for the last, unless tries to send
+            // it failed first: then it failed, and the county counts it).
             SendPlan::TooLate
                 if n.kind.is_reminder()
-                    || (matches!(n.kind, MessageKind::ContactCounty | MessageKind::Outbound | MessageKind::Reissued | MessageKind::Undeliverable) && n.attempts == 0 && n.throttled == 0) =>
+                    || matches!(n.kind, MessageKind::Outbound | MessageKind::Reissued | MessageKind::Undeliverable)
+                    || (n.kind == MessageKind::ContactCounty && n.attempts == 0 && n.throttled == 0) =>
             {
                 tally.superseded += 1;
                 return Ok(());

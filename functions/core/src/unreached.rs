@@ -37,7 +37,12 @@ where
     pub(crate) async fn count_not_reached(&self, journey: &BallotJourney, decided: &[MilestoneDecision], election: &Election, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         for decision in decided {
             let kind = MessageKind::from(decision.milestone);
-            if decision.settle_until.is_some_and(|s| s > now) || send_by(kind, election, journey.county).is_some_and(|by| by <= now) {
+            // Only news that would have gone (not a replaced ballot's mailing, nor a call to fix
+            // a ballot back in review): the county counts what it may need to tell her itself.
+            if decision.settle_until.is_some_and(|s| s > now)
+                || send_by(kind, election, journey.county).is_some_and(|by| by <= now)
+                || !crate::reminders::still_worth_sending(journey, kind, decision)
+            {
                 continue;
             }
             self.mark_not_reached(&journey.election_id, &journey.votecal_id, decision, journey.county, now, tally).await?;

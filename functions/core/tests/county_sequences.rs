@@ -147,3 +147,17 @@ fn an_in_person_vote_made_inactive_with_its_own_time_no_longer_silences_her_mail
     // THEN she is told to fix it: that ballot is the one that may count
     assert_eq!(sent(&j, &nvs), [Milestone::ContactCounty]);
 }
+
+#[test]
+fn once_the_new_ballot_is_cancelled_the_old_one_is_hers_again_and_its_news_is_told() {
+    // GIVEN Ann's first ballot, a new one mailed, and the new one cancelled with nothing after it
+    let mut j = journey();
+    status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    status(&mut j, "B2", "ISSUED", "2026-10-12T09:00:00-07:00");
+    status(&mut j, "B2", "CLD", "2026-10-15T14:00:00-07:00");
+    assert!(!j.newer_ballot_than("B1"), "a cancelled ballot replaces nothing");
+    // WHEN the first comes back undeliverable
+    let und = status(&mut j, "B1", "UND", "2026-10-18T14:00:00-07:00");
+    // THEN she is told: it was the only ballot she had
+    assert_eq!(sent(&j, &und), [Milestone::Undeliverable]);
+}

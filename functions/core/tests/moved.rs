@@ -89,3 +89,23 @@ fn no_notice_of_a_move_that_signing_up_again_would_not_help_or_that_the_roll_too
         assert_eq!(notices(), 0);
     });
 }
+
+#[test]
+fn the_old_county_cancelling_the_ballot_she_never_returned_tells_her_of_the_move_not_of_a_ballot_not_accepted() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up in Los Angeles, her ballot mailed there, and the roll moving her to
+        // San Diego
+        ann_signed_up(&f, &mut tally).await;
+        p.apply_status(&status(f.county, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.record_voter(&ann_in(CountyCode::parse("37").unwrap(), VoterStatus::Active)).await.unwrap();
+        // WHEN Los Angeles cancels the ballot she never returned
+        p.apply_status(&status(f.county, StatusCode::Cld, "2026-10-16T14:00:00-07:00"), t("2026-10-17T17:00:00Z"), &mut tally).await.unwrap();
+        p.release_due(t("2026-10-20T00:00:00Z"), &mut tally).await.unwrap();
+        // THEN she is told to sign up again where she lives now, not that a ballot was not accepted
+        let kinds: Vec<MessageKind> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE).map(|m| m.kind).collect();
+        assert_eq!(kinds, [MessageKind::SignupConfirmation, MessageKind::Outbound, MessageKind::MovedCounty], "{kinds:?}");
+    });
+}

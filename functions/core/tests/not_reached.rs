@@ -131,3 +131,26 @@ fn a_second_copy_of_a_notice_that_reached_her_is_not_counted_after_she_stops() {
         assert_eq!(f.sent_where(|m| m.kind == MessageKind::Outbound), 1);
     });
 }
+
+#[test]
+fn news_that_would_not_have_gone_is_not_counted_as_reaching_no_one() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up for texts, then texted STOP; her ballot mailed, and a new one after it
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap();
+        let b2 = VbmStatus { ballot_id: "B2".into(), ..status(&f, "CA1", StatusCode::Issued, "2026-10-12T09:00:00-07:00") };
+        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.apply_status(&b2, t("2026-10-12T19:00:00Z"), &mut tally).await.unwrap();
+        // WHEN the first ballot comes back undeliverable from her old address
+        let mut counted = Tally::default();
+        p.apply_status(&status(&f, "CA1", StatusCode::Und, "2026-10-15T09:00:00-07:00"), t("2026-10-15T19:00:00Z"), &mut counted).await.unwrap();
+        // THEN her county is not told of news she would not have been sent (the ballot she has is
+        // the new one)
+        let day = counted.county_days.of(pacific_date(t("2026-10-15T19:00:00Z")), f.county);
+        assert_eq!(day.get("not_reached/undeliverable/"), None, "{day:?}");
+    });
+}
