@@ -155,12 +155,12 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
                 rows += 1;
                 match r {
                     // With a crosswalk, a scan of an IMb in none of it is rejected at its line,
-                    // and so is one dated ahead of now, as ingest and `simulate` reject them
+                    // and so is one dated ahead of now or months before it, as ingest and `simulate` reject them
                     // (against the feed's arrival).
                     Ok(l) => {
                         let refused = match crosswalk.is_some_and(|cw| cw.get(&l.row.tracking).is_none()) {
                             true => Some(wmb_core::usps::unknown_imb(l.line, &l.row.tracking)),
-                            false => wmb_core::usps::scan_dated_ahead(&l.row, now, l.line),
+                            false => wmb_core::usps::scan_misdated(&l.row, now, l.line),
                         };
                         match refused {
                             Some(e) => {

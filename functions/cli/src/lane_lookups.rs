@@ -93,7 +93,7 @@ impl Lanes<'_> {
                 }).collect();
                 for (i, l) in chunk.into_iter().enumerate() {
                     let envelope = found.iter_mut().find_map(|lane| lane[i].take());
-                    if let Some(e) = wmb_core::usps::scan_dated_ahead(&l.row, now, l.line) {
+                    if let Some(e) = wmb_core::usps::scan_misdated(&l.row, now, l.line) {
                         report.reject(e);
                         continue;
                     }

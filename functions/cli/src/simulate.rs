@@ -426,7 +426,7 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
                         continue;
                     }
                 };
-                if let Some(e) = wmb_core::usps::scan_dated_ahead(&l.row, now, l.line) {
+                if let Some(e) = wmb_core::usps::scan_misdated(&l.row, now, l.line) {
                     report.reject(e);
                     continue;
                 }

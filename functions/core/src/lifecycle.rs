@@ -108,6 +108,11 @@ impl BallotJourney {
         self.ballots.iter().filter_map(|(id, b)| b.issued_at.map(|t| (t, id))).max().map(|(_, id)| id.clone())
     }
 
+    /// The voter's most recently issued ballot that was not cancelled, if any.
+    pub fn latest_live_ballot(&self) -> Option<String> {
+        self.ballots.iter().filter(|(_, b)| b.status != StatusCode::Cld).filter_map(|(id, b)| b.issued_at.map(|t| (t, id))).max().map(|(_, id)| id.clone())
+    }
+
     /// Whether the voter has an active in-person (POLL or VCR) participation record.
     pub fn voted_in_person(&self) -> bool {
         matches!(self.participation, Some((m, _, true)) if m.is_in_person())

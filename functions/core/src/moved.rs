@@ -89,6 +89,10 @@ where
         if sub.county == journey.county && roll.is_none_or(|v| v.county == sub.county) {
             return Ok(None);
         }
+        // The ballot's county is hers, or one she left and signed up again elsewhere since (the
+        // roll places her where she signed up): not a county she lives in now and has not
+        // signed up in.
+        let left_or_hers = sub.county == journey.county || roll.is_some_and(|v| v.county == sub.county);
         // A ballot the county has: seen on its way back or received (a cancellation of one that
         // never came back is news of its mailing: the old county voids what she did not return).
         let came_back = |b: Option<&String>| journey.milestones.iter().any(|m| m.ballot_id.as_ref() == b && matches!(m.milestone, Milestone::Inbound | Milestone::Received));
@@ -97,12 +101,26 @@ where
             Milestone::NotAccepted if d.code == Some(StatusCode::Cld) => came_back(d.ballot_id.as_ref()),
             _ => true,
         };
-        let (hers, rest): (Vec<MilestoneDecision>, Vec<MilestoneDecision>) = decided.iter().cloned().partition(|d| sub.county == journey.county && back(d));
+        let (hers, rest): (Vec<MilestoneDecision>, Vec<MilestoneDecision>) = decided.iter().cloned().partition(|d| left_or_hers && back(d));
         if !rest.is_empty() {
             tally.moved_county += rest.len() as u64;
             self.tell_moved(sub, roll, election, now, tally).await?;
         }
         Ok(Some(hers))
+    }
+
+    /// Whether a message of another county than her sign-up's is still hers as it goes: news of a
+    /// ballot that county already has (on its way back, received, accepted, not accepted but
+    /// for a cancellation, a problem to fix and its reminders, her vote there), once she signed
+    /// up again where the roll places her. (She must not lose the last cure reminders for doing
+    /// what she was told.)
+    pub(crate) async fn old_countys_news_still_hers(&self, n: &Notification, sub: &Subscription) -> Result<bool, PipelineError> {
+        let back = match n.kind {
+            MessageKind::ContactCounty | MessageKind::CureReminder | MessageKind::Received | MessageKind::Accepted | MessageKind::Inbound | MessageKind::InPerson => true,
+            MessageKind::NotAccepted => n.decision.as_ref().is_some_and(|d| d.code != Some(StatusCode::Cld)),
+            _ => false,
+        };
+        Ok(back && self.store.voter(&n.votecal_id).await?.is_some_and(|v| v.county == sub.county))
     }
 
     /// Whether a held notice of a move is still true as it goes (a roll corrected overnight, or

@@ -325,7 +325,7 @@ where
             tally.not_subscribed += 1;
             return self.count_held_not_reached(&n, &sub, election, now, tally).await;
         };
-        if sub.county != n.county || (n.kind == MessageKind::MovedCounty && !self.still_moved(&sub, election).await?) {
+        if (sub.county != n.county && !self.old_countys_news_still_hers(&n, &sub).await?) || (n.kind == MessageKind::MovedCounty && !self.still_moved(&sub, election).await?) {
             tally.moved_county += 1;
             return Ok(());
         }

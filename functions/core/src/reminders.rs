@@ -150,6 +150,9 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
     }
     let ballot = match decision.ballot_id.as_deref() {
         Some(UNKNOWN_BALLOT) | None => journey.latest_ballot(),
+        // A return reminder is the voter's (one a day and channel, whichever ballot planned it):
+        // if that ballot was cancelled since, it reminds her of the one that is hers again.
+        Some(b) if kind == MessageKind::ReturnReminder && journey.ballots.get(b).is_some_and(|s| s.status == StatusCode::Cld) => journey.latest_live_ballot(),
         Some(b) => Some(b.to_string()),
     };
     let Some(ballot) = ballot else { return !kind.is_reminder() };

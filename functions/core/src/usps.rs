@@ -201,12 +201,27 @@ pub fn unknown_imb(line: u64, tracking: &str) -> RowError {
     RowError { line, field: "imb".into(), reason: format!("IMb {tracking} is in no crosswalk") }
 }
 
-/// A scan dated more than a day after its feed arrived (a wrong day or month): rejected at its
-/// line, as a status row is ([`crate::sources::dated_ahead`]). Applied, it would date the ballot's
-/// mailing in the future, and every true status of the ballot before then would be taken for an
-/// older one and never told.
-pub fn scan_dated_ahead(scan: &PieceScan, arrived: DateTime<Utc>, line: u64) -> Option<RowError> {
-    crate::sources::dated_ahead("scan_datetime", scan.at, arrived, line)
+/// How many days before its feed's arrival a scan may be dated: Informed Visibility sends a
+/// day's scans, and a ballot's envelope is in the mail for weeks, not months.
+pub const SCAN_MAX_DAYS_OLD: i64 = 60;
+
+/// A scan dated more than a day after its feed arrived, or more than [`SCAN_MAX_DAYS_OLD`] days
+/// before (a wrong day, month or year): rejected at its line, as a status row is
+/// ([`crate::sources::dated_ahead`]). Applied, a scan dated ahead would date the ballot's mailing
+/// in the future, and every true status of the ballot before then would be taken for an older
+/// one and never told; one dated months back tells her a mailing date that is not true.
+pub fn scan_misdated(scan: &PieceScan, arrived: DateTime<Utc>, line: u64) -> Option<RowError> {
+    crate::sources::dated_ahead("scan_datetime", scan.at, arrived, line).or_else(|| {
+        (scan.at < arrived - chrono::Duration::days(SCAN_MAX_DAYS_OLD)).then(|| RowError {
+            line,
+            field: "scan_datetime".into(),
+            reason: format!(
+                "{} is more than {SCAN_MAX_DAYS_OLD} days before the feed arrived ({}): a scan feed carries recent scans (a wrong year or month?)",
+                scan.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                arrived.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        })
+    })
 }
 
 /// Reads a scan feed in any accepted form, calling `each` for every record: JSON Lines (one
@@ -314,6 +329,19 @@ impl<'de, F: FnMut(Result<Line<PieceScan>, RowError>)> serde::de::Visitor<'de> f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scan_dated_ahead_of_its_feed_or_months_before_it_is_refused_at_its_line() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let scan = |when: &str| PieceScan { tracking: "x".into(), at: at(when), event_code: "SD".into(), facility_zip: "90052".into(), handling_event_type: "L".into(), mail_phase: "1b".into() };
+        let arrived = at("2026-10-06T10:00:00-07:00");
+        assert!(scan_misdated(&scan("2026-10-06T07:15:00-07:00"), arrived, 1).is_none());
+        assert!(scan_misdated(&scan("2026-08-10T07:15:00-07:00"), arrived, 1).is_none(), "57 days back: a slow envelope");
+        let ahead = scan_misdated(&scan("2026-11-06T07:15:00-08:00"), arrived, 3).expect("a month ahead");
+        assert_eq!((ahead.line, ahead.field.as_str()), (3, "scan_datetime"));
+        let back = scan_misdated(&scan("2026-06-10T07:15:00-07:00"), arrived, 4).expect("June in an October feed");
+        assert!(back.reason.contains("more than 60 days before the feed arrived"), "{}", back.reason);
+    }
 
     const TRACKING: &str = "01234567094987654321";
     const BARS: &str = "AADTFFDFTDADTAADAATFDTDDAAADDTDTTDAFADADDDTFFFDDTTTADFAAADFTDAADA";

@@ -480,3 +480,39 @@ fn a_voter_who_moved_after_her_ballot_came_back_still_hears_she_must_fix_it() {
         assert!(!kinds.contains(&MessageKind::MovedCounty), "move first: {move_first}: {kinds:?}");
     }
 }
+
+#[test]
+fn a_voter_whose_new_ballot_was_cancelled_is_reminded_to_return_the_one_that_is_hers_again() {
+    // GIVEN Ann's ballot mailed on 6 Oct, a new one mailed on 12 Oct (each plans the one return
+    // reminder of hers for 27 Oct), and the new one cancelled on 15 Oct with nothing after it
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+    s.status("B2", StatusCode::Issued, "2026-10-12T10:00:00-07:00");
+    s.status("B2", StatusCode::Cld, "2026-10-15T10:00:00-07:00");
+    s.until(t(END));
+    // THEN she is reminded to return the ballot she has
+    let kinds: Vec<MessageKind> = s.reminders().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, [MessageKind::ReturnReminder]);
+}
+
+#[test]
+fn a_voter_who_signed_up_again_where_she_moved_keeps_her_old_countys_cure_reminders() {
+    // GIVEN Ann's Los Angeles ballot back and unsigned, and the roll placing her in San Francisco
+    let s = Scenario::new(NotificationHours::default());
+    s.status("B1", StatusCode::Issued, "2026-10-06T10:00:00-07:00");
+    s.status("B1", StatusCode::InReview, "2026-10-19T10:00:00-07:00");
+    s.status("B1", StatusCode::Nvs, "2026-10-22T10:00:00-07:00");
+    let sf = CountyCode::parse("38").unwrap();
+    let dob = chrono::NaiveDate::from_ymd_opt(1980, 5, 17).unwrap();
+    let moved = VoterRecord { votecal_id: "CA1".into(), county: sf, first_name: "Ann".into(), last_name: "Lee".into(), date_of_birth: dob, zip: "94110".into(), status: VoterStatus::Active };
+    futures::executor::block_on(s.pipeline().record_voter(&moved)).unwrap();
+    // WHEN she signs up again there on 25 Nov, as she was told to
+    s.until(t("2026-11-25T12:00:00-08:00"));
+    let mut again = futures::executor::block_on(s.store.subscription("CA1")).unwrap().unwrap();
+    again.county = sf;
+    again.signed_up_at = t("2026-11-25T12:00:00-08:00");
+    futures::executor::block_on(s.store.put_subscription(&again)).unwrap();
+    s.until(t(END));
+    // THEN the reminders to fix the ballot Los Angeles has still come, to the deadline
+    assert_eq!(s.cure_reminders().len(), 3, "{:?}", s.reminders());
+}

@@ -438,7 +438,7 @@ async fn handle_row(
             Some(e) => Some(e),
             None => pipeline.record_mapping(&l.row).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
         },
-        Parsed::Scan(l) => match wmb_core::usps::scan_dated_ahead(&l.row, arrived, l.line) {
+        Parsed::Scan(l) => match wmb_core::usps::scan_misdated(&l.row, arrived, l.line) {
             Some(e) => Some(e),
             None => match pipeline.record_scan(&l.row, arrived).await?.0 {
                 ScanOutcome::Applied | ScanOutcome::NotUsed => None,
