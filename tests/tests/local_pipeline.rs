@@ -252,6 +252,26 @@ fn a_scan_typed_a_month_ahead_is_reported_and_does_not_silence_the_ballots_true_
 }
 
 #[test]
+fn a_scan_dated_before_any_ballot_of_its_election_was_mailed_is_reported_and_not_told() -> Result<()> {
+    // GIVEN the 6 Oct scan feed whose first scan (CA000000110's ballot leaving the plant) is
+    // dated 20 Aug: within two months of the feed, but before E-60 of the 3 Nov election (4 Sep)
+    let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
+    let dir = sample_with_timeline(&timeline)?;
+    let feed = dir.path().join("iv-scans-2026-10-06.jsonl");
+    let text = std::fs::read_to_string(&feed)?;
+    std::fs::write(&feed, text.replacen("2026-10-06 07:15:00", "2026-08-20 07:15:00", 1))?;
+    // WHEN the election is replayed
+    let (out, _summary, outbox) = simulate(dir.path())?;
+    // THEN the feed's report names the scan's line and field, with the election's day
+    let errors = std::fs::read_to_string(out.path().join("reports").join("iv-scans-2026-10-06.jsonl.errors.csv"))?;
+    assert!(errors.lines().any(|l| l.starts_with("1,scan_datetime,") && l.contains("more than 60 days before election day (2026-11-03)")), "{errors}");
+    // AND she is told her ballot was mailed on the day the county's file says, not in August
+    let mailed: Vec<&OutboxLine> = outbox.iter().filter(|m| m.voter_id == "CA000000110" && m.message == "outbound").collect();
+    assert!(!mailed.is_empty() && mailed.iter().all(|m| !m.body.contains("agosto") && !m.body.contains("August")), "{:?}", mailed.iter().map(|m| &m.body).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[test]
 fn a_file_delivered_twice_sends_nothing_twice() -> Result<()> {
     // GIVEN every file of the sample arriving a second time, an hour after the first
     let original = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;

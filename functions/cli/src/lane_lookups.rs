@@ -97,7 +97,7 @@ impl Lanes<'_> {
                         report.reject(e);
                         continue;
                     }
-                    match p.scan_use(envelope) {
+                    match p.scan_use(envelope, l.row.at) {
                         Err(outcome) => crate::simulate::report_scan(report, l.line, &l.row.tracking, outcome),
                         Ok(envelope) => {
                             crate::simulate::report_scan(report, l.line, &l.row.tracking, ScanOutcome::Applied);

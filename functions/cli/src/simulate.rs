@@ -352,6 +352,7 @@ pub(crate) fn report_scan(report: &mut FileReport, line: u64, tracking: &str, ou
         }
         ScanOutcome::UnknownImb => report.reject(wmb_core::usps::unknown_imb(line, tracking)),
         ScanOutcome::UnknownElection(id) => report.reject_field(line, "imb", format!("election '{id}' is not defined")),
+        ScanOutcome::BeforeMailing { at, election_day } => report.reject(wmb_core::usps::scan_before_mailing(line, at, election_day)),
     }
 }
 

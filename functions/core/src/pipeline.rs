@@ -111,6 +111,9 @@ pub enum ScanOutcome {
     UnknownElection(String),
     /// The county does not use IMbs for this direction in this election: not used.
     NotUsed,
+    /// Dated before any ballot of its election could be mailed (E-60): rejected, as a status
+    /// row is ([`crate::usps::scan_before_mailing`]).
+    BeforeMailing { at: DateTime<Utc>, election_day: chrono::NaiveDate },
 }
 
 /// The backoff before retrying a throttled or failed send: 1, 2, 4 … minutes, at most an hour.

@@ -55,21 +55,26 @@ where
     /// Records one piece scan in the voter's journey (see [`Self::apply_scan`]).
     pub async fn record_scan(&self, scan: &PieceScan, arrived: DateTime<Utc>) -> Result<(ScanOutcome, Written), PipelineError> {
         let mapping = self.store.mapping(&scan.tracking).await?;
-        match self.scan_use(mapping) {
+        match self.scan_use(mapping, scan.at) {
             Err(outcome) => Ok((outcome, None)),
             Ok(m) => Ok((ScanOutcome::Applied, self.record_mapped_scan(scan, &m, arrived).await?)),
         }
     }
 
-    /// The envelope a scan is of, from the crosswalk's entry for its IMb (`None`: no entry),
-    /// if the scan is to be recorded; otherwise why not.
-    pub fn scan_use(&self, mapping: Option<ImbMapping>) -> Result<ImbMapping, ScanOutcome> {
+    /// The envelope a scan made `at` is of, from the crosswalk's entry for its IMb (`None`: no
+    /// entry), if the scan is to be recorded; otherwise why not.
+    pub fn scan_use(&self, mapping: Option<ImbMapping>, at: DateTime<Utc>) -> Result<ImbMapping, ScanOutcome> {
         let Some(m) = mapping else {
             return Err(ScanOutcome::UnknownImb);
         };
         let Ok(election) = self.election(&m.election_id) else {
             return Err(ScanOutcome::UnknownElection(m.election_id));
         };
+        // Before any ballot of the election could be mailed, a scan's date is a wrong month or
+        // year: told, it would give her a mailing date that is not true.
+        if crate::sources::dated_before("scan_datetime", at, election.def.date, 0).is_some() {
+            return Err(ScanOutcome::BeforeMailing { at, election_day: election.def.date });
+        }
         let uses = election.imb_use(m.county);
         let used = match m.direction {
             Direction::Outbound => uses.outbound(),

@@ -224,6 +224,13 @@ pub fn scan_misdated(scan: &PieceScan, arrived: DateTime<Utc>, line: u64) -> Opt
     })
 }
 
+/// A scan dated before any ballot of its election could be mailed (E-60; the crosswalk names
+/// the election): rejected at its line, as a status row dated then is.
+pub fn scan_before_mailing(line: u64, at: DateTime<Utc>, election_day: chrono::NaiveDate) -> RowError {
+    crate::sources::dated_before("scan_datetime", at, election_day, line)
+        .unwrap_or_else(|| RowError { line, field: "scan_datetime".into(), reason: format!("dated before the ballots of the election of {election_day} were mailed") })
+}
+
 /// Reads a scan feed in any accepted form, calling `each` for every record: JSON Lines (one
 /// piece-scan object a line), a JSON array of them, or the delimited form with [`SCAN_HEADER`]
 /// (comma- or '|'-separated). Line numbers are the file's lines; in a JSON array, the record's

@@ -444,6 +444,7 @@ async fn handle_row(
                 ScanOutcome::Applied | ScanOutcome::NotUsed => None,
                 ScanOutcome::UnknownImb => Some(wmb_core::usps::unknown_imb(l.line, &l.row.tracking)),
                 ScanOutcome::UnknownElection(id) => unknown(l.line, &id),
+                ScanOutcome::BeforeMailing { at, election_day } => Some(wmb_core::usps::scan_before_mailing(l.line, at, election_day)),
             },
         },
         Parsed::Signup(l) => {
