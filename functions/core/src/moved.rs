@@ -27,6 +27,20 @@ pub fn signs_up_again(sub: &Subscription, roll: Option<&VoterRecord>, election: 
     roll.is_some_and(|v| v.county != sub.county && v.status == VoterStatus::Active && election.is_enrolled(v.county))
 }
 
+/// Whether a message of `kind` is news of a ballot the county already has, which still reaches
+/// a voter who moved away (that ballot may still count, or need her): on its way back,
+/// received, accepted, not accepted, a problem to fix and its cure reminders, her vote there in
+/// person. Not news of a mailing (mailed, a new ballot, undeliverable, the return reminder), nor
+/// a cancellation of a ballot that never `came_back` (the old county voids what she did not
+/// return).
+pub fn news_of_a_ballot_it_has(kind: MessageKind, code: Option<StatusCode>, came_back: bool) -> bool {
+    match kind {
+        MessageKind::NotAccepted if code == Some(StatusCode::Cld) => came_back,
+        MessageKind::Inbound | MessageKind::Received | MessageKind::Accepted | MessageKind::NotAccepted | MessageKind::ContactCounty | MessageKind::CureReminder | MessageKind::InPerson => true,
+        _ => false,
+    }
+}
+
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
     S: Store,
@@ -93,14 +107,9 @@ where
         // roll places her where she signed up): not a county she lives in now and has not
         // signed up in.
         let left_or_hers = sub.county == journey.county || roll.is_some_and(|v| v.county == sub.county);
-        // A ballot the county has: seen on its way back or received (a cancellation of one that
-        // never came back is news of its mailing: the old county voids what she did not return).
+        // A ballot the county has: seen on its way back or received.
         let came_back = |b: Option<&String>| journey.milestones.iter().any(|m| m.ballot_id.as_ref() == b && matches!(m.milestone, Milestone::Inbound | Milestone::Received));
-        let back = |d: &MilestoneDecision| match d.milestone {
-            Milestone::Outbound | Milestone::Reissued | Milestone::Undeliverable => false,
-            Milestone::NotAccepted if d.code == Some(StatusCode::Cld) => came_back(d.ballot_id.as_ref()),
-            _ => true,
-        };
+        let back = |d: &MilestoneDecision| news_of_a_ballot_it_has(d.milestone.into(), d.code, came_back(d.ballot_id.as_ref()));
         let (hers, rest): (Vec<MilestoneDecision>, Vec<MilestoneDecision>) = decided.iter().cloned().partition(|d| left_or_hers && back(d));
         if !rest.is_empty() {
             tally.moved_county += rest.len() as u64;
@@ -115,11 +124,8 @@ where
     /// up again where the roll places her. (She must not lose the last cure reminders for doing
     /// what she was told.)
     pub(crate) async fn old_countys_news_still_hers(&self, n: &Notification, sub: &Subscription) -> Result<bool, PipelineError> {
-        let back = match n.kind {
-            MessageKind::ContactCounty | MessageKind::CureReminder | MessageKind::Received | MessageKind::Accepted | MessageKind::Inbound | MessageKind::InPerson => true,
-            MessageKind::NotAccepted => n.decision.as_ref().is_some_and(|d| d.code != Some(StatusCode::Cld)),
-            _ => false,
-        };
+        // (Whether a cancelled ballot came back is not read here: its cancellation is not sent.)
+        let back = news_of_a_ballot_it_has(n.kind, n.decision.as_ref().and_then(|d| d.code), false);
         Ok(back && self.store.voter(&n.votecal_id).await?.is_some_and(|v| v.county == sub.county))
     }
 

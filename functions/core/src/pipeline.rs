@@ -100,21 +100,7 @@ pub enum PipelineError {
 /// instead (the voter has not signed up).
 pub type Written = Option<(BallotJourney, Vec<MilestoneDecision>)>;
 
-/// What became of a piece scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScanOutcome {
-    /// Added to the voter's journey (it may or may not have sent a message).
-    Applied,
-    /// The IMb is in no crosswalk: reported to the sender.
-    UnknownImb,
-    /// The crosswalk names an election that is not defined: reported.
-    UnknownElection(String),
-    /// The county does not use IMbs for this direction in this election: not used.
-    NotUsed,
-    /// Dated before any ballot of its election could be mailed (E-60): rejected, as a status
-    /// row is ([`crate::usps::scan_before_mailing`]).
-    BeforeMailing { at: DateTime<Utc>, election_day: chrono::NaiveDate },
-}
+pub use crate::recording::ScanOutcome;
 
 /// The backoff before retrying a throttled or failed send: 1, 2, 4 … minutes, at most an hour.
 pub fn retry_delay(attempts: u32) -> Duration {

@@ -5,7 +5,7 @@
 use crate::formats::{Participation, VbmStatus, VoterRecord};
 use crate::kept::{Change, KeptFact};
 use crate::lifecycle::{BallotFact, ScanEvent};
-use crate::pipeline::{Pipeline, PipelineError, ScanOutcome, Tally, Written};
+use crate::pipeline::{Pipeline, PipelineError, Tally, Written};
 use crate::ports::*;
 use crate::usps::{Direction, ImbMapping, PieceScan};
 use chrono::{DateTime, Utc};
@@ -150,4 +150,20 @@ where
         }
         Ok(outcome)
     }
+}
+
+/// What became of a piece scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// Added to the voter's journey (it may or may not have sent a message).
+    Applied,
+    /// The IMb is in no crosswalk: reported to the sender.
+    UnknownImb,
+    /// The crosswalk names an election that is not defined: reported.
+    UnknownElection(String),
+    /// The county does not use IMbs for this direction in this election: not used.
+    NotUsed,
+    /// Dated before any ballot of its election could be mailed (E-60): rejected, as a status
+    /// row is ([`crate::usps::scan_before_mailing`]).
+    BeforeMailing { at: DateTime<Utc>, election_day: chrono::NaiveDate },
 }
