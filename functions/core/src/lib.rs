@@ -30,6 +30,7 @@ pub mod notify;
 pub mod optout;
 pub mod pacing;
 pub mod parts;
+pub mod past_deadline;
 pub mod pipeline;
 pub mod receipts;
 pub mod recording;

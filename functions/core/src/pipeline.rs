@@ -8,6 +8,7 @@ use crate::daily::{Counted, CountyDays};
 use crate::election::Election;
 use crate::lifecycle::{BallotJourney, MilestoneDecision};
 use crate::notify::{message_values, milestone_key, plan_send, Notification, SendPlan};
+use crate::past_deadline::plan_within_deadline;
 use crate::ports::*;
 use crate::signup::Subscription;
 use crate::status::{Channel, MessageKind};
@@ -247,13 +248,12 @@ where
         now: DateTime<Utc>,
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
-        let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
         // A county that starts tracking later than the election holds its messages until then.
         let not_before = match election.map(|e| e.county_window_opens(n.county)) {
             Some(opens) => Some(not_before.map_or(opens, |t| t.max(opens))),
             None => not_before,
         };
-        match crate::reminders::within_limit(plan_send(now, election, sub.hours, not_before), now, limit) {
+        match plan_within_deadline(&mut n, election, plan_send(now, election, sub.hours, not_before), now) {
             SendPlan::Now => {
                 if self.queue.enqueue(&n).await? {
                     tally.queued += 1;
@@ -322,10 +322,9 @@ where
             return Ok(());
         }
         // Re-check the hours, the window and the message's own deadline: a retry or a release
-        // may land outside them.
-        let limit = election.and_then(|e| crate::reminders::send_by(n.kind, e, n.county));
+        // may land outside them (a call to fix a problem past its deadline is "not accepted").
         let not_before = election.map(|e| e.county_window_opens(n.county));
-        match crate::reminders::within_limit(plan_send(now, election, sub.hours, not_before), now, limit) {
+        match plan_within_deadline(&mut n, election, plan_send(now, election, sub.hours, not_before), now) {
             SendPlan::Now => {}
             SendPlan::HoldUntil(at) => {
                 n.release_at = at;
@@ -335,8 +334,8 @@ where
             }
             // A reminder past its deadline has nothing left to remind of, nor news of a mailing
             // after the polls closed (each says to act by election day), nor a problem to fix
-            // past the deadline it names: dropped, not failed (for the last, unless tries to send
-            // it failed first: then it failed, and the county counts it).
+            // once the tracking window has closed: dropped, not failed (for the last, unless
+            // tries to send it failed first: then it failed, and the county counts it).
             SendPlan::TooLate
                 if n.kind.is_reminder()
                     || matches!(n.kind, MessageKind::Outbound | MessageKind::Reissued | MessageKind::Undeliverable)

@@ -169,6 +169,9 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
         // in review with her statement (held overnight, or caught up at a late sign-up). If the
         // problem comes back, that is news of its own.
         MessageKind::ContactCounty => status.status.milestone() == Milestone::ContactCounty,
+        // Past the deadline, the same call told as "not accepted" ([`crate::past_deadline`]):
+        // while the status still says so, too.
+        _ if crate::past_deadline::told_as_not_accepted(kind, decision.milestone) => status.status.milestone() == Milestone::ContactCounty,
         MessageKind::ReturnReminder => {
             let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);
             let voted = journey.participation.as_ref().is_some_and(|(_, _, active)| *active);

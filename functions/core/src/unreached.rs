@@ -38,9 +38,10 @@ where
         for decision in decided {
             let kind = MessageKind::from(decision.milestone);
             // Only news that would have gone (not a replaced ballot's mailing, nor a call to fix
-            // a ballot back in review): the county counts what it may need to tell her itself.
+            // a ballot back in review; one past the cure deadline would have gone as "not
+            // accepted"): the county counts what it may need to tell her itself.
             if decision.settle_until.is_some_and(|s| s > now)
-                || send_by(kind, election, journey.county).is_some_and(|by| by <= now)
+                || (send_by(kind, election, journey.county).is_some_and(|by| by <= now) && kind != MessageKind::ContactCounty)
                 || !crate::reminders::still_worth_sending(journey, kind, decision)
             {
                 continue;

@@ -154,3 +154,25 @@ fn news_that_would_not_have_gone_is_not_counted_as_reaching_no_one() {
         assert_eq!(day.get("not_reached/undeliverable/"), None, "{day:?}");
     });
 }
+
+#[test]
+fn a_problem_found_after_the_cure_deadline_for_a_voter_who_stopped_every_channel_is_counted_for_her_county() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up for texts, then texted STOP
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        // WHEN her ballot is found unsigned on 2 Dec, after the cure deadline
+        let now = t("2026-12-02T19:00:00Z");
+        let mut counted = Tally::default();
+        p.apply_status(&status(&f, "CA1", StatusCode::Nvs, "2026-12-02T10:00:00-08:00"), now, &mut counted).await.unwrap();
+        // THEN her county counts it as news that reached no one: it would have told her that her
+        // ballot was not accepted
+        let day = counted.county_days.of(pacific_date(now), f.county);
+        assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
+    });
+}

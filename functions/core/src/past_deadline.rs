@@ -1,0 +1,109 @@
+//! A problem with a ballot that can no longer be fixed: found after the county's cure deadline,
+//! or whose call to fix it could not go out before the deadline (held for the voter's hours, or
+//! caught up at a sign-up after it).
+//!
+//! "You can fix this until 5 p.m. on December 1" is untrue once that hour has passed, and
+//! saying nothing leaves her believing her vote counted. The ballot cannot be counted (EC
+//! §3019: the statement is due by the deadline), so she is told what the county's final status
+//! would tell her: her ballot was not accepted, and why. It goes under the ballot's own "not
+//! accepted" key, so that the county's rejection, when its file brings it, is not told twice.
+
+use crate::election::Election;
+use crate::notify::{milestone_key, Notification, SendPlan};
+use crate::reminders::{send_by, within_limit};
+use crate::status::{MessageKind, Milestone};
+use chrono::{DateTime, Utc};
+
+/// The plan for `n` within its own last moment (see [`send_by`]). A call to fix a problem that
+/// cannot go before the cure deadline, though the tracking window is still open, becomes "not
+/// accepted" for the same reason, planned as that.
+pub fn plan_within_deadline(n: &mut Notification, election: Option<&Election>, plan: SendPlan, now: DateTime<Utc>) -> SendPlan {
+    let limit = |n: &Notification| election.and_then(|e| send_by(n.kind, e, n.county));
+    let planned = within_limit(plan, now, limit(n));
+    if planned != SendPlan::TooLate || plan == SendPlan::TooLate || n.kind != MessageKind::ContactCounty {
+        return planned;
+    }
+    become_not_accepted(n);
+    within_limit(plan, now, limit(n))
+}
+
+/// Turns a call to fix a problem into the news that the ballot was not accepted, for the same
+/// reason (its decision, which gives the reason and tells whether it is still current, stays).
+fn become_not_accepted(n: &mut Notification) {
+    let Some(decision) = &n.decision else { return };
+    let Some(election_id) = &n.election_id else { return };
+    let rejected = crate::lifecycle::MilestoneDecision { milestone: Milestone::NotAccepted, earlier: 0, ..decision.clone() };
+    n.key = milestone_key(election_id, &n.votecal_id, &rejected, n.channel);
+    n.kind = MessageKind::NotAccepted;
+    // A new message: the tries of the call it replaces are not its own.
+    n.attempts = 0;
+    n.throttled = 0;
+}
+
+/// Whether a message is a call to fix a problem told, past its deadline, as "not accepted".
+pub fn told_as_not_accepted(kind: MessageKind, decided: Milestone) -> bool {
+    kind == MessageKind::NotAccepted && decided == Milestone::ContactCounty
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::county::CountyCode;
+    use crate::lifecycle::MilestoneDecision;
+    use crate::status::{Channel, StatusCode};
+
+    const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn call_to_fix(earlier: u32) -> Notification {
+        let decision = MilestoneDecision {
+            ballot_id: Some("B1".into()),
+            milestone: Milestone::ContactCounty,
+            code: Some(StatusCode::Nvs),
+            status_time: t("2026-12-01T10:00:00-08:00"),
+            settle_until: None,
+            earlier,
+        };
+        let key = milestone_key("E", "CA1", &decision, Channel::Sms);
+        Notification {
+            election_id: Some("E".into()),
+            decision: Some(decision),
+            attempts: 2,
+            ..Notification::new(key, "CA1", CountyCode::parse("01").unwrap(), MessageKind::ContactCounty, Channel::Sms, t("2026-12-01T10:00:00-08:00"))
+        }
+    }
+
+    #[test]
+    fn a_call_to_fix_that_cannot_go_before_5_pm_on_the_deadline_becomes_not_accepted_under_the_ballots_own_key() {
+        let e = Election::from_toml("e", ELECTION).unwrap();
+        // The default deadline: 28 days after election day, 5 p.m. Pacific (1 Dec 2026).
+        let before = t("2026-12-01T16:59:00-08:00");
+        let mut n = call_to_fix(1);
+        assert_eq!(plan_within_deadline(&mut n, Some(&e), SendPlan::Now, before), SendPlan::Now);
+        assert_eq!(n.kind, MessageKind::ContactCounty, "still hers to fix");
+        // Held overnight from 4:30 p.m. to 8 a.m.: it would arrive after the deadline
+        let held_to = SendPlan::HoldUntil(t("2026-12-02T08:00:00-08:00"));
+        let plan = plan_within_deadline(&mut n, Some(&e), held_to, t("2026-12-01T16:30:00-08:00"));
+        assert_eq!(plan, held_to, "not dropped: held as the news it now is");
+        assert_eq!(n.kind, MessageKind::NotAccepted);
+        assert_eq!(n.key, "E#CA1#B1#not_accepted#sms", "the key of the county's own rejection, whatever the reason's number");
+        assert_eq!((n.attempts, n.throttled), (0, 0));
+        assert_eq!(n.decision.as_ref().map(|d| (d.milestone, d.code)), Some((Milestone::ContactCounty, Some(StatusCode::Nvs))), "its reason and currency are the call's");
+    }
+
+    #[test]
+    fn nothing_changes_once_the_tracking_window_has_closed_or_for_other_news() {
+        let e = Election::from_toml("e", ELECTION).unwrap();
+        let mut n = call_to_fix(0);
+        let key = n.key.clone();
+        assert_eq!(plan_within_deadline(&mut n, Some(&e), SendPlan::TooLate, t("2026-12-02T10:00:00-08:00")), SendPlan::TooLate);
+        assert_eq!((n.kind, n.key), (MessageKind::ContactCounty, key));
+        let mut reminder = Notification { kind: MessageKind::CureReminder, ..call_to_fix(0) };
+        assert_eq!(plan_within_deadline(&mut reminder, Some(&e), SendPlan::Now, t("2026-12-02T10:00:00-08:00")), SendPlan::TooLate, "a reminder past its deadline has nothing to remind of");
+        assert_eq!(reminder.kind, MessageKind::CureReminder);
+    }
+}
