@@ -40,7 +40,9 @@ pub struct MilestoneDecision {
     /// Not to be sent before this time; it is checked again then (see [`SETTLE_HOURS`]).
     pub settle_until: Option<DateTime<Utc>>,
     /// How many Contact County decisions this ballot had before this one (each a new reason to
-    /// contact the county): it keys the message, so each is sent once.
+    /// contact the county), or decisions of its milestone before a new round of mailing (the same
+    /// ballot mailed again after it came back undeliverable): it keys the message, so each is
+    /// sent once.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub earlier: u32,
 }
@@ -276,6 +278,11 @@ impl BallotJourney {
                 (ballot_id, at, milestone, None, None)
             }
         };
+        // The same ballot mailed again after it came back undeliverable (the county corrected
+        // the address and sent it again), or coming back undeliverable once more: each round is
+        // news of its own, under a key of its own.
+        let new_round = matches!((was, code), (Some(StatusCode::Und), Some(StatusCode::Issued)) | (Some(StatusCode::Issued), Some(StatusCode::Und)))
+            && self.decided(&ballot_id, Milestone::Undeliverable);
         let milestone = match (milestone, code) {
             // Issued: a second ballot is a re-issue; an older ballot issued after a newer one was
             // already announced is no news at all.
@@ -284,7 +291,7 @@ impl BallotJourney {
                     return vec![];
                 } else if self.other_issued(&ballot_id, false) {
                     Milestone::Reissued
-                } else if self.decided(&ballot_id, Milestone::Reissued) || self.decided(UNKNOWN_BALLOT, Milestone::Outbound) {
+                } else if !new_round && (self.decided(&ballot_id, Milestone::Reissued) || self.decided(UNKNOWN_BALLOT, Milestone::Outbound)) {
                     return vec![];
                 } else {
                     Milestone::Outbound
@@ -312,11 +319,12 @@ impl BallotJourney {
             && self.latest_decision(&ballot_id).is_some_and(|d| {
                 d.milestone == Milestone::ContactCounty && (d.code != code || (was.is_some_and(|w| w.milestone() != Milestone::ContactCounty) && told_of(code) < 2))
             });
-        if (self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id) {
+        if !new_round && ((self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id)) {
             return vec![];
         }
         let earlier = match milestone {
             Milestone::ContactCounty => self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == milestone).count() as u32,
+            _ if new_round => self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == milestone).count() as u32,
             _ => 0,
         };
         let decision = MilestoneDecision { ballot_id: Some(ballot_id), milestone, code, status_time: at, settle_until, earlier };
@@ -393,6 +401,10 @@ impl BallotJourney {
                 || self.ballots.get(ballot).is_some_and(|b| b.status == StatusCode::Cld)
                 || self.ballots.iter().any(|(id, b)| id != ballot && b.status == StatusCode::Accepted))
         {
+            return false;
+        }
+        // That it came back undeliverable is no longer news once the same ballot was mailed again.
+        if decision.milestone == Milestone::Undeliverable && self.milestones[position + 1..].iter().any(|d| d.ballot_id.as_ref() == Some(ballot) && d.milestone.stage() == 1) {
             return false;
         }
         !self.milestones[position + 1..]

@@ -161,3 +161,33 @@ fn once_the_new_ballot_is_cancelled_the_old_one_is_hers_again_and_its_news_is_to
     // THEN she is told: it was the only ballot she had
     assert_eq!(sent(&j, &und), [Milestone::Undeliverable]);
 }
+
+#[test]
+fn the_same_ballot_mailed_again_after_it_came_back_undeliverable_is_news_each_round() {
+    use wmb_core::notify::milestone_key;
+    use wmb_core::status::Channel;
+    // GIVEN Ann's ballot mailed on 6 Oct, back undeliverable on 15 Oct
+    let mut j = journey();
+    let mailed = status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    let bounced = status(&mut j, "B1", "UND", "2026-10-15T14:00:00-07:00");
+    // WHEN the county corrects her address and mails the same ballot again on 20 Oct
+    let again = status(&mut j, "B1", "ISSUED", "2026-10-20T09:00:00-07:00");
+    // THEN she is told it was mailed again, under a key of its own (the first went on 6 Oct)
+    assert_eq!(sent(&j, &again), [Milestone::Outbound]);
+    let key = |d: &MilestoneDecision| milestone_key("E", "CA1", d, Channel::Sms);
+    assert_ne!(key(&again[0]), key(&mailed[0]));
+    // AND the bounce, if still held for her hours, is no longer her news
+    assert!(sent(&j, &bounced).is_empty());
+    // AND a second bounce is news again, once
+    let bounced_again = status(&mut j, "B1", "UND", "2026-10-27T14:00:00-07:00");
+    assert_eq!(sent(&j, &bounced_again), [Milestone::Undeliverable]);
+    assert_ne!(key(&bounced_again[0]), key(&bounced[0]));
+    assert!(status(&mut j, "B1", "UND", "2026-10-27T14:00:00-07:00").is_empty());
+    // AND the county's export repeating the first mailing's row decides nothing
+    assert!(status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00").is_empty());
+    // AND a ballot simply mailed and back with the county hears each milestone once, as before
+    let mut k = journey();
+    status(&mut k, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");
+    assert!(status(&mut k, "B1", "ISSUED", "2026-10-08T09:00:00-07:00").is_empty());
+    assert_eq!(status(&mut k, "B1", "INR", "2026-10-20T09:00:00-07:00").len(), 1);
+}
