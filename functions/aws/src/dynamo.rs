@@ -374,18 +374,28 @@ impl JourneyStore for DynamoStore {
 }
 
 impl ImbCrosswalk for DynamoStore {
-    async fn put_mapping(&self, m: &ImbMapping) -> Result<bool, StoreError> {
+    async fn put_mapping(&self, m: &ImbMapping, live: &[&str]) -> Result<bool, StoreError> {
         let item = ImbItem { pk: m.tracking.clone(), mapping: m.clone() };
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.tables.imb)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(pk) OR #m.county = :county")
-            .expression_attribute_names("#m", "mapping")
-            .expression_attribute_values(":county", s(m.county.code()))
-            .send()
-            .await;
+        let mut put = self.client.put_item().table_name(&self.tables.imb).set_item(Some(to_item(&item)?));
+        // Another county's envelope only once its election is no longer tracked. (An IN takes
+        // at most 100 values: with more live elections than that, no other county's is taken.)
+        if !live.is_empty() {
+            let names: Vec<String> = (0..live.len()).map(|i| format!(":l{i}")).collect();
+            let over = match live.len() <= 100 {
+                true => format!(" OR NOT (#m.election_id IN ({}))", names.join(", ")),
+                false => String::new(),
+            };
+            put = put
+                .condition_expression(format!("attribute_not_exists(pk) OR #m.county = :county{over}"))
+                .expression_attribute_names("#m", "mapping")
+                .expression_attribute_values(":county", s(m.county.code()));
+            if live.len() <= 100 {
+                for (name, id) in names.iter().zip(live) {
+                    put = put.expression_attribute_values(name, s(*id));
+                }
+            }
+        }
+        let put = put.send().await;
         match put {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),

@@ -134,7 +134,7 @@ impl Lanes<'_> {
                                         Row::Status(s) => p.apply_status(&s, now, &mut done.tally).await?,
                                         Row::Participation(r) => p.apply_participation(&r, now, &mut done.tally).await?,
                                         Row::Mapping { line, mapping } => {
-                                            if let Err(reason) = p.record_mapping(&mapping).await? {
+                                            if let Err(reason) = p.record_mapping(&mapping, now).await? {
                                                 done.rejected.push(RowError { line, field: "votecal_id".into(), reason });
                                             }
                                         }

@@ -400,7 +400,7 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
         FileKind::Imb => {
             for row in rows_or_report!(ImbMapping) {
                 match row {
-                    Ok(l) => match pipeline.record_mapping(&l.row).await? {
+                    Ok(l) => match pipeline.record_mapping(&l.row, now).await? {
                         Ok(()) => report.accepted += 1,
                         Err(reason) => report.reject_field(l.line, "votecal_id", reason),
                     },

@@ -129,14 +129,16 @@ where
         }
     }
 
-    /// Records a crosswalk row. A county maps only its own voters: the voter must be on the roll
-    /// in the row's county.
-    pub async fn record_mapping(&self, m: &ImbMapping) -> Result<Result<(), String>, PipelineError> {
+    /// Records a crosswalk row that arrived at `arrived`. A county maps only its own voters: the
+    /// voter must be on the roll in the row's county; and it takes over no envelope of another
+    /// county's election still tracked then ([`crate::ports::ImbCrosswalk::put_mapping`]).
+    pub async fn record_mapping(&self, m: &ImbMapping, arrived: DateTime<Utc>) -> Result<Result<(), String>, PipelineError> {
         if let Err(reason) = self.in_county(&m.votecal_id, m.county).await? {
             return Ok(Err(reason));
         }
-        if !self.store.put_mapping(m).await? {
-            return Ok(Err(format!("IMb {} is another county's envelope: its mapping is not changed", m.tracking)));
+        let live: Vec<&str> = self.elections.values().filter(|e| arrived < e.window_closes()).map(|e| e.id()).collect();
+        if !self.store.put_mapping(m, &live).await? {
+            return Ok(Err(format!("IMb {} is another county's envelope in an election still tracked: its mapping is not changed", m.tracking)));
         }
         Ok(Ok(()))
     }

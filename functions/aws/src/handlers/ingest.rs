@@ -436,7 +436,7 @@ async fn handle_row(
         },
         Parsed::Imb(l) => match out_of_scope(scope, l.row.county, l.line) {
             Some(e) => Some(e),
-            None => pipeline.record_mapping(&l.row).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
+            None => pipeline.record_mapping(&l.row, arrived).await?.err().map(|reason| RowError { line: l.line, field: "votecal_id".into(), reason }),
         },
         Parsed::Scan(l) => match wmb_core::usps::scan_misdated(&l.row, arrived, l.line) {
             Some(e) => Some(e),
