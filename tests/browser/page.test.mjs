@@ -12,6 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -318,6 +319,25 @@ test('the server serves the page, its script, its styles and its strings', async
     const r = await fetch(base + file);
     assert.equal(r.status, 200, `GET ${file}`);
     assert.match(r.headers.get('content-type') || '', type, `GET ${file}: Content-Type`);
+  }
+});
+
+test('a request naming another host (a page elsewhere pointing its name at 127.0.0.1) is refused', async () => {
+  const { port } = new URL(base);
+  const ask = (method, file, hostHeader) => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: file, headers: { Host: hostHeader, 'Content-Type': 'application/json' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.end(method === 'POST' ? JSON.stringify({ first_name: 'Ana' }) : undefined);
+  });
+  for (const [method, file] of [['GET', '/'], ['POST', '/signup'], ['POST', '/ballot']]) {
+    const refused = await ask(method, file, `rebound.example:${port}`);
+    assert.equal(refused.status, 421, `${method} ${file}`);
+    assert.doesNotMatch(refused.body, /<html|Ana/i);
+    assert.notEqual((await ask(method, file, `127.0.0.1:${port}`)).status, 421, `${method} ${file} to 127.0.0.1`);
   }
 });
 

@@ -190,7 +190,7 @@ impl Server {
                             continue;
                         }
                     };
-                    let service = hyper::service::service_fn(move |request| self.answer_http(request, peer.ip(), web, codes_seen, trace));
+                    let service = hyper::service::service_fn(move |request| self.answer_http(request, peer.ip(), port, web, codes_seen, trace));
                     let io = hyper_util::rt::TokioIo::new(stream);
                     // A connection that sends no whole request head for 30 s is closed, idle
                     // keep-alive ones included.
@@ -211,6 +211,7 @@ impl Server {
         &self,
         request: hyper::Request<hyper::body::Incoming>,
         client: std::net::IpAddr,
+        port: u16,
         web: &Path,
         codes_seen: &Mutex<u64>,
         trace: bool,
@@ -222,6 +223,13 @@ impl Server {
             response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(kind));
             Ok(response)
         };
+        // Only requests addressed to this server: a web page elsewhere whose name its owner points
+        // at 127.0.0.1 (DNS rebinding) sends its own name, and would otherwise read the API's
+        // answers as its own origin's.
+        let host = request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok());
+        if !addressed_here(host, port) {
+            return reply(421, "application/json", br#"{"status":"invalid","reason":"host"}"#.to_vec());
+        }
         let method = request.method().as_str().to_uppercase();
         let path = request.uri().path().to_string();
         let query = request.uri().query().unwrap_or("").to_string();
@@ -269,5 +277,27 @@ impl Server {
             }
         }
         *seen += whole as u64;
+    }
+}
+
+/// Whether a request's Host header names this server (`127.0.0.1` or `localhost`, on its port).
+pub fn addressed_here(host: Option<&str>, port: u16) -> bool {
+    let Some(host) = host else { return false };
+    // (A browser leaves out port 80.)
+    ["127.0.0.1", "localhost"].iter().any(|name| host.eq_ignore_ascii_case(&format!("{name}:{port}")) || (port == 80 && host.eq_ignore_ascii_case(name)))
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::addressed_here;
+
+    #[test]
+    fn only_this_servers_own_names_on_its_port_are_answered() {
+        assert!(addressed_here(Some("127.0.0.1:8080"), 8080));
+        assert!(addressed_here(Some("LocalHost:8080"), 8080));
+        assert!(addressed_here(Some("localhost"), 80));
+        for refused in [None, Some("127.0.0.1"), Some("127.0.0.1:8081"), Some("evil.example:8080"), Some("127.0.0.1.evil.example:8080"), Some("")] {
+            assert!(!addressed_here(refused, 8080), "{refused:?}");
+        }
     }
 }
