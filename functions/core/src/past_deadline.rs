@@ -7,12 +7,17 @@
 //! §3019: the statement is due by the deadline), so she is told what the county's final status
 //! would tell her: her ballot was not accepted, and why. It goes under the ballot's own "not
 //! accepted" key, so that the county's rejection, when its file brings it, is not told twice.
+//!
+//! It settles first, as a cancellation does: not before a day after the status, and only if the
+//! status still stands then. A county that accepts a statement it received by the deadline, a
+//! day or so after, would otherwise have told her "not accepted" and then "accepted".
 
 use crate::election::Election;
 use crate::notify::{milestone_key, Notification, SendPlan};
 use crate::reminders::{send_by, within_limit};
 use crate::status::{MessageKind, Milestone};
-use chrono::{DateTime, Utc};
+use crate::lifecycle::SETTLE_HOURS;
+use chrono::{DateTime, Duration, Utc};
 
 /// The plan for `n` within its own last moment (see [`send_by`]). A call to fix a problem that
 /// cannot go before the cure deadline, though the tracking window is still open, becomes "not
@@ -24,7 +29,18 @@ pub fn plan_within_deadline(n: &mut Notification, election: Option<&Election>, p
         return planned;
     }
     become_not_accepted(n);
-    within_limit(plan, now, limit(n))
+    let planned = within_limit(plan, now, limit(n));
+    let at = match planned {
+        SendPlan::Now => now,
+        SendPlan::HoldUntil(at) => at,
+        SendPlan::TooLate => return planned,
+    };
+    // (Unsettled rather than never, if the tracking window would close first.)
+    let settled = n.decision.as_ref().map(|d| d.status_time + Duration::hours(SETTLE_HOURS));
+    match (settled, election) {
+        (Some(s), Some(e)) if s > at && s < e.window_closes() => SendPlan::HoldUntil(s),
+        _ => planned,
+    }
 }
 
 /// Turns a call to fix a problem into the news that the ballot was not accepted, for the same
@@ -88,11 +104,24 @@ mod tests {
         // Held overnight from 4:30 p.m. to 8 a.m.: it would arrive after the deadline
         let held_to = SendPlan::HoldUntil(t("2026-12-02T08:00:00-08:00"));
         let plan = plan_within_deadline(&mut n, Some(&e), held_to, t("2026-12-01T16:30:00-08:00"));
-        assert_eq!(plan, held_to, "not dropped: held as the news it now is");
+        assert_eq!(plan, SendPlan::HoldUntil(t("2026-12-02T10:00:00-08:00")), "not dropped: held as the news it now is, a day after its status");
         assert_eq!(n.kind, MessageKind::NotAccepted);
         assert_eq!(n.key, "E#CA1#B1#not_accepted#sms", "the key of the county's own rejection, whatever the reason's number");
         assert_eq!((n.attempts, n.throttled), (0, 0));
         assert_eq!(n.decision.as_ref().map(|d| (d.milestone, d.code)), Some((Milestone::ContactCounty, Some(StatusCode::Nvs))), "its reason and currency are the call's");
+    }
+
+    #[test]
+    fn a_status_that_has_stood_a_day_goes_at_once_and_one_near_the_windows_close_goes_unsettled() {
+        let e = Election::from_toml("e", ELECTION).unwrap();
+        // Found on 1 Dec at 10 a.m., told on 3 Dec (a late sign-up): it has stood two days
+        let mut n = call_to_fix(0);
+        assert_eq!(plan_within_deadline(&mut n, Some(&e), SendPlan::Now, t("2026-12-03T10:00:00-08:00")), SendPlan::Now);
+        assert_eq!(n.kind, MessageKind::NotAccepted);
+        // Found late on the tracking window's last day: a day's wait would outlast the window
+        let last = e.window_closes() - chrono::Duration::hours(2);
+        let mut n = Notification { decision: n.decision.map(|d| MilestoneDecision { status_time: last, ..d }), ..call_to_fix(0) };
+        assert_eq!(plan_within_deadline(&mut n, Some(&e), SendPlan::Now, last), SendPlan::Now);
     }
 
     #[test]

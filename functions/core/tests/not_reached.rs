@@ -176,3 +176,27 @@ fn a_problem_found_after_the_cure_deadline_for_a_voter_who_stopped_every_channel
         assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
     });
 }
+
+#[test]
+fn a_not_accepted_past_the_deadline_that_finds_every_channel_stopped_when_it_settles_is_counted_for_her_county() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up for texts, her ballot found unsigned on 2 Dec, after the cure
+        // deadline: told as not accepted once the status has stood a day
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "", "").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, "CA1", StatusCode::Nvs, "2026-12-02T10:00:00-08:00"), t("2026-12-02T11:00:00-08:00"), &mut tally).await.unwrap();
+        // WHEN she texts STOP that afternoon, and the message falls due the next morning
+        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-12-02T15:00:00-08:00"), &mut tally).await.unwrap();
+        let now = t("2026-12-03T10:30:00-08:00");
+        let mut counted = Tally::default();
+        p.release_due(now, &mut counted).await.unwrap();
+        // THEN nothing goes, and her county counts it once as news that reached no one
+        assert_eq!(f.sent_where(|m| m.to == "+19165550101" && m.kind == MessageKind::NotAccepted), 0);
+        let day = counted.county_days.of(pacific_date(now), f.county);
+        assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
+    });
+}

@@ -1,6 +1,6 @@
 //! A problem with a ballot found, or told, only after the county's cure deadline (5 p.m. on
-//! 1 Dec 2026 for this election): she hears her ballot was not accepted and why, once, instead
-//! of nothing (or of a deadline already gone).
+//! 1 Dec 2026 for this election): she hears her ballot was not accepted and why, once, a day
+//! after the status if it still stands then, instead of nothing (or of a deadline already gone).
 
 mod common;
 
@@ -39,9 +39,13 @@ fn a_problem_found_after_the_cure_deadline_is_told_as_not_accepted_with_its_reas
         let before = texts(&f).len();
         // WHEN the county finds it unsigned on 2 Dec, the day after the cure deadline
         p.apply_status(&status(&f, StatusCode::Nvs, "2026-12-02T10:00:00-08:00"), t("2026-12-02T11:00:00-08:00"), &mut tally).await.unwrap();
-        p.release_due(t("2026-12-03T00:00:00Z"), &mut tally).await.unwrap();
-        // THEN she is told her ballot was not accepted, and why; not that she can fix it until a
-        // day gone by
+        // THEN nothing that day: the status settles a day (the county may yet accept a statement
+        // it received in time)
+        p.release_due(t("2026-12-02T17:00:00-08:00"), &mut tally).await.unwrap();
+        assert_eq!(texts(&f).len(), before);
+        // AND the next morning, the status unchanged, she is told her ballot was not accepted,
+        // and why; not that she can fix it until a day gone by
+        p.release_due(t("2026-12-03T10:05:00-08:00"), &mut tally).await.unwrap();
         let news = texts(&f).split_off(before);
         assert_eq!(news.len(), 1, "{news:?}");
         assert_eq!(news[0].0, MessageKind::NotAccepted);
@@ -76,10 +80,11 @@ fn a_call_to_fix_held_for_her_hours_past_the_deadline_goes_as_not_accepted_unles
             if let Some(at) = reviewed {
                 p.apply_status(&status(&f, StatusCode::InReview, at), t(at), &mut tally).await.unwrap();
             }
-            // WHEN the held messages are released the next morning
+            // WHEN the held messages are released the next morning, and the one after
             p.release_due(t(found) + chrono::Duration::hours(12), &mut tally).await.unwrap();
-            // THEN she gets the call to fix it before the deadline, "not accepted" after it, and
-            // nothing while her statement is in review
+            p.release_due(t(found) + chrono::Duration::hours(36), &mut tally).await.unwrap();
+            // THEN she gets the call to fix it before the deadline, "not accepted" after it (once
+            // the status has stood a day), and nothing while her statement is in review
             let news: Vec<MessageKind> = texts(&f).split_off(before).into_iter().map(|(k, _)| k).collect();
             assert_eq!(news, told.into_iter().collect::<Vec<_>>(), "found {found}");
             assert_eq!(tally.failed, 0);
@@ -101,5 +106,24 @@ fn a_late_sign_up_after_the_deadline_whose_ballot_is_unsigned_hears_it_was_not_a
         let news = texts(&f);
         assert_eq!(news.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [MessageKind::NotAccepted]);
         assert!(news[0].1.contains("the return envelope is not signed"), "{}", news[0].1);
+    });
+}
+
+#[test]
+fn a_county_that_accepts_the_ballot_the_day_after_the_deadline_is_not_contradicted() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        sign_up(&f, "2026-10-01T10:00:00-07:00", "", "").await;
+        p.apply_status(&status(&f, StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
+        let before = texts(&f).len();
+        // GIVEN a ballot logged unsigned at 4:30 p.m. on the deadline day, the file arriving at 6:30
+        p.apply_status(&status(&f, StatusCode::Nvs, "2026-12-01T16:30:00-08:00"), t("2026-12-01T18:30:00-08:00"), &mut tally).await.unwrap();
+        // WHEN the county accepts it the next morning (her statement came in by 5 p.m.)
+        p.apply_status(&status(&f, StatusCode::Accepted, "2026-12-02T11:00:00-08:00"), t("2026-12-02T11:00:00-08:00"), &mut tally).await.unwrap();
+        p.release_due(t("2026-12-04T10:00:00-08:00"), &mut tally).await.unwrap();
+        // THEN she hears only that it was accepted, never that it was not
+        let news: Vec<MessageKind> = texts(&f).split_off(before).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(news, [MessageKind::Accepted]);
     });
 }
