@@ -207,21 +207,22 @@ where
         ballot_id: None,
         direction: Direction::Outbound,
     };
-    let live = ["E", "F"];
-    assert!(store.put_mapping(&m, &live).await.unwrap());
-    assert!(store.put_mapping(&m, &live).await.unwrap(), "the same county's mapping again is written");
+    assert!(store.put_mapping(&m, &[]).await.unwrap());
+    assert!(store.put_mapping(&m, &[]).await.unwrap(), "the same county's mapping again is written");
     assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m.clone()));
-    // ... and another county cannot take the envelope over while its election is tracked
+    // ... and another county cannot take the envelope over while its election is not closed
+    // (still tracked, or not defined yet)
     let hijack = ImbMapping { county: CountyCode::parse("37").unwrap(), votecal_id: "CA9".into(), election_id: "F".into(), ..m.clone() };
-    assert!(!store.put_mapping(&hijack, &live).await.unwrap());
+    assert!(!store.put_mapping(&hijack, &[]).await.unwrap());
+    assert!(!store.put_mapping(&hijack, &["F", "G"]).await.unwrap());
     assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m.clone()));
     assert_eq!(store.mapping("00700123456000110002").await.unwrap(), None);
-    // ... but once that election is over, a vendor reusing the serial number maps it for another
-    // county's election (and then that county's envelope is not taken back)
-    assert!(store.put_mapping(&hijack, &["F"]).await.unwrap(), "E is over");
+    // ... but once that election is closed, a vendor reusing the serial number maps it for another
+    // county's election (and then that county's envelope is not taken back while F is open)
+    assert!(store.put_mapping(&hijack, &["G", "E"]).await.unwrap(), "E is closed");
     assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(hijack.clone()));
-    assert!(!store.put_mapping(&m, &["F"]).await.unwrap());
-    assert!(store.put_mapping(&m, &[]).await.unwrap(), "no election tracked: any county's");
+    assert!(!store.put_mapping(&m, &["E"]).await.unwrap());
+    assert!(store.put_mapping(&m, &["E", "F"]).await.unwrap(), "F closed too");
     assert_eq!(store.mapping("00700123456000110001").await.unwrap(), Some(m));
 
     access_contract(store).await;

@@ -107,23 +107,29 @@ async fn the_local_server_answers_over_http() {
     };
     use std::io::{Read, Write};
     let body = r#"{"first_name":"Emily","last_name":"Chen","date_of_birth":"14-03-1985","zip":"94612","language":"en","sms":"+15105550101"}"#;
-    write!(stream, "POST /signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    write!(stream, "POST /signup HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     // THEN it answers 400 naming the field, with JSON
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     assert!(response.contains("\"field\":\"date_of_birth\""), "{response}");
     // AND the page is served at / on the same origin, but nothing outside its folder
-    let get = |path: &str| {
+    let get_from = |path: &str, host: &str| {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
         let mut r = String::new();
         s.read_to_string(&mut r).unwrap();
         r
     };
+    let here = format!("localhost:{port}");
+    let get = |path: &str| get_from(path, &here);
     let page = get("/");
     assert!(page.starts_with("HTTP/1.1 200") && page.contains("text/html") && page.contains("<title>page</title>"), "{page}");
     assert!(get("/../Cargo.toml").starts_with("HTTP/1.1 404"));
+    // AND a request that names another host (a page elsewhere whose name was pointed at
+    // 127.0.0.1) is not answered with the page
+    let rebound = get_from("/", &format!("rebound.example:{port}"));
+    assert!(rebound.starts_with("HTTP/1.1 421") && !rebound.contains("<title>"), "{rebound}");
     drop(web);
 }
 
@@ -182,7 +188,7 @@ fn a_burst_of_new_connections_is_answered_while_a_browsers_old_ones_stay_open() 
                     start.wait();
                     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
                     s.set_read_timeout(Some(std::time::Duration::from_secs(5))).ok()?;
-                    s.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+                    s.write_all(format!("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes()).ok()?;
                     let head = read_answer(&mut s).ok()?;
                     Some((s, head))
                 })
@@ -200,7 +206,7 @@ fn a_burst_of_new_connections_is_answered_while_a_browsers_old_ones_stay_open() 
     assert!(kept.len() >= 100, "{} connections kept", kept.len());
     for mut s in kept {
         use std::io::Write;
-        s.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(format!("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes()).unwrap();
         assert!(read_answer(&mut s).unwrap().starts_with("HTTP/1.1 200"));
     }
 }

@@ -374,31 +374,40 @@ impl JourneyStore for DynamoStore {
 }
 
 impl ImbCrosswalk for DynamoStore {
-    async fn put_mapping(&self, m: &ImbMapping, live: &[&str]) -> Result<bool, StoreError> {
-        let item = ImbItem { pk: m.tracking.clone(), mapping: m.clone() };
-        let mut put = self.client.put_item().table_name(&self.tables.imb).set_item(Some(to_item(&item)?));
-        // Another county's envelope only once its election is no longer tracked. (An IN takes
-        // at most 100 values: with more live elections than that, no other county's is taken.)
-        if !live.is_empty() {
-            let names: Vec<String> = (0..live.len()).map(|i| format!(":l{i}")).collect();
-            let over = match live.len() <= 100 {
-                true => format!(" OR NOT (#m.election_id IN ({}))", names.join(", ")),
-                false => String::new(),
-            };
-            put = put
-                .condition_expression(format!("attribute_not_exists(pk) OR #m.county = :county{over}"))
-                .expression_attribute_names("#m", "mapping")
-                .expression_attribute_values(":county", s(m.county.code()));
-            if live.len() <= 100 {
-                for (name, id) in names.iter().zip(live) {
-                    put = put.expression_attribute_values(name, s(*id));
-                }
+    async fn put_mapping(&self, m: &ImbMapping, closed: &[&str]) -> Result<bool, StoreError> {
+        let item = to_item(&ImbItem { pk: m.tracking.clone(), mapping: m.clone() })?;
+        // Written if new, or the same county's; `county` and `election` name the mapping found.
+        let put = |condition: &str, values: &[(&str, &str)]| {
+            let mut put = self
+                .client
+                .put_item()
+                .table_name(&self.tables.imb)
+                .set_item(Some(item.clone()))
+                .condition_expression(condition)
+                .expression_attribute_names("#m", "mapping");
+            for (name, value) in values {
+                put = put.expression_attribute_values(*name, s(*value));
             }
+            put.send()
+        };
+        let refused = |e: &aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, _>| {
+            e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception())
+        };
+        match put("attribute_not_exists(pk) OR #m.county = :county", &[(":county", &m.county.code())]).await {
+            Ok(_) => return Ok(true),
+            Err(e) if refused(&e) => {}
+            Err(e) => return Err(sdk_error(e)),
         }
-        let put = put.send().await;
-        match put {
+        // Another county's envelope: taken over only if its election is closed, and only as it
+        // was read (a read and a second write, on a takeover alone).
+        let Some(old) = self.mapping(&m.tracking).await? else { return Ok(false) };
+        if !closed.contains(&old.election_id.as_str()) {
+            return Ok(false);
+        }
+        let condition = "#m.county = :old_county AND #m.election_id = :old_election";
+        match put(condition, &[(":old_county", &old.county.code()), (":old_election", &old.election_id)]).await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) if refused(&e) => Ok(false),
             Err(e) => Err(sdk_error(e)),
         }
     }

@@ -203,8 +203,8 @@ impl HoldQueue for Lane<'_> {
 }
 
 impl ImbCrosswalk for Lane<'_> {
-    async fn put_mapping(&self, mapping: &wmb_core::usps::ImbMapping, live: &[&str]) -> Result<bool, StoreError> {
-        self.of(&mapping.tracking).put_mapping(mapping, live).await
+    async fn put_mapping(&self, mapping: &wmb_core::usps::ImbMapping, closed: &[&str]) -> Result<bool, StoreError> {
+        self.of(&mapping.tracking).put_mapping(mapping, closed).await
     }
 
     async fn mapping(&self, tracking: &str) -> Result<Option<wmb_core::usps::ImbMapping>, StoreError> {

@@ -172,6 +172,8 @@ impl Server {
     async fn serve_http(&self, port: u16, web: &Path) -> Result<()> {
         use futures::stream::{FuturesUnordered, StreamExt};
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| anyhow::anyhow!("127.0.0.1:{port}: {e}"))?;
+        // The port it got (`--port 0` asks for any), which the Host header must name.
+        let port = listener.local_addr()?.port();
         let codes_seen = Mutex::new(0u64);
         let codes_seen = &codes_seen;
         // WMB_SERVE_TRACE=1: each request's method and path (never its query or body) on stderr,

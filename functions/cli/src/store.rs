@@ -397,16 +397,16 @@ impl HoldQueue for SqliteStore {
 }
 
 impl ImbCrosswalk for SqliteStore {
-    async fn put_mapping(&self, m: &wmb_core::usps::ImbMapping, live: &[&str]) -> Result<bool, StoreError> {
+    async fn put_mapping(&self, m: &wmb_core::usps::ImbMapping, closed: &[&str]) -> Result<bool, StoreError> {
         let record = to_json(m)?;
         let county = m.county.code();
-        let live = to_json(&live)?;
+        let closed = to_json(&closed)?;
         let changed = self.with(|c| {
             c.prepare_cached(
                 "INSERT INTO imb (tracking, record) VALUES (?1, ?2) ON CONFLICT(tracking) DO UPDATE SET record = excluded.record \
-                 WHERE json_extract(record, '$.county') = ?3 OR json_extract(record, '$.election_id') NOT IN (SELECT value FROM json_each(?4))",
+                 WHERE json_extract(record, '$.county') = ?3 OR json_extract(record, '$.election_id') IN (SELECT value FROM json_each(?4))",
             )?
-            .execute(params![m.tracking, record, county, live])
+            .execute(params![m.tracking, record, county, closed])
         })?;
         // (An unchanged row counts as written: SQLite reports the update.)
         Ok(changed > 0)

@@ -18,6 +18,10 @@ use std::collections::BTreeMap;
 /// no time at all for the file that explains it).
 pub const SETTLE_HOURS: i64 = 24;
 
+/// How many times one ballot coming back undeliverable is news (each mailed again after it:
+/// see `new_round` in [`BallotJourney::apply_arrived`]).
+pub const MAX_BOUNCES: usize = 3;
+
 /// The latest status of one ballot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BallotStatus {
@@ -280,9 +284,11 @@ impl BallotJourney {
         };
         // The same ballot mailed again after it came back undeliverable (the county corrected
         // the address and sent it again), or coming back undeliverable once more: each round is
-        // news of its own, under a key of its own.
+        // news of its own, under a key of its own; up to three bounces (a status going back and
+        // forth beyond that is not news at every turn).
+        let bounces = self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == Milestone::Undeliverable).count();
         let new_round = matches!((was, code), (Some(StatusCode::Und), Some(StatusCode::Issued)) | (Some(StatusCode::Issued), Some(StatusCode::Und)))
-            && self.decided(&ballot_id, Milestone::Undeliverable);
+            && (1..MAX_BOUNCES).contains(&bounces);
         let milestone = match (milestone, code) {
             // Issued: a second ballot is a re-issue; an older ballot issued after a newer one was
             // already announced is no news at all.

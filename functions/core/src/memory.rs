@@ -241,9 +241,9 @@ impl HoldQueue for MemoryStore {
 }
 
 impl ImbCrosswalk for MemoryStore {
-    async fn put_mapping(&self, m: &crate::usps::ImbMapping, live: &[&str]) -> Result<bool, StoreError> {
+    async fn put_mapping(&self, m: &crate::usps::ImbMapping, closed: &[&str]) -> Result<bool, StoreError> {
         Ok(self.with(|s| {
-            if s.imb.get(&m.tracking).is_some_and(|old| old.county != m.county && live.contains(&old.election_id.as_str())) {
+            if s.imb.get(&m.tracking).is_some_and(|old| old.county != m.county && !closed.contains(&old.election_id.as_str())) {
                 return false;
             }
             s.imb.insert(m.tracking.clone(), m.clone());

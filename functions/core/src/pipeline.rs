@@ -288,7 +288,9 @@ where
             }
             // A cheap read first; before dropping the message, a read that cannot be stale (a
             // catch-up's journey may have been written a moment ago).
-            let worth = |j: &Versioned<BallotJourney>| crate::reminders::still_worth_sending(&j.value, n.kind, decision);
+            let worth = |j: &Versioned<BallotJourney>| {
+                crate::reminders::still_worth_sending(&j.value, n.kind, decision) && !crate::reminders::just_mailed_again(&j.value, n.kind, now)
+            };
             let mut current = self.store.recent_journey(e.id(), &n.votecal_id).await?.filter(worth);
             if current.is_none() {
                 current = self.store.journey(e.id(), &n.votecal_id).await?.filter(worth);

@@ -219,12 +219,13 @@ pub trait Dispatcher: Sync {
 
 /// The print vendors' crosswalks: which voter's envelope carries which IMb.
 pub trait ImbCrosswalk: Sync {
-    /// Writes the mapping unless the tracking code is another county's envelope in an election
-    /// still tracked (false): a county (or a vendor's row for it) can never take over another
-    /// county's mail pieces while their news may still go. An envelope of an election not among
-    /// `live` (those whose tracking window is open) may be mapped again, by any county: print
-    /// vendors reuse serial numbers (USPS asks them to be unique for 45 days only).
-    fn put_mapping(&self, mapping: &ImbMapping, live: &[&str]) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Writes the mapping unless the tracking code is another county's envelope (false): a county
+    /// (or a vendor's row for it) can never take over another county's mail pieces while their
+    /// news may still go. Only an envelope of an election among `closed` (defined, its tracking
+    /// window closed) may be mapped again, by any county: print vendors reuse serial numbers
+    /// (USPS asks them to be unique for 45 days only). An election not defined yet is not
+    /// closed: its envelopes stay their county's.
+    fn put_mapping(&self, mapping: &ImbMapping, closed: &[&str]) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// The mapping of a 20-digit tracking code.
     fn mapping(&self, tracking: &str) -> impl Future<Output = Result<Option<ImbMapping>, StoreError>> + Send;
 }

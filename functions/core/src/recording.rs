@@ -136,8 +136,8 @@ where
         if let Err(reason) = self.in_county(&m.votecal_id, m.county).await? {
             return Ok(Err(reason));
         }
-        let live: Vec<&str> = self.elections.values().filter(|e| arrived < e.window_closes()).map(|e| e.id()).collect();
-        if !self.store.put_mapping(m, &live).await? {
+        let closed: Vec<&str> = self.elections.values().filter(|e| arrived >= e.window_closes()).map(|e| e.id()).collect();
+        if !self.store.put_mapping(m, &closed).await? {
             return Ok(Err(format!("IMb {} is another county's envelope in an election still tracked: its mapping is not changed", m.tracking)));
         }
         Ok(Ok(()))

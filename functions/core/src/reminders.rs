@@ -128,6 +128,16 @@ pub fn send_by(kind: MessageKind, election: &Election, county: crate::county::Co
     }
 }
 
+/// Whether a return reminder falls within a day of news that one of her ballots was mailed
+/// again (the same ballot, after it came back undeliverable): she has just been told it is on
+/// its way, as [`planned`] leaves out a reminder within a day of the news that planned it.
+pub fn just_mailed_again(journey: &BallotJourney, kind: MessageKind, now: DateTime<Utc>) -> bool {
+    kind == MessageKind::ReturnReminder
+        && journey.milestones.iter().any(|d| {
+            matches!(d.milestone, Milestone::Outbound | Milestone::Reissued) && d.earlier > 0 && d.status_time <= now && now - d.status_time < Duration::days(1)
+        })
+}
+
 /// A plan, with the message's own last moment applied: past it, it is too late.
 pub fn within_limit(plan: SendPlan, now: DateTime<Utc>, limit: Option<DateTime<Utc>>) -> SendPlan {
     let at = match plan {

@@ -60,17 +60,20 @@ where
     /// the first reached her): the ledger is asked, channel by channel.
     pub(crate) async fn count_held_not_reached(&self, n: &Notification, sub: &Subscription, election: Option<&Election>, now: DateTime<Utc>, tally: &mut Tally) -> Result<(), PipelineError> {
         let (Some(decision), Some(election)) = (&n.decision, election) else { return Ok(()) };
-        // A call to fix a problem told past its deadline as "not accepted" goes, on each channel,
-        // under the ballot's Not Accepted key ([`crate::past_deadline`]).
-        let told = match crate::past_deadline::told_as_not_accepted(n.kind, decision.milestone) {
+        // A call to fix a problem told past its deadline as "not accepted" (or falling due past
+        // it, to be told so) goes, on each channel, under the ballot's Not Accepted key
+        // ([`crate::past_deadline`]).
+        let past = send_by(n.kind, election, n.county).is_some_and(|by| by <= now);
+        let not_accepted = crate::past_deadline::told_as_not_accepted(n.kind, decision.milestone) || (n.kind == MessageKind::ContactCounty && past);
+        let told = match not_accepted {
             true => MilestoneDecision { milestone: crate::status::Milestone::NotAccepted, earlier: 0, ..decision.clone() },
             false => decision.clone(),
         };
         if !sub.channels().is_empty()
             || sub.county != n.county
             || decision.settle_until.is_some()
-            || n.kind != MessageKind::from(told.milestone)
-            || send_by(n.kind, election, n.county).is_some_and(|by| by <= now)
+            || (n.kind != MessageKind::from(decision.milestone) && !not_accepted)
+            || (past && !not_accepted)
         {
             return Ok(());
         }

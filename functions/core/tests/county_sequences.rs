@@ -185,6 +185,11 @@ fn the_same_ballot_mailed_again_after_it_came_back_undeliverable_is_news_each_ro
     assert!(status(&mut j, "B1", "UND", "2026-10-27T14:00:00-07:00").is_empty());
     // AND the county's export repeating the first mailing's row decides nothing
     assert!(status(&mut j, "B1", "ISSUED", "2026-10-06T09:00:00-07:00").is_empty());
+    // AND a status going back and forth is news up to the third bounce and its mailing, no more
+    assert_eq!(status(&mut j, "B1", "ISSUED", "2026-10-28T09:00:00-07:00").len(), 1);
+    assert_eq!(status(&mut j, "B1", "UND", "2026-10-29T09:00:00-07:00").len(), 1);
+    assert!(status(&mut j, "B1", "ISSUED", "2026-10-30T09:00:00-07:00").is_empty());
+    assert!(status(&mut j, "B1", "UND", "2026-10-31T09:00:00-07:00").is_empty());
     // AND a ballot simply mailed and back with the county hears each milestone once, as before
     let mut k = journey();
     status(&mut k, "B1", "ISSUED", "2026-10-06T09:00:00-07:00");

@@ -34,6 +34,11 @@ fn a_serial_number_reused_after_the_election_is_over_maps_the_new_countys_envelo
         // WHEN it maps it for a special election in the new year, after E's tracking ended
         assert_eq!(p.record_mapping(&zeds, t("2027-01-25T10:00:00-08:00")).await.unwrap(), Ok(()));
         // THEN the envelope is Zed's: his scans reach his journey, not Ann's finished one
+        assert_eq!(f.store.mapping(TRACKING).await.unwrap(), Some(zeds.clone()));
+        // AND, his special election not defined yet (so never closed), no other county's row
+        // can take it from him, though no election is tracked now
+        let back = p.record_mapping(&ann, t("2027-01-26T10:00:00-08:00")).await.unwrap();
+        assert!(back.is_err(), "{back:?}");
         assert_eq!(f.store.mapping(TRACKING).await.unwrap(), Some(zeds));
     });
 }

@@ -200,3 +200,27 @@ fn a_not_accepted_past_the_deadline_that_finds_every_channel_stopped_when_it_set
         assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
     });
 }
+
+#[test]
+fn a_call_to_fix_held_until_after_the_deadline_that_finds_every_channel_stopped_is_counted_for_her_county() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up for texts from 8 a.m., her ballot found unsigned at 6 a.m. on the
+        // deadline day: the notice held until 8
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "08:00", "20:00").unwrap();
+        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        p.apply_status(&status(&f, "CA1", StatusCode::Nvs, "2026-12-01T06:00:00-08:00"), t("2026-12-01T06:00:00-08:00"), &mut tally).await.unwrap();
+        // WHEN she texts STOP at 7, and the release runs only the next morning, past the deadline
+        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-12-01T07:00:00-08:00"), &mut tally).await.unwrap();
+        let now = t("2026-12-02T09:00:00-08:00");
+        let mut counted = Tally::default();
+        p.release_due(now, &mut counted).await.unwrap();
+        // THEN nothing goes, and her county counts it as news that reached no one
+        assert_eq!(f.sent_where(|m| m.to == "+19165550101" && m.kind.is_ballot_news()), 1, "only the mailing");
+        let day = counted.county_days.of(pacific_date(now), f.county);
+        assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
+    });
+}

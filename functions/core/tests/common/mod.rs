@@ -49,6 +49,13 @@ pub struct Fixture {
 impl Fixture {
     /// These voters on the roll, and the election "E"; codes and change ids drawn from `random`.
     pub async fn with(voters: &[Lee], random: fn() -> [u8; 16]) -> Fixture {
+        Fixture::with_settings(voters, random, "").await
+    }
+
+    /// [`Fixture::with`], the election "E" with these lines added to its definition (e.g.
+    /// `[reminders]` settings).
+    #[allow(dead_code)]
+    pub async fn with_settings(voters: &[Lee], random: fn() -> [u8; 16], settings: &str) -> Fixture {
         let f = Fixture {
             store: MemoryStore::default(),
             keys: AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None },
@@ -56,7 +63,7 @@ impl Fixture {
             county: CountyCode::parse("19").unwrap(),
             catalog: Catalog::embedded().unwrap(),
             voice: VoicePlan::default(),
-            elections: BTreeMap::from([("E".to_string(), Election::from_toml("e", ELECTION).unwrap())]),
+            elections: BTreeMap::from([("E".to_string(), Election::from_toml("e", &format!("{ELECTION}{settings}")).unwrap())]),
         };
         for (id, first, dob) in voters {
             let date_of_birth = NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap();
