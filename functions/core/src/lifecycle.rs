@@ -286,9 +286,9 @@ impl BallotJourney {
         // the address and sent it again), or coming back undeliverable once more: each round is
         // news of its own, under a key of its own; up to three bounces (a status going back and
         // forth beyond that is not news at every turn).
-        let bounces = self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == Milestone::Undeliverable).count();
+        let decided_here = |m: Milestone| self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == m).count();
         let new_round = matches!((was, code), (Some(StatusCode::Und), Some(StatusCode::Issued)) | (Some(StatusCode::Issued), Some(StatusCode::Und)))
-            && (1..MAX_BOUNCES).contains(&bounces);
+            && (1..MAX_BOUNCES).contains(&decided_here(Milestone::Undeliverable));
         let milestone = match (milestone, code) {
             // Issued: a second ballot is a re-issue; an older ballot issued after a newer one was
             // already announced is no news at all.
@@ -328,10 +328,9 @@ impl BallotJourney {
         if !new_round && ((self.decided(&ballot_id, milestone) && !new_reason) || milestone.stage() < self.highest_stage(&ballot_id)) {
             return vec![];
         }
-        let earlier = match milestone {
-            Milestone::ContactCounty => self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == milestone).count() as u32,
-            _ if new_round => self.milestones.iter().filter(|d| d.ballot_id.as_deref() == Some(ballot_id.as_str()) && d.milestone == milestone).count() as u32,
-            _ => 0,
+        let earlier = match milestone == Milestone::ContactCounty || new_round {
+            true => decided_here(milestone) as u32,
+            false => 0,
         };
         let decision = MilestoneDecision { ballot_id: Some(ballot_id), milestone, code, status_time: at, settle_until, earlier };
         self.milestones.push(decision.clone());

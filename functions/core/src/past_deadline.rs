@@ -16,7 +16,7 @@ use crate::election::Election;
 use crate::notify::{milestone_key, Notification, SendPlan};
 use crate::reminders::{send_by, within_limit};
 use crate::status::{MessageKind, Milestone};
-use crate::lifecycle::SETTLE_HOURS;
+use crate::lifecycle::{MilestoneDecision, SETTLE_HOURS};
 use chrono::{DateTime, Duration, Utc};
 
 /// The plan for `n` within its own last moment (see [`send_by`]). A call to fix a problem that
@@ -48,12 +48,17 @@ pub fn plan_within_deadline(n: &mut Notification, election: Option<&Election>, p
 fn become_not_accepted(n: &mut Notification) {
     let Some(decision) = &n.decision else { return };
     let Some(election_id) = &n.election_id else { return };
-    let rejected = crate::lifecycle::MilestoneDecision { milestone: Milestone::NotAccepted, earlier: 0, ..decision.clone() };
-    n.key = milestone_key(election_id, &n.votecal_id, &rejected, n.channel);
+    n.key = milestone_key(election_id, &n.votecal_id, &as_not_accepted(decision), n.channel);
     n.kind = MessageKind::NotAccepted;
     // A new message: the tries of the call it replaces are not its own.
     n.attempts = 0;
     n.throttled = 0;
+}
+
+/// The decision a call to fix a problem is keyed as once told as "not accepted": the ballot's
+/// own Not Accepted, whichever of its reasons it was.
+pub fn as_not_accepted(decision: &MilestoneDecision) -> MilestoneDecision {
+    MilestoneDecision { milestone: Milestone::NotAccepted, earlier: 0, ..decision.clone() }
 }
 
 /// Whether a message is a call to fix a problem told, past its deadline, as "not accepted".
@@ -65,7 +70,6 @@ pub fn told_as_not_accepted(kind: MessageKind, decided: Milestone) -> bool {
 mod tests {
     use super::*;
     use crate::county::CountyCode;
-    use crate::lifecycle::MilestoneDecision;
     use crate::status::{Channel, StatusCode};
 
     const ELECTION: &str = "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n\

@@ -66,7 +66,7 @@ where
         let past = send_by(n.kind, election, n.county).is_some_and(|by| by <= now);
         let not_accepted = crate::past_deadline::told_as_not_accepted(n.kind, decision.milestone) || (n.kind == MessageKind::ContactCounty && past);
         let told = match not_accepted {
-            true => MilestoneDecision { milestone: crate::status::Milestone::NotAccepted, earlier: 0, ..decision.clone() },
+            true => crate::past_deadline::as_not_accepted(decision),
             false => decision.clone(),
         };
         if !sub.channels().is_empty()

@@ -160,12 +160,8 @@ fn a_problem_found_after_the_cure_deadline_for_a_voter_who_stopped_every_channel
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN], random).await;
         let p = f.pipeline();
-        let mut tally = Tally::default();
         // GIVEN Ann signed up for texts, then texted STOP
-        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "", "").unwrap();
-        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        p.inbound_text("+19165550101", "STOP", "in-1", t("2026-09-02T19:00:00Z"), &mut tally).await.unwrap();
-        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        ann_by_text_her_ballot_mailed(&f, "", "", Some("2026-09-02T19:00:00Z")).await;
         // WHEN her ballot is found unsigned on 2 Dec, after the cure deadline
         let now = t("2026-12-02T19:00:00Z");
         let mut counted = Tally::default();
@@ -185,9 +181,7 @@ fn a_not_accepted_past_the_deadline_that_finds_every_channel_stopped_when_it_set
         let mut tally = Tally::default();
         // GIVEN Ann signed up for texts, her ballot found unsigned on 2 Dec, after the cure
         // deadline: told as not accepted once the status has stood a day
-        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "", "").unwrap();
-        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        ann_by_text_her_ballot_mailed(&f, "", "", None).await;
         p.apply_status(&status(&f, "CA1", StatusCode::Nvs, "2026-12-02T10:00:00-08:00"), t("2026-12-02T11:00:00-08:00"), &mut tally).await.unwrap();
         // WHEN she texts STOP that afternoon, and the message falls due the next morning
         p.inbound_text("+19165550101", "STOP", "in-1", t("2026-12-02T15:00:00-08:00"), &mut tally).await.unwrap();
@@ -209,9 +203,7 @@ fn a_call_to_fix_held_until_after_the_deadline_that_finds_every_channel_stopped_
         let mut tally = Tally::default();
         // GIVEN Ann signed up for texts from 8 a.m., her ballot found unsigned at 6 a.m. on the
         // deadline day: the notice held until 8
-        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", "08:00", "20:00").unwrap();
-        p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        p.apply_status(&status(&f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        ann_by_text_her_ballot_mailed(&f, "08:00", "20:00", None).await;
         p.apply_status(&status(&f, "CA1", StatusCode::Nvs, "2026-12-01T06:00:00-08:00"), t("2026-12-01T06:00:00-08:00"), &mut tally).await.unwrap();
         // WHEN she texts STOP at 7, and the release runs only the next morning, past the deadline
         p.inbound_text("+19165550101", "STOP", "in-1", t("2026-12-01T07:00:00-08:00"), &mut tally).await.unwrap();
@@ -223,4 +215,16 @@ fn a_call_to_fix_held_until_after_the_deadline_that_finds_every_channel_stopped_
         let day = counted.county_days.of(pacific_date(now), f.county);
         assert_eq!(day.get("not_reached/contact_county/"), Some(&1), "{day:?}");
     });
+}
+
+/// Ann signs up for texts between `from` and `until` on 1 Sep (and texts STOP at `stop`, if
+/// given); her ballot is mailed on 6 Oct.
+async fn ann_by_text_her_ballot_mailed(f: &Fixture, from: &str, until: &str, stop: Option<&str>) {
+    let (p, mut tally) = (f.pipeline(), Tally::default());
+    let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", "+19165550101", "", "", from, until).unwrap();
+    p.signup(&row, t("2026-09-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+    if let Some(at) = stop {
+        p.inbound_text("+19165550101", "STOP", "in-1", t(at), &mut tally).await.unwrap();
+    }
+    p.apply_status(&status(f, "CA1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
 }
