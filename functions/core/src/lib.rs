@@ -46,10 +46,12 @@ pub mod sources;
 pub mod status;
 pub mod stopping;
 pub mod templates;
+mod template_text;
 pub mod time;
 mod unreached;
 pub mod usps;
 pub mod voice;
+pub mod wording;
 
 pub use county::CountyCode;
 pub use election::Election;

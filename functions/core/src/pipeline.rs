@@ -384,9 +384,11 @@ where
         if let (Channel::Email, Some(base)) = (n.channel, &self.access.public_url) {
             values.insert("page_url", format!("{}/", base.trim_end_matches('/')));
         }
-        let rendered = self.catalog.render(language, n.kind, n.channel, &values)?;
+        // Not accepted, told after the polls closed, no longer points to Election Day.
+        let wording = crate::wording::Wording::at(n.kind, election, now);
+        let rendered = self.catalog.render_as(language, wording, n.channel, &values)?;
         let voice = match n.channel {
-            Channel::Voice => match self.voice.rendering(sub.language, n.kind) {
+            Channel::Voice => match self.voice.rendering_as(sub.language, wording) {
                 Ok(v) => Some(v),
                 Err(reason) => {
                     // Never a call in the wrong voice: recorded as failed, with the reason.

@@ -1,8 +1,8 @@
 //! The SMS budget: segments counted as carriers count them, the GSM-7 form of values, and every
 //! message's worst case in every language (no SMS may take more than 3 segments).
 
-use crate::status::{Channel, Language, MessageKind};
-use crate::templates::{Catalog, TemplateError};
+use crate::status::{Channel, Language};
+use crate::templates::{Catalog, TemplateError, Wording};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -142,26 +142,26 @@ pub fn longest_values(catalog: &Catalog, lang: Language, election_name: &str) ->
 /// SMS segments of a message at its worst case, with an election name of 40 letters in the
 /// message's own alphabet (GSM-7 letters when its text is GSM-7, others otherwise). The actual
 /// names of an election are checked when it is loaded ([`election_sms_overflows`]).
-pub fn worst_segments(catalog: &Catalog, lang: Language, kind: MessageKind) -> Result<usize, TemplateError> {
-    let gsm = sms_segments(&catalog.language(lang).message(kind).sms).0 == SmsEncoding::Gsm7;
+pub fn worst_segments(catalog: &Catalog, lang: Language, wording: Wording) -> Result<usize, TemplateError> {
+    let gsm = sms_segments(&catalog.language(lang).texts(wording).sms).0 == SmsEncoding::Gsm7;
     let name = if gsm { "W".repeat(40) } else { "á".repeat(40) };
-    sms_with_name(catalog, lang, kind, &name)
+    sms_with_name(catalog, lang, wording, &name)
 }
 
-fn sms_with_name(catalog: &Catalog, lang: Language, kind: MessageKind, election_name: &str) -> Result<usize, TemplateError> {
+fn sms_with_name(catalog: &Catalog, lang: Language, wording: Wording, election_name: &str) -> Result<usize, TemplateError> {
     let values = longest_values(catalog, lang, election_name);
-    Ok(sms_segments(&catalog.render(lang, kind, Channel::Sms, &values)?.text).1)
+    Ok(sms_segments(&catalog.render_as(lang, wording, Channel::Sms, &values)?.text).1)
 }
 
 /// The messages that would take more than 3 SMS segments with these election names (one per
 /// language), other values at their longest: (language, message, segments).
-pub fn election_sms_overflows(catalog: &Catalog, name_in: impl Fn(Language) -> String) -> Vec<(Language, MessageKind, usize)> {
+pub fn election_sms_overflows(catalog: &Catalog, name_in: impl Fn(Language) -> String) -> Vec<(Language, Wording, usize)> {
     let mut out = vec![];
     for lang in catalog.languages() {
-        for kind in MessageKind::ALL {
-            if let Ok(n) = sms_with_name(catalog, lang, kind, &name_in(lang)) {
+        for wording in Wording::all() {
+            if let Ok(n) = sms_with_name(catalog, lang, wording, &name_in(lang)) {
                 if n > 3 {
-                    out.push((lang, kind, n));
+                    out.push((lang, wording, n));
                 }
             }
         }
@@ -173,9 +173,9 @@ pub fn election_sms_overflows(catalog: &Catalog, name_in: impl Fn(Language) -> S
 pub fn segment_table(catalog: &Catalog) -> Result<String, TemplateError> {
     let langs: Vec<Language> = catalog.languages().collect();
     let mut out = format!("| message | {} |\n|---|{}\n", langs.iter().map(|l| l.code()).collect::<Vec<_>>().join(" | "), "---|".repeat(langs.len()));
-    for kind in MessageKind::ALL {
-        let cells: Vec<String> = langs.iter().map(|l| worst_segments(catalog, *l, kind).map(|n| n.to_string())).collect::<Result<_, _>>()?;
-        out.push_str(&format!("| {} | {} |\n", kind.key(), cells.join(" | ")));
+    for wording in Wording::all() {
+        let cells: Vec<String> = langs.iter().map(|l| worst_segments(catalog, *l, wording).map(|n| n.to_string())).collect::<Result<_, _>>()?;
+        out.push_str(&format!("| {wording} | {} |\n", cells.join(" | ")));
     }
     Ok(out)
 }
@@ -183,6 +183,7 @@ pub fn segment_table(catalog: &Catalog) -> Result<String, TemplateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::MessageKind;
 
     #[test]
     fn sms_segments_follow_carrier_counting() {

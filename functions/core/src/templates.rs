@@ -2,6 +2,9 @@
 //! rendered with named placeholders.
 
 use crate::status::{Channel, Language, MessageKind, StatusCode};
+pub use crate::wording::Wording;
+pub use crate::template_text::{html_escape, placeholders};
+use crate::template_text::{substitute, Form};
 pub use crate::sms_budget::{election_sms_overflows, gsm7_fallback, longest_values, segment_table, sms_segments, worst_segments, SmsEncoding};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -142,80 +145,6 @@ pub enum TemplateError {
     MissingValue { lang: String, message: String, part: String, name: String },
 }
 
-/// The placeholders a text uses, in order of first use.
-pub fn placeholders(text: &str) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = vec![];
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let close = after.find('}').ok_or_else(|| "a '{' is not closed".to_string())?;
-        let name = &after[..close];
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-            return Err(format!("'{{{name}}}' is not a placeholder name"));
-        }
-        if !out.iter().any(|n| n == name) {
-            out.push(name.to_string());
-        }
-        rest = &after[close + 1..];
-    }
-    if rest.contains('}') {
-        return Err("a '}' has no '{'".into());
-    }
-    Ok(out)
-}
-
-/// How a value is written into a text.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Form {
-    Plain,
-    /// Escaped for HTML.
-    Html,
-    /// In the GSM-7 form of its letters (a GSM-7 text stays GSM-7).
-    Gsm7,
-}
-
-fn substitute(text: &str, values: &BTreeMap<&str, String>, form: Form) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let close = after.find('}').ok_or_else(|| "unclosed".to_string())?;
-        let name = &after[..close];
-        let value = values.get(name).ok_or_else(|| name.to_string())?;
-        match form {
-            Form::Plain => out.push_str(value),
-            Form::Html => push_html_escaped(&mut out, value),
-            Form::Gsm7 => out.push_str(&gsm7_fallback(value)),
-        }
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    push_html_escaped(&mut out, s);
-    out
-}
-
-fn push_html_escaped(out: &mut String, s: &str) {
-    let mut rest = s;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
-    }
-    out.push_str(rest);
-}
-
 /// A message ready to send on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rendered {
@@ -273,6 +202,11 @@ impl LanguageTemplates {
         &self.messages[kind.key()]
     }
 
+    /// One set of texts: a message's own or one standing in for it ([`Wording`]).
+    pub fn texts(&self, wording: Wording) -> &MessageTexts {
+        &self.messages[wording.key]
+    }
+
     /// The county's name as this language writes it.
     pub fn county_name(&self, county: crate::county::CountyCode) -> &str {
         self.counties.get(&county.code()).map(String::as_str).unwrap_or(county.name())
@@ -296,15 +230,15 @@ impl LanguageTemplates {
         if self.format.months.len() != 12 {
             return Err(invalid(format!("format.months has {} names, not 12", self.format.months.len())));
         }
-        for kind in MessageKind::ALL {
-            let Some(texts) = self.messages.get(kind.key()) else {
-                return Err(invalid(format!("messages.{} is missing", kind.key())));
+        for wording in Wording::all() {
+            let Some(texts) = self.messages.get(wording.key) else {
+                return Err(invalid(format!("messages.{wording} is missing")));
             };
             for part in Part::ALL {
-                placeholders(texts.part(part)).map_err(|e| invalid(format!("messages.{}.{}: {e}", kind.key(), part.key())))?;
+                placeholders(texts.part(part)).map_err(|e| invalid(format!("messages.{wording}.{}: {e}", part.key())))?;
             }
         }
-        if let Some(extra) = self.messages.keys().find(|k| MessageKind::from_key(k).is_none()) {
+        if let Some(extra) = self.messages.keys().find(|k| Wording::from_key(k).is_none()) {
             return Err(invalid(format!("messages.{extra} is not a message this system sends")));
         }
         if let Some((key, _)) = self.web.all().into_iter().find(|(_, v)| v.trim().is_empty() || v.contains(['{', '}'])) {
@@ -364,13 +298,20 @@ impl Catalog {
 
     /// Renders one message for one channel. `values` gives every placeholder the text uses.
     pub fn render(&self, lang: Language, kind: MessageKind, channel: Channel, values: &BTreeMap<&str, String>) -> Result<Rendered, TemplateError> {
+        self.render_as(lang, Wording::of(kind), channel, values)
+    }
+
+    /// Renders one message for one channel with the texts `wording` names (its own, or one
+    /// standing in for it at the time it goes: [`Wording::at`]).
+    pub fn render_as(&self, lang: Language, wording: Wording, channel: Channel, values: &BTreeMap<&str, String>) -> Result<Rendered, TemplateError> {
         let t = self.language(lang);
-        let texts = t.message(kind);
+        let texts = t.texts(wording);
+        let kind = wording.kind;
         let lang_code = if self.has(lang) { lang.code() } else { "en" };
         let fill = |part: Part, html: bool| {
             substitute(texts.part(part), values, if html { Form::Html } else { Form::Plain }).map_err(|name| TemplateError::MissingValue {
                 lang: lang_code.into(),
-                message: kind.key().into(),
+                message: wording.key.into(),
                 part: part.key().into(),
                 name,
             })
@@ -386,7 +327,7 @@ impl Catalog {
                     // A GSM-7 text stays GSM-7: values get the GSM-7 form of their letters.
                     substitute(&texts.sms, values, Form::Gsm7).map_err(|name| TemplateError::MissingValue {
                         lang: lang_code.into(),
-                        message: kind.key().into(),
+                        message: wording.key.into(),
                         part: Part::Sms.key().into(),
                         name,
                     })?
@@ -454,28 +395,6 @@ pub fn placeholder_sets(t: &LanguageTemplates) -> BTreeMap<(String, &'static str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-
-    #[test]
-    fn placeholders_are_found_and_malformed_ones_refused() {
-        assert_eq!(placeholders("Hi {county_name}, {reason}. {county_name}").unwrap(), ["county_name", "reason"]);
-        assert!(placeholders("{unclosed").is_err());
-        assert!(placeholders("{Bad Name}").is_err());
-        assert!(placeholders("stray }").is_err());
-    }
-
-
-
-    #[test]
-    fn html_values_are_escaped() {
-        let mut v = BTreeMap::new();
-        v.insert("county_name", "<b>&</b>".to_string());
-        v.insert("reason", "\"Tom's\" ballot".to_string());
-        assert_eq!(substitute("<p>{county_name}</p>", &v, Form::Html).unwrap(), "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>");
-        assert_eq!(substitute("<p title=\"{reason}\">", &v, Form::Html).unwrap(), "<p title=\"&quot;Tom&#39;s&quot; ballot\">");
-        assert_eq!(html_escape("plain, nothing to escape"), "plain, nothing to escape");
-        assert_eq!(substitute("{nope}", &v, Form::Plain).unwrap_err(), "nope");
-    }
 
     #[test]
     fn a_gsm7_text_gets_the_gsm7_form_of_each_value_it_uses() {

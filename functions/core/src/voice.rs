@@ -64,7 +64,7 @@ impl VoicePlan {
     pub fn from_toml(file: &str, text: &str) -> Result<VoicePlan, VoicePlanError> {
         let plan: VoicePlan = toml::from_str(text).map_err(|e| VoicePlanError { file: file.into(), reason: e.to_string() })?;
         for (lang, prompts) in &plan.prompts {
-            if let Some(bad) = prompts.keys().find(|k| MessageKind::from_key(k).is_none()) {
+            if let Some(bad) = prompts.keys().find(|k| crate::wording::Wording::from_key(k).is_none()) {
                 return Err(VoicePlanError { file: file.into(), reason: format!("prompts.{lang}.{bad} is not a message") });
             }
         }
@@ -73,7 +73,15 @@ impl VoicePlan {
 
     /// How a call of this message in this language speaks, or why it cannot be made.
     pub fn rendering(&self, lang: Language, kind: MessageKind) -> Result<VoiceRendering, String> {
-        if let Some(prompt) = self.prompts.get(&lang).and_then(|p| p.get(kind.key())) {
+        self.rendering_as(lang, crate::wording::Wording::of(kind))
+    }
+
+    /// The same for a message written with `wording`: its own recording, else the recording of
+    /// the message's own texts (a stand-in not yet recorded is read as the message always was).
+    pub fn rendering_as(&self, lang: Language, wording: crate::wording::Wording) -> Result<VoiceRendering, String> {
+        let kind = wording.kind;
+        let recorded = self.prompts.get(&lang).and_then(|p| p.get(wording.key).or_else(|| p.get(kind.key())));
+        if let Some(prompt) = recorded {
             return Ok(VoiceRendering::Prompt { prompt: prompt.clone() });
         }
         match polly_voice(lang) {
@@ -130,5 +138,12 @@ mod tests {
         assert!(plan.missing_recordings()[&Language::Km].contains("outbound"));
         assert!(!plan.missing_recordings()[&Language::Km].contains("accepted"));
         assert!(VoicePlan::from_toml("p.toml", "[prompts.km]\nlost = \"x\"\n").unwrap_err().reason.contains("lost"));
+        // Not accepted after the polls closed: its own recording once there is one, until then
+        // the message's own.
+        let after = crate::wording::NOT_ACCEPTED_AFTER_ELECTION;
+        let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\nnot_accepted = \"wmb-km-na\"\n").unwrap();
+        assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-na".into() });
+        let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\nnot_accepted = \"wmb-km-na\"\nnot_accepted_after_election = \"wmb-km-na-after\"\n").unwrap();
+        assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-na-after".into() });
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use wmb_core::status::{Channel, Language, MessageKind};
-use wmb_core::templates::{placeholder_sets, worst_segments, Catalog, Part};
+use wmb_core::templates::{placeholder_sets, worst_segments, Catalog, Part, Wording};
 
 fn catalog() -> Catalog {
     Catalog::embedded().expect("templates/ loads")
@@ -17,9 +17,9 @@ fn all_ten_languages_have_every_message_and_channel() {
     // Loading already refuses a file missing a message or a part; render each to be sure.
     let values = wmb_core::templates::longest_values(&c, Language::En, "2026 General Election");
     for lang in Language::ALL {
-        for kind in MessageKind::ALL {
+        for kind in Wording::all() {
             for channel in Channel::ALL {
-                let r = c.render(lang, kind, channel, &values).unwrap_or_else(|e| panic!("{lang}/{kind}/{channel}: {e}"));
+                let r = c.render_as(lang, kind, channel, &values).unwrap_or_else(|e| panic!("{lang}/{kind}/{channel}: {e}"));
                 assert!(!r.text.trim().is_empty(), "{lang}/{kind}/{channel} is empty");
             }
         }
@@ -111,8 +111,8 @@ fn every_email_is_well_formed_accessible_html_in_its_language() {
     let c = catalog();
     for lang in Language::ALL {
         let values = wmb_core::templates::longest_values(&c, lang, "Elección <General> & 2026");
-        for kind in MessageKind::ALL {
-            let r = c.render(lang, kind, Channel::Email, &values).unwrap();
+        for kind in Wording::all() {
+            let r = c.render_as(lang, kind, Channel::Email, &values).unwrap();
             let html = r.html.unwrap();
             check_well_formed(&html).unwrap_or_else(|e| panic!("{lang}/{kind}: {e}\n{html}"));
             assert!(html.contains(&format!("<html lang=\"{}\" dir=\"ltr\">", lang.code())), "{lang}/{kind}");
@@ -142,7 +142,7 @@ fn no_sms_takes_more_than_three_segments_in_any_language_at_its_longest() {
     let c = catalog();
     let mut over: BTreeMap<String, usize> = BTreeMap::new();
     for lang in Language::ALL {
-        for kind in MessageKind::ALL {
+        for kind in Wording::all() {
             let n = worst_segments(&c, lang, kind).unwrap();
             if n > 3 {
                 over.insert(format!("{lang}/{kind}"), n);
@@ -157,9 +157,9 @@ fn the_parts_of_every_message_are_nonempty_in_every_language() {
     let c = catalog();
     for lang in Language::ALL {
         let t = c.language(lang);
-        for kind in MessageKind::ALL {
+        for kind in Wording::all() {
             for part in Part::ALL {
-                assert!(!t.message(kind).part(part).trim().is_empty(), "{lang}/{kind}/{}", part.key());
+                assert!(!t.texts(kind).part(part).trim().is_empty(), "{lang}/{kind}/{}", part.key());
             }
         }
     }
@@ -176,15 +176,15 @@ fn every_text_and_call_says_who_sends_it_and_every_email_says_why_how_to_change_
         values.insert("page_url", "https://wheresmyballot.example.gov/".into());
         values.insert("unsubscribe_url", "https://wheresmyballot.example.gov/unsubscribe?t=abc".into());
         assert!(t.web.email_contact.contains("345-8683"), "{lang}: the footer gives the Secretary of State's number");
-        for kind in MessageKind::ALL {
-            let sms = c.render(lang, kind, Channel::Sms, &values).unwrap().text;
+        for kind in Wording::all() {
+            let sms = c.render_as(lang, kind, Channel::Sms, &values).unwrap().text;
             assert!(sms.starts_with(&format!("{} ", t.web.sms_label)), "{lang}/{kind}: an SMS starts with the label: {sms}");
             assert_eq!(sms.matches(t.web.sms_label.as_str()).count(), 1, "{lang}/{kind}: the label once: {sms}");
-            let call = c.render(lang, kind, Channel::Voice, &values).unwrap().text;
+            let call = c.render_as(lang, kind, Channel::Voice, &values).unwrap().text;
             assert!(call.starts_with(&format!("{} ", t.web.voice_intro)), "{lang}/{kind}: a call says who calls first: {call}");
-            let email = c.render(lang, kind, Channel::Email, &values).unwrap();
+            let email = c.render_as(lang, kind, Channel::Email, &values).unwrap();
             let (text, html) = (email.text, email.html.unwrap());
-            if kind.is_code() {
+            if kind.kind.is_code() {
                 assert!(!text.contains(&t.web.email_footer), "{lang}/{kind}: a code goes to an address not yet proven, without 'you signed up'");
                 continue;
             }
