@@ -12,6 +12,7 @@ pub mod logs;
 pub mod permissions;
 pub mod policy;
 pub mod receipts;
+pub mod sample;
 pub mod scenario;
 pub mod schedules;
 pub mod world;

@@ -5,20 +5,7 @@ use anyhow::Result;
 use ballot_tracking::simulate::Simulation;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sample-election")
-}
-
-/// A folder with the sample election's files, to change before a run.
-fn copy_of_sample() -> Result<tempfile::TempDir> {
-    let dir = tempfile::tempdir()?;
-    for entry in std::fs::read_dir(sample_dir())? {
-        let entry = entry?;
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
-    }
-    Ok(dir)
-}
+use wmb_tests::sample::{copy_of_sample, sample_dir};
 
 /// What a run leaves for voters and counties: every outbox line (in order within its lane's
 /// file, the files' lines sorted together), `summary.json`, and every report file by path.
