@@ -11,12 +11,21 @@
 //! It settles first, as a cancellation does: not before a day after the status, and only if the
 //! status still stands then. A county that accepts a statement it received by the deadline, a
 //! day or so after, would otherwise have told her "not accepted" and then "accepted".
+//!
+//! A problem told in time and never fixed ends the same way: the call to fix it plans its
+//! verdict for the county's certification day (two days after its cure deadline, EC §3019), in
+//! her hours, and it goes only if the problem still stands then. Without it, a voter who mailed
+//! her statement and heard nothing more would believe her ballot counted.
 
 use crate::election::Election;
+use crate::lifecycle::{BallotJourney, MilestoneDecision, SETTLE_HOURS};
 use crate::notify::{milestone_key, Notification, SendPlan};
-use crate::reminders::{send_by, within_limit};
+use crate::pipeline::{Pipeline, PipelineError, Tally};
+use crate::ports::*;
+use crate::reminders::{reminder_opening, send_by, spread, within_limit};
+use crate::signup::Subscription;
 use crate::status::{MessageKind, Milestone};
-use crate::lifecycle::{MilestoneDecision, SETTLE_HOURS};
+use crate::time::pacific_start_of_day;
 use chrono::{DateTime, Duration, Utc};
 
 /// The plan for `n` within its own last moment (see [`send_by`]). A call to fix a problem that
@@ -64,6 +73,51 @@ pub fn as_not_accepted(decision: &MilestoneDecision) -> MilestoneDecision {
 /// Whether a message is a call to fix a problem told, past its deadline, as "not accepted".
 pub fn told_as_not_accepted(kind: MessageKind, decided: Milestone) -> bool {
     kind == MessageKind::NotAccepted && decided == Milestone::ContactCounty
+}
+
+/// The day a problem told in time is followed by its verdict if it still stands: the county's
+/// certification day, two days after its cure deadline (EC §3019), if the tracking window is
+/// still open then. None for other news, and for a problem found after the deadline (its own
+/// notice is the verdict: [`plan_within_deadline`]).
+pub fn verdict_day(election: &Election, county: crate::county::CountyCode, decision: &MilestoneDecision) -> Option<DateTime<Utc>> {
+    if decision.milestone != Milestone::ContactCounty || decision.status_time >= election.cure_deadline(county) {
+        return None;
+    }
+    let day = pacific_start_of_day(election.cure_deadline_date(county) + Duration::days(2));
+    (day < election.window_closes()).then_some(day)
+}
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: Store,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Holds the verdict of a problem told in time ([`verdict_day`]), one per channel, under the
+    /// ballot's Not Accepted key: the county's own rejection, or the same problem found again,
+    /// is told once. When it falls due it goes only if the ballot still has the problem.
+    pub(crate) async fn plan_verdict(
+        &self,
+        journey: &BallotJourney,
+        decision: &MilestoneDecision,
+        election: &Election,
+        sub: &Subscription,
+        now: DateTime<Utc>,
+        tally: &mut Tally,
+    ) -> Result<(), PipelineError> {
+        let Some(day) = verdict_day(election, journey.county, decision) else { return Ok(()) };
+        let at = reminder_opening(day, sub.hours) + spread(&journey.votecal_id, sub.hours);
+        for (channel, _) in sub.channels() {
+            let key = milestone_key(&journey.election_id, &journey.votecal_id, &as_not_accepted(decision), channel);
+            let n = Notification {
+                election_id: Some(journey.election_id.clone()),
+                decision: Some(decision.clone()),
+                ..Notification::new(key, &journey.votecal_id, journey.county, MessageKind::NotAccepted, channel, at)
+            };
+            self.schedule(n, Some(election), sub, Some(at), now, tally).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

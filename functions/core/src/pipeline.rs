@@ -299,8 +299,9 @@ where
                     return Ok(());
                 }
             }
-            // A cure reminder gives the reason the ballot has now.
-            if let (MessageKind::CureReminder, Some(j)) = (n.kind, &current) {
+            // A cure reminder, and a problem's verdict, give the reason the ballot has now.
+            let calls_to_fix = n.kind == MessageKind::CureReminder || crate::past_deadline::told_as_not_accepted(n.kind, decision.milestone);
+            if let (true, Some(j)) = (calls_to_fix, &current) {
                 let code = crate::reminders::current_code(&j.value, decision);
                 if let Some(d) = n.decision.as_mut() {
                     d.code = code;

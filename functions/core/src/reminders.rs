@@ -220,6 +220,7 @@ where
                 self.schedule(n, Some(election), sub, Some(at), now, tally).await?;
             }
         }
-        Ok(())
+        // A problem told in time: its verdict, if it still stands when the county certifies.
+        self.plan_verdict(journey, decision, election, sub, now, tally).await
     }
 }
