@@ -41,6 +41,7 @@ fn notification(key: &str, release: &str) -> Notification {
         attempts: 0,
         throttled: 0,
         reminder_days: None,
+        verdict: false,
     }
 }
 
@@ -266,7 +267,7 @@ pub async fn release_contract<S: HoldQueue, R: ReleasePath>(store: &S, release: 
     store.hold(&notification(&keys[0], morning)).await.unwrap();
     store.hold(&notification(&keys[1], morning)).await.unwrap();
     // (planned again for the same minute, with something changed: the last written is held)
-    store.hold(&Notification { reminder_days: Some(3), ..notification(&keys[2], morning) }).await.unwrap();
+    store.hold(&Notification { reminder_days: Some(3), verdict: true, ..notification(&keys[2], morning) }).await.unwrap();
     for key in &keys[..5] {
         store.hold(&notification(&format!("{key}:later"), later)).await.unwrap();
     }
@@ -275,7 +276,7 @@ pub async fn release_contract<S: HoldQueue, R: ReleasePath>(store: &S, release: 
 
     assert!(release.release_minute(t(morning) - Duration::minutes(1), 7).await.is_empty(), "nothing before its minute");
     let released = release.release_minute(t(morning), 7).await;
-    assert_eq!(released.iter().find(|n| n.key == keys[2]).map(|n| n.reminder_days), Some(Some(3)), "held as last written");
+    assert_eq!(released.iter().find(|n| n.key == keys[2]).map(|n| (n.reminder_days, n.verdict)), Some((Some(3), true)), "held as last written");
     let mut first: Vec<String> = released.into_iter().map(|n| n.key).collect();
     first.sort();
     assert_eq!(first, keys, "every message of the morning, each once");

@@ -237,6 +237,7 @@ async fn a_message_due_in_seconds_is_held_in_a_minute_whose_schedule_has_not_fir
         attempts: 0,
         throttled: 0,
         reminder_days: None,
+        verdict: false,
     };
     // GIVEN at 12:59:50 a message is held until 12:59:55, five seconds away
     use wmb_core::ports::HoldQueue;

@@ -39,6 +39,11 @@ pub struct Notification {
     /// that one the election's settings no longer ask for is not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_days: Option<u32>,
+    /// The verdict of a problem told in time ([`crate::past_deadline::plan_verdict`]): never
+    /// sent before the county's certification day as the election has it when it falls due, and,
+    /// like a reminder, a follow-up: not counted as news that reached no one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verdict: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -61,6 +66,7 @@ impl Notification {
             attempts: 0,
             throttled: 0,
             reminder_days: None,
+            verdict: false,
         }
     }
 

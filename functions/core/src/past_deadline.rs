@@ -13,11 +13,14 @@
 //! day or so after, would otherwise have told her "not accepted" and then "accepted".
 //!
 //! A problem told in time and never fixed ends the same way: the call to fix it plans its
-//! verdict for the county's certification day (two days after its cure deadline, EC §3019), in
-//! her hours, and it goes only if the problem still stands then. Without it, a voter who mailed
-//! her statement and heard nothing more would believe her ballot counted.
+//! verdict for the county's certification day (two days after its cure deadline, EC §3019; the
+//! tracking window's last day if that comes first), from noon in her hours (the later in the
+//! day, the more of the county's last statuses are in), and it goes only if the problem still
+//! stands then. Without it, a voter who mailed her statement and heard nothing more would
+//! believe her ballot counted.
 
 use crate::election::Election;
+use crate::hours::NotificationHours;
 use crate::lifecycle::{BallotJourney, MilestoneDecision, SETTLE_HOURS};
 use crate::notify::{milestone_key, Notification, SendPlan};
 use crate::pipeline::{Pipeline, PipelineError, Tally};
@@ -76,15 +79,36 @@ pub fn told_as_not_accepted(kind: MessageKind, decided: Milestone) -> bool {
 }
 
 /// The day a problem told in time is followed by its verdict if it still stands: the county's
-/// certification day, two days after its cure deadline (EC §3019), if the tracking window is
-/// still open then. None for other news, and for a problem found after the deadline (its own
-/// notice is the verdict: [`plan_within_deadline`]).
+/// certification day, two days after its cure deadline (EC §3019), or the tracking window's last
+/// day if that comes first, so long as it is after the deadline's day. None for other news, and
+/// for a problem found after the deadline (its own notice is the verdict:
+/// [`plan_within_deadline`]).
 pub fn verdict_day(election: &Election, county: crate::county::CountyCode, decision: &MilestoneDecision) -> Option<DateTime<Utc>> {
+    let deadline = election.cure_deadline_date(county);
     if decision.milestone != Milestone::ContactCounty || decision.status_time >= election.cure_deadline(county) {
         return None;
     }
-    let day = pacific_start_of_day(election.cure_deadline_date(county) + Duration::days(2));
-    (day < election.window_closes()).then_some(day)
+    let day = (deadline + Duration::days(2)).min(election.tracking_end);
+    (day > deadline).then(|| pacific_start_of_day(day))
+}
+
+/// When on `day` a verdict goes to a voter with these hours: from noon, spread by voter, if her
+/// hours are open then; else from their opening that day.
+pub fn verdict_at(day: DateTime<Utc>, hours: NotificationHours, votecal_id: &str) -> DateTime<Utc> {
+    let spread = spread(votecal_id, hours);
+    let open = if hours.from == hours.until { NotificationHours::default() } else { hours };
+    let afternoon = open.next_open(day + Duration::hours(12)) + spread;
+    match afternoon < day + Duration::days(1) && open.contains(afternoon) {
+        true => afternoon,
+        false => reminder_opening(day, hours) + spread,
+    }
+}
+
+/// When a held verdict may go, by the election as it is now: None if it no longer has one (its
+/// deadline moved to the window's last day).
+pub fn verdict_due(n: &Notification, election: Option<&Election>, hours: NotificationHours) -> Option<DateTime<Utc>> {
+    let (Some(e), Some(decision)) = (election, &n.decision) else { return None };
+    verdict_day(e, n.county, decision).map(|day| verdict_at(day, hours, &n.votecal_id))
 }
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
@@ -106,12 +130,13 @@ where
         tally: &mut Tally,
     ) -> Result<(), PipelineError> {
         let Some(day) = verdict_day(election, journey.county, decision) else { return Ok(()) };
-        let at = reminder_opening(day, sub.hours) + spread(&journey.votecal_id, sub.hours);
+        let at = verdict_at(day, sub.hours, &journey.votecal_id);
         for (channel, _) in sub.channels() {
             let key = milestone_key(&journey.election_id, &journey.votecal_id, &as_not_accepted(decision), channel);
             let n = Notification {
                 election_id: Some(journey.election_id.clone()),
                 decision: Some(decision.clone()),
+                verdict: true,
                 ..Notification::new(key, &journey.votecal_id, journey.county, MessageKind::NotAccepted, channel, at)
             };
             self.schedule(n, Some(election), sub, Some(at), now, tally).await?;

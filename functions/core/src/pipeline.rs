@@ -326,7 +326,17 @@ where
         }
         // Re-check the hours, the window and the message's own deadline: a retry or a release
         // may land outside them (a call to fix a problem past its deadline is "not accepted").
-        let not_before = election.map(|e| e.county_window_opens(n.county));
+        let mut not_before = election.map(|e| e.county_window_opens(n.county));
+        // A problem's verdict waits for the certification day the election has now.
+        if n.verdict {
+            match crate::past_deadline::verdict_due(&n, election, sub.hours) {
+                Some(due) => not_before = not_before.max(Some(due)),
+                None => {
+                    tally.superseded += 1;
+                    return Ok(());
+                }
+            }
+        }
         match plan_within_deadline(&mut n, election, plan_send(now, election, sub.hours, not_before), now) {
             SendPlan::Now => {}
             SendPlan::HoldUntil(at) => {

@@ -180,8 +180,12 @@ pub fn still_worth_sending(journey: &BallotJourney, kind: MessageKind, decision:
         // problem comes back, that is news of its own.
         MessageKind::ContactCounty => status.status.milestone() == Milestone::ContactCounty,
         // Past the deadline, the same call told as "not accepted" ([`crate::past_deadline`]):
-        // while the status still says so, too.
-        _ if crate::past_deadline::told_as_not_accepted(kind, decision.milestone) => status.status.milestone() == Milestone::ContactCounty,
+        // while the status still says so, too, and no other ballot of hers is with the county
+        // (in review or accepted: that one may be the vote counted).
+        _ if crate::past_deadline::told_as_not_accepted(kind, decision.milestone) => {
+            let another_in = journey.ballots.iter().any(|(id, b)| *id != ballot && matches!(b.status.milestone(), Milestone::Received | Milestone::Accepted));
+            status.status.milestone() == Milestone::ContactCounty && !another_in
+        }
         MessageKind::ReturnReminder => {
             let scanned_back = journey.milestones.iter().any(|d| d.ballot_id.as_deref() == Some(&ballot) && d.milestone == Milestone::Inbound);
             let voted = journey.participation.as_ref().is_some_and(|(_, _, active)| *active);

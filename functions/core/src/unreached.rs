@@ -70,6 +70,7 @@ where
             false => decision.clone(),
         };
         if !sub.channels().is_empty()
+            || n.verdict
             || sub.county != n.county
             || decision.settle_until.is_some()
             || (n.kind != MessageKind::from(decision.milestone) && !not_accepted)

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{random, t, Fixture, ANN};
+use wmb_core::election::Election;
 use wmb_core::formats::{Participation, VbmStatus};
 use wmb_core::pipeline::Tally;
 use wmb_core::signup::SignupRequest;
@@ -19,11 +20,24 @@ fn news(f: &Fixture) -> Vec<(MessageKind, String, String)> {
     mine.map(|m| (m.kind, m.send_at.to_rfc3339(), m.rendered.text.clone())).collect()
 }
 
+/// The election "E" as the fixture has it, with these lines before its contact table.
+fn election(top: &str, settings: &str) -> Election {
+    let text = format!("id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n{top}\n{settings}\n\
+        [default_contact]\nphone = \"(916) 657-2166\"\nemail = \"elections@example.gov\"\nurl = \"https://elections.example.gov\"\n");
+    Election::from_toml("e", &text).unwrap()
+}
+
 /// Ann signed up (texts, 8 a.m. to 8 p.m.), her ballot B1 mailed on 6 Oct and found unsigned on
 /// 20 Nov (told at once); then `then` happens, and the clock runs to 4 Dec.
 async fn found_unsigned_then(then: &[(StatusCode, &str)], voted_in_person: Option<&str>) -> Fixture {
-    let f = Fixture::with(&[ANN], random).await;
-    let (p, mut tally) = (f.pipeline(), Tally::default());
+    found_unsigned_in(Fixture::with(&[ANN], random).await, then, voted_in_person, None).await
+}
+
+/// The same in this fixture, its election replaced by `changed` on 25 Nov (if given).
+async fn found_unsigned_in(mut f: Fixture, then: &[(StatusCode, &str)], voted_in_person: Option<&str>, changed: Option<Election>) -> Fixture {
+    let mut tally = Tally::default();
+    {
+    let p = f.pipeline();
     let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "08:00", "20:00").unwrap();
     p.signup(&row, t("2026-10-01T10:00:00-07:00"), &mut tally).await.unwrap().unwrap();
     let status = |code, at: &str| VbmStatus { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), ballot_id: "B1".into(), status: code, status_time: t(at) };
@@ -37,13 +51,20 @@ async fn found_unsigned_then(then: &[(StatusCode, &str)], voted_in_person: Optio
         let row = Participation { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: t(at), active: true };
         p.apply_participation(&row, t(at), &mut tally).await.unwrap();
     }
-    // Every held message released in its turn, to the day after certification.
-    let mut day = t("2026-11-20T12:00:00-08:00");
-    while day < t("2026-12-04T23:00:00-08:00") {
+    p.release_due(t("2026-11-25T00:00:00-08:00"), &mut tally).await.unwrap();
+    }
+    if let Some(e) = changed {
+        f.elections.insert("E".into(), e);
+    }
+    // Every held message released in its turn, to the week after certification.
+    let p = f.pipeline();
+    let mut day = t("2026-11-25T00:00:00-08:00");
+    while day < t("2026-12-10T23:00:00-08:00") {
         day += chrono::Duration::hours(1);
         p.release_due(day, &mut tally).await.unwrap();
     }
     assert_eq!(tally.failed, 0);
+    drop(p);
     f
 }
 
@@ -59,7 +80,7 @@ fn a_problem_told_in_time_and_never_fixed_is_told_as_not_accepted_on_the_day_the
         let (kind, at, text) = &got[1];
         assert_eq!(*kind, MessageKind::NotAccepted);
         let at = t(at);
-        assert!(at >= t("2026-12-03T08:00:00-08:00") && at <= t("2026-12-03T12:00:00-08:00"), "the morning of 3 Dec (released on the hour), in her hours: {at}");
+        assert!(at >= t("2026-12-03T12:00:00-08:00") && at <= t("2026-12-03T16:00:00-08:00"), "from noon on 3 Dec (released on the hour), in her hours: {at}");
         assert!(text.contains("could not accept your ballot") && text.contains("the return envelope is not signed"), "{text}");
         assert!(!text.contains("fix") && !text.contains("Election Day"), "{text}");
     });
@@ -96,5 +117,66 @@ fn the_verdict_gives_the_reason_the_ballot_has_when_it_goes() {
         let verdicts: Vec<_> = news(&f).into_iter().filter(|m| m.0 == MessageKind::NotAccepted).collect();
         assert_eq!(verdicts.len(), 1, "{verdicts:?}");
         assert!(verdicts[0].2.contains("the signature doesn't match your record"), "{}", verdicts[0].2);
+    });
+}
+
+#[test]
+fn a_replacement_ballot_already_with_the_county_holds_back_the_old_ones_verdict() {
+    futures::executor::block_on(async {
+        // GIVEN a replacement ballot B2 issued on 15 Oct, back with the county on 25 Nov, while
+        // B1 (mailed back too) was found unsigned on 20 Nov
+        let f = Fixture::with(&[ANN], random).await;
+        let (p, mut tally) = (f.pipeline(), Tally::default());
+        let status = |ballot: &str, code, at: &str| VbmStatus { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), ballot_id: ballot.into(), status: code, status_time: t(at) };
+        let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "08:00", "20:00").unwrap();
+        p.signup(&row, t("2026-10-01T10:00:00-07:00"), &mut tally).await.unwrap().unwrap();
+        for (ballot, code, at) in [("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), ("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00"), ("B1", StatusCode::Nvs, "2026-11-20T09:00:00-08:00"), ("B2", StatusCode::InReview, "2026-11-25T09:00:00-08:00")] {
+            p.apply_status(&status(ballot, code, at), t(at), &mut tally).await.unwrap();
+        }
+        let mut hour = t("2026-11-25T09:00:00-08:00");
+        while hour < t("2026-12-05T00:00:00-08:00") {
+            hour += chrono::Duration::hours(1);
+            p.release_due(hour, &mut tally).await.unwrap();
+        }
+        assert_eq!(news(&f).iter().map(|m| m.0).collect::<Vec<_>>(), [MessageKind::Reissued, MessageKind::ContactCounty, MessageKind::Received], "{:?}", news(&f));
+        // THEN she is not told "not accepted": B2 may be the vote counted
+        assert!(news(&f).iter().all(|m| m.0 != MessageKind::NotAccepted), "{:?}", news(&f));
+    });
+}
+
+#[test]
+fn the_verdict_follows_the_cure_deadline_as_the_election_has_it_when_it_falls_due() {
+    futures::executor::block_on(async {
+        // GIVEN an election tracked to 10 Dec whose cure deadline moves from 1 Dec to 5 Dec after
+        // Ann's verdict was planned for 3 Dec
+        let f = Fixture::with(&[ANN], random).await;
+        let mut f = f;
+        f.elections.insert("E".into(), election("tracking_end = \"2026-12-10\"", ""));
+        let moved = election("tracking_end = \"2026-12-10\"", "[reminders]\ncure_deadline = \"2026-12-05\"");
+        let f = found_unsigned_in(f, &[], None, Some(moved)).await;
+        // THEN it goes on the new certification day, 7 Dec, not while she can still fix it
+        let verdicts: Vec<_> = news(&f).into_iter().filter(|m| m.0 == MessageKind::NotAccepted).collect();
+        assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+        let at = t(&verdicts[0].1);
+        assert!(at >= t("2026-12-07T12:00:00-08:00") && at <= t("2026-12-07T16:00:00-08:00"), "{at}");
+    });
+}
+
+#[test]
+fn a_tracking_window_that_ends_before_certification_gets_the_verdict_on_its_last_day_or_none() {
+    futures::executor::block_on(async {
+        // GIVEN tracking that ends on 2 Dec, the day after the cure deadline
+        let mut f = Fixture::with(&[ANN], random).await;
+        f.elections.insert("E".into(), election("tracking_end = \"2026-12-02\"", ""));
+        let f = found_unsigned_in(f, &[], None, None).await;
+        // THEN the verdict goes on 2 Dec
+        let verdicts: Vec<_> = news(&f).into_iter().filter(|m| m.0 == MessageKind::NotAccepted).collect();
+        assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+        assert!(verdicts[0].1.starts_with("2026-12-02T2") || verdicts[0].1.starts_with("2026-12-03T0"), "{}", verdicts[0].1);
+        // GIVEN a cure deadline on tracking's last day: no day is left after it, and none goes
+        let mut f = Fixture::with(&[ANN], random).await;
+        f.elections.insert("E".into(), election("tracking_end = \"2026-12-01\"", ""));
+        let f = found_unsigned_in(f, &[], None, None).await;
+        assert!(news(&f).iter().all(|m| m.0 != MessageKind::NotAccepted), "{:?}", news(&f));
     });
 }

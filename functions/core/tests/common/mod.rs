@@ -43,7 +43,7 @@ pub struct Fixture {
     pub county: CountyCode,
     catalog: Catalog,
     pub voice: VoicePlan,
-    elections: BTreeMap<String, Election>,
+    pub elections: BTreeMap<String, Election>,
 }
 
 impl Fixture {
