@@ -28,7 +28,7 @@ fn election(top: &str, settings: &str) -> Election {
 }
 
 /// Ann signed up (texts, 8 a.m. to 8 p.m.), her ballot B1 mailed on 6 Oct and found unsigned on
-/// 20 Nov (told at once); then `then` happens, and the clock runs to 4 Dec.
+/// 20 Nov (told at once); then `then` happens, and the clock runs to 10 Dec.
 async fn found_unsigned_then(then: &[(StatusCode, &str)], voted_in_person: Option<&str>) -> Fixture {
     found_unsigned_in(Fixture::with(&[ANN], random).await, then, voted_in_person, None).await
 }
@@ -36,36 +36,41 @@ async fn found_unsigned_then(then: &[(StatusCode, &str)], voted_in_person: Optio
 /// The same in this fixture, its election replaced by `changed` on 25 Nov (if given).
 async fn found_unsigned_in(mut f: Fixture, then: &[(StatusCode, &str)], voted_in_person: Option<&str>, changed: Option<Election>) -> Fixture {
     let mut tally = Tally::default();
-    {
-    let p = f.pipeline();
-    let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "08:00", "20:00").unwrap();
-    p.signup(&row, t("2026-10-01T10:00:00-07:00"), &mut tally).await.unwrap().unwrap();
-    let status = |code, at: &str| VbmStatus { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), ballot_id: "B1".into(), status: code, status_time: t(at) };
-    p.apply_status(&status(StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), &mut tally).await.unwrap();
-    p.apply_status(&status(StatusCode::Nvs, "2026-11-20T09:00:00-08:00"), t("2026-11-20T10:00:00-08:00"), &mut tally).await.unwrap();
-    for (code, at) in then {
-        p.release_due(t(at), &mut tally).await.unwrap();
-        p.apply_status(&status(*code, at), t(at) + chrono::Duration::minutes(30), &mut tally).await.unwrap();
-    }
-    if let Some(at) = voted_in_person {
-        let row = Participation { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: t(at), active: true };
-        p.apply_participation(&row, t(at), &mut tally).await.unwrap();
-    }
-    p.release_due(t("2026-11-25T00:00:00-08:00"), &mut tally).await.unwrap();
-    }
+    tell_the_problem(&f, then, voted_in_person, &mut tally).await;
     if let Some(e) = changed {
         f.elections.insert("E".into(), e);
     }
-    // Every held message released in its turn, to the week after certification.
-    let p = f.pipeline();
-    let mut day = t("2026-11-25T00:00:00-08:00");
-    while day < t("2026-12-10T23:00:00-08:00") {
-        day += chrono::Duration::hours(1);
-        p.release_due(day, &mut tally).await.unwrap();
-    }
+    release_hourly(&f, "2026-11-25T00:00:00-08:00", "2026-12-10T23:00:00-08:00", &mut tally).await;
     assert_eq!(tally.failed, 0);
-    drop(p);
     f
+}
+
+/// Ann's sign-up, her ballot's mailing and problem, `then`, and her vote in person if given.
+async fn tell_the_problem(f: &Fixture, then: &[(StatusCode, &str)], voted_in_person: Option<&str>, tally: &mut Tally) {
+    let p = f.pipeline();
+    let row = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", "", "08:00", "20:00").unwrap();
+    p.signup(&row, t("2026-10-01T10:00:00-07:00"), tally).await.unwrap().unwrap();
+    let status = |code, at: &str| VbmStatus { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), ballot_id: "B1".into(), status: code, status_time: t(at) };
+    p.apply_status(&status(StatusCode::Issued, "2026-10-06T09:00:00-07:00"), t("2026-10-06T10:00:00-07:00"), tally).await.unwrap();
+    p.apply_status(&status(StatusCode::Nvs, "2026-11-20T09:00:00-08:00"), t("2026-11-20T10:00:00-08:00"), tally).await.unwrap();
+    for (code, at) in then {
+        p.release_due(t(at), tally).await.unwrap();
+        p.apply_status(&status(*code, at), t(at) + chrono::Duration::minutes(30), tally).await.unwrap();
+    }
+    if let Some(at) = voted_in_person {
+        let row = Participation { votecal_id: "CA1".into(), county: f.county, election_id: "E".into(), method: ParticipationMethod::VoteCenter, time: t(at), active: true };
+        p.apply_participation(&row, t(at), tally).await.unwrap();
+    }
+}
+
+/// Every held message released in its turn, an hour at a time, from `from` to `to`.
+async fn release_hourly(f: &Fixture, from: &str, to: &str, tally: &mut Tally) {
+    let p = f.pipeline();
+    let mut hour = t(from);
+    while hour < t(to) {
+        hour += chrono::Duration::hours(1);
+        p.release_due(hour, tally).await.unwrap();
+    }
 }
 
 #[test]
@@ -133,11 +138,7 @@ fn a_replacement_ballot_already_with_the_county_holds_back_the_old_ones_verdict(
         for (ballot, code, at) in [("B1", StatusCode::Issued, "2026-10-06T09:00:00-07:00"), ("B2", StatusCode::Issued, "2026-10-15T09:00:00-07:00"), ("B1", StatusCode::Nvs, "2026-11-20T09:00:00-08:00"), ("B2", StatusCode::InReview, "2026-11-25T09:00:00-08:00")] {
             p.apply_status(&status(ballot, code, at), t(at), &mut tally).await.unwrap();
         }
-        let mut hour = t("2026-11-25T09:00:00-08:00");
-        while hour < t("2026-12-05T00:00:00-08:00") {
-            hour += chrono::Duration::hours(1);
-            p.release_due(hour, &mut tally).await.unwrap();
-        }
+        release_hourly(&f, "2026-11-25T09:00:00-08:00", "2026-12-05T00:00:00-08:00", &mut tally).await;
         assert_eq!(news(&f).iter().map(|m| m.0).collect::<Vec<_>>(), [MessageKind::Reissued, MessageKind::ContactCounty, MessageKind::Received], "{:?}", news(&f));
         // THEN she is not told "not accepted": B2 may be the vote counted
         assert!(news(&f).iter().all(|m| m.0 != MessageKind::NotAccepted), "{:?}", news(&f));
@@ -149,8 +150,7 @@ fn the_verdict_follows_the_cure_deadline_as_the_election_has_it_when_it_falls_du
     futures::executor::block_on(async {
         // GIVEN an election tracked to 10 Dec whose cure deadline moves from 1 Dec to 5 Dec after
         // Ann's verdict was planned for 3 Dec
-        let f = Fixture::with(&[ANN], random).await;
-        let mut f = f;
+        let mut f = Fixture::with(&[ANN], random).await;
         f.elections.insert("E".into(), election("tracking_end = \"2026-12-10\"", ""));
         let moved = election("tracking_end = \"2026-12-10\"", "[reminders]\ncure_deadline = \"2026-12-05\"");
         let f = found_unsigned_in(f, &[], None, Some(moved)).await;
