@@ -92,15 +92,22 @@ pub fn verdict_day(election: &Election, county: crate::county::CountyCode, decis
     (day > deadline).then(|| pacific_start_of_day(day))
 }
 
-/// When on `day` a verdict goes to a voter with these hours: from noon, spread by voter, if her
-/// hours are open then; else from their opening that day.
+/// When on `day` a verdict goes to a voter with these hours: from noon, or from the first opening
+/// of her hours after noon that day, spread by voter while her hours and the day last (at that
+/// opening itself, if the spread would outlast them); from their opening that day if they do not
+/// open again after noon.
 pub fn verdict_at(day: DateTime<Utc>, hours: NotificationHours, votecal_id: &str) -> DateTime<Utc> {
     let spread = spread(votecal_id, hours);
     let open = if hours.from == hours.until { NotificationHours::default() } else { hours };
-    let afternoon = open.next_open(day + Duration::hours(12)) + spread;
-    match afternoon < day + Duration::days(1) && open.contains(afternoon) {
-        true => afternoon,
-        false => reminder_opening(day, hours) + spread,
+    let next_day = day + Duration::days(1);
+    let afternoon = open.next_open(day + Duration::hours(12));
+    if afternoon >= next_day {
+        return reminder_opening(day, hours) + spread;
+    }
+    let spread_out = afternoon + spread;
+    match spread_out < next_day && open.contains(spread_out) {
+        true => spread_out,
+        false => afternoon,
     }
 }
 
@@ -205,6 +212,21 @@ mod tests {
         let last = e.window_closes() - chrono::Duration::hours(2);
         let mut n = Notification { decision: n.decision.map(|d| MilestoneDecision { status_time: last, ..d }), ..call_to_fix(0) };
         assert_eq!(plan_within_deadline(&mut n, Some(&e), SendPlan::Now, last), SendPlan::Now);
+    }
+
+    #[test]
+    fn a_verdict_goes_from_noon_or_the_first_opening_after_it_and_stays_on_its_day() {
+        let day = t("2026-12-03T00:00:00-08:00");
+        let at = |from: &str, until: &str| verdict_at(day, NotificationHours::parse(from, until).unwrap(), "CA1");
+        let within = |at: DateTime<Utc>, from: &str, until: &str| at >= t(from) && at < t(until);
+        // Daytime hours, or the whole day: noon plus her spread (up to four hours)
+        assert!(within(at("08:00", "20:00"), "2026-12-03T12:00:00-08:00", "2026-12-03T16:00:00-08:00"), "{}", at("08:00", "20:00"));
+        assert!(within(at("00:00", "00:00"), "2026-12-03T12:00:00-08:00", "2026-12-03T16:00:00-08:00"));
+        // Hours that close before noon: their opening that morning
+        assert!(within(at("07:00", "11:00"), "2026-12-03T07:00:00-08:00", "2026-12-03T11:00:00-08:00"), "{}", at("07:00", "11:00"));
+        // Night hours: their opening that evening, never the small hours before the day's files
+        assert!(within(at("22:00", "06:00"), "2026-12-03T22:00:00-08:00", "2026-12-04T00:00:00-08:00"), "{}", at("22:00", "06:00"));
+        assert!(within(at("20:00", "02:30"), "2026-12-03T20:00:00-08:00", "2026-12-04T00:00:00-08:00"), "{}", at("20:00", "02:30"));
     }
 
     #[test]

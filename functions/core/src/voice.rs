@@ -78,9 +78,14 @@ impl VoicePlan {
 
     /// The same for a message written with `wording`: its own recording, else the recording of
     /// the message's own texts (a stand-in not yet recorded is read as the message always was).
+    /// (Where Polly speaks the language, it reads a stand-in's texts rather than play the
+    /// message's own recording, which says what the stand-in is there not to say.)
     pub fn rendering_as(&self, lang: Language, wording: crate::wording::Wording) -> Result<VoiceRendering, String> {
         let kind = wording.kind;
-        let recorded = self.prompts.get(&lang).and_then(|p| p.get(wording.key).or_else(|| p.get(kind.key())));
+        let prompts = self.prompts.get(&lang);
+        let own = prompts.and_then(|p| p.get(wording.key));
+        let stand_in = wording.key != kind.key();
+        let recorded = own.or_else(|| prompts.and_then(|p| p.get(kind.key())).filter(|_| !stand_in || polly_voice(lang).is_none()));
         if let Some(prompt) = recorded {
             return Ok(VoiceRendering::Prompt { prompt: prompt.clone() });
         }
@@ -148,5 +153,10 @@ mod tests {
         let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\nnot_accepted = \"wmb-km-na\"\nnot_accepted_after_election = \"wmb-km-na-after\"\n").unwrap();
         assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-na-after".into() });
         assert!(!plan.missing_recordings()[&Language::Km].contains("not_accepted_after_election"));
+        // In a language Polly speaks, Polly reads the texts for after the polls rather than play
+        // a recording of the usual ones.
+        let plan = VoicePlan::from_toml("p.toml", "[prompts.es]\nnot_accepted = \"wmb-es-na\"\n").unwrap();
+        assert_eq!(plan.rendering_as(Language::Es, after).unwrap(), VoiceRendering::Polly { language_code: "es-US".into(), voice_id: "Lupe".into() });
+        assert_eq!(plan.rendering(Language::Es, MessageKind::NotAccepted).unwrap(), VoiceRendering::Prompt { prompt: "wmb-es-na".into() });
     }
 }
