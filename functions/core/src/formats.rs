@@ -386,7 +386,8 @@ pub struct VbmStatus {
     pub status_time: DateTime<Utc>,
 }
 
-/// A ballot id: 1-40 ASCII letters, digits, '-' or '_'.
+/// A ballot id: 1-40 ASCII letters, digits, '-' or '_', at least one a letter or digit (a lone
+/// "-" is what a journey calls a ballot it does not know yet: [`crate::lifecycle::UNKNOWN_BALLOT`]).
 pub fn ballot_id(b: &[u8]) -> Result<&str, FieldError> {
     let b = trim(b);
     if b.is_empty() {
@@ -394,6 +395,9 @@ pub fn ballot_id(b: &[u8]) -> Result<&str, FieldError> {
     }
     if b.len() > 40 || !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')) {
         return Err(FieldError::new("ballot_id", "must be 1-40 letters, digits, '-' or '_'"));
+    }
+    if !b.iter().any(u8::is_ascii_alphanumeric) {
+        return Err(FieldError::new("ballot_id", "has no letter or digit"));
     }
     Ok(std::str::from_utf8(b).expect("ascii"))
 }

@@ -62,6 +62,16 @@ fn a_megabyte_field_and_bytes_that_are_not_utf8_reject_their_row_only() {
 }
 
 #[test]
+fn a_ballot_id_of_only_dashes_or_underscores_is_refused_as_it_would_stand_for_an_unknown_ballot() {
+    // A lone "-" is what a journey calls a ballot scanned before any ballot id is known: a
+    // status row of ballot "-" would be told as news of that unknown envelope.
+    let file = format!("{HEADER}\n{}\n{}\n{}\n{}\n", row("CA1", "-"), row("CA2", "__"), row("CA3", "-B3"), row("CA4", "4"));
+    let (ok, bad) = read(file.as_bytes()).unwrap();
+    assert_eq!(ok, [(4, "CA3".to_string()), (5, "CA4".to_string())]);
+    assert_eq!(bad.iter().map(|e| (e.line, e.field.as_str(), e.reason.as_str())).collect::<Vec<_>>(), [(2, "ballot_id", "has no letter or digit"), (3, "ballot_id", "has no letter or digit")]);
+}
+
+#[test]
 fn a_line_of_spaces_between_rows_is_skipped_like_a_blank_one() {
     let file = format!("{HEADER}\n{}\n   \n\t\n{}\n", row("CA1", "B1"), row("CA2", "B2"));
     let (ok, bad) = read(file.as_bytes()).unwrap();

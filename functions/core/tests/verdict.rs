@@ -180,3 +180,22 @@ fn a_tracking_window_that_ends_before_certification_gets_the_verdict_on_its_last
         assert!(news(&f).iter().all(|m| m.0 != MessageKind::NotAccepted), "{:?}", news(&f));
     });
 }
+
+#[test]
+fn a_voter_who_stopped_every_channel_after_hearing_of_the_problem_gets_no_verdict_and_no_count_of_news_missed() {
+    futures::executor::block_on(async {
+        // GIVEN Ann told on 20 Nov that her envelope is not signed, who texts STOP on 28 Nov
+        let f = Fixture::with(&[ANN], random).await;
+        let mut tally = Tally::default();
+        tell_the_problem(&f, &[], None, &mut tally).await;
+        f.pipeline().inbound_text(PHONE, "STOP", "in-1", t("2026-11-28T09:00:00-08:00"), &mut tally).await.unwrap();
+        // WHEN certification day comes and goes
+        let mut after = Tally::default();
+        release_hourly(&f, "2026-11-28T10:00:00-08:00", "2026-12-10T23:00:00-08:00", &mut after).await;
+        assert_eq!(after.failed, 0);
+        // THEN nothing goes to her phone after STOP's own answer
+        assert_eq!(news(&f).iter().map(|m| m.0).collect::<Vec<_>>(), [MessageKind::ContactCounty, MessageKind::OptedOut], "{:?}", news(&f));
+        // AND her county is not told that her problem's news reached no one: it reached her
+        assert!(after.county_days.iter().all(|(_, _, c)| !c.keys().any(|k| k.starts_with("not_reached/"))), "{:?}", after.county_days);
+    });
+}
