@@ -50,9 +50,10 @@ pub fn render(catalog: &Catalog, p: &Preview) -> Result<String> {
     let t = catalog.language(p.lang);
     let hours = Default::default();
     let election = (p.kind != MessageKind::SignupConfirmation).then_some(p.election);
-    let values = message_values(t, p.lang, election, p.county, decision.as_ref(), hours);
     // As it would go at the status's time: a Not Accepted after the polls closed has its own texts.
-    let r = catalog.render_as(p.lang, wmb_core::wording::Wording::at(p.kind, election, p.status_time), p.channel, &values)?;
+    let wording = wmb_core::wording::Wording::at(p.kind, election, p.status_time);
+    let values = message_values(t, p.lang, election, p.county, decision.as_ref(), hours, wording);
+    let r = catalog.render_as(p.lang, wording, p.channel, &values)?;
     let mut out = String::new();
     if let Some(s) = &r.subject {
         out.push_str(&format!("Subject: {s}\n\n"));

@@ -141,7 +141,7 @@ pub fn settle_in_window(now: DateTime<Utc>, election: Option<&Election>, hours: 
     settle.filter(|s| !late(Some(*s)) || late(None))
 }
 
-/// Everything a template may ask for, in the voter's language.
+/// Everything a template may ask for, in the voter's language, for the texts `wording` names.
 pub fn message_values(
     t: &LanguageTemplates,
     lang: Language,
@@ -149,6 +149,7 @@ pub fn message_values(
     county: CountyCode,
     decision: Option<&MilestoneDecision>,
     hours: NotificationHours,
+    wording: crate::wording::Wording,
 ) -> BTreeMap<&'static str, String> {
     let mut v = BTreeMap::new();
     v.insert("county_name", t.county_name(county).to_string());
@@ -163,7 +164,7 @@ pub fn message_values(
     }
     if let Some(d) = decision {
         v.insert("status_date", t.format_date(pacific_date(d.status_time)));
-        v.insert("reason", d.code.map(|c| t.reason(c).to_string()).unwrap_or_default());
+        v.insert("reason", d.code.map(|c| t.reason_as(c, wording).to_string()).unwrap_or_default());
     }
     v.insert("notify_from", hours.from.format("%H:%M").to_string());
     v.insert("notify_until", hours.until.format("%H:%M").to_string());

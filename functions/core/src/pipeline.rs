@@ -382,7 +382,9 @@ where
         // A language without templates falls back to English, and the message says so.
         let language = if self.catalog.has(sub.language) { sub.language } else { crate::status::Language::En };
         let t = self.catalog.language(language);
-        let mut values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours);
+        // Not accepted, told after the polls closed, no longer points to Election Day.
+        let wording = crate::wording::Wording::at(n.kind, election, now);
+        let mut values = message_values(t, language, election, n.county, n.decision.as_ref(), sub.hours, wording);
         // Every email carries a one-click unsubscribe link (RFC 8058) when the API's URL is known.
         let unsubscribe_url = match (n.channel, &self.access.public_url) {
             (Channel::Email, Some(base)) => Some(crate::optout::unsubscribe_url(base, &self.access.signing, &n.votecal_id, &to, now)),
@@ -395,8 +397,6 @@ where
         if let (Channel::Email, Some(base)) = (n.channel, &self.access.public_url) {
             values.insert("page_url", format!("{}/", base.trim_end_matches('/')));
         }
-        // Not accepted, told after the polls closed, no longer points to Election Day.
-        let wording = crate::wording::Wording::at(n.kind, election, now);
         let rendered = self.catalog.render_as(language, wording, n.channel, &values)?;
         let voice = match n.channel {
             Channel::Voice => match self.voice.rendering_as(sub.language, wording) {

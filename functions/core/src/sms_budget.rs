@@ -1,7 +1,7 @@
 //! The SMS budget: segments counted as carriers count them, the GSM-7 form of values, and every
 //! message's worst case in every language (no SMS may take more than 3 segments).
 
-use crate::status::{Channel, Language};
+use crate::status::{Channel, Language, StatusCode};
 use crate::templates::{Catalog, TemplateError, Wording};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -149,7 +149,11 @@ pub fn worst_segments(catalog: &Catalog, lang: Language, wording: Wording) -> Re
 }
 
 fn sms_with_name(catalog: &Catalog, lang: Language, wording: Wording, election_name: &str) -> Result<usize, TemplateError> {
-    let values = longest_values(catalog, lang, election_name);
+    let mut values = longest_values(catalog, lang, election_name);
+    // The texts' own reasons: a final verdict's are not the others'.
+    let t = catalog.language(lang);
+    let reasons = StatusCode::ALL.into_iter().filter(|c| c.has_reason()).map(|c| t.reason_as(c, wording));
+    values.insert("reason", reasons.max_by_key(|r| r.encode_utf16().count()).unwrap_or_default().to_string());
     Ok(sms_segments(&catalog.render_as(lang, wording, Channel::Sms, &values)?.text).1)
 }
 

@@ -127,6 +127,10 @@ pub struct LanguageTemplates {
     pub meta: Meta,
     pub format: DateFormat,
     pub reasons: BTreeMap<String, String>,
+    /// The phrases a Not Accepted sent after the polls closed gives where the `[reasons]` one
+    /// would ask the voter to act ([`LanguageTemplates::reason_as`]): at least [`crate::wording::FINAL_REASONS`].
+    #[serde(default)]
+    pub reasons_after_election: BTreeMap<String, String>,
     pub messages: BTreeMap<String, MessageTexts>,
     pub web: WebTexts,
     /// County names as the language writes them, by county code; a county not listed keeps its
@@ -216,6 +220,15 @@ impl LanguageTemplates {
         self.reasons.get(code.as_str()).map(String::as_str).unwrap_or_default()
     }
 
+    /// The reason phrase in the texts `wording` names: a final verdict's own phrase where it has
+    /// one, else the `[reasons]` phrase.
+    pub fn reason_as(&self, code: StatusCode, wording: Wording) -> &str {
+        match wording.has_final_reasons() {
+            true => self.reasons_after_election.get(code.as_str()).map_or_else(|| self.reason(code), String::as_str),
+            false => self.reason(code),
+        }
+    }
+
     fn check(&self, file: &str) -> Result<(), TemplateError> {
         let invalid = |reason: String| TemplateError::Invalid { file: file.to_string(), reason };
         if self.meta.language != file {
@@ -248,6 +261,14 @@ impl LanguageTemplates {
             if self.reasons.get(code.as_str()).is_none_or(|r| r.trim().is_empty()) {
                 return Err(invalid(format!("reasons.{} is missing", code.as_str())));
             }
+        }
+        for code in crate::wording::FINAL_REASONS {
+            if self.reasons_after_election.get(code.as_str()).is_none_or(|r| r.trim().is_empty()) {
+                return Err(invalid(format!("reasons_after_election.{} is missing", code.as_str())));
+            }
+        }
+        if let Some(extra) = self.reasons_after_election.keys().find(|k| StatusCode::parse(k).is_none_or(|c| !c.has_reason())) {
+            return Err(invalid(format!("reasons_after_election.{extra} is not a status code with a reason")));
         }
         for (code, name) in &self.counties {
             if crate::county::CountyCode::parse(code).is_none() {

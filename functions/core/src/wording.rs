@@ -5,7 +5,7 @@
 //! check her registration (her signature on file) before the next election.
 
 use crate::election::Election;
-use crate::status::MessageKind;
+use crate::status::{MessageKind, StatusCode};
 use chrono::{DateTime, Utc};
 
 /// One set of texts in a language file: `[messages.<key>]`, for the message `kind`.
@@ -17,6 +17,11 @@ pub struct Wording {
 
 /// Not accepted, told after the polls closed.
 pub const NOT_ACCEPTED_AFTER_ELECTION: Wording = Wording { kind: MessageKind::NotAccepted, key: "not_accepted_after_election" };
+
+/// The reasons whose `[reasons]` phrase asks the voter to act ("the county needs more
+/// information"): after the polls closed, a final verdict says what was missing instead, from the
+/// language file's `[reasons_after_election]`.
+pub const FINAL_REASONS: [StatusCode; 2] = [StatusCode::Inf, StatusCode::Nid];
 
 /// The texts that stand in for a message's own at some times.
 const STAND_INS: [Wording; 1] = [NOT_ACCEPTED_AFTER_ELECTION];
@@ -44,6 +49,13 @@ impl Wording {
             Some(e) if kind == MessageKind::NotAccepted && at >= e.polls_close() => NOT_ACCEPTED_AFTER_ELECTION,
             _ => Wording::of(kind),
         }
+    }
+}
+
+impl Wording {
+    /// Whether these texts give a final verdict, with the reasons of `[reasons_after_election]`.
+    pub fn has_final_reasons(self) -> bool {
+        self == NOT_ACCEPTED_AFTER_ELECTION
     }
 }
 

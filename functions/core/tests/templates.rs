@@ -45,6 +45,11 @@ fn every_reason_and_date_format_is_translated() {
         let t = c.language(lang);
         let same: Vec<&String> = t.reasons.iter().filter(|(k, v)| c.language(Language::En).reasons.get(*k) == Some(v)).map(|(k, _)| k).collect();
         assert!(same.is_empty(), "{lang}: reasons left in English: {same:?}");
+        // A final verdict's reasons too, each its own phrase, not the one asking her to act
+        for code in wmb_core::wording::FINAL_REASONS {
+            let (verdict, asking) = (&t.reasons_after_election[code.as_str()], t.reason(code));
+            assert!(verdict != &c.language(Language::En).reasons_after_election[code.as_str()] && verdict != asking, "{lang}: {code:?}: {verdict}");
+        }
         assert_ne!(t.format_date(chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()), "November 3, 2026", "{lang}");
     }
 }
@@ -246,6 +251,6 @@ fn every_language_gives_the_cure_deadline_its_hour_not_only_its_day() {
     }
     // And a message's value is it: the English call to fix a ballot says the hour.
     let e = wmb_core::election::Election::from_toml("e", "id = \"E\"\nname = \"2026 General Election\"\ndate = \"2026-11-03\"\nkind = \"statewide\"\n[default_contact]\nphone = \"(916) 657-2166\"\nemail = \"e@example.gov\"\nurl = \"https://example.gov\"\n").unwrap();
-    let values = wmb_core::notify::message_values(c.language(Language::En), Language::En, Some(&e), wmb_core::CountyCode::parse("19").unwrap(), None, Default::default());
+    let values = wmb_core::notify::message_values(c.language(Language::En), Language::En, Some(&e), wmb_core::CountyCode::parse("19").unwrap(), None, Default::default(), wmb_core::wording::Wording::of(wmb_core::status::MessageKind::Outbound));
     assert_eq!(values["cure_deadline"], "5 p.m. on December 1, 2026");
 }

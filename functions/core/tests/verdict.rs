@@ -199,3 +199,20 @@ fn a_voter_who_stopped_every_channel_after_hearing_of_the_problem_gets_no_verdic
         assert!(after.county_days.iter().all(|(_, _, c)| !c.keys().any(|k| k.starts_with("not_reached/"))), "{:?}", after.county_days);
     });
 }
+
+#[test]
+fn a_verdict_for_missing_id_says_what_was_missing_not_that_the_county_still_needs_it() {
+    futures::executor::block_on(async {
+        // GIVEN her envelope found unsigned, then, after her statement, the county needing her ID
+        let f = found_unsigned_then(&[(StatusCode::InReview, "2026-11-24T09:00:00-08:00"), (StatusCode::Nid, "2026-11-26T09:00:00-08:00")], None).await;
+        let got = news(&f);
+        // THEN the call to fix it asked for the ID while she could still give it
+        let asked = got.iter().rfind(|m| m.0 == MessageKind::ContactCounty).unwrap();
+        assert!(asked.2.contains("the county needs a form of ID from you"), "{}", asked.2);
+        // AND the verdict says it never came, asking for nothing more
+        let verdicts: Vec<_> = got.iter().filter(|m| m.0 == MessageKind::NotAccepted).collect();
+        assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+        assert!(verdicts[0].2.contains("because the county did not get the ID it needed from you."), "{}", verdicts[0].2);
+        assert!(!verdicts[0].2.contains("needs"), "{}", verdicts[0].2);
+    });
+}
