@@ -11,18 +11,20 @@ pub fn local_outbox() -> Vec<OutboxLine> {
     local_run().0
 }
 
-/// The local pipeline's outbox for the sample election, and its counties' daily summaries (by
-/// their path under reports/).
+/// The local pipeline's outbox for the sample election, and its counties' daily summaries and
+/// settings sheets (by their path under reports/: `<NN>/daily/…`, `<NN>/settings/…`).
 pub fn local_run() -> (Vec<OutboxLine>, BTreeMap<String, String>) {
     let out = tempfile::tempdir().unwrap();
     ballot_tracking::simulate::Simulation { dir: &repo_path("events/sample-election"), out: out.path() }.run().unwrap();
     let outbox = std::fs::read_to_string(out.path().join("outbox.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let mut daily = BTreeMap::new();
-    for county in std::fs::read_dir(out.path().join("reports")).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().join("daily").is_dir()) {
-        for day in std::fs::read_dir(county.path().join("daily")).unwrap() {
-            let day = day.unwrap();
-            let path = format!("{}/daily/{}", county.file_name().to_string_lossy(), day.file_name().to_string_lossy());
-            daily.insert(path, std::fs::read_to_string(day.path()).unwrap());
+    for county in std::fs::read_dir(out.path().join("reports")).unwrap().filter_map(|e| e.ok()) {
+        for sheets in ["daily", "settings"].into_iter().filter(|d| county.path().join(d).is_dir()) {
+            for file in std::fs::read_dir(county.path().join(sheets)).unwrap() {
+                let file = file.unwrap();
+                let path = format!("{}/{sheets}/{}", county.file_name().to_string_lossy(), file.file_name().to_string_lossy());
+                daily.insert(path, std::fs::read_to_string(file.path()).unwrap());
+            }
         }
     }
     (outbox, daily)

@@ -20,6 +20,11 @@ impl World {
             let event = wmb_aws::handlers::daily_summary::DailySummaryEvent { date: Some(date.parse().unwrap()) };
             acting("DailySummaryFunction", wmb_aws::handlers::daily_summary::handle(&self.app, LambdaEvent::new(event, Context::default()))).await.expect("daily summary");
         }
+        self.reports(paths).await
+    }
+
+    /// These reports (paths under `reports/`) as they are in the bucket now; empty if missing.
+    pub async fn reports<'a>(&self, paths: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, String> {
         let mut got = BTreeMap::new();
         for p in paths {
             let text = wmb_aws::s3io::get_text(&self.s3, &self.app.settings.bucket, &format!("reports/{p}")).await.unwrap().unwrap_or_default();

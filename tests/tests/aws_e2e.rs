@@ -36,9 +36,12 @@ async fn the_lambdas_send_exactly_what_the_local_pipeline_sends_and_nothing_twic
     assert_eq!(calls, golden_calls, "voice calls differ");
     let local = local_outbox();
     // AND each county's daily summaries are those the local pipeline writes
-    let (_, local_daily) = local_run();
+    let (local_settings, local_daily): (BTreeMap<_, _>, BTreeMap<_, _>) = local_run().1.into_iter().partition(|(path, _)| path.contains("/settings/"));
     assert!(local_daily.len() > 20, "{local_daily:?}");
     assert_eq!(world.daily_summaries(local_daily.keys()).await, local_daily, "daily summaries differ");
+    // (and beside them each county's sheet of what its voters are told, as the local pipeline's)
+    assert_eq!(local_settings.len(), 57, "every county but Sierra, which opted out");
+    assert_eq!(world.reports(local_settings.keys()).await, local_settings, "settings sheets differ");
     let summary = wmb_aws::s3io::get_text(&world.s3, &world.app.settings.bucket, "reports/votecal/vbm/vbm-2026-11-05.csv.summary.csv").await.unwrap().unwrap();
     assert!(summary.contains("\nrejected,,2\n") && summary.contains("\nkept_until_signup,,"), "{summary}");
     // (as many as events/sample-election/expected-messages.csv lists: 145, reminders included)

@@ -378,6 +378,28 @@ fn each_county_gets_a_daily_summary_that_counts_what_its_voters_were_sent_and_ea
     Ok(())
 }
 
+#[test]
+fn each_county_taking_part_sees_what_its_voters_are_told_and_which_of_it_is_a_default() -> Result<()> {
+    // GIVEN the sample election replayed: six counties give their own contacts, none its own
+    // cure deadline, and Sierra (46) opted out
+    let (out, _summary, _outbox) = simulate(&sample_dir())?;
+    let sheet = |county: &str| std::fs::read_to_string(out.path().join("reports").join(county).join("settings").join("2026-11-03-GEN.csv"));
+    // THEN every county taking part has its sheet, Sierra none
+    let sheets = walk(&out.path().join("reports"))?.into_iter().filter(|p| p.parent().is_some_and(|d| d.ends_with("settings"))).count();
+    assert_eq!(sheets, 57);
+    assert!(sheet("46").is_err(), "Sierra opted out");
+    // AND Los Angeles reads its own phone, and that its cure deadline is the default, with how to set its own
+    let la = sheet("19")?;
+    assert!(la.contains("\n2026-11-03-GEN,19,phone,(800) 555-0119,county\n"), "{la}");
+    assert!(la.contains("\n2026-11-03-GEN,19,cure_deadline,2026-12-01 17:00 Pacific,default: 28 days after election day; a county that certifies earlier sets its own in its enrolment file\n"), "{la}");
+    assert!(la.contains("\n2026-11-03-GEN,19,not_accepted_if_never_fixed_on,2026-12-03,"), "{la}");
+    assert!(la.contains("\n2026-11-03-GEN,19,imb,both,county\n"), "{la}");
+    // AND a county with no table of its own reads the election's contact, said to be the election's
+    let contra_costa = sheet("07")?;
+    assert!(contra_costa.contains("\n2026-11-03-GEN,07,phone,(916) 657-2166,election\n"), "{contra_costa}");
+    Ok(())
+}
+
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = vec![];
     for e in std::fs::read_dir(dir)? {

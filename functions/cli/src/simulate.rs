@@ -210,6 +210,7 @@ impl Simulation<'_> {
         let summary = Summary { election_id: election.id().to_string(), files, messages_in_outbox, still_held, failed_sends, tally, seconds };
         std::fs::write(self.out.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
         write_daily_summaries(&self.out.join("reports"), &summary.tally.county_days)?;
+        write_county_settings(&self.out.join("reports"), &election)?;
         Ok(summary)
     }
 }
@@ -246,6 +247,19 @@ pub fn index_left_out(kind: FileKind) -> Option<ReadIndex> {
 }
 
 use wmb_core::ports::{Dispatcher, Store};
+
+/// What each enrolled county's voters are told, and from where, as the morning job writes it on
+/// AWS: `reports/<NN>/settings/<election>.csv` ([`wmb_core::county_settings`]).
+pub fn write_county_settings(reports: &Path, election: &Election) -> Result<()> {
+    for county in wmb_core::CountyCode::all().filter(|c| election.is_enrolled(*c)) {
+        let path = reports.join(wmb_core::county_settings::settings_path(election, county));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot be created", dir.display()))?;
+        }
+        std::fs::write(&path, wmb_core::county_settings::settings_csv(election, county)).with_context(|| format!("{}: cannot be written", path.display()))?;
+    }
+    Ok(())
+}
 
 /// Each county's summary of each day something happened for its voters, as the morning job
 /// writes them on AWS: `reports/<NN>/daily/<date>.csv`.

@@ -11,6 +11,7 @@ mod limits;
 pub mod api;
 pub mod catchup;
 pub mod county;
+pub mod county_settings;
 pub mod daily;
 pub mod election;
 pub mod enrolment;

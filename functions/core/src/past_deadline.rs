@@ -84,12 +84,18 @@ pub fn told_as_not_accepted(kind: MessageKind, decided: Milestone) -> bool {
 /// for a problem found after the deadline (its own notice is the verdict:
 /// [`plan_within_deadline`]).
 pub fn verdict_day(election: &Election, county: crate::county::CountyCode, decision: &MilestoneDecision) -> Option<DateTime<Utc>> {
-    let deadline = election.cure_deadline_date(county);
     if decision.milestone != Milestone::ContactCounty || decision.status_time >= election.cure_deadline(county) {
         return None;
     }
+    verdict_date(election, county).map(pacific_start_of_day)
+}
+
+/// The county's certification day, two days after its cure deadline, or the tracking window's
+/// last day if that comes first and after the deadline's day; none if tracking ends that day.
+pub fn verdict_date(election: &Election, county: crate::county::CountyCode) -> Option<chrono::NaiveDate> {
+    let deadline = election.cure_deadline_date(county);
     let day = (deadline + Duration::days(2)).min(election.tracking_end);
-    (day > deadline).then(|| pacific_start_of_day(day))
+    (day > deadline).then_some(day)
 }
 
 /// When on `day` a verdict goes to a voter with these hours: from noon, or from the first opening
