@@ -392,11 +392,14 @@ fn each_county_taking_part_sees_what_its_voters_are_told_and_which_of_it_is_a_de
     let la = sheet("19")?;
     assert!(la.contains("\n2026-11-03-GEN,19,phone,(800) 555-0119,county\n"), "{la}");
     assert!(la.contains("\n2026-11-03-GEN,19,cure_deadline,2026-12-01 17:00 Pacific,default: 28 days after election day; a county that certifies earlier sets its own in its enrolment file\n"), "{la}");
-    assert!(la.contains("\n2026-11-03-GEN,19,not_accepted_if_never_fixed_on,2026-12-03,"), "{la}");
+    assert!(la.contains("\n2026-11-03-GEN,19,not_accepted_if_never_fixed_on,2026-12-03,default: two days after the cure deadline (certification) or tracking_end if that comes first\n"), "{la}");
     assert!(la.contains("\n2026-11-03-GEN,19,imb,both,county\n"), "{la}");
-    // AND a county with no table of its own reads the election's contact, said to be the election's
+    // AND Alameda, which said it uses no IMb, reads that as its own
+    assert!(sheet("01")?.contains("\n2026-11-03-GEN,01,imb,none,county\n"), "{}", sheet("01")?);
+    // AND a county with no table of its own reads the election's contact, said to be shared
     let contra_costa = sheet("07")?;
-    assert!(contra_costa.contains("\n2026-11-03-GEN,07,phone,(916) 657-2166,election\n"), "{contra_costa}");
+    assert!(contra_costa.contains("\n2026-11-03-GEN,07,phone,(916) 657-2166,election: the contact shared by every county without its own; a county sets its own in its enrolment file\n"), "{contra_costa}");
+    assert!(contra_costa.contains("\n2026-11-03-GEN,07,imb,none,default\n"), "{contra_costa}");
     Ok(())
 }
 

@@ -74,25 +74,40 @@ pub fn county_settings(election: &Election, county: CountyCode) -> Vec<Setting> 
         ImbUse::Inbound => "inbound",
         ImbUse::Both => "both",
     };
-    rows.push(Setting { name: "imb", value: imb.into(), from: by(own.is_some_and(|c| c.imb != ImbUse::None), false) });
+    rows.push(Setting { name: "imb", value: imb.into(), from: by(own.is_some_and(|c| c.imb.is_some()), false) });
     rows
 }
 
-/// The sheet as a county opens it: `election_id,county,setting,value,from`, the defaults explained.
+/// The sheet as a county opens it: `election_id,county,setting,value,from`, what the county did
+/// not set itself explained.
 pub fn settings_csv(election: &Election, county: CountyCode) -> String {
     let mut w = csv::Writer::from_writer(vec![]);
-    let mut write = |fields: [&str; 5]| w.write_record(fields).expect("a CSV row to memory");
+    let mut write = |fields: [&str; 5]| w.write_record(fields.map(as_text)).expect("a CSV row to memory");
     write(["election_id", "county", "setting", "value", "from"]);
     for s in county_settings(election, county) {
-        let from = match (s.from, s.name) {
-            (Source::Default, "cure_deadline" | "not_accepted_if_never_fixed_on") => {
+        let from = match (s.name, s.from) {
+            ("cure_deadline", Source::Default) => {
                 format!("default: {DEFAULT_CURE_DEADLINE_DAYS_AFTER} days after election day; a county that certifies earlier sets its own in its enrolment file")
             }
-            (from, _) => from.as_str().to_string(),
+            ("not_accepted_if_never_fixed_on", from) => {
+                format!("{}: two days after the cure deadline (certification) or tracking_end if that comes first", from.as_str())
+            }
+            ("phone" | "email" | "url", Source::Election) => "election: the contact shared by every county without its own; a county sets its own in its enrolment file".into(),
+            (_, from) => from.as_str().to_string(),
         };
         write([election.id(), &county.code(), s.name, &s.value, &from]);
     }
     String::from_utf8(w.into_inner().expect("a CSV in memory")).expect("UTF-8 in, UTF-8 out")
+}
+
+/// A field a spreadsheet takes as text: one starting with `=`, `+`, `-` or `@` (a phone written
+/// "+1-916-…", or a formula in a settings file) gets a leading apostrophe, which spreadsheets
+/// read as "text" and do not show.
+fn as_text(field: &str) -> String {
+    match field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{field}"),
+        false => field.to_string(),
+    }
 }
 
 /// Where the sheet goes, under the reports folder.
@@ -127,9 +142,19 @@ mod tests {
         let csv = settings_csv(&e, alameda);
         assert!(csv.starts_with("election_id,county,setting,value,from\n"), "{csv}");
         assert!(csv.contains("2026-11-03-GEN,01,cure_deadline,2026-12-01 17:00 Pacific,default: 28 days after election day; a county that certifies earlier sets its own in its enrolment file\n"), "{csv}");
-        assert!(csv.contains("2026-11-03-GEN,01,phone,(916) 657-2166,election\n"), "{csv}");
+        assert!(csv.contains("2026-11-03-GEN,01,phone,(916) 657-2166,election: the contact shared by every county without its own; a county sets its own in its enrolment file\n"), "{csv}");
+        assert!(csv.contains("2026-11-03-GEN,01,not_accepted_if_never_fixed_on,2026-12-03,default: two days after the cure deadline (certification) or tracking_end if that comes first\n"), "{csv}");
+        assert!(csv.contains("2026-11-03-GEN,01,imb,none,default\n"), "{csv}");
         assert!(csv.contains("2026-11-03-GEN,01,tracking_end,2026-12-03,default\n"), "{csv}");
         assert_eq!(settings_path(&e, alameda), "01/settings/2026-11-03-GEN.csv");
+    }
+
+    #[test]
+    fn a_county_that_says_it_uses_no_imb_said_so_and_a_phone_with_a_plus_stays_text_in_a_spreadsheet() {
+        let e = Election::from_toml("e", &ELECTION.replace("[counties.19]\n", "[counties.01]\nimb = \"none\"\nphone = \"+1-510-555-0100\"\n[counties.19]\n")).unwrap();
+        let csv = settings_csv(&e, CountyCode::parse("01").unwrap());
+        assert!(csv.contains("\n2026-11-03-GEN,01,imb,none,county\n"), "{csv}");
+        assert!(csv.contains("\n2026-11-03-GEN,01,phone,'+1-510-555-0100,county\n"), "{csv}");
     }
 
     #[test]

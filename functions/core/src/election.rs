@@ -85,8 +85,9 @@ pub struct CountyContact {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CountySettings {
-    #[serde(default)]
-    pub imb: ImbUse,
+    /// The county's IMb use, if it gave one (none if not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imb: Option<ImbUse>,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub url: Option<String>,
@@ -277,7 +278,7 @@ impl Election {
     }
 
     pub fn imb_use(&self, county: CountyCode) -> ImbUse {
-        self.def.counties.get(&county).map(|c| c.imb).unwrap_or_default()
+        self.def.counties.get(&county).and_then(|c| c.imb).unwrap_or_default()
     }
 
     /// Refuses names that would push an SMS over 3 segments in some language.

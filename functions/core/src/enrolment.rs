@@ -132,7 +132,7 @@ impl Election {
         }
         let settings = self.def.counties.entry(county).or_default();
         if let Some(imb) = e.imb {
-            settings.imb = imb;
+            settings.imb = Some(imb);
         }
         for (field, value) in [(&mut settings.phone, &e.phone), (&mut settings.email, &e.email), (&mut settings.url, &e.url)] {
             if value.is_some() {

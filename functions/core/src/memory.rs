@@ -74,6 +74,11 @@ impl MemoryStore {
     pub fn held_count(&self) -> usize {
         self.with(|s| s.held.len())
     }
+
+    /// The messages held now, in no particular order.
+    pub fn held(&self) -> Vec<Notification> {
+        self.with(|s| s.held.clone())
+    }
 }
 
 impl VoterRoll for MemoryStore {

@@ -188,6 +188,7 @@ fn a_voter_who_stopped_every_channel_after_hearing_of_the_problem_gets_no_verdic
         let f = Fixture::with(&[ANN], random).await;
         let mut tally = Tally::default();
         tell_the_problem(&f, &[], None, &mut tally).await;
+        assert!(f.store.held().iter().any(|n| n.verdict), "her verdict is planned for 3 Dec");
         f.pipeline().inbound_text(PHONE, "STOP", "in-1", t("2026-11-28T09:00:00-08:00"), &mut tally).await.unwrap();
         // WHEN certification day comes and goes
         let mut after = Tally::default();
