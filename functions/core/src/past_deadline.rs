@@ -118,10 +118,15 @@ pub fn verdict_at(day: DateTime<Utc>, hours: NotificationHours, votecal_id: &str
 }
 
 /// When a held verdict may go, by the election as it is now: None if it no longer has one (its
-/// deadline moved to the window's last day).
+/// deadline moved to the window's last day). A problem told in time keeps its verdict when the
+/// deadline moves to before the problem itself: she was told she could fix it, and the day that
+/// passed is no reason for silence (it goes when it falls due, the new day being past).
 pub fn verdict_due(n: &Notification, election: Option<&Election>, hours: NotificationHours) -> Option<DateTime<Utc>> {
     let (Some(e), Some(decision)) = (election, &n.decision) else { return None };
-    verdict_day(e, n.county, decision).map(|day| verdict_at(day, hours, &n.votecal_id))
+    if decision.milestone != Milestone::ContactCounty {
+        return None;
+    }
+    verdict_date(e, n.county).map(|day| verdict_at(pacific_start_of_day(day), hours, &n.votecal_id))
 }
 
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>

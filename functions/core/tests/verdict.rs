@@ -163,6 +163,20 @@ fn the_verdict_follows_the_cure_deadline_as_the_election_has_it_when_it_falls_du
 }
 
 #[test]
+fn a_deadline_moved_to_before_the_problem_itself_still_gives_her_the_verdict() {
+    futures::executor::block_on(async {
+        // GIVEN Ann told on 20 Nov she could fix her envelope until 1 Dec, after which the county
+        // sets its deadline to 15 Nov, before the problem was found
+        let moved = election("", "[reminders]\ncure_deadline = \"2026-11-15\"");
+        let f = found_unsigned_in(Fixture::with(&[ANN], random).await, &[], None, Some(moved)).await;
+        // THEN she still hears her ballot was not accepted, once, instead of nothing more
+        let verdicts: Vec<_> = news(&f).into_iter().filter(|m| m.0 == MessageKind::NotAccepted).collect();
+        assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+        assert!(verdicts[0].2.contains("the return envelope is not signed"), "{}", verdicts[0].2);
+    });
+}
+
+#[test]
 fn a_tracking_window_that_ends_before_certification_gets_the_verdict_on_its_last_day_or_none() {
     futures::executor::block_on(async {
         // GIVEN tracking that ends on 2 Dec, the day after the cure deadline
