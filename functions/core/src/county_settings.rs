@@ -100,9 +100,10 @@ pub fn settings_csv(election: &Election, county: CountyCode) -> String {
     String::from_utf8(w.into_inner().expect("a CSV in memory")).expect("UTF-8 in, UTF-8 out")
 }
 
-/// A field a spreadsheet takes as text: one starting with `=`, `+`, `-` or `@` (a phone written
-/// "+1-916-…", or a formula in a settings file) gets a leading apostrophe, which spreadsheets
-/// read as "text" and do not show.
+/// A field a spreadsheet takes as text: one starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return (a phone written "+1-916-…", or a formula in a settings file) gets a leading apostrophe
+/// (OWASP's advice against CSV injection). A spreadsheet then reads the field as text, not a
+/// formula; some show the apostrophe, and a plain reader always does.
 fn as_text(field: &str) -> String {
     match field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         true => format!("'{field}"),
