@@ -39,7 +39,7 @@ pub struct Notification {
     /// that one the election's settings no longer ask for is not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_days: Option<u32>,
-    /// The verdict of a problem told in time ([`crate::past_deadline::plan_verdict`]): never
+    /// The verdict of a problem told in time ([`crate::past_deadline::verdict_day`]): never
     /// sent before the county's certification day as the election has it when it falls due, and,
     /// like a reminder, a follow-up: not counted as news that reached no one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
