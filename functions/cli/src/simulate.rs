@@ -252,24 +252,24 @@ use wmb_core::ports::{Dispatcher, Store};
 /// AWS: `reports/<NN>/settings/<election>.csv` ([`wmb_core::county_settings`]).
 pub fn write_county_settings(reports: &Path, election: &Election) -> Result<()> {
     for county in wmb_core::CountyCode::all().filter(|c| election.is_enrolled(*c)) {
-        let path = reports.join(wmb_core::county_settings::settings_path(election, county));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot be created", dir.display()))?;
-        }
-        std::fs::write(&path, wmb_core::county_settings::settings_csv(election, county)).with_context(|| format!("{}: cannot be written", path.display()))?;
+        write_report(&reports.join(wmb_core::county_settings::settings_path(election, county)), &wmb_core::county_settings::settings_csv(election, county))?;
     }
     Ok(())
+}
+
+/// A report at its path under reports/, its folders made as needed.
+fn write_report(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot be created", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("{}: cannot be written", path.display()))
 }
 
 /// Each county's summary of each day something happened for its voters, as the morning job
 /// writes them on AWS: `reports/<NN>/daily/<date>.csv`.
 pub fn write_daily_summaries(reports: &Path, days: &wmb_core::daily::CountyDays) -> Result<()> {
     for (date, county, counts) in days.iter() {
-        let path = reports.join(wmb_core::daily::summary_path(date, county));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot be created", dir.display()))?;
-        }
-        std::fs::write(&path, wmb_core::daily::summary_csv(date, county, counts)).with_context(|| format!("{}: cannot be written", path.display()))?;
+        write_report(&reports.join(wmb_core::daily::summary_path(date, county)), &wmb_core::daily::summary_csv(date, county, counts))?;
     }
     Ok(())
 }

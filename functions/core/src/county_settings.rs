@@ -9,7 +9,7 @@
 //! voters do. It holds an office's public details only, never a voter's.
 
 use crate::county::CountyCode;
-use crate::election::{Election, ImbUse, DEFAULT_CURE_DEADLINE_DAYS_AFTER};
+use crate::election::{Election, DEFAULT_CURE_DEADLINE_DAYS_AFTER};
 use crate::time::pacific_date;
 
 /// Where a setting's value comes from.
@@ -68,13 +68,7 @@ pub fn county_settings(election: &Election, county: CountyCode) -> Vec<Setting> 
     let start_from = by(own.is_some_and(|c| c.tracking_start.is_some()), election.def.tracking_start.is_some());
     rows.push(Setting { name: "tracking_start", value: pacific_date(election.county_window_opens(county)).to_string(), from: start_from });
     rows.push(Setting { name: "tracking_end", value: election.tracking_end.to_string(), from: by(false, election.def.tracking_end.is_some()) });
-    let imb = match election.imb_use(county) {
-        ImbUse::None => "none",
-        ImbUse::Outbound => "outbound",
-        ImbUse::Inbound => "inbound",
-        ImbUse::Both => "both",
-    };
-    rows.push(Setting { name: "imb", value: imb.into(), from: by(own.is_some_and(|c| c.imb.is_some()), false) });
+    rows.push(Setting { name: "imb", value: election.imb_use(county).as_str().into(), from: by(own.is_some_and(|c| c.imb.is_some()), false) });
     rows
 }
 

@@ -72,6 +72,15 @@ impl ImbUse {
     pub fn inbound(self) -> bool {
         matches!(self, ImbUse::Inbound | ImbUse::Both)
     }
+    /// As election and enrolment files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImbUse::None => "none",
+            ImbUse::Outbound => "outbound",
+            ImbUse::Inbound => "inbound",
+            ImbUse::Both => "both",
+        }
+    }
 }
 
 /// How a voter reaches the county elections office, for "Contact County" and similar messages.
@@ -262,6 +271,11 @@ impl Election {
         pacific_start_of_day(self.tracking_end + Duration::days(1))
     }
 
+    /// Whether the county takes part and its tracking window is open for some of this Pacific day.
+    pub fn tracks_on(&self, county: CountyCode, date: NaiveDate) -> bool {
+        self.is_enrolled(county) && self.county_window_opens(county) < pacific_start_of_day(date + Duration::days(1)) && self.window_closes() > pacific_start_of_day(date)
+    }
+
     /// The first instant messages may go out in a county: its own tracking start, if later.
     pub fn county_window_opens(&self, county: CountyCode) -> DateTime<Utc> {
         let own = self.def.counties.get(&county).and_then(|c| c.tracking_start).map(pacific_start_of_day);
@@ -377,6 +391,17 @@ phone = "(800) 555-0119"
         assert_eq!(e.imb_use(CountyCode::parse("01").unwrap()), ImbUse::None);
         assert_eq!(e.name_in("es"), "Elección General de 2026");
         assert_eq!(e.name_in("vi"), "2026 General Election");
+    }
+
+    #[test]
+    fn a_county_is_tracked_on_the_days_of_its_window_if_it_takes_part() {
+        let e = Election::from_toml("election.toml", SAMPLE).unwrap();
+        let day = |d: &str| parse_date(d).unwrap();
+        let la = CountyCode::parse("19").unwrap();
+        assert!(e.tracks_on(la, e.tracking_start) && e.tracks_on(la, e.tracking_end));
+        assert!(!e.tracks_on(la, e.tracking_start - Duration::days(1)) && !e.tracks_on(la, e.tracking_end + Duration::days(1)));
+        // Sierra (46) opted out
+        assert!(!e.tracks_on(CountyCode::parse("46").unwrap(), day("2026-11-03")));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use wmb_core::county_settings::{settings_csv, settings_path};
 use wmb_core::daily::{summary_csv, summary_path};
-use wmb_core::time::{pacific_date, pacific_start_of_day};
+use wmb_core::time::pacific_date;
 use wmb_core::CountyCode;
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,10 +30,8 @@ pub struct DailySummaryOutcome {
 
 pub async fn handle(app: &App, event: LambdaEvent<DailySummaryEvent>) -> Result<DailySummaryOutcome, BoxError> {
     let date = event.payload.date.unwrap_or_else(|| pacific_date(app.now()) - Duration::days(1));
-    let (start, end) = (pacific_start_of_day(date), pacific_start_of_day(date + Duration::days(1)));
     let config = app.config().await;
-    let tracks = |e: &wmb_core::election::Election, c: CountyCode| e.is_enrolled(c) && e.county_window_opens(c) < end && e.window_closes() > start;
-    let tracked = |c: CountyCode| config.elections.values().any(|e| tracks(e, c));
+    let tracked = |c: CountyCode| config.elections.values().any(|e| e.tracks_on(c, date));
     let all: Vec<CountyCode> = CountyCode::all().collect();
     // Sign-ups, stops and failed deliveries as the functions counted them; messages from the ledger.
     let mut counts = app.store.county_days(date, &all).await?;
@@ -50,7 +48,7 @@ pub async fn handle(app: &App, event: LambdaEvent<DailySummaryEvent>) -> Result<
         files += 1;
         // Beside it, what its voters are told in each election it tracked that day, and from
         // where: a default cure deadline or contact shows before its voters act on it.
-        for election in config.elections.values().filter(|e| tracks(e, county)) {
+        for election in config.elections.values().filter(|e| e.tracks_on(county, date)) {
             let sheet = settings_csv(election, county);
             crate::s3io::put_csv(&app.s3, &app.settings.bucket, &format!("reports/{}", settings_path(election, county)), sheet.into_bytes()).await?;
         }
