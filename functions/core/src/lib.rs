@@ -9,6 +9,7 @@ pub mod access;
 pub mod account;
 mod limits;
 pub mod api;
+pub mod call_stop;
 pub mod catchup;
 pub mod county;
 pub mod county_settings;

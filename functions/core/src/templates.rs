@@ -90,6 +90,8 @@ pub struct WebTexts {
     pub sms_label: String,
     pub voice_intro: String,
     pub voice_stop: String,
+    /// Said when a call's listener pressed 9 to stop calls, before it hangs up.
+    pub voice_stopped: String,
     pub email_footer: String,
     pub email_change: String,
     pub email_contact: String,
@@ -102,11 +104,12 @@ pub struct WebTexts {
 }
 
 impl WebTexts {
-    pub fn all(&self) -> [(&'static str, &str); 12] {
+    pub fn all(&self) -> [(&'static str, &str); 13] {
         [
             ("sms_label", &self.sms_label),
             ("voice_intro", &self.voice_intro),
             ("voice_stop", &self.voice_stop),
+            ("voice_stopped", &self.voice_stopped),
             ("email_footer", &self.email_footer),
             ("email_change", &self.email_change),
             ("email_contact", &self.email_contact),

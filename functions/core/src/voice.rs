@@ -40,11 +40,16 @@ pub enum VoiceRendering {
     Polly { language_code: String, voice_id: String },
 }
 
+/// The recording of what a call says after its listener pressed 9 (`[web] voice_stopped`): not a
+/// message, a key of its own in `voice-prompts.toml`.
+pub const CALL_STOPPED: &str = "call_stopped";
+
 /// The recorded prompts that exist, as `voice-prompts.toml` lists them:
 ///
 /// ```toml
 /// [prompts.km]
-/// outbound = "wmb-km-outbound"      # the Amazon Connect prompt name
+/// outbound = "wmb-km-outbound"      # the Amazon Connect prompt (its ARN or id)
+/// call_stopped = "wmb-km-stopped"   # said after the listener pressed 9
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +69,7 @@ impl VoicePlan {
     pub fn from_toml(file: &str, text: &str) -> Result<VoicePlan, VoicePlanError> {
         let plan: VoicePlan = toml::from_str(text).map_err(|e| VoicePlanError { file: file.into(), reason: e.to_string() })?;
         for (lang, prompts) in &plan.prompts {
-            if let Some(bad) = prompts.keys().find(|k| crate::wording::Wording::from_key(k).is_none()) {
+            if let Some(bad) = prompts.keys().find(|k| *k != CALL_STOPPED && crate::wording::Wording::from_key(k).is_none()) {
                 return Err(VoicePlanError { file: file.into(), reason: format!("prompts.{lang}.{bad} is not a message") });
             }
         }
@@ -95,6 +100,16 @@ impl VoicePlan {
         }
     }
 
+    /// How a call says that its calls stopped (after its listener pressed 9): the recording where
+    /// there is one, else Polly's voice for the language, else nothing is said (the stop is made
+    /// all the same).
+    pub fn stopped_rendering(&self, lang: Language) -> Option<VoiceRendering> {
+        if let Some(prompt) = self.prompts.get(&lang).and_then(|p| p.get(CALL_STOPPED)) {
+            return Some(VoiceRendering::Prompt { prompt: prompt.clone() });
+        }
+        polly_voice(lang).map(|(code, voice)| VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() })
+    }
+
     /// Whether every call of ballot news (reminders included) can be made in this language: Polly
     /// speaks it, or every message is recorded. A sign-up for calls in a language where some
     /// cannot is refused ([`crate::refusal::Refusal::CallsUnavailable`]).
@@ -111,6 +126,7 @@ impl VoicePlan {
             let missing: BTreeSet<&str> = crate::wording::Wording::all()
                 .filter(|w| called(w.kind) && (self.rendering_as(lang, *w).is_err() || !own(*w)))
                 .map(|w| w.key)
+                .chain(self.stopped_rendering(lang).is_none().then_some(CALL_STOPPED))
                 .collect();
             out.insert(lang, missing);
         }
@@ -143,6 +159,12 @@ mod tests {
         assert!(plan.rendering(Language::Km, MessageKind::Outbound).is_err());
         assert!(plan.missing_recordings()[&Language::Km].contains("outbound"));
         assert!(!plan.missing_recordings()[&Language::Km].contains("accepted"));
+        assert!(plan.missing_recordings()[&Language::Km].contains(CALL_STOPPED), "the words after a 9 are recorded too");
+        assert_eq!(plan.stopped_rendering(Language::Km), None);
+        assert_eq!(plan.stopped_rendering(Language::Ko), Some(VoiceRendering::Polly { language_code: "ko-KR".into(), voice_id: "Seoyeon".into() }));
+        let recorded = VoicePlan::from_toml("p.toml", "[prompts.km]\ncall_stopped = \"wmb-km-stopped\"\n").unwrap();
+        assert_eq!(recorded.stopped_rendering(Language::Km), Some(VoiceRendering::Prompt { prompt: "wmb-km-stopped".into() }));
+        assert!(!recorded.missing_recordings()[&Language::Km].contains(CALL_STOPPED));
         assert!(VoicePlan::from_toml("p.toml", "[prompts.km]\nlost = \"x\"\n").unwrap_err().reason.contains("lost"));
         // Not accepted after the polls closed: its own recording once there is one, until then
         // the message's own.
