@@ -1,7 +1,7 @@
 //! What the cloud team relies on when it runs an election on the stack, read from
 //! infra/template.yaml: alarms that reach someone, a morning release that is not slowed by its
-//! own timeout, a texting rate that is not above the number's, and a scheduler role that only
-//! the release schedules can use.
+//! own timeout, a texting rate that is not above the number's, a scheduler role that only
+//! the release schedules can use, and a call flow whose 9 reaches the function that stops calls.
 
 use wmb_tests::policy::{list, template, text};
 
@@ -64,4 +64,67 @@ fn only_the_release_groups_schedules_can_act_as_the_scheduler_role() {
         }
     }
     assert!(creating >= 3, "the functions that hold messages create release schedules: {creating}");
+}
+
+#[test]
+fn the_call_flow_reads_what_the_deliverer_sets_and_its_9_stops_calls_and_says_so() {
+    // Amazon Connect is not emulated here: the flow is held to the Flow language's rules that
+    // can be read (every transition to an action that exists, an error path out of every action
+    // that can fail, a single-key condition) and to the names the functions use.
+    let t = template();
+    let flow = &t["Resources"]["CallFlow"];
+    assert_eq!(text(&flow["Condition"]), "CreateCallFlow");
+    let content: serde_json::Value = serde_json::from_str(&text(&flow["Properties"]["Content"])).expect("the flow is JSON");
+    assert_eq!(content["Version"], "2019-10-30");
+    let actions = content["Actions"].as_array().unwrap();
+    let ids: Vec<&str> = actions.iter().map(|a| a["Identifier"].as_str().unwrap()).collect();
+    assert!(ids.contains(&content["StartAction"].as_str().unwrap()));
+    for id in &ids {
+        assert_eq!(ids.iter().filter(|i| *i == id).count(), 1, "{id} twice");
+        assert!(id.len() <= 50 && !id.contains(['%', ':', '(', '\\', '/', ')', '=', '$', ',', ';', '[', ']', '{', '}']), "{id}");
+    }
+    let by_id = |id: &str| actions.iter().find(|a| a["Identifier"] == id).unwrap_or_else(|| panic!("no action {id}"));
+    for a in actions {
+        let tr = &a["Transitions"];
+        let mut next: Vec<&str> = tr["NextAction"].as_str().into_iter().collect();
+        for list in [&tr["Errors"], &tr["Conditions"]] {
+            next.extend(list.as_array().into_iter().flatten().map(|e| e["NextAction"].as_str().unwrap()));
+        }
+        for n in next {
+            by_id(n);
+        }
+        let errors: Vec<&str> = tr["Errors"].as_array().into_iter().flatten().map(|e| e["ErrorType"].as_str().unwrap()).collect();
+        match a["Type"].as_str().unwrap() {
+            "DisconnectParticipant" => assert_eq!(tr, &serde_json::json!({})),
+            "Compare" => assert!(errors.contains(&"NoMatchingCondition"), "{a}"),
+            _ => assert!(errors.contains(&"NoMatchingError"), "{a}"),
+        }
+    }
+    // The call is read or played while the keys are listened for, and its 9 invokes the function
+    let deliverer = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/deliver-voice/src/lib.rs")).unwrap();
+    let listening: Vec<&serde_json::Value> = actions.iter().filter(|a| a["Type"] == "GetParticipantInput").collect();
+    assert_eq!(listening.len(), 2, "one for a read call, one for a recorded one");
+    for a in &listening {
+        let said = a["Parameters"]["Text"].as_str().or(a["Parameters"]["PromptId"].as_str()).unwrap();
+        let attribute = said.strip_prefix("$.Attributes.").unwrap();
+        assert!(deliverer.contains(&format!("\"{attribute}\"")), "the deliverer sets no {attribute}");
+        let on_9 = a["Transitions"]["Conditions"].as_array().unwrap().iter().find(|c| c["Condition"]["Operands"] == serde_json::json!(["9"])).expect("a 9");
+        let invoke = by_id(on_9["NextAction"].as_str().unwrap());
+        assert_eq!((invoke["Type"].as_str(), invoke["Parameters"]["LambdaFunctionARN"].as_str()), (Some("InvokeLambdaFunction"), Some("${CallStopFunction.Arn}")));
+        assert!(invoke["Parameters"]["InvocationTimeLimitSeconds"].as_str().unwrap().parse::<u32>().unwrap() <= 8);
+    }
+    for attribute in ["wmb_mode", "wmb_voice"] {
+        assert!(deliverer.contains(&format!("\"{attribute}\"")), "the deliverer sets no {attribute}");
+    }
+    // What the call says after a 9 is what the function answers
+    let handler = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/aws/src/handlers/call_stop.rs")).unwrap();
+    let raw = text(&flow["Properties"]["Content"]);
+    for answer in raw.split("$.External.").skip(1).map(|rest| rest.split('"').next().unwrap()) {
+        assert!(handler.contains(&format!("\"{answer}\"")), "the function answers no {answer}");
+    }
+    // The function may be invoked by this instance's flows only, and gets no more time than Connect waits
+    let permission = &t["Resources"]["CallStopConnectPermission"]["Properties"];
+    assert_eq!(text(&permission["Principal"]), "connect.amazonaws.com");
+    assert!(text(&permission["SourceArn"]).ends_with(":instance/${ConnectInstanceId}"));
+    assert!(number(&t["Resources"]["CallStopFunction"]["Properties"]["Timeout"]) <= 8);
 }

@@ -257,7 +257,7 @@ fn every_function_that_names_contacts_gets_the_access_table_and_the_signing_key(
         checked.push(name);
     }
     checked.sort();
-    assert_eq!(checked, ["DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
+    assert_eq!(checked, ["CallStopFunction", "DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn the_signing_key_is_in_no_environment_and_only_the_functions_that_sign_may_rea
         }
     }
     readers.sort();
-    assert_eq!(readers, ["DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
+    assert_eq!(readers, ["CallStopFunction", "DeliverEmailFunction", "InboundSmsFunction", "IngestFunction", "ReceiptsFunction", "SignupFunction"]);
 }
 
 #[test]

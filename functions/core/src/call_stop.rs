@@ -147,7 +147,7 @@ mod tests {
             // AND pressing 9 again (or the invocation delivered twice) changes and counts nothing
             let mut again = Tally::default();
             assert_eq!(p.stop_calls(LANDLINE, Some(Language::Es), now, &mut again).await.unwrap().changed, 0);
-            assert!(again.county_days.of(crate::time::pacific_date(now), CountyCode::parse("19").unwrap()).get("opt_outs//voice").is_none());
+            assert!(!again.county_days.of(crate::time::pacific_date(now), CountyCode::parse("19").unwrap()).contains_key("opt_outs//voice"));
 
             // AND news decided later reaches Bob by text only, and Ann not at all
             let before = sent.sent.lock().unwrap().len();

@@ -3,7 +3,7 @@
 //!
 //! Attributes the contact flow reads: `wmb_mode` (`prompt` or `polly`), `wmb_prompt` (the prompt
 //! name, when recorded), `wmb_language` and `wmb_voice` (Polly's language code and voice id),
-//! `wmb_text` (the script), `wmb_message` (the message type). The client token is derived from
+//! `wmb_text` (the script), `wmb_message` (the message type), `wmb_lang` (the language's code). The client token is derived from
 //! the message key, so a retried or re-delivered message never places a second call.
 
 use aws_sdk_connect::Client;
@@ -38,6 +38,8 @@ pub fn call_attributes(msg: &OutgoingMessage) -> Result<HashMap<String, String>,
     let mut a = HashMap::from([
         ("wmb_message".to_string(), msg.kind.key().to_string()),
         ("wmb_text".to_string(), msg.rendered.text.clone()),
+        // The call's language: pressing 9 is confirmed in it (the call-stop function).
+        ("wmb_lang".to_string(), msg.language.code().to_string()),
     ]);
     match &msg.voice {
         Some(VoiceRendering::Prompt { prompt }) => {

@@ -1,6 +1,7 @@
 //! The Lambda handlers: decode the event, call the core through the ports, encode the response
 //! (partial batch failures where the source supports them).
 
+pub mod call_stop;
 pub mod daily_summary;
 pub mod deliver;
 pub mod fanout;
