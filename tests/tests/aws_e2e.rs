@@ -481,23 +481,33 @@ async fn whoever_presses_9_on_a_ballot_call_gets_no_more_calls_at_that_phone_and
     let texts = world.texts_to(ana).len();
     assert!(texts > 0);
 
-    // WHEN she presses 9 during a call (the contact flow's invocation, as Connect sends it)
     let event: ConnectEvent = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/connect-press-9.json")).unwrap()).unwrap();
     let press = |event: ConnectEvent| acting("CallStopFunction", call_stop::handle(&world.app, LambdaEvent::new(event, Context::default())));
+    // AND a 9 on an inbound call claiming her number (a caller id anyone can forge), or on a code
+    // call, is answered with silence and stops nothing
+    let mut inbound = event.clone();
+    inbound.details.contact_data.initiation_method = Some("INBOUND".into());
+    let mut code_call = event.clone();
+    code_call.details.contact_data.attributes.insert("wmb_message".into(), "verification_code".into());
+    for refused in [inbound, code_call] {
+        let answer = press(refused).await.expect("answered");
+        assert_eq!(answer.get("wmb_mode").map(String::as_str), Some("none"), "{answer:?}");
+    }
+    use wmb_core::ports::SubscriptionStore;
+    let her_calls = |sub: Option<wmb_core::signup::Subscription>| sub.and_then(|s| s.address(wmb_core::status::Channel::Voice).map(str::to_string));
+    assert_eq!(her_calls(world.app.store.subscription("CA000000120").await.unwrap()).as_deref(), Some(ana), "not stopped by either");
+
+    // WHEN she presses 9 during a ballot call (the contact flow's invocation, as Connect sends it)
     let answer = press(event.clone()).await.expect("the stop is made");
 
     // THEN the call tells her so in Spanish, in Polly's voice, and says nothing personal
-    assert_eq!(answer["wmb_mode"], "polly");
+    assert_eq!((answer["wmb_mode"].as_str(), answer["wmb_voice"].as_str()), ("polly", "Lupe"));
+    assert_eq!(her_calls(world.app.store.subscription("CA000000120").await.unwrap()), None);
     let spanish = wmb_core::templates::Catalog::embedded().unwrap().language(wmb_core::status::Language::Es).web.voice_stopped.clone();
     assert_eq!(answer["wmb_said"], spanish);
     assert!(answer.values().all(|v| !v.contains("5550120")));
-    // AND pressing 9 again is answered the same, and an inbound call claiming her number (a caller
-    // id anyone can forge) stops nothing
+    // AND pressing 9 again is answered the same
     assert_eq!(press(event.clone()).await.expect("again")["wmb_said"], spanish);
-    let mut inbound = event.clone();
-    inbound.details.contact_data.initiation_method = Some("INBOUND".into());
-    let refused = press(inbound).await.unwrap_err().to_string();
-    assert!(!refused.contains(ana), "{refused}");
     // AND her reminder to send her ballot back (27 Oct) is texted, not called
     world.settle(at("2026-10-28T12:00:00-07:00")).await;
     assert_eq!(calls_to(&world), ["outbound"], "no call after her 9");

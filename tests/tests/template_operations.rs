@@ -96,14 +96,25 @@ fn the_call_flow_reads_what_the_deliverer_sets_and_its_9_stops_calls_and_says_so
         let errors: Vec<&str> = tr["Errors"].as_array().into_iter().flatten().map(|e| e["ErrorType"].as_str().unwrap()).collect();
         match a["Type"].as_str().unwrap() {
             "DisconnectParticipant" => assert_eq!(tr, &serde_json::json!({})),
+            "UpdateFlowLoggingBehavior" => assert!(tr["Errors"].is_null(), "{a}"),
             "Compare" => assert!(errors.contains(&"NoMatchingCondition"), "{a}"),
             _ => assert!(errors.contains(&"NoMatchingError"), "{a}"),
         }
     }
-    // The call is read or played while the keys are listened for, and its 9 invokes the function
+    // No flow logs: a call's text names the voter's ballot and county
+    assert_eq!(by_id(content["StartAction"].as_str().unwrap())["Parameters"]["FlowLoggingBehavior"], "Disabled");
+    // A code call is read and offers no stop: neither of the code kinds reaches a listening action
+    let kind = actions.iter().find(|a| a["Parameters"]["ComparisonValue"] == "$.Attributes.wmb_message").expect("calls told apart by their message");
+    for code in ["verification_code", "account_code"] {
+        let branch = kind["Transitions"]["Conditions"].as_array().unwrap().iter().find(|c| c["Condition"]["Operands"] == serde_json::json!([code])).expect(code);
+        let said = by_id(branch["NextAction"].as_str().unwrap());
+        assert_eq!((said["Type"].as_str(), said["Transitions"]["NextAction"].as_str()), (Some("MessageParticipant"), Some("hang up")), "{code}");
+    }
+    // The call is read or played while the keys are listened for (once more after another key),
+    // and its 9 invokes the function
     let deliverer = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/deliver-voice/src/lib.rs")).unwrap();
     let listening: Vec<&serde_json::Value> = actions.iter().filter(|a| a["Type"] == "GetParticipantInput").collect();
-    assert_eq!(listening.len(), 2, "one for a read call, one for a recorded one");
+    assert_eq!(listening.len(), 4, "a read call and a recorded one, each twice at most");
     for a in &listening {
         let said = a["Parameters"]["Text"].as_str().or(a["Parameters"]["PromptId"].as_str()).unwrap();
         let attribute = said.strip_prefix("$.Attributes.").unwrap();
@@ -113,7 +124,11 @@ fn the_call_flow_reads_what_the_deliverer_sets_and_its_9_stops_calls_and_says_so
         assert_eq!((invoke["Type"].as_str(), invoke["Parameters"]["LambdaFunctionARN"].as_str()), (Some("InvokeLambdaFunction"), Some("${CallStopFunction.Arn}")));
         assert!(invoke["Parameters"]["InvocationTimeLimitSeconds"].as_str().unwrap().parse::<u32>().unwrap() <= 8);
     }
-    for attribute in ["wmb_mode", "wmb_voice"] {
+    // A voice from Polly's neural engine (the voices named for Hindi and Japanese have no other)
+    for a in actions.iter().filter(|a| a["Type"] == "UpdateContactTextToSpeechVoice") {
+        assert_eq!(a["Parameters"]["TextToSpeechEngine"], "Neural", "{a}");
+    }
+    for attribute in ["wmb_mode", "wmb_voice", "wmb_message"] {
         assert!(deliverer.contains(&format!("\"{attribute}\"")), "the deliverer sets no {attribute}");
     }
     // What the call says after a 9 is what the function answers

@@ -30,6 +30,17 @@ pub struct CallStop {
     pub speak: Option<crate::voice::VoiceRendering>,
 }
 
+impl CallStop {
+    /// What a call says when the stop could not be made (the store failed): sorry, and the page
+    /// and the hotline, in Polly's voice for the call's language (no recording says it: a call in
+    /// a language Polly does not speak hangs up without a word).
+    pub fn failed(catalog: &crate::templates::Catalog, language: Language) -> CallStop {
+        let language = if catalog.has(language) { language } else { Language::En };
+        let speak = crate::voice::polly_voice(language).map(|(code, voice)| crate::voice::VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() });
+        CallStop { changed: 0, language, said: catalog.language(language).web.voice_stop_failed.clone(), speak }
+    }
+}
+
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
     S: Store,
@@ -40,11 +51,11 @@ where
     /// contact entry as that voter's own stop of calls (so a signups file sent again does not
     /// restart them, past the erasure of a fully stopped voter's number). `language` is the
     /// language the call spoke (the confirmation must be in the same voice); when the call did not
-    /// say, the first voter's. Doing it twice is doing it once.
+    /// say, English (not the voters' own: the answer would tell whoever asked in what language
+    /// a number takes calls). Doing it twice is doing it once.
     pub async fn stop_calls(&self, phone: &str, language: Option<Language>, now: DateTime<Utc>, tally: &mut Tally) -> Result<CallStop, PipelineError> {
         let entry = self.store.contact(&contact_name(&self.access.signing, Channel::Voice, phone)).await?;
         let mut changed = 0;
-        let mut first_language = None;
         for voter in &entry.voters {
             let calls_here = |s: &Subscription| s.chosen(Channel::Voice) == Some(phone);
             let stop = |s: &mut Subscription| calls_here(s) && s.stop(&[Channel::Voice], now);
@@ -55,11 +66,10 @@ where
             // Remembered from what is stored now, whether this press or an earlier one stopped
             // it (an invocation that failed after the stop, tried again, still leaves the mark).
             if let Some(sub) = self.store.subscription(voter).await?.filter(calls_here) {
-                first_language.get_or_insert(sub.language);
                 self.mark_own_stops(&sub, &[Channel::Voice]).await?;
             }
         }
-        let language = language.filter(|l| self.catalog.has(*l)).or(first_language).unwrap_or(Language::En);
+        let language = language.filter(|l| self.catalog.has(*l)).unwrap_or(Language::En);
         Ok(CallStop { changed, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
     }
 }
@@ -172,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn a_phone_no_voter_takes_calls_at_stops_nothing_and_is_answered_in_the_calls_language() {
+    fn the_answer_is_in_the_calls_language_and_a_phone_no_voter_takes_calls_at_stops_nothing() {
         futures::executor::block_on(async {
             let store = MemoryStore::default();
             let keys = AccessKeys { signing: SigningKey::new(b"unit test key, sixteen+").unwrap(), random, public_url: None };
@@ -180,11 +190,11 @@ mod tests {
             let (catalog, voice, sent) = (Catalog::embedded().unwrap(), VoicePlan::default(), RecordingDispatcher::default());
             let p = Pipeline { store: &store, dispatcher: &sent, queue: &Inline, catalog: &catalog, elections: &elections, voice: &voice, access: &keys };
             store.put_voter(&voter("CA3", "Cy")).await.unwrap();
-            let row = SignupRequest::from_fields("Cy", "Lee", "1950-05-17", "90012", "", "ko", LANDLINE, "", "", "", "").unwrap();
+            let row = SignupRequest::from_fields("Cy", "Lee", "1950-05-17", "90012", "", "ko", LANDLINE, "", LANDLINE, "", "").unwrap();
             p.signup(&row, t("2026-10-01T19:00:00Z"), &mut Tally::default()).await.unwrap().unwrap();
             let stop = p.stop_calls(LANDLINE, None, t("2026-10-07T19:00:00Z"), &mut Tally::default()).await.unwrap();
-            assert_eq!((stop.changed, stop.language), (0, Language::En), "Cy takes texts there, not calls");
-            assert_eq!(store.subscription("CA3").await.unwrap().unwrap().address(Channel::Sms), Some(LANDLINE));
+            assert_eq!((stop.changed, stop.language), (1, Language::En), "a call that names no language is answered in English, not in Cy's Korean");
+            assert_eq!(store.subscription("CA3").await.unwrap().unwrap().address(Channel::Sms), Some(LANDLINE), "her texts go on");
             let stop = p.stop_calls("+19165550142", Some(Language::Ja), t("2026-10-07T19:00:00Z"), &mut Tally::default()).await.unwrap();
             assert_eq!((stop.changed, stop.language), (0, Language::Ja));
             assert!(matches!(stop.speak, Some(crate::voice::VoiceRendering::Polly { .. })), "Polly speaks Japanese");

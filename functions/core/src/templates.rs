@@ -92,6 +92,8 @@ pub struct WebTexts {
     pub voice_stop: String,
     /// Said when a call's listener pressed 9 to stop calls, before it hangs up.
     pub voice_stopped: String,
+    /// Said instead when the stop could not be made.
+    pub voice_stop_failed: String,
     pub email_footer: String,
     pub email_change: String,
     pub email_contact: String,
@@ -104,12 +106,13 @@ pub struct WebTexts {
 }
 
 impl WebTexts {
-    pub fn all(&self) -> [(&'static str, &str); 13] {
+    pub fn all(&self) -> [(&'static str, &str); 14] {
         [
             ("sms_label", &self.sms_label),
             ("voice_intro", &self.voice_intro),
             ("voice_stop", &self.voice_stop),
             ("voice_stopped", &self.voice_stopped),
+            ("voice_stop_failed", &self.voice_stop_failed),
             ("email_footer", &self.email_footer),
             ("email_change", &self.email_change),
             ("email_contact", &self.email_contact),

@@ -34,7 +34,7 @@ fn called(kind: MessageKind) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum VoiceRendering {
-    /// Play the recorded prompt (its Amazon Connect prompt name).
+    /// Play the recorded prompt (its Amazon Connect prompt's id or ARN, as the flow plays it).
     Prompt { prompt: String },
     /// Read the text with Polly.
     Polly { language_code: String, voice_id: String },

@@ -2,16 +2,22 @@
 //! calls to the number the call rang ([`wmb_core::call_stop`]) and answers what the call says
 //! before it hangs up.
 //!
-//! Only a call this service placed is taken: one Amazon Connect started by the API
-//! (StartOutboundVoiceContact), on the configured instance, carrying the message attributes the
-//! deliverer sets. An inbound call to the instance (whose caller id anyone can forge) stops
-//! nothing. The answer holds no personal data; nothing is logged but how many stopped.
+//! Only a ballot call this service placed is taken: a voice call Amazon Connect started by the
+//! API (StartOutboundVoiceContact), on the configured instance, carrying the message attributes
+//! the deliverer sets for ballot news (not a code call). An inbound call to the instance (whose
+//! caller id anyone can forge) stops nothing. The answer holds no personal data; nothing is
+//! logged but how many stopped, or why a 9 was refused.
+//!
+//! Left to the instance's owners: any flow on the instance, or anyone allowed to invoke the
+//! function, can name any number. Both are the SOS's own administrators.
 
 use crate::app::{App, BoxError};
+use crate::metrics::count;
 use aws_lambda_events::event::connect::{ConnectEvent, ConnectResponse};
 use lambda_runtime::LambdaEvent;
+use wmb_core::call_stop::CallStop;
 use wmb_core::ports::{DeliveryError, Dispatcher, OutgoingMessage};
-use wmb_core::status::Language;
+use wmb_core::status::{Language, MessageKind};
 use wmb_core::voice::VoiceRendering;
 
 /// This function sends nothing: the confirmation is the call's own.
@@ -30,8 +36,14 @@ impl Dispatcher for SendsNothing {
 /// The phone a call of ours rang, or why the invocation is refused (never the number itself).
 pub fn called_phone(event: &ConnectEvent, instance_id: Option<&str>) -> Result<String, &'static str> {
     let data = &event.details.contact_data;
-    if data.initiation_method.as_deref() != Some("API") || !data.attributes.contains_key("wmb_message") {
-        return Err("not a call this service placed (only an API-started call carrying wmb_message is taken)");
+    if data.initiation_method.as_deref() != Some("API") || data.channel.as_deref() != Some("VOICE") {
+        return Err("not an outbound voice call started by the API");
+    }
+    // A code call offers no stop: its listener is proving a phone, and a key pressed then is
+    // not a stop of anyone's ballot calls.
+    let ballot_call = data.attributes.get("wmb_message").and_then(|k| MessageKind::parse(k)).is_some_and(|k| !k.is_code());
+    if !ballot_call {
+        return Err("not a ballot call of this service (wmb_message)");
     }
     let instance = data.instance_arn.as_deref().and_then(|arn| arn.rsplit_once("instance/")).map(|(_, id)| id);
     if instance_id.is_none() || instance != instance_id {
@@ -44,20 +56,14 @@ pub fn called_phone(event: &ConnectEvent, instance_id: Option<&str>) -> Result<S
     }
 }
 
-pub async fn handle(app: &App, event: LambdaEvent<ConnectEvent>) -> Result<ConnectResponse, BoxError> {
-    let phone = called_phone(&event.payload, app.settings.connect_instance_id.as_deref())?;
-    let language = event.payload.details.contact_data.attributes.get("wmb_lang").and_then(|code| Language::parse(code));
-    let config = app.config().await;
-    let mut tally = wmb_core::pipeline::Tally::default();
-    let stop = app.pipeline(&config, &SendsNothing).stop_calls(&phone, language, app.now(), &mut tally).await;
-    // (What stopped before a failure is counted; a second 9 finds it done.)
-    app.store.add_county_days(&tally.county_days.take()).await;
-    let stop = stop?;
-    tracing::info!(changed = stop.changed, "calls stopped by the keypad");
+/// What the contact flow reads from the answer: `wmb_mode` (`polly`, `prompt` or `none`),
+/// `wmb_said` and `wmb_voice` (Polly's), or `wmb_prompt` (the recording).
+pub fn answer(stop: CallStop) -> ConnectResponse {
     let mut answer = ConnectResponse::new();
     match stop.speak {
-        Some(VoiceRendering::Polly { .. }) => {
+        Some(VoiceRendering::Polly { voice_id, .. }) => {
             answer.insert("wmb_mode".into(), "polly".into());
+            answer.insert("wmb_voice".into(), voice_id);
             answer.insert("wmb_said".into(), stop.said);
         }
         Some(VoiceRendering::Prompt { prompt }) => {
@@ -68,7 +74,40 @@ pub async fn handle(app: &App, event: LambdaEvent<ConnectEvent>) -> Result<Conne
             answer.insert("wmb_mode".into(), "none".into());
         }
     }
-    Ok(answer)
+    answer
+}
+
+/// Every outcome is an answer the call can say: a refused invocation (counted, `CallStopsRefused`)
+/// hangs up without a word, a stop that failed (counted, `CallStopsFailed`, alarmed) says so and
+/// gives the page and the hotline. Only a function that cannot start fails the invocation.
+pub async fn handle(app: &App, event: LambdaEvent<ConnectEvent>) -> Result<ConnectResponse, BoxError> {
+    let at = app.now().timestamp_millis();
+    let phone = match called_phone(&event.payload, app.settings.connect_instance_id.as_deref()) {
+        Ok(phone) => phone,
+        Err(why) => {
+            tracing::warn!(why, "a 9 refused");
+            app.metrics.emit(at, &[], &[&[]], &[("CallStopsRefused", count(1))]);
+            return Ok(answer(CallStop { changed: 0, language: Language::En, said: String::new(), speak: None }));
+        }
+    };
+    let language = event.payload.details.contact_data.attributes.get("wmb_lang").and_then(|code| Language::parse(code));
+    let config = app.config().await;
+    let mut tally = wmb_core::pipeline::Tally::default();
+    let stop = app.pipeline(&config, &SendsNothing).stop_calls(&phone, language, app.now(), &mut tally).await;
+    // (What stopped before a failure is counted; a second 9 finds it done.)
+    app.store.add_county_days(&tally.county_days.take()).await;
+    match stop {
+        Ok(stop) => {
+            tracing::info!(changed = stop.changed, "calls stopped by the keypad");
+            app.metrics.emit(at, &[], &[&[]], &[("CallsStopped", count(stop.changed as u64))]);
+            Ok(answer(stop))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a 9 could not stop the calls");
+            app.metrics.emit(at, &[], &[&[]], &[("CallStopsFailed", count(1))]);
+            Ok(answer(CallStop::failed(&app.catalog, language.unwrap_or(Language::En))))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +140,8 @@ mod tests {
     fn only_a_call_this_service_placed_on_its_own_instance_names_a_phone() {
         let phone = serde_json::json!({"Address": "+19165550100", "Type": "TELEPHONE_NUMBER"});
         let ours = [("wmb_message", "accepted"), ("wmb_lang", "es")];
+        // A code call (a phone being proven) offers no stop.
+        assert!(called_phone(&event("API", INSTANCE, &[("wmb_message", "verification_code")], phone.clone()), Some(INSTANCE)).is_err());
         assert_eq!(called_phone(&event("API", INSTANCE, &ours, phone.clone()), Some(INSTANCE)).unwrap(), "+19165550100");
         // A call to the instance: its caller id is whatever the caller says.
         assert!(called_phone(&event("INBOUND", INSTANCE, &ours, phone.clone()), Some(INSTANCE)).is_err());
@@ -111,5 +152,16 @@ mod tests {
         // Not a phone.
         let other = serde_json::json!({"Address": "someone", "Type": "CONNECT_USER"});
         assert!(called_phone(&event("API", INSTANCE, &ours, other), Some(INSTANCE)).is_err());
+    }
+
+    #[test]
+    fn a_stop_that_failed_says_so_in_the_calls_voice_or_not_at_all() {
+        let catalog = wmb_core::templates::Catalog::embedded().unwrap();
+        let spanish = answer(CallStop::failed(&catalog, Language::Es));
+        assert_eq!((spanish["wmb_mode"].as_str(), spanish["wmb_voice"].as_str()), ("polly", "Lupe"));
+        assert_eq!(spanish["wmb_said"], catalog.language(Language::Es).web.voice_stop_failed);
+        assert!(spanish["wmb_said"].contains("1 800 345 8683"));
+        // No voice speaks Khmer, and no recording says this: silence, not English.
+        assert_eq!(answer(CallStop::failed(&catalog, Language::Km))["wmb_mode"], "none");
     }
 }
