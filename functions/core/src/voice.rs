@@ -48,8 +48,8 @@ pub const CALL_STOPPED: &str = "call_stopped";
 ///
 /// ```toml
 /// [prompts.km]
-/// outbound = "wmb-km-outbound"      # the Amazon Connect prompt (its ARN or id)
-/// call_stopped = "wmb-km-stopped"   # said after the listener pressed 9
+/// outbound = "7f3e0a52-2c1b-4c8e-9d0a-5b6f1e2d3c4a"   # the Amazon Connect prompt's id (or ARN)
+/// call_stopped = "0b9d7c6e-5f4a-4e3b-8c2d-1a0f9e8d7c6b"   # said after the listener pressed 9
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,12 +65,43 @@ pub struct VoicePlanError {
     pub reason: String,
 }
 
+/// An Amazon Connect prompt as a flow plays it: its id (a UUID), or its ARN
+/// (`arn:<partition>:connect:<region>:<account>:instance/<id>/prompt/<id>`).
+pub fn is_prompt_ref(value: &str) -> bool {
+    fn uuid(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() == 5 && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+    }
+    if uuid(value) {
+        return true;
+    }
+    let fields: Vec<&str> = value.splitn(6, ':').collect();
+    match fields.as_slice() {
+        ["arn", _, "connect", _, _, resource] => matches!(resource.split('/').collect::<Vec<_>>().as_slice(), ["instance", i, "prompt", p] if uuid(i) && uuid(p)),
+        _ => false,
+    }
+}
+
+/// A prompt id made from a name, for tests and samples (the id of no real prompt).
+pub fn sample_prompt_id(name: &str) -> String {
+    let h = crate::notify::fnv1a(name.as_bytes());
+    format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", h >> 32, (h >> 16) & 0xffff, (h >> 4) & 0xfff, h & 0xfff, h & 0xffff_ffff_ffff)
+}
+
 impl VoicePlan {
     pub fn from_toml(file: &str, text: &str) -> Result<VoicePlan, VoicePlanError> {
         let plan: VoicePlan = toml::from_str(text).map_err(|e| VoicePlanError { file: file.into(), reason: e.to_string() })?;
         for (lang, prompts) in &plan.prompts {
             if let Some(bad) = prompts.keys().find(|k| *k != CALL_STOPPED && crate::wording::Wording::from_key(k).is_none()) {
                 return Err(VoicePlanError { file: file.into(), reason: format!("prompts.{lang}.{bad} is not a message") });
+            }
+            // The call flow plays a recording by its id: a prompt's name would be a call that
+            // hangs up without a word while the ledger says it was placed.
+            if let Some((key, value)) = prompts.iter().find(|(_, v)| !is_prompt_ref(v)) {
+                return Err(VoicePlanError {
+                    file: file.into(),
+                    reason: format!("prompts.{lang}.{key}: {value:?} is not an Amazon Connect prompt's id or ARN (the call flow plays a prompt by its id, not its name)"),
+                });
             }
         }
         Ok(plan)
@@ -138,6 +169,40 @@ impl VoicePlan {
 mod tests {
     use super::*;
 
+    /// The plan of `toml`, each "wmb-…" prompt name in it written as its sample id.
+    fn plan_of(toml: &str) -> VoicePlan {
+        let (mut out, mut rest) = (String::new(), toml);
+        while let Some(i) = rest.find("\"wmb-") {
+            let j = rest[i + 1..].find('"').unwrap() + i + 1;
+            out.push_str(&rest[..i]);
+            out.push_str(&format!("{:?}", sample_prompt_id(&rest[i + 1..j])));
+            rest = &rest[j + 1..];
+        }
+        out.push_str(rest);
+        VoicePlan::from_toml("p.toml", &out).unwrap()
+    }
+
+    fn id(name: &str) -> String {
+        sample_prompt_id(name)
+    }
+
+    #[test]
+    fn a_prompt_is_named_by_its_id_or_arn_never_by_its_name() {
+        for good in [
+            "0b9d7c6e-5f4a-4e3b-8c2d-1a0f9e8d7c6b",
+            "arn:aws:connect:us-west-2:123456789012:instance/9308c2a1-9bc6-4cea-8290-6c0b4a6d38fa/prompt/0b9d7c6e-5f4a-4e3b-8c2d-1a0f9e8d7c6b",
+            &sample_prompt_id("wmb-km-accepted"),
+        ] {
+            assert!(is_prompt_ref(good), "{good}");
+        }
+        for bad in ["wmb-km-accepted", "", "0b9d7c6e-5f4a-4e3b-8c2d", "arn:aws:connect:us-west-2:123456789012:instance/9308c2a1-9bc6-4cea-8290-6c0b4a6d38fa/prompt/wmb-km-accepted"] {
+            assert!(!is_prompt_ref(bad), "{bad}");
+        }
+        let refused = VoicePlan::from_toml("voice-prompts.toml", "[prompts.km]\naccepted = \"wmb-km-accepted\"\n").unwrap_err();
+        assert_eq!(refused.file, "voice-prompts.toml");
+        assert!(refused.reason.starts_with("prompts.km.accepted: \"wmb-km-accepted\" is not an Amazon Connect prompt's id or ARN"), "{}", refused.reason);
+    }
+
     #[test]
     fn a_call_never_reads_a_language_polly_does_not_speak() {
         let plan = VoicePlan::default();
@@ -153,32 +218,32 @@ mod tests {
 
     #[test]
     fn a_recorded_prompt_wins_over_polly_and_fills_a_gap() {
-        let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\naccepted = \"wmb-km-accepted\"\n[prompts.es]\naccepted = \"wmb-es-accepted\"\n").unwrap();
-        assert_eq!(plan.rendering(Language::Km, MessageKind::Accepted).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-accepted".into() });
-        assert_eq!(plan.rendering(Language::Es, MessageKind::Accepted).unwrap(), VoiceRendering::Prompt { prompt: "wmb-es-accepted".into() });
+        let plan = plan_of("[prompts.km]\naccepted = \"wmb-km-accepted\"\n[prompts.es]\naccepted = \"wmb-es-accepted\"\n");
+        assert_eq!(plan.rendering(Language::Km, MessageKind::Accepted).unwrap(), VoiceRendering::Prompt { prompt: id("wmb-km-accepted") });
+        assert_eq!(plan.rendering(Language::Es, MessageKind::Accepted).unwrap(), VoiceRendering::Prompt { prompt: id("wmb-es-accepted") });
         assert!(plan.rendering(Language::Km, MessageKind::Outbound).is_err());
         assert!(plan.missing_recordings()[&Language::Km].contains("outbound"));
         assert!(!plan.missing_recordings()[&Language::Km].contains("accepted"));
         assert!(plan.missing_recordings()[&Language::Km].contains(CALL_STOPPED), "the words after a 9 are recorded too");
         assert_eq!(plan.stopped_rendering(Language::Km), None);
         assert_eq!(plan.stopped_rendering(Language::Ko), Some(VoiceRendering::Polly { language_code: "ko-KR".into(), voice_id: "Seoyeon".into() }));
-        let recorded = VoicePlan::from_toml("p.toml", "[prompts.km]\ncall_stopped = \"wmb-km-stopped\"\n").unwrap();
-        assert_eq!(recorded.stopped_rendering(Language::Km), Some(VoiceRendering::Prompt { prompt: "wmb-km-stopped".into() }));
+        let recorded = plan_of("[prompts.km]\ncall_stopped = \"wmb-km-stopped\"\n");
+        assert_eq!(recorded.stopped_rendering(Language::Km), Some(VoiceRendering::Prompt { prompt: id("wmb-km-stopped") }));
         assert!(!recorded.missing_recordings()[&Language::Km].contains(CALL_STOPPED));
         assert!(VoicePlan::from_toml("p.toml", "[prompts.km]\nlost = \"x\"\n").unwrap_err().reason.contains("lost"));
         // Not accepted after the polls closed: its own recording once there is one, until then
         // the message's own.
         let after = crate::wording::NOT_ACCEPTED_AFTER_ELECTION;
-        let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\nnot_accepted = \"wmb-km-na\"\n").unwrap();
-        assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-na".into() });
+        let plan = plan_of("[prompts.km]\nnot_accepted = \"wmb-km-na\"\n");
+        assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: id("wmb-km-na") });
         assert!(plan.missing_recordings()[&Language::Km].contains("not_accepted_after_election"), "listed as missing while the other plays");
-        let plan = VoicePlan::from_toml("p.toml", "[prompts.km]\nnot_accepted = \"wmb-km-na\"\nnot_accepted_after_election = \"wmb-km-na-after\"\n").unwrap();
-        assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: "wmb-km-na-after".into() });
+        let plan = plan_of("[prompts.km]\nnot_accepted = \"wmb-km-na\"\nnot_accepted_after_election = \"wmb-km-na-after\"\n");
+        assert_eq!(plan.rendering_as(Language::Km, after).unwrap(), VoiceRendering::Prompt { prompt: id("wmb-km-na-after") });
         assert!(!plan.missing_recordings()[&Language::Km].contains("not_accepted_after_election"));
         // In a language Polly speaks, Polly reads the texts for after the polls rather than play
         // a recording of the usual ones.
-        let plan = VoicePlan::from_toml("p.toml", "[prompts.es]\nnot_accepted = \"wmb-es-na\"\n").unwrap();
+        let plan = plan_of("[prompts.es]\nnot_accepted = \"wmb-es-na\"\n");
         assert_eq!(plan.rendering_as(Language::Es, after).unwrap(), VoiceRendering::Polly { language_code: "es-US".into(), voice_id: "Lupe".into() });
-        assert_eq!(plan.rendering(Language::Es, MessageKind::NotAccepted).unwrap(), VoiceRendering::Prompt { prompt: "wmb-es-na".into() });
+        assert_eq!(plan.rendering(Language::Es, MessageKind::NotAccepted).unwrap(), VoiceRendering::Prompt { prompt: id("wmb-es-na") });
     }
 }

@@ -22,7 +22,7 @@ fn a_ballot_not_accepted_after_the_polls_closed_is_told_without_sending_her_to_e
     futures::executor::block_on(async {
         let mut f = Fixture::with(&[ANN, BEN], random).await;
         // Calls in Khmer are recorded; "not accepted after the election" is not recorded yet.
-        let recorded: Vec<String> = MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news() || *k == MessageKind::MovedCounty).map(|k| format!("{} = \"wmb-km-{}\"", k.key(), k.key())).collect();
+        let recorded: Vec<String> = MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news() || *k == MessageKind::MovedCounty).map(|k| format!("{} = {:?}", k.key(), wmb_core::voice::sample_prompt_id(&format!("wmb-km-{}", k.key())))).collect();
         f.voice = VoicePlan::from_toml("voice-prompts.toml", &format!("[prompts.km]\n{}\n", recorded.join("\n"))).unwrap();
         let (p, mut tally) = (f.pipeline(), Tally::default());
         // GIVEN Ann (texts and emails, English) and Ben (texts and calls, Khmer) signed up
@@ -61,7 +61,7 @@ fn a_ballot_not_accepted_after_the_polls_closed_is_told_without_sending_her_to_e
         let (election_day, why) = (khmer.format_date(chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()), khmer.reason(StatusCode::Not));
         assert!(ben[0].1.contains(why) && !ben[0].1.contains(&election_day), "{}", ben[0].1);
         // AND Ben's call plays the recording there is, rather than failing
-        assert_eq!(ben[1].2, Some(VoiceRendering::Prompt { prompt: "wmb-km-not_accepted".into() }));
+        assert_eq!(ben[1].2, Some(VoiceRendering::Prompt { prompt: wmb_core::voice::sample_prompt_id("wmb-km-not_accepted") }));
         assert_eq!(tally.failed, 0);
     });
 }

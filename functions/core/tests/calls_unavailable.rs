@@ -42,7 +42,7 @@ fn calls_in_a_language_whose_recordings_are_not_all_in_are_refused_and_taken_onc
         }
         // WHEN every Khmer message a call speaks (ballot news, the notice of a move) is recorded
         let called = MessageKind::ALL.into_iter().filter(|k| k.is_ballot_news() || *k == MessageKind::MovedCounty);
-        let listed: Vec<String> = called.map(|k| format!("{} = \"wmb-km-{}\"", k.key(), k.key())).collect();
+        let listed: Vec<String> = called.map(|k| format!("{} = {:?}", k.key(), wmb_core::voice::sample_prompt_id(&format!("wmb-km-{}", k.key())))).collect();
         f.voice = VoicePlan::from_toml("voice-prompts.toml", &format!("[prompts.km]\n{}\n", listed.join("\n"))).unwrap();
         // THEN Ben's calls in Khmer are taken
         {
