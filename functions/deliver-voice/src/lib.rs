@@ -179,11 +179,11 @@ mod tests {
             .match_requests(move |r| {
                 r.destination_phone_number() == Some("+13105550123")
                     && r.client_token() == Some(expected_token.as_str())
-                    && r.attributes().is_some_and(|a| a.get("wmb_mode").map(String::as_str) == Some("prompt") && a.get("wmb_prompt").map(String::as_str) == Some("wmb-km-accepted"))
+                    && r.attributes().is_some_and(|a| a.get("wmb_mode").map(String::as_str) == Some("prompt") && a.get("wmb_prompt") == Some(&wmb_core::voice::sample_prompt_id("wmb-km-accepted")))
             })
             .then_output(|| StartOutboundVoiceContactOutput::builder().contact_id("contact-1").build());
         let client = mock_client!(aws_sdk_connect, RuleMode::Sequential, [&rule]);
-        let id = voice(client).dispatch(&message(Some(VoiceRendering::Prompt { prompt: "wmb-km-accepted".into() }))).await.unwrap();
+        let id = voice(client).dispatch(&message(Some(VoiceRendering::Prompt { prompt: wmb_core::voice::sample_prompt_id("wmb-km-accepted") }))).await.unwrap();
         assert_eq!(id, "contact-1");
         assert_eq!(rule.num_calls(), 1);
     }

@@ -6,7 +6,8 @@
 //! API (StartOutboundVoiceContact), on the configured instance, carrying the message attributes
 //! the deliverer sets for ballot news (not a code call). An inbound call to the instance (whose
 //! caller id anyone can forge) stops nothing. The answer holds no personal data; nothing is
-//! logged but how many stopped, or why a 9 was refused.
+//! logged but how many stopped, why a 9 was refused, or the store's error when it failed (the
+//! SDK's message: it names no key's value, and the contact's key is a keyed hash).
 //!
 //! Left to the instance's owners: any flow on the instance, or anyone allowed to invoke the
 //! function, can name any number. Both are the SOS's own administrators.
