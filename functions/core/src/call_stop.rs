@@ -1,7 +1,8 @@
 //! A call's own stop: whoever answers a ballot call presses 9 and calls to that phone stop, for
 //! every voter whose calls go to it (a household's shared landline said stop, as a shared phone's
 //! STOP text does for texts). It is the only stop a voter who takes calls alone can make without
-//! the page or the hotline. Texts and emails are not touched: "stop these calls" is about calls.
+//! the page or the hotline. Texts and emails are not touched: "stop all ballot calls to this phone
+//! number" is about calls.
 //!
 //! The phone is the number the call rang, as the call's own record gives it (Amazon Connect's
 //! contact data, not anything the person on the line could type), so pressing 9 stops nothing but

@@ -148,7 +148,8 @@ impl VoicePlan {
         MessageKind::ALL.into_iter().filter(|k| called(*k)).all(|k| self.rendering(lang, k).is_ok())
     }
 
-    /// The languages whose calls depend on recordings, with the messages still missing one.
+    /// The languages whose calls depend on recordings, with the messages still missing one (and
+    /// [`CALL_STOPPED`], the words after a 9, while it is not recorded).
     pub fn missing_recordings(&self) -> BTreeMap<Language, BTreeSet<&'static str>> {
         let mut out = BTreeMap::new();
         for lang in Language::ALL.into_iter().filter(|l| polly_voice(*l).is_none()) {

@@ -1,10 +1,11 @@
 //! Voice calls through Amazon Connect: StartOutboundVoiceContact with the message as contact
 //! attributes, for the contact flow to speak. The only crate that links aws-sdk-connect.
 //!
-//! Attributes the contact flow reads: `wmb_mode` (`prompt` or `polly`), `wmb_prompt` (the
-//! prompt's id or ARN, when recorded), `wmb_language` and `wmb_voice` (Polly's language code and
-//! voice id), `wmb_text` (the script), `wmb_message` (the message type), `wmb_lang` (the
-//! language's code: a 9 is answered in it). The client token is derived from the message key, so
+//! Attributes: `wmb_mode` (`prompt` or `polly`), `wmb_prompt` (the prompt's id or ARN, when
+//! recorded), `wmb_voice` (Polly's voice id), `wmb_text` (the script) and `wmb_message` (the
+//! message type), which the stack's contact flow reads; `wmb_lang` (the language's code), which
+//! the call-stop function reads (a 9 is answered in it); `wmb_language` (Polly's language code),
+//! for a flow of one's own. The client token is derived from the message key, so
 //! a retried or re-delivered message never places a second call.
 
 use aws_sdk_connect::Client;

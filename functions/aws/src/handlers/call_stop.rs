@@ -4,7 +4,7 @@
 //!
 //! Only a ballot call this service placed is taken: a voice call Amazon Connect started by the
 //! API (StartOutboundVoiceContact), on the configured instance, carrying the message attributes
-//! the deliverer sets for ballot news (not a code call). An inbound call to the instance (whose
+//! the deliverer sets, for any message but a code (ballot news, the notice of a move). An inbound call to the instance (whose
 //! caller id anyone can forge) stops nothing. The answer holds no personal data; nothing is
 //! logged but how many stopped, why a 9 was refused, or the store's error when it failed (the
 //! SDK's message: it names no key's value, and the contact's key is a keyed hash).
@@ -80,7 +80,9 @@ pub fn answer(stop: CallStop) -> ConnectResponse {
 
 /// Every outcome is an answer the call can say: a refused invocation (counted, `CallStopsRefused`)
 /// hangs up without a word, a stop that failed (counted, `CallStopsFailed`, alarmed) says so and
-/// gives the page and the hotline. Only a function that cannot start fails the invocation.
+/// gives the page and the hotline where Polly speaks the call's language (else it hangs up
+/// without a word). Only a function that cannot start, or runs past Connect's 8 s, fails the
+/// invocation (the Lambda errors alarm).
 pub async fn handle(app: &App, event: LambdaEvent<ConnectEvent>) -> Result<ConnectResponse, BoxError> {
     let at = app.now().timestamp_millis();
     let phone = match called_phone(&event.payload, app.settings.connect_instance_id.as_deref()) {
