@@ -37,8 +37,7 @@ impl CallStop {
     /// a language Polly does not speak hangs up without a word).
     pub fn failed(catalog: &crate::templates::Catalog, language: Language) -> CallStop {
         let language = if catalog.has(language) { language } else { Language::En };
-        let speak = crate::voice::polly_voice(language).map(|(code, voice)| crate::voice::VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() });
-        CallStop { changed: 0, language, said: catalog.language(language).web.voice_stop_failed.clone(), speak }
+        CallStop { changed: 0, language, said: catalog.language(language).web.voice_stop_failed.clone(), speak: crate::voice::VoiceRendering::polly(language) }
     }
 }
 

@@ -336,6 +336,12 @@ impl MessageKind {
     pub fn is_code(self) -> bool {
         matches!(self, MessageKind::VerificationCode | MessageKind::AccountCode)
     }
+
+    /// A call of this message ends by offering a stop ("press 9"), and a 9 on it stops calls:
+    /// every call but a code's (its listener is proving a phone, not choosing ballot calls).
+    pub fn call_offers_stop(self) -> bool {
+        !self.is_code()
+    }
 }
 
 impl From<Milestone> for MessageKind {

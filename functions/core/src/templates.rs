@@ -365,7 +365,7 @@ impl Catalog {
             }
             Channel::Voice => {
                 let mut text = format!("{} {}", t.web.voice_intro, fill(Part::Voice, false)?);
-                if !kind.is_code() {
+                if kind.call_offers_stop() {
                     text = format!("{text} {}", t.web.voice_stop);
                 }
                 Rendered { subject: None, text, html: None }

@@ -40,6 +40,13 @@ pub enum VoiceRendering {
     Polly { language_code: String, voice_id: String },
 }
 
+impl VoiceRendering {
+    /// Polly's voice for the language, if Polly speaks it.
+    pub fn polly(lang: Language) -> Option<VoiceRendering> {
+        polly_voice(lang).map(|(code, voice)| VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() })
+    }
+}
+
 /// The recording of what a call says after its listener pressed 9 (`[web] voice_stopped`): not a
 /// message, a key of its own in `voice-prompts.toml`.
 pub const CALL_STOPPED: &str = "call_stopped";
@@ -125,10 +132,7 @@ impl VoicePlan {
         if let Some(prompt) = recorded {
             return Ok(VoiceRendering::Prompt { prompt: prompt.clone() });
         }
-        match polly_voice(lang) {
-            Some((code, voice)) => Ok(VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() }),
-            None => Err(format!("no recorded prompt for {} in {lang}, and Polly does not speak {lang}", kind.key())),
-        }
+        VoiceRendering::polly(lang).ok_or_else(|| format!("no recorded prompt for {} in {lang}, and Polly does not speak {lang}", kind.key()))
     }
 
     /// How a call says that its calls stopped (after its listener pressed 9): the recording where
@@ -138,7 +142,7 @@ impl VoicePlan {
         if let Some(prompt) = self.prompts.get(&lang).and_then(|p| p.get(CALL_STOPPED)) {
             return Some(VoiceRendering::Prompt { prompt: prompt.clone() });
         }
-        polly_voice(lang).map(|(code, voice)| VoiceRendering::Polly { language_code: code.into(), voice_id: voice.into() })
+        VoiceRendering::polly(lang)
     }
 
     /// Whether every call of ballot news (reminders included) can be made in this language: Polly

@@ -40,9 +40,7 @@ pub fn called_phone(event: &ConnectEvent, instance_id: Option<&str>) -> Result<S
     if data.initiation_method.as_deref() != Some("API") || data.channel.as_deref() != Some("VOICE") {
         return Err("not an outbound voice call started by the API");
     }
-    // A code call offers no stop: its listener is proving a phone, and a key pressed then is
-    // not a stop of anyone's ballot calls.
-    let ballot_call = data.attributes.get("wmb_message").and_then(|k| MessageKind::parse(k)).is_some_and(|k| !k.is_code());
+    let ballot_call = data.attributes.get("wmb_message").and_then(|k| MessageKind::parse(k)).is_some_and(MessageKind::call_offers_stop);
     if !ballot_call {
         return Err("not a ballot call of this service (wmb_message)");
     }
