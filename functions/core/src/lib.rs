@@ -14,6 +14,7 @@ pub mod catchup;
 pub mod county;
 pub mod county_settings;
 pub mod daily;
+mod delivery;
 pub mod election;
 pub mod enrolment;
 pub mod file_signups;
