@@ -127,7 +127,7 @@ fn news_of_a_ballots_mailing_after_the_polls_closed_is_not_sent() {
         // WHEN it is logged as returned undeliverable on 9 Nov, after election day
         p.apply_status(&status(&f, StatusCode::Und, "2026-11-09T10:00:00-08:00"), t("2026-11-09T11:00:00-08:00"), &mut tally).await.unwrap();
         p.release_due(t("2026-11-12T00:00:00Z"), &mut tally).await.unwrap();
-        // THEN she is not told to "get a ballot before Election Day": the day is past
+        // THEN she is not told to "vote in person by 8 p.m. on Election Day": the day is past
         let kinds: Vec<MessageKind> = f.sent.sent.lock().unwrap().iter().filter(|m| m.to == PHONE && m.kind != MessageKind::SignupConfirmation).map(|m| m.kind).collect();
         assert!(!kinds.contains(&MessageKind::Undeliverable), "{kinds:?}");
         assert_eq!(tally.failed, 0, "not counted as failed for the county");

@@ -254,3 +254,22 @@ fn every_language_gives_the_cure_deadline_its_hour_not_only_its_day() {
     let values = wmb_core::notify::message_values(c.language(Language::En), Language::En, Some(&e), wmb_core::CountyCode::parse("19").unwrap(), None, Default::default(), wmb_core::wording::Wording::of(wmb_core::status::MessageKind::Outbound));
     assert_eq!(values["cure_deadline"], "5 p.m. on December 1, 2026");
 }
+
+#[test]
+fn a_bounced_ballot_offers_voting_in_person_and_a_reissue_never_says_the_earlier_ballot_will_not_count() {
+    // A voter whose ballot came back can still vote in person until the polls close, and a
+    // replaced ballot she already mailed back may be the one counted: only one per voter is.
+    let c = catalog();
+    let values = wmb_core::templates::longest_values(&c, Language::En, "2026 General Election");
+    for channel in [Channel::Sms, Channel::Email, Channel::Voice] {
+        let bounced = c.render(Language::En, MessageKind::Undeliverable, channel, &values).unwrap().text;
+        assert!(bounced.contains("new ballot") && bounced.contains("vote in person") && bounced.contains("Election Day"), "{channel}: {bounced}");
+        assert!(!bounced.contains("before Election Day"), "{channel}: {bounced}");
+        let again = c.render(Language::En, MessageKind::Reissued, channel, &values).unwrap().text;
+        assert!(again.to_lowercase().contains("only one ballot per voter"), "{channel}: {again}");
+        assert!(!again.contains("will not be counted"), "{channel}: {again}");
+        if channel != Channel::Sms {
+            assert!(again.contains("already returned the earlier ballot"), "{channel}: {again}");
+        }
+    }
+}
