@@ -262,14 +262,19 @@ fn a_bounced_ballot_offers_voting_in_person_and_a_reissue_never_says_the_earlier
     let c = catalog();
     let values = wmb_core::templates::longest_values(&c, Language::En, "2026 General Election");
     for channel in [Channel::Sms, Channel::Email, Channel::Voice] {
-        let bounced = c.render(Language::En, MessageKind::Undeliverable, channel, &values).unwrap().text;
-        assert!(bounced.contains("new ballot") && bounced.contains("vote in person") && bounced.contains("Election Day"), "{channel}: {bounced}");
-        assert!(!bounced.contains("before Election Day"), "{channel}: {bounced}");
-        let again = c.render(Language::En, MessageKind::Reissued, channel, &values).unwrap().text;
-        assert!(again.to_lowercase().contains("only one ballot per voter"), "{channel}: {again}");
-        assert!(!again.contains("will not be counted"), "{channel}: {again}");
-        if channel != Channel::Sms {
-            assert!(again.contains("already returned the earlier ballot"), "{channel}: {again}");
+        let bounced = c.render(Language::En, MessageKind::Undeliverable, channel, &values).unwrap();
+        let again = c.render(Language::En, MessageKind::Reissued, channel, &values).unwrap();
+        // An email's HTML says what its text says.
+        for bounced in std::iter::once(bounced.text).chain(bounced.html) {
+            assert!(bounced.contains("new ballot") && bounced.contains("vote in person") && bounced.contains("8 p.m. on Election Day"), "{channel}: {bounced}");
+            assert!(!bounced.contains("before Election Day"), "{channel}: {bounced}");
+        }
+        for again in std::iter::once(again.text).chain(again.html) {
+            assert!(again.to_lowercase().contains("only one ballot per voter"), "{channel}: {again}");
+            assert!(!again.contains("will not be counted"), "{channel}: {again}");
+            if channel != Channel::Sms {
+                assert!(again.contains("already returned the earlier ballot"), "{channel}: {again}");
+            }
         }
     }
 }
