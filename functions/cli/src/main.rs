@@ -134,6 +134,10 @@ enum Command {
         /// The voice-prompts.toml for --voice-plan.
         #[arg(long)]
         prompts: Option<PathBuf>,
+        /// Print `[recorded_from.<lang>]` tables: the fingerprint of what each recording should say
+        /// now, to list in voice-prompts.toml beside the ids of recordings made from these words.
+        #[arg(long)]
+        recording_fingerprints: bool,
     },
     /// Measure check's rows per second and peak memory on generated statewide VBM files.
     Bench {
@@ -241,8 +245,12 @@ fn run() -> Result<ExitCode> {
             println!("wrote a synthetic statewide election of {voters} voters to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Render { lang, message, channel, code, county, election, segments, voice_plan, prompts } => {
+        Command::Render { lang, message, channel, code, county, election, segments, voice_plan, prompts, recording_fingerprints } => {
             let catalog = Catalog::embedded()?;
+            if recording_fingerprints {
+                print!("{}", wmb_core::recording_scripts::fingerprints_toml(&catalog));
+                return Ok(ExitCode::SUCCESS);
+            }
             if voice_plan {
                 let plan = match prompts {
                     Some(p) => {
@@ -251,7 +259,7 @@ fn run() -> Result<ExitCode> {
                     }
                     None => wmb_core::voice::VoicePlan::default(),
                 };
-                print!("{}", render::voice_plan_table(&plan));
+                print!("{}{}", render::voice_plan_table(&plan), render::stale_recordings_table(&plan, &catalog));
                 return Ok(ExitCode::SUCCESS);
             }
             if segments {

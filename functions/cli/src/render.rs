@@ -93,3 +93,17 @@ pub fn voice_plan_table(plan: &wmb_core::voice::VoicePlan) -> String {
     }
     out
 }
+
+/// The recordings a plan lists that were made from other words than the language file's now, or
+/// whose words it does not note (`[recorded_from.<lang>]`): a table, or nothing when there are none.
+pub fn stale_recordings_table(plan: &wmb_core::voice::VoicePlan, catalog: &wmb_core::templates::Catalog) -> String {
+    let stale = wmb_core::recording_scripts::stale_recordings(plan, catalog);
+    if stale.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nRecorded from other words than the language file's now, or from words not noted (they still play; record them again, then list `render --recording-fingerprints`'s line for each under [recorded_from.<lang>]):\n\n| language | recordings to make again |\n|---|---|\n");
+    for (lang, keys) in stale {
+        out.push_str(&format!("| {lang} | {} |\n", keys.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    out
+}

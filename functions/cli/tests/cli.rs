@@ -160,3 +160,26 @@ fn check_with_a_crosswalk_rejects_the_scans_simulate_rejects_at_the_same_lines()
     }
     assert!(n >= 2 && text.contains(&format!("rejected: {n}")), "{text}");
 }
+
+#[test]
+fn the_voice_plan_lists_recordings_made_from_words_that_have_changed_since() {
+    // The sample's recordings are noted as made from the language files' words as they are now.
+    let plan = cli(&["render", "--voice-plan", "--prompts", sample("voice-prompts.toml").to_str().unwrap()]);
+    assert_eq!(plan.status.code(), Some(0));
+    assert!(!stdout(&plan).contains("record them again"), "{}", stdout(&plan));
+    // A Khmer Undeliverable recorded before its words changed is listed to be made again.
+    let text = std::fs::read_to_string(sample("voice-prompts.toml")).unwrap();
+    let fingerprints = stdout(&cli(&["render", "--recording-fingerprints"]));
+    let line = fingerprints.split("[recorded_from.km]").nth(1).unwrap().lines().find(|l| l.starts_with("undeliverable = ")).unwrap().to_string();
+    let km = text.find("[recorded_from.km]").expect("the sample notes what its recordings say");
+    let at = km + text[km..].find(&line).expect("the sample's Khmer Undeliverable is noted as made from today's words");
+    let older = format!("{}undeliverable = \"0123456789abcdef\"{}", &text[..at], &text[at + line.len()..]);
+    let dir = std::env::temp_dir().join(format!("wmb-voice-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("voice-prompts.toml");
+    std::fs::write(&path, older).unwrap();
+    let stale = stdout(&cli(&["render", "--voice-plan", "--prompts", path.to_str().unwrap()]));
+    assert!(stale.contains("| km | undeliverable |"), "{stale}");
+    assert_eq!(stale.matches("| km |").count(), 2, "only Khmer's Undeliverable, beside its line of the plan: {stale}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -37,6 +37,7 @@ pub mod past_deadline;
 pub mod pipeline;
 pub mod receipts;
 pub mod recording;
+pub mod recording_scripts;
 pub mod refusal;
 pub mod reminders;
 pub mod report_pieces;

@@ -26,7 +26,7 @@ pub fn polly_voice(lang: Language) -> Option<(&'static str, &'static str)> {
 
 /// The messages a call speaks as recorded where Polly cannot: ballot news (reminders included) and
 /// the notice of a move (codes are read in English; confirmations never go by call).
-fn called(kind: MessageKind) -> bool {
+pub(crate) fn called(kind: MessageKind) -> bool {
     kind.is_ballot_news() || kind == MessageKind::MovedCounty
 }
 
@@ -51,18 +51,27 @@ impl VoiceRendering {
 /// message, a key of its own in `voice-prompts.toml`.
 pub const CALL_STOPPED: &str = "call_stopped";
 
-/// The recorded prompts that exist, as `voice-prompts.toml` lists them:
+/// The recorded prompts that exist, as `voice-prompts.toml` lists them, and what each was
+/// recorded from:
 ///
 /// ```toml
 /// [prompts.km]
 /// outbound = "7f3e0a52-2c1b-4c8e-9d0a-5b6f1e2d3c4a"   # the Amazon Connect prompt's id (or ARN)
 /// call_stopped = "0b9d7c6e-5f4a-4e3b-8c2d-1a0f9e8d7c6b"   # said after the listener pressed 9
+///
+/// [recorded_from.km]
+/// outbound = "9c1d2e3f4a5b6c7d"   # the fingerprint of the script it was recorded from
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoicePlan {
     #[serde(default)]
     pub prompts: BTreeMap<Language, BTreeMap<String, String>>,
+    /// The fingerprint of the script each recording was made from
+    /// ([`crate::recording_scripts::fingerprint`]): a recording whose script has changed since
+    /// still plays, and `render --voice-plan` lists it to be recorded again.
+    #[serde(default)]
+    pub recorded_from: BTreeMap<Language, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -108,6 +117,17 @@ impl VoicePlan {
                 return Err(VoicePlanError {
                     file: file.into(),
                     reason: format!("prompts.{lang}.{key}: {value:?} is not an Amazon Connect prompt's id or ARN (the call flow plays a prompt by its id, not its name)"),
+                });
+            }
+        }
+        for (lang, scripts) in &plan.recorded_from {
+            if let Some(key) = scripts.keys().find(|k| !plan.prompts.get(lang).is_some_and(|p| p.contains_key(*k))) {
+                return Err(VoicePlanError { file: file.into(), reason: format!("recorded_from.{lang}.{key}: no prompts.{lang}.{key} is listed") });
+            }
+            if let Some((key, value)) = scripts.iter().find(|(_, v)| !crate::recording_scripts::is_fingerprint(v)) {
+                return Err(VoicePlanError {
+                    file: file.into(),
+                    reason: format!("recorded_from.{lang}.{key}: {value:?} is not a script's fingerprint (16 hex digits, as `render --recording-fingerprints` prints them)"),
                 });
             }
         }
