@@ -40,11 +40,6 @@ pub fn fingerprint(script: &str) -> String {
     format!("{:016x}", crate::notify::fnv1a(script.as_bytes()))
 }
 
-/// Whether a value is written as [`fingerprint`] writes one.
-pub fn is_fingerprint(value: &str) -> bool {
-    value.len() == 16 && value.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-}
-
 /// The recordings a plan lists whose script has changed since they were made, or whose script
 /// it does not say: by language, their keys.
 pub fn stale_recordings(plan: &VoicePlan, catalog: &Catalog) -> BTreeMap<Language, BTreeSet<String>> {
@@ -55,7 +50,8 @@ pub fn stale_recordings(plan: &VoicePlan, catalog: &Catalog) -> BTreeMap<Languag
             .keys()
             .filter(|key| {
                 let now = script(catalog, *lang, key).map(|s| fingerprint(&s));
-                now.is_none() || made_from.and_then(|m| m.get(*key)) != now.as_ref()
+                let then = made_from.and_then(|m| m.get(*key)).map(|f| f.trim().to_ascii_lowercase());
+                now.is_none() || then != now
             })
             .cloned()
             .collect();
@@ -66,12 +62,12 @@ pub fn stale_recordings(plan: &VoicePlan, catalog: &Catalog) -> BTreeMap<Languag
     out
 }
 
-/// `[recorded_from.<lang>]` tables of the scripts as they are now, for each language whose calls
-/// are recorded (Polly speaks the others): what to list beside the prompts' ids once they are
+/// `[recorded_from.<lang>]` tables of the scripts as they are now, for every language (a language
+/// Polly speaks may have recordings too): the lines to list beside the ids of the prompts
 /// recorded from these words.
 pub fn fingerprints_toml(catalog: &Catalog) -> String {
     let mut out = String::new();
-    for lang in Language::ALL.into_iter().filter(|l| crate::voice::polly_voice(*l).is_none()) {
+    for lang in Language::ALL {
         out.push_str(&format!("[recorded_from.{}]\n", lang.code()));
         for key in recording_keys() {
             if let Some(s) = script(catalog, lang, key) {
@@ -130,11 +126,55 @@ mod tests {
     }
 
     #[test]
-    fn a_fingerprint_for_a_prompt_not_listed_or_not_written_as_one_is_refused() {
-        let not_listed = VoicePlan::from_toml("v.toml", "[recorded_from.km]\noutbound = \"0123456789abcdef\"\n").unwrap_err();
-        assert!(not_listed.reason.contains("recorded_from.km.outbound: no prompts.km.outbound"), "{not_listed}");
-        let id = sample_prompt_id("wmb-km-outbound");
-        let bad = VoicePlan::from_toml("v.toml", &format!("[prompts.km]\noutbound = {id:?}\n[recorded_from.km]\noutbound = \"recorded 3 Dec\"\n")).unwrap_err();
-        assert!(bad.reason.contains("is not a script's fingerprint"), "{bad}");
+    fn a_fingerprint_written_wrong_lists_its_recording_and_never_refuses_the_plan() {
+        // A refused plan would leave every recorded call unmade: the notes are advice only.
+        let c = catalog();
+        let now = fingerprints_toml(&c);
+        let khmer = now.split("\n\n").find(|t| t.starts_with("[recorded_from.km]")).unwrap();
+        let outbound = fingerprint(&script(&c, Language::Km, "outbound").unwrap());
+        let shouted = khmer.replace(&outbound, &outbound.to_uppercase());
+        assert!(stale_recordings(&khmer_plan(&shouted), &c).is_empty(), "the same digits in capitals are the same words");
+        let wrong = khmer.replace(&format!("outbound = \"{outbound}\""), "outbound = \"recorded 3 Dec\"") + "\nunknown_message = \"0123456789abcdef\"\n";
+        let stale = stale_recordings(&khmer_plan(&wrong), &c);
+        assert_eq!(stale[&Language::Km].iter().map(String::as_str).collect::<Vec<_>>(), ["outbound"]);
+    }
+
+    #[test]
+    fn a_changed_text_makes_its_recording_stale_and_a_script_is_what_the_call_says() {
+        // GIVEN the Khmer file as it is, and every Khmer recording noted as made from it
+        let sources: Vec<(&str, String)> = crate::templates::embedded_sources().map(|(stem, text)| (stem, text.to_string())).collect();
+        let today = Catalog::from_sources(sources.iter().map(|(s, t)| (*s, t.as_str()))).unwrap();
+        let khmer_now = fingerprints_toml(&today);
+        let khmer = khmer_now.split("\n\n").find(|t| t.starts_with("[recorded_from.km]")).unwrap();
+        let plan = khmer_plan(khmer);
+        // WHEN the Khmer Reissued call's words change (a sentence added at the end of its voice text)
+        let edited: Vec<(&str, String)> = sources
+            .iter()
+            .map(|(stem, text)| {
+                if *stem != "km" {
+                    return (*stem, text.clone());
+                }
+                let at = text.find("[messages.reissued]").unwrap();
+                let voice = at + text[at..].find("\nvoice = \"").unwrap() + 1;
+                let end = voice + text[voice..].find("\"\n").unwrap();
+                (*stem, format!("{} {{county_phone}}{}", &text[..end], &text[end..]))
+            })
+            .collect();
+        let later = Catalog::from_sources(edited.iter().map(|(s, t)| (*s, t.as_str()))).unwrap();
+        // THEN only that recording is to be made again
+        let stale = stale_recordings(&plan, &later);
+        assert_eq!(stale[&Language::Km].iter().map(String::as_str).collect::<Vec<_>>(), ["reissued"]);
+        // AND a script is the call as rendered with each placeholder left as its name, the texts
+        // after the polls close having their own
+        let named: BTreeMap<&str, String> = ["county_name", "county_phone", "election_name", "election_date", "status_date", "reason", "cure_deadline", "county_email", "county_url"]
+            .into_iter()
+            .map(|n| (n, format!("{{{n}}}")))
+            .collect();
+        for key in ["reissued", "not_accepted_after_election", "moved_county"] {
+            let wording = Wording::from_key(key).unwrap();
+            let call = today.render_as(Language::En, wording, crate::status::Channel::Voice, &named).unwrap().text;
+            assert_eq!(script(&today, Language::En, key).unwrap(), call, "{key}");
+        }
+        assert_ne!(script(&today, Language::Km, "not_accepted_after_election"), script(&today, Language::Km, "not_accepted"));
     }
 }

@@ -14,6 +14,11 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
 }
 
+/// The language files built into the binary, as (file stem, TOML text).
+pub(crate) fn embedded_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    embedded::EMBEDDED.iter().copied()
+}
+
 /// The texts of one message in one language.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,7 +296,7 @@ impl LanguageTemplates {
 impl Catalog {
     /// The templates built into the binary from `templates/`.
     pub fn embedded() -> Result<Catalog, TemplateError> {
-        Self::from_sources(embedded::EMBEDDED.iter().copied())
+        Self::from_sources(embedded_sources())
     }
 
     /// Loads templates from (file stem, TOML text) pairs; English must be among them.

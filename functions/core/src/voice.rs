@@ -69,7 +69,9 @@ pub struct VoicePlan {
     pub prompts: BTreeMap<Language, BTreeMap<String, String>>,
     /// The fingerprint of the script each recording was made from
     /// ([`crate::recording_scripts::fingerprint`]): a recording whose script has changed since
-    /// still plays, and `render --voice-plan` lists it to be recorded again.
+    /// still plays, and `render --voice-plan` lists it to be recorded again. Advice only: a value
+    /// written wrong lists its recording too, and never refuses the file (a refused file would
+    /// silence every recorded call).
     #[serde(default)]
     pub recorded_from: BTreeMap<Language, BTreeMap<String, String>>,
 }
@@ -117,17 +119,6 @@ impl VoicePlan {
                 return Err(VoicePlanError {
                     file: file.into(),
                     reason: format!("prompts.{lang}.{key}: {value:?} is not an Amazon Connect prompt's id or ARN (the call flow plays a prompt by its id, not its name)"),
-                });
-            }
-        }
-        for (lang, scripts) in &plan.recorded_from {
-            if let Some(key) = scripts.keys().find(|k| !plan.prompts.get(lang).is_some_and(|p| p.contains_key(*k))) {
-                return Err(VoicePlanError { file: file.into(), reason: format!("recorded_from.{lang}.{key}: no prompts.{lang}.{key} is listed") });
-            }
-            if let Some((key, value)) = scripts.iter().find(|(_, v)| !crate::recording_scripts::is_fingerprint(v)) {
-                return Err(VoicePlanError {
-                    file: file.into(),
-                    reason: format!("recorded_from.{lang}.{key}: {value:?} is not a script's fingerprint (16 hex digits, as `render --recording-fingerprints` prints them)"),
                 });
             }
         }
