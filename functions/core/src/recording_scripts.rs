@@ -27,11 +27,7 @@ pub fn script(catalog: &Catalog, lang: Language, key: &str) -> Option<String> {
         return Some(t.web.voice_stopped.clone());
     }
     let wording = Wording::from_key(key).filter(|w| called(w.kind))?;
-    let mut text = format!("{} {}", t.web.voice_intro, t.texts(wording).part(Part::Voice));
-    if wording.kind.call_offers_stop() {
-        text = format!("{text} {}", t.web.voice_stop);
-    }
-    Some(text)
+    Some(t.spoken_call(wording.kind, t.texts(wording).part(Part::Voice)))
 }
 
 /// A script's fingerprint: 16 hex digits of its FNV-1a hash (it tells a changed text from the

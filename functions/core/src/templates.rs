@@ -180,6 +180,17 @@ pub struct Catalog {
 }
 
 impl LanguageTemplates {
+    /// A call as it is spoken: who calls, the message's own words (`body`: its `voice` text,
+    /// filled or not), and, on every call that offers one, how to stop calls ("press 9"). The
+    /// renderer and a recording's script ([`crate::recording_scripts::script`]) both use it.
+    pub fn spoken_call(&self, kind: MessageKind, body: &str) -> String {
+        if kind.call_offers_stop() {
+            format!("{} {body} {}", self.web.voice_intro, self.web.voice_stop)
+        } else {
+            format!("{} {body}", self.web.voice_intro)
+        }
+    }
+
     /// Formats a date as this language writes it.
     /// The cure deadline of `date`: the day and its hour, written with `[format].deadline`.
     pub fn format_deadline(&self, date: NaiveDate) -> String {
@@ -369,11 +380,7 @@ impl Catalog {
                 Rendered { subject: None, text: format!("{} {text}", t.web.sms_label), html: None }
             }
             Channel::Voice => {
-                let mut text = format!("{} {}", t.web.voice_intro, fill(Part::Voice, false)?);
-                if kind.call_offers_stop() {
-                    text = format!("{text} {}", t.web.voice_stop);
-                }
-                Rendered { subject: None, text, html: None }
+                Rendered { subject: None, text: t.spoken_call(kind, &fill(Part::Voice, false)?), html: None }
             }
             Channel::Email => {
                 let subject = fill(Part::EmailSubject, false)?;
