@@ -242,6 +242,41 @@ async fn a_bad_election_file_is_refused_and_alarmed_without_stopping_the_functio
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_made_from_older_words_is_counted_on_aws_and_still_plays() {
+    // GIVEN functions running with the sample's voice plan, every recording noted as made from
+    // today's words (reading config/ again at once)
+    let world = World::with("stalerec", at("2026-10-06T12:00:00-07:00"), &repo_path("events/sample-election"), |s| s.config_max_age_seconds = 0).await;
+    let stale = |app: &wmb_aws::app::App| wmb_aws::metrics::sum(&app.metrics.recent(), "RecordingsStale", &[]);
+    assert!(world.app.config().await.stale_recordings.is_empty());
+    assert_eq!(stale(&world.app), 0.0, "nothing counted while every recording is current");
+    // WHEN the deployer uploads the plan with Khmer's "undeliverable" noted as recorded from
+    // other words (the words changed since it was made)
+    let sample = std::fs::read_to_string(repo_path("events/sample-election/voice-prompts.toml")).unwrap();
+    let km = sample.find("[recorded_from.km]").expect("the sample notes Khmer's words");
+    let at_line = km + sample[km..].find("undeliverable = \"").unwrap();
+    let older = format!("{}undeliverable = \"0000000000000000\"{}", &sample[..at_line], &sample[at_line + sample[at_line..].find('\n').unwrap()..]);
+    let bucket = world.app.settings.bucket.clone();
+    let put = |body: String| world.s3.put_object().bucket(&bucket).key("config/voice-prompts.toml").body(body.into_bytes().into()).send();
+    put(older).await.unwrap();
+    // THEN a running function counts that one recording (RecordingsStale), and still plays it
+    let config = world.app.config().await;
+    let km = wmb_core::status::Language::Km;
+    assert_eq!(config.stale_recordings.get(&km).map(|keys| keys.iter().map(String::as_str).collect::<Vec<_>>()), Some(vec!["undeliverable"]));
+    assert_eq!(config.stale_recordings.len(), 1, "only Khmer's");
+    assert!(config.voice.prompts[&km].contains_key("undeliverable"), "the recording still plays");
+    assert_eq!(stale(&world.app), 1.0);
+    // AND a function that starts now counts it too
+    let fresh = wmb_aws::app::App::new(world.app.settings.clone(), world.sdk.clone(), wmb_aws::app::AppOptions { interceptor: None, fixed_clock: Some(world.app.now()) }).await.expect("a new instance starts");
+    assert_eq!(stale(&fresh), 1.0, "counted at its start");
+    // WHEN the recording is made again and its words noted, THEN the count falls to none
+    put(sample).await.unwrap();
+    assert!(world.app.config().await.stale_recordings.is_empty());
+    let lines = world.app.metrics.recent();
+    let last = lines.iter().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok().and_then(|d| d["RecordingsStale"].as_f64()));
+    assert_eq!(last, Some(0.0), "the dashboard sees it fall to none");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_that_signs_reads_its_key_from_its_secret_and_does_not_start_on_a_bad_one() {
     // GIVEN the functions' world, the signing key in its secret (as the template keeps it: the
     // functions' environment holds only the secret's ARN)

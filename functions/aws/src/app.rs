@@ -60,7 +60,14 @@ pub struct Config {
     /// Which file (its key) each election was read from: a file edited into one that is refused
     /// keeps the election as read before.
     pub sources: BTreeMap<String, String>,
+    /// The voice plan's recordings made from words the language files have changed since (or
+    /// whose words it does not note), by language: they still play, and `render --voice-plan`
+    /// lists them to be made again.
+    pub stale_recordings: StaleRecordings,
 }
+
+/// Recordings by language: their keys.
+pub type StaleRecordings = BTreeMap<wmb_core::status::Language, std::collections::BTreeSet<String>>;
 
 
 /// Random bytes from the operating system (codes and change ids).
@@ -120,6 +127,7 @@ impl App {
             None => wmb_core::access::SigningKey::new(&os_random()).expect("16 bytes"),
         };
         let access = wmb_core::access::AccessKeys { signing, random: os_random, public_url: settings.public_api_url.clone() };
+        let stale_at_start = config.stale_recordings.clone();
         let app = App {
             access,
             clock,
@@ -134,6 +142,7 @@ impl App {
             sdk,
         };
         app.count_refused(&refused);
+        app.count_stale_recordings(&stale_at_start, None);
         Ok(app)
     }
 
@@ -141,6 +150,25 @@ impl App {
     fn count_refused(&self, refused: &[String]) {
         if !refused.is_empty() {
             self.metrics.emit(self.now().timestamp_millis(), &[], &[&[]], &[("ConfigFilesRefused", crate::metrics::count(refused.len() as u64))]);
+        }
+    }
+
+    /// Counts the recordings that say older words (`RecordingsStale`, at every reading: the
+    /// dashboard shows it), and logs which languages' recordings they are when that changes (at
+    /// an instance's start, or when a new plan is uploaded).
+    fn count_stale_recordings(&self, now: &StaleRecordings, before: Option<&StaleRecordings>) {
+        let stale: usize = now.values().map(|keys| keys.len()).sum();
+        let changed = before.is_none_or(|b| b != now);
+        // Nothing to count at a start with none, nor at a reading that finds none again.
+        if stale == 0 && (before.is_none() || !changed) {
+            return;
+        }
+        self.metrics.emit(self.now().timestamp_millis(), &[], &[&[]], &[("RecordingsStale", crate::metrics::count(stale as u64))]);
+        if changed && stale > 0 {
+            let languages = now.keys().map(|l| l.code()).collect::<Vec<_>>().join(",");
+            tracing::warn!(recordings = stale, languages = %languages, "recordings made from words changed since still play; render --voice-plan lists them to be made again");
+        } else if changed {
+            tracing::info!("every recording now says the language files' words");
         }
     }
 
@@ -174,6 +202,7 @@ impl App {
         let fresh = match crate::s3io::load_config(&self.s3, &self.settings.bucket, &self.settings.config_prefix, &self.catalog, Some(&held)).await {
             Ok((config, refused)) => {
                 self.count_refused(&refused);
+                self.count_stale_recordings(&config.stale_recordings, Some(&held.stale_recordings));
                 if let Ok(mut expiry) = self.store.expiry.write() {
                     *expiry = Arc::new(wmb_core::retention::Expiry::new(config.elections.values()));
                 }

@@ -64,7 +64,8 @@ pub async fn load_config(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, ca
         }),
         None => VoicePlan::default(),
     };
-    Ok((Config { elections, voice, sources }, refused))
+    let stale_recordings = wmb_core::recording_scripts::stale_recordings(&voice, catalog);
+    Ok((Config { elections, voice, sources, stale_recordings }, refused))
 }
 
 /// Applies the counties' enrolment files (`config/enrolments/*.toml`, in key order) to their
