@@ -253,6 +253,28 @@ fn value_size(v: &Value) -> u64 {
     }
 }
 
+/// The largest item in a table, in the bytes DynamoDB bills (a scan, for the tests: an update
+/// or delete is billed by the item's size before and after it, which the interceptor does not
+/// see, so it bills them as one unit and the test checks that the items are that small).
+pub async fn largest_item(ddb: &aws_sdk_dynamodb::Client, table: &str) -> u64 {
+    let pages: Vec<_> = ddb.scan().table_name(table).into_paginator().send().try_collect().await.expect("scan");
+    pages.into_iter().flat_map(|p| p.items.unwrap_or_default()).map(|item| item.iter().map(|(k, v)| k.len() as u64 + attribute_size(v)).sum()).max().unwrap_or(0)
+}
+
+fn attribute_size(v: &aws_sdk_dynamodb::types::AttributeValue) -> u64 {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    match v {
+        A::S(s) => s.len() as u64,
+        A::N(n) => (n.trim_start_matches('-').replace('.', "").len() as u64).div_ceil(2) + 1,
+        A::B(b) => b.as_ref().len() as u64,
+        A::Bool(_) | A::Null(_) => 1,
+        A::M(m) => 3 + m.iter().map(|(k, v)| k.len() as u64 + attribute_size(v)).sum::<u64>(),
+        A::L(l) => 3 + l.iter().map(|v| 1 + attribute_size(v)).sum::<u64>(),
+        A::Ss(l) => l.iter().map(|s| s.len() as u64).sum(),
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,17 @@ async fn at_a_realistic_mix_the_lambdas_send_what_the_local_pipeline_sends_and_b
     assert!(kept_rows > 3 * journey_rows, "most rows are of voters who never signed up");
     assert!(bill.wru_by_table.get("kept").copied().unwrap_or(0.0) < 0.25 * kept_rows as f64, "a kept row costs a fraction of a write");
     eprintln!("write units by table: {:?}; read units by table: {:?}", bill.wru_by_table, bill.rru_by_table);
+    // AND the items the functions update or delete are within the one write unit each such
+    // request is billed (AWS bills the larger of the item's sizes before and after)
+    let s = &world.app.settings;
+    let ddb = world.app.store.client.clone();
+    // (Held items are deleted too, but each was billed by its size when put: all one unit.)
+    let updated = [("ledger", s.ledger_table.clone()), ("access", s.access_table.clone().unwrap())];
+    for (name, table) in updated {
+        let largest = wmb_tests::billing::largest_item(&ddb, &table).await;
+        eprintln!("largest {name} item: {largest} bytes");
+        assert!(largest <= 1024, "a {name} item of {largest} bytes: its updates and deletes bill more than one unit");
+    }
     eprintln!(
         "{} voters, {delivered} messages; per message: {:.2} billable requests = {:.2} WRU + {:.2} RRU + {:.2} SQS + {:.2} events + {:.2} Scheduler + {:.3} S3 PUT + {:.3} S3 GET; ${:.2} per million messages",
         cost_voters(),
