@@ -48,6 +48,7 @@ pub mod signup;
 pub mod sms_budget;
 pub mod sources;
 pub mod status;
+pub mod stop_phrases;
 pub mod stopping;
 pub mod templates;
 mod template_text;

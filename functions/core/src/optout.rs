@@ -56,7 +56,9 @@ fn fold(text: &str) -> String {
 }
 
 /// The keyword an inbound text carries: the whole message, ignoring case, accents and
-/// punctuation ("Stop.", "STOP ALL", "Dừng"). Anything else is not a keyword.
+/// punctuation ("Stop.", "STOP ALL", "Dừng"); or, for a text that says more, a request to stop
+/// in the voter's own words ([`crate::stop_phrases`]: "Please stop texting me"). Anything else
+/// is not a keyword.
 pub fn keyword(text: &str) -> Option<Keyword> {
     let f = fold(text);
     let compact = f.replace(' ', "");
@@ -67,6 +69,8 @@ pub fn keyword(text: &str) -> Option<Keyword> {
         Some(Keyword::Start)
     } else if is(HELP_WORDS) {
         Some(Keyword::Help)
+    } else if crate::stop_phrases::asks_to_stop(text) {
+        Some(Keyword::Stop)
     } else {
         None
     }
@@ -172,7 +176,13 @@ mod tests {
         for text in ["HELP", "help?", "Ayuda", "INFO", "도움"] {
             assert_eq!(keyword(text), Some(Keyword::Help), "{text}");
         }
-        for text in ["Where is my ballot?", "stop sending me the wrong county", "", "🙂"] {
+        // A text that asks to stop in the voter's own words stops too (FCC 24-24: any reply a
+        // reasonable person reads as a request to stop); a word that asks to stop only as the whole
+        // reply ("end") does not, in a sentence.
+        for text in ["stop sending me the wrong county", "Please stop texting me", "请停止发送短信"] {
+            assert_eq!(keyword(text), Some(Keyword::Stop), "{text}");
+        }
+        for text in ["Where is my ballot?", "", "🙂", "When does it end?"] {
             assert_eq!(keyword(text), None, "{text}");
         }
     }

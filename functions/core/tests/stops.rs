@@ -480,3 +480,32 @@ fn a_stop_whose_reply_cannot_be_sent_is_remembered_all_the_same() {
         assert!(f.store.contact(&contact_name(&f.keys.signing, Channel::Sms, PHONE)).await.unwrap().stopped);
     });
 }
+
+#[test]
+fn a_voter_who_asks_in_her_own_words_to_stop_gets_no_more_texts_and_a_question_about_stopping_does_not_stop_them() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann and Ben, by a signups file, each with a phone of their own
+        const BENS: &str = "+19165550177";
+        p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.signup(&lee("Ben", "1978-02-03", BENS, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN Ann replies "Please stop texting me", and Ben asks when ballots stop being accepted
+        let ann = p.inbound_text(PHONE, "Please stop texting me", "in-1", t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        let ben = p.inbound_text(BENS, "When do you stop accepting ballots?", "in-2", t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN Ann's texts stop, as a STOP stops them, with the one acknowledgement
+        assert_eq!((ann.changed, ann.replied), (1, Some(MessageKind::OptedOut)));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        // AND Ben's do not: he is answered with the program's help (the Secretary of State's number)
+        assert_eq!((ben.changed, ben.replied), (0, Some(MessageKind::Help)));
+        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Sms), Some(BENS));
+        // AND news of their ballots goes to Ben's phone only
+        let status = |id: &str| wmb_core::formats::VbmStatus { votecal_id: id.into(), county: f.county, election_id: "E".into(), ballot_id: format!("B-{id}"), status: wmb_core::status::StatusCode::Issued, status_time: t("2026-10-07T16:00:00Z") };
+        for id in ["CA1", "CA2"] {
+            p.apply_status(&status(id), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
+        }
+        assert_eq!(f.sent_where(|m| m.to == PHONE && m.kind == MessageKind::Outbound), 0, "nothing after Ann asked to stop");
+        assert_eq!(f.sent_where(|m| m.to == BENS && m.kind == MessageKind::Outbound), 1);
+    });
+}
