@@ -168,7 +168,9 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     assert_eq!(a.status, 200, "{}", a.body);
     s.settle(at("2026-10-07T11:02:00-07:00")).await;
     assert!(s.texts_to(WEI_PHONE).iter().any(|t| t.contains("mailed your ballot")), "his phone is confirmed and caught up");
-    s.text_in(WEI_PHONE, "STOP", "in-wei").await;
+    // (in his own words: a reply that asks to stop is a STOP)
+    s.text_in(WEI_PHONE, "Please stop texting me.", "in-wei").await;
+    assert!(s.texts_to(WEI_PHONE).last().unwrap().contains("no more texts"), "his stop is acknowledged");
     let wei_texts = s.texts_to(WEI_PHONE).len();
     let a = s.call("POST", "/verify", "", &verify(&change, &email_code)).await;
     assert_eq!(a.status, 200, "{}", a.body);
