@@ -36,7 +36,9 @@ const STOP_WORDS: &[&str] = &[
     // th
     "หยุด", "ยกเลิก",
     // vi
-    "dung", "huy",
+    "dung", "huy", "ngung", "dung lai", "ngung lai",
+    // zh: the unsubscribe reply of China's texts
+    "td",
 ];
 
 const START_WORDS: &[&str] = &["start", "unstop", "yes", "subscribe", "resume", "iniciar", "comenzar", "開始", "开始", "शुरू", "開始する", "ចាប់ផ្តើម", "시작", "simula", "เริ่ม", "bat dau"];

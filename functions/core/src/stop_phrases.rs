@@ -14,61 +14,95 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// Words and phrases of the languages written with spaces between words, in Latin letters,
-/// compared as whole words without case or accents (`fold_latin`).
+/// compared as whole words without case or accents (`fold_latin`: "đ" stays "đ", so Vietnamese
+/// typed without marks is here too).
 const SPACED: &[&str] = &[
     // en
-    "unsubscribe", "optout", "opt out", "revoke", "remove me", "take me off", "no more texts", "no more text", "no more messages",
-    "dont text", "do not text", "dont message", "do not message", "quit texting", "quit sending",
+    "unsubscribe", "unsub", "optout", "revoke consent", "revoke my consent", "remove me", "remove my number", "take me off", "take my number off",
+    "no more texts", "no more text", "no more txts", "no more messages", "dont text", "do not text", "dont txt", "dont message", "do not message",
+    "dont send me any", "do not send me any", "dont contact", "do not contact", "leave me alone", "quit texting", "quit sending",
     // es
-    "dar de baja", "darme de baja", "no mas mensajes", "no mas textos", "no quiero recibir",
+    "dar de baja", "darme de baja", "me den de baja", "denme de baja", "dame de baja", "cancelar suscripcion", "no mas mensajes", "no mas mensages",
+    "no mas textos", "no quiero recibir mensajes", "no quiero recibir textos", "no quiero recibir mas mensajes", "no quiero recibir estos mensajes",
+    "dejen de enviarme", "dejen de mandarme", "deje de enviarme", "deje de mandarme", "dejar de enviarme", "dejar de mandarme", "no me manden mas",
+    "no me envien mas",
+    // hi (in Latin letters)
+    "mat bhejo", "mat bhejiye", "band karo", "band karein", "band kar do",
+    // tl
+    "wag nyo na ako", "huwag nyo na ako", "ayoko na ng text", "ayaw ko na ng text",
+    // vi (typed without marks)
+    "dung gui", "ngung gui", "dung nhan tin", "ngung nhan tin",
 ];
 
-/// Verbs that ask to stop something, not always the messages ("stop texting me"; "when do you
-/// stop counting?"): in a question, they ask to stop the messages only when one of
-/// [`MESSAGES`] follows within three words.
-const STOP_VERBS: &[&str] = &["stop", "stopall", "parar", "detener", "alto", "itigil", "tigil", "hinto"];
+/// Verbs (and a verb's phrase) that ask to stop something, not always the messages ("stop
+/// texting me"; "when do you stop counting?", "can I opt out of vote by mail?"): in a question,
+/// they ask to stop the messages only when one of [`MESSAGES`] follows within three words.
+const STOP_VERBS: &[&str] = &["stop", "stopall", "opt out", "paren", "detengan", "itigil", "tigil", "tigilan", "ihinto", "tumigil", "hinto"];
 
 /// What a stop verb stops when it is the messages.
-const MESSAGES: &[&str] = &["text", "texts", "texting", "message", "messages", "messaging", "sending", "these", "this", "me", "it", "them", "all", "mensajes", "textos", "enviar", "mandar", "mensahe", "pagtext", "na"];
+const MESSAGES: &[&str] = &["text", "texts", "texting", "txt", "txts", "message", "messages", "messaging", "sending", "these", "them", "mensajes", "mensaje", "mensages", "textos", "enviar", "enviarme", "mandar", "mandarme", "mensahe", "pagtext", "na"];
 
-/// A word before a stop verb that makes it no request to stop ("don't stop", "never stop").
-const NEGATIONS: &[&str] = &["dont", "do not", "never"];
+/// Words before a stop verb that make it no request to stop ("don't stop", "I can't stop by").
+const NEGATIONS: &[&str] = &["dont", "do not", "never", "cant", "cannot", "wont", "not"];
 
-/// Words of languages written without spaces between words (or whose words take endings and
+/// Words around "stop" that make it a place or a visit: "the bus stop", "I'll stop by".
+const NOT_A_VERB_BEFORE: &[&str] = &["bus", "the", "a", "last", "next"];
+const NOT_A_VERB_AFTER: &[&str] = &["by"];
+
+/// Phrases of languages written without spaces between words (or whose words take endings and
 /// particles: Korean, Hindi), and of Vietnamese, whose words tell apart only by their marks
 /// ("dừng", stop; "dùng", use): found anywhere in the text, compared as written, without case.
 /// Each says what it stops (the messages, the sending); those that do not ([`UNSPACED_VERBS`])
 /// count only in a text that asks no question.
 const UNSPACED: &[&str] = &[
-    // zh (Traditional and Simplified)
-    "退訂", "退订", "不要再發", "不要再发", "別再發", "别再发", "停止發送", "停止发送",
+    // zh (Simplified, then Traditional)
+    "退订", "取消订阅", "停止发送", "停止发短信", "不要再发了", "不要再发短信", "不要再发信息", "不要再发消息", "不要再发给我", "不要再给我发", "别再发了",
+    "别再发短信", "别再发信息", "别再发消息", "别再发给我", "别给我发", "不要再传",
+    "退訂", "取消訂閱", "停止發送", "停止發簡訊", "不要再發了", "不要再發簡訊", "不要再發訊息", "不要再發給我", "不要再給我發", "別再發了", "別再發簡訊",
+    "別再發訊息", "別再發給我", "別給我發", "不要再傳",
     // ja
-    "配信停止", "送らないで",
+    "配信停止", "配信を停止", "配信中止", "送信中止", "配信解除", "もう送らないで", "メッセージを送らないで", "送ってこないで",
     // ko
-    "수신거부", "수신 거부", "문자 중지",
+    "수신거부", "수신 거부", "수신 중지", "수신차단", "문자 중지", "문자중지", "그만 보내", "그만보내", "문자 보내지 마", "문자 보내지마", "구독 취소",
     // hi
-    "मत भेजें", "मत भेजो", "संदेश बंद",
+    "मत भेजें", "मत भेजो", "मत भेजिए", "मैसेज मत भेज", "संदेश बंद",
+    // km
+    "ឈប់ផ្ញើ", "កុំផ្ញើ", "បញ្ឈប់ការផ្ញើ",
     // th
-    "หยุดส่ง", "ไม่ต้องส่ง",
+    "หยุดส่งข้อความ", "หยุดส่งมา", "กรุณาหยุดส่ง", "ไม่ต้องส่งมาอีก", "ไม่ต้องส่งข้อความ", "เลิกส่งมา", "เลิกส่งข้อความ", "อย่าส่งมาอีก",
+    "ไม่ต้องการรับข้อความ", "ยกเลิกการรับข้อความ",
     // vi
-    "hủy đăng ký", "đừng gửi", "dừng gửi", "ngừng gửi", "ngừng nhắn",
+    "hủy đăng ký nhận tin", "huỷ đăng ký nhận tin", "đừng gửi", "đừng nhắn", "dừng gửi", "dừng nhắn", "ngừng gửi", "ngừng nhắn", "ngưng gửi",
+    "ngưng nhắn", "không muốn nhận tin",
 ];
 
-/// Words that ask to stop without saying what: outside a question, they are read as asking to
-/// stop the messages.
-const UNSPACED_VERBS: &[&str] = &["停止", "中止", "중지", "रोकें", "रोको", "बंद करें", "बंद करो", "ឈប់", "dừng", "ngừng"];
+/// Phrases that ask to stop without saying what: outside a question, they are read as asking
+/// to stop the messages.
+const UNSPACED_VERBS: &[&str] = &[
+    "请停止", "請停止", "停止してください", "やめてください", "중지해 주세요", "중지해주세요", "रोकें", "रोको", "रोक दो", "रोक दें", "बंद करें", "बंद करो", "बंद कर दो",
+    "बंद कर दें", "बंद कीजिए", "សូមឈប់",
+];
 
 /// Whether a text asks to stop in words of its own.
 pub fn asks_to_stop(text: &str) -> bool {
     let question = text.contains(['?', '？', '¿']);
     let latin = format!(" {} ", fold_latin(text));
     let words: Vec<&str> = latin.split_whitespace().collect();
-    let negated = |i: usize| NEGATIONS.iter().any(|n| words[..i].join(" ").ends_with(&format!(" {n}")) || words[..i].join(" ") == *n);
     let phrase = SPACED.iter().any(|w| latin.contains(&format!(" {w} ")));
-    let verb = words.iter().enumerate().any(|(i, w)| {
-        STOP_VERBS.contains(w) && !negated(i) && (!question || words[i + 1..].iter().take(3).any(|next| MESSAGES.contains(next)))
+    let verb = (0..words.len()).any(|i| {
+        STOP_VERBS.iter().any(|v| {
+            let n = v.split(' ').count();
+            let (before, after) = (&words[..i], words.get(i + n..).unwrap_or_default());
+            let said_before = before.join(" ");
+            words.get(i..i + n).is_some_and(|w| w.join(" ") == *v)
+                && !NEGATIONS.iter().any(|neg| said_before == *neg || said_before.ends_with(&format!(" {neg}")))
+                && !before.last().is_some_and(|w| NOT_A_VERB_BEFORE.contains(w))
+                && !after.first().is_some_and(|w| NOT_A_VERB_AFTER.contains(w))
+                && (!question || after.iter().take(3).any(|next| MESSAGES.contains(next)))
+        })
     });
-    let written: String = text.nfc().collect::<String>().to_lowercase();
+    // (Khmer keyboards put zero-width spaces between words.)
+    let written: String = text.nfc().filter(|c| *c != '\u{200b}').collect::<String>().to_lowercase();
     let unspaced = UNSPACED.iter().any(|w| written.contains(w)) || (!question && UNSPACED_VERBS.iter().any(|w| written.contains(w)));
     phrase || verb || unspaced
 }
@@ -102,7 +136,16 @@ mod tests {
             "No, stop texting me",
             "Por favor, quiero darme de baja",
             "no más mensajes por favor",
-            "Quiero parar los mensajes",
+            "Paren los mensajes por favor",
+            "dejen de enviarme mensajes",
+            "Tigilan nyo na ako",
+            "Xin dung gui tin nhan",
+            "Ngưng gửi tin nhắn giùm",
+            "配信を停止してください",
+            "그만 보내세요",
+            "मैसेज मत भेजो",
+            "សូម​ឈប់​ផ្ញើ​សារ",
+            "Can I opt out of these texts?",
             "pakiusap itigil na ninyo",
             "请停止发送短信",
             "不要再发了",
@@ -133,6 +176,26 @@ mod tests {
             "Stoppage time",
             "Stopping by the office tomorrow",
             "When do you stop accepting ballots?",
+            "How do I stop this from happening?",
+            "Will they stop me from voting?",
+            "I can't stop by until Friday",
+            "I'll stop by the office to fix my signature",
+            "The drop box at the bus stop",
+            "Can I opt out of vote by mail?",
+            "Can the county revoke my registration?",
+            "I live in Palo Alto now",
+            "No quiero recibir mi boleta por correo",
+            "Voy a parar en la oficina",
+            "不要再发生这种事",
+            "我的选票状态停止更新了",
+            "古い住所に送らないでください",
+            "郵便投票を中止して投票所で投票したい",
+            "ថ្ងៃឈប់សម្រាក",
+            "ไม่ต้องส่งบัตรคืนใช่ไหม",
+            "วันหยุดส่งได้ไหม",
+            "Khi nào ngừng nhận phiếu",
+            "tama na ang address ko",
+            "मुझे अपना मत भेजना है",
             "投票什么时候停止？",
             "สำนักงานเปิดวันหยุดไหม",
             "",
