@@ -144,7 +144,7 @@ mod tests {
             "配信を停止してください",
             "그만 보내세요",
             "मैसेज मत भेजो",
-            "សូម​ឈប់​ផ្ញើ​សារ",
+            "សូម\u{200b}ឈប់\u{200b}ផ្ញើ\u{200b}សារ",
             "Can I opt out of these texts?",
             "pakiusap itigil na ninyo",
             "请停止发送短信",
