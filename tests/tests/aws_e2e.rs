@@ -459,33 +459,3 @@ async fn news_held_overnight_for_a_voter_who_then_stops_every_channel_is_counted
     let summary = world.daily_summaries([&path]).await.remove(&path).unwrap();
     assert!(summary.lines().any(|l| l.starts_with("2026-10-21,01,not_reached,received,") && l.ends_with(",1")), "{summary}");
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_phone_on_the_providers_own_opt_out_list_that_texts_start_is_taken_off_it() {
-    // GIVEN a phone SNS keeps on its own opt-out list (moto answers that every number ending in
-    // 99 is; the functions keep their own stops, and the number's self-managed opt-outs keep
-    // SNS's list empty, but a phone listed before, or by another sender, would get no text)
-    let world = World::new("optin", at("2026-10-06T12:00:00-07:00")).await;
-    let phone = "+15105550199";
-    // (the inbound function's SNS client, its requests counted and checked against its role)
-    let counter = RequestCounter::default();
-    let sns = aws_sdk_sns::config::Builder::from(&world.sdk).interceptor(world.counter.made.clone()).interceptor(counter.clone()).build();
-    let replies = wmb_aws::senders::SnsSms { client: aws_sdk_sns::Client::from_conf(sns), origination_number: None };
-    let text = |body: &'static str, id: &'static str| {
-        let event = wmb_tests::world_service::inbound_text_event(phone, body, id);
-        acting("InboundSmsFunction", wmb_aws::handlers::inbound_sms::handle(&world.app, &replies, LambdaEvent::new(event, Context::default())))
-    };
-    let order: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
-    let seen = order.clone();
-    *counter.hook.0.lock().unwrap() = Some(Box::new(move |_service: &str, operation: &str, _request: &serde_json::Value| seen.lock().unwrap().push(operation.to_string())));
-    let opted_in = || counter.by_operation().get("SNS.OptInPhoneNumber").copied().unwrap_or(0);
-    // WHEN it texts HELP, THEN SNS's list is not touched
-    text("HELP", "in-1").await.unwrap();
-    assert_eq!(opted_in(), 0, "only a START is passed on");
-    // WHEN it texts START, THEN SNS is asked to take it off its list, before the answer goes
-    text("START", "in-2").await.unwrap();
-    assert_eq!(opted_in(), 1, "{:?}", counter.by_operation());
-    let order = order.lock().unwrap().clone();
-    let (opt_in, answer) = (order.iter().position(|o| o == "OptInPhoneNumber"), order.iter().rposition(|o| o == "Publish"));
-    assert!(matches!((opt_in, answer), (Some(i), Some(a)) if i < a), "taken off the list, then answered: {order:?}");
-}

@@ -49,36 +49,6 @@ impl Dispatcher for SnsSms {
     }
 }
 
-/// The provider's own list of phones that said STOP. The functions answer STOP and START
-/// themselves and keep their own stops (the origination number's self-managed opt-outs on, as
-/// the README says); a phone the provider put on its list all the same (before self-managed
-/// opt-outs were on, or from another sender in the account) would never get a text again, so a
-/// START is passed on to it.
-pub trait ProviderOptOuts {
-    /// Takes `phone` off the provider's list if it is on it. A failure is logged (without the
-    /// number) and changes nothing else: the START stands in the functions' own store.
-    fn opt_in(&self, phone: &str) -> impl std::future::Future<Output = ()> + Send;
-}
-
-impl ProviderOptOuts for SnsSms {
-    async fn opt_in(&self, phone: &str) {
-        // (SNS lets a number be opted in once in 30 days: only one that is opted out is.)
-        let listed = match self.client.check_if_phone_number_is_opted_out().phone_number(phone).send().await {
-            Ok(out) => out.is_opted_out,
-            Err(e) => {
-                tracing::warn!(error = %aws_sdk_sns::error::DisplayErrorContext(&e).to_string().replace(phone, "<phone>"), "could not ask SNS whether a phone that texted START is on its opt-out list");
-                return;
-            }
-        };
-        if listed {
-            match self.client.opt_in_phone_number().phone_number(phone).send().await {
-                Ok(_) => tracing::info!("a phone that texted START was taken off SNS's opt-out list"),
-                Err(e) => tracing::warn!(error = %aws_sdk_sns::error::DisplayErrorContext(&e).to_string().replace(phone, "<phone>"), "a phone that texted START is still on SNS's opt-out list"),
-            }
-        }
-    }
-}
-
 /// Email through Amazon SES v2: subject, plain text and HTML.
 pub struct SesEmail {
     pub client: aws_sdk_sesv2::Client,

@@ -20,7 +20,7 @@ const SPACED: &[&str] = &[
     // en
     "unsubscribe", "unsub", "optout", "revoke consent", "revoke my consent", "remove me", "remove my number", "take me off", "take my number off",
     "no more texts", "no more text", "no more txts", "no more messages", "dont text", "do not text", "dont txt", "dont message", "do not message",
-    "dont send me any", "do not send me any", "dont contact", "do not contact", "leave me alone", "quit texting", "quit sending",
+    "dont send me any", "do not send me any", "dont contact", "do not contact", "leave me alone",
     // es
     "dar de baja", "darme de baja", "me den de baja", "denme de baja", "dame de baja", "cancelar suscripcion", "no mas mensajes", "no mas mensages",
     "no mas textos", "no quiero recibir mensajes", "no quiero recibir textos", "no quiero recibir mas mensajes", "no quiero recibir estos mensajes",
@@ -39,8 +39,16 @@ const SPACED: &[&str] = &[
 /// they ask to stop the messages only when one of [`MESSAGES`] follows within three words.
 const STOP_VERBS: &[&str] = &["stop", "stopall", "opt out", "paren", "detengan", "itigil", "tigil", "tigilan", "ihinto", "tumigil", "hinto"];
 
+/// Verbs that end many things ("cancel my ballot", "when does it end"): they ask to stop when
+/// one of [`MESSAGES`] follows within three words.
+const OBJECT_VERBS: &[&str] = &["cancel", "end", "quit", "block", "cancelar", "cancelen"];
+
+/// Words that may follow a stop verb in a question that asks for nothing else ("can you stop
+/// now?", "why won't you stop already?").
+const FILLERS: &[&str] = &["please", "pls", "plz", "now", "already", "it", "yet", "por", "favor", "ya"];
+
 /// What a stop verb stops when it is the messages.
-const MESSAGES: &[&str] = &["text", "texts", "texting", "txt", "txts", "message", "messages", "messaging", "sending", "these", "them", "mensajes", "mensaje", "mensages", "textos", "enviar", "enviarme", "mandar", "mandarme", "mensahe", "pagtext", "na"];
+const MESSAGES: &[&str] = &["text", "texts", "texting", "txt", "txts", "message", "messages", "messaging", "alerts", "notifications", "subscription", "these", "them", "mensajes", "mensaje", "mensages", "textos", "enviar", "enviarme", "mandar", "mandarme", "mensahe", "pagtext", "na"];
 
 /// Words before a stop verb that make it no request to stop ("don't stop", "I can't stop by").
 const NEGATIONS: &[&str] = &["dont", "do not", "never", "cant", "cannot", "wont", "not"];
@@ -65,7 +73,7 @@ const UNSPACED: &[&str] = &[
     // ko
     "수신거부", "수신 거부", "수신 중지", "수신차단", "문자 중지", "문자중지", "그만 보내", "그만보내", "문자 보내지 마", "문자 보내지마", "구독 취소",
     // hi
-    "मत भेजें", "मत भेजो", "मत भेजिए", "मैसेज मत भेज", "संदेश बंद",
+    "मैसेज मत भेज", "मेसेज मत भेज", "संदेश मत भेज", "संदेश बंद",
     // km
     "ឈប់ផ្ញើ", "កុំផ្ញើ", "បញ្ឈប់ការផ្ញើ",
     // th
@@ -83,28 +91,61 @@ const UNSPACED_VERBS: &[&str] = &[
     "बंद कर दें", "बंद कीजिए", "សូមឈប់",
 ];
 
-/// Whether a text asks to stop in words of its own.
+/// Whether a text asks to stop in words of its own: whether one of its sentences does ("Who is
+/// this? Stop." asks to stop; its question does not hide its stop).
 pub fn asks_to_stop(text: &str) -> bool {
-    let question = text.contains(['?', '？', '¿']);
-    let latin = format!(" {} ", fold_latin(text));
-    let words: Vec<&str> = latin.split_whitespace().collect();
-    let phrase = SPACED.iter().any(|w| latin.contains(&format!(" {w} ")));
-    let verb = (0..words.len()).any(|i| {
-        STOP_VERBS.iter().any(|v| {
-            let n = v.split(' ').count();
-            let (before, after) = (&words[..i], words.get(i + n..).unwrap_or_default());
-            let said_before = before.join(" ");
-            words.get(i..i + n).is_some_and(|w| w.join(" ") == *v)
-                && !NEGATIONS.iter().any(|neg| said_before == *neg || said_before.ends_with(&format!(" {neg}")))
-                && !before.last().is_some_and(|w| NOT_A_VERB_BEFORE.contains(w))
-                && !after.first().is_some_and(|w| NOT_A_VERB_AFTER.contains(w))
-                && (!question || after.iter().take(3).any(|next| MESSAGES.contains(next)))
-        })
-    });
     // (Khmer keyboards put zero-width spaces between words.)
-    let written: String = text.nfc().filter(|c| *c != '\u{200b}').collect::<String>().to_lowercase();
-    let unspaced = UNSPACED.iter().any(|w| written.contains(w)) || (!question && UNSPACED_VERBS.iter().any(|w| written.contains(w)));
-    phrase || verb || unspaced
+    let text: String = text.nfc().filter(|c| *c != '\u{200b}').collect();
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| ".!?。！？\n".contains(c)).map_or(rest.len(), |i| i + rest[i..].chars().next().map_or(1, char::len_utf8));
+        let (sentence, after) = rest.split_at(end);
+        // A question: it ends with a question mark, or opens with Spanish's.
+        if sentence_asks_to_stop(sentence, sentence.ends_with(['?', '？']) || sentence.contains('¿')) {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// Whether one sentence asks to stop; `question`: it asks something.
+fn sentence_asks_to_stop(sentence: &str, question: bool) -> bool {
+    let latin = fold_latin(sentence);
+    let words: Vec<&str> = latin.split_whitespace().collect();
+    let at = |i: usize, phrase: &str| {
+        let n = phrase.split(' ').count();
+        words.get(i..i + n).is_some_and(|w| w.join(" ") == phrase).then(|| words.get(i + n..).unwrap_or_default())
+    };
+    let negated = |i: usize| {
+        let before = words[..i].join(" ");
+        NEGATIONS.iter().any(|neg| before == *neg || before.ends_with(&format!(" {neg}")))
+    };
+    let of_messages = |after: &[&str]| after.iter().take(3).any(|w| MESSAGES.contains(w));
+    let found = (0..words.len()).any(|i| {
+        // A phrase that says what it stops: "unsubscribe me", "no more texts" (not "don't
+        // unsubscribe me").
+        SPACED.iter().any(|p| at(i, p).is_some()) && !negated(i)
+            // A verb that stops something: the messages, when it is said outright ("Stop!",
+            // "please stop texting me") or asked with nothing else to stop ("can you stop?",
+            // "how do I opt out?"), or asked of the messages ("can you stop these texts?").
+            || STOP_VERBS.iter().any(|v| {
+                at(i, v).is_some_and(|after| {
+                    !negated(i)
+                        && !words[..i].last().is_some_and(|w| NOT_A_VERB_BEFORE.contains(w))
+                        && !after.first().is_some_and(|w| NOT_A_VERB_AFTER.contains(w))
+                        && (!question || of_messages(after) || after.iter().all(|w| FILLERS.contains(w)))
+                })
+            })
+            // A verb that ends many things, when what it ends is the messages ("cancel these
+            // texts"; not "cancel my ballot").
+            || OBJECT_VERBS.iter().any(|v| at(i, v).is_some_and(|after| !negated(i) && of_messages(after)))
+    });
+    let written = sentence.to_lowercase();
+    // (Thai writes "holiday" as วัน + หยุด: "วันหยุดส่งได้ไหม" asks about sending on a holiday.)
+    let holiday = |w: &str| written.match_indices(w).all(|(i, _)| written[..i].ends_with("วัน"));
+    let unspaced = UNSPACED.iter().any(|w| written.contains(w) && !holiday(w)) || (!question && UNSPACED_VERBS.iter().any(|w| written.contains(w)));
+    found || unspaced
 }
 
 /// Latin letters without case or accents, apostrophes dropped ("don't" is "dont"), anything else
@@ -146,6 +187,17 @@ mod tests {
             "मैसेज मत भेजो",
             "សូម\u{200b}ឈប់\u{200b}ផ្ញើ\u{200b}សារ",
             "Can I opt out of these texts?",
+            "STOP. Who is this?",
+            "Who is this? Stop",
+            "Wrong number? Stop",
+            "How do I opt out?",
+            "Can you stop?",
+            "Why won't you stop already?",
+            "请停止。你是谁？",
+            "Cancel these texts",
+            "end these messages please",
+            "cancel my subscription",
+            "quit texting me",
             "pakiusap itigil na ninyo",
             "请停止发送短信",
             "不要再发了",
@@ -176,6 +228,12 @@ mod tests {
             "Stoppage time",
             "Stopping by the office tomorrow",
             "When do you stop accepting ballots?",
+            "Why did you stop sending updates?",
+            "Please don't remove me",
+            "don't unsubscribe me, I want the texts",
+            "I want to cancel my ballot",
+            "วันหยุดส่งมาได้ไหม",
+            "अपना मत भेजें?",
             "How do I stop this from happening?",
             "Will they stop me from voting?",
             "I can't stop by until Friday",

@@ -6,7 +6,6 @@ use crate::app::{App, BoxError};
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
-use crate::senders::ProviderOptOuts;
 use wmb_core::ports::Dispatcher;
 
 /// The inbound message End User Messaging SMS (and SNS two-way SMS) publishes.
@@ -19,18 +18,13 @@ pub struct InboundText {
     pub inbound_message_id: String,
 }
 
-pub async fn handle<D: Dispatcher + ProviderOptOuts>(app: &App, replies: &D, event: LambdaEvent<SnsEvent>) -> Result<(), BoxError> {
+pub async fn handle<D: Dispatcher>(app: &App, replies: &D, event: LambdaEvent<SnsEvent>) -> Result<(), BoxError> {
     let mut tally = wmb_core::pipeline::Tally::default();
     for record in event.payload.records {
         // Fixed text: the message holds a phone number.
         let text: InboundText = serde_json::from_str(&record.sns.message).map_err(|_| "an inbound SMS notification is not the expected JSON")?;
         // Without the provider's id, the SNS message id makes the answer once-only.
         let id = if text.inbound_message_id.is_empty() { record.sns.message_id.clone() } else { text.inbound_message_id.clone() };
-        // A START reaches the provider's own opt-out list first, so that its answer, and the
-        // texts after it, can go.
-        if wmb_core::optout::keyword(&text.message_body) == Some(wmb_core::optout::Keyword::Start) {
-            replies.opt_in(&text.origination_number).await;
-        }
         let config = app.config().await;
         let outcome = app.pipeline(&config, replies).inbound_text(&text.origination_number, &text.message_body, &id, app.now(), &mut tally).await;
         // (What changed before a failure is counted; the retried text finds it done.)
