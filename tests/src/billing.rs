@@ -271,6 +271,8 @@ fn attribute_size(v: &aws_sdk_dynamodb::types::AttributeValue) -> u64 {
         A::M(m) => 3 + m.iter().map(|(k, v)| k.len() as u64 + attribute_size(v)).sum::<u64>(),
         A::L(l) => 3 + l.iter().map(|v| 1 + attribute_size(v)).sum::<u64>(),
         A::Ss(l) => l.iter().map(|s| s.len() as u64).sum(),
+        A::Ns(l) => l.iter().map(|n| (n.trim_start_matches('-').replace('.', "").len() as u64).div_ceil(2) + 1).sum(),
+        A::Bs(l) => l.iter().map(|b| b.as_ref().len() as u64).sum(),
         _ => 0,
     }
 }
