@@ -50,6 +50,10 @@ const FILLERS: &[&str] = &["please", "pls", "plz", "now", "already", "it", "yet"
 /// What a stop verb stops when it is the messages.
 const MESSAGES: &[&str] = &["text", "texts", "texting", "txt", "txts", "message", "messages", "messaging", "alerts", "notifications", "subscription", "these", "them", "mensajes", "mensaje", "mensages", "textos", "enviar", "enviarme", "mandar", "mandarme", "mensahe", "pagtext", "na"];
 
+/// Words before a stop verb in a question that ask about a stop already made ("why did you
+/// stop texting me?", "¿por qué dejaron…?" has no stop verb).
+const PAST: &[&str] = &["did", "didnt", "has", "have", "had"];
+
 /// Words before a stop verb that make it no request to stop ("don't stop", "I can't stop by").
 const NEGATIONS: &[&str] = &["dont", "do not", "never", "cant", "cannot", "wont", "not"];
 
@@ -122,6 +126,8 @@ fn sentence_asks_to_stop(sentence: &str, question: bool) -> bool {
         NEGATIONS.iter().any(|neg| before == *neg || before.ends_with(&format!(" {neg}")))
     };
     let of_messages = |after: &[&str]| after.iter().take(3).any(|w| MESSAGES.contains(w));
+    // A question about a stop that happened ("why did you stop texting me?") asks for none.
+    let asked_about = |before: &[&str]| before.iter().rev().take(2).any(|w| PAST.contains(w));
     let found = (0..words.len()).any(|i| {
         // A phrase that says what it stops: "unsubscribe me", "no more texts" (not "don't
         // unsubscribe me").
@@ -134,7 +140,7 @@ fn sentence_asks_to_stop(sentence: &str, question: bool) -> bool {
                     !negated(i)
                         && !words[..i].last().is_some_and(|w| NOT_A_VERB_BEFORE.contains(w))
                         && !after.first().is_some_and(|w| NOT_A_VERB_AFTER.contains(w))
-                        && (!question || of_messages(after) || after.iter().all(|w| FILLERS.contains(w)))
+                        && (!question || ((of_messages(after) || after.iter().all(|w| FILLERS.contains(w))) && !asked_about(&words[..i])))
                 })
             })
             // A verb that ends many things, when what it ends is the messages ("cancel these
@@ -192,6 +198,7 @@ mod tests {
             "Wrong number? Stop",
             "How do I opt out?",
             "Can you stop?",
+            "Can you stop texting me?",
             "Why won't you stop already?",
             "请停止。你是谁？",
             "Cancel these texts",
@@ -229,6 +236,8 @@ mod tests {
             "Stopping by the office tomorrow",
             "When do you stop accepting ballots?",
             "Why did you stop sending updates?",
+            "Why did you stop texting me?",
+            "Did you stop sending messages?",
             "Please don't remove me",
             "don't unsubscribe me, I want the texts",
             "I want to cancel my ballot",
