@@ -345,11 +345,17 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
     assert!(store.link_contact("phone-name", "CA4", 3).await.unwrap(), "a freed place can be taken");
     let mut entry = store.contact("phone-name").await.unwrap();
     entry.voters.sort();
-    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false, stops: vec![] });
+    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false, stops: vec![], stop_sent_at: None });
     store.set_stopped("phone-name", true).await.unwrap();
     assert!(store.contact("phone-name").await.unwrap().stopped);
     store.set_stopped("phone-name", false).await.unwrap();
     assert!(!store.contact("phone-name").await.unwrap().stopped);
+    // The latest STOP's time stands, whatever order they are handled in.
+    store.stop_sent_at("phone-name", 2_000).await.unwrap();
+    store.stop_sent_at("phone-name", 1_000).await.unwrap();
+    assert_eq!(store.contact("phone-name").await.unwrap().stop_sent_at, Some(2_000));
+    store.stop_sent_at("phone-name", 3_000).await.unwrap();
+    assert_eq!(store.contact("phone-name").await.unwrap().stop_sent_at, Some(3_000));
     // One voter's stop marks: added and taken out once however often, apart from the others'.
     for _ in 0..2 {
         store.mark_stop("phone-name", "mark-a", true).await.unwrap();

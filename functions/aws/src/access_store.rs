@@ -99,7 +99,11 @@ fn entry_of(item: &HashMap<String, AttributeValue>) -> ContactEntry {
     let voters = set("voters");
     // (`sms_stopped`: the attribute's name before email addresses could be stopped too.)
     let stopped = ["stopped", "sms_stopped"].iter().any(|a| matches!(item.get(*a), Some(AttributeValue::Bool(true))));
-    ContactEntry { voters, stopped, stops: set("stops") }
+    let stop_sent_at = match item.get("stop_sent_at") {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    };
+    ContactEntry { voters, stopped, stops: set("stops"), stop_sent_at }
 }
 
 impl ContactIndex for DynamoStore {
@@ -162,6 +166,25 @@ impl ContactIndex for DynamoStore {
         Ok(())
     }
 
+    async fn stop_sent_at(&self, name: &str, at_ms: i64) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(self.access_table()?)
+            .set_key(Some(Self::key(format!("contact#{name}"))))
+            .update_expression("SET stop_sent_at = :t")
+            // The latest STOP's time stands (a STOP handled late does not move it back).
+            .condition_expression("attribute_not_exists(stop_sent_at) OR stop_sent_at < :t")
+            .expression_attribute_values(":t", AttributeValue::N(at_ms.to_string()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
     async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
         self.client
             .update_item()
@@ -187,7 +210,7 @@ mod tests {
             ("sms_stopped".to_string(), AttributeValue::Bool(true)),
             ("stops".to_string(), AttributeValue::Ss(vec!["5e1f".into()])),
         ]);
-        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true, stops: vec!["5e1f".into()] });
+        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true, stops: vec!["5e1f".into()], stop_sent_at: None });
         assert_eq!(entry_of(&HashMap::new()), ContactEntry::default());
     }
 }

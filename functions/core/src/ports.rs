@@ -286,6 +286,12 @@ pub struct ContactEntry {
     /// voter's texts go to it (see [`crate::keys::stop_mark`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stops: Vec<String>,
+    /// When the phone's latest STOP was sent, as the provider stamped it (Unix milliseconds):
+    /// a START sent before it but handled after it (two-way SMS keeps no order, and a START
+    /// whose handling failed comes again later) does not start what the phone has since
+    /// stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_sent_at: Option<i64>,
 }
 
 impl ContactEntry {
@@ -317,6 +323,8 @@ pub trait ContactIndex: Sync {
     fn link_contact(&self, name: &str, votecal_id: &str, max: usize) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn unlink_contact(&self, name: &str, votecal_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Remembers when the phone's STOP was sent (the latest of those remembered stands).
+    fn stop_sent_at(&self, name: &str, at_ms: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Adds (`stopped`) or takes out one voter's stop mark; doing it twice is doing it once.
     fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

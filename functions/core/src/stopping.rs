@@ -177,6 +177,13 @@ where
     /// never to a stopped phone) gets the program's help. Each inbound message is answered once
     /// however often it is delivered.
     pub async fn inbound_text(&self, from: &str, body: &str, message_id: &str, now: DateTime<Utc>, tally: &mut Tally) -> Result<InboundOutcome, PipelineError> {
+        self.inbound_text_sent(from, body, message_id, now, now, tally).await
+    }
+
+    /// [`Self::inbound_text`] of a text the provider stamped as sent at `sent_at`: a START sent
+    /// before the phone's latest STOP (handled after it: two-way SMS keeps no order, and a START
+    /// whose handling failed comes again later) is not taken, and not answered.
+    pub async fn inbound_text_sent(&self, from: &str, body: &str, message_id: &str, sent_at: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<InboundOutcome, PipelineError> {
         let kw = keyword(body);
         let name = contact_name(&self.access.signing, Channel::Sms, from);
         let entry = self.store.contact(&name).await?;
@@ -204,6 +211,7 @@ where
                 // again when the text is delivered again.)
                 (!entry.stopped || changed > 0).then_some(MessageKind::OptedOut)
             }
+            Some(Keyword::Start) if entry.stop_sent_at.is_some_and(|stop| stop > sent_at.timestamp_millis()) => None,
             Some(Keyword::Start) => {
                 // The phone wants texts again. A voter's own stop on the page of texts to a phone
                 // other voters' texts go to is hers to lift (with a code, on the page): whoever
@@ -246,6 +254,7 @@ where
         // the phone unmarked past the erasure of its voters' addresses.
         if kw == Some(Keyword::Stop) {
             self.store.set_stopped(&name, true).await?;
+            self.store.stop_sent_at(&name, sent_at.timestamp_millis()).await?;
         }
         let Some(kind) = reply else {
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });

@@ -4,7 +4,7 @@
 //! after the subscription's addresses were erased, until the voter proves them again (or the
 //! phone texts START); one voter's stop on the page leaves a shared phone to the others; START
 //! promises texts only where some voter's texts will come; and a STOP whose reply fails is
-//! remembered all the same.
+//! remembered all the same; and a START sent before a STOP, handled after it, does not undo it.
 
 mod common;
 
@@ -507,5 +507,29 @@ fn a_voter_who_asks_in_her_own_words_to_stop_gets_no_more_texts_and_a_question_a
         }
         assert_eq!(f.sent_where(|m| m.to == PHONE && m.kind == MessageKind::Outbound), 0, "nothing after Ann asked to stop");
         assert_eq!(f.sent_where(|m| m.to == BENS && m.kind == MessageKind::Outbound), 1);
+    });
+}
+
+#[test]
+fn a_start_sent_before_a_stop_but_handled_after_it_does_not_start_the_texts_again() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, signed up by a file with her phone
+        p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN she texts START at 19:00:00 and STOP at 19:00:20, and the STOP is handled first
+        // (two-way SMS keeps no order; a START whose handling failed comes again later)
+        let (start_sent, stop_sent, handled) = (t("2026-10-06T19:00:00Z"), t("2026-10-06T19:00:20Z"), t("2026-10-06T19:01:00Z"));
+        let stop = p.inbound_text_sent(PHONE, "STOP", "in-2", stop_sent, handled, &mut tally).await.unwrap();
+        let start = p.inbound_text_sent(PHONE, "START", "in-1", start_sent, handled, &mut tally).await.unwrap();
+        // THEN her last word stands: texts stay stopped, and the START is not answered
+        assert_eq!(stop.replied, Some(MessageKind::OptedOut));
+        assert_eq!((start.changed, start.replied), (0, None));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        // AND a START she sends later starts them again
+        let again = p.inbound_text_sent(PHONE, "START", "in-3", t("2026-10-07T09:00:00Z"), t("2026-10-07T09:00:01Z"), &mut tally).await.unwrap();
+        assert_eq!((again.changed, again.replied), (1, Some(MessageKind::OptedIn)));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
     });
 }

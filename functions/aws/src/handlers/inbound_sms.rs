@@ -26,7 +26,9 @@ pub async fn handle<D: Dispatcher>(app: &App, replies: &D, event: LambdaEvent<Sn
         // Without the provider's id, the SNS message id makes the answer once-only.
         let id = if text.inbound_message_id.is_empty() { record.sns.message_id.clone() } else { text.inbound_message_id.clone() };
         let config = app.config().await;
-        let outcome = app.pipeline(&config, replies).inbound_text(&text.origination_number, &text.message_body, &id, app.now(), &mut tally).await;
+        // When SNS published it (two-way SMS publishes each text as it comes): texts are handled
+        // in no set order, and a START sent before a STOP does not undo it.
+        let outcome = app.pipeline(&config, replies).inbound_text_sent(&text.origination_number, &text.message_body, &id, record.sns.timestamp, app.now(), &mut tally).await;
         // (What changed before a failure is counted; the retried text finds it done.)
         app.store.add_county_days(&tally.county_days.take()).await;
         let outcome = outcome?;
