@@ -180,7 +180,7 @@ impl ContactIndex for DynamoStore {
             .await;
         match update {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if conditional_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -212,5 +212,7 @@ mod tests {
         ]);
         assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true, stops: vec!["5e1f".into()], stop_sent_at: None });
         assert_eq!(entry_of(&HashMap::new()), ContactEntry::default());
+        let stopped_at = HashMap::from([("stopped".to_string(), AttributeValue::Bool(true)), ("stop_sent_at".to_string(), AttributeValue::N("1791320400000".into()))]);
+        assert_eq!(entry_of(&stopped_at).stop_sent_at, Some(1_791_320_400_000));
     }
 }

@@ -247,6 +247,10 @@ where
                         let name = contact_name(&self.access.signing, *channel, sub.chosen(*channel).unwrap_or_default());
                         if self.store.contact(&name).await?.voters.iter().all(|v| *v == sub.votecal_id) {
                             self.store.set_stopped(&name, true).await?;
+                            // (A START texted before this stop, handled after it, does not undo it.)
+                            if *channel == Channel::Sms {
+                                self.store.stop_sent_at(&name, now.timestamp_millis()).await?;
+                            }
                         }
                     }
                     let mut counted = false;

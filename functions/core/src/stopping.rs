@@ -180,9 +180,11 @@ where
         self.inbound_text_sent(from, body, message_id, now, now, tally).await
     }
 
-    /// [`Self::inbound_text`] of a text the provider stamped as sent at `sent_at`: a START sent
-    /// before the phone's latest STOP (handled after it: two-way SMS keeps no order, and a START
-    /// whose handling failed comes again later) is not taken, and not answered.
+    /// [`Self::inbound_text`] of a text SNS published at `sent_at`: a START published before the
+    /// phone's latest STOP (handled after it: two-way SMS keeps no order, and a START whose
+    /// handling failed comes again later) is not taken, and not answered. The rule is one way: a
+    /// STOP handled after a later START (its reply failed, and it came again) still stops.
+    /// Between a voter's two last words, the one that stops wins.
     pub async fn inbound_text_sent(&self, from: &str, body: &str, message_id: &str, sent_at: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<InboundOutcome, PipelineError> {
         let kw = keyword(body);
         let name = contact_name(&self.access.signing, Channel::Sms, from);
@@ -199,6 +201,8 @@ where
         let mut changed = 0;
         let reply = match kw {
             Some(Keyword::Stop) => {
+                // Its time first: a START sent before it and handled meanwhile is not taken.
+                self.store.stop_sent_at(&name, sent_at.timestamp_millis()).await?;
                 for sub in &subs {
                     let stop = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(from) && s.stop(&[Channel::Sms], now);
                     if let Some((before, after)) = self.update_subscription(&sub.votecal_id, now, stop).await? {
@@ -254,7 +258,6 @@ where
         // the phone unmarked past the erasure of its voters' addresses.
         if kw == Some(Keyword::Stop) {
             self.store.set_stopped(&name, true).await?;
-            self.store.stop_sent_at(&name, sent_at.timestamp_millis()).await?;
         }
         let Some(kind) = reply else {
             return Ok(InboundOutcome { keyword: kw, changed, replied: None });

@@ -527,9 +527,30 @@ fn a_start_sent_before_a_stop_but_handled_after_it_does_not_start_the_texts_agai
         assert_eq!(stop.replied, Some(MessageKind::OptedOut));
         assert_eq!((start.changed, start.replied), (0, None));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        assert!(f.store.contact(&contact_name(&f.keys.signing, Channel::Sms, PHONE)).await.unwrap().stopped, "the phone stays stopped: no code or help text goes to it");
+        assert_eq!(f.sent_where(|m| m.to == PHONE && m.kind != MessageKind::SignupConfirmation), 1, "only the STOP's acknowledgement");
         // AND a START she sends later starts them again
         let again = p.inbound_text_sent(PHONE, "START", "in-3", t("2026-10-07T09:00:00Z"), t("2026-10-07T09:00:01Z"), &mut tally).await.unwrap();
         assert_eq!((again.changed, again.replied), (1, Some(MessageKind::OptedIn)));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+    });
+}
+
+#[test]
+fn a_start_texted_before_texts_were_stopped_on_the_page_does_not_undo_that_stop() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, signed up by a file with her phone, whose START texted at 19:00 is handled
+        // only at 19:10 (its first handling failed)
+        let row = lee("Ann", "1980-05-17", PHONE, "");
+        p.signup(&row, t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN at 19:05 she stops texts on the page (a code to her phone approves it)
+        stop_on_the_page(&f, &row, &[Channel::Sms], Channel::Sms, "2026-10-06T19:05:00Z").await;
+        let start = p.inbound_text_sent(PHONE, "START", "in-1", t("2026-10-06T19:00:00Z"), t("2026-10-06T19:10:00Z"), &mut tally).await.unwrap();
+        // THEN the page's stop stands, and the START is not answered
+        assert_eq!((start.changed, start.replied), (0, None));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
     });
 }
