@@ -223,15 +223,18 @@ pub fn item_size(item: &Value) -> u64 {
     })
 }
 
+/// A number's billed size: one byte per two significant digits, and one more.
+fn number_size(n: &str) -> u64 {
+    (n.trim_start_matches('-').replace('.', "").len() as u64).div_ceil(2) + 1
+}
+
 fn value_size(v: &Value) -> u64 {
     let Some((kind, inner)) = v.as_object().and_then(|o| o.iter().next()) else {
         return 0;
     };
     match kind.as_str() {
         "S" => inner.as_str().map_or(0, |s| s.len() as u64),
-        "N" => inner.as_str().map_or(1, |n| {
-            (n.trim_start_matches('-').replace('.', "").len() as u64).div_ceil(2) + 1
-        }),
+        "N" => inner.as_str().map_or(1, number_size),
         "B" => inner.as_str().map_or(0, |b| b.len() as u64 * 3 / 4),
         "BOOL" | "NULL" => 1,
         "M" => {
@@ -265,13 +268,13 @@ fn attribute_size(v: &aws_sdk_dynamodb::types::AttributeValue) -> u64 {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     match v {
         A::S(s) => s.len() as u64,
-        A::N(n) => (n.trim_start_matches('-').replace('.', "").len() as u64).div_ceil(2) + 1,
+        A::N(n) => number_size(n),
         A::B(b) => b.as_ref().len() as u64,
         A::Bool(_) | A::Null(_) => 1,
         A::M(m) => 3 + m.iter().map(|(k, v)| k.len() as u64 + attribute_size(v)).sum::<u64>(),
         A::L(l) => 3 + l.iter().map(|v| 1 + attribute_size(v)).sum::<u64>(),
         A::Ss(l) => l.iter().map(|s| s.len() as u64).sum(),
-        A::Ns(l) => l.iter().map(|n| (n.trim_start_matches('-').replace('.', "").len() as u64).div_ceil(2) + 1).sum(),
+        A::Ns(l) => l.iter().map(|n| number_size(n)).sum(),
         A::Bs(l) => l.iter().map(|b| b.as_ref().len() as u64).sum(),
         _ => 0,
     }

@@ -89,7 +89,7 @@ impl VoterService for World {
 }
 
 /// The SNS event of a text `from` a phone, as two-way SMS publishes it (`events/lambda/inbound-sms-sns.json`).
-pub fn inbound_text_event(from: &str, body: &str, message_id: &str) -> aws_lambda_events::event::sns::SnsEvent {
+fn inbound_text_event(from: &str, body: &str, message_id: &str) -> aws_lambda_events::event::sns::SnsEvent {
     let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/inbound-sms-sns.json")).unwrap()).unwrap();
     let mut message: serde_json::Value = serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
     message["originationNumber"] = from.into();

@@ -104,3 +104,20 @@ impl Fixture {
         self.sent.sent.lock().unwrap().iter().filter(|m| pick(m)).count()
     }
 }
+
+/// The phone the stop tests text from.
+pub const PHONE: &str = "+19165550100";
+
+/// A Lee of the roll's fixtures signing up with these contacts, in English.
+pub fn lee(first: &str, dob: &str, sms: &str, email: &str) -> wmb_core::signup::SignupRequest {
+    wmb_core::signup::SignupRequest::from_fields(first, "Lee", dob, "90012", "", "en", sms, email, "", "", "").unwrap()
+}
+
+/// Stops `channels` on the page for the voter of `row`, the code coming by `code_by`.
+pub async fn stop_on_the_page(f: &Fixture, row: &wmb_core::signup::SignupRequest, channels: &[Channel], code_by: Channel, at: &str) {
+    let p = f.pipeline();
+    let asked = t(at);
+    let ticket = p.request_stop(&wmb_core::signup::IdentityRequest::from(row), channels.to_vec(), "198.51.100.7", asked).await.unwrap().unwrap();
+    let code = f.code(MessageKind::AccountCode, code_by);
+    p.enter_code(&ticket.change_id, &code, false, asked + chrono::Duration::minutes(2), &mut wmb_core::pipeline::Tally::default()).await.unwrap().unwrap();
+}
