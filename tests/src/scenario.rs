@@ -363,6 +363,25 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     let own = s.texts_to(HANNAH_PHONE);
     assert_eq!(own.iter().filter(|t| t.contains("You are signed up")).count(), 1, "{own:?}");
 
+    // The Secretary of State's hotline takes two calls: whoever holds the household's phone asks
+    // for no more texts to it, and Emily, once the staff have checked who she is, asks to end her
+    // sign-up. Their rows in the staff's stops file stop both: no code reaches the phone, nor
+    // any of Emily's contacts, for any voter
+    s.arrive("stops", "stops-2026-11-16.csv", at("2026-11-16T09:00:00-08:00")).await;
+    let rosa_who = serde_json::json!({"first_name": "Rosa", "last_name": "De La Cruz", "date_of_birth": "1958-01-30", "zip": "94541"}).to_string();
+    let (household, emily_texts) = (s.texts_to(HOUSEHOLD_PHONE).len(), s.texts_to(EMILY_PHONE).len());
+    for who in [&rosa_who, &emily_who] {
+        let a = s.call("POST", "/ballot", "", who).await;
+        assert_eq!((a.status, a.json()["status"].as_str()), (202, Some("codes_sent")), "{}", a.body);
+    }
+    assert_eq!(s.texts_to(HOUSEHOLD_PHONE).len(), household, "a phone stopped at the hotline gets not even a code");
+    assert_eq!(s.texts_to(EMILY_PHONE).len(), emily_texts, "a sign-up ended at the hotline has no contact left to send to");
+    // AND START from Emily's phone restarts nothing: no ballot texts are set up for it any more
+    s.text_in(EMILY_PHONE, "START", "hotline-start").await;
+    let texts = s.texts_to(EMILY_PHONE);
+    assert_eq!(texts.len(), emily_texts + 1);
+    assert!(texts.last().unwrap().contains("no ballot texts are set up for it"), "{texts:?}");
+
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;
     assert_eq!(a.status, 405);

@@ -130,7 +130,7 @@ pub fn at(s: &str) -> DateTime<Utc> {
 
 pub fn source_of(kind: &str) -> &'static str {
     match kind {
-        "signups" => "sos",
+        "signups" | "stops" => "sos",
         "imb" => "vendor",
         "scans" => "usps",
         _ => "votecal",

@@ -56,7 +56,7 @@ impl VoterService for World {
     }
 
     async fn text_in(&mut self, from: &str, body: &str, message_id: &str) {
-        let event = inbound_text_event(from, body, message_id);
+        let event = inbound_text_event(from, body, message_id, self.app.now());
         acting("InboundSmsFunction", wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default()))).await.expect("inbound text handled");
     }
 
@@ -88,13 +88,15 @@ impl VoterService for World {
     }
 }
 
-/// The SNS event of a text `from` a phone, as two-way SMS publishes it (`events/lambda/inbound-sms-sns.json`).
-fn inbound_text_event(from: &str, body: &str, message_id: &str) -> aws_lambda_events::event::sns::SnsEvent {
+/// The SNS event of a text `from` a phone, as two-way SMS publishes it (`events/lambda/inbound-sms-sns.json`),
+/// published at `sent`.
+fn inbound_text_event(from: &str, body: &str, message_id: &str, sent: DateTime<Utc>) -> aws_lambda_events::event::sns::SnsEvent {
     let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo_path("events/lambda/inbound-sms-sns.json")).unwrap()).unwrap();
     let mut message: serde_json::Value = serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
     message["originationNumber"] = from.into();
     message["messageBody"] = body.into();
     message["inboundMessageId"] = message_id.into();
     event["Records"][0]["Sns"]["Message"] = message.to_string().into();
+    event["Records"][0]["Sns"]["Timestamp"] = sent.to_rfc3339_opts(chrono::SecondsFormat::Millis, true).into();
     serde_json::from_value(event).unwrap()
 }

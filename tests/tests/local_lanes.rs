@@ -171,3 +171,30 @@ fn a_generated_election_in_two_lanes_sends_and_reports_what_one_lane_does() -> R
     assert_same(&one, &two);
     Ok(())
 }
+
+#[test]
+fn stops_the_hotline_took_reach_voters_of_every_lane_as_on_one() -> Result<()> {
+    // GIVEN the sample election, and on 16 October the Secretary of State's stops file: Emily
+    // Chen's phone (texts and calls), José Ramírez's whole sign-up, and a row with no contact
+    let dir = copy_of_sample()?;
+    std::fs::write(dir.path().join("stops.csv"), "votecal_id,phone,email,channels\n,+1 (510) 555-0101,,\nCA000000103,,,\n,,,sms\n")?;
+    let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
+    std::fs::write(dir.path().join("timeline.csv"), format!("{timeline}2026-10-16T08:00:00-07:00,stops,stops.csv\n"))?;
+    // WHEN it is replayed on one lane and on three
+    let one = run(dir.path(), 1)?;
+    let three = run(dir.path(), 3)?;
+    // THEN nothing goes to Emily's phone or to José after it; Emily's email, and her calls to
+    // another phone, go on
+    let after = |l: &&String| l.split("\"send_at\":\"").nth(1).is_some_and(|t| t > "2026-10-16T15");
+    let to = |who: &str| one.lines.iter().filter(after).filter(|l| l.contains(who)).count();
+    assert_eq!((to("\"+15105550101\""), to("\"+15105550103\"")), (0, 0));
+    assert!(to("emily.chen@example.com") > 0 && to("\"+15105550191\"") > 0, "her email and calls were not stopped");
+    let before = run(&sample_dir(), 1)?;
+    let sent_before = |who: &str| before.lines.iter().filter(after).filter(|l| l.contains(who)).count();
+    assert!(sent_before("\"+15105550101\"") > 0 && sent_before("\"+15105550103\"") > 0, "without the file, both are texted after 16 October");
+    // AND the row with no contact is reported at its line
+    assert!(errors_of(&one, "stops.csv")?.contains("4,votecal_id,"), "{}", errors_of(&one, "stops.csv")?);
+    // AND three lanes send and report what one does
+    assert_same(&one, &three);
+    Ok(())
+}

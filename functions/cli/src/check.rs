@@ -199,6 +199,15 @@ pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path
                 }
             }
         }
+        FileKind::Stops => {
+            for row in read_rows::<_, wmb_core::stop_requests::StopRequest>(&name, BufReader::new(open()?))? {
+                report.rows += 1;
+                match row {
+                    Ok(_) => report.accepted += 1,
+                    Err(e) => reject(&mut report, e)?,
+                }
+            }
+        }
     }
     if let Some(mut w) = sink {
         w.flush()?;

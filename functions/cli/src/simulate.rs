@@ -242,7 +242,7 @@ pub fn index_left_out(kind: FileKind) -> Option<ReadIndex> {
     match kind {
         FileKind::Voters => Some(ReadIndex::VotersByIdentity),
         FileKind::Vbm | FileKind::Vph | FileKind::Scans => Some(ReadIndex::KeptByVoter),
-        FileKind::Signups | FileKind::Imb => None,
+        FileKind::Signups | FileKind::Imb | FileKind::Stops => None,
     }
 }
 
@@ -459,6 +459,17 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
                         Ok(_) => report.accepted += 1,
                         Err(refusal) => report.refuse(l.line, refusal),
                     },
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+        FileKind::Stops => {
+            for row in rows_or_report!(wmb_core::stop_requests::StopRequest) {
+                match row {
+                    Ok(l) => {
+                        pipeline.stop_as_asked(&l.row, now, tally).await?;
+                        report.accepted += 1;
+                    }
                     Err(e) => report.reject(e),
                 }
             }

@@ -225,6 +225,27 @@ where
         Ok(Ok(change))
     }
 
+    /// Remembers on each contact the voter's own stop of `channels` (empty: all) that `sub` holds
+    /// stopped, for her alone (calls, and a household's shared phone or inbox), past the erasure
+    /// of her addresses, so that a signups file does not restart it. A phone (texts) or an email
+    /// address no other voter has remembers it for everyone (a phone starts again by START, an
+    /// address by a code entered for it). Doing it twice is doing it once.
+    pub(crate) async fn remember_own_stops(&self, sub: &Subscription, channels: &[Channel], now: DateTime<Utc>) -> Result<(), PipelineError> {
+        let stopped: Vec<Channel> = Channel::ALL.into_iter().filter(|c| channels.is_empty() || channels.contains(c)).filter(|c| sub.chosen(*c).is_some() && sub.address(*c).is_none()).collect();
+        self.mark_own_stops(sub, &stopped).await?;
+        for channel in stopped.iter().filter(|c| **c != Channel::Voice) {
+            let name = contact_name(&self.access.signing, *channel, sub.chosen(*channel).unwrap_or_default());
+            if self.store.contact(&name).await?.voters.iter().all(|v| *v == sub.votecal_id) {
+                self.store.set_stopped(&name, true).await?;
+                // (A START texted before this stop, handled after it, does not undo it.)
+                if *channel == Channel::Sms {
+                    self.store.stop_sent_at(&name, now.timestamp_millis()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Applies a change whose code was entered (`again`: entered once more, to finish it), with
     /// what the county's summary counts of it in `counts`.
     async fn apply_change(&self, change: &PendingChange, current: Option<Subscription>, again: bool, now: DateTime<Utc>, tally: &mut Tally, counts: &mut CountyDays) -> Result<(), PipelineError> {
@@ -241,18 +262,7 @@ where
                     // subscription's addresses, so a signups file does not restart it. A phone
                     // (texts) or an email address no other voter has remembers it for everyone
                     // (a phone starts again by START, an address by a code entered for it).
-                    let stopped: Vec<Channel> = Channel::ALL.into_iter().filter(|c| channels.is_empty() || channels.contains(c)).filter(|c| sub.chosen(*c).is_some() && sub.address(*c).is_none()).collect();
-                    self.mark_own_stops(&sub, &stopped).await?;
-                    for channel in stopped.iter().filter(|c| **c != Channel::Voice) {
-                        let name = contact_name(&self.access.signing, *channel, sub.chosen(*channel).unwrap_or_default());
-                        if self.store.contact(&name).await?.voters.iter().all(|v| *v == sub.votecal_id) {
-                            self.store.set_stopped(&name, true).await?;
-                            // (A START texted before this stop, handled after it, does not undo it.)
-                            if *channel == Channel::Sms {
-                                self.store.stop_sent_at(&name, now.timestamp_millis()).await?;
-                            }
-                        }
-                    }
+                    self.remember_own_stops(&sub, channels, now).await?;
                     let mut counted = false;
                     if changed {
                         match self.replace_subscription(&sub, Some(&before)).await {

@@ -33,10 +33,13 @@ pub enum FileKind {
     Imb,
     /// USPS Informed Visibility piece scans (JSON Lines, a JSON array, or delimited).
     Scans,
+    /// Stops the Secretary of State took by other means than a reply, a link or the page
+    /// (`stop_requests.rs`).
+    Stops,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 6] = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups, FileKind::Imb, FileKind::Scans];
+    pub const ALL: [FileKind; 7] = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups, FileKind::Imb, FileKind::Scans, FileKind::Stops];
 
     pub fn header(self) -> &'static [&'static str] {
         match self {
@@ -49,6 +52,7 @@ impl FileKind {
             ],
             FileKind::Imb => &["imb", "county_code", "votecal_id", "election_id", "ballot_id", "direction"],
             FileKind::Scans => &crate::usps::SCAN_HEADER,
+            FileKind::Stops => &crate::stop_requests::HEADER,
         }
     }
 
@@ -60,6 +64,7 @@ impl FileKind {
             FileKind::Signups => "signups",
             FileKind::Imb => "imb",
             FileKind::Scans => "scans",
+            FileKind::Stops => "stops",
         }
     }
 
@@ -94,7 +99,7 @@ pub enum FileError {
     Unreadable { file: String, reason: String },
     #[error("{file}: line 1: the header is not a {kind} file's header; expected: {expected}")]
     Header { file: String, kind: String, expected: String },
-    #[error("{file}: line 1: the header matches no known file kind (voters, vbm, vph, signups, imb, scans)")]
+    #[error("{file}: line 1: the header matches no known file kind (voters, vbm, vph, signups, imb, scans, stops)")]
     UnknownKind { file: String },
     #[error("{file}: the file is empty: send it again with its header and rows")]
     Empty { file: String },
@@ -259,7 +264,7 @@ fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
-fn text<'a>(field: &'static str, b: &'a [u8]) -> Result<&'a str, FieldError> {
+pub(crate) fn text<'a>(field: &'static str, b: &'a [u8]) -> Result<&'a str, FieldError> {
     std::str::from_utf8(trim(b)).map_err(|_| FieldError::new(field, "is not valid UTF-8"))
 }
 

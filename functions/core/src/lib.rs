@@ -49,6 +49,7 @@ pub mod sms_budget;
 pub mod sources;
 pub mod status;
 pub mod stop_phrases;
+pub mod stop_requests;
 pub mod stopping;
 pub mod templates;
 mod template_text;

@@ -16,7 +16,7 @@ pub enum Source {
     Vendor,
     /// USPS Informed Visibility (scan feeds).
     Usps,
-    /// The Secretary of State (batches of sign-ups).
+    /// The Secretary of State (batches of sign-ups, and stops it took by phone or letter).
     Sos,
 }
 
@@ -40,7 +40,7 @@ impl Source {
             Source::VoteCal => &[FileKind::Voters, FileKind::Vbm, FileKind::Vph],
             Source::Vendor => &[FileKind::Imb],
             Source::Usps => &[FileKind::Scans],
-            Source::Sos => &[FileKind::Signups],
+            Source::Sos => &[FileKind::Signups, FileKind::Stops],
         }
     }
 

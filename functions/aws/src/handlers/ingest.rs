@@ -91,6 +91,7 @@ enum Parsed {
     Vbm(Line<VbmStatus>),
     Vph(Line<Participation>),
     Signup(Line<SignupRequest>),
+    Stop(Line<wmb_core::stop_requests::StopRequest>),
     Imb(Line<ImbMapping>),
     Scan(Line<PieceScan>),
     Bad(RowError),
@@ -107,6 +108,7 @@ impl Parsed {
             Parsed::Vbm(l) => Parsed::Vbm(s(l, by)),
             Parsed::Vph(l) => Parsed::Vph(s(l, by)),
             Parsed::Signup(l) => Parsed::Signup(s(l, by)),
+            Parsed::Stop(l) => Parsed::Stop(s(l, by)),
             Parsed::Imb(l) => Parsed::Imb(s(l, by)),
             Parsed::Scan(l) => Parsed::Scan(s(l, by)),
             Parsed::Bad(e) => Parsed::Bad(RowError { line: e.line + by, ..e }),
@@ -236,7 +238,8 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
     });
     // Roll rows are compared with the roll a batch at a time: only changed ones are written.
     let roll: Mutex<Vec<VoterRecord>> = Mutex::new(vec![]);
-    // Sign-ups from a signups file, for the counties' daily summaries: added once per chunk.
+    // Sign-ups from a signups file, and stops from a stops file, for the counties' daily
+    // summaries: added once per chunk.
     let counted: Mutex<wmb_core::daily::CountyDays> = Mutex::default();
     rows.for_each_concurrent(CONCURRENCY, |parsed| {
         consumed.fetch_add(1, Ordering::Relaxed);
@@ -344,6 +347,7 @@ fn parse_file(kind: FileKind, name: &str, input: impl std::io::Read, skip: u64, 
         FileKind::Vbm => rows(name, input, skip, tx, Parsed::Vbm),
         FileKind::Vph => rows(name, input, skip, tx, Parsed::Vph),
         FileKind::Signups => rows(name, input, skip, tx, Parsed::Signup),
+        FileKind::Stops => rows(name, input, skip, tx, Parsed::Stop),
         FileKind::Imb => rows(name, input, skip, tx, Parsed::Imb),
         FileKind::Scans => {
             let mut seen = 0u64;
@@ -455,6 +459,12 @@ async fn handle_row(
                 Ok(_) => None,
                 Err(refusal) => Some(RowError { line: l.line, field: "signup".into(), reason: refusal.report_reason() }),
             }
+        }
+        Parsed::Stop(l) => {
+            let mut tally = Tally::default();
+            pipeline.stop_as_asked(&l.row, now, &mut tally).await?;
+            counted.lock().expect("counted").merge(tally.county_days.take());
+            None
         }
     })
 }

@@ -4,6 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use wmb_core::formats::{detect_kind, read_rows, FileKind, Participation, RowFormat, VbmStatus, VoterRecord};
 use wmb_core::signup::SignupRequest;
+use wmb_core::stop_requests::StopRequest;
 use wmb_core::usps::ImbMapping;
 
 fn rows<T: RowFormat>(data: &[u8]) {
@@ -22,13 +23,14 @@ fn all(data: &[u8]) {
     rows::<Participation>(data);
     rows::<SignupRequest>(data);
     rows::<ImbMapping>(data);
+    rows::<StopRequest>(data);
 }
 
 fuzz_target!(|data: &[u8]| {
     let _ = detect_kind("19/f.csv", data);
     all(data);
     if let Some((&pick, rest)) = data.split_first() {
-        let kinds = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups, FileKind::Imb];
+        let kinds = [FileKind::Voters, FileKind::Vbm, FileKind::Vph, FileKind::Signups, FileKind::Imb, FileKind::Stops];
         let mut file = kinds[pick as usize % kinds.len()].header().join(",").into_bytes();
         file.extend_from_slice(if pick & 0x80 != 0 { b"\r\n" } else { b"\n" });
         file.extend_from_slice(rest);

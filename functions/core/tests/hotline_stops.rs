@@ -1,0 +1,99 @@
+//! Stops the Secretary of State took by phone or letter (a `stops` file's rows): a phone, an
+//! address or a voter's whole sign-up stops as asked, and stays stopped.
+
+mod common;
+
+use common::{lee, random, t, Fixture, ANN, BEN, PHONE};
+use wmb_core::pipeline::Tally;
+use wmb_core::ports::*;
+use wmb_core::signup::SignupRequest;
+use wmb_core::status::{Channel, MessageKind, StatusCode};
+use wmb_core::stop_requests::StopRequest;
+
+fn issued(f: &Fixture, id: &str, at: &str) -> wmb_core::formats::VbmStatus {
+    wmb_core::formats::VbmStatus { votecal_id: id.into(), county: f.county, election_id: "E".into(), ballot_id: format!("B-{id}"), status: StatusCode::Issued, status_time: t(at) }
+}
+
+#[test]
+fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a_signups_file_does_not_restart_it() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, texted and called at the household's phone and emailed, and Ben, texted there
+        let ann = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "ann@example.com", PHONE, "", "").unwrap();
+        p.signup(&ann, t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.signup(&lee("Ben", "1978-02-03", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN whoever holds the phone calls the hotline, and the staff's row for it is read
+        let row = StopRequest::Phone { phone: PHONE.into(), channels: vec![Channel::Sms, Channel::Voice] };
+        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN both voters' texts and Ann's calls stop, and nothing is sent to say so
+        assert_eq!(changed, 3);
+        let sent_before = f.sent_where(|_| true);
+        // AND their ballots' news reaches only Ann's email
+        for id in ["CA1", "CA2"] {
+            p.apply_status(&issued(&f, id, "2026-10-07T16:00:00Z"), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
+        }
+        assert_eq!(f.sent_where(|m| m.to == PHONE && m.kind == MessageKind::Outbound), 0, "nothing to the phone");
+        assert_eq!(f.sent_where(|m| m.to == "ann@example.com" && m.kind == MessageKind::Outbound), 1, "Ann's email goes on");
+        assert_eq!(f.sent_where(|_| true), sent_before + 1);
+        // AND the county's signups file, sent again with the phone, does not restart it
+        p.signup(&ann, t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Voice)), (None, None));
+        // AND the row read again (the file delivered twice) changes nothing more
+        assert_eq!(p.stop_as_asked(&row, t("2026-10-08T19:05:00Z"), &mut tally).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn an_address_the_hotline_was_asked_to_stop_gets_no_email_for_anyone_in_the_household() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann and Ben, emailed at the household's inbox, Ben also texted
+        const BENS: &str = "+19165550177";
+        p.signup(&lee("Ann", "1980-05-17", "", "lees@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.signup(&lee("Ben", "1978-02-03", BENS, "lees@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN a letter asks that the inbox (spelled another way) get no more ballot email
+        let changed = p.stop_as_asked(&StopRequest::Email { email: "Lees@Example.com".into() }, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN neither is emailed, and Ben's texts go on
+        assert_eq!(changed, 2);
+        for id in ["CA1", "CA2"] {
+            p.apply_status(&issued(&f, id, "2026-10-07T16:00:00Z"), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
+        }
+        assert_eq!(f.sent_where(|m| m.to == "lees@example.com" && m.kind == MessageKind::Outbound), 0);
+        assert_eq!(f.sent_where(|m| m.to == BENS && m.kind == MessageKind::Outbound), 1);
+    });
+}
+
+#[test]
+fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she_signs_up_again_without_his_code() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann signed up by a stranger who knew her name, birth date and ZIP, with his phone
+        const HIS: &str = "+19165550166";
+        const HERS: &str = "+19165550133";
+        p.signup(&lee("Ann", "1980-05-17", HIS, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN Ann calls the hotline, the staff check who she is and write a row with her VoteCal ID
+        let changed = p.stop_as_asked(&StopRequest::Voter { votecal_id: "CA1".into(), channels: vec![] }, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        // THEN her sign-up ends at once: his number is no longer held for her
+        assert_eq!(changed, 1);
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.chosen(Channel::Sms), sub.channels().len()), (None, 0));
+        // AND his START starts nothing, and her ballot's news does not reach him
+        let start = p.inbound_text(HIS, "START", "in-1", t("2026-10-06T20:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!((start.changed, start.replied), (0, Some(MessageKind::OptedInNone)));
+        p.apply_status(&issued(&f, "CA1", "2026-10-07T16:00:00Z"), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!(f.sent_where(|m| m.to == HIS && m.kind == MessageKind::Outbound), 0);
+        // AND she signs up on the page with her own phone: a code to hers, none to his
+        let codes_to_him = f.sent_where(|m| m.to == HIS && m.kind == MessageKind::AccountCode);
+        let ticket = p.request_signup(&lee("Ann", "1980-05-17", HERS, ""), "198.51.100.7", t("2026-10-08T19:00:00Z")).await.unwrap().unwrap();
+        assert_eq!(f.sent_where(|m| m.to == HIS && m.kind == MessageKind::AccountCode), codes_to_him, "no approval asked of his phone");
+        p.enter_code(&ticket.change_id, &f.code_to(HERS), false, t("2026-10-08T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(HERS));
+    });
+}
