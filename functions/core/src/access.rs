@@ -315,6 +315,11 @@ impl PendingChange {
                 return true;
             }
         }
+        // Or the sign-up it was asked of has ended since (its contacts erased: by a stop the
+        // hotline took, or past their retention): the contacts that approve it are not hers now.
+        if !self.previous.is_empty() && current.is_none_or(|s| Channel::ALL.iter().all(|c| s.chosen(*c).is_none())) {
+            return true;
+        }
         live_contacts(current).iter().any(|(c, a)| {
             let was = self.previous.iter().any(|(pc, pa)| same_contact((*pc, pa), (*c, a)));
             let proven_here = self.targets.iter().any(|t| t.used && t.proves && same_contact((t.via, &t.address), (*c, a)));

@@ -78,12 +78,23 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         const HIS: &str = "+19165550166";
         const HERS: &str = "+19165550133";
         p.signup(&lee("Ann", "1980-05-17", HIS, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // AND he has just asked to see her ballot and to add his email: codes on their way to him
+        let ann = wmb_core::signup::IdentityRequest::from(&lee("Ann", "1980-05-17", HIS, ""));
+        let view = p.request_view(&ann, "203.0.113.9", t("2026-10-06T18:58:00Z")).await.unwrap().unwrap();
+        let view_code = f.code_to(HIS);
+        let more = p.request_signup(&lee("Ann", "1980-05-17", HIS, "his@example.net"), "203.0.113.9", t("2026-10-06T18:59:00Z")).await.unwrap().unwrap();
+        let approve = f.code_to(HIS);
         // WHEN Ann calls the hotline, the staff check who she is and write a row with her VoteCal ID
         let changed = p.stop_as_asked(&StopRequest::Voter { votecal_id: "CA1".into(), channels: vec![] }, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
         // THEN her sign-up ends at once: his number is no longer held for her
         assert_eq!(changed, 1);
         let sub = f.store.subscription("CA1").await.unwrap().unwrap();
         assert_eq!((sub.chosen(Channel::Sms), sub.channels().len()), (None, 0));
+        // AND the codes he was sent before open nothing: the sign-up they were for has ended
+        let late = t("2026-10-06T19:01:00Z");
+        assert_eq!(p.enter_code(&view.change_id, &view_code, true, late, &mut tally).await.unwrap().err(), Some(wmb_core::access::CodeRefusal::Expired));
+        assert_eq!(p.enter_code(&more.change_id, &approve, false, late, &mut tally).await.unwrap().err(), Some(wmb_core::access::CodeRefusal::Expired));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().channels().len(), 0);
         // AND his START starts nothing, and her ballot's news does not reach him
         let start = p.inbound_text(HIS, "START", "in-1", t("2026-10-06T20:00:00Z"), &mut tally).await.unwrap();
         assert_eq!((start.changed, start.replied), (0, Some(MessageKind::OptedInNone)));
