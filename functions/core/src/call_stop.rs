@@ -55,22 +55,37 @@ where
     /// a number takes calls). Doing it twice is doing it once.
     pub async fn stop_calls(&self, phone: &str, language: Option<Language>, now: DateTime<Utc>, tally: &mut Tally) -> Result<CallStop, PipelineError> {
         let entry = self.store.contact(&contact_name(&self.access.signing, Channel::Voice, phone)).await?;
+        let changed = self.stop_calls_to(phone, entry.voters.iter().map(String::as_str), now, tally).await?;
+        let language = language.filter(|l| self.catalog.has(*l)).unwrap_or(Language::En);
+        Ok(CallStop { changed, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
+    }
+}
+
+impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
+where
+    S: Store,
+    D: Dispatcher,
+    Q: NotificationQueue,
+{
+    /// Stops calls to `phone` for each of `voters` whose calls go to it (a 9 pressed, or a stop
+    /// the hotline took: `stop_requests.rs`), each remembered as her own stop of calls and
+    /// counted as an opt-out. Returns how many it stopped.
+    pub(crate) async fn stop_calls_to(&self, phone: &str, voters: impl IntoIterator<Item = &str>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
         let mut changed = 0;
-        for voter in &entry.voters {
+        for voter in voters {
             let calls_here = |s: &Subscription| s.chosen(Channel::Voice) == Some(phone);
             let stop = |s: &mut Subscription| calls_here(s) && s.stop(&[Channel::Voice], now);
             if let Some((before, after)) = self.update_subscription(voter, now, stop).await? {
                 tally.county_days.count_stops(now, &before, &after, Counted::OptedOut);
                 changed += 1;
             }
-            // Remembered from what is stored now, whether this press or an earlier one stopped
-            // it (an invocation that failed after the stop, tried again, still leaves the mark).
+            // Remembered from what is stored now, whether this stop or an earlier one stopped it
+            // (an invocation that failed after the stop, tried again, still leaves the mark).
             if let Some(sub) = self.store.subscription(voter).await?.filter(calls_here) {
                 self.mark_own_stops(&sub, &[Channel::Voice]).await?;
             }
         }
-        let language = language.filter(|l| self.catalog.has(*l)).unwrap_or(Language::En);
-        Ok(CallStop { changed, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
+        Ok(changed)
     }
 }
 

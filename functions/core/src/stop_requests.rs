@@ -2,7 +2,8 @@
 //! Secretary of State's voter hotline (which the messages name), a letter, a word at a county's
 //! counter. Consent may be revoked by any reasonable means and must be honoured within 10
 //! business days (FCC 24-24). The Secretary of State's staff write each such request as a row of
-//! a `stops` file (`incoming/sos/stops/<file>.csv`, header [`HEADER`]), one of:
+//! a `stops` file (`incoming/sos/stops/<file>.csv`, header [`HEADER`]), with when the voter asked
+//! (`requested_at`), naming one of:
 //!
 //! - **a phone**, with `sms`, `voice` or both (none named: both): texts and calls to it stop for
 //!   every voter they go to, as the phone's own STOP and a 9 pressed on a call do, remembered by
@@ -13,11 +14,15 @@
 //!   for that voter, as her own stop on the page does. With none named (or `all`), her sign-up
 //!   ends: every channel stopped and her contact details erased at once, not 30 days later. This
 //!   is also what undoes a sign-up a stranger made with her name: whoever holds those contacts
-//!   can no longer start it again by START, and she may sign up afresh on the page without a
+//!   can no longer start it again by START, nor a signups file sent again bring them back, nor
+//!   a code already sent to them open anything; she may sign up afresh on the page without a
 //!   code from them.
 //!
+//! A voter who signed up or changed her choices after the request (a new sign-up on the page, a
+//! signups file's new row) keeps what she chose then: the row passes her by, so a file read
+//! again days later (sent again, or its dead letters sent back) undoes nothing she did since.
 //! Nothing is sent: the caller was told on the phone, and a file read at night must not text.
-//! A row applied twice (a file delivered again) changes nothing the second time.
+//! A row applied twice changes nothing the second time.
 
 use crate::access::contact_name;
 use crate::formats::{text, votecal_id, FieldError, FileKind, RowFormat};
@@ -25,15 +30,25 @@ use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
 use crate::signup::{valid_email, Subscription};
 use crate::status::Channel;
-use chrono::{DateTime, Utc};
+use crate::time::{pacific_instant, parse_date, parse_rfc3339};
+use chrono::{DateTime, NaiveTime, Utc};
 use csv::ByteRecord;
 
-/// The columns of a `stops` file: one of the first three, and the channels to stop.
-pub const HEADER: [&str; 4] = ["votecal_id", "phone", "email", "channels"];
+/// The columns of a `stops` file: one of the first three, the channels to stop, and when the
+/// voter asked.
+pub const HEADER: [&str; 5] = ["votecal_id", "phone", "email", "channels", "requested_at"];
 
 /// One request to stop, as a `stops` file's row gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StopRequest {
+pub struct StopRequest {
+    pub stop: Stop,
+    /// When the voter asked.
+    pub requested_at: DateTime<Utc>,
+}
+
+/// What a request stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
     /// Texts, calls or both to a phone (E.164), for every voter they go to.
     Phone { phone: String, channels: Vec<Channel> },
     /// Email to an address, for every voter it goes to.
@@ -47,39 +62,47 @@ impl RowFormat for StopRequest {
     fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
         let (id, phone, email) = (text("votecal_id", &r[0])?, text("phone", &r[1])?, text("email", &r[2])?);
         let channels = channels(text("channels", &r[3])?)?;
+        let requested_at = requested_at(text("requested_at", &r[4])?)?;
         if [id, phone, email].iter().filter(|f| !f.is_empty()).count() != 1 {
             return Err(FieldError::new("votecal_id", "give exactly one of votecal_id, phone and email (a row for each)"));
         }
-        if !id.is_empty() {
-            return Ok(StopRequest::Voter { votecal_id: votecal_id(id.as_bytes())?.to_string(), channels });
-        }
-        if !phone.is_empty() {
+        let stop = if !id.is_empty() {
+            Stop::Voter { votecal_id: votecal_id(id.as_bytes())?.to_string(), channels }
+        } else if !phone.is_empty() {
             let phone = us_phone(phone).ok_or_else(|| FieldError::new("phone", "is not a US phone number that can be texted or called (e.g. +19165550100 or (916) 555-0100)"))?;
             if channels.contains(&Channel::Email) {
                 return Err(FieldError::new("channels", "a phone's are sms and voice (email goes in a row of its own, with the address)"));
             }
             let channels = if channels.is_empty() { vec![Channel::Sms, Channel::Voice] } else { channels };
-            return Ok(StopRequest::Phone { phone, channels });
-        }
-        if !valid_email(email) {
-            return Err(FieldError::new("email", "is not an email address"));
-        }
-        if channels.iter().any(|c| *c != Channel::Email) {
-            return Err(FieldError::new("channels", "an email address's is email (a phone goes in a row of its own)"));
-        }
-        Ok(StopRequest::Email { email: email.to_string() })
+            Stop::Phone { phone, channels }
+        } else {
+            if !valid_email(email) {
+                return Err(FieldError::new("email", "is not an email address"));
+            }
+            if channels.iter().any(|c| *c != Channel::Email) {
+                return Err(FieldError::new("channels", "an email address's is email (a phone goes in a row of its own)"));
+            }
+            Stop::Email { email: email.to_string() }
+        };
+        Ok(StopRequest { stop, requested_at })
     }
 }
 
-/// `sms`, `email`, `voice` in any order, separated by spaces or `;` (`all`, or nothing: every
-/// channel the row's contact or voter has).
+/// `sms`, `email`, `voice` (or `texts`, `emails`, `calls`) in any order, between spaces, commas
+/// or `;`; `all`, or nothing: every channel the row's contact or voter has.
 fn channels(t: &str) -> Result<Vec<Channel>, FieldError> {
-    if t.is_empty() || t.eq_ignore_ascii_case("all") {
-        return Ok(vec![]);
-    }
     let mut out = vec![];
-    for word in t.split([' ', ';']).filter(|w| !w.is_empty()) {
-        let c = Channel::parse(word).ok_or_else(|| FieldError::new("channels", format!("'{word}' is not sms, email, voice or all")))?;
+    let words: Vec<String> = t.split([' ', ',', ';']).filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).collect();
+    if words.iter().any(|w| w == "all") {
+        return Ok(out);
+    }
+    for word in words {
+        let c = match word.as_str() {
+            "sms" | "text" | "texts" => Channel::Sms,
+            "email" | "emails" => Channel::Email,
+            "voice" | "call" | "calls" => Channel::Voice,
+            _ => return Err(FieldError::new("channels", format!("'{word}' is not sms, email, voice or all"))),
+        };
         if !out.contains(&c) {
             out.push(c);
         }
@@ -89,12 +112,14 @@ fn channels(t: &str) -> Result<Vec<Channel>, FieldError> {
 }
 
 /// A US number as staff write it down (`+19165550100`, `(916) 555-0100`, `916.555.0100`,
-/// `1 916 555 0100`) in E.164, if it is one that can be texted or called.
+/// `916/555-0100`, `1 916 555 0100`) in E.164, if it is one that can be texted or called.
 fn us_phone(t: &str) -> Option<String> {
-    if t.chars().any(|c| !(c.is_ascii_digit() || " +-().".contains(c))) || t[1..].contains('+') {
+    let separator = |c: char| c.is_whitespace() || "-‐‑‒–—().//".contains(c);
+    let rest = t.strip_prefix('+').unwrap_or(t);
+    if !rest.chars().all(|c| c.is_ascii_digit() || separator(c)) {
         return None;
     }
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
     let e164 = match digits.len() {
         10 => format!("+1{digits}"),
         11 if digits.starts_with('1') => format!("+{digits}"),
@@ -103,40 +128,73 @@ fn us_phone(t: &str) -> Option<String> {
     crate::phone::valid_phone(&e164).then_some(e164)
 }
 
+/// When the voter asked: an RFC 3339 time (`2026-11-16T09:30:00-08:00`), a Pacific date and time
+/// (`2026-11-16 09:30`), or a Pacific date alone (its last second: a sign-up made later that day
+/// is not known to be later than the call).
+fn requested_at(t: &str) -> Result<DateTime<Utc>, FieldError> {
+    if t.is_empty() {
+        return Err(FieldError::new("requested_at", "is empty: when the voter asked, e.g. 2026-11-16 09:30 (Pacific)"));
+    }
+    if let Some(at) = parse_rfc3339(t.as_bytes()) {
+        return Ok(at);
+    }
+    let (date, time) = t.split_once([' ', 'T']).map_or((t, None), |(d, h)| (d, Some(h.trim())));
+    let date = parse_date(date);
+    let time = match time {
+        None => Some(NaiveTime::from_hms_opt(23, 59, 59).expect("a time")),
+        Some(h) => NaiveTime::parse_from_str(h, "%H:%M").or_else(|_| NaiveTime::parse_from_str(h, "%H:%M:%S")).ok(),
+    };
+    match (date, time) {
+        (Some(d), Some(h)) => Ok(pacific_instant(d, h)),
+        _ => Err(FieldError::new("requested_at", format!("'{t}' is not a date (2026-11-16), a Pacific date and time (2026-11-16 09:30) or an RFC 3339 time"))),
+    }
+}
+
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
     S: Store,
     D: Dispatcher,
     Q: NotificationQueue,
 {
-    /// Applies a stop the Secretary of State took (see the module): each voter's channel it stops
-    /// is counted as an opt-out in her county's summary. Returns how many voters it changed.
-    pub async fn stop_as_asked(&self, request: &StopRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
+    /// Applies a stop the hotline took (see the module), read at `now`: each voter's channel it
+    /// stops is counted as an opt-out in her county's summary. Returns how many voters' channels
+    /// it stopped, or why the row cannot apply (a request time still to come).
+    pub async fn stop_as_asked(&self, request: &StopRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<usize, FieldError>, PipelineError> {
+        if crate::time::pacific_date(request.requested_at) > crate::time::pacific_date(now) {
+            return Ok(Err(FieldError::new("requested_at", "is a day still to come: it is when the voter asked")));
+        }
+        // (A date alone, or a time later today, is taken as now.)
+        let asked = request.requested_at.min(now);
         let keys = &self.access.signing;
-        match request {
-            StopRequest::Phone { phone, channels } => {
+        Ok(Ok(match &request.stop {
+            Stop::Phone { phone, channels } => {
                 let mut changed = 0;
                 if channels.contains(&Channel::Sms) {
                     let name = contact_name(keys, Channel::Sms, phone);
-                    // Its time first, as a STOP texted now: a START texted before it is not taken.
-                    self.store.stop_sent_at(&name, now.timestamp_millis()).await?;
-                    let voters = self.store.contact(&name).await?.voters;
+                    // Its time first, as a STOP texted then: a START texted before it is not taken.
+                    self.store.stop_sent_at(&name, asked.timestamp_millis()).await?;
+                    let voters = self.asked_before(self.store.contact(&name).await?.voters, asked).await?;
                     changed += self.stop_texts_to(phone, voters.iter().map(String::as_str), now, tally).await?;
                     self.store.set_stopped(&name, true).await?;
                 }
                 if channels.contains(&Channel::Voice) {
-                    changed += self.stop_calls(phone, None, now, tally).await?.changed;
+                    let voters = self.store.contact(&contact_name(keys, Channel::Voice, phone)).await?.voters;
+                    let voters = self.asked_before(voters, asked).await?;
+                    changed += self.stop_calls_to(phone, voters.iter().map(String::as_str), now, tally).await?;
                 }
-                Ok(changed)
+                changed
             }
-            StopRequest::Email { email } => {
+            Stop::Email { email } => {
                 let name = contact_name(keys, Channel::Email, email);
-                let voters = self.store.contact(&name).await?.voters;
+                let voters = self.asked_before(self.store.contact(&name).await?.voters, asked).await?;
                 let changed = self.stop_email_to(&name, voters.iter().map(String::as_str), now, tally).await?;
                 self.store.set_stopped(&name, true).await?;
-                Ok(changed)
+                changed
             }
-            StopRequest::Voter { votecal_id, channels } => {
+            Stop::Voter { votecal_id, channels } => {
+                if self.asked_before(vec![votecal_id.clone()], asked).await?.is_empty() {
+                    return Ok(Ok(0));
+                }
                 let stop = |s: &mut Subscription| s.stop(channels, now);
                 let changed = match self.update_subscription(votecal_id, now, stop).await? {
                     Some((before, after)) => {
@@ -145,24 +203,45 @@ where
                     }
                     None => 0,
                 };
-                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(changed) };
+                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(Ok(changed)) };
                 self.remember_own_stops(&sub, channels, now).await?;
                 if channels.is_empty() {
-                    // Her sign-up ends now: the erasure that would come 30 days on comes at once
-                    // (its contacts leave the contact index with them).
-                    let due_now = |s: &mut Subscription| {
-                        let later = s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
-                        if later {
-                            s.erase_after = Some(now);
-                        }
-                        later
-                    };
-                    self.update_subscription(votecal_id, now, due_now).await?;
-                    self.live_subscription(votecal_id, now).await?;
+                    self.end_sign_up(votecal_id, now).await?;
                 }
-                Ok(changed)
+                changed
+            }
+        }))
+    }
+
+    /// Of `voters`, those whose sign-up (or last change of choices) is no later than `asked`:
+    /// a voter who chose again after the request keeps what she chose.
+    async fn asked_before(&self, voters: Vec<String>, asked: DateTime<Utc>) -> Result<Vec<String>, PipelineError> {
+        let mut out = vec![];
+        for v in voters {
+            if self.store.subscription(&v).await?.is_some_and(|s| s.signed_up_at <= asked) {
+                out.push(v);
             }
         }
+        Ok(out)
+    }
+
+    /// Ends a fully stopped sign-up now: its contact details erased (and out of the contact
+    /// index), not 30 days on, and its sign-up time made now, so that a change whose codes went
+    /// out before is stale and the signups file's row it came from, sent again, is known as older
+    /// than what the voter did since.
+    async fn end_sign_up(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        let due_now = |s: &mut Subscription| {
+            let later = s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
+            if later {
+                s.erase_after = Some(now);
+                s.signed_up_at = s.signed_up_at.max(now);
+            }
+            later
+        };
+        self.update_subscription(votecal_id, now, due_now).await?;
+        // The erasure itself, done as a read does it (a read that loses a race reads again).
+        self.update_subscription(votecal_id, now, |_| false).await?;
+        Ok(())
     }
 }
 
@@ -170,19 +249,28 @@ where
 mod tests {
     use super::*;
 
-    fn row(fields: [&str; 4]) -> Result<StopRequest, FieldError> {
-        StopRequest::parse(&ByteRecord::from(fields.to_vec()))
+    fn row(fields: [&str; 4]) -> Result<Stop, FieldError> {
+        let mut all = fields.to_vec();
+        all.push("2026-11-16 09:30");
+        StopRequest::parse(&ByteRecord::from(all)).map(|r| r.stop)
+    }
+
+    fn asked(at: &str) -> Result<DateTime<Utc>, FieldError> {
+        StopRequest::parse(&ByteRecord::from(vec!["V1", "", "", "", at])).map(|r| r.requested_at)
     }
 
     #[test]
     fn a_row_names_one_phone_address_or_voter_and_the_channels_that_fit_it() {
-        assert_eq!(row(["", "(916) 555-0100", "", ""]), Ok(StopRequest::Phone { phone: "+19165550100".into(), channels: vec![Channel::Sms, Channel::Voice] }));
-        assert_eq!(row(["", "+1 916-555-0100", "", "voice"]), Ok(StopRequest::Phone { phone: "+19165550100".into(), channels: vec![Channel::Voice] }));
-        assert_eq!(row(["", "19165550100", "", "voice;SMS"]), Ok(StopRequest::Phone { phone: "+19165550100".into(), channels: vec![Channel::Sms, Channel::Voice] }));
-        assert_eq!(row(["", "", " Ann@Example.com ", "all"]), Ok(StopRequest::Email { email: "Ann@Example.com".into() }));
-        assert_eq!(row(["V123", "", "", ""]), Ok(StopRequest::Voter { votecal_id: "V123".into(), channels: vec![] }));
-        assert_eq!(row(["V123", "", "", "email sms"]), Ok(StopRequest::Voter { votecal_id: "V123".into(), channels: vec![Channel::Sms, Channel::Email] }));
-        let field = |r: Result<StopRequest, FieldError>| r.unwrap_err().field;
+        let phone = |channels: Vec<Channel>| Ok(Stop::Phone { phone: "+19165550100".into(), channels });
+        assert_eq!(row(["", "(916) 555-0100", "", ""]), phone(vec![Channel::Sms, Channel::Voice]));
+        assert_eq!(row(["", "+1 916-555-0100", "", "voice"]), phone(vec![Channel::Voice]));
+        assert_eq!(row(["", "19165550100", "", "voice;SMS"]), phone(vec![Channel::Sms, Channel::Voice]));
+        assert_eq!(row(["", "916/555\u{a0}0100", "", "texts, calls"]), phone(vec![Channel::Sms, Channel::Voice]));
+        assert_eq!(row(["", "916\u{2013}555\u{2013}0100", "", "text"]), phone(vec![Channel::Sms]));
+        assert_eq!(row(["", "", " Ann@Example.com ", "all"]), Ok(Stop::Email { email: "Ann@Example.com".into() }));
+        assert_eq!(row(["V123", "", "", ""]), Ok(Stop::Voter { votecal_id: "V123".into(), channels: vec![] }));
+        assert_eq!(row(["V123", "", "", "email sms"]), Ok(Stop::Voter { votecal_id: "V123".into(), channels: vec![Channel::Sms, Channel::Email] }));
+        let field = |r: Result<Stop, FieldError>| r.unwrap_err().field;
         // Two at once, or none: which one is meant is the staff's to say.
         assert_eq!(field(row(["V123", "+19165550100", "", ""])), "votecal_id");
         assert_eq!(field(row(["", "", "", "sms"])), "votecal_id");
@@ -197,5 +285,17 @@ mod tests {
         assert_eq!(field(row(["", "", "ann@example.com", "sms"])), "channels");
         assert_eq!(field(row(["V123", "", "", "fax"])), "channels");
         assert_eq!(field(row(["bad id!", "", "", ""])), "votecal_id");
+    }
+
+    #[test]
+    fn when_the_voter_asked_is_a_time_a_pacific_time_or_a_whole_day() {
+        let utc = |s: &str| Ok(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
+        assert_eq!(asked("2026-11-16T09:30:00-08:00"), utc("2026-11-16T17:30:00Z"));
+        assert_eq!(asked("2026-11-16 09:30"), utc("2026-11-16T17:30:00Z"));
+        assert_eq!(asked("2026-07-16 09:30:15"), utc("2026-07-16T16:30:15Z"));
+        assert_eq!(asked("2026-11-16"), utc("2026-11-17T07:59:59Z"));
+        for bad in ["", "11/16/2026", "2026-11-16 9.30", "yesterday"] {
+            assert_eq!(asked(bad).unwrap_err().field, "requested_at", "{bad}");
+        }
     }
 }

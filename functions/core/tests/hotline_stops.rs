@@ -8,7 +8,7 @@ use wmb_core::pipeline::Tally;
 use wmb_core::ports::*;
 use wmb_core::signup::SignupRequest;
 use wmb_core::status::{Channel, MessageKind, StatusCode};
-use wmb_core::stop_requests::StopRequest;
+use wmb_core::stop_requests::{Stop, StopRequest};
 
 fn issued(f: &Fixture, id: &str, at: &str) -> wmb_core::formats::VbmStatus {
     wmb_core::formats::VbmStatus { votecal_id: id.into(), county: f.county, election_id: "E".into(), ballot_id: format!("B-{id}"), status: StatusCode::Issued, status_time: t(at) }
@@ -25,8 +25,8 @@ fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a
         p.signup(&ann, t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         p.signup(&lee("Ben", "1978-02-03", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // WHEN whoever holds the phone calls the hotline, and the staff's row for it is read
-        let row = StopRequest::Phone { phone: PHONE.into(), channels: vec![Channel::Sms, Channel::Voice] };
-        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        let row = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms, Channel::Voice] }, requested_at: t("2026-10-06T18:30:00Z") };
+        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN both voters' texts and Ann's calls stop, and nothing is sent to say so
         assert_eq!(changed, 3);
         let sent_before = f.sent_where(|_| true);
@@ -42,29 +42,34 @@ fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a
         let sub = f.store.subscription("CA1").await.unwrap().unwrap();
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Voice)), (None, None));
         // AND the row read again (the file delivered twice) changes nothing more
-        assert_eq!(p.stop_as_asked(&row, t("2026-10-08T19:05:00Z"), &mut tally).await.unwrap(), 0);
+        assert_eq!(p.stop_as_asked(&row, t("2026-10-08T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
     });
 }
 
 #[test]
-fn an_address_the_hotline_was_asked_to_stop_gets_no_email_for_anyone_in_the_household() {
+fn an_address_a_letter_asked_to_stop_gets_no_email_for_voters_who_had_it_then() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN, BEN], random).await;
         let p = f.pipeline();
         let mut tally = Tally::default();
-        // GIVEN Ann and Ben, emailed at the household's inbox, Ben also texted
-        const BENS: &str = "+19165550177";
+        // GIVEN Ann, emailed at the household's inbox
         p.signup(&lee("Ann", "1980-05-17", "", "lees@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        p.signup(&lee("Ben", "1978-02-03", BENS, "lees@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        // WHEN a letter asks that the inbox (spelled another way) get no more ballot email
-        let changed = p.stop_as_asked(&StopRequest::Email { email: "Lees@Example.com".into() }, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
-        // THEN neither is emailed, and Ben's texts go on
-        assert_eq!(changed, 2);
+        // AND a letter, dated 2 October, that asks that the inbox get no more ballot email
+        let row = StopRequest { stop: Stop::Email { email: "Lees@Example.com".into() }, requested_at: t("2026-10-02T18:30:00Z") };
+        // AND Ben, who signed up with that inbox after the letter was written, before it was read
+        p.signup(&lee("Ben", "1978-02-03", "", "lees@example.com"), t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN the staff's row for the letter is read
+        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN Ann is emailed no more; Ben, who chose the inbox since, still is
+        assert_eq!(changed, 1);
         for id in ["CA1", "CA2"] {
             p.apply_status(&issued(&f, id, "2026-10-07T16:00:00Z"), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
         }
-        assert_eq!(f.sent_where(|m| m.to == "lees@example.com" && m.kind == MessageKind::Outbound), 0);
-        assert_eq!(f.sent_where(|m| m.to == BENS && m.kind == MessageKind::Outbound), 1);
+        let outbound = |id: &str| f.sent_where(|m| m.votecal_id == id && m.to == "lees@example.com" && m.kind == MessageKind::Outbound);
+        assert_eq!((outbound("CA1"), outbound("CA2")), (0, 1));
+        // AND a request dated a day still to come is refused at its field
+        let later = StopRequest { requested_at: t("2026-10-08T18:30:00Z"), ..row };
+        assert_eq!(p.stop_as_asked(&later, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "requested_at");
     });
 }
 
@@ -85,7 +90,8 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         let more = p.request_signup(&lee("Ann", "1980-05-17", HIS, "his@example.net"), "203.0.113.9", t("2026-10-06T18:59:00Z")).await.unwrap().unwrap();
         let approve = f.code_to(HIS);
         // WHEN Ann calls the hotline, the staff check who she is and write a row with her VoteCal ID
-        let changed = p.stop_as_asked(&StopRequest::Voter { votecal_id: "CA1".into(), channels: vec![] }, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap();
+        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
+        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN her sign-up ends at once: his number is no longer held for her
         assert_eq!(changed, 1);
         let sub = f.store.subscription("CA1").await.unwrap().unwrap();
@@ -95,6 +101,9 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         assert_eq!(p.enter_code(&view.change_id, &view_code, true, late, &mut tally).await.unwrap().err(), Some(wmb_core::access::CodeRefusal::Expired));
         assert_eq!(p.enter_code(&more.change_id, &approve, false, late, &mut tally).await.unwrap().err(), Some(wmb_core::access::CodeRefusal::Expired));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().channels().len(), 0);
+        // AND the signups file his sign-up came from, sent again, does not bring his phone back
+        p.signup(&lee("Ann", "1980-05-17", HIS, ""), t("2026-10-06T19:30:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().chosen(Channel::Sms), None);
         // AND his START starts nothing, and her ballot's news does not reach him
         let start = p.inbound_text(HIS, "START", "in-1", t("2026-10-06T20:00:00Z"), &mut tally).await.unwrap();
         assert_eq!((start.changed, start.replied), (0, Some(MessageKind::OptedInNone)));
@@ -105,6 +114,9 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         let ticket = p.request_signup(&lee("Ann", "1980-05-17", HERS, ""), "198.51.100.7", t("2026-10-08T19:00:00Z")).await.unwrap().unwrap();
         assert_eq!(f.sent_where(|m| m.to == HIS && m.kind == MessageKind::AccountCode), codes_to_him, "no approval asked of his phone");
         p.enter_code(&ticket.change_id, &f.code_to(HERS), false, t("2026-10-08T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(HERS));
+        // AND the stops file read again later (sent again) leaves her new sign-up be
+        assert_eq!(p.stop_as_asked(&row, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(HERS));
     });
 }

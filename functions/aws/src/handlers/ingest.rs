@@ -462,9 +462,9 @@ async fn handle_row(
         }
         Parsed::Stop(l) => {
             let mut tally = Tally::default();
-            pipeline.stop_as_asked(&l.row, now, &mut tally).await?;
+            let result = pipeline.stop_as_asked(&l.row, now, &mut tally).await?;
             counted.lock().expect("counted").merge(tally.county_days.take());
-            None
+            result.err().map(|e| RowError { line: l.line, field: e.field.into(), reason: e.reason })
         }
     })
 }
