@@ -308,12 +308,15 @@ impl PendingChange {
     /// the voter signs up, then replace the voter's proven contacts with theirs).
     pub fn stale(&self, current: Option<&Subscription>) -> bool {
         // Or the voter's choices were replaced after this change was asked for (another change
-        // went live, or a signups file): its approval was for contacts that may be gone (a
-        // phone the voter has since removed could otherwise still approve a change it opened).
-        if let (ChangeAction::Choices { desired }, Some(live)) = (&self.action, current) {
-            if live.signed_up_at > desired.signed_up_at {
-                return true;
-            }
+        // went live, a signups file, or her sign-up ended at the hotline): its approval was for
+        // contacts that may be gone (a phone the voter has since removed could otherwise still
+        // approve a change it opened, or see her ballot).
+        let asked = match &self.action {
+            ChangeAction::Choices { desired } => desired.signed_up_at,
+            _ => self.created_at,
+        };
+        if current.is_some_and(|live| live.signed_up_at > asked) {
+            return true;
         }
         // Or the sign-up it was asked of has ended since (its contacts erased: by a stop the
         // hotline took, or past their retention): the contacts that approve it are not hers now.

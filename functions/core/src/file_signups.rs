@@ -63,11 +63,13 @@ where
         // not texted because a file names it.
         self.keep_stops(old.as_ref(), &mut sub, now).await?;
         // The same choices again (a repeated request) keep their sign-up time, so the
-        // confirmation, keyed by it, is not sent twice.
+        // confirmation, keyed by it, is not sent twice. Other choices minutes after the last are
+        // refused (try later), unless that sign-up ended (its contacts erased at the hotline:
+        // nothing to flip back and forth).
         if let Some(old) = &old {
             if old.same_choices(&sub) {
                 sub.signed_up_at = old.signed_up_at;
-            } else if now - old.signed_up_at < chrono::Duration::minutes(crate::signup::MIN_MINUTES_BETWEEN_CHANGES) {
+            } else if now - old.signed_up_at < chrono::Duration::minutes(crate::signup::MIN_MINUTES_BETWEEN_CHANGES) && Channel::ALL.iter().any(|c| old.chosen(*c).is_some()) {
                 *tally.signups_refused.entry("TryLater".into()).or_default() += 1;
                 return Ok(Err(Refusal::TryLater));
             }

@@ -88,11 +88,12 @@ impl RowFormat for StopRequest {
     }
 }
 
-/// `sms`, `email`, `voice` (or `texts`, `emails`, `calls`) in any order, between spaces, commas
-/// or `;`; `all`, or nothing: every channel the row's contact or voter has.
+/// `sms`, `email`, `voice` (or `texts`, `emails`, `calls`) in any order, between spaces, commas,
+/// `;`, `/`, `&`, `+` or "and"; `all`, or nothing: every channel the row's contact or voter has.
 fn channels(t: &str) -> Result<Vec<Channel>, FieldError> {
     let mut out = vec![];
-    let words: Vec<String> = t.split([' ', ',', ';']).filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).collect();
+    let between = |c: char| c.is_whitespace() || ",;/&+".contains(c);
+    let words: Vec<String> = t.split(between).filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case("and")).map(str::to_ascii_lowercase).collect();
     if words.iter().any(|w| w == "all") {
         return Ok(out);
     }
@@ -129,8 +130,8 @@ fn us_phone(t: &str) -> Option<String> {
 }
 
 /// When the voter asked: an RFC 3339 time (`2026-11-16T09:30:00-08:00`), a Pacific date and time
-/// (`2026-11-16 09:30`), or a Pacific date alone (its last second: a sign-up made later that day
-/// is not known to be later than the call).
+/// (`2026-11-16 09:30`, or `11/16/2026 9:30` as a US spreadsheet writes it), or a Pacific date
+/// alone (its last second: a sign-up made later that day is not known to be later than the call).
 fn requested_at(t: &str) -> Result<DateTime<Utc>, FieldError> {
     if t.is_empty() {
         return Err(FieldError::new("requested_at", "is empty: when the voter asked, e.g. 2026-11-16 09:30 (Pacific)"));
@@ -139,7 +140,8 @@ fn requested_at(t: &str) -> Result<DateTime<Utc>, FieldError> {
         return Ok(at);
     }
     let (date, time) = t.split_once([' ', 'T']).map_or((t, None), |(d, h)| (d, Some(h.trim())));
-    let date = parse_date(date);
+    let us_date = || chrono::NaiveDate::parse_from_str(date, "%m/%d/%Y").ok().filter(|_| date.rsplit('/').next().is_some_and(|y| y.len() == 4));
+    let date = parse_date(date).or_else(us_date);
     let time = match time {
         None => Some(NaiveTime::from_hms_opt(23, 59, 59).expect("a time")),
         Some(h) => NaiveTime::parse_from_str(h, "%H:%M").or_else(|_| NaiveTime::parse_from_str(h, "%H:%M:%S")).ok(),
@@ -170,32 +172,18 @@ where
             Stop::Phone { phone, channels } => {
                 let mut changed = 0;
                 if channels.contains(&Channel::Sms) {
-                    let name = contact_name(keys, Channel::Sms, phone);
-                    // Its time first, as a STOP texted then: a START texted before it is not taken.
-                    self.store.stop_sent_at(&name, asked.timestamp_millis()).await?;
-                    let voters = self.asked_before(self.store.contact(&name).await?.voters, asked).await?;
-                    changed += self.stop_texts_to(phone, voters.iter().map(String::as_str), now, tally).await?;
-                    self.store.set_stopped(&name, true).await?;
+                    changed += self.stop_contact(Channel::Sms, phone, asked, now, tally).await?;
                 }
                 if channels.contains(&Channel::Voice) {
                     let voters = self.store.contact(&contact_name(keys, Channel::Voice, phone)).await?.voters;
-                    let voters = self.asked_before(voters, asked).await?;
-                    changed += self.stop_calls_to(phone, voters.iter().map(String::as_str), now, tally).await?;
+                    changed += self.stop_calls_to(phone, voters.iter().map(String::as_str), asked, now, tally).await?;
                 }
                 changed
             }
-            Stop::Email { email } => {
-                let name = contact_name(keys, Channel::Email, email);
-                let voters = self.asked_before(self.store.contact(&name).await?.voters, asked).await?;
-                let changed = self.stop_email_to(&name, voters.iter().map(String::as_str), now, tally).await?;
-                self.store.set_stopped(&name, true).await?;
-                changed
-            }
+            Stop::Email { email } => self.stop_contact(Channel::Email, email, asked, now, tally).await?,
             Stop::Voter { votecal_id, channels } => {
-                if self.asked_before(vec![votecal_id.clone()], asked).await?.is_empty() {
-                    return Ok(Ok(0));
-                }
-                let stop = |s: &mut Subscription| s.stop(channels, now);
+                // (Her sign-up, or a change of her choices, after she asked stands.)
+                let stop = |s: &mut Subscription| s.signed_up_at <= asked && s.stop(channels, now);
                 let changed = match self.update_subscription(votecal_id, now, stop).await? {
                     Some((before, after)) => {
                         tally.county_days.count_stops(now, &before, &after, crate::daily::Counted::OptedOut);
@@ -203,35 +191,61 @@ where
                     }
                     None => 0,
                 };
-                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(Ok(changed)) };
+                let Some(sub) = self.store.subscription(votecal_id).await?.filter(|s| s.signed_up_at <= asked) else { return Ok(Ok(changed)) };
                 self.remember_own_stops(&sub, channels, now).await?;
                 if channels.is_empty() {
-                    self.end_sign_up(votecal_id, now).await?;
+                    self.end_sign_up(votecal_id, asked, now).await?;
                 }
                 changed
             }
         }))
     }
 
-    /// Of `voters`, those whose sign-up (or last change of choices) is no later than `asked`:
-    /// a voter who chose again after the request keeps what she chose.
-    async fn asked_before(&self, voters: Vec<String>, asked: DateTime<Utc>) -> Result<Vec<String>, PipelineError> {
-        let mut out = vec![];
-        for v in voters {
-            if self.store.subscription(&v).await?.is_some_and(|s| s.signed_up_at <= asked) {
-                out.push(v);
+    /// Stops texts or email to `address` for every voter they went to when she asked (a voter who
+    /// signed up or changed her choices since keeps them). The contact remembers the stop for
+    /// everyone, so that a signups file naming it later finds it stopped, unless a voter chose it
+    /// since: then each voter stopped remembers her own (a START from a phone several voters'
+    /// texts go to does not lift those). A phone's stop remembers when she
+    /// asked, written last: a START from the phone after that (it is no longer stopped, and its
+    /// latest stop is this one or later) means a file read again passes it by.
+    async fn stop_contact(&self, channel: Channel, address: &str, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
+        let keys = &self.access.signing;
+        let name = contact_name(keys, channel, address);
+        let entry = self.store.contact(&name).await?;
+        if !entry.stopped && entry.stop_sent_at.is_some_and(|t| t >= asked.timestamp_millis()) {
+            return Ok(0);
+        }
+        let goes_here = |s: &Subscription| s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
+        let pick = |s: &Subscription| goes_here(s) && s.signed_up_at <= asked;
+        let changed = self.stop_where(channel, &pick, entry.voters.iter().map(String::as_str), now, tally).await?;
+        let (mut stopped, mut chose_since) = (vec![], false);
+        for v in &entry.voters {
+            match self.store.subscription(v).await? {
+                Some(sub) if pick(&sub) => stopped.push(sub),
+                Some(sub) if goes_here(&sub) => chose_since = true,
+                _ => {}
             }
         }
-        Ok(out)
+        if chose_since {
+            for sub in &stopped {
+                self.mark_own_stops(sub, &[channel]).await?;
+            }
+        } else {
+            self.store.set_stopped(&name, true).await?;
+        }
+        if channel == Channel::Sms {
+            self.store.stop_sent_at(&name, asked.timestamp_millis()).await?;
+        }
+        Ok(changed)
     }
 
     /// Ends a fully stopped sign-up now: its contact details erased (and out of the contact
     /// index), not 30 days on, and its sign-up time made now, so that a change whose codes went
     /// out before is stale and the signups file's row it came from, sent again, is known as older
     /// than what the voter did since.
-    async fn end_sign_up(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<(), PipelineError> {
+    async fn end_sign_up(&self, votecal_id: &str, asked: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), PipelineError> {
         let due_now = |s: &mut Subscription| {
-            let later = s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
+            let later = s.signed_up_at <= asked && s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
             if later {
                 s.erase_after = Some(now);
                 s.signed_up_at = s.signed_up_at.max(now);
@@ -267,6 +281,9 @@ mod tests {
         assert_eq!(row(["", "19165550100", "", "voice;SMS"]), phone(vec![Channel::Sms, Channel::Voice]));
         assert_eq!(row(["", "916/555\u{a0}0100", "", "texts, calls"]), phone(vec![Channel::Sms, Channel::Voice]));
         assert_eq!(row(["", "916\u{2013}555\u{2013}0100", "", "text"]), phone(vec![Channel::Sms]));
+        assert_eq!(row(["", "9165550100", "", "Texts and calls"]), phone(vec![Channel::Sms, Channel::Voice]));
+        assert_eq!(row(["", "9165550100", "", "texts/calls"]), phone(vec![Channel::Sms, Channel::Voice]));
+        assert_eq!(row(["", "9165550100", "", "calls\u{a0}&\u{a0}texts"]), phone(vec![Channel::Sms, Channel::Voice]));
         assert_eq!(row(["", "", " Ann@Example.com ", "all"]), Ok(Stop::Email { email: "Ann@Example.com".into() }));
         assert_eq!(row(["V123", "", "", ""]), Ok(Stop::Voter { votecal_id: "V123".into(), channels: vec![] }));
         assert_eq!(row(["V123", "", "", "email sms"]), Ok(Stop::Voter { votecal_id: "V123".into(), channels: vec![Channel::Sms, Channel::Email] }));
@@ -294,7 +311,9 @@ mod tests {
         assert_eq!(asked("2026-11-16 09:30"), utc("2026-11-16T17:30:00Z"));
         assert_eq!(asked("2026-07-16 09:30:15"), utc("2026-07-16T16:30:15Z"));
         assert_eq!(asked("2026-11-16"), utc("2026-11-17T07:59:59Z"));
-        for bad in ["", "11/16/2026", "2026-11-16 9.30", "yesterday"] {
+        assert_eq!(asked("11/16/2026 9:30"), utc("2026-11-16T17:30:00Z"));
+        assert_eq!(asked("1/6/2026"), utc("2026-01-07T07:59:59Z"));
+        for bad in ["", "16/11/2026", "11/16/26", "2026-11-16 9.30", "yesterday"] {
             assert_eq!(asked(bad).unwrap_err().field, "requested_at", "{bad}");
         }
     }

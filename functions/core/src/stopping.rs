@@ -203,7 +203,7 @@ where
             Some(Keyword::Stop) => {
                 // Its time first: a START sent before it and handled meanwhile is not taken.
                 self.store.stop_sent_at(&name, sent_at.timestamp_millis()).await?;
-                changed = self.stop_texts_to(from, subs.iter().map(|s| s.votecal_id.as_str()), now, tally).await?;
+                changed = self.stop_where(Channel::Sms, |s| s.chosen(Channel::Sms) == Some(from), subs.iter().map(|s| s.votecal_id.as_str()), now, tally).await?;
                 // One acknowledgement per opt-out: a second STOP is answered with silence. (The
                 // phone is marked stopped below, once the answer went: a lost answer is sent
                 // again when the text is delivered again.)
@@ -317,34 +317,21 @@ where
                 voters.push(v);
             }
         }
-        self.stop_email_to(&name, voters.iter().map(String::as_str), now, tally).await?;
+        let here = |s: &Subscription| s.chosen(Channel::Email).is_some_and(|e| contact_name(keys, Channel::Email, e) == name);
+        self.stop_where(Channel::Email, here, voters.iter().map(String::as_str), now, tally).await?;
         // The address remembers it said stop, past the erasure of the subscriptions' addresses.
         self.store.set_stopped(&name, true).await?;
         Ok(Ok(language))
     }
 
-    /// Stops texts to `phone` for each of `voters` whose texts go there (the phone's STOP, or one
-    /// the Secretary of State took for it: `stop_requests.rs`), each counted as an opt-out.
-    /// Returns how many it stopped.
-    pub(crate) async fn stop_texts_to(&self, phone: &str, voters: impl IntoIterator<Item = &str>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
+    /// Stops `channel` for each of `voters` whose subscription `pick` picks (its `channel` going to
+    /// a phone that said STOP, an address whose unsubscribe link was followed, a phone a 9 was
+    /// pressed on, or a contact the hotline was asked to stop: `stop_requests.rs`), each counted
+    /// as an opt-out. The pick is made on what the write replaces. Returns how many it stopped.
+    pub(crate) async fn stop_where(&self, channel: Channel, pick: impl Fn(&Subscription) -> bool, voters: impl IntoIterator<Item = &str>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
         let mut changed = 0;
         for v in voters {
-            let stop = |s: &mut Subscription| s.chosen(Channel::Sms) == Some(phone) && s.stop(&[Channel::Sms], now);
-            if let Some((before, after)) = self.update_subscription(v, now, stop).await? {
-                tally.county_days.count_stops(now, &before, &after, Counted::OptedOut);
-                changed += 1;
-            }
-        }
-        Ok(changed)
-    }
-
-    /// Stops email to the address named `name` (its contact name) for each of `voters` whose email
-    /// goes there, each counted as an opt-out. Returns how many it stopped.
-    pub(crate) async fn stop_email_to(&self, name: &str, voters: impl IntoIterator<Item = &str>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
-        let keys = &self.access.signing;
-        let mut changed = 0;
-        for v in voters {
-            let stop = |s: &mut Subscription| s.chosen(Channel::Email).is_some_and(|e| contact_name(keys, Channel::Email, e) == name) && s.stop(&[Channel::Email], now);
+            let stop = |s: &mut Subscription| pick(s) && s.stop(&[channel], now);
             if let Some((before, after)) = self.update_subscription(v, now, stop).await? {
                 tally.county_days.count_stops(now, &before, &after, Counted::OptedOut);
                 changed += 1;

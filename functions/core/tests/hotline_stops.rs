@@ -43,6 +43,13 @@ fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Voice)), (None, None));
         // AND the row read again (the file delivered twice) changes nothing more
         assert_eq!(p.stop_as_asked(&row, t("2026-10-08T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
+        // AND a START from the phone after the call starts its texts again, and the file read
+        // again later leaves that START be
+        p.inbound_text(PHONE, "START", "in-9", t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!(p.stop_as_asked(&row, t("2026-10-09T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
+        for id in ["CA1", "CA2"] {
+            assert_eq!(f.store.subscription(id).await.unwrap().unwrap().address(Channel::Sms), Some(PHONE), "{id}");
+        }
     });
 }
 
@@ -67,6 +74,13 @@ fn an_address_a_letter_asked_to_stop_gets_no_email_for_voters_who_had_it_then() 
         }
         let outbound = |id: &str| f.sent_where(|m| m.votecal_id == id && m.to == "lees@example.com" && m.kind == MessageKind::Outbound);
         assert_eq!((outbound("CA1"), outbound("CA2")), (0, 1));
+        // AND the inbox is not stopped for everyone (Ben chose it since): Ann's stop is her own,
+        // and stands when the county's signups file names her inbox again
+        assert!(!f.store.contact(&wmb_core::access::contact_name(&f.keys.signing, Channel::Email, "lees@example.com")).await.unwrap().stopped);
+        p.signup(&lee("Ann", "1980-05-17", "", "lees@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.signup(&lee("Ben", "1978-02-03", "", "lees@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let (ann, ben) = (f.store.subscription("CA1").await.unwrap().unwrap(), f.store.subscription("CA2").await.unwrap().unwrap());
+        assert_eq!((ann.address(Channel::Email), ben.address(Channel::Email)), (None, Some("lees@example.com")));
         // AND a request dated a day still to come is refused at its field
         let later = StopRequest { requested_at: t("2026-10-08T18:30:00Z"), ..row };
         assert_eq!(p.stop_as_asked(&later, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "requested_at");
@@ -118,5 +132,24 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         // AND the stops file read again later (sent again) leaves her new sign-up be
         assert_eq!(p.stop_as_asked(&row, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(HERS));
+    });
+}
+
+#[test]
+fn a_sign_up_ended_at_the_hotline_takes_the_signups_files_new_row_for_her_at_once() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann's sign-up, made by a stranger with his phone, ended at the hotline
+        p.signup(&lee("Ann", "1980-05-17", "+19165550166", ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
+        p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN minutes later the Secretary of State's signups file carries her own choices
+        let mine = p.signup(&lee("Ann", "1980-05-17", "+19165550133", "ann@example.com"), t("2026-10-06T19:03:00Z"), &mut tally).await.unwrap();
+        // THEN they are taken (an ended sign-up has nothing to flip back and forth), and she is
+        // welcomed at her own contacts
+        assert_eq!(mine.map(|s| s.channels().len()), Ok(2));
+        assert_eq!(f.sent_where(|m| m.to == "+19165550133" && m.kind == MessageKind::SignupConfirmation), 1);
     });
 }
