@@ -177,7 +177,7 @@ fn stops_the_hotline_took_reach_voters_of_every_lane_as_on_one() -> Result<()> {
     // GIVEN the sample election, and on 16 October the Secretary of State's stops file: Emily
     // Chen's phone (texts and calls), José Ramírez's whole sign-up, and a row with no contact
     let dir = copy_of_sample()?;
-    std::fs::write(dir.path().join("stops.csv"), "votecal_id,phone,email,channels,requested_at\n,+1 (510) 555-0101,,,2026-10-15 16:20\nCA000000103,,,,2026-10-16\n,,,sms,2026-10-15\n")?;
+    std::fs::write(dir.path().join("stops.csv"), "votecal_id,last_name,phone,email,channels,requested_at\n,,+1 (510) 555-0101,,,2026-10-15 16:20\nCA000000103,RAMIREZ,,,,2026-10-16\n,,,,sms,2026-10-15\n")?;
     let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
     std::fs::write(dir.path().join("timeline.csv"), format!("{timeline}2026-10-16T08:00:00-07:00,stops,stops.csv\n"))?;
     // WHEN it is replayed on one lane and on three

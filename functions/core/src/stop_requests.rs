@@ -28,15 +28,15 @@ use crate::access::contact_name;
 use crate::formats::{text, votecal_id, FieldError, FileKind, RowFormat};
 use crate::pipeline::{Pipeline, PipelineError, Tally};
 use crate::ports::*;
-use crate::signup::{valid_email, Subscription};
+use crate::signup::{normalize_name, valid_email, Subscription};
 use crate::status::Channel;
 use crate::time::{pacific_instant, parse_date, parse_rfc3339};
 use chrono::{DateTime, NaiveTime, Utc};
 use csv::ByteRecord;
 
-/// The columns of a `stops` file: one of the first three, the channels to stop, and when the
-/// voter asked.
-pub const HEADER: [&str; 5] = ["votecal_id", "phone", "email", "channels", "requested_at"];
+/// The columns of a `stops` file: a VoteCal ID with the voter's last name (as a check), a phone
+/// or an email address; the channels to stop; and when the voter asked.
+pub const HEADER: [&str; 6] = ["votecal_id", "last_name", "phone", "email", "channels", "requested_at"];
 
 /// One request to stop, as a `stops` file's row gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,21 +53,25 @@ pub enum Stop {
     Phone { phone: String, channels: Vec<Channel> },
     /// Email to an address, for every voter it goes to.
     Email { email: String },
-    /// A voter's own channels; none: her whole sign-up, her contact details erased now.
-    Voter { votecal_id: String, channels: Vec<Channel> },
+    /// A voter's own channels; none: her whole sign-up, her contact details erased now. Her last
+    /// name must be the roll's (a mistyped VoteCal ID must not end another voter's sign-up).
+    Voter { votecal_id: String, last_name: String, channels: Vec<Channel> },
 }
 
 impl RowFormat for StopRequest {
     const KIND: FileKind = FileKind::Stops;
     fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
-        let (id, phone, email) = (text("votecal_id", &r[0])?, text("phone", &r[1])?, text("email", &r[2])?);
-        let channels = channels(text("channels", &r[3])?)?;
-        let requested_at = requested_at(text("requested_at", &r[4])?)?;
+        let (id, last_name, phone, email) = (text("votecal_id", &r[0])?, text("last_name", &r[1])?, text("phone", &r[2])?, text("email", &r[3])?);
+        let channels = channels(text("channels", &r[4])?)?;
+        let requested_at = requested_at(text("requested_at", &r[5])?)?;
         if [id, phone, email].iter().filter(|f| !f.is_empty()).count() != 1 {
             return Err(FieldError::new("votecal_id", "give exactly one of votecal_id, phone and email (a row for each)"));
         }
+        if id.is_empty() != last_name.is_empty() {
+            return Err(FieldError::new("last_name", "goes with a votecal_id, and only with one: the voter's last name, as a check of the ID"));
+        }
         let stop = if !id.is_empty() {
-            Stop::Voter { votecal_id: votecal_id(id.as_bytes())?.to_string(), channels }
+            Stop::Voter { votecal_id: votecal_id(id.as_bytes())?.to_string(), last_name: last_name.to_string(), channels }
         } else if !phone.is_empty() {
             let phone = us_phone(phone).ok_or_else(|| FieldError::new("phone", "is not a US phone number that can be texted or called (e.g. +19165550100 or (916) 555-0100)"))?;
             if channels.contains(&Channel::Email) {
@@ -181,7 +185,11 @@ where
                 changed
             }
             Stop::Email { email } => self.stop_contact(Channel::Email, email, asked, now, tally).await?,
-            Stop::Voter { votecal_id, channels } => {
+            Stop::Voter { votecal_id, last_name, channels } => {
+                let on_roll = self.store.voter(votecal_id).await?;
+                if on_roll.is_none_or(|v| normalize_name(&v.last_name) != normalize_name(last_name)) {
+                    return Ok(Err(FieldError::new("last_name", "is not the roll's last name of the voter with this VoteCal ID (or no voter has it): check the ID")));
+                }
                 // (Her sign-up, or a change of her choices, after she asked stands.)
                 let stop = |s: &mut Subscription| s.signed_up_at <= asked && s.stop(channels, now);
                 let changed = match self.update_subscription(votecal_id, now, stop).await? {
@@ -264,13 +272,14 @@ mod tests {
     use super::*;
 
     fn row(fields: [&str; 4]) -> Result<Stop, FieldError> {
-        let mut all = fields.to_vec();
+        let last_name = if fields[0].is_empty() { "" } else { "Lee" };
+        let mut all = vec![fields[0], last_name, fields[1], fields[2], fields[3]];
         all.push("2026-11-16 09:30");
         StopRequest::parse(&ByteRecord::from(all)).map(|r| r.stop)
     }
 
     fn asked(at: &str) -> Result<DateTime<Utc>, FieldError> {
-        StopRequest::parse(&ByteRecord::from(vec!["V1", "", "", "", at])).map(|r| r.requested_at)
+        StopRequest::parse(&ByteRecord::from(vec!["V1", "Lee", "", "", "", at])).map(|r| r.requested_at)
     }
 
     #[test]
@@ -285,8 +294,13 @@ mod tests {
         assert_eq!(row(["", "9165550100", "", "texts/calls"]), phone(vec![Channel::Sms, Channel::Voice]));
         assert_eq!(row(["", "9165550100", "", "calls\u{a0}&\u{a0}texts"]), phone(vec![Channel::Sms, Channel::Voice]));
         assert_eq!(row(["", "", " Ann@Example.com ", "all"]), Ok(Stop::Email { email: "Ann@Example.com".into() }));
-        assert_eq!(row(["V123", "", "", ""]), Ok(Stop::Voter { votecal_id: "V123".into(), channels: vec![] }));
-        assert_eq!(row(["V123", "", "", "email sms"]), Ok(Stop::Voter { votecal_id: "V123".into(), channels: vec![Channel::Sms, Channel::Email] }));
+        let voter = |channels: Vec<Channel>| Ok(Stop::Voter { votecal_id: "V123".into(), last_name: "Lee".into(), channels });
+        assert_eq!(row(["V123", "", "", ""]), voter(vec![]));
+        assert_eq!(row(["V123", "", "", "email sms"]), voter(vec![Channel::Sms, Channel::Email]));
+        // A VoteCal ID goes with the voter's last name, and a contact without one
+        let parsed = |f: [&str; 6]| StopRequest::parse(&ByteRecord::from(f.to_vec())).map(|r| r.stop);
+        assert_eq!(parsed(["V123", "", "", "", "", "2026-11-16"]).unwrap_err().field, "last_name");
+        assert_eq!(parsed(["", "Lee", "+19165550100", "", "", "2026-11-16"]).unwrap_err().field, "last_name");
         let field = |r: Result<Stop, FieldError>| r.unwrap_err().field;
         // Two at once, or none: which one is meant is the staff's to say.
         assert_eq!(field(row(["V123", "+19165550100", "", ""])), "votecal_id");

@@ -104,7 +104,12 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         let more = p.request_signup(&lee("Ann", "1980-05-17", HIS, "his@example.net"), "203.0.113.9", t("2026-10-06T18:59:00Z")).await.unwrap().unwrap();
         let approve = f.code_to(HIS);
         // WHEN Ann calls the hotline, the staff check who she is and write a row with her VoteCal ID
-        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
+        // (a row whose last name is not the roll's for that ID is refused at its field: a
+        // mistyped ID must not end another voter's sign-up)
+        let mistyped = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Leigh".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
+        assert_eq!(p.stop_as_asked(&mistyped, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "last_name");
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().chosen(Channel::Sms), Some(HIS));
+        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "LEE".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
         let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN her sign-up ends at once: his number is no longer held for her
         assert_eq!(changed, 1);
@@ -143,7 +148,7 @@ fn a_sign_up_ended_at_the_hotline_takes_the_signups_files_new_row_for_her_at_onc
         let mut tally = Tally::default();
         // GIVEN Ann's sign-up, made by a stranger with his phone, ended at the hotline
         p.signup(&lee("Ann", "1980-05-17", "+19165550166", ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
+        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "LEE".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
         p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // WHEN minutes later the Secretary of State's signups file carries her own choices
         let mine = p.signup(&lee("Ann", "1980-05-17", "+19165550133", "ann@example.com"), t("2026-10-06T19:03:00Z"), &mut tally).await.unwrap();
