@@ -308,15 +308,18 @@ impl PendingChange {
     /// the voter signs up, then replace the voter's proven contacts with theirs).
     pub fn stale(&self, current: Option<&Subscription>) -> bool {
         // Or the voter's choices were replaced after this change was asked for (another change
-        // went live, a signups file, or her sign-up ended at the hotline): its approval was for
-        // contacts that may be gone (a phone the voter has since removed could otherwise still
-        // approve a change it opened, or see her ballot).
-        let asked = match &self.action {
-            ChangeAction::Choices { desired } => desired.signed_up_at,
-            _ => self.created_at,
-        };
-        if current.is_some_and(|live| live.signed_up_at > asked) {
-            return true;
+        // went live, or a signups file): its approval was for contacts that may be gone (a
+        // phone the voter has since removed could otherwise still approve a change it opened).
+        // A look or a stop is, when one of its contacts is no longer hers (her sign-up ended at
+        // the hotline and she signed up again); not when only her hours or a spelling changed.
+        if let Some(live) = current {
+            let replaced = match &self.action {
+                ChangeAction::Choices { desired } => live.signed_up_at > desired.signed_up_at,
+                _ => live.signed_up_at > self.created_at && self.previous.iter().any(|(c, a)| !live_contacts(current).iter().any(|(lc, la)| same_contact((*lc, la), (*c, a)))),
+            };
+            if replaced {
+                return true;
+            }
         }
         // Or the sign-up it was asked of has ended since (its contacts erased: by a stop the
         // hotline took, or past their retention): the contacts that approve it are not hers now.

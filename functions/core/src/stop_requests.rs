@@ -58,6 +58,27 @@ pub enum Stop {
     Voter { votecal_id: String, last_name: String, channels: Vec<Channel> },
 }
 
+impl StopRequest {
+    /// What the request asks, written out whole: two rows that ask the same are one request.
+    fn identity(&self) -> String {
+        let list = |cs: &[Channel]| cs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
+        let what = match &self.stop {
+            Stop::Phone { phone, channels } => format!("phone|{phone}|{}", list(channels)),
+            Stop::Email { email } => format!("email|{}", email.to_lowercase()),
+            Stop::Voter { votecal_id, channels, .. } => format!("voter|{votecal_id}|{}", list(channels)),
+        };
+        format!("{what}|{}", self.requested_at.timestamp())
+    }
+}
+
+/// Whether two spellings of a last name are the same name: case, accents, spaces and punctuation
+/// aside ("De La Cruz" and "delacruz", "Ramírez" and "RAMIREZ", "O'Brien" and "O’Brien",
+/// "Smith-Jones" and "Smith Jones").
+fn same_surname(a: &str, b: &str) -> bool {
+    let squash = |s: &str| normalize_name(s).chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    squash(a) == squash(b)
+}
+
 impl RowFormat for StopRequest {
     const KIND: FileKind = FileKind::Stops;
     fn parse(r: &ByteRecord) -> Result<Self, FieldError> {
@@ -162,17 +183,49 @@ where
     D: Dispatcher,
     Q: NotificationQueue,
 {
-    /// Applies a stop the hotline took (see the module), read at `now`: each voter's channel it
-    /// stops is counted as an opt-out in her county's summary. Returns how many voters' channels
-    /// it stopped, or why the row cannot apply (a request time still to come).
+    /// Applies a stop the hotline took (see the module), read at `now`, once: a row read again
+    /// (the file sent again, or its part read again) finds its request done in the ledger and
+    /// changes nothing. Each voter's channel it stops is counted as an opt-out in her county's
+    /// summary. Returns how many voters' channels it stopped, or why the row cannot apply (a
+    /// request time still to come, or a last name that is not the roll's).
     pub async fn stop_as_asked(&self, request: &StopRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<usize, FieldError>, PipelineError> {
         if crate::time::pacific_date(request.requested_at) > crate::time::pacific_date(now) {
             return Ok(Err(FieldError::new("requested_at", "is a day still to come: it is when the voter asked")));
         }
-        // (A date alone, or a time later today, is taken as now.)
-        let asked = request.requested_at.min(now);
+        if let Stop::Voter { votecal_id, last_name, .. } = &request.stop {
+            let on_roll = self.store.voter(votecal_id).await?;
+            if on_roll.is_none_or(|v| !same_surname(&v.last_name, last_name)) {
+                return Ok(Err(FieldError::new("last_name", "is not the roll's last name of the voter with this VoteCal ID (or no voter has it): check the ID")));
+            }
+        }
+        // Once per request: its key is a keyed name of what it asks (no phone, address or ID in it).
+        let key = format!("stop-request#{}", self.access.signing.name("stop-request", &request.identity()));
+        match self.store.claim(&key, now).await? {
+            Claim::Claimed => {}
+            Claim::Done => return Ok(Ok(0)),
+            // The same request at this moment (a row twice in a file, or a part read twice), or an
+            // attempt that stopped without a word: the file is read again once its claim lapses.
+            Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
+        }
+        match self.apply_stop(&request.stop, request.requested_at.min(now), now, tally).await {
+            Ok(changed) => {
+                // (Nothing was sent: the entry marks the request done.)
+                let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
+                self.store.complete(&key, &done).await?;
+                Ok(Ok(changed))
+            }
+            Err(e) => {
+                self.store.release(&key).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
+    /// time later today, taken as now).
+    async fn apply_stop(&self, stop: &Stop, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
         let keys = &self.access.signing;
-        Ok(Ok(match &request.stop {
+        Ok(match stop {
             Stop::Phone { phone, channels } => {
                 let mut changed = 0;
                 if channels.contains(&Channel::Sms) {
@@ -180,18 +233,13 @@ where
                 }
                 if channels.contains(&Channel::Voice) {
                     let voters = self.store.contact(&contact_name(keys, Channel::Voice, phone)).await?.voters;
-                    changed += self.stop_calls_to(phone, voters.iter().map(String::as_str), asked, now, tally).await?;
+                    changed += self.stop_calls_to(phone, voters.iter().map(String::as_str), now, now, tally).await?;
                 }
                 changed
             }
             Stop::Email { email } => self.stop_contact(Channel::Email, email, asked, now, tally).await?,
-            Stop::Voter { votecal_id, last_name, channels } => {
-                let on_roll = self.store.voter(votecal_id).await?;
-                if on_roll.is_none_or(|v| normalize_name(&v.last_name) != normalize_name(last_name)) {
-                    return Ok(Err(FieldError::new("last_name", "is not the roll's last name of the voter with this VoteCal ID (or no voter has it): check the ID")));
-                }
-                // (Her sign-up, or a change of her choices, after she asked stands.)
-                let stop = |s: &mut Subscription| s.signed_up_at <= asked && s.stop(channels, now);
+            Stop::Voter { votecal_id, channels, .. } => {
+                let stop = |s: &mut Subscription| s.stop(channels, now);
                 let changed = match self.update_subscription(votecal_id, now, stop).await? {
                     Some((before, after)) => {
                         tally.county_days.count_stops(now, &before, &after, crate::daily::Counted::OptedOut);
@@ -199,51 +247,29 @@ where
                     }
                     None => 0,
                 };
-                let Some(sub) = self.store.subscription(votecal_id).await?.filter(|s| s.signed_up_at <= asked) else { return Ok(Ok(changed)) };
-                self.remember_own_stops(&sub, channels, now).await?;
+                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(changed) };
+                self.remember_own_stops(&sub, channels, asked).await?;
                 if channels.is_empty() {
-                    self.end_sign_up(votecal_id, asked, now).await?;
+                    self.end_sign_up(votecal_id, now).await?;
                 }
                 changed
             }
-        }))
+        })
     }
 
-    /// Stops texts or email to `address` for every voter they went to when she asked (a voter who
-    /// signed up or changed her choices since keeps them). The contact remembers the stop for
-    /// everyone, so that a signups file naming it later finds it stopped, unless a voter chose it
-    /// since: then each voter stopped remembers her own (a START from a phone several voters'
-    /// texts go to does not lift those). A phone's stop remembers when she
-    /// asked, written last: a START from the phone after that (it is no longer stopped, and its
-    /// latest stop is this one or later) means a file read again passes it by.
+    /// Stops texts or email to `address` for every voter they go to, and the contact remembers
+    /// it (a signups file naming it later finds it stopped). A phone's stop remembers when the
+    /// voter asked: a START texted before that is not taken.
     async fn stop_contact(&self, channel: Channel, address: &str, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
         let keys = &self.access.signing;
         let name = contact_name(keys, channel, address);
-        let entry = self.store.contact(&name).await?;
-        if !entry.stopped && entry.stop_sent_at.is_some_and(|t| t >= asked.timestamp_millis()) {
-            return Ok(0);
-        }
-        let goes_here = |s: &Subscription| s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
-        let pick = |s: &Subscription| goes_here(s) && s.signed_up_at <= asked;
-        let changed = self.stop_where(channel, &pick, entry.voters.iter().map(String::as_str), now, tally).await?;
-        let (mut stopped, mut chose_since) = (vec![], false);
-        for v in &entry.voters {
-            match self.store.subscription(v).await? {
-                Some(sub) if pick(&sub) => stopped.push(sub),
-                Some(sub) if goes_here(&sub) => chose_since = true,
-                _ => {}
-            }
-        }
-        if chose_since {
-            for sub in &stopped {
-                self.mark_own_stops(sub, &[channel]).await?;
-            }
-        } else {
-            self.store.set_stopped(&name, true).await?;
-        }
         if channel == Channel::Sms {
             self.store.stop_sent_at(&name, asked.timestamp_millis()).await?;
         }
+        let voters = self.store.contact(&name).await?.voters;
+        let goes_here = |s: &Subscription| s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
+        let changed = self.stop_where(channel, goes_here, voters.iter().map(String::as_str), now, tally).await?;
+        self.store.set_stopped(&name, true).await?;
         Ok(changed)
     }
 
@@ -251,9 +277,9 @@ where
     /// index), not 30 days on, and its sign-up time made now, so that a change whose codes went
     /// out before is stale and the signups file's row it came from, sent again, is known as older
     /// than what the voter did since.
-    async fn end_sign_up(&self, votecal_id: &str, asked: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), PipelineError> {
+    async fn end_sign_up(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<(), PipelineError> {
         let due_now = |s: &mut Subscription| {
-            let later = s.signed_up_at <= asked && s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
+            let later = s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
             if later {
                 s.erase_after = Some(now);
                 s.signed_up_at = s.signed_up_at.max(now);
@@ -316,6 +342,16 @@ mod tests {
         assert_eq!(field(row(["", "", "ann@example.com", "sms"])), "channels");
         assert_eq!(field(row(["V123", "", "", "fax"])), "channels");
         assert_eq!(field(row(["bad id!", "", "", ""])), "votecal_id");
+    }
+
+    #[test]
+    fn a_last_name_matches_the_roll_whatever_its_case_accents_spaces_and_punctuation() {
+        for (roll, typed) in [("De La Cruz", "de la cruz"), ("De La Cruz", "DeLaCruz"), ("Ramírez", "RAMIREZ"), ("O'Brien", "O’Brien"), ("O'Brien", "OBrien"), ("Smith-Jones", "Smith Jones")] {
+            assert!(same_surname(roll, typed), "{roll} / {typed}");
+        }
+        for (roll, typed) in [("Lee", "Li"), ("Smith-Jones", "Smith"), ("Chen", "")] {
+            assert!(!same_surname(roll, typed), "{roll} / {typed}");
+        }
     }
 
     #[test]

@@ -54,33 +54,29 @@ fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a
 }
 
 #[test]
-fn an_address_a_letter_asked_to_stop_gets_no_email_for_voters_who_had_it_then() {
+fn an_address_a_letter_asked_to_stop_gets_no_email_for_anyone_in_the_household() {
     futures::executor::block_on(async {
         let f = Fixture::with(&[ANN, BEN], random).await;
         let p = f.pipeline();
         let mut tally = Tally::default();
-        // GIVEN Ann, emailed at the household's inbox
+        // GIVEN Ann and Ben, emailed at the household's inbox, Ben also texted
+        const BENS: &str = "+19165550177";
         p.signup(&lee("Ann", "1980-05-17", "", "lees@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        // AND a letter, dated 2 October, that asks that the inbox get no more ballot email
+        p.signup(&lee("Ben", "1978-02-03", BENS, "lees@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN the staff's row for a letter, dated 2 October, that asks that the inbox (spelled
+        // another way) get no more ballot email, is read
         let row = StopRequest { stop: Stop::Email { email: "Lees@Example.com".into() }, requested_at: t("2026-10-02T18:30:00Z") };
-        // AND Ben, who signed up with that inbox after the letter was written, before it was read
-        p.signup(&lee("Ben", "1978-02-03", "", "lees@example.com"), t("2026-10-05T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        // WHEN the staff's row for the letter is read
         let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        // THEN Ann is emailed no more; Ben, who chose the inbox since, still is
-        assert_eq!(changed, 1);
+        // THEN neither is emailed, and Ben's texts go on
+        assert_eq!(changed, 2);
         for id in ["CA1", "CA2"] {
             p.apply_status(&issued(&f, id, "2026-10-07T16:00:00Z"), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
         }
-        let outbound = |id: &str| f.sent_where(|m| m.votecal_id == id && m.to == "lees@example.com" && m.kind == MessageKind::Outbound);
-        assert_eq!((outbound("CA1"), outbound("CA2")), (0, 1));
-        // AND the inbox is not stopped for everyone (Ben chose it since): Ann's stop is her own,
-        // and stands when the county's signups file names her inbox again
-        assert!(!f.store.contact(&wmb_core::access::contact_name(&f.keys.signing, Channel::Email, "lees@example.com")).await.unwrap().stopped);
+        assert_eq!(f.sent_where(|m| m.to == "lees@example.com" && m.kind == MessageKind::Outbound), 0);
+        assert_eq!(f.sent_where(|m| m.to == BENS && m.kind == MessageKind::Outbound), 1);
+        // AND the county's signups file naming the inbox again does not restart it
         p.signup(&lee("Ann", "1980-05-17", "", "lees@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        p.signup(&lee("Ben", "1978-02-03", "", "lees@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
-        let (ann, ben) = (f.store.subscription("CA1").await.unwrap().unwrap(), f.store.subscription("CA2").await.unwrap().unwrap());
-        assert_eq!((ann.address(Channel::Email), ben.address(Channel::Email)), (None, Some("lees@example.com")));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
         // AND a request dated a day still to come is refused at its field
         let later = StopRequest { requested_at: t("2026-10-08T18:30:00Z"), ..row };
         assert_eq!(p.stop_as_asked(&later, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "requested_at");
@@ -156,5 +152,35 @@ fn a_sign_up_ended_at_the_hotline_takes_the_signups_files_new_row_for_her_at_onc
         // welcomed at her own contacts
         assert_eq!(mine.map(|s| s.channels().len()), Ok(2));
         assert_eq!(f.sent_where(|m| m.to == "+19165550133" && m.kind == MessageKind::SignupConfirmation), 1);
+    });
+}
+
+#[test]
+fn a_code_sent_to_a_strangers_phone_opens_nothing_once_she_signed_up_again_and_her_own_still_works() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        const HIS: &str = "+19165550166";
+        // GIVEN Ann signed up by a stranger with his phone and her email address
+        p.signup(&lee("Ann", "1980-05-17", HIS, "ann@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // AND he asks to see her ballot: codes to his phone and her address
+        let who = wmb_core::signup::IdentityRequest::from(&lee("Ann", "1980-05-17", HIS, ""));
+        let view = p.request_view(&who, "203.0.113.9", t("2026-10-06T18:58:00Z")).await.unwrap().unwrap();
+        let his_code = f.code_to(HIS);
+        // WHEN her sign-up ends at the hotline, and she signs up again at once with her address
+        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:00Z") };
+        p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let again = p.request_signup(&lee("Ann", "1980-05-17", "", "ann@example.com"), "198.51.100.7", t("2026-10-06T19:01:00Z")).await.unwrap().unwrap();
+        p.enter_code(&again.change_id, &f.code_to("ann@example.com"), false, t("2026-10-06T19:02:00Z"), &mut tally).await.unwrap().unwrap();
+        // THEN his code opens nothing: one of the contacts it was asked of is no longer hers
+        let late = p.enter_code(&view.change_id, &his_code, true, t("2026-10-06T19:03:00Z"), &mut tally).await.unwrap();
+        assert_eq!(late.err(), Some(wmb_core::access::CodeRefusal::Expired));
+        // AND her own look at her ballot still works when, while her code is on its way, the
+        // signups file spells her address another way
+        let mine = p.request_view(&who, "198.51.100.7", t("2026-10-06T19:20:00Z")).await.unwrap().unwrap();
+        let code = f.code_to("ann@example.com");
+        p.signup(&lee("Ann", "1980-05-17", "", "Ann@Example.com"), t("2026-10-06T19:21:00Z"), &mut tally).await.unwrap().unwrap();
+        assert!(p.enter_code(&mine.change_id, &code, true, t("2026-10-06T19:22:00Z"), &mut tally).await.unwrap().is_ok());
     });
 }
