@@ -46,7 +46,8 @@ where
     D: Dispatcher,
     Q: NotificationQueue,
 {
-    /// Stops calls to `phone` for every voter whose calls go to it, each remembered on the phone's
+    /// Stops calls to `phone` for every voter whose calls go to it (a 9 pressed, or a stop the
+    /// hotline took: `stop_requests.rs`), each remembered on the phone's
     /// contact entry as that voter's own stop of calls (so a signups file sent again does not
     /// restart them, past the erasure of a fully stopped voter's number). `language` is the
     /// language the call spoke (the confirmation must be in the same voice); when the call did not
@@ -54,34 +55,17 @@ where
     /// a number takes calls). Doing it twice is doing it once.
     pub async fn stop_calls(&self, phone: &str, language: Option<Language>, now: DateTime<Utc>, tally: &mut Tally) -> Result<CallStop, PipelineError> {
         let entry = self.store.contact(&contact_name(&self.access.signing, Channel::Voice, phone)).await?;
-        let changed = self.stop_calls_to(phone, entry.voters.iter().map(String::as_str), now, now, tally).await?;
-        let language = language.filter(|l| self.catalog.has(*l)).unwrap_or(Language::En);
-        Ok(CallStop { changed, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
-    }
-}
-
-impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
-where
-    S: Store,
-    D: Dispatcher,
-    Q: NotificationQueue,
-{
-    /// Stops calls to `phone` for each of `voters` whose calls go to it and who signed up (or last
-    /// changed her choices) by `asked` (a 9 pressed: now; a stop the hotline took: when the voter
-    /// asked, `stop_requests.rs`), each remembered as her own stop of calls and counted as an
-    /// opt-out. Returns how many it stopped.
-    pub(crate) async fn stop_calls_to(&self, phone: &str, voters: impl IntoIterator<Item = &str>, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
-        let voters: Vec<&str> = voters.into_iter().collect();
-        let pick = |s: &Subscription| s.chosen(Channel::Voice) == Some(phone) && s.signed_up_at <= asked;
-        let changed = self.stop_where(Channel::Voice, &pick, voters.iter().copied(), now, tally).await?;
-        for voter in voters {
+        let calls_here = |s: &Subscription| s.chosen(Channel::Voice) == Some(phone);
+        let changed = self.stop_where(Channel::Voice, calls_here, entry.voters.iter().map(String::as_str), now, tally).await?;
+        for voter in &entry.voters {
             // Remembered from what is stored now, whether this stop or an earlier one stopped it
             // (an invocation that failed after the stop, tried again, still leaves the mark).
-            if let Some(sub) = self.store.subscription(voter).await?.filter(|s| pick(s)) {
+            if let Some(sub) = self.store.subscription(voter).await?.filter(calls_here) {
                 self.mark_own_stops(&sub, &[Channel::Voice]).await?;
             }
         }
-        Ok(changed)
+        let language = language.filter(|l| self.catalog.has(*l)).unwrap_or(Language::En);
+        Ok(CallStop { changed, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
     }
 }
 

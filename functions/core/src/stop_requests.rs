@@ -18,11 +18,10 @@
 //!   a code already sent to them open anything; she may sign up afresh on the page without a
 //!   code from them.
 //!
-//! A voter who signed up or changed her choices after the request (a new sign-up on the page, a
-//! signups file's new row) keeps what she chose then: the row passes her by, so a file read
-//! again days later (sent again, or its dead letters sent back) undoes nothing she did since.
-//! Nothing is sent: the caller was told on the phone, and a file read at night must not text.
-//! A row applied twice changes nothing the second time.
+//! Each request is applied once (a claim in the ledger under a keyed name of what it asks), so a
+//! file read again days later (sent again, or its dead letters sent back) undoes nothing the
+//! voter did since. Nothing is sent: the caller was told on the phone, and a file read at night
+//! must not text.
 
 use crate::access::contact_name;
 use crate::formats::{text, votecal_id, FieldError, FileKind, RowFormat};
@@ -140,7 +139,7 @@ fn channels(t: &str) -> Result<Vec<Channel>, FieldError> {
 /// A US number as staff write it down (`+19165550100`, `(916) 555-0100`, `916.555.0100`,
 /// `916/555-0100`, `1 916 555 0100`) in E.164, if it is one that can be texted or called.
 fn us_phone(t: &str) -> Option<String> {
-    let separator = |c: char| c.is_whitespace() || "-‐‑‒–—().//".contains(c);
+    let separator = |c: char| c.is_whitespace() || "-‐‑‒–—()./".contains(c);
     let rest = t.strip_prefix('+').unwrap_or(t);
     if !rest.chars().all(|c| c.is_ascii_digit() || separator(c)) {
         return None;
@@ -156,7 +155,8 @@ fn us_phone(t: &str) -> Option<String> {
 
 /// When the voter asked: an RFC 3339 time (`2026-11-16T09:30:00-08:00`), a Pacific date and time
 /// (`2026-11-16 09:30`, or `11/16/2026 9:30` as a US spreadsheet writes it), or a Pacific date
-/// alone (its last second: a sign-up made later that day is not known to be later than the call).
+/// alone (its last second, or the file's reading if sooner: a START texted that day before the
+/// call is not taken).
 fn requested_at(t: &str) -> Result<DateTime<Utc>, FieldError> {
     if t.is_empty() {
         return Err(FieldError::new("requested_at", "is empty: when the voter asked, e.g. 2026-11-16 09:30 (Pacific)"));
@@ -224,7 +224,6 @@ where
     /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
     /// time later today, taken as now).
     async fn apply_stop(&self, stop: &Stop, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
-        let keys = &self.access.signing;
         Ok(match stop {
             Stop::Phone { phone, channels } => {
                 let mut changed = 0;
@@ -232,8 +231,7 @@ where
                     changed += self.stop_contact(Channel::Sms, phone, asked, now, tally).await?;
                 }
                 if channels.contains(&Channel::Voice) {
-                    let voters = self.store.contact(&contact_name(keys, Channel::Voice, phone)).await?.voters;
-                    changed += self.stop_calls_to(phone, voters.iter().map(String::as_str), now, now, tally).await?;
+                    changed += self.stop_calls(phone, None, now, tally).await?.changed;
                 }
                 changed
             }
