@@ -175,9 +175,13 @@ fn a_generated_election_in_two_lanes_sends_and_reports_what_one_lane_does() -> R
 #[test]
 fn stops_the_hotline_took_reach_voters_of_every_lane_as_on_one() -> Result<()> {
     // GIVEN the sample election, and on 16 October the Secretary of State's stops file: Emily
-    // Chen's phone (texts and calls), José Ramírez's whole sign-up, and a row with no contact
+    // Chen's phone (texts and calls), José Ramírez's whole sign-up, a row with no contact, and a
+    // phone no voter gave
     let dir = copy_of_sample()?;
-    std::fs::write(dir.path().join("stops.csv"), "votecal_id,last_name,phone,email,channels,requested_at\n,,+1 (510) 555-0101,,,2026-10-15 16:20\nCA000000103,RAMIREZ,,,,2026-10-16\n,,,,sms,2026-10-15\n")?;
+    std::fs::write(
+        dir.path().join("stops.csv"),
+        "votecal_id,last_name,phone,email,channels,requested_at\n,,+1 (510) 555-0101,,,2026-10-15 16:20\nCA000000103,RAMIREZ,,,,2026-10-16\n,,,,sms,2026-10-15\n,,510-555-0999,,texts,2026-10-15\n",
+    )?;
     let timeline = std::fs::read_to_string(sample_dir().join("timeline.csv"))?;
     std::fs::write(dir.path().join("timeline.csv"), format!("{timeline}2026-10-16T08:00:00-07:00,stops,stops.csv\n"))?;
     // WHEN it is replayed on one lane and on three
@@ -194,6 +198,8 @@ fn stops_the_hotline_took_reach_voters_of_every_lane_as_on_one() -> Result<()> {
     assert!(sent_before("\"+15105550101\"") > 0 && sent_before("\"+15105550103\"") > 0, "without the file, both are texted after 16 October");
     // AND the row with no contact is reported at its line
     assert!(errors_of(&one, "stops.csv")?.contains("4,votecal_id,"), "{}", errors_of(&one, "stops.csv")?);
+    // AND the phone no voter gave is reported at its line, for the staff to check
+    assert!(errors_of(&one, "stops.csv")?.contains("5,phone,\"no voter's texts go to this number"), "{}", errors_of(&one, "stops.csv")?);
     // AND three lanes send and report what one does
     assert_same(&one, &three);
     Ok(())

@@ -153,6 +153,26 @@ fn us_phone(t: &str) -> Option<String> {
     crate::phone::valid_phone(&e164).then_some(e164)
 }
 
+/// Why a well-formed row stopped nothing, at the field the staff should check.
+fn no_sign_up(stop: &Stop) -> FieldError {
+    match stop {
+        Stop::Phone { channels, .. } => {
+            let what = match (channels.contains(&Channel::Sms), channels.contains(&Channel::Voice)) {
+                (true, true) => "texts or calls",
+                (true, false) => "texts",
+                _ => "calls",
+            };
+            let kept = if channels.contains(&Channel::Sms) { " (texts to it stay stopped should a signups file name it)" } else { "" };
+            FieldError::new("phone", format!("no voter's {what} go to this number, so nothing was stopped: check the number{kept}"))
+        }
+        Stop::Email { .. } => FieldError::new(
+            "email",
+            "no voter's email goes to this address, so nothing was stopped: check the address (email to it stays stopped should a signups file name it)",
+        ),
+        Stop::Voter { .. } => FieldError::new("votecal_id", "this voter is not signed up (or her sign-up has ended), so there is nothing to stop"),
+    }
+}
+
 /// When the voter asked: an RFC 3339 time (`2026-11-16T09:30:00-08:00`), a Pacific date and time
 /// (`2026-11-16 09:30`, or `11/16/2026 9:30` as a US spreadsheet writes it), or a Pacific date
 /// alone (its last second, or the file's reading if sooner: a START texted that day before the
@@ -187,7 +207,7 @@ where
     /// (the file sent again, or its part read again) finds its request done in the ledger and
     /// changes nothing. Each voter's channel it stops is counted as an opt-out in her county's
     /// summary. Returns how many voters' channels it stopped, or why the row cannot apply (a
-    /// request time still to come, or a last name that is not the roll's).
+    /// request time still to come, a last name that is not the roll's, or no sign-up to stop).
     pub async fn stop_as_asked(&self, request: &StopRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<usize, FieldError>, PipelineError> {
         if crate::time::pacific_date(request.requested_at) > crate::time::pacific_date(now) {
             return Ok(Err(FieldError::new("requested_at", "is a day still to come: it is when the voter asked")));
@@ -207,18 +227,50 @@ where
             // attempt that stopped without a word: the file is read again once its claim lapses.
             Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
         }
-        match self.apply_stop(&request.stop, request.requested_at.min(now), now, tally).await {
-            Ok(changed) => {
+        // A row that finds no sign-up (a digit or a letter mistyped, most often) is reported, so
+        // the staff can check it, and not marked done: read again, it is reported again. A
+        // contact's stop is still remembered, for a signups file that names it later.
+        let asked = request.requested_at.min(now);
+        let applied = match self.anyone_to_stop(&request.stop, now).await {
+            Ok(true) => self.apply_stop(&request.stop, asked, now, tally).await.map(Some),
+            Ok(false) if matches!(request.stop, Stop::Voter { .. }) => Ok(None),
+            Ok(false) => self.apply_stop(&request.stop, asked, now, tally).await.map(|_| None),
+            Err(e) => Err(e),
+        };
+        match applied {
+            Ok(Some(changed)) => {
                 // (Nothing was sent: the entry marks the request done.)
                 let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
                 self.store.complete(&key, &done).await?;
                 Ok(Ok(changed))
+            }
+            Ok(None) => {
+                self.store.release(&key).await?;
+                Ok(Err(no_sign_up(&request.stop)))
             }
             Err(e) => {
                 self.store.release(&key).await?;
                 Err(e)
             }
         }
+    }
+
+    /// Whether a request finds a sign-up to stop: a voter whose chosen contacts (stopped or not)
+    /// include the phone or address, or the voter herself, signed up and not ended.
+    async fn anyone_to_stop(&self, stop: &Stop, now: DateTime<Utc>) -> Result<bool, PipelineError> {
+        let keys = &self.access.signing;
+        let has = |channel, address| async move { Ok::<_, PipelineError>(!self.store.contact(&contact_name(keys, channel, address)).await?.voters.is_empty()) };
+        Ok(match stop {
+            Stop::Phone { phone, channels } => {
+                let mut found = false;
+                for channel in channels {
+                    found = found || has(*channel, phone).await?;
+                }
+                found
+            }
+            Stop::Email { email } => has(Channel::Email, email).await?,
+            Stop::Voter { votecal_id, .. } => self.live_subscription(votecal_id, now).await?.is_some_and(|s| Channel::ALL.iter().any(|c| s.chosen(*c).is_some())),
+        })
     }
 
     /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a

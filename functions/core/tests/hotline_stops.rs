@@ -184,3 +184,39 @@ fn a_code_sent_to_a_strangers_phone_opens_nothing_once_she_signed_up_again_and_h
         assert!(p.enter_code(&mine.change_id, &code, true, t("2026-10-06T19:22:00Z"), &mut tally).await.unwrap().is_ok());
     });
 }
+
+#[test]
+fn a_row_that_finds_no_sign_up_is_reported_for_the_staff_to_check_and_a_numbers_stop_is_still_kept() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN, BEN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, texted at the household's phone; Ben not signed up
+        p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN the staff's rows carry a phone with one digit wrong, an address no sign-up has, and
+        // Ben's VoteCal ID
+        const TYPO: &str = "+19165550101";
+        let asked = t("2026-10-06T18:30:00Z");
+        let phone = StopRequest { stop: Stop::Phone { phone: TYPO.into(), channels: vec![Channel::Sms] }, requested_at: asked };
+        let email = StopRequest { stop: Stop::Email { email: "nobody@example.com".into() }, requested_at: asked };
+        let ben = StopRequest { stop: Stop::Voter { votecal_id: "CA2".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: asked };
+        let now = t("2026-10-06T19:00:00Z");
+        // THEN each is reported at the field to check, and Ann's texts go on
+        for (row, field) in [(&phone, "phone"), (&email, "email"), (&ben, "votecal_id")] {
+            let refused = p.stop_as_asked(row, now, &mut tally).await.unwrap().unwrap_err();
+            assert_eq!(refused.field, field, "{}", refused.reason);
+        }
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        // AND read again, the phone's row is reported again (it was not marked done)
+        assert_eq!(p.stop_as_asked(&phone, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "phone");
+        // AND a signups file that later names that number for Ben finds its texts stopped
+        p.signup(&lee("Ben", "1978-02-03", TYPO, "ben@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let sub = f.store.subscription("CA2").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (None, Some("ben@example.com")));
+        // AND a row that ended a sign-up, read again (the file sent twice), is not reported: it
+        // found her sign-up and is done
+        let ann = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: asked };
+        assert_eq!(p.stop_as_asked(&ann, now, &mut tally).await.unwrap(), Ok(1));
+        assert_eq!(p.stop_as_asked(&ann, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
+    });
+}
