@@ -39,8 +39,9 @@ pub trait VoterService {
     async fn call(&mut self, method: &str, path: &str, query: &str, body: &str) -> Answer;
     /// A text a phone sends to the service's number (two-way SMS).
     async fn text_in(&mut self, from: &str, body: &str, message_id: &str);
-    /// A file of the sample election arrives (and everything due then is delivered).
-    async fn arrive(&mut self, kind: &str, file: &str, at: DateTime<Utc>);
+    /// A file of the sample election arrives (and everything due then is delivered); returns its
+    /// report's rows, `line,field` each.
+    async fn arrive(&mut self, kind: &str, file: &str, at: DateTime<Utc>) -> Vec<String>;
     /// The clock moves on; what falls due by then is sent.
     async fn settle(&mut self, until: DateTime<Utc>);
     fn set_now(&mut self, at: DateTime<Utc>);
@@ -367,7 +368,9 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     // for no more texts to it, and Emily, once the staff have checked who she is, asks to end her
     // sign-up. Their rows in the staff's stops file stop both: no code reaches the phone, nor
     // any of Emily's contacts, for any voter
-    s.arrive("stops", "stops-2026-11-16.csv", at("2026-11-16T09:00:00-08:00")).await;
+    let refused = s.arrive("stops", "stops-2026-11-16.csv", at("2026-11-16T09:00:00-08:00")).await;
+    // (Its third row, a number no voter gave, is reported at its line for the staff to check.)
+    assert_eq!(refused, ["4,phone"]);
     let rosa_who = serde_json::json!({"first_name": "Rosa", "last_name": "De La Cruz", "date_of_birth": "1958-01-30", "zip": "94541"}).to_string();
     let (household, emily_texts) = (s.texts_to(HOUSEHOLD_PHONE).len(), s.texts_to(EMILY_PHONE).len());
     for who in [&rosa_who, &emily_who] {

@@ -60,8 +60,11 @@ impl VoterService for World {
         acting("InboundSmsFunction", wmb_aws::handlers::inbound_sms::handle(&self.app, &self.codes.sms, LambdaEvent::new(event, Context::default()))).await.expect("inbound text handled");
     }
 
-    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) -> Vec<String> {
         World::arrive(self, kind, file, when).await;
+        let report = format!("{}/{kind}/{file}", crate::world::source_of(kind));
+        let text = wmb_aws::s3io::get_text(&self.s3, &self.app.settings.bucket, &wmb_aws::s3io::report_key(&report)).await.unwrap().expect("the file's report");
+        text.lines().skip(1).map(|l| l.splitn(3, ',').take(2).collect::<Vec<_>>().join(",")).collect()
     }
 
     async fn settle(&mut self, until: DateTime<Utc>) {

@@ -199,7 +199,7 @@ fn stops_the_hotline_took_reach_voters_of_every_lane_as_on_one() -> Result<()> {
     // AND the row with no contact is reported at its line
     assert!(errors_of(&one, "stops.csv")?.contains("4,votecal_id,"), "{}", errors_of(&one, "stops.csv")?);
     // AND the phone no voter gave is reported at its line, for the staff to check
-    assert!(errors_of(&one, "stops.csv")?.contains("5,phone,\"no voter's texts go to this number"), "{}", errors_of(&one, "stops.csv")?);
+    assert!(errors_of(&one, "stops.csv")?.contains("5,phone,\"no sign-up's texts go to this number now"), "{}", errors_of(&one, "stops.csv")?);
     // AND three lanes send and report what one does
     assert_same(&one, &three);
     Ok(())

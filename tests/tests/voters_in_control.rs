@@ -42,10 +42,11 @@ impl VoterService for Local {
         self.server.text_in(from, body, message_id).unwrap();
     }
 
-    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) {
+    async fn arrive(&mut self, kind: &str, file: &str, when: DateTime<Utc>) -> Vec<String> {
         self.set_now(when);
         let report = self.server.ingest(FileKind::parse(kind).unwrap(), file, when).unwrap();
         assert!(report.file_error.is_none());
+        report.errors.iter().map(|e| format!("{},{}", e.line, e.field)).collect()
     }
 
     async fn settle(&mut self, until: DateTime<Utc>) {

@@ -21,6 +21,8 @@ pub struct CallStop {
     /// Subscriptions whose calls stopped now (0 when they were stopped already: pressed twice,
     /// or the invocation delivered again).
     pub changed: usize,
+    /// Subscriptions whose calls go to the phone, stopped now or before.
+    pub found: usize,
     /// The language the call spoke, which its confirmation speaks too.
     pub language: Language,
     /// "You will get no more calls…", in that language.
@@ -36,7 +38,7 @@ impl CallStop {
     /// a language Polly does not speak hangs up without a word).
     pub fn failed(catalog: &crate::templates::Catalog, language: Language) -> CallStop {
         let language = if catalog.has(language) { language } else { Language::En };
-        CallStop { changed: 0, language, said: catalog.language(language).web.voice_stop_failed.clone(), speak: crate::voice::VoiceRendering::polly(language) }
+        CallStop { changed: 0, found: 0, language, said: catalog.language(language).web.voice_stop_failed.clone(), speak: crate::voice::VoiceRendering::polly(language) }
     }
 }
 
@@ -57,15 +59,17 @@ where
         let entry = self.store.contact(&contact_name(&self.access.signing, Channel::Voice, phone)).await?;
         let calls_here = |s: &Subscription| s.chosen(Channel::Voice) == Some(phone);
         let changed = self.stop_where(Channel::Voice, calls_here, entry.voters.iter().map(String::as_str), now, tally).await?;
+        let mut found = 0;
         for voter in &entry.voters {
             // Remembered from what is stored now, whether this stop or an earlier one stopped it
             // (an invocation that failed after the stop, tried again, still leaves the mark).
             if let Some(sub) = self.store.subscription(voter).await?.filter(calls_here) {
                 self.mark_own_stops(&sub, &[Channel::Voice]).await?;
+                found += 1;
             }
         }
         let language = language.filter(|l| self.catalog.has(*l)).unwrap_or(Language::En);
-        Ok(CallStop { changed, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
+        Ok(CallStop { changed, found, language, said: self.catalog.language(language).web.voice_stopped.clone(), speak: self.voice.stopped_rendering(language) })
     }
 }
 

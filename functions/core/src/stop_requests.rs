@@ -32,6 +32,7 @@ use crate::status::Channel;
 use crate::time::{pacific_instant, parse_date, parse_rfc3339};
 use chrono::{DateTime, NaiveTime, Utc};
 use csv::ByteRecord;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The columns of a `stops` file: a VoteCal ID with the voter's last name (as a check), a phone
 /// or an email address; the channels to stop; and when the voter asked.
@@ -153,23 +154,43 @@ fn us_phone(t: &str) -> Option<String> {
     crate::phone::valid_phone(&e164).then_some(e164)
 }
 
+/// What a request stopped: how many voters' channels, and whether it found any sign-up to stop.
+#[derive(Debug, Default, Clone, Copy)]
+struct Applied {
+    changed: usize,
+    found: bool,
+}
+
+impl Applied {
+    fn add(&mut self, other: Applied) {
+        self.changed += other.changed;
+        self.found |= other.found;
+    }
+}
+
 /// Why a well-formed row stopped nothing, at the field the staff should check.
 fn no_sign_up(stop: &Stop) -> FieldError {
     match stop {
         Stop::Phone { channels, .. } => {
             let what = match (channels.contains(&Channel::Sms), channels.contains(&Channel::Voice)) {
-                (true, true) => "texts or calls",
-                (true, false) => "texts",
-                _ => "calls",
+                (true, true) => "texts or calls go",
+                (true, false) => "texts go",
+                _ => "calls go",
             };
-            let kept = if channels.contains(&Channel::Sms) { " (texts to it stay stopped should a signups file name it)" } else { "" };
-            FieldError::new("phone", format!("no voter's {what} go to this number, so nothing was stopped: check the number{kept}"))
+            let kept = if channels.contains(&Channel::Sms) { " Its texts' stop is kept, should a signups file name it later." } else { "" };
+            FieldError::new(
+                "phone",
+                format!("no sign-up's {what} to this number now (mistyped, never given, or since ended), so no one's were stopped.{kept} If the number is right, nothing more is needed"),
+            )
         }
         Stop::Email { .. } => FieldError::new(
             "email",
-            "no voter's email goes to this address, so nothing was stopped: check the address (email to it stays stopped should a signups file name it)",
+            "no sign-up's email goes to this address now (mistyped, never given, or since ended), so no one's was stopped. Its stop is kept, should a signups file name it later. If the address is right, nothing more is needed",
         ),
-        Stop::Voter { .. } => FieldError::new("votecal_id", "this voter is not signed up (or her sign-up has ended), so there is nothing to stop"),
+        Stop::Voter { .. } => FieldError::new(
+            "votecal_id",
+            "this voter has no sign-up now (never, or it has ended), so nothing was stopped and nothing is kept for her: add rows for her phone and email address, so that a later sign-up with them starts stopped",
+        ),
     }
 }
 
@@ -205,7 +226,7 @@ where
 {
     /// Applies a stop the hotline took (see the module), read at `now`, once: a row read again
     /// (the file sent again, or its part read again) finds its request done in the ledger and
-    /// changes nothing. Each voter's channel it stops is counted as an opt-out in her county's
+    /// changes nothing (a request that found no sign-up to stop is reported again). Each voter's channel it stops is counted as an opt-out in her county's
     /// summary. Returns how many voters' channels it stopped, or why the row cannot apply (a
     /// request time still to come, a last name that is not the roll's, or no sign-up to stop).
     pub async fn stop_as_asked(&self, request: &StopRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<usize, FieldError>, PipelineError> {
@@ -220,76 +241,72 @@ where
         }
         // Once per request: its key is a keyed name of what it asks (no phone, address or ID in it).
         let key = format!("stop-request#{}", self.access.signing.name("stop-request", &request.identity()));
+        // A request that found no sign-up to stop is marked so too (under a second key), so that,
+        // read again, it is reported again and still changes nothing.
+        let none_key = format!("{key}#none");
         match self.store.claim(&key, now).await? {
             Claim::Claimed => {}
-            Claim::Done => return Ok(Ok(0)),
+            Claim::Done => {
+                return Ok(match self.store.claim(&none_key, now).await? {
+                    Claim::Done => Err(no_sign_up(&request.stop)),
+                    Claim::Claimed => {
+                        self.store.release(&none_key).await?;
+                        Ok(0)
+                    }
+                    Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
+                });
+            }
             // The same request at this moment (a row twice in a file, or a part read twice), or an
             // attempt that stopped without a word: the file is read again once its claim lapses.
             Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
         }
-        // A row that finds no sign-up (a digit or a letter mistyped, most often) is reported, so
-        // the staff can check it, and not marked done: read again, it is reported again. A
-        // contact's stop is still remembered, for a signups file that names it later.
-        let asked = request.requested_at.min(now);
-        let applied = match self.anyone_to_stop(&request.stop, now).await {
-            Ok(true) => self.apply_stop(&request.stop, asked, now, tally).await.map(Some),
-            Ok(false) if matches!(request.stop, Stop::Voter { .. }) => Ok(None),
-            Ok(false) => self.apply_stop(&request.stop, asked, now, tally).await.map(|_| None),
-            Err(e) => Err(e),
-        };
-        match applied {
-            Ok(Some(changed)) => {
-                // (Nothing was sent: the entry marks the request done.)
-                let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
-                self.store.complete(&key, &done).await?;
-                Ok(Ok(changed))
-            }
-            Ok(None) => {
-                self.store.release(&key).await?;
-                Ok(Err(no_sign_up(&request.stop)))
-            }
+        let applied = match self.apply_stop(&request.stop, request.requested_at.min(now), now, tally).await {
+            Ok(applied) => applied,
             Err(e) => {
                 self.store.release(&key).await?;
-                Err(e)
+                return Err(e);
+            }
+        };
+        // (Nothing was sent: the entries mark the request done.)
+        let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
+        if !applied.found {
+            // No sign-up to stop (a digit or a letter mistyped, most often): reported for the
+            // staff to check. A contact's stop is remembered all the same, for a signups file
+            // that names it later.
+            if self.store.claim(&none_key, now).await? == Claim::Claimed {
+                self.store.complete(&none_key, &done).await?;
             }
         }
-    }
-
-    /// Whether a request finds a sign-up to stop: a voter whose chosen contacts (stopped or not)
-    /// include the phone or address, or the voter herself, signed up and not ended.
-    async fn anyone_to_stop(&self, stop: &Stop, now: DateTime<Utc>) -> Result<bool, PipelineError> {
-        let keys = &self.access.signing;
-        let has = |channel, address| async move { Ok::<_, PipelineError>(!self.store.contact(&contact_name(keys, channel, address)).await?.voters.is_empty()) };
-        Ok(match stop {
-            Stop::Phone { phone, channels } => {
-                let mut found = false;
-                for channel in channels {
-                    found = found || has(*channel, phone).await?;
-                }
-                found
-            }
-            Stop::Email { email } => has(Channel::Email, email).await?,
-            Stop::Voter { votecal_id, .. } => self.live_subscription(votecal_id, now).await?.is_some_and(|s| Channel::ALL.iter().any(|c| s.chosen(*c).is_some())),
-        })
+        self.store.complete(&key, &done).await?;
+        Ok(if applied.found { Ok(applied.changed) } else { Err(no_sign_up(&request.stop)) })
     }
 
     /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
-    /// time later today, taken as now).
-    async fn apply_stop(&self, stop: &Stop, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
+    /// time later today, taken as now), and whether it found a sign-up to stop: a voter whose
+    /// texts, calls or email went to the phone or address (stopped already or not), or the voter
+    /// herself, signed up with a contact left. Each is found by the read that stops it.
+    async fn apply_stop(&self, stop: &Stop, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<Applied, PipelineError> {
         Ok(match stop {
             Stop::Phone { phone, channels } => {
-                let mut changed = 0;
+                let mut applied = Applied::default();
                 if channels.contains(&Channel::Sms) {
-                    changed += self.stop_contact(Channel::Sms, phone, asked, now, tally).await?;
+                    applied.add(self.stop_contact(Channel::Sms, phone, asked, now, tally).await?);
                 }
                 if channels.contains(&Channel::Voice) {
-                    changed += self.stop_calls(phone, None, now, tally).await?.changed;
+                    let calls = self.stop_calls(phone, None, now, tally).await?;
+                    applied.add(Applied { changed: calls.changed, found: calls.found > 0 });
                 }
-                changed
+                applied
             }
             Stop::Email { email } => self.stop_contact(Channel::Email, email, asked, now, tally).await?,
             Stop::Voter { votecal_id, channels, .. } => {
-                let stop = |s: &mut Subscription| s.stop(channels, now);
+                let found = AtomicBool::new(false);
+                let stop = |s: &mut Subscription| {
+                    if Channel::ALL.iter().any(|c| s.chosen(*c).is_some()) {
+                        found.store(true, Ordering::Relaxed);
+                    }
+                    s.stop(channels, now)
+                };
                 let changed = match self.update_subscription(votecal_id, now, stop).await? {
                     Some((before, after)) => {
                         tally.county_days.count_stops(now, &before, &after, crate::daily::Counted::OptedOut);
@@ -297,12 +314,16 @@ where
                     }
                     None => 0,
                 };
-                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(changed) };
+                let applied = Applied { changed, found: found.load(Ordering::Relaxed) };
+                if !applied.found {
+                    return Ok(applied);
+                }
+                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(applied) };
                 self.remember_own_stops(&sub, channels, asked).await?;
                 if channels.is_empty() {
                     self.end_sign_up(votecal_id, now).await?;
                 }
-                changed
+                applied
             }
         })
     }
@@ -310,17 +331,24 @@ where
     /// Stops texts or email to `address` for every voter they go to, and the contact remembers
     /// it (a signups file naming it later finds it stopped). A phone's stop remembers when the
     /// voter asked: a START texted before that is not taken.
-    async fn stop_contact(&self, channel: Channel, address: &str, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<usize, PipelineError> {
+    async fn stop_contact(&self, channel: Channel, address: &str, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<Applied, PipelineError> {
         let keys = &self.access.signing;
         let name = contact_name(keys, channel, address);
         if channel == Channel::Sms {
             self.store.stop_sent_at(&name, asked.timestamp_millis()).await?;
         }
         let voters = self.store.contact(&name).await?.voters;
-        let goes_here = |s: &Subscription| s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
+        let found = AtomicBool::new(false);
+        let goes_here = |s: &Subscription| {
+            let here = s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
+            if here {
+                found.store(true, Ordering::Relaxed);
+            }
+            here
+        };
         let changed = self.stop_where(channel, goes_here, voters.iter().map(String::as_str), now, tally).await?;
         self.store.set_stopped(&name, true).await?;
-        Ok(changed)
+        Ok(Applied { changed, found: found.load(Ordering::Relaxed) })
     }
 
     /// Ends a fully stopped sign-up now: its contact details erased (and out of the contact

@@ -207,12 +207,22 @@ fn a_row_that_finds_no_sign_up_is_reported_for_the_staff_to_check_and_a_numbers_
             assert_eq!(refused.field, field, "{}", refused.reason);
         }
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
-        // AND read again, the phone's row is reported again (it was not marked done)
+        // AND a row for calls to Ann's phone, which takes her texts only, is reported too
+        let calls = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Voice] }, requested_at: asked };
+        assert_eq!(p.stop_as_asked(&calls, now, &mut tally).await.unwrap().unwrap_err().field, "phone");
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        // AND read again, the phone's row is reported again
         assert_eq!(p.stop_as_asked(&phone, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "phone");
         // AND a signups file that later names that number for Ben finds its texts stopped
         p.signup(&lee("Ben", "1978-02-03", TYPO, "ben@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         let sub = f.store.subscription("CA2").await.unwrap().unwrap();
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (None, Some("ben@example.com")));
+        // AND the file read again after that (sent again) reports its rows again, and ends
+        // nothing Ben did since: the row for him was asked before his sign-up
+        for (row, field) in [(&phone, "phone"), (&ben, "votecal_id")] {
+            assert_eq!(p.stop_as_asked(row, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, field);
+        }
+        assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Email), Some("ben@example.com"));
         // AND a row that ended a sign-up, read again (the file sent twice), is not reported: it
         // found her sign-up and is done
         let ann = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: asked };

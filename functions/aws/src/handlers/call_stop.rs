@@ -88,7 +88,7 @@ pub async fn handle(app: &App, event: LambdaEvent<ConnectEvent>) -> Result<Conne
         Err(why) => {
             tracing::warn!(why, "a 9 refused");
             app.metrics.emit(at, &[], &[&[]], &[("CallStopsRefused", count(1))]);
-            return Ok(answer(CallStop { changed: 0, language: Language::En, said: String::new(), speak: None }));
+            return Ok(answer(CallStop { changed: 0, found: 0, language: Language::En, said: String::new(), speak: None }));
         }
     };
     let language = event.payload.details.contact_data.attributes.get("wmb_lang").and_then(|code| Language::parse(code));
