@@ -35,6 +35,8 @@ pub struct MemoryStore {
     failing_kept_reads: std::sync::atomic::AtomicUsize,
     /// Stop marks still to fail to be written.
     failing_marks: std::sync::atomic::AtomicUsize,
+    /// Ledger outcomes still to fail to be written (tests: a worker that stops before its record).
+    failing_completes: std::sync::atomic::AtomicUsize,
     /// Reads of a subscription still to pause once after reading (tests: two requests at once).
     pausing_subscription_reads: std::sync::atomic::AtomicUsize,
 }
@@ -48,6 +50,12 @@ impl MemoryStore {
     /// The next `n` writes of a voter's stop mark fail as an unavailable store would.
     pub fn fail_marks(&self, n: usize) {
         self.failing_marks.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next `n` ledger outcomes fail to be written, as an unavailable store would (the claim
+    /// stays until it lapses, as a worker's that stopped would).
+    pub fn fail_completes(&self, n: usize) {
+        self.failing_completes.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The next `n` reads of a subscription each give way once after reading, as a request to a
@@ -188,6 +196,10 @@ impl MessageLedger for MemoryStore {
         }))
     }
     async fn complete(&self, key: &str, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.failing_completes.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(StoreError::Unavailable("the ledger cannot be written now".into()));
+        }
         self.with(|s| {
             if let DeliveryOutcome::Sent { provider_id, indexed: true, .. } = outcome {
                 s.sent_by_provider.insert(provider_id.clone(), key.to_string());

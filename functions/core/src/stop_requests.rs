@@ -172,15 +172,14 @@ impl Applied {
 fn no_sign_up(stop: &Stop) -> FieldError {
     match stop {
         Stop::Phone { channels, .. } => {
-            let what = match (channels.contains(&Channel::Sms), channels.contains(&Channel::Voice)) {
-                (true, true) => "texts or calls go",
-                (true, false) => "texts go",
-                _ => "calls go",
+            let (what, kept) = match (channels.contains(&Channel::Sms), channels.contains(&Channel::Voice)) {
+                (true, true) => ("texts or calls go", " Its texts' stop is kept, should a signups file name it later; its calls' is not."),
+                (true, false) => ("texts go", " Its texts' stop is kept, should a signups file name it later."),
+                _ => ("calls go", " A stop of calls is not kept for a number no voter has."),
             };
-            let kept = if channels.contains(&Channel::Sms) { " Its texts' stop is kept, should a signups file name it later." } else { "" };
             FieldError::new(
                 "phone",
-                format!("no sign-up's {what} to this number now (mistyped, never given, or since ended), so no one's were stopped.{kept} If the number is right, nothing more is needed"),
+                format!("no sign-up's {what} to this number now (mistyped, never given, or since ended), so no one's were stopped.{kept} If the number is right, nothing more is needed now"),
             )
         }
         Stop::Email { .. } => FieldError::new(
@@ -273,7 +272,8 @@ where
             // No sign-up to stop (a digit or a letter mistyped, most often): reported for the
             // staff to check. A contact's stop is remembered all the same, for a signups file
             // that names it later.
-            if self.store.claim(&none_key, now).await? == Claim::Claimed {
+            // (Held already only by an attempt that failed before marking the request done.)
+            if self.store.claim(&none_key, now).await? != Claim::Done {
                 self.store.complete(&none_key, &done).await?;
             }
         }
@@ -294,7 +294,7 @@ where
                 }
                 if channels.contains(&Channel::Voice) {
                     let calls = self.stop_calls(phone, None, now, tally).await?;
-                    applied.add(Applied { changed: calls.changed, found: calls.found > 0 });
+                    applied.add(Applied { changed: calls.changed, found: calls.found > 0 || calls.changed > 0 });
                 }
                 applied
             }
@@ -302,7 +302,9 @@ where
             Stop::Voter { votecal_id, channels, .. } => {
                 let found = AtomicBool::new(false);
                 let stop = |s: &mut Subscription| {
-                    if Channel::ALL.iter().any(|c| s.chosen(*c).is_some()) {
+                    // (Or a stop since she asked: this request's own, read again after an attempt
+                    // that erased her contacts and failed before it was marked done.)
+                    if Channel::ALL.iter().any(|c| s.chosen(*c).is_some() || s.stopped.get(*c).is_some_and(|t| t >= asked)) {
                         found.store(true, Ordering::Relaxed);
                     }
                     s.stop(channels, now)

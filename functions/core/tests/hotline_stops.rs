@@ -230,3 +230,24 @@ fn a_row_that_finds_no_sign_up_is_reported_for_the_staff_to_check_and_a_numbers_
         assert_eq!(p.stop_as_asked(&ann, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
     });
 }
+
+#[test]
+fn a_sign_up_ended_by_an_attempt_that_stopped_before_its_record_is_not_reported_as_never_made_when_read_again() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann's sign-up, and the row that ends it read by a worker that erases her contacts
+        // and then stops before it marks the request done
+        p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: t("2026-10-06T18:30:00Z") };
+        f.store.fail_completes(1);
+        assert!(p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.is_err());
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().chosen(Channel::Sms), None);
+        // WHEN the file is read again once that worker's claim has lapsed
+        let again = p.stop_as_asked(&row, t("2026-10-06T19:30:00Z"), &mut tally).await.unwrap();
+        // THEN the row is done, not reported as a voter with no sign-up, then or ever after
+        assert_eq!(again, Ok(0));
+        assert_eq!(p.stop_as_asked(&row, t("2026-10-07T19:30:00Z"), &mut tally).await.unwrap(), Ok(0));
+    });
+}
