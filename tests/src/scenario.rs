@@ -384,6 +384,10 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     let texts = s.texts_to(EMILY_PHONE);
     assert_eq!(texts.len(), emily_texts + 1);
     assert!(texts.last().unwrap().contains("no ballot texts are set up for it"), "{texts:?}");
+    // AND the stops file sent again a day later reports the same, and stops or sends nothing more
+    let (household, emily_texts) = (s.texts_to(HOUSEHOLD_PHONE).len(), s.texts_to(EMILY_PHONE).len());
+    assert_eq!(s.arrive("stops", "stops-2026-11-16.csv", at("2026-11-17T09:00:00-08:00")).await, ["4,phone"]);
+    assert_eq!((s.texts_to(HOUSEHOLD_PHONE).len(), s.texts_to(EMILY_PHONE).len()), (household, emily_texts));
 
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;
