@@ -1,4 +1,5 @@
-//! County files through the ingest Lambda on moto: a county's folder changes only its own voters,
+//! County files through the ingest Lambda on moto: a county's folder changes only its own voters
+//! (its stops files too),
 //! and a file that cannot be read (no known header, empty, a county folder carrying sign-ups, a
 //! quote left open in a large file) is set aside with a report saying why, and a large file read
 //! in parallel parts gets one report however many rows it rejects; a file whose S3 stream breaks
@@ -39,6 +40,15 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     assert!(!world.knows("CA000000122").await, "no county writes another's voter");
     assert!(world.knows("CA000000110").await);
 
+    // GIVEN Los Angeles's staff send a stops file whose row names San Diego's voter Ana Torres
+    let key = "incoming/19/stops/counter-2026-10-06.csv";
+    let file = "votecal_id,last_name,phone,email,channels,requested_at\nCA000000120,Torres,,,,2026-10-06 09:00\n";
+    world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
+    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
+    // THEN it is read in the county's scope: the row is refused, as no county's stop reaches another's voter
+    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/stops/counter-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
+    assert!(report.contains("2,votecal_id,\"is not a voter of this county's roll"), "{report}");
+
     // GIVEN a file that is no county file at all, with a space in its name
     let key = "incoming/19/vbm/Oct 6, notes.csv";
     world.s3.put_object().bucket(&bucket).key(key).body(b"hello,world\n1,2\n".to_vec().into()).send().await.unwrap();
@@ -64,7 +74,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default()))).await.unwrap();
     // THEN the whole file is set aside: a county cannot sign voters up
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("a county's folder takes vbm, vph, imb files"), "{report}");
+    assert!(report.contains("a county's folder takes vbm, vph, imb, stops files"), "{report}");
     // GIVEN a large file (read in parts) with a quote left open on its third line
     let key = "incoming/19/vbm/open-quote.csv";
     let mut body = String::from("votecal_id,county_code,election_id,ballot_id,status_code,status_time\nCA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-05T09:00:00-07:00\nCA2,19,2026-11-03-GEN,\"B2,ISSUED,2026-10-05T09:00:00-07:00\n");

@@ -466,7 +466,7 @@ pub async fn ingest_file<S: Store, D: Dispatcher>(
         FileKind::Stops => {
             for row in rows_or_report!(wmb_core::stop_requests::StopRequest) {
                 match row {
-                    Ok(l) => match pipeline.stop_as_asked(&l.row, now, tally).await? {
+                    Ok(l) => match pipeline.stop_as_asked(&l.row, None, now, tally).await? {
                         Ok(_) => report.accepted += 1,
                         Err(e) => report.reject(RowError { line: l.line, field: e.field.into(), reason: e.reason }),
                     },

@@ -36,7 +36,7 @@ impl Source {
     /// The kinds of file this source may send.
     pub fn kinds(self) -> &'static [FileKind] {
         match self {
-            Source::County(_) => &[FileKind::Vbm, FileKind::Vph, FileKind::Imb],
+            Source::County(_) => &[FileKind::Vbm, FileKind::Vph, FileKind::Imb, FileKind::Stops],
             Source::VoteCal => &[FileKind::Voters, FileKind::Vbm, FileKind::Vph],
             Source::Vendor => &[FileKind::Imb],
             Source::Usps => &[FileKind::Scans],
@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn each_source_sends_only_its_kinds_of_file() {
         assert_eq!(accepts("incoming/19/vbm/f.csv", FileKind::Vbm), Ok(Source::County(CountyCode::parse("19").unwrap())));
-        assert!(accepts("incoming/19/voters/f.csv", FileKind::Voters).unwrap_err().contains("a county's folder takes vbm, vph, imb"));
+        assert!(accepts("incoming/19/voters/f.csv", FileKind::Voters).unwrap_err().contains("a county's folder takes vbm, vph, imb, stops"));
         assert_eq!(accepts("incoming/votecal/voters/f.csv", FileKind::Voters), Ok(Source::VoteCal));
         assert!(accepts("incoming/vendor/x/f.csv", FileKind::Signups).is_err());
         assert_eq!(accepts("incoming/sos/signups/f.csv", FileKind::Signups), Ok(Source::Sos));

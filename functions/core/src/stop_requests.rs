@@ -18,21 +18,24 @@
 //!   a code already sent to them open anything; she may sign up afresh on the page without a
 //!   code from them.
 //!
+//! A county's staff, asked at the counter or on the phone the messages give for the county, send
+//! the same file to the county's own folder (`incoming/<NN>/stops/<file>.csv`). Its rows reach
+//! that county's voters only: a phone or an address stops for the county's voters whose messages
+//! go there, each remembered as that voter's own stop (the contact's as a whole only where no
+//! other voter has it), and a VoteCal ID must be a voter of the county's roll.
+//!
 //! Each request is applied once (a claim in the ledger under a keyed name of what it asks), so a
 //! file read again days later (sent again, or its dead letters sent back) undoes nothing the
 //! voter did since. Nothing is sent: the caller was told on the phone, and a file read at night
 //! must not text.
 
-use crate::access::contact_name;
+use crate::county::CountyCode;
 use crate::formats::{text, votecal_id, FieldError, FileKind, RowFormat};
-use crate::pipeline::{Pipeline, PipelineError, Tally};
-use crate::ports::*;
-use crate::signup::{normalize_name, valid_email, Subscription};
+use crate::signup::{normalize_name, valid_email};
 use crate::status::Channel;
 use crate::time::{pacific_instant, parse_date, parse_rfc3339};
 use chrono::{DateTime, NaiveTime, Utc};
 use csv::ByteRecord;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The columns of a `stops` file: a VoteCal ID with the voter's last name (as a check), a phone
 /// or an email address; the channels to stop; and when the voter asked.
@@ -60,14 +63,17 @@ pub enum Stop {
 
 impl StopRequest {
     /// What the request asks, written out whole: two rows that ask the same are one request.
-    fn identity(&self) -> String {
+    fn identity(&self, scope: Option<CountyCode>) -> String {
         let list = |cs: &[Channel]| cs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
         let what = match &self.stop {
             Stop::Phone { phone, channels } => format!("phone|{phone}|{}", list(channels)),
             Stop::Email { email } => format!("email|{}", email.to_lowercase()),
             Stop::Voter { votecal_id, channels, .. } => format!("voter|{votecal_id}|{}", list(channels)),
         };
-        format!("{what}|{}", self.requested_at.timestamp())
+        match scope {
+            None => format!("{what}|{}", self.requested_at.timestamp()),
+            Some(county) => format!("{what}|{}|county {county}", self.requested_at.timestamp()),
+        }
     }
 }
 
@@ -154,45 +160,6 @@ fn us_phone(t: &str) -> Option<String> {
     crate::phone::valid_phone(&e164).then_some(e164)
 }
 
-/// What a request stopped: how many voters' channels, and whether it found any sign-up to stop.
-#[derive(Debug, Default, Clone, Copy)]
-struct Applied {
-    changed: usize,
-    found: bool,
-}
-
-impl Applied {
-    fn add(&mut self, other: Applied) {
-        self.changed += other.changed;
-        self.found |= other.found;
-    }
-}
-
-/// Why a well-formed row stopped nothing, at the field the staff should check.
-fn no_sign_up(stop: &Stop) -> FieldError {
-    match stop {
-        Stop::Phone { channels, .. } => {
-            let (what, kept) = match (channels.contains(&Channel::Sms), channels.contains(&Channel::Voice)) {
-                (true, true) => ("texts or calls go", " Its texts' stop is kept, should a signups file name it later; its calls' is not."),
-                (true, false) => ("texts go", " Its texts' stop is kept, should a signups file name it later."),
-                _ => ("calls go", " A stop of calls is not kept for a number no voter has."),
-            };
-            FieldError::new(
-                "phone",
-                format!("no sign-up's {what} to this number now (mistyped, never given, or since ended), so no one's were stopped.{kept} If the number is right, nothing more is needed now"),
-            )
-        }
-        Stop::Email { .. } => FieldError::new(
-            "email",
-            "no sign-up's email goes to this address now (mistyped, never given, or since ended), so no one's was stopped. Its stop is kept, should a signups file name it later. If the address is right, nothing more is needed",
-        ),
-        Stop::Voter { .. } => FieldError::new(
-            "votecal_id",
-            "this voter has no sign-up now (never, or it has ended), so nothing was stopped and nothing is kept for her: add rows for her phone and email address, so that a later sign-up with them starts stopped",
-        ),
-    }
-}
-
 /// When the voter asked: an RFC 3339 time (`2026-11-16T09:30:00-08:00`), a Pacific date and time
 /// (`2026-11-16 09:30`, or `11/16/2026 9:30` as a US spreadsheet writes it), or a Pacific date
 /// alone (its last second, or the file's reading if sooner: a START texted that day before the
@@ -217,161 +184,7 @@ fn requested_at(t: &str) -> Result<DateTime<Utc>, FieldError> {
     }
 }
 
-impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
-where
-    S: Store,
-    D: Dispatcher,
-    Q: NotificationQueue,
-{
-    /// Applies a stop the hotline took (see the module), read at `now`, once: a row read again
-    /// (the file sent again, or its part read again) finds its request done in the ledger and
-    /// changes nothing (a request that found no sign-up to stop is reported again). Each voter's channel it stops is counted as an opt-out in her county's
-    /// summary. Returns how many voters' channels it stopped, or why the row cannot apply (a
-    /// request time still to come, a last name that is not the roll's, or no sign-up to stop).
-    pub async fn stop_as_asked(&self, request: &StopRequest, now: DateTime<Utc>, tally: &mut Tally) -> Result<Result<usize, FieldError>, PipelineError> {
-        if crate::time::pacific_date(request.requested_at) > crate::time::pacific_date(now) {
-            return Ok(Err(FieldError::new("requested_at", "is a day still to come: it is when the voter asked")));
-        }
-        if let Stop::Voter { votecal_id, last_name, .. } = &request.stop {
-            let on_roll = self.store.voter(votecal_id).await?;
-            if on_roll.is_none_or(|v| !same_surname(&v.last_name, last_name)) {
-                return Ok(Err(FieldError::new("last_name", "is not the roll's last name of the voter with this VoteCal ID (or no voter has it): check the ID")));
-            }
-        }
-        // Once per request: its key is a keyed name of what it asks (no phone, address or ID in it).
-        let key = format!("stop-request#{}", self.access.signing.name("stop-request", &request.identity()));
-        // A request that found no sign-up to stop is marked so too (under a second key), so that,
-        // read again, it is reported again and still changes nothing.
-        let none_key = format!("{key}#none");
-        match self.store.claim(&key, now).await? {
-            Claim::Claimed => {}
-            Claim::Done => {
-                return Ok(match self.store.claim(&none_key, now).await? {
-                    Claim::Done => Err(no_sign_up(&request.stop)),
-                    Claim::Claimed => {
-                        self.store.release(&none_key).await?;
-                        Ok(0)
-                    }
-                    Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
-                });
-            }
-            // The same request at this moment (a row twice in a file, or a part read twice), or an
-            // attempt that stopped without a word: the file is read again once its claim lapses.
-            Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
-        }
-        let applied = match self.apply_stop(&request.stop, request.requested_at.min(now), now, tally).await {
-            Ok(applied) => applied,
-            Err(e) => {
-                self.store.release(&key).await?;
-                return Err(e);
-            }
-        };
-        // (Nothing was sent: the entries mark the request done.)
-        let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
-        if !applied.found {
-            // No sign-up to stop (a digit or a letter mistyped, most often): reported for the
-            // staff to check. A contact's stop is remembered all the same, for a signups file
-            // that names it later.
-            // (Held already only by an attempt that failed before marking the request done.)
-            if self.store.claim(&none_key, now).await? != Claim::Done {
-                self.store.complete(&none_key, &done).await?;
-            }
-        }
-        self.store.complete(&key, &done).await?;
-        Ok(if applied.found { Ok(applied.changed) } else { Err(no_sign_up(&request.stop)) })
-    }
-
-    /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
-    /// time later today, taken as now), and whether it found a sign-up to stop: a voter whose
-    /// texts, calls or email went to the phone or address (stopped already or not), or the voter
-    /// herself, signed up with a contact left. Each is found by the read that stops it.
-    async fn apply_stop(&self, stop: &Stop, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<Applied, PipelineError> {
-        Ok(match stop {
-            Stop::Phone { phone, channels } => {
-                let mut applied = Applied::default();
-                if channels.contains(&Channel::Sms) {
-                    applied.add(self.stop_contact(Channel::Sms, phone, asked, now, tally).await?);
-                }
-                if channels.contains(&Channel::Voice) {
-                    let calls = self.stop_calls(phone, None, now, tally).await?;
-                    applied.add(Applied { changed: calls.changed, found: calls.found > 0 || calls.changed > 0 });
-                }
-                applied
-            }
-            Stop::Email { email } => self.stop_contact(Channel::Email, email, asked, now, tally).await?,
-            Stop::Voter { votecal_id, channels, .. } => {
-                let found = AtomicBool::new(false);
-                let stop = |s: &mut Subscription| {
-                    // (Or a stop since she asked: this request's own, read again after an attempt
-                    // that erased her contacts and failed before it was marked done.)
-                    if Channel::ALL.iter().any(|c| s.chosen(*c).is_some() || s.stopped.get(*c).is_some_and(|t| t >= asked)) {
-                        found.store(true, Ordering::Relaxed);
-                    }
-                    s.stop(channels, now)
-                };
-                let changed = match self.update_subscription(votecal_id, now, stop).await? {
-                    Some((before, after)) => {
-                        tally.county_days.count_stops(now, &before, &after, crate::daily::Counted::OptedOut);
-                        1
-                    }
-                    None => 0,
-                };
-                let applied = Applied { changed, found: found.load(Ordering::Relaxed) };
-                if !applied.found {
-                    return Ok(applied);
-                }
-                let Some(sub) = self.store.subscription(votecal_id).await? else { return Ok(applied) };
-                self.remember_own_stops(&sub, channels, asked).await?;
-                if channels.is_empty() {
-                    self.end_sign_up(votecal_id, now).await?;
-                }
-                applied
-            }
-        })
-    }
-
-    /// Stops texts or email to `address` for every voter they go to, and the contact remembers
-    /// it (a signups file naming it later finds it stopped). A phone's stop remembers when the
-    /// voter asked: a START texted before that is not taken.
-    async fn stop_contact(&self, channel: Channel, address: &str, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<Applied, PipelineError> {
-        let keys = &self.access.signing;
-        let name = contact_name(keys, channel, address);
-        if channel == Channel::Sms {
-            self.store.stop_sent_at(&name, asked.timestamp_millis()).await?;
-        }
-        let voters = self.store.contact(&name).await?.voters;
-        let found = AtomicBool::new(false);
-        let goes_here = |s: &Subscription| {
-            let here = s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
-            if here {
-                found.store(true, Ordering::Relaxed);
-            }
-            here
-        };
-        let changed = self.stop_where(channel, goes_here, voters.iter().map(String::as_str), now, tally).await?;
-        self.store.set_stopped(&name, true).await?;
-        Ok(Applied { changed, found: found.load(Ordering::Relaxed) })
-    }
-
-    /// Ends a fully stopped sign-up now: its contact details erased (and out of the contact
-    /// index), not 30 days on, and its sign-up time made now, so that a change whose codes went
-    /// out before is stale and the signups file's row it came from, sent again, is known as older
-    /// than what the voter did since.
-    async fn end_sign_up(&self, votecal_id: &str, now: DateTime<Utc>) -> Result<(), PipelineError> {
-        let due_now = |s: &mut Subscription| {
-            let later = s.channels().is_empty() && s.erase_after.is_some_and(|t| t > now);
-            if later {
-                s.erase_after = Some(now);
-                s.signed_up_at = s.signed_up_at.max(now);
-            }
-            later
-        };
-        self.update_subscription(votecal_id, now, due_now).await?;
-        // The erasure itself, done as a read does it (a read that loses a race reads again).
-        self.update_subscription(votecal_id, now, |_| false).await?;
-        Ok(())
-    }
-}
+mod apply;
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,7 @@ fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a
         p.signup(&lee("Ben", "1978-02-03", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // WHEN whoever holds the phone calls the hotline, and the staff's row for it is read
         let row = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms, Channel::Voice] }, requested_at: t("2026-10-06T18:30:00Z") };
-        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let changed = p.stop_as_asked(&row, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN both voters' texts and Ann's calls stop, and nothing is sent to say so
         assert_eq!(changed, 3);
         let sent_before = f.sent_where(|_| true);
@@ -42,11 +42,11 @@ fn a_phone_the_hotline_was_asked_to_stop_gets_no_texts_or_calls_for_anyone_and_a
         let sub = f.store.subscription("CA1").await.unwrap().unwrap();
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Voice)), (None, None));
         // AND the row read again (the file delivered twice) changes nothing more
-        assert_eq!(p.stop_as_asked(&row, t("2026-10-08T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
+        assert_eq!(p.stop_as_asked(&row, None, t("2026-10-08T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
         // AND a START from the phone after the call starts its texts again, and the file read
         // again later leaves that START be
         p.inbound_text(PHONE, "START", "in-9", t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap();
-        assert_eq!(p.stop_as_asked(&row, t("2026-10-09T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
+        assert_eq!(p.stop_as_asked(&row, None, t("2026-10-09T19:05:00Z"), &mut tally).await.unwrap(), Ok(0));
         for id in ["CA1", "CA2"] {
             assert_eq!(f.store.subscription(id).await.unwrap().unwrap().address(Channel::Sms), Some(PHONE), "{id}");
         }
@@ -66,7 +66,7 @@ fn an_address_a_letter_asked_to_stop_gets_no_email_for_anyone_in_the_household()
         // WHEN the staff's row for a letter, dated 2 October, that asks that the inbox (spelled
         // another way) get no more ballot email, is read
         let row = StopRequest { stop: Stop::Email { email: "Lees@Example.com".into() }, requested_at: t("2026-10-02T18:30:00Z") };
-        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let changed = p.stop_as_asked(&row, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN neither is emailed, and Ben's texts go on
         assert_eq!(changed, 2);
         for id in ["CA1", "CA2"] {
@@ -79,7 +79,7 @@ fn an_address_a_letter_asked_to_stop_gets_no_email_for_anyone_in_the_household()
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Email), None);
         // AND a request dated a day still to come is refused at its field
         let later = StopRequest { requested_at: t("2026-10-08T18:30:00Z"), ..row };
-        assert_eq!(p.stop_as_asked(&later, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "requested_at");
+        assert_eq!(p.stop_as_asked(&later, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "requested_at");
     });
 }
 
@@ -103,10 +103,10 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         // (a row whose last name is not the roll's for that ID is refused at its field: a
         // mistyped ID must not end another voter's sign-up)
         let mistyped = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Leigh".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
-        assert_eq!(p.stop_as_asked(&mistyped, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "last_name");
+        assert_eq!(p.stop_as_asked(&mistyped, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "last_name");
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().chosen(Channel::Sms), Some(HIS));
         let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "LEE".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
-        let changed = p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let changed = p.stop_as_asked(&row, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN her sign-up ends at once: his number is no longer held for her
         assert_eq!(changed, 1);
         let sub = f.store.subscription("CA1").await.unwrap().unwrap();
@@ -131,7 +131,7 @@ fn a_sign_up_a_stranger_made_for_a_voter_ends_at_her_word_to_the_hotline_and_she
         p.enter_code(&ticket.change_id, &f.code_to(HERS), false, t("2026-10-08T19:02:00Z"), &mut tally).await.unwrap().unwrap();
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(HERS));
         // AND the stops file read again later (sent again) leaves her new sign-up be
-        assert_eq!(p.stop_as_asked(&row, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
+        assert_eq!(p.stop_as_asked(&row, None, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(HERS));
     });
 }
@@ -145,7 +145,7 @@ fn a_sign_up_ended_at_the_hotline_takes_the_signups_files_new_row_for_her_at_onc
         // GIVEN Ann's sign-up, made by a stranger with his phone, ended at the hotline
         p.signup(&lee("Ann", "1980-05-17", "+19165550166", ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "LEE".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:30Z") };
-        p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.stop_as_asked(&row, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         // WHEN minutes later the Secretary of State's signups file carries her own choices
         let mine = p.signup(&lee("Ann", "1980-05-17", "+19165550133", "ann@example.com"), t("2026-10-06T19:03:00Z"), &mut tally).await.unwrap();
         // THEN they are taken (an ended sign-up has nothing to flip back and forth), and she is
@@ -170,7 +170,7 @@ fn a_code_sent_to_a_strangers_phone_opens_nothing_once_she_signed_up_again_and_h
         let his_code = f.code_to(HIS);
         // WHEN her sign-up ends at the hotline, and she signs up again at once with her address
         let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: t("2026-10-06T18:59:00Z") };
-        p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        p.stop_as_asked(&row, None, t("2026-10-06T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         let again = p.request_signup(&lee("Ann", "1980-05-17", "", "ann@example.com"), "198.51.100.7", t("2026-10-06T19:01:00Z")).await.unwrap().unwrap();
         p.enter_code(&again.change_id, &f.code_to("ann@example.com"), false, t("2026-10-06T19:02:00Z"), &mut tally).await.unwrap().unwrap();
         // THEN his code opens nothing: one of the contacts it was asked of is no longer hers
@@ -203,16 +203,16 @@ fn a_row_that_finds_no_sign_up_is_reported_for_the_staff_to_check_and_a_numbers_
         let now = t("2026-10-06T19:00:00Z");
         // THEN each is reported at the field to check, and Ann's texts go on
         for (row, field) in [(&phone, "phone"), (&email, "email"), (&ben, "votecal_id")] {
-            let refused = p.stop_as_asked(row, now, &mut tally).await.unwrap().unwrap_err();
+            let refused = p.stop_as_asked(row, None, now, &mut tally).await.unwrap().unwrap_err();
             assert_eq!(refused.field, field, "{}", refused.reason);
         }
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
         // AND a row for calls to Ann's phone, which takes her texts only, is reported too
         let calls = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Voice] }, requested_at: asked };
-        assert_eq!(p.stop_as_asked(&calls, now, &mut tally).await.unwrap().unwrap_err().field, "phone");
+        assert_eq!(p.stop_as_asked(&calls, None, now, &mut tally).await.unwrap().unwrap_err().field, "phone");
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
         // AND read again, the phone's row is reported again
-        assert_eq!(p.stop_as_asked(&phone, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "phone");
+        assert_eq!(p.stop_as_asked(&phone, None, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, "phone");
         // AND a signups file that later names that number for Ben finds its texts stopped
         p.signup(&lee("Ben", "1978-02-03", TYPO, "ben@example.com"), t("2026-10-08T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         let sub = f.store.subscription("CA2").await.unwrap().unwrap();
@@ -220,14 +220,14 @@ fn a_row_that_finds_no_sign_up_is_reported_for_the_staff_to_check_and_a_numbers_
         // AND the file read again after that (sent again) reports its rows again, and ends
         // nothing Ben did since: the row for him was asked before his sign-up
         for (row, field) in [(&phone, "phone"), (&ben, "votecal_id")] {
-            assert_eq!(p.stop_as_asked(row, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, field);
+            assert_eq!(p.stop_as_asked(row, None, t("2026-10-09T19:00:00Z"), &mut tally).await.unwrap().unwrap_err().field, field);
         }
         assert_eq!(f.store.subscription("CA2").await.unwrap().unwrap().address(Channel::Email), Some("ben@example.com"));
         // AND a row that ended a sign-up, read again (the file sent twice), is not reported: it
         // found her sign-up and is done
         let ann = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: asked };
-        assert_eq!(p.stop_as_asked(&ann, now, &mut tally).await.unwrap(), Ok(1));
-        assert_eq!(p.stop_as_asked(&ann, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
+        assert_eq!(p.stop_as_asked(&ann, None, now, &mut tally).await.unwrap(), Ok(1));
+        assert_eq!(p.stop_as_asked(&ann, None, t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap(), Ok(0));
     });
 }
 
@@ -242,12 +242,12 @@ fn a_sign_up_ended_by_an_attempt_that_stopped_before_its_record_is_not_reported_
         p.signup(&lee("Ann", "1980-05-17", PHONE, ""), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
         let row = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: t("2026-10-06T18:30:00Z") };
         f.store.fail_completes(1);
-        assert!(p.stop_as_asked(&row, t("2026-10-06T19:00:00Z"), &mut tally).await.is_err());
+        assert!(p.stop_as_asked(&row, None, t("2026-10-06T19:00:00Z"), &mut tally).await.is_err());
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().chosen(Channel::Sms), None);
         // WHEN the file is read again once that worker's claim has lapsed
-        let again = p.stop_as_asked(&row, t("2026-10-06T19:30:00Z"), &mut tally).await.unwrap();
+        let again = p.stop_as_asked(&row, None, t("2026-10-06T19:30:00Z"), &mut tally).await.unwrap();
         // THEN the row is done, not reported as a voter with no sign-up, then or ever after
         assert_eq!(again, Ok(0));
-        assert_eq!(p.stop_as_asked(&row, t("2026-10-07T19:30:00Z"), &mut tally).await.unwrap(), Ok(0));
+        assert_eq!(p.stop_as_asked(&row, None, t("2026-10-07T19:30:00Z"), &mut tally).await.unwrap(), Ok(0));
     });
 }

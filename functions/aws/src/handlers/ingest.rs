@@ -462,7 +462,7 @@ async fn handle_row(
         }
         Parsed::Stop(l) => {
             let mut tally = Tally::default();
-            let result = pipeline.stop_as_asked(&l.row, now, &mut tally).await;
+            let result = pipeline.stop_as_asked(&l.row, scope, now, &mut tally).await;
             // (Counted even when the row then failed: read again, it stops nothing new to count.)
             counted.lock().expect("counted").merge(tally.county_days.take());
             result?.err().map(|e| RowError { line: l.line, field: e.field.into(), reason: e.reason })
