@@ -40,14 +40,21 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     assert!(!world.knows("CA000000122").await, "no county writes another's voter");
     assert!(world.knows("CA000000110").await);
 
-    // GIVEN Los Angeles's staff send a stops file whose row names San Diego's voter Ana Torres
+    // GIVEN the Secretary of State's sign-ups, then Los Angeles's staff send a stops file: Maria
+    // Garcia's phone (hers, Los Angeles's), and a row that names San Diego's voter Ana Torres
+    world.arrive("signups", "signups.csv", at("2026-10-06T12:05:00-07:00")).await;
     let key = "incoming/19/stops/counter-2026-10-06.csv";
-    let file = "votecal_id,last_name,phone,email,channels,requested_at\nCA000000120,Torres,,,,2026-10-06 09:00\n";
+    let file = "votecal_id,last_name,phone,email,channels,requested_at\n,,(323) 555-0110,,texts,2026-10-06 09:00\nCA000000120,Torres,,,,2026-10-06 09:00\n";
     world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
     acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
-    // THEN it is read in the county's scope: the row is refused, as no county's stop reaches another's voter
+    // THEN it is read in the county's scope: Maria's texts stop, and the other row is refused, as
+    // no county's stop reaches another's voter
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/stops/counter-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("2,votecal_id,\"is not a voter of this county's roll"), "{report}");
+    assert_eq!(report.lines().skip(1).map(|l| &l[..l.find(",\"").unwrap_or(l.len())]).collect::<Vec<_>>(), ["3,votecal_id"], "{report}");
+    assert!(report.contains("3,votecal_id,\"is not a voter of this county's roll"), "{report}");
+    let config = world.app.config().await;
+    let maria = world.app.pipeline(&config, &wmb_aws::app::NoSends).live_subscription("CA000000110", at("2026-10-06T12:10:00-07:00")).await.unwrap().unwrap();
+    assert_eq!((maria.address(wmb_core::status::Channel::Sms), maria.address(wmb_core::status::Channel::Email)), (None, Some("maria.garcia@example.com")));
 
     // GIVEN a file that is no county file at all, with a space in its name
     let key = "incoming/19/vbm/Oct 6, notes.csv";
