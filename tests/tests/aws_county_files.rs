@@ -51,7 +51,7 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     // no county's stop reaches another's voter
     let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/stops/counter-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
     assert_eq!(report.lines().skip(1).map(|l| &l[..l.find(",\"").unwrap_or(l.len())]).collect::<Vec<_>>(), ["3,votecal_id"], "{report}");
-    assert!(report.contains("3,votecal_id,\"is not a voter of this county's roll"), "{report}");
+    assert!(report.contains("3,votecal_id,\"no voter of this county has this VoteCal ID and last name"), "{report}");
     let config = world.app.config().await;
     let maria = world.app.pipeline(&config, &wmb_aws::app::NoSends).live_subscription("CA000000110", at("2026-10-06T12:10:00-07:00")).await.unwrap().unwrap();
     assert_eq!((maria.address(wmb_core::status::Channel::Sms), maria.address(wmb_core::status::Channel::Email)), (None, Some("maria.garcia@example.com")));

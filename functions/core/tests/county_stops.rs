@@ -67,8 +67,16 @@ fn a_county_cannot_stop_or_end_another_countys_voter() {
         let end = StopRequest { stop: Stop::Voter { votecal_id: "CA3".into(), last_name: "Lee".into(), channels: vec![] }, requested_at: asked };
         let inbox = StopRequest { stop: Stop::Email { email: "cora@example.com".into() }, requested_at: asked };
         // THEN the first is refused at her VoteCal ID, the second finds no sign-up of its own county
-        assert_eq!(p.stop_as_asked(&end, la, now, &mut tally).await.unwrap().unwrap_err().field, "votecal_id");
-        assert_eq!(p.stop_as_asked(&inbox, la, now, &mut tally).await.unwrap().unwrap_err().field, "email");
+        let refused = p.stop_as_asked(&end, la, now, &mut tally).await.unwrap().unwrap_err();
+        assert_eq!(refused.field, "votecal_id");
+        let not_ours = p.stop_as_asked(&inbox, la, now, &mut tally).await.unwrap().unwrap_err();
+        assert_eq!(not_ours.field, "email");
+        // AND the report tells the county nothing of Alameda's voters: an address no one has, and
+        // an ID with a last name that is not the voter's, are told in the same words
+        let nobody = StopRequest { stop: Stop::Email { email: "nobody@example.com".into() }, requested_at: asked };
+        assert_eq!(p.stop_as_asked(&nobody, la, now, &mut tally).await.unwrap().unwrap_err(), not_ours);
+        let misnamed = StopRequest { stop: Stop::Voter { votecal_id: "CA3".into(), last_name: "Leigh".into(), channels: vec![] }, requested_at: asked };
+        assert_eq!(p.stop_as_asked(&misnamed, la, now, &mut tally).await.unwrap().unwrap_err(), refused);
         // AND her texts and email go on
         let sub = f.store.subscription("CA3").await.unwrap().unwrap();
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (Some(PHONE), Some("cora@example.com")));
@@ -76,5 +84,30 @@ fn a_county_cannot_stop_or_end_another_countys_voter() {
         let alameda = CountyCode::parse("01");
         assert_eq!(p.stop_as_asked(&end, alameda, now, &mut tally).await.unwrap(), Ok(1));
         assert_eq!(f.store.subscription("CA3").await.unwrap().unwrap().channels().len(), 0);
+    });
+}
+
+#[test]
+fn a_voter_who_moved_is_within_reach_of_the_county_she_signed_up_in_and_the_one_she_moved_to() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, signed up in Los Angeles with texts and email, since moved to Alameda's roll
+        p.signup(&lee("Ann", "1980-05-17", PHONE, "ann@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let mut moved = f.store.voter("CA1").await.unwrap().unwrap();
+        moved.county = CountyCode::parse("01").unwrap();
+        f.store.put_voter(&moved).await.unwrap();
+        let asked = t("2026-10-06T17:00:00Z");
+        let now = t("2026-10-06T19:00:00Z");
+        // WHEN Alameda stops her phone's texts, and Los Angeles (whose phone her cure notices
+        // give) her email by her VoteCal ID
+        let phone = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms] }, requested_at: asked };
+        let email = StopRequest { stop: Stop::Voter { votecal_id: "CA1".into(), last_name: "Lee".into(), channels: vec![Channel::Email] }, requested_at: asked };
+        assert_eq!(p.stop_as_asked(&phone, CountyCode::parse("01"), now, &mut tally).await.unwrap(), Ok(1));
+        assert_eq!(p.stop_as_asked(&email, Some(f.county), now, &mut tally).await.unwrap(), Ok(1));
+        // THEN both stop
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (None, None));
     });
 }

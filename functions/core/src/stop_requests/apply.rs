@@ -27,8 +27,20 @@ impl Applied {
     }
 }
 
-/// Why a well-formed row stopped nothing, at the field the staff should check.
-fn no_sign_up(stop: &Stop) -> FieldError {
+/// Why a well-formed row stopped nothing, at the field the staff should check. A county's row
+/// is told the same whether no voter has the contact or only another county's voters do.
+fn no_sign_up(stop: &Stop, scope: Option<CountyCode>) -> FieldError {
+    if scope.is_some() {
+        let field = match stop {
+            Stop::Phone { .. } => "phone",
+            Stop::Email { .. } => "email",
+            Stop::Voter { .. } => "votecal_id",
+        };
+        return FieldError::new(
+            field,
+            "no sign-up of this county's voters has it now (mistyped, never given, since ended, or made in another county), so nothing was stopped or kept: check it, and if it is right, pass the request to the Secretary of State's hotline staff, whose stops file reaches every county's voters",
+        );
+    }
     match stop {
         Stop::Phone { channels, .. } => {
             let (what, kept) = match (channels.contains(&Channel::Sms), channels.contains(&Channel::Voice)) {
@@ -71,12 +83,23 @@ where
             return Ok(Err(FieldError::new("requested_at", "is a day still to come: it is when the voter asked")));
         }
         if let Stop::Voter { votecal_id, last_name, .. } = &request.stop {
-            let on_roll = self.store.voter(votecal_id).await?;
-            let Some(voter) = on_roll.filter(|v| same_surname(&v.last_name, last_name)) else {
-                return Ok(Err(FieldError::new("last_name", "is not the roll's last name of the voter with this VoteCal ID (or no voter has it): check the ID")));
-            };
-            if scope.is_some_and(|county| voter.county != county) {
-                return Ok(Err(FieldError::new("votecal_id", "is not a voter of this county's roll: a county's stops file stops its own voters' messages (the Secretary of State's, anyone's)")));
+            let on_roll = self.store.voter(votecal_id).await?.filter(|v| same_surname(&v.last_name, last_name));
+            match (on_roll, scope) {
+                (None, None) => return Ok(Err(FieldError::new("last_name", "is not the roll's last name of the voter with this VoteCal ID (or no voter has it): check the ID"))),
+                // A county's voter is one of its roll, or one who signed up there and has since
+                // moved (her cure notices still give the county's phone). Whether the ID is another
+                // county's voter's, or no one's, is not told.
+                (on_roll, Some(county)) => {
+                    let signed_up_here = || async { Ok::<_, PipelineError>(self.store.subscription(votecal_id).await?.is_some_and(|s| s.county == county)) };
+                    let ours = match on_roll {
+                        Some(v) => v.county == county || signed_up_here().await?,
+                        None => false,
+                    };
+                    if !ours {
+                        return Ok(Err(FieldError::new("votecal_id", "no voter of this county has this VoteCal ID and last name: check both (a county's stops file reaches its own voters; the Secretary of State's, every county's)")));
+                    }
+                }
+                (Some(_), None) => {}
             }
         }
         // Once per request: its key is a keyed name of what it asks (no phone, address or ID in it).
@@ -88,7 +111,7 @@ where
             Claim::Claimed => {}
             Claim::Done => {
                 return Ok(match self.store.claim(&none_key, now).await? {
-                    Claim::Done => Err(no_sign_up(&request.stop)),
+                    Claim::Done => Err(no_sign_up(&request.stop, scope)),
                     Claim::Claimed => {
                         self.store.release(&none_key).await?;
                         Ok(0)
@@ -119,7 +142,7 @@ where
             }
         }
         self.store.complete(&key, &done).await?;
-        Ok(if applied.found { Ok(applied.changed) } else { Err(no_sign_up(&request.stop)) })
+        Ok(if applied.found { Ok(applied.changed) } else { Err(no_sign_up(&request.stop, scope)) })
     }
 
     /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
@@ -202,17 +225,25 @@ where
         Ok(Applied { changed, found: found.load(Ordering::Relaxed) })
     }
 
-    /// A county's stop of a phone or an address: `channel` stops for that county's voters whose
-    /// messages go there, each remembered as the voter's own stop (the contact's as a whole only
+    /// A county's stop of a phone or an address: `channel` stops for that county's voters (signed
+    /// up there, or on its roll) whose messages go there, each remembered as the voter's own stop (the contact's as a whole only
     /// where no other voter has it, as a stop on the page is), so that voters of other counties
     /// who share the phone or the inbox keep theirs.
     async fn stop_for_county(&self, channel: Channel, address: &str, county: CountyCode, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<Applied, PipelineError> {
         let keys = &self.access.signing;
         let name = contact_name(keys, channel, address);
         let voters = self.store.contact(&name).await?.voters;
+        // The county's voters: signed up there, or on its roll now (moved there since).
+        let mut on_roll = vec![];
+        for voter in &voters {
+            if self.store.voter(voter).await?.is_some_and(|v| v.county == county) {
+                on_roll.push(voter.as_str());
+            }
+        }
         let found = AtomicBool::new(false);
         let here = |s: &Subscription| {
-            let here = s.county == county && s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
+            let ours = s.county == county || on_roll.contains(&s.votecal_id.as_str());
+            let here = ours && s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
             if here {
                 found.store(true, Ordering::Relaxed);
             }
