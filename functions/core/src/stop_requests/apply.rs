@@ -70,11 +70,12 @@ where
     D: Dispatcher,
     Q: NotificationQueue,
 {
-    /// Applies a stop the hotline took (see the module), read at `now`, once: a row read again
-    /// (the file sent again, or its part read again) finds its request done in the ledger and
-    /// changes nothing (a request that found no sign-up to stop is reported again). Each voter's channel it stops is counted as an opt-out in her county's
-    /// summary. Returns how many voters' channels it stopped, or why the row cannot apply (a
-    /// request time still to come, a last name that is not the roll's, or no sign-up to stop).
+    /// Applies a stop the hotline or a county took (see the module), read at `now`, once: a row
+    /// read again (the file sent again, or its part read again) finds its request done in the
+    /// ledger and changes nothing (a request that found no sign-up to stop is reported again).
+    /// Each voter's channel it stops is counted as an opt-out in her county's summary. Returns
+    /// how many voters' channels it stopped, or why the row cannot apply (a request time still to
+    /// come, a last name that is not the roll's, a voter of another county, or no sign-up to stop).
     ///
     /// `scope` is the county whose folder the file came from, if a county sent it: its stops
     /// reach that county's voters only (see [`Self::stop_for_county`]).
@@ -134,8 +135,8 @@ where
         let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
         if !applied.found {
             // No sign-up to stop (a digit or a letter mistyped, most often): reported for the
-            // staff to check. A contact's stop is remembered all the same, for a signups file
-            // that names it later.
+            // staff to check. The Secretary of State's stop of a phone's texts or an address is
+            // remembered all the same, for a signups file that names it later.
             // (Held already only by an attempt that failed before marking the request done.)
             if self.store.claim(&none_key, now).await? != Claim::Done {
                 self.store.complete(&none_key, &done).await?;
