@@ -64,6 +64,18 @@ fn no_sign_up(stop: &Stop, scope: Option<CountyCode>) -> FieldError {
     }
 }
 
+/// `pick`, noting in `found` whether it picked a subscription (the read that stops is the one
+/// that finds).
+fn noting<'f>(found: &'f AtomicBool, pick: impl Fn(&Subscription) -> bool + 'f) -> impl Fn(&Subscription) -> bool + 'f {
+    move |s| {
+        let picked = pick(s);
+        if picked {
+            found.store(true, Ordering::Relaxed);
+        }
+        picked
+    }
+}
+
 impl<'a, S, D, Q> Pipeline<'a, S, D, Q>
 where
     S: Store,
@@ -91,9 +103,9 @@ where
                 // moved (her cure notices still give the county's phone). Whether the ID is another
                 // county's voter's, or no one's, is not told.
                 (on_roll, Some(county)) => {
-                    let signed_up_here = || async { Ok::<_, PipelineError>(self.store.subscription(votecal_id).await?.is_some_and(|s| s.county == county)) };
                     let ours = match on_roll {
-                        Some(v) => v.county == county || signed_up_here().await?,
+                        Some(v) if v.county == county => true,
+                        Some(_) => self.store.subscription(votecal_id).await?.is_some_and(|s| s.county == county),
                         None => false,
                     };
                     if !ours {
@@ -214,22 +226,16 @@ where
         }
         let voters = self.store.contact(&name).await?.voters;
         let found = AtomicBool::new(false);
-        let goes_here = |s: &Subscription| {
-            let here = s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
-            if here {
-                found.store(true, Ordering::Relaxed);
-            }
-            here
-        };
+        let goes_here = noting(&found, |s: &Subscription| s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name));
         let changed = self.stop_where(channel, goes_here, voters.iter().map(String::as_str), now, tally).await?;
         self.store.set_stopped(&name, true).await?;
         Ok(Applied { changed, found: found.load(Ordering::Relaxed) })
     }
 
     /// A county's stop of a phone or an address: `channel` stops for that county's voters (signed
-    /// up there, or on its roll) whose messages go there, each remembered as the voter's own stop (the contact's as a whole only
-    /// where no other voter has it, as a stop on the page is), so that voters of other counties
-    /// who share the phone or the inbox keep theirs.
+    /// up there, or on its roll) whose messages go there, each remembered as the voter's own stop
+    /// (the contact's as a whole only where no other voter has it, as a stop on the page is), so
+    /// that voters of other counties who share the phone or the inbox keep theirs.
     async fn stop_for_county(&self, channel: Channel, address: &str, county: CountyCode, asked: DateTime<Utc>, now: DateTime<Utc>, tally: &mut Tally) -> Result<Applied, PipelineError> {
         let keys = &self.access.signing;
         let name = contact_name(keys, channel, address);
@@ -242,14 +248,8 @@ where
             }
         }
         let found = AtomicBool::new(false);
-        let here = |s: &Subscription| {
-            let ours = s.county == county || on_roll.contains(&s.votecal_id.as_str());
-            let here = ours && s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name);
-            if here {
-                found.store(true, Ordering::Relaxed);
-            }
-            here
-        };
+        let ours = |s: &Subscription| s.county == county || on_roll.contains(&s.votecal_id.as_str());
+        let here = noting(&found, |s: &Subscription| ours(s) && s.chosen(channel).is_some_and(|a| contact_name(keys, channel, a) == name));
         let changed = self.stop_where(channel, &here, voters.iter().map(String::as_str), now, tally).await?;
         for voter in &voters {
             // Remembered from what is stored now, whether this stop or an earlier one stopped it.
