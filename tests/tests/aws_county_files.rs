@@ -55,6 +55,10 @@ async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_
     let config = world.app.config().await;
     let maria = world.app.pipeline(&config, &wmb_aws::app::NoSends).live_subscription("CA000000110", at("2026-10-06T12:10:00-07:00")).await.unwrap().unwrap();
     assert_eq!((maria.address(wmb_core::status::Channel::Sms), maria.address(wmb_core::status::Channel::Email)), (None, Some("maria.garcia@example.com")));
+    // and both rows, the one done and the one refused, are counted for the operators' alarm on a
+    // county's burst of stops (its upload credentials in the wrong hands), by county
+    let emf = world.app.metrics.recent();
+    assert_eq!(wmb_aws::metrics::sum(&emf, "CountyStopRows", &[("County", "19")]), 2.0);
 
     // GIVEN a file that is no county file at all, with a space in its name
     let key = "incoming/19/vbm/Oct 6, notes.csv";

@@ -317,6 +317,11 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         // A file counts once, when its report is written (by the part or chunk that joins it).
         &[("FilesIngested", count(reported.into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
     );
+    if let (FileKind::Stops, Some(county)) = (kind, scope) {
+        // A county's stops rows, done or refused, by county: the operators' alarm on a burst.
+        let rows = count(outcome.accepted + outcome.rejected);
+        app.metrics.emit(app.now().timestamp_millis(), &[("County", &county.to_string())], &[&["County"], &[]], &[("CountyStopRows", rows)]);
+    }
     app.queues.flush().await?;
     app.events.flush().await;
     if !complete {
