@@ -37,6 +37,10 @@ fn new_signed_up_filter() -> AtomicBloomFilter {
     AtomicBloomFilter::with_num_bits(SIGNED_UP_BITS).seed(&1).hashes(SIGNED_UP_HASHES)
 }
 
+/// The page cache (KiB) while a late index is built: its sort's memory (see
+/// [`SqliteStore::ensure_index`]).
+const SORT_CACHE_KIB: i64 = 64 * 1024;
+
 /// The Bloom filter's size and hashes (see `SqliteStore::signed_up`).
 const SIGNED_UP_BITS: usize = 1 << 27;
 const SIGNED_UP_HASHES: u32 = 4;
@@ -182,10 +186,26 @@ impl SqliteStore {
     }
 
     /// The index a read needs, built if a file left it out (called under the lock).
+    ///
+    /// The build's sort holds as many rows in memory as the page cache's size before it writes
+    /// a sorted run to a temporary file (SQLite's rule): statewide, both lanes' sorts of the roll
+    /// just after it (11 M voters each) held 256 MiB each at once beside their full caches, and
+    /// were the replay's peak, 1.1 GiB. The cache is made [`SORT_CACHE_KIB`] for the build and
+    /// set back after it (statewide, the build reads a table larger than the cache through it
+    /// anyway, so the pages given up would not have stayed).
     pub(crate) fn ensure_index(&self, c: &Connection, which: ReadIndex) -> rusqlite::Result<()> {
         let index = &self.late[which as usize];
         if !index.built.load(Ordering::SeqCst) {
-            c.execute_batch(index.create)?;
+            let cache: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+            let smaller = cache < 0 && -cache > SORT_CACHE_KIB;
+            if smaller {
+                c.execute_batch(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}"))?;
+            }
+            let built = c.execute_batch(index.create);
+            if smaller {
+                c.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+            }
+            built?;
             index.built.store(true, Ordering::SeqCst);
         }
         Ok(())
