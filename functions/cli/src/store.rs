@@ -438,3 +438,24 @@ impl ImbCrosswalk for SqliteStore {
         json.map(|j| from_json(&j)).transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_index_is_built_with_a_small_cache_and_the_stores_own_cache_is_given_back() {
+        // GIVEN a scratch store with a page cache of 256 MiB, whose kept facts' index a file left out
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_scratch(&dir.path().join("state.db")).unwrap();
+        store.defer_index(ReadIndex::KeptByVoter).unwrap();
+        let cache = |store: &SqliteStore| store.with(|c| c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0))).unwrap();
+        let built = |store: &SqliteStore| store.with(|c| c.prepare("SELECT 1 FROM sqlite_master WHERE name = 'kept_voter'")?.exists([])).unwrap();
+        assert!(!built(&store));
+        // WHEN a sign-up's read needs it
+        store.with(|c| store.ensure_index(c, ReadIndex::KeptByVoter)).unwrap();
+        // THEN it is there, and the store reads through its whole cache again
+        assert!(built(&store));
+        assert_eq!(cache(&store), -256 * 1024);
+    }
+}
