@@ -37,9 +37,25 @@ fn new_signed_up_filter() -> AtomicBloomFilter {
     AtomicBloomFilter::with_num_bits(SIGNED_UP_BITS).seed(&1).hashes(SIGNED_UP_HASHES)
 }
 
-/// The page cache (KiB) while a late index is built: its sort's memory (see
+/// The page cache (KiB) while a late index is built, at most: its sort's memory (see
 /// [`SqliteStore::ensure_index`]).
 const SORT_CACHE_KIB: i64 = 64 * 1024;
+
+/// `f` with the connection's page cache at most `kib` KiB, and then as it was, whether `f`
+/// succeeded or not (`f`'s error first).
+fn with_cache_at_most<T>(c: &Connection, kib: i64, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let cache: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    // (Negative: KiB; positive: pages.)
+    let larger = if cache < 0 { -cache > kib } else { cache * c.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))? / 1024 > kib };
+    if !larger {
+        return f(c);
+    }
+    c.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
+    let done = f(c);
+    let restored = c.execute_batch(&format!("PRAGMA cache_size = {cache}"));
+    let done = done?;
+    restored.map(|()| done)
+}
 
 /// The Bloom filter's size and hashes (see `SqliteStore::signed_up`).
 const SIGNED_UP_BITS: usize = 1 << 27;
@@ -187,25 +203,16 @@ impl SqliteStore {
 
     /// The index a read needs, built if a file left it out (called under the lock).
     ///
-    /// The build's sort holds as many rows in memory as the page cache's size before it writes
-    /// a sorted run to a temporary file (SQLite's rule): statewide, both lanes' sorts of the roll
-    /// just after it (11 M voters each) held 256 MiB each at once beside their full caches, and
-    /// were the replay's peak, 1.1 GiB. The cache is made [`SORT_CACHE_KIB`] for the build and
-    /// set back after it (statewide, the build reads a table larger than the cache through it
-    /// anyway, so the pages given up would not have stayed).
+    /// The build's sort holds rows in memory up to the page cache's size in bytes before it
+    /// writes a sorted run to a temporary file (SQLite's rule): statewide, both lanes' sorts of
+    /// the roll just after it (11 M voters each) held 256 MiB each at once beside their full
+    /// caches, and were the replay's peak, 1.1 GiB. So the build runs with the cache at most
+    /// [`SORT_CACHE_KIB`] (statewide, it reads a table larger than the cache through it anyway,
+    /// so the pages given up would not have stayed).
     pub(crate) fn ensure_index(&self, c: &Connection, which: ReadIndex) -> rusqlite::Result<()> {
         let index = &self.late[which as usize];
         if !index.built.load(Ordering::SeqCst) {
-            let cache: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-            let smaller = cache < 0 && -cache > SORT_CACHE_KIB;
-            if smaller {
-                c.execute_batch(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}"))?;
-            }
-            let built = c.execute_batch(index.create);
-            if smaller {
-                c.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-            }
-            built?;
+            with_cache_at_most(c, SORT_CACHE_KIB, |c| c.execute_batch(index.create))?;
             index.built.store(true, Ordering::SeqCst);
         }
         Ok(())
@@ -457,5 +464,23 @@ mod tests {
         // THEN it is there, and the store reads through its whole cache again
         assert!(built(&store));
         assert_eq!(cache(&store), -256 * 1024);
+    }
+
+    #[test]
+    fn a_step_run_with_a_smaller_cache_sees_it_and_a_cache_already_small_is_left_as_it_is() {
+        let cache = |c: &Connection| c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0));
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("PRAGMA cache_size = -262144").unwrap();
+        assert_eq!(with_cache_at_most(&c, SORT_CACHE_KIB, |c| cache(c)).unwrap(), -SORT_CACHE_KIB);
+        assert_eq!(cache(&c).unwrap(), -262144);
+        // a failing step gives the cache back too, and its error is the one returned
+        let failed = with_cache_at_most(&c, SORT_CACHE_KIB, |c| c.execute_batch("CREATE INDEX nowhere ON missing(x)"));
+        assert!(failed.unwrap_err().to_string().contains("missing"));
+        assert_eq!(cache(&c).unwrap(), -262144);
+        c.execute_batch("PRAGMA cache_size = -2000").unwrap();
+        assert_eq!(with_cache_at_most(&c, SORT_CACHE_KIB, |c| cache(c)).unwrap(), -2000);
+        c.execute_batch("PRAGMA cache_size = 100000").unwrap();
+        assert_eq!(with_cache_at_most(&c, SORT_CACHE_KIB, |c| cache(c)).unwrap(), -SORT_CACHE_KIB);
+        assert_eq!(cache(&c).unwrap(), 100000);
     }
 }

@@ -255,6 +255,13 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         }
     })
     .await;
+    if let (FileKind::Stops, Some(county)) = (kind, scope) {
+        // A county's stops rows, by county, for the operators' alarm on a burst: every row read,
+        // done or refused, counted before anything below can fail (a reading that fails after
+        // its rows were applied counts them; one read again counts them again).
+        let rows = count(consumed.load(Ordering::Relaxed));
+        app.metrics.emit(app.now().timestamp_millis(), &[("County", &county.to_string())], &[&["County"], &[]], &[("CountyStopRows", rows)]);
+    }
     app.store.add_county_days(&counted.into_inner().expect("counted")).await;
     let rest = std::mem::take(&mut *roll.lock().expect("roll"));
     if let Err(e) = pipeline.record_voters(&rest).await {
@@ -317,11 +324,6 @@ pub async fn process(app: &App, mut job: FileJob, deadline: u64) -> Result<FileO
         // A file counts once, when its report is written (by the part or chunk that joins it).
         &[("FilesIngested", count(reported.into())), ("RowsAccepted", count(outcome.accepted)), ("RowsRejected", count(outcome.rejected)), ("RowsKept", count(outcome.kept))],
     );
-    if let (FileKind::Stops, Some(county)) = (kind, scope) {
-        // A county's stops rows, done or refused, by county: the operators' alarm on a burst.
-        let rows = count(outcome.accepted + outcome.rejected);
-        app.metrics.emit(app.now().timestamp_millis(), &[("County", &county.to_string())], &[&["County"], &[]], &[("CountyStopRows", rows)]);
-    }
     app.queues.flush().await?;
     app.events.flush().await;
     if !complete {
