@@ -12,93 +12,95 @@ use wmb_tests::harness::*;
 use wmb_tests::permissions::acting;
 use wmb_tests::world::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_set_aside() {
-    let mut world = World::new("scope", at("2026-10-06T12:00:00-07:00")).await;
-    world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
-    let bucket = world.app.settings.bucket.clone();
-    // GIVEN Los Angeles uploads a status file with one of its rows, one of San Diego's, a
-    // San Diego voter's row labelled as Los Angeles's, and two of its own dated a year ahead
-    // and a year back
-    let file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
-                CA000000110,19,2026-11-03-GEN,19-000110-1,ISSUED,2026-10-05T14:00:00-07:00\n\
-                CA000000120,37,2026-11-03-GEN,37-000120-1,ISSUED,2026-10-06T05:10:00-07:00\n\
-                CA000000122,19,2026-11-03-GEN,37-000122-1,ACCEPTED,2026-10-30T05:10:00-07:00\n\
-                CA000000110,19,2026-11-03-GEN,19-000110-1,INR,2027-10-06T05:10:00-07:00\n\
-                CA000000110,19,2026-11-03-GEN,19-000110-1,ACCEPTED,2025-10-06T05:10:00-07:00\n";
-    let key = "incoming/19/vbm/la-2026-10-06.csv";
-    world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
-    let outcome = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
-    // THEN only the Los Angeles row is taken; San Diego's is rejected with the reason
-    assert_eq!(outcome[0]["accepted"], 1, "{outcome}");
-    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/la-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("3,county_code,\"county 19's folder may only carry county 19's rows"), "{report}");
-    assert!(report.contains("4,votecal_id,not a voter of county 19 on the voter roll"), "{report}");
-    assert!(report.contains("5,status_time,2027-10-06T12:10:00Z is more than a day after the file arrived"), "{report}");
-    assert!(report.contains("6,status_time,2025-10-06T12:10:00Z is more than 60 days before election day (2026-11-03)"), "{report}");
-    assert!(!world.knows("CA000000120").await);
-    assert!(!world.knows("CA000000122").await, "no county writes another's voter");
-    assert!(world.knows("CA000000110").await);
+#[test]
+fn a_countys_folder_only_changes_its_own_voters_and_an_unreadable_file_is_set_aside() {
+    on_a_deep_stack(|| async {
+        let mut world = World::new("scope", at("2026-10-06T12:00:00-07:00")).await;
+        world.arrive("voters", "voters.csv", at("2026-10-06T12:00:00-07:00")).await;
+        let bucket = world.app.settings.bucket.clone();
+        // GIVEN Los Angeles uploads a status file with one of its rows, one of San Diego's, a
+        // San Diego voter's row labelled as Los Angeles's, and two of its own dated a year ahead
+        // and a year back
+        let file = "votecal_id,county_code,election_id,ballot_id,status_code,status_time\n\
+                    CA000000110,19,2026-11-03-GEN,19-000110-1,ISSUED,2026-10-05T14:00:00-07:00\n\
+                    CA000000120,37,2026-11-03-GEN,37-000120-1,ISSUED,2026-10-06T05:10:00-07:00\n\
+                    CA000000122,19,2026-11-03-GEN,37-000122-1,ACCEPTED,2026-10-30T05:10:00-07:00\n\
+                    CA000000110,19,2026-11-03-GEN,19-000110-1,INR,2027-10-06T05:10:00-07:00\n\
+                    CA000000110,19,2026-11-03-GEN,19-000110-1,ACCEPTED,2025-10-06T05:10:00-07:00\n";
+        let key = "incoming/19/vbm/la-2026-10-06.csv";
+        world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
+        let outcome = acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
+        // THEN only the Los Angeles row is taken; San Diego's is rejected with the reason
+        assert_eq!(outcome[0]["accepted"], 1, "{outcome}");
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/la-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
+        assert!(report.contains("3,county_code,\"county 19's folder may only carry county 19's rows"), "{report}");
+        assert!(report.contains("4,votecal_id,not a voter of county 19 on the voter roll"), "{report}");
+        assert!(report.contains("5,status_time,2027-10-06T12:10:00Z is more than a day after the file arrived"), "{report}");
+        assert!(report.contains("6,status_time,2025-10-06T12:10:00Z is more than 60 days before election day (2026-11-03)"), "{report}");
+        assert!(!world.knows("CA000000120").await);
+        assert!(!world.knows("CA000000122").await, "no county writes another's voter");
+        assert!(world.knows("CA000000110").await);
 
-    // GIVEN the Secretary of State's sign-ups, then Los Angeles's staff send a stops file: Maria
-    // Garcia's phone (hers, Los Angeles's), and a row that names San Diego's voter Ana Torres
-    world.arrive("signups", "signups.csv", at("2026-10-06T12:05:00-07:00")).await;
-    let key = "incoming/19/stops/counter-2026-10-06.csv";
-    let file = "votecal_id,last_name,phone,email,channels,requested_at\n,,(323) 555-0110,,texts,2026-10-06 09:00\nCA000000120,Torres,,,,2026-10-06 09:00\n";
-    world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
-    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
-    // THEN it is read in the county's scope: Maria's texts stop, and the other row is refused, as
-    // no county's stop reaches another's voter
-    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/stops/counter-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
-    assert_eq!(report.lines().skip(1).map(|l| &l[..l.find(",\"").unwrap_or(l.len())]).collect::<Vec<_>>(), ["3,votecal_id"], "{report}");
-    assert!(report.contains("3,votecal_id,\"no voter of this county has this VoteCal ID and last name"), "{report}");
-    let config = world.app.config().await;
-    let maria = world.app.pipeline(&config, &wmb_aws::app::NoSends).live_subscription("CA000000110", at("2026-10-06T12:10:00-07:00")).await.unwrap().unwrap();
-    assert_eq!((maria.address(wmb_core::status::Channel::Sms), maria.address(wmb_core::status::Channel::Email)), (None, Some("maria.garcia@example.com")));
-    // and both rows, the one done and the one refused, are counted for the operators' alarm on a
-    // county's burst of stops (its upload credentials in the wrong hands), by county
-    let emf = world.app.metrics.recent();
-    assert_eq!(wmb_aws::metrics::sum(&emf, "CountyStopRows", &[("County", "19")]), 2.0);
+        // GIVEN the Secretary of State's sign-ups, then Los Angeles's staff send a stops file: Maria
+        // Garcia's phone (hers, Los Angeles's), and a row that names San Diego's voter Ana Torres
+        world.arrive("signups", "signups.csv", at("2026-10-06T12:05:00-07:00")).await;
+        let key = "incoming/19/stops/counter-2026-10-06.csv";
+        let file = "votecal_id,last_name,phone,email,channels,requested_at\n,,(323) 555-0110,,texts,2026-10-06 09:00\nCA000000120,Torres,,,,2026-10-06 09:00\n";
+        world.s3.put_object().bucket(&bucket).key(key).body(file.as_bytes().to_vec().into()).send().await.unwrap();
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, file.len()), Context::default()))).await.unwrap();
+        // THEN it is read in the county's scope: Maria's texts stop, and the other row is refused, as
+        // no county's stop reaches another's voter
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/stops/counter-2026-10-06.csv.errors.csv").await.unwrap().unwrap();
+        assert_eq!(report.lines().skip(1).map(|l| &l[..l.find(",\"").unwrap_or(l.len())]).collect::<Vec<_>>(), ["3,votecal_id"], "{report}");
+        assert!(report.contains("3,votecal_id,\"no voter of this county has this VoteCal ID and last name"), "{report}");
+        let config = world.app.config().await;
+        let maria = world.app.pipeline(&config, &wmb_aws::app::NoSends).live_subscription("CA000000110", at("2026-10-06T12:10:00-07:00")).await.unwrap().unwrap();
+        assert_eq!((maria.address(wmb_core::status::Channel::Sms), maria.address(wmb_core::status::Channel::Email)), (None, Some("maria.garcia@example.com")));
+        // and both rows, the one done and the one refused, are counted for the operators' alarm on a
+        // county's burst of stops (its upload credentials in the wrong hands), by county
+        let emf = world.app.metrics.recent();
+        assert_eq!(wmb_aws::metrics::sum(&emf, "CountyStopRows", &[("County", "19")]), 2.0);
 
-    // GIVEN a file that is no county file at all, with a space in its name
-    let key = "incoming/19/vbm/Oct 6, notes.csv";
-    world.s3.put_object().bucket(&bucket).key(key).body(b"hello,world\n1,2\n".to_vec().into()).send().await.unwrap();
-    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 16), Context::default()))).await.unwrap();
-    // THEN it is moved aside with a report saying why: the columns its folder's kind needs
-    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/Oct 6, notes.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("not a vbm file's header") && report.contains("votecal_id,county_code,election_id"), "{report}");
-    assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, "rejected/19/vbm/Oct 6, notes.csv").await.unwrap().is_some());
-    assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, key).await.unwrap().is_none());
+        // GIVEN a file that is no county file at all, with a space in its name
+        let key = "incoming/19/vbm/Oct 6, notes.csv";
+        world.s3.put_object().bucket(&bucket).key(key).body(b"hello,world\n1,2\n".to_vec().into()).send().await.unwrap();
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 16), Context::default()))).await.unwrap();
+        // THEN it is moved aside with a report saying why: the columns its folder's kind needs
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/Oct 6, notes.csv.errors.csv").await.unwrap().unwrap();
+        assert!(report.contains("not a vbm file's header") && report.contains("votecal_id,county_code,election_id"), "{report}");
+        assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, "rejected/19/vbm/Oct 6, notes.csv").await.unwrap().is_some());
+        assert!(wmb_aws::s3io::get_text(&world.s3, &bucket, key).await.unwrap().is_none());
 
-    // GIVEN an empty file (S3 refuses a range of it)
-    let key = "incoming/19/vph/empty.csv";
-    world.s3.put_object().bucket(&bucket).key(key).body(Vec::new().into()).send().await.unwrap();
-    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 0), Context::default()))).await.unwrap();
-    // THEN it too is set aside, with a report that says it is empty
-    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vph/empty.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("the file is empty"), "{report}");
+        // GIVEN an empty file (S3 refuses a range of it)
+        let key = "incoming/19/vph/empty.csv";
+        world.s3.put_object().bucket(&bucket).key(key).body(Vec::new().into()).send().await.unwrap();
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 0), Context::default()))).await.unwrap();
+        // THEN it too is set aside, with a report that says it is empty
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vph/empty.csv.errors.csv").await.unwrap().unwrap();
+        assert!(report.contains("the file is empty"), "{report}");
 
-    // GIVEN a county folder carrying sign-ups (which come from the Secretary of State)
-    let key = "incoming/19/signups/batch.csv";
-    let signups = std::fs::read(repo_path("events/sample-election/signups.csv")).unwrap();
-    world.s3.put_object().bucket(&bucket).key(key).body(signups.into()).send().await.unwrap();
-    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default()))).await.unwrap();
-    // THEN the whole file is set aside: a county cannot sign voters up
-    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("a county's folder takes vbm, vph, imb, stops files"), "{report}");
-    // GIVEN a large file (read in parts) with a quote left open on its third line
-    let key = "incoming/19/vbm/open-quote.csv";
-    let mut body = String::from("votecal_id,county_code,election_id,ballot_id,status_code,status_time\nCA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-05T09:00:00-07:00\nCA2,19,2026-11-03-GEN,\"B2,ISSUED,2026-10-05T09:00:00-07:00\n");
-    while body.len() < 3 << 20 {
-        body.push_str("CA3,19,2026-11-03-GEN,B3,ISSUED,2026-10-05T09:00:00-07:00\n");
-    }
-    world.s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
-    acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 3 << 20), Context::default()))).await.unwrap();
-    // THEN it is set aside at once, its report naming the line, not read as one row of 3 MB
-    let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/open-quote.csv.errors.csv").await.unwrap().unwrap();
-    assert!(report.contains("line 3: a row runs on for more than 1 MiB"), "{report}");
-    // AND the operators' metrics count the four files set aside
-    assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesSetAside", &[]), 4.0);
+        // GIVEN a county folder carrying sign-ups (which come from the Secretary of State)
+        let key = "incoming/19/signups/batch.csv";
+        let signups = std::fs::read(repo_path("events/sample-election/signups.csv")).unwrap();
+        world.s3.put_object().bucket(&bucket).key(key).body(signups.into()).send().await.unwrap();
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 100), Context::default()))).await.unwrap();
+        // THEN the whole file is set aside: a county cannot sign voters up
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/signups/batch.csv.errors.csv").await.unwrap().unwrap();
+        assert!(report.contains("a county's folder takes vbm, vph, imb, stops files"), "{report}");
+        // GIVEN a large file (read in parts) with a quote left open on its third line
+        let key = "incoming/19/vbm/open-quote.csv";
+        let mut body = String::from("votecal_id,county_code,election_id,ballot_id,status_code,status_time\nCA1,19,2026-11-03-GEN,B1,ISSUED,2026-10-05T09:00:00-07:00\nCA2,19,2026-11-03-GEN,\"B2,ISSUED,2026-10-05T09:00:00-07:00\n");
+        while body.len() < 3 << 20 {
+            body.push_str("CA3,19,2026-11-03-GEN,B3,ISSUED,2026-10-05T09:00:00-07:00\n");
+        }
+        world.s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
+        acting("IngestFunction", ingest::handle(&world.app, LambdaEvent::new(s3_event(&bucket, key, 3 << 20), Context::default()))).await.unwrap();
+        // THEN it is set aside at once, its report naming the line, not read as one row of 3 MB
+        let report = wmb_aws::s3io::get_text(&world.s3, &bucket, "reports/19/vbm/open-quote.csv.errors.csv").await.unwrap().unwrap();
+        assert!(report.contains("line 3: a row runs on for more than 1 MiB"), "{report}");
+        // AND the operators' metrics count the four files set aside
+        assert_eq!(wmb_aws::metrics::sum(&world.app.metrics.recent(), "FilesSetAside", &[]), 4.0);
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
