@@ -475,18 +475,6 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Sett
     })
 }
 
-/// Runs a test's story on a thread of 64 MiB with a runtime of its own: a story through many
-/// handlers builds a future deeper, in a debug build, than a test thread's 2 MiB of stack.
-pub fn on_a_deep_stack<Story: std::future::Future<Output = ()>>(story: impl FnOnce() -> Story + Send + 'static) {
-    let thread = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        runtime.block_on(story());
-    });
-    if let Err(panic) = thread.unwrap().join() {
-        std::panic::resume_unwind(panic);
-    }
-}
-
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }

@@ -18,6 +18,18 @@ pub use crate::compare::*;
 
 pub type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
 
+/// Runs a test's story in a world on a thread of 64 MiB with a runtime of its own: a story
+/// through many handlers builds a future deeper, in a debug build, than a test thread's 2 MiB.
+pub fn on_a_deep_stack<Story: std::future::Future<Output = ()>>(story: impl FnOnce() -> Story + Send + 'static) {
+    let thread = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(story());
+    });
+    if let Err(panic) = thread.unwrap().join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 /// A provider that fails the first attempt of every n-th message (throttling by default, or a
 /// 5xx): failed sends must be retried later, never lost and never doubled.
 pub struct Throttling<D> {

@@ -162,15 +162,11 @@ fn voters_prove_their_contacts_and_stop_means_stop_through_the_lambdas() {
     // The same story as through `serve` (tests/src/scenario.rs), through the API, inbound-SMS,
     // ingest, fan-out, delivery and release handlers on moto. (A thread of its own: the story's
     // future is deeper than a test thread's stack in a debug build.)
-    let story = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        runtime.block_on(async {
-            let mut world = World::new("voters", at("2026-09-20T06:00:00-07:00")).await;
-            voters_in_control(&mut world).await;
-            check_against_openapi(&world.answers);
-        })
+    on_a_deep_stack(|| async {
+        let mut world = World::new("voters", at("2026-09-20T06:00:00-07:00")).await;
+        voters_in_control(&mut world).await;
+        check_against_openapi(&world.answers);
     });
-    story.unwrap().join().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
