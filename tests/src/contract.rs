@@ -345,7 +345,7 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
     assert!(store.link_contact("phone-name", "CA4", 3).await.unwrap(), "a freed place can be taken");
     let mut entry = store.contact("phone-name").await.unwrap();
     entry.voters.sort();
-    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false, stops: vec![], stop_sent_at: None });
+    assert_eq!(entry, ContactEntry { voters: vec!["CA1".into(), "CA3".into(), "CA4".into()], stopped: false, stops: vec![], stop_sent_at: None, start_sent_at: None });
     store.set_stopped("phone-name", true).await.unwrap();
     assert!(store.contact("phone-name").await.unwrap().stopped);
     store.set_stopped("phone-name", false).await.unwrap();
@@ -357,6 +357,11 @@ pub async fn access_contract<S: PendingChanges + Counters + ContactIndex>(store:
     store.stop_sent_at("phone-name", 3_000).await.unwrap();
     store.stop_sent_at("phone-name", 3_000).await.unwrap();
     assert_eq!(store.contact("phone-name").await.unwrap().stop_sent_at, Some(3_000), "the same time again is harmless");
+    // So does the latest START's, apart from the STOP's.
+    store.start_sent_at("phone-name", 5_000).await.unwrap();
+    store.start_sent_at("phone-name", 4_000).await.unwrap();
+    let entry = store.contact("phone-name").await.unwrap();
+    assert_eq!((entry.start_sent_at, entry.stop_sent_at), (Some(5_000), Some(3_000)));
     // One voter's stop marks: added and taken out once however often, apart from the others'.
     for _ in 0..2 {
         store.mark_stop("phone-name", "mark-a", true).await.unwrap();

@@ -28,6 +28,27 @@ impl DynamoStore {
     fn key(pk: String) -> HashMap<String, AttributeValue> {
         HashMap::from([("pk".to_string(), s(pk))])
     }
+
+    /// Sets a contact's time attribute to `at_ms` unless it holds a later time already: the
+    /// latest STOP's (or START's) time stands, and one handled late does not move it back.
+    async fn latest_time(&self, name: &str, attribute: &str, at_ms: i64) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(self.access_table()?)
+            .set_key(Some(Self::key(format!("contact#{name}"))))
+            .update_expression("SET #t = :t")
+            .condition_expression("attribute_not_exists(#t) OR #t < :t")
+            .expression_attribute_names("#t", attribute)
+            .expression_attribute_values(":t", AttributeValue::N(at_ms.to_string()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(()),
+            Err(e) if conditional_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
 }
 
 fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
@@ -99,11 +120,11 @@ fn entry_of(item: &HashMap<String, AttributeValue>) -> ContactEntry {
     let voters = set("voters");
     // (`sms_stopped`: the attribute's name before email addresses could be stopped too.)
     let stopped = ["stopped", "sms_stopped"].iter().any(|a| matches!(item.get(*a), Some(AttributeValue::Bool(true))));
-    let stop_sent_at = match item.get("stop_sent_at") {
+    let time = |name: &str| match item.get(name) {
         Some(AttributeValue::N(n)) => n.parse().ok(),
         _ => None,
     };
-    ContactEntry { voters, stopped, stops: set("stops"), stop_sent_at }
+    ContactEntry { voters, stopped, stops: set("stops"), stop_sent_at: time("stop_sent_at"), start_sent_at: time("start_sent_at") }
 }
 
 impl ContactIndex for DynamoStore {
@@ -167,22 +188,11 @@ impl ContactIndex for DynamoStore {
     }
 
     async fn stop_sent_at(&self, name: &str, at_ms: i64) -> Result<(), StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(self.access_table()?)
-            .set_key(Some(Self::key(format!("contact#{name}"))))
-            .update_expression("SET stop_sent_at = :t")
-            // The latest STOP's time stands (a STOP handled late does not move it back).
-            .condition_expression("attribute_not_exists(stop_sent_at) OR stop_sent_at < :t")
-            .expression_attribute_values(":t", AttributeValue::N(at_ms.to_string()))
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => Ok(()),
-            Err(e) => Err(sdk_error(e)),
-        }
+        self.latest_time(name, "stop_sent_at", at_ms).await
+    }
+
+    async fn start_sent_at(&self, name: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.latest_time(name, "start_sent_at", at_ms).await
     }
 
     async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
@@ -210,9 +220,11 @@ mod tests {
             ("sms_stopped".to_string(), AttributeValue::Bool(true)),
             ("stops".to_string(), AttributeValue::Ss(vec!["5e1f".into()])),
         ]);
-        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true, stops: vec!["5e1f".into()], stop_sent_at: None });
+        assert_eq!(entry_of(&item), ContactEntry { voters: vec!["CA1".into(), "CA2".into()], stopped: true, stops: vec!["5e1f".into()], stop_sent_at: None, start_sent_at: None });
         assert_eq!(entry_of(&HashMap::new()), ContactEntry::default());
         let stopped_at = HashMap::from([("stopped".to_string(), AttributeValue::Bool(true)), ("stop_sent_at".to_string(), AttributeValue::N("1791320400000".into()))]);
         assert_eq!(entry_of(&stopped_at).stop_sent_at, Some(1_791_320_400_000));
+        let started_at = HashMap::from([("start_sent_at".to_string(), AttributeValue::N("1791324000000".into()))]);
+        assert_eq!((entry_of(&started_at).start_sent_at, entry_of(&started_at).stop_sent_at), (Some(1_791_324_000_000), None));
     }
 }

@@ -259,6 +259,10 @@ impl ContactIndex for Lane<'_> {
         self.contacts_of(name).stop_sent_at(name, at_ms).await
     }
 
+    async fn start_sent_at(&self, name: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.contacts_of(name).start_sent_at(name, at_ms).await
+    }
+
     async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
         self.contacts_of(name).mark_stop(name, mark, stopped).await
     }

@@ -101,6 +101,14 @@ impl ContactIndex for SqliteStore {
         Ok(())
     }
 
+    async fn start_sent_at(&self, name: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.update_contact(name, |e| {
+            e.start_sent_at = e.start_sent_at.max(Some(at_ms));
+            true
+        })?;
+        Ok(())
+    }
+
     async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
         self.update_contact(name, |e| {
             e.mark(mark, stopped);

@@ -328,6 +328,13 @@ impl ContactIndex for MemoryStore {
         });
         Ok(())
     }
+    async fn start_sent_at(&self, name: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.with(|s| {
+            let e = s.contacts.entry(name.to_string()).or_default();
+            e.start_sent_at = e.start_sent_at.max(Some(at_ms));
+        });
+        Ok(())
+    }
     async fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> Result<(), StoreError> {
         use std::sync::atomic::Ordering::SeqCst;
         if self.failing_marks.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {

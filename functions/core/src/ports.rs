@@ -292,6 +292,12 @@ pub struct ContactEntry {
     /// stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_sent_at: Option<i64>,
+    /// When the latest START the phone sent was taken, as the provider stamped it (Unix
+    /// milliseconds): a stop the hotline or a county was asked for before it, whose row is read
+    /// after it, does not stop the texts the phone asked for again (see
+    /// [`crate::stop_requests`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_sent_at: Option<i64>,
 }
 
 impl ContactEntry {
@@ -325,6 +331,8 @@ pub trait ContactIndex: Sync {
     fn set_stopped(&self, name: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Remembers when the phone's STOP was sent (the latest of those remembered stands).
     fn stop_sent_at(&self, name: &str, at_ms: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Remembers when a START the phone sent was taken (the latest of those remembered stands).
+    fn start_sent_at(&self, name: &str, at_ms: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Adds (`stopped`) or takes out one voter's stop mark; doing it twice is doing it once.
     fn mark_stop(&self, name: &str, mark: &str, stopped: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -211,6 +211,9 @@ where
             }
             Some(Keyword::Start) if entry.stop_sent_at.is_some_and(|stop| stop > sent_at.timestamp_millis()) => None,
             Some(Keyword::Start) => {
+                // Its time first: a stop the hotline or a county was asked for before it, and
+                // whose row is read after it, leaves these texts be.
+                self.store.start_sent_at(&name, sent_at.timestamp_millis()).await?;
                 // The phone wants texts again. A voter's own stop on the page of texts to a phone
                 // other voters' texts go to is hers to lift (with a code, on the page): whoever
                 // texts START from a household's phone may not be her. A phone only her texts go

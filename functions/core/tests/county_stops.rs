@@ -111,3 +111,32 @@ fn a_voter_who_moved_is_within_reach_of_the_county_she_signed_up_in_and_the_one_
         assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Email)), (None, None));
     });
 }
+
+#[test]
+fn a_start_after_the_counter_visit_keeps_a_phone_only_her_texts_go_to_but_not_a_shared_one() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        let la = Some(f.county);
+        let texts = |sub: Option<wmb_core::signup::Subscription>| sub.unwrap().address(Channel::Sms).map(str::to_string);
+        // GIVEN Ann of Los Angeles, texted at her phone, who asked at the counter at 10:00 to stop
+        // her texts, and texted START at 11:00
+        p.signup(&lee("Ann", "1980-05-17", PHONE, "ann@example.com"), t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        let row = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms] }, requested_at: t("2026-10-06T17:00:00Z") };
+        p.inbound_text(PHONE, "START", "in-1", t("2026-10-06T18:00:00Z"), &mut tally).await.unwrap();
+        // WHEN the county's row is read that evening
+        let told = p.stop_as_asked(&row, la, t("2026-10-07T02:00:00Z"), &mut tally).await.unwrap().unwrap_err();
+        // THEN her texts go on: the phone is hers alone, and her START came later
+        assert_eq!(told.field, "requested_at");
+        assert_eq!(texts(f.store.subscription("CA1").await.unwrap()), Some(PHONE.to_string()));
+        // BUT once Cora of Alameda is texted at the phone too, a START from it may be Cora's: a
+        // later counter visit's row, with a START between, stops Ann's texts and leaves Cora's
+        cora_of_alameda(&f, &mut tally).await;
+        let shared = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms] }, requested_at: t("2026-10-08T17:00:00Z") };
+        p.inbound_text(PHONE, "START", "in-2", t("2026-10-08T18:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!(p.stop_as_asked(&shared, la, t("2026-10-09T02:00:00Z"), &mut tally).await.unwrap(), Ok(1));
+        assert_eq!(texts(f.store.subscription("CA1").await.unwrap()), None);
+        assert_eq!(texts(f.store.subscription("CA3").await.unwrap()), Some(PHONE.to_string()));
+    });
+}

@@ -251,3 +251,36 @@ fn a_sign_up_ended_by_an_attempt_that_stopped_before_its_record_is_not_reported_
         assert_eq!(p.stop_as_asked(&row, None, t("2026-10-07T19:30:00Z"), &mut tally).await.unwrap(), Ok(0));
     });
 }
+
+#[test]
+fn a_phone_that_texted_start_after_the_call_keeps_its_texts_when_the_staffs_row_is_read_later() {
+    futures::executor::block_on(async {
+        let f = Fixture::with(&[ANN], random).await;
+        let p = f.pipeline();
+        let mut tally = Tally::default();
+        // GIVEN Ann, texted and called at her phone
+        let ann = SignupRequest::from_fields("Ann", "Lee", "1980-05-17", "90012", "", "en", PHONE, "", PHONE, "", "").unwrap();
+        p.signup(&ann, t("2026-10-01T19:00:00Z"), &mut tally).await.unwrap().unwrap();
+        // WHEN she calls the hotline at 9:00 to stop texts and calls, thinks again and texts
+        // START at 11:00, and the staff's row for her call is read the next morning
+        let asked = t("2026-10-06T16:00:00Z");
+        p.inbound_text(PHONE, "START", "in-1", t("2026-10-06T18:00:00Z"), &mut tally).await.unwrap();
+        let row = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms, Channel::Voice] }, requested_at: asked };
+        let told = p.stop_as_asked(&row, None, t("2026-10-07T16:00:00Z"), &mut tally).await.unwrap().unwrap_err();
+        // THEN her texts go on and her calls stop, and the staff are told why, at the row's time
+        assert_eq!(told.field, "requested_at");
+        assert!(told.reason.contains("texted START after this time"), "{}", told.reason);
+        let sub = f.store.subscription("CA1").await.unwrap().unwrap();
+        assert_eq!((sub.address(Channel::Sms), sub.address(Channel::Voice)), (Some(PHONE), None));
+        // AND her ballot's news reaches her by text
+        p.apply_status(&issued(&f, "CA1", "2026-10-07T17:00:00Z"), t("2026-10-07T19:00:00Z"), &mut tally).await.unwrap();
+        assert_eq!(f.sent_where(|m| m.to == PHONE && m.channel == Channel::Sms && m.kind == MessageKind::Outbound), 1);
+        // AND the row read again says the same and changes nothing
+        assert_eq!(p.stop_as_asked(&row, None, t("2026-10-08T16:00:00Z"), &mut tally).await.unwrap(), Err(told));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        // AND a row for a call after her START stops her texts
+        let later = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms] }, requested_at: t("2026-10-06T19:00:00Z") };
+        assert_eq!(p.stop_as_asked(&later, None, t("2026-10-08T16:00:00Z"), &mut tally).await.unwrap(), Ok(1));
+        assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+    });
+}

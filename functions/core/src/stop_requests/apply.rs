@@ -64,6 +64,20 @@ fn no_sign_up(stop: &Stop, scope: Option<CountyCode>) -> FieldError {
     }
 }
 
+/// Why a phone's row stopped no texts: the phone texted START after the voter asked (and, with
+/// `calls`, the row's calls were stopped all the same).
+fn started_since(calls: bool) -> FieldError {
+    let calls = if calls { " (its calls, which the row names too, were stopped for the voters they go to)" } else { "" };
+    FieldError::new(
+        "requested_at",
+        format!("the phone texted START after this time, so its texts were not stopped{calls}: the later word stands, as after a STOP. If the voter asked again since, send a row with that time"),
+    )
+}
+
+fn in_progress() -> PipelineError {
+    PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))
+}
+
 /// `pick`, noting in `found` whether it picked a subscription (the read that stops is the one
 /// that finds).
 fn noting<'f>(found: &'f AtomicBool, pick: impl Fn(&Subscription) -> bool + 'f) -> impl Fn(&Subscription) -> bool + 'f {
@@ -115,28 +129,40 @@ where
                 (Some(_), None) => {}
             }
         }
+        // A phone that texted START since the voter asked keeps its texts: the later word stands.
+        let asked = request.requested_at.min(now);
+        let texts_started = self.texts_started_since(&request.stop, scope, asked).await?;
+        let stop = match &request.stop {
+            Stop::Phone { phone, channels } if texts_started => Stop::Phone { phone: phone.clone(), channels: channels.iter().copied().filter(|c| *c != Channel::Sms).collect() },
+            other => other.clone(),
+        };
+        let calls_too = matches!(&stop, Stop::Phone { channels, .. } if !channels.is_empty());
+        if texts_started && !calls_too {
+            return Ok(Err(started_since(false)));
+        }
         // Once per request: its key is a keyed name of what it asks (no phone, address or ID in it).
         let key = format!("stop-request#{}", self.access.signing.name("stop-request", &request.identity(scope)));
         // A request that found no sign-up to stop is marked so too (under a second key), so that,
         // read again, it is reported again and still changes nothing.
         let none_key = format!("{key}#none");
+        // One whose texts a later START kept is marked so too (a third key), and so reported again.
+        let started_key = format!("{key}#started");
         match self.store.claim(&key, now).await? {
             Claim::Claimed => {}
             Claim::Done => {
-                return Ok(match self.store.claim(&none_key, now).await? {
-                    Claim::Done => Err(no_sign_up(&request.stop, scope)),
-                    Claim::Claimed => {
-                        self.store.release(&none_key).await?;
-                        Ok(0)
-                    }
-                    Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
+                return Ok(if texts_started && self.marked(&started_key, now).await? {
+                    Err(started_since(true))
+                } else if self.marked(&none_key, now).await? {
+                    Err(no_sign_up(&request.stop, scope))
+                } else {
+                    Ok(0)
                 });
             }
             // The same request at this moment (a row twice in a file, or a part read twice), or an
             // attempt that stopped without a word: the file is read again once its claim lapses.
-            Claim::InProgress => return Err(PipelineError::Store(StoreError::Conflict("a stop request being applied already".into()))),
+            Claim::InProgress => return Err(in_progress()),
         }
-        let applied = match self.apply_stop(&request.stop, scope, request.requested_at.min(now), now, tally).await {
+        let applied = match self.apply_stop(&stop, scope, asked, now, tally).await {
             Ok(applied) => applied,
             Err(e) => {
                 self.store.release(&key).await?;
@@ -145,17 +171,63 @@ where
         };
         // (Nothing was sent: the entries mark the request done.)
         let done = DeliveryOutcome::Sent { provider_id: String::new(), at: now, counted: None, indexed: false };
-        if !applied.found {
-            // No sign-up to stop (a digit or a letter mistyped, most often): reported for the
-            // staff to check. The Secretary of State's stop of a phone's texts or an address is
-            // remembered all the same, for a signups file that names it later.
+        // No sign-up to stop (a digit or a letter mistyped, most often): reported for the staff to
+        // check. The Secretary of State's stop of a phone's texts or an address is remembered all
+        // the same, for a signups file that names it later.
+        let (result, mark) = match (texts_started, applied.found) {
+            (true, _) => (Err(started_since(true)), Some(&started_key)),
+            (false, true) => (Ok(applied.changed), None),
+            (false, false) => (Err(no_sign_up(&request.stop, scope)), Some(&none_key)),
+        };
+        if let Some(mark) = mark {
             // (Held already only by an attempt that failed before marking the request done.)
-            if self.store.claim(&none_key, now).await? != Claim::Done {
-                self.store.complete(&none_key, &done).await?;
+            if self.store.claim(mark, now).await? != Claim::Done {
+                self.store.complete(mark, &done).await?;
             }
         }
         self.store.complete(&key, &done).await?;
-        Ok(if applied.found { Ok(applied.changed) } else { Err(no_sign_up(&request.stop, scope)) })
+        Ok(result)
+    }
+
+    /// Whether a request done before was marked with `mark` (claimed to see, and given back).
+    async fn marked(&self, mark: &str, now: DateTime<Utc>) -> Result<bool, PipelineError> {
+        match self.store.claim(mark, now).await? {
+            Claim::Done => Ok(true),
+            Claim::Claimed => {
+                self.store.release(mark).await?;
+                Ok(false)
+            }
+            Claim::InProgress => Err(in_progress()),
+        }
+    }
+
+    /// Whether the phone a row names for texts sent START after the voter asked: the texts were
+    /// asked for again since, and the row does not stop them, as a START after a STOP is taken.
+    /// In a county's scope, only for a phone the texts of one voter of the county go to, and no
+    /// one else's: a START from a phone voters share may not be from the voter who asked (nor
+    /// does it lift her own stop).
+    async fn texts_started_since(&self, stop: &Stop, scope: Option<CountyCode>, asked: DateTime<Utc>) -> Result<bool, PipelineError> {
+        let Stop::Phone { phone, channels } = stop else { return Ok(false) };
+        if !channels.contains(&Channel::Sms) {
+            return Ok(false);
+        }
+        let entry = self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?;
+        if entry.start_sent_at.is_none_or(|start| start <= asked.timestamp_millis()) {
+            return Ok(false);
+        }
+        let Some(county) = scope else { return Ok(true) };
+        let mut texted = vec![];
+        for voter in &entry.voters {
+            if let Some(sub) = self.store.subscription(voter).await?.filter(|s| s.chosen(Channel::Sms) == Some(phone.as_str())) {
+                texted.push(sub);
+            }
+        }
+        // (One of the county's voters, signed up there or on its roll now: of a phone that is
+        // only another county's voter's, a county is told what it is told of an unknown one.)
+        Ok(match texted.as_slice() {
+            [only] => only.county == county || self.store.voter(&only.votecal_id).await?.is_some_and(|v| v.county == county),
+            _ => false,
+        })
     }
 
     /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
