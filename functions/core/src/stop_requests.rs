@@ -26,10 +26,10 @@
 //!
 //! Each request is applied once (a claim in the ledger under a keyed name of what it asks), so a
 //! file read again days later (sent again, or its dead letters sent back) undoes nothing the
-//! voter did since. Nor does a row read late undo what the voter did between asking and the
-//! reading: a phone that texted START after she asked keeps its texts (its calls stop as asked),
-//! and the row is reported at its `requested_at`; in a county's scope only for a phone no other
-//! voter's texts go to (a START from a phone voters share may not be hers). Nothing is sent: the caller was told on the phone, and a file read at night
+//! voter did since. Nor does the Secretary of State's row, read late, undo a START the phone
+//! texted after the voter asked (and no STOP since): its texts go on, its calls stop as asked,
+//! and the row is reported at its `requested_at`. A county's row applies all the same: it is
+//! each voter's own stop, which a START from a phone voters share does not lift. Nothing is sent: the caller was told on the phone, and a file read at night
 //! must not text.
 
 use crate::county::CountyCode;

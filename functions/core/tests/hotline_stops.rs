@@ -278,9 +278,18 @@ fn a_phone_that_texted_start_after_the_call_keeps_its_texts_when_the_staffs_row_
         // AND the row read again says the same and changes nothing
         assert_eq!(p.stop_as_asked(&row, None, t("2026-10-08T16:00:00Z"), &mut tally).await.unwrap(), Err(told));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), Some(PHONE));
+        // AND a texts-only row for the first call, read now, is told the same way every time
+        let texts_only = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms] }, requested_at: asked };
+        for day in ["2026-10-08T15:00:00Z", "2026-10-08T15:30:00Z"] {
+            let again = p.stop_as_asked(&texts_only, None, t(day), &mut tally).await.unwrap().unwrap_err();
+            assert!(again.reason.contains("texted START after this time") && !again.reason.contains("calls"), "{}", again.reason);
+        }
         // AND a row for a call after her START stops her texts
         let later = StopRequest { stop: Stop::Phone { phone: PHONE.into(), channels: vec![Channel::Sms] }, requested_at: t("2026-10-06T19:00:00Z") };
         assert_eq!(p.stop_as_asked(&later, None, t("2026-10-08T16:00:00Z"), &mut tally).await.unwrap(), Ok(1));
         assert_eq!(f.store.subscription("CA1").await.unwrap().unwrap().address(Channel::Sms), None);
+        // AND her START is no longer the phone's latest word: the first call's row, read again,
+        // is done and tells of no START
+        assert_eq!(p.stop_as_asked(&texts_only, None, t("2026-10-09T16:00:00Z"), &mut tally).await.unwrap(), Ok(0));
     });
 }

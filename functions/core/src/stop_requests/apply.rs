@@ -67,10 +67,10 @@ fn no_sign_up(stop: &Stop, scope: Option<CountyCode>) -> FieldError {
 /// Why a phone's row stopped no texts: the phone texted START after the voter asked (and, with
 /// `calls`, the row's calls were stopped all the same).
 fn started_since(calls: bool) -> FieldError {
-    let calls = if calls { " (its calls, which the row names too, were stopped for the voters they go to)" } else { "" };
+    let calls = if calls { " (the calls it names were stopped as asked, for any voter they go to)" } else { "" };
     FieldError::new(
         "requested_at",
-        format!("the phone texted START after this time, so its texts were not stopped{calls}: the later word stands, as after a STOP. If the voter asked again since, send a row with that time"),
+        format!("the phone texted START after this time, so the row left its texts as that later word set them{calls}. If the voter asked again since, send a row with that time"),
     )
 }
 
@@ -137,9 +137,6 @@ where
             other => other.clone(),
         };
         let calls_too = matches!(&stop, Stop::Phone { channels, .. } if !channels.is_empty());
-        if texts_started && !calls_too {
-            return Ok(Err(started_since(false)));
-        }
         // Once per request: its key is a keyed name of what it asks (no phone, address or ID in it).
         let key = format!("stop-request#{}", self.access.signing.name("stop-request", &request.identity(scope)));
         // A request that found no sign-up to stop is marked so too (under a second key), so that,
@@ -151,7 +148,7 @@ where
             Claim::Claimed => {}
             Claim::Done => {
                 return Ok(if texts_started && self.marked(&started_key, now).await? {
-                    Err(started_since(true))
+                    Err(started_since(calls_too))
                 } else if self.marked(&none_key, now).await? {
                     Err(no_sign_up(&request.stop, scope))
                 } else {
@@ -162,7 +159,9 @@ where
             // attempt that stopped without a word: the file is read again once its claim lapses.
             Claim::InProgress => return Err(in_progress()),
         }
-        let applied = match self.apply_stop(&stop, scope, asked, now, tally).await {
+        // (Of a row that named texts alone, nothing is left to do but to mark it.)
+        let applied = if texts_started && !calls_too { Ok(Applied::default()) } else { self.apply_stop(&stop, scope, asked, now, tally).await };
+        let applied = match applied {
             Ok(applied) => applied,
             Err(e) => {
                 self.store.release(&key).await?;
@@ -175,7 +174,7 @@ where
         // check. The Secretary of State's stop of a phone's texts or an address is remembered all
         // the same, for a signups file that names it later.
         let (result, mark) = match (texts_started, applied.found) {
-            (true, _) => (Err(started_since(true)), Some(&started_key)),
+            (true, _) => (Err(started_since(calls_too)), Some(&started_key)),
             (false, true) => (Ok(applied.changed), None),
             (false, false) => (Err(no_sign_up(&request.stop, scope)), Some(&none_key)),
         };
@@ -201,33 +200,18 @@ where
         }
     }
 
-    /// Whether the phone a row names for texts sent START after the voter asked: the texts were
-    /// asked for again since, and the row does not stop them, as a START after a STOP is taken.
-    /// In a county's scope, only for a phone the texts of one voter of the county go to, and no
-    /// one else's: a START from a phone voters share may not be from the voter who asked (nor
-    /// does it lift her own stop).
+    /// Whether the phone a Secretary of State's row names for texts sent START after the voter
+    /// asked, and has not said STOP since: the texts were asked for again, and the row does not
+    /// stop them, as a START after a STOP is taken. (A county's row stops each of its voters'
+    /// texts as her own stop, which a START from a phone voters share does not lift: whether the
+    /// phone was hers alone when it said START is not known after, so a county's row applies.)
     async fn texts_started_since(&self, stop: &Stop, scope: Option<CountyCode>, asked: DateTime<Utc>) -> Result<bool, PipelineError> {
-        let Stop::Phone { phone, channels } = stop else { return Ok(false) };
+        let (Stop::Phone { phone, channels }, None) = (stop, scope) else { return Ok(false) };
         if !channels.contains(&Channel::Sms) {
             return Ok(false);
         }
         let entry = self.store.contact(&contact_name(&self.access.signing, Channel::Sms, phone)).await?;
-        if entry.start_sent_at.is_none_or(|start| start <= asked.timestamp_millis()) {
-            return Ok(false);
-        }
-        let Some(county) = scope else { return Ok(true) };
-        let mut texted = vec![];
-        for voter in &entry.voters {
-            if let Some(sub) = self.store.subscription(voter).await?.filter(|s| s.chosen(Channel::Sms) == Some(phone.as_str())) {
-                texted.push(sub);
-            }
-        }
-        // (One of the county's voters, signed up there or on its roll now: of a phone that is
-        // only another county's voter's, a county is told what it is told of an unknown one.)
-        Ok(match texted.as_slice() {
-            [only] => only.county == county || self.store.voter(&only.votecal_id).await?.is_some_and(|v| v.county == county),
-            _ => false,
-        })
+        Ok(entry.start_sent_at.is_some_and(|start| start > asked.timestamp_millis() && entry.stop_sent_at.is_none_or(|stop| stop < start)))
     }
 
     /// What [`Self::stop_as_asked`] does, `asked` being when the voter asked (a date alone, or a
