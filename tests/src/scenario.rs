@@ -388,6 +388,17 @@ pub async fn voters_in_control<S: VoterService>(s: &mut S) {
     let (household, emily_texts) = (s.texts_to(HOUSEHOLD_PHONE).len(), s.texts_to(EMILY_PHONE).len());
     assert_eq!(s.arrive("stops", "stops-2026-11-16.csv", at("2026-11-17T09:00:00-08:00")).await, ["4,phone"]);
     assert_eq!((s.texts_to(HOUSEHOLD_PHONE).len(), s.texts_to(EMILY_PHONE).len()), (household, emily_texts));
+    // Hannah calls the hotline at 8:00 to stop texts to her phone, thinks again and texts START
+    // at 10:00; the staff's row for her call is read the next morning. Her START stands: the row
+    // is reported at its time, and her phone still gets what she asks for, a code included
+    s.set_now(at("2026-11-17T10:00:00-08:00"));
+    s.text_in(HANNAH_PHONE, "START", "hannah-start").await;
+    assert_eq!(s.arrive("stops", "stops-2026-11-18.csv", at("2026-11-18T09:00:00-08:00")).await, ["2,requested_at"]);
+    let hannah_texts = s.texts_to(HANNAH_PHONE).len();
+    let hannah_who = serde_json::json!({"first_name": "Hannah", "last_name": "Lee", "date_of_birth": "2001-12-19", "zip": "94702"}).to_string();
+    let a = s.call("POST", "/ballot", "", &hannah_who).await;
+    assert_eq!((a.status, a.json()["status"].as_str()), (202, Some("codes_sent")), "{}", a.body);
+    assert_eq!(s.texts_to(HANNAH_PHONE).len(), hannah_texts + 1, "a code reaches the phone her START kept");
 
     // Routes the API does not have
     let a = s.call("GET", "/signup", "", "").await;
