@@ -293,9 +293,9 @@ pub struct ContactEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_sent_at: Option<i64>,
     /// When the latest START the phone sent was taken, as the provider stamped it (Unix
-    /// milliseconds): a stop the hotline or a county was asked for before it, whose row is read
-    /// after it, does not stop the texts the phone asked for again (see
-    /// [`crate::stop_requests`]).
+    /// milliseconds): a stop the Secretary of State's hotline was asked for before it, whose row
+    /// is read after it, does not stop the texts the phone asked for again (a county's row does:
+    /// see [`crate::stop_requests`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_sent_at: Option<i64>,
 }

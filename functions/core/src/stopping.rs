@@ -211,8 +211,8 @@ where
             }
             Some(Keyword::Start) if entry.stop_sent_at.is_some_and(|stop| stop > sent_at.timestamp_millis()) => None,
             Some(Keyword::Start) => {
-                // Its time first: a stop the hotline or a county was asked for before it, and
-                // whose row is read after it, leaves these texts be.
+                // Its time first: a stop the hotline was asked for before it, whose row is read
+                // after it, leaves these texts be (a county's row stops them all the same).
                 self.store.start_sent_at(&name, sent_at.timestamp_millis()).await?;
                 // The phone wants texts again. A voter's own stop on the page of texts to a phone
                 // other voters' texts go to is hers to lift (with a code, on the page): whoever
