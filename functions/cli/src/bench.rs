@@ -58,7 +58,7 @@ fn scan_bench(sizes: &[u64], dir: &Path, keep: bool) -> Result<()> {
         let path = dir.join(format!("scans-{n}.jsonl"));
         crate::generate::write_scans(&path, n, envelopes, 2026)?;
         let bytes = std::fs::metadata(&path)?.len();
-        let output = Command::new(&exe).args(["check", "--json", "--crosswalk"]).arg(&crosswalk).arg(&path).output()?;
+        let output = Command::new(&exe).args(["check", "--json", "--arrived", "2026-10-07T00:00:00Z", "--crosswalk"]).arg(&crosswalk).arg(&path).output()?;
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).context("check --json output")?;
         if report["rows"].as_u64() != Some(n) || report["rejected"].as_u64() != Some(0) {
             bail!("the generated scans did not check clean: {report}");

@@ -70,10 +70,11 @@ pub fn load_crosswalk(path: &Path) -> Result<CrosswalkIndex> {
     Ok(index)
 }
 
-pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path>, crosswalk: Option<&CrosswalkIndex>) -> Result<CheckReport> {
+/// Checks one county file as ingest would read it had it `arrived` then: a row dated more than a
+/// day after that is refused, as is a scan more than 60 days before it.
+pub fn check(path: &Path, election: Option<&Election>, report_path: Option<&Path>, crosswalk: Option<&CrosswalkIndex>, arrived: DateTime<Utc>) -> Result<CheckReport> {
     let name = path.display().to_string();
-    // A row dated more than a day from now is refused, as ingest refuses it a day after arrival.
-    let now = Utc::now();
+    let now = arrived;
     let open = || File::open(path).with_context(|| format!("{name}: cannot be read"));
     let kind = detect_kind(&name, open()?)?;
     let started = Instant::now();

@@ -85,6 +85,11 @@ enum Command {
         /// For a scan feed: the IMb crosswalk to match the scans against.
         #[arg(long)]
         crosswalk: Option<PathBuf>,
+        /// Check the file as if it arrived at this time (RFC 3339; default now): rows dated more
+        /// than a day after it, and scans more than 60 days before it, are refused as ingest
+        /// refuses them.
+        #[arg(long)]
+        arrived: Option<String>,
     },
     /// Check counties' enrolment files against an election (the 90-day rule of special and local
     /// elections, dates, fields) and show who takes part; exits 1 if any is refused.
@@ -210,10 +215,14 @@ fn run() -> Result<ExitCode> {
             server.run(port, &web)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { file, election, report, json, crosswalk } => {
+        Command::Check { file, election, report, json, crosswalk, arrived } => {
             let election = election.as_ref().map(load_election).transpose()?;
             let crosswalk = crosswalk.as_deref().map(check::load_crosswalk).transpose()?;
-            let result = check::check(&file, election.as_ref(), report.as_deref(), crosswalk.as_ref())?;
+            let arrived = match arrived {
+                Some(t) => wmb_core::time::parse_rfc3339(t.as_bytes()).with_context(|| format!("--arrived '{t}' is not an RFC 3339 time"))?,
+                None => chrono::Utc::now(),
+            };
+            let result = check::check(&file, election.as_ref(), report.as_deref(), crosswalk.as_ref(), arrived)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&result)?);
             } else {

@@ -146,8 +146,10 @@ fn check_reports_a_windows_spreadsheets_rows_at_the_lines_the_county_sees() {
 #[test]
 fn check_with_a_crosswalk_rejects_the_scans_simulate_rejects_at_the_same_lines() {
     // The sample's expected rejects, worked out by hand, say what `simulate` (and ingest)
-    // reject in this feed; `check --crosswalk` says the same before the upload.
-    let out = cli(&["check", "--crosswalk", sample("imb-crosswalk.csv").to_str().unwrap(), sample("iv-scans-2026-10-06.jsonl").to_str().unwrap()]);
+    // reject in this feed; `check --crosswalk` says the same before the upload, checked as of
+    // the time the timeline has the feed arrive.
+    let (crosswalk, feed) = (sample("imb-crosswalk.csv"), sample("iv-scans-2026-10-06.jsonl"));
+    let out = cli(&["check", "--arrived", "2026-10-06T10:00:00-07:00", "--crosswalk", crosswalk.to_str().unwrap(), feed.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     let expected = std::fs::read_to_string(sample("expected-rejects.csv")).unwrap();
@@ -159,6 +161,14 @@ fn check_with_a_crosswalk_rejects_the_scans_simulate_rejects_at_the_same_lines()
         n += 1;
     }
     assert!(n >= 2 && text.contains(&format!("rejected: {n}")), "{text}");
+
+    // Checked 61 days after that, the scans of the feed's first lines are refused as too old (a
+    // wrong year or month), naming the line and the field; a time that is no time is refused whole.
+    let late = stdout(&cli(&["check", "--arrived", "2026-12-06T10:00:00-08:00", "--crosswalk", crosswalk.to_str().unwrap(), feed.to_str().unwrap()]));
+    assert!(late.contains("line 1: scan_datetime:") && late.contains("more than 60 days before the feed arrived"), "{late}");
+    let bad = cli(&["check", "--arrived", "last Tuesday", feed.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--arrived 'last Tuesday' is not an RFC 3339 time"), "{}", String::from_utf8_lossy(&bad.stderr));
 }
 
 #[test]
