@@ -166,6 +166,10 @@ fn check_with_a_crosswalk_rejects_the_scans_simulate_rejects_at_the_same_lines()
     // wrong year or month), naming the line and the field; a time that is no time is refused whole.
     let late = stdout(&cli(&["check", "--arrived", "2026-12-06T10:00:00-08:00", "--crosswalk", crosswalk.to_str().unwrap(), feed.to_str().unwrap()]));
     assert!(late.contains("line 1: scan_datetime:") && late.contains("more than 60 days before the feed arrived"), "{late}");
+    // Without `--arrived` the file is checked as arriving now (after 5 Dec 2026, when these scans
+    // turned 60 days old), as ingest would read it if it were uploaded today.
+    let today = stdout(&cli(&["check", "--crosswalk", crosswalk.to_str().unwrap(), feed.to_str().unwrap()]));
+    assert!(today.contains("line 2: scan_datetime:") && today.contains("more than 60 days before the feed arrived"), "{today}");
     let bad = cli(&["check", "--arrived", "last Tuesday", feed.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--arrived 'last Tuesday' is not an RFC 3339 time"), "{}", String::from_utf8_lossy(&bad.stderr));
