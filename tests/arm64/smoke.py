@@ -4,7 +4,8 @@ an election whose dates are around today (the functions run on the real clock) a
 roll, and writes the functions' environment and the two events; `check-roll` and `check-signup`
 say whether the arm64 functions did what a county and a voter would see.
 
-Usage: python smoke.py ENDPOINT WORK_DIR provision|check-roll|check-signup
+Usage: python smoke.py ENDPOINT WORK_DIR provision|check-roll|check-signup|check-not-sent
+       python smoke.py ENDPOINT WORK_DIR check-batch NAME
 """
 
 import datetime
@@ -99,6 +100,17 @@ def provision():
     json.dump(event, open(os.path.join(work, "roll-event.json"), "w"))
     event = json.load(open(os.path.join(repo, "events/lambda/signup-apigw.json")))
     json.dump(event, open(os.path.join(work, "signup-event.json"), "w"))
+    # The other functions' sample events, naming the election defined here.
+    for name in ["dynamodb-stream", "sqs-notification", "release", "ses-bounce-sns", "inbound-sms-sns", "connect-press-9"]:
+        text = open(os.path.join(repo, f"events/lambda/{name}.json"), encoding="utf-8").read()
+        open(os.path.join(work, f"{name}.json"), "w", encoding="utf-8").write(text.replace("2026-11-03-GEN", f"{day}-SMOKE"))
+    # The voice sender's queue message: the same message, to be spoken.
+    voice = json.load(open(os.path.join(work, "sqs-notification.json")))
+    body = json.loads(voice["Records"][0]["body"])
+    body["key"], body["channel"] = body["key"].replace("#sms", "#voice"), "voice"
+    voice["Records"][0]["body"] = json.dumps(body)
+    json.dump(voice, open(os.path.join(work, "sqs-voice.json"), "w"))
+    json.dump({}, open(os.path.join(work, "daily-summary.json"), "w"))
 
 
 def check_roll():
@@ -122,4 +134,21 @@ def check_signup():
     print(f"arm64 smoke: the sign-up was answered 202 ({answer.get('body')}); {pending} items on the access table")
 
 
-{"provision": provision, "check-roll": check_roll, "check-signup": check_signup}[step]()
+def check_batch():
+    """Each answer of a batch function (queue, stream) names no record to be tried again."""
+    name = sys.argv[4]
+    answer = json.load(open(os.path.join(work, name, "smoke-0.response.json")))
+    failures = answer.get("batchItemFailures")
+    if failures:
+        fail(f"{name} asked for {len(failures)} record(s) to be tried again: {answer}")
+
+
+def check_not_sent():
+    """A queued message that nothing in the store bears out is not sent: no ledger record."""
+    sent = ddb.scan(TableName=f"{prefix}-ledger", Select="COUNT")["Count"]
+    if sent:
+        fail(f"{sent} message(s) recorded as sent, for a ballot status the store does not hold")
+    print("arm64 smoke: the sample's queued text and call (a status of Emily Chen's ballot the store does not hold; her contacts not proven) were not sent")
+
+
+{"provision": provision, "check-roll": check_roll, "check-signup": check_signup, "check-batch": check_batch, "check-not-sent": check_not_sent}[step]()
