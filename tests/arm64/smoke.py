@@ -31,34 +31,32 @@ def fail(why):
     sys.exit(1)
 
 
-def table(name, range_key=False, extra=None):
+def table(name, range_key=False, index=None, stream=False):
+    """One table as the template declares it: `index` is (attribute, index name, projection)."""
+    keys = [("pk", "HASH")] + ([("sk", "RANGE")] if range_key else [])
     args = dict(
         TableName=f"{prefix}-{name}",
         BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}] + ([{"AttributeName": "sk", "KeyType": "RANGE"}] if range_key else []),
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}] + ([{"AttributeName": "sk", "AttributeType": "S"}] if range_key else []),
+        KeySchema=[{"AttributeName": a, "KeyType": k} for a, k in keys],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a, _ in keys],
     )
-    if extra:
-        index, projection = extra
-        args["AttributeDefinitions"].append({"AttributeName": index, "AttributeType": "S"})
-        args["GlobalSecondaryIndexes"] = [{"IndexName": "identity" if index == "identity" else "by_provider", "KeySchema": [{"AttributeName": index, "KeyType": "HASH"}], "Projection": {"ProjectionType": projection}}]
+    if index:
+        attribute, index_name, projection = index
+        args["AttributeDefinitions"].append({"AttributeName": attribute, "AttributeType": "S"})
+        args["GlobalSecondaryIndexes"] = [{"IndexName": index_name, "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}], "Projection": {"ProjectionType": projection}}]
+    if stream:
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     ddb.create_table(**args)
 
 
 def provision():
-    table("voters", extra=("identity", "ALL"))
+    table("voters", index=("identity", "identity", "ALL"))
     for name in ["subscriptions", "imb", "access"]:
         table(name)
-    table("ledger", extra=("provider_id", "KEYS_ONLY"))
+    table("ledger", index=("provider_id", "by_provider", "KEYS_ONLY"))
     table("held", True)
     table("kept", True)
-    ddb.create_table(
-        TableName=f"{prefix}-journeys",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    table("journeys", True, stream=True)
     sqs = boto3.client("sqs", **kw)
     urls = {q: sqs.create_queue(QueueName=f"{prefix}-{q}")["QueueUrl"] for q in ["sms", "email", "voice", "ingest-continue"]}
     s3.create_bucket(Bucket=bucket)

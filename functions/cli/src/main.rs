@@ -203,7 +203,7 @@ fn run() -> Result<ExitCode> {
         Command::Serve { dir, port, out, at, web } => {
             let clock = match at {
                 Some(t) => serve::ServeClock::From {
-                    start: wmb_core::time::parse_rfc3339(t.as_bytes()).with_context(|| format!("--at '{t}' is not an RFC 3339 time"))?,
+                    start: time_option("--at", &t)?,
                     at: std::time::Instant::now(),
                 },
                 None => serve::ServeClock::System,
@@ -219,7 +219,7 @@ fn run() -> Result<ExitCode> {
             let election = election.as_ref().map(load_election).transpose()?;
             let crosswalk = crosswalk.as_deref().map(check::load_crosswalk).transpose()?;
             let arrived = match arrived {
-                Some(t) => wmb_core::time::parse_rfc3339(t.as_bytes()).with_context(|| format!("--arrived '{t}' is not an RFC 3339 time"))?,
+                Some(t) => time_option("--arrived", &t)?,
                 None => chrono::Utc::now(),
             };
             let result = check::check(&file, election.as_ref(), report.as_deref(), crosswalk.as_ref(), arrived)?;
@@ -330,6 +330,11 @@ fn imb_command(action: ImbAction) -> ExitCode {
             }
         },
     }
+}
+
+/// A time given on the command line (RFC 3339), or an error naming the option and the value.
+fn time_option(option: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    wmb_core::time::parse_rfc3339(value.as_bytes()).with_context(|| format!("{option} '{value}' is not an RFC 3339 time"))
 }
 
 fn main() -> ExitCode {
